@@ -1,0 +1,102 @@
+//! INN: the Russian taxpayer number. Organizations have 10 digits with one
+//! check digit; individuals (sole providers) have 12 with two.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Inn(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InnError {
+    #[error("ИНН должен содержать 10 или 12 цифр")]
+    Length,
+    #[error("ИНН может содержать только цифры")]
+    NonDigit,
+    #[error("неверная контрольная сумма ИНН")]
+    Checksum,
+}
+
+const W10: [u32; 9] = [2, 4, 10, 3, 5, 9, 4, 6, 8];
+const W11: [u32; 10] = [7, 2, 4, 10, 3, 5, 9, 4, 6, 8];
+const W12: [u32; 11] = [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8];
+
+fn check_digit(digits: &[u32], weights: &[u32]) -> u32 {
+    let sum: u32 = digits.iter().zip(weights).map(|(d, w)| d * w).sum();
+    (sum % 11) % 10
+}
+
+impl Inn {
+    pub fn parse(input: &str) -> Result<Self, InnError> {
+        let s = input.trim();
+        if !s.chars().all(|c| c.is_ascii_digit()) {
+            return Err(InnError::NonDigit);
+        }
+        let d: Vec<u32> = s.bytes().map(|b| u32::from(b - b'0')).collect();
+        let ok = match d.len() {
+            10 => check_digit(&d[..9], &W10) == d[9],
+            12 => check_digit(&d[..10], &W11) == d[10] && check_digit(&d[..11], &W12) == d[11],
+            _ => return Err(InnError::Length),
+        };
+        if ok {
+            Ok(Inn(s.to_owned()))
+        } else {
+            Err(InnError::Checksum)
+        }
+    }
+
+    /// Builds a valid ten-digit INN from a nine-digit body (demo data, tests).
+    pub fn from_body(body: u32) -> Option<Self> {
+        if body > 999_999_999 {
+            return None;
+        }
+        let s = format!("{body:09}");
+        let d: Vec<u32> = s.bytes().map(|b| u32::from(b - b'0')).collect();
+        Some(Inn(format!("{s}{}", check_digit(&d, &W10))))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Inn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_organization_and_personal_numbers() {
+        // Sberbank (10 digits) and a well-known valid 12-digit example.
+        assert!(Inn::parse("7707083893").is_ok());
+        assert!(Inn::parse("500100732259").is_ok());
+        assert!(Inn::parse(" 1655000000 ").is_err());
+    }
+
+    #[test]
+    fn bad_checksum_is_refused() {
+        assert_eq!(Inn::parse("7707083894"), Err(InnError::Checksum));
+        assert_eq!(Inn::parse("500100732258"), Err(InnError::Checksum));
+    }
+
+    #[test]
+    fn bad_length_is_refused() {
+        assert_eq!(Inn::parse("770708389"), Err(InnError::Length));
+        assert_eq!(Inn::parse("77070838931"), Err(InnError::Length));
+    }
+
+    #[test]
+    fn non_digits_are_refused() {
+        assert_eq!(Inn::parse("77070838A3"), Err(InnError::NonDigit));
+    }
+
+    #[test]
+    fn generated_numbers_are_valid() {
+        let inn = Inn::from_body(165_512_345).unwrap();
+        assert_eq!(Inn::parse(inn.as_str()).unwrap(), inn);
+    }
+}

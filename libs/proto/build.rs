@@ -1,0 +1,24 @@
+//! Compiles proto/ with protox (pure Rust), so building needs no `protoc`.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let files = [
+        root.join("pd/common/v1/common.proto"),
+        root.join("pd/identity/v1/identity.proto"),
+    ];
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+    }
+    let fds = protox::compile(&files, [&root])?;
+    prost_build::Config::new()
+        // The same types are the JSON bodies of the HTTP API and appear in
+        // its OpenAPI document; absent JSON fields take their proto defaults.
+        .message_attribute(
+            ".pd",
+            "#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)] #[serde(default)]",
+        )
+        .compile_fds(fds)?;
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! Layered configuration: the embedded `deploy/config/default.toml`, then
+//! the file named by `PD_CONFIG` if any, then `PD__SECTION__KEY` variables.
+
+use anyhow::Context;
+use serde::Deserialize;
+use std::fmt;
+
+const DEFAULTS: &str = include_str!("../../../deploy/config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub nats: NatsSettings,
+    pub gateway: GatewaySettings,
+    pub admin: AdminSettings,
+    pub auth: AuthSettings,
+    pub log: LogSettings,
+    pub telemetry: TelemetrySettings,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub name_prefix: String,
+    pub max_connections: u32,
+}
+
+// The URL may carry a password.
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("name_prefix", &self.name_prefix)
+            .field("max_connections", &self.max_connections)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NatsSettings {
+    pub url: String,
+    pub subject_prefix: String,
+    pub stream_prefix: String,
+    pub request_timeout_ms: u64,
+    pub duplicate_window_secs: u64,
+    pub max_deliver: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct GatewaySettings {
+    pub listen: String,
+    pub cors_origins: Vec<String>,
+    pub body_limit_bytes: usize,
+    pub import_limit_bytes: usize,
+    pub login_attempts_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdminSettings {
+    pub host: String,
+    pub base_port: u16,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct AuthSettings {
+    pub issuer: String,
+    pub signing_key: String,
+    pub verifying_key: String,
+    pub access_ttl_secs: u64,
+    pub refresh_ttl_secs: u64,
+    pub bootstrap_admin_login: String,
+    pub bootstrap_admin_password: String,
+}
+
+impl fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("issuer", &self.issuer)
+            .field("signing_key", &"<redacted>")
+            .field("verifying_key", &self.verifying_key)
+            .field("access_ttl_secs", &self.access_ttl_secs)
+            .field("refresh_ttl_secs", &self.refresh_ttl_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: String,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelemetrySettings {
+    pub otlp_endpoint: String,
+}
+
+impl Settings {
+    /// Defaults, then `PD_CONFIG`, then the environment.
+    pub fn load() -> anyhow::Result<Settings> {
+        let mut builder = config::Config::builder().add_source(config::File::from_str(
+            DEFAULTS,
+            config::FileFormat::Toml,
+        ));
+        if let Ok(path) = std::env::var("PD_CONFIG") {
+            builder = builder.add_source(config::File::with_name(&path).required(true));
+        }
+        builder
+            .add_source(
+                config::Environment::with_prefix("PD")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .list_separator(",")
+                    .with_list_parse_key("gateway.cors_origins")
+                    .try_parsing(true),
+            )
+            .build()
+            .context("reading configuration")?
+            .try_deserialize()
+            .context("configuration has a wrong or missing key")
+    }
+
+    /// The built-in defaults alone (tests start from these).
+    pub fn defaults() -> anyhow::Result<Settings> {
+        config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()?
+            .try_deserialize()
+            .context("default configuration")
+    }
+
+    /// The database a service owns.
+    pub fn database_name(&self, service: &str) -> String {
+        format!("{}{}", self.database.name_prefix, service)
+    }
+
+    /// The admin port of a service, `None` when admin ports are disabled.
+    pub fn admin_port(&self, service: &str) -> Option<u16> {
+        if self.admin.base_port == 0 {
+            return None;
+        }
+        let offset = match service {
+            "gateway" => 0,
+            "identity" => 1,
+            "surveys" => 2,
+            "registry" => 3,
+            "allocation" => 4,
+            "enrollment" => 5,
+            "monitoring" => 6,
+            _ => 9,
+        };
+        Some(self.admin.base_port + offset)
+    }
+}
