@@ -1,0 +1,143 @@
+//! Test environments on the real PostgreSQL and NATS of the machine, isolated
+//! per test: own databases (cloned from a migrated template, which is fast),
+//! own subject prefix and stream names, own signing keys.
+
+use anyhow::Context;
+use pd_runtime::Settings;
+use sqlx::migrate::Migrator;
+use sqlx::{Connection, PgConnection, PgPool};
+use std::time::Duration;
+
+/// Installs a test log subscriber once (`RUST_LOG` to see more).
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_test_writer()
+        .try_init();
+}
+
+/// One test's isolated slice of PostgreSQL and NATS.
+pub struct TestEnv {
+    pub settings: Settings,
+    /// Short random id used in every name of this environment.
+    pub id: String,
+}
+
+impl TestEnv {
+    pub fn new() -> anyhow::Result<TestEnv> {
+        init_tracing();
+        let id = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
+        let mut settings = Settings::defaults()?;
+        if let Ok(url) = std::env::var("PD_TEST_DATABASE_URL") {
+            settings.database.url = url;
+        }
+        if let Ok(url) = std::env::var("PD_TEST_NATS_URL") {
+            settings.nats.url = url;
+        }
+        settings.database.name_prefix = format!("pd_t_{id}_");
+        settings.database.max_connections = 8;
+        settings.nats.subject_prefix = format!("t{id}");
+        settings.nats.stream_prefix = format!("T{}", id.to_uppercase());
+        settings.nats.request_timeout_ms = 5000;
+        settings.admin.base_port = 0;
+        settings.gateway.listen = "127.0.0.1:0".to_owned();
+        let (signing, verifying) = pd_runtime::tokens::generate_keypair();
+        settings.auth.signing_key = signing;
+        settings.auth.verifying_key = verifying;
+        Ok(TestEnv { settings, id })
+    }
+
+    /// Creates the database of `service` from a template migrated once per
+    /// set of migrations, and returns a pool on it.
+    pub async fn database(&self, service: &str, migrator: &'static Migrator) -> anyhow::Result<PgPool> {
+        let template = ensure_template(&self.settings.database.url, service, migrator).await?;
+        let name = self.settings.database_name(service);
+        let mut conn = admin_connection(&self.settings.database.url).await?;
+        let sql = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
+        // Cloning fails while another session touches the template; retry.
+        let mut attempt = 0;
+        loop {
+            match sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(&mut conn).await {
+                Ok(_) => break,
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55006") && attempt < 50 => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e).with_context(|| format!("cloning {template}")),
+            }
+        }
+        conn.close().await.ok();
+        pd_runtime::db::pool(&self.settings.database.url, &name, 8).await
+    }
+
+    /// Drops this environment's databases (best effort).
+    pub async fn drop_databases(&self) {
+        let Ok(mut conn) = admin_connection(&self.settings.database.url).await else {
+            return;
+        };
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE $1")
+                .bind(format!("{}%", self.settings.database.name_prefix))
+                .fetch_all(&mut conn)
+                .await
+                .unwrap_or_default();
+        for n in names {
+            let sql = format!("DROP DATABASE IF EXISTS \"{n}\" WITH (FORCE)");
+            let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+        }
+    }
+}
+
+async fn admin_connection(url: &str) -> anyhow::Result<PgConnection> {
+    use std::str::FromStr;
+    let opts = sqlx::postgres::PgConnectOptions::from_str(url)?.database("postgres");
+    PgConnection::connect_with(&opts)
+        .await
+        .context("connecting to PostgreSQL for tests (is it running? see deploy/local/test.sh)")
+}
+
+/// `pd_tpl_<service>_<hash of the migrations>`, created once.
+async fn ensure_template(url: &str, service: &str, migrator: &'static Migrator) -> anyhow::Result<String> {
+    let mut hash: u64 = 1469598103934665603;
+    for m in pd_runtime::db::BUS_MIGRATOR.iter().chain(migrator.iter()) {
+        for b in m.checksum.iter().chain(m.version.to_le_bytes().iter()) {
+            hash = (hash ^ u64::from(*b)).wrapping_mul(1099511628211);
+        }
+    }
+    let name = format!("pd_tpl_{service}_{:012x}", hash & 0xffff_ffff_ffff);
+    let mut conn = admin_connection(url).await?;
+    // One test process migrates the template; the others wait for it.
+    sqlx::query("SELECT pg_advisory_lock(hashtext($1))")
+        .bind(&name)
+        .execute(&mut conn)
+        .await?;
+    let result = async {
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(&name)
+                .fetch_one(&mut conn)
+                .await?;
+        if !exists {
+            let building = format!("{name}_building");
+            let drop = format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)");
+            sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await?;
+            pd_runtime::db::ensure_database(url, &building).await?;
+            let pool = pd_runtime::db::pool(url, &building, 2).await?;
+            pd_runtime::db::migrate(&pool, migrator).await?;
+            pool.close().await;
+            let rename = format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\"");
+            sqlx::query(sqlx::AssertSqlSafe(rename)).execute(&mut conn).await?;
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    let _ = sqlx::query("SELECT pg_advisory_unlock(hashtext($1))")
+        .bind(&name)
+        .execute(&mut conn)
+        .await;
+    result?;
+    Ok(name)
+}

@@ -1,0 +1,329 @@
+//! Typed request/reply. A request goes to `<prefix>.<service>.rpc.<op>.v1`
+//! with a protobuf body and the caller's token in a header; a service
+//! answers from a queue group named after itself. A reply with header
+//! `Pd-Status: error` carries a `pd.common.v1.Error`.
+
+use async_nats::HeaderMap;
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use pd_domain::{AppError, ErrorKind, FieldError, Principal};
+use pd_proto::common::v1 as common;
+use pd_runtime::Shutdown;
+use pd_runtime::metrics::{RpcLabels, metrics};
+use prost::Message;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::Semaphore;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+use crate::{Bus, headers};
+
+/// What the caller passes along with a request.
+#[derive(Debug, Clone, Default)]
+pub struct CallContext {
+    /// The raw `Authorization` header value (`Bearer ...`).
+    pub authorization: Option<String>,
+    pub request_id: Option<String>,
+    pub client_ip: Option<String>,
+}
+
+/// What a handler knows about the request it serves.
+#[derive(Debug, Clone)]
+pub struct RpcContext {
+    pub principal: Option<Principal>,
+    pub request_id: String,
+    pub client_ip: Option<String>,
+}
+
+impl RpcContext {
+    /// The verified caller, or 401.
+    pub fn principal(&self) -> Result<&Principal, AppError> {
+        self.principal
+            .as_ref()
+            .ok_or_else(|| AppError::unauthenticated("требуется вход в систему"))
+    }
+
+    /// Who to record as the actor of an event.
+    pub fn actor(&self) -> String {
+        self.principal
+            .as_ref()
+            .map(|p| p.user_id.to_string())
+            .unwrap_or_else(|| "anonymous".to_owned())
+    }
+}
+
+pub fn error_to_proto(e: &AppError) -> common::Error {
+    common::Error {
+        kind: e.kind.as_str().to_owned(),
+        detail: e.detail.clone(),
+        fields: e
+            .fields
+            .iter()
+            .map(|f| common::FieldError {
+                field: f.field.clone(),
+                message: f.message.clone(),
+            })
+            .collect(),
+    }
+}
+
+pub fn error_from_proto(e: common::Error) -> AppError {
+    AppError {
+        kind: ErrorKind::parse(&e.kind),
+        detail: e.detail,
+        fields: e
+            .fields
+            .into_iter()
+            .map(|f| FieldError {
+                field: f.field,
+                message: f.message,
+            })
+            .collect(),
+    }
+}
+
+/// Logs the cause and gives the client a 500 without internals.
+pub fn internal(context: &str, cause: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %cause, "{context}");
+    AppError::internal("внутренняя ошибка сервиса; попробуйте позже")
+}
+
+impl Bus {
+    /// Sends `req` to `service`'s `operation` and decodes the typed reply.
+    /// No responder: 503; no reply within the deadline: 504.
+    pub async fn request<Req: Message, Resp: Message + Default>(
+        &self,
+        service: &str,
+        operation: &str,
+        req: &Req,
+        ctx: &CallContext,
+    ) -> Result<Resp, AppError> {
+        let subject = self.rpc_subject(service, operation);
+        let mut h = HeaderMap::new();
+        if let Some(a) = &ctx.authorization {
+            h.insert(headers::AUTHORIZATION, a.as_str());
+        }
+        if let Some(r) = &ctx.request_id {
+            h.insert(headers::REQUEST_ID, r.as_str());
+        }
+        if let Some(ip) = &ctx.client_ip {
+            h.insert(headers::CLIENT_IP, ip.as_str());
+        }
+        if let Some(tp) = pd_runtime::telemetry::current_traceparent() {
+            h.insert(headers::TRACEPARENT, tp.as_str());
+        }
+        let request = async_nats::Request::new()
+            .payload(Bytes::from(req.encode_to_vec()))
+            .headers(h)
+            .timeout(Some(self.request_timeout()));
+        let reply = self
+            .client
+            .send_request(subject, request)
+            .await
+            .map_err(|e| match e.kind() {
+                async_nats::RequestErrorKind::NoResponders => AppError::new(
+                    ErrorKind::Unavailable,
+                    format!("сервис {service} недоступен"),
+                ),
+                async_nats::RequestErrorKind::TimedOut => AppError::new(
+                    ErrorKind::Timeout,
+                    format!("сервис {service} не ответил вовремя"),
+                ),
+                _ => {
+                    tracing::error!(service, operation, error = %e, "request failed");
+                    AppError::new(ErrorKind::Unavailable, format!("сервис {service} недоступен"))
+                }
+            })?;
+        let is_error = reply
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(headers::STATUS))
+            .is_some_and(|v| v.as_str() == "error");
+        if is_error {
+            let e = common::Error::decode(reply.payload)
+                .map_err(|e| internal("undecodable error reply", e))?;
+            return Err(error_from_proto(e));
+        }
+        Resp::decode(reply.payload).map_err(|e| internal("undecodable reply", e))
+    }
+}
+
+type Handler<S> =
+    Arc<dyn Fn(S, RpcContext, Bytes) -> BoxFuture<'static, Result<Vec<u8>, AppError>> + Send + Sync>;
+
+/// The request handlers of one service.
+pub struct RpcServer<S> {
+    service: &'static str,
+    state: S,
+    handlers: HashMap<String, Handler<S>>,
+    max_in_flight: usize,
+}
+
+impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
+    pub fn new(service: &'static str, state: S) -> Self {
+        RpcServer {
+            service,
+            state,
+            handlers: HashMap::new(),
+            max_in_flight: 512,
+        }
+    }
+
+    /// Registers the handler of `operation`.
+    pub fn route<Req, Resp, F, Fut>(mut self, operation: &str, f: F) -> Self
+    where
+        Req: Message + Default + 'static,
+        Resp: Message + 'static,
+        F: Fn(S, RpcContext, Req) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Resp, AppError>> + Send + 'static,
+    {
+        let f = Arc::new(f);
+        let handler: Handler<S> = Arc::new(move |state, ctx, body| {
+            let f = f.clone();
+            Box::pin(async move {
+                let req = Req::decode(body)
+                    .map_err(|e| AppError::bad_request(format!("undecodable request: {e}")))?;
+                f(state, ctx, req).await.map(|r| r.encode_to_vec())
+            })
+        });
+        self.handlers.insert(operation.to_owned(), handler);
+        self
+    }
+
+    /// Subscribes in the service's queue group and serves until `shutdown`;
+    /// then stops taking requests, drains those already received and waits
+    /// for the handlers in flight.
+    pub async fn serve(
+        self,
+        bus: Bus,
+        shutdown: Shutdown,
+    ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        let wildcard = format!("{}.{}.rpc.>", bus.settings().subject_prefix, self.service);
+        let mut sub = bus
+            .client()
+            .queue_subscribe(wildcard, self.service.to_owned())
+            .await
+            .map_err(|e| anyhow::anyhow!("subscribing {}: {e}", self.service))?;
+        // Make sure the server knows the subscription before callers rely on it.
+        bus.client().flush().await.ok();
+        let prefix = format!("{}.{}.rpc.", bus.settings().subject_prefix, self.service);
+        let this = Arc::new(self);
+        let handle = tokio::spawn(async move {
+            let tracker = TaskTracker::new();
+            let limit = Arc::new(Semaphore::new(this.max_in_flight));
+            let mut draining = false;
+            loop {
+                let msg = tokio::select! {
+                    m = sub.next() => m,
+                    _ = shutdown.cancelled(), if !draining => {
+                        draining = true;
+                        if let Err(e) = sub.drain().await {
+                            tracing::warn!(error = %e, "draining subscription");
+                            break;
+                        }
+                        continue;
+                    }
+                };
+                let Some(msg) = msg else { break };
+                let Ok(permit) = limit.clone().acquire_owned().await else {
+                    break;
+                };
+                let this = this.clone();
+                let bus = bus.clone();
+                let prefix = prefix.clone();
+                tracker.spawn(async move {
+                    this.handle(&bus, &prefix, msg).await;
+                    drop(permit);
+                });
+            }
+            tracker.close();
+            tracker.wait().await;
+            tracing::info!(service = this.service, "request handling stopped");
+        });
+        Ok(handle)
+    }
+
+    async fn handle(&self, bus: &Bus, prefix: &str, msg: async_nats::Message) {
+        let Some(reply_to) = msg.reply.clone() else {
+            return;
+        };
+        let operation = msg
+            .subject
+            .strip_prefix(prefix)
+            .and_then(|s| s.strip_suffix(".v1"))
+            .unwrap_or("")
+            .to_owned();
+        let header = |name: &str| {
+            msg.headers
+                .as_ref()
+                .and_then(|h| h.get(name))
+                .map(|v| v.as_str().to_owned())
+        };
+        let request_id = header(headers::REQUEST_ID).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        let span = tracing::info_span!("rpc", service = self.service, operation = %operation, request_id = %request_id);
+        if let Some(tp) = header(headers::TRACEPARENT) {
+            pd_runtime::telemetry::set_remote_parent(&span, &tp);
+        }
+        let started = Instant::now();
+        let result = async {
+            // Every service verifies the token itself: a client on NATS
+            // cannot claim to be someone by writing a header.
+            let principal = match header(headers::AUTHORIZATION) {
+                Some(h) => Some(bus.verifier().verify_header(Some(&h))?),
+                None => None,
+            };
+            let handler = self
+                .handlers
+                .get(&operation)
+                .ok_or_else(|| AppError::not_found(format!("unknown operation {operation}")))?;
+            let ctx = RpcContext {
+                principal,
+                request_id: request_id.clone(),
+                client_ip: header(headers::CLIENT_IP),
+            };
+            handler(self.state.clone(), ctx, msg.payload.clone()).await
+        }
+        .instrument(span.clone())
+        .await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.kind.as_str(),
+        };
+        let labels = RpcLabels {
+            service: self.service.to_owned(),
+            operation: operation.clone(),
+            outcome: outcome.to_owned(),
+        };
+        metrics().rpc_handled.get_or_create(&labels).inc();
+        metrics()
+            .rpc_seconds
+            .get_or_create(&labels)
+            .observe(started.elapsed().as_secs_f64());
+        let (h, body) = match result {
+            Ok(body) => {
+                let mut h = HeaderMap::new();
+                h.insert(headers::STATUS, "ok");
+                (h, body)
+            }
+            Err(e) => {
+                if e.kind == ErrorKind::Internal {
+                    span.in_scope(|| tracing::warn!(operation, "request failed internally"));
+                }
+                let mut h = HeaderMap::new();
+                h.insert(headers::STATUS, "error");
+                (h, error_to_proto(&e).encode_to_vec())
+            }
+        };
+        if let Err(e) = bus
+            .client()
+            .publish_with_headers(reply_to, h, Bytes::from(body))
+            .await
+        {
+            tracing::warn!(error = %e, "cannot send reply");
+        }
+    }
+}
