@@ -1,0 +1,107 @@
+//! Identity service: regions (and their PD model), municipalities,
+//! organizations, providers, educators, users, credentials, role grants and
+//! the bulk import of educators. Every read and write is checked against the
+//! caller's role scope here, in the service that owns the data.
+
+mod auth;
+mod db;
+pub mod domain;
+mod educators;
+mod imports;
+mod messages;
+mod organizations;
+mod regions;
+mod rpc;
+mod users;
+
+use anyhow::Context;
+use pd_bus::Bus;
+use pd_bus::outbox::{Outbox, Relay};
+use pd_runtime::tokens::{TokenIssuer, TokenVerifier};
+use pd_runtime::{Settings, Shutdown};
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use std::sync::Arc;
+
+pub const SERVICE: &str = "identity";
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/identity");
+
+pub use users::create_user_direct;
+
+#[derive(Clone)]
+pub(crate) struct State {
+    pub pool: PgPool,
+    pub outbox: Outbox,
+    pub tokens: TokenIssuer,
+    pub refresh_ttl_secs: i64,
+}
+
+/// A started identity service.
+pub struct Running {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Resolves once the service has stopped after shutdown.
+    pub async fn wait(self) {
+        if let Err(e) = self.task.await {
+            tracing::error!(error = %e, "identity task failed");
+        }
+    }
+}
+
+/// Runs the service until `shutdown`.
+pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<()> {
+    start(settings, shutdown).await?.wait().await;
+    Ok(())
+}
+
+/// Migrates, connects and starts serving; returns once requests are taken.
+pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Running> {
+    let pool = pd_runtime::db::open_service_db(&settings, SERVICE, &MIGRATOR).await?;
+    let verifier = TokenVerifier::new(&settings.auth)?;
+    let bus = Bus::connect(&settings.nats, verifier).await?;
+    bus.ensure_stream(SERVICE).await?;
+    let tokens =
+        TokenIssuer::new(&settings.auth).context("identity signs tokens: set auth.signing_key")?;
+    let state = State {
+        pool: pool.clone(),
+        outbox: Outbox::new(&bus, SERVICE),
+        tokens,
+        refresh_ttl_secs: settings.auth.refresh_ttl_secs as i64,
+    };
+    users::bootstrap_admin(&state.pool, &settings.auth).await?;
+    imports::resume_unfinished(&state, shutdown.clone()).await;
+
+    let ready_pool = pool.clone();
+    let ready_bus = bus.clone();
+    let ready: pd_runtime::admin::ReadyCheck = Arc::new(move || {
+        let pool = ready_pool.clone();
+        let bus = ready_bus.clone();
+        Box::pin(async move {
+            sqlx::query("SELECT 1")
+                .execute(&pool)
+                .await
+                .map_err(|e| format!("database: {e}"))?;
+            if !bus.is_connected() {
+                return Err("nats: not connected".to_owned());
+            }
+            Ok(())
+        })
+    });
+    pd_runtime::admin::serve(&settings, SERVICE, ready, shutdown.clone()).await?;
+
+    // The relay outlives request handling so that it flushes what the last
+    // requests wrote.
+    let relay_stop = Shutdown::new();
+    let relay = tokio::spawn(Relay::new(bus.clone(), pool.clone(), SERVICE).run(relay_stop.clone()));
+    let requests = rpc::server(state).serve(bus.clone(), shutdown).await?;
+    let task = tokio::spawn(async move {
+        let _ = requests.await;
+        relay_stop.cancel();
+        let _ = relay.await;
+        pool.close().await;
+    });
+    tracing::info!("identity service started");
+    Ok(Running { task })
+}

@@ -1,0 +1,329 @@
+//! Reading an educators CSV: encoding (UTF-8 with or without BOM, or the
+//! Windows-1251 that Excel writes in Russia), delimiter (`;` or `,`), the
+//! header (English or Russian column names) and every row, reporting each
+//! bad cell with its line and column. No I/O here.
+
+use chrono::NaiveDate;
+use pd_domain::Snils;
+use std::collections::HashMap;
+
+use super::values;
+use crate::messages as msg;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// 1-based line of the file; the header is line 1.
+    pub row: i32,
+    pub column: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRow {
+    pub row: i32,
+    pub snils: Snils,
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: String,
+    pub position: String,
+    pub subjects: Vec<String>,
+    pub organization_inn: Option<String>,
+    pub last_pd_completed_on: Option<NaiveDate>,
+}
+
+#[derive(Debug)]
+pub struct Parsed {
+    pub encoding: &'static str,
+    pub rows: Vec<ImportRow>,
+    pub errors: Vec<RowError>,
+}
+
+/// The file cannot be read at all.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FileError(pub String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Column {
+    Snils,
+    LastName,
+    FirstName,
+    MiddleName,
+    Position,
+    Subjects,
+    OrganizationInn,
+    LastPd,
+}
+
+impl Column {
+    fn name(self) -> &'static str {
+        match self {
+            Column::Snils => "snils",
+            Column::LastName => "last_name",
+            Column::FirstName => "first_name",
+            Column::MiddleName => "middle_name",
+            Column::Position => "position",
+            Column::Subjects => "subjects",
+            Column::OrganizationInn => "organization_inn",
+            Column::LastPd => "last_pd_completed_on",
+        }
+    }
+
+    /// Accepts the English names and the usual Russian headings.
+    fn from_header(h: &str) -> Option<Column> {
+        let h = h.trim().to_lowercase().replace(['ё'], "е");
+        let c = match h.as_str() {
+            "snils" | "снилс" => Column::Snils,
+            "last_name" | "фамилия" => Column::LastName,
+            "first_name" | "имя" => Column::FirstName,
+            "middle_name" | "отчество" => Column::MiddleName,
+            "position" | "должность" => Column::Position,
+            "subjects" | "предметы" | "преподаваемые предметы" => Column::Subjects,
+            "organization_inn" | "инн организации" | "инн оо" | "инн" => Column::OrganizationInn,
+            "last_pd_completed_on" | "дата последнего пк" | "последнее пк" | "дата окончания последних курсов" => {
+                Column::LastPd
+            }
+            _ => return None,
+        };
+        Some(c)
+    }
+}
+
+const REQUIRED: [Column; 4] = [Column::Snils, Column::LastName, Column::FirstName, Column::Position];
+
+/// Decodes the file. UTF-8 (BOM optional) is taken as is; anything else is
+/// tried as Windows-1251 and kept only if its header then makes sense, so
+/// a file in another encoding is refused instead of imported as mojibake.
+pub fn decode(bytes: &[u8]) -> Result<(String, &'static str), FileError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return Ok((s.to_owned(), "utf-8"));
+    }
+    let (text, _, had_errors) = encoding_rs::WINDOWS_1251.decode(bytes);
+    let header = text.lines().next().unwrap_or("");
+    let delimiter = if header.contains(';') { ';' } else { ',' };
+    let known = header
+        .split(delimiter)
+        .filter(|h| Column::from_header(h.trim_matches('"')).is_some())
+        .count();
+    if had_errors || known < REQUIRED.len() {
+        return Err(FileError(msg::IMPORT_ENCODING.to_owned()));
+    }
+    Ok((text.into_owned(), "windows-1251"))
+}
+
+/// Parses and checks every row. `default_org` says the caller named the
+/// organization, so the file needs no organization column.
+pub fn parse(bytes: &[u8], default_org: bool, today: NaiveDate) -> Result<Parsed, FileError> {
+    let (text, encoding) = decode(bytes)?;
+    let first_line = text.lines().next().unwrap_or("");
+    let delimiter = if first_line.contains(';') { b';' } else { b',' };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| FileError(format!("{}: {e}", msg::IMPORT_EMPTY)))?
+        .clone();
+    let mut index: HashMap<Column, usize> = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        if let Some(c) = Column::from_header(h) {
+            index.entry(c).or_insert(i);
+        }
+    }
+    let mut header_errors = Vec::new();
+    for c in REQUIRED {
+        if !index.contains_key(&c) {
+            header_errors.push(RowError {
+                row: 1,
+                column: c.name().to_owned(),
+                message: "нет обязательного столбца".to_owned(),
+            });
+        }
+    }
+    if !default_org && !index.contains_key(&Column::OrganizationInn) {
+        header_errors.push(RowError {
+            row: 1,
+            column: Column::OrganizationInn.name().to_owned(),
+            message: msg::IMPORT_ORG_COLUMN.to_owned(),
+        });
+    }
+    if !header_errors.is_empty() {
+        return Ok(Parsed {
+            encoding,
+            rows: Vec::new(),
+            errors: header_errors,
+        });
+    }
+
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen: HashMap<String, i32> = HashMap::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let row = e.position().map(|p| p.line() as i32).unwrap_or(0);
+                errors.push(RowError {
+                    row,
+                    column: String::new(),
+                    message: format!("{}: {e}", msg::IMPORT_COLUMNS),
+                });
+                continue;
+            }
+        };
+        let row = record.position().map(|p| p.line() as i32).unwrap_or(0);
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let cell = |c: Column| index.get(&c).and_then(|i| record.get(*i)).unwrap_or("").trim();
+        let mut row_errors: Vec<(Column, String)> = Vec::new();
+        let snils = Snils::parse(cell(Column::Snils))
+            .map_err(|e| row_errors.push((Column::Snils, e.to_string())))
+            .ok();
+        let mut required = |c: Column| {
+            let v = values::name_part(cell(c));
+            if v.is_empty() {
+                row_errors.push((c, msg::REQUIRED.to_owned()));
+            }
+            v
+        };
+        let last_name = required(Column::LastName);
+        let first_name = required(Column::FirstName);
+        let position = required(Column::Position);
+        let last_pd = values::optional_past_date(cell(Column::LastPd), today)
+            .map_err(|m| row_errors.push((Column::LastPd, m.to_owned())))
+            .ok()
+            .flatten();
+        let organization_inn = match cell(Column::OrganizationInn) {
+            "" if default_org => None,
+            "" => {
+                row_errors.push((Column::OrganizationInn, msg::REQUIRED.to_owned()));
+                None
+            }
+            inn => pd_domain::Inn::parse(inn)
+                .map(|i| i.as_str().to_owned())
+                .map_err(|e| row_errors.push((Column::OrganizationInn, e.to_string())))
+                .ok(),
+        };
+        if let Some(s) = &snils {
+            match seen.get(s.as_str()) {
+                Some(first) => row_errors.push((
+                    Column::Snils,
+                    msg::IMPORT_DUPLICATE_IN_FILE.replace("{row}", &first.to_string()),
+                )),
+                None => {
+                    seen.insert(s.as_str().to_owned(), row);
+                }
+            }
+        }
+        match (row_errors.is_empty(), snils) {
+            (true, Some(snils)) => rows.push(ImportRow {
+                row,
+                snils,
+                last_name,
+                first_name,
+                middle_name: values::name_part(cell(Column::MiddleName)),
+                position,
+                subjects: values::subjects(cell(Column::Subjects)),
+                organization_inn,
+                last_pd_completed_on: last_pd,
+            }),
+            _ => errors.extend(row_errors.into_iter().map(|(c, message)| RowError {
+                row,
+                column: c.name().to_owned(),
+                message,
+            })),
+        }
+    }
+    if rows.is_empty() && errors.is_empty() {
+        return Err(FileError(msg::IMPORT_EMPTY.to_owned()));
+    }
+    Ok(Parsed {
+        encoding,
+        rows,
+        errors,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+    }
+
+    const GOOD: &str = "snils;last_name;first_name;middle_name;position;subjects;organization_inn;last_pd_completed_on\n\
+        112-233-445 95;Иванова;Мария;Петровна;учитель;Математика|Физика;7707083893;2022-05-31\n\
+        08765430300;Петров;Пётр;;воспитатель;;7707083893;\n";
+
+    #[test]
+    fn utf8_with_and_without_bom_and_both_delimiters() {
+        let p = parse(GOOD.as_bytes(), false, today()).unwrap();
+        assert_eq!(p.errors, vec![]);
+        assert_eq!(p.rows.len(), 2);
+        assert_eq!(p.rows[0].subjects, vec!["Математика", "Физика"]);
+        assert_eq!(p.rows[1].row, 3);
+
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend(GOOD.replace(';', ",").replace("Математика|Физика", "Математика").as_bytes());
+        let p = parse(&bom, false, today()).unwrap();
+        assert_eq!((p.rows.len(), p.encoding), (2, "utf-8"));
+    }
+
+    #[test]
+    fn windows_1251_is_decoded_correctly() {
+        let russian = "СНИЛС;Фамилия;Имя;Отчество;Должность;ИНН организации\n112-233-445 95;Иванова;Мария;Петровна;учитель;7707083893\n";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(russian);
+        let p = parse(&bytes, false, today()).unwrap();
+        assert_eq!(p.encoding, "windows-1251");
+        assert_eq!(p.rows[0].last_name, "Иванова");
+    }
+
+    #[test]
+    fn other_encodings_are_refused_not_imported_as_mojibake() {
+        // KOI8-R bytes are not UTF-8, and as Windows-1251 the header is nonsense.
+        let (bytes, _, _) = encoding_rs::KOI8_R.encode("СНИЛС;Фамилия;Имя;Должность\n11223344595;Иванова;Мария;учитель\n");
+        assert_eq!(parse(&bytes, true, today()).unwrap_err(), FileError(msg::IMPORT_ENCODING.into()));
+    }
+
+    #[test]
+    fn every_bad_cell_is_reported_with_line_and_column() {
+        let csv = "snils,last_name,first_name,position,organization_inn,last_pd_completed_on\n\
+            11223344596,Иванова,Мария,учитель,7707083893,\n\
+            11223344595,,Мария,учитель,7707083894,2099-01-01\n\
+            11223344595,Иванова,Мария,учитель,7707083893,\n\
+            08765430300,Петров,Пётр,учитель,7707083893,\n";
+        let p = parse(csv.as_bytes(), false, today()).unwrap();
+        let got: Vec<(i32, &str)> = p.errors.iter().map(|e| (e.row, e.column.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, "snils"),
+                (3, "last_name"),
+                (3, "last_pd_completed_on"),
+                (3, "organization_inn"),
+                (4, "snils"),
+            ]
+        );
+        assert_eq!(p.rows.len(), 1);
+    }
+
+    #[test]
+    fn missing_columns_are_reported_on_the_header_line() {
+        let p = parse(b"snils;last_name\n11223344595;X\n", false, today()).unwrap();
+        let cols: Vec<&str> = p.errors.iter().map(|e| e.column.as_str()).collect();
+        assert_eq!(cols, vec!["first_name", "position", "organization_inn"]);
+        assert!(p.errors.iter().all(|e| e.row == 1));
+        // With an organization named by the caller, that column is optional.
+        let p = parse(b"snils;last_name;first_name;position\n11223344595;X;Y;Z\n", true, today()).unwrap();
+        assert_eq!((p.rows.len(), p.errors.len()), (1, 0));
+    }
+
+    #[test]
+    fn empty_file_is_refused() {
+        assert!(parse(b"snils;last_name;first_name;position\n", true, today()).is_err());
+    }
+}

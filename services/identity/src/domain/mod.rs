@@ -1,0 +1,5 @@
+//! The identity service's rules, free of I/O.
+
+pub mod access;
+pub mod csv_import;
+pub mod values;

@@ -1,0 +1,322 @@
+//! Educators: the people whose PD the platform runs. SNILS is unique and
+//! never logged; roles that do not need it see it masked.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use pd_bus::RpcContext;
+use pd_domain::{AppError, Principal, Snils, error::Validator};
+use pd_proto::common::v1::IdRequest;
+use pd_proto::identity::v1 as pb;
+use sqlx::{FromRow, PgConnection};
+use uuid::Uuid;
+
+use crate::db::{body_id, db_error, ensure, limit, opt_id, org_location, path_id, ts};
+use crate::domain::access::{self, OrgLocation};
+use crate::domain::values;
+use crate::organizations::optional_filter;
+use crate::{State, messages as msg};
+
+#[derive(FromRow, Clone)]
+pub(crate) struct EducatorRow {
+    pub id: Uuid,
+    pub snils: String,
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: String,
+    pub position: String,
+    pub subjects: Vec<String>,
+    pub organization_id: Uuid,
+    pub last_pd_completed_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub municipality_id: Uuid,
+    pub region_id: Uuid,
+    pub user_id: Option<Uuid>,
+}
+
+macro_rules! select_educators {
+    () => {
+        "SELECT e.id, e.snils, e.last_name, e.first_name, e.middle_name, e.position, e.subjects,
+                e.organization_id, e.last_pd_completed_on, e.created_at, e.updated_at,
+                o.municipality_id, o.region_id, u.id AS user_id
+         FROM educators e
+         JOIN organizations o ON o.id = e.organization_id
+         LEFT JOIN users u ON u.educator_id = e.id "
+    };
+}
+
+impl EducatorRow {
+    pub fn location(&self) -> OrgLocation {
+        OrgLocation {
+            org_id: self.organization_id,
+            municipality_id: self.municipality_id,
+            region_id: self.region_id,
+        }
+    }
+
+    /// The record as `viewer` may see it.
+    pub fn to_proto(&self, viewer: &Principal) -> pb::Educator {
+        let snils = match Snils::parse(&self.snils) {
+            Ok(s) if access::sees_full_snils(viewer, &self.location(), self.id) => s.formatted(),
+            Ok(s) => s.masked(),
+            Err(_) => String::new(),
+        };
+        pb::Educator {
+            id: self.id.to_string(),
+            snils,
+            last_name: self.last_name.clone(),
+            first_name: self.first_name.clone(),
+            middle_name: self.middle_name.clone(),
+            position: self.position.clone(),
+            subjects: self.subjects.clone(),
+            organization_id: self.organization_id.to_string(),
+            last_pd_completed_on: date(self.last_pd_completed_on),
+            user_id: opt_id(self.user_id),
+            created_at: ts(self.created_at),
+            updated_at: ts(self.updated_at),
+        }
+    }
+
+    /// What consumers of educator events keep.
+    pub fn snapshot(&self) -> pb::EducatorSnapshot {
+        pb::EducatorSnapshot {
+            id: self.id.to_string(),
+            snils: self.snils.clone(),
+            last_name: self.last_name.clone(),
+            first_name: self.first_name.clone(),
+            middle_name: self.middle_name.clone(),
+            position: self.position.clone(),
+            subjects: self.subjects.clone(),
+            organization_id: self.organization_id.to_string(),
+            municipality_id: self.municipality_id.to_string(),
+            region_id: self.region_id.to_string(),
+            last_pd_completed_on: date(self.last_pd_completed_on),
+        }
+    }
+}
+
+fn date(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+pub(crate) async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<EducatorRow>, AppError> {
+    sqlx::query_as(concat!(select_educators!(), "WHERE e.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_error)
+}
+
+pub(crate) async fn create(state: State, ctx: RpcContext, req: pb::CreateEducatorRequest) -> Result<pb::Educator, AppError> {
+    let p = ctx.principal()?;
+    let mut v = Validator::new();
+    let snils = v.check("snils", Snils::parse(&req.snils));
+    let last_name = v.require("last_name", &values::name_part(&req.last_name));
+    let first_name = v.require("first_name", &values::name_part(&req.first_name));
+    let position = v.require("position", &values::name_part(&req.position));
+    let last_pd = v.check(
+        "last_pd_completed_on",
+        values::optional_past_date(&req.last_pd_completed_on, today()),
+    );
+    let org_id = v.check(
+        "organization_id",
+        body_id("organization_id", &req.organization_id).map_err(|e| e.detail),
+    );
+    v.finish()?;
+    let (Some(snils), Some(last_name), Some(first_name), Some(position), Some(last_pd), Some(org_id)) =
+        (snils, last_name, first_name, position, last_pd, org_id)
+    else {
+        return Err(AppError::internal("validation"));
+    };
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let loc = org_location(&mut tx, org_id)
+        .await?
+        .ok_or_else(|| AppError::invalid("organization_id", msg::ORGANIZATION_NOT_FOUND))?;
+    ensure(access::can_manage_educators(p, &loc))?;
+    let id = Uuid::now_v7();
+    let subjects: Vec<String> = req.subjects.iter().map(|s| values::name_part(s)).filter(|s| !s.is_empty()).collect();
+    sqlx::query(
+        "INSERT INTO educators (id, snils, last_name, first_name, middle_name, position, subjects,
+                                organization_id, last_pd_completed_on)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(snils.as_str())
+    .bind(last_name)
+    .bind(first_name)
+    .bind(values::name_part(&req.middle_name))
+    .bind(position)
+    .bind(subjects)
+    .bind(org_id)
+    .bind(last_pd)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let row = load(&mut tx, id).await?.ok_or_else(|| AppError::internal("educator vanished"))?;
+    let event = pb::EducatorCreated { educator: Some(row.snapshot()) };
+    state
+        .outbox
+        .write(&mut tx, "educator_created", &row.id.to_string(), &ctx.actor(), &event)
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    tracing::info!(educator_id = %row.id, "educator created");
+    Ok(row.to_proto(p))
+}
+
+pub(crate) async fn get(state: State, ctx: RpcContext, req: IdRequest) -> Result<pb::Educator, AppError> {
+    let p = ctx.principal()?;
+    let id = path_id(&req.id, msg::EDUCATOR_NOT_FOUND)?;
+    let mut conn = state.pool.acquire().await.map_err(db_error)?;
+    let row = load(&mut conn, id).await?;
+    match row {
+        Some(r) if access::can_read_educator(p, &r.location(), r.id) => Ok(r.to_proto(p)),
+        // Outside the caller's scope an educator does not exist.
+        _ => Err(AppError::not_found(msg::EDUCATOR_NOT_FOUND)),
+    }
+}
+
+pub(crate) async fn update(state: State, ctx: RpcContext, req: pb::UpdateEducatorRequest) -> Result<pb::Educator, AppError> {
+    let p = ctx.principal()?;
+    let id = path_id(&req.id, msg::EDUCATOR_NOT_FOUND)?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let current = match load(&mut tx, id).await? {
+        Some(r) if access::can_read_educator(p, &r.location(), r.id) => r,
+        _ => return Err(AppError::not_found(msg::EDUCATOR_NOT_FOUND)),
+    };
+    ensure(access::can_manage_educators(p, &current.location()))?;
+
+    let mut v = Validator::new();
+    let mut next = current.clone();
+    let mut text = |field: &str, value: &Option<String>, target: &mut String, required: bool| {
+        if let Some(x) = value {
+            let x = values::name_part(x);
+            if required && x.is_empty() {
+                v.add(field, msg::REQUIRED);
+            }
+            *target = x;
+        }
+    };
+    text("last_name", &req.last_name, &mut next.last_name, true);
+    text("first_name", &req.first_name, &mut next.first_name, true);
+    text("middle_name", &req.middle_name, &mut next.middle_name, false);
+    text("position", &req.position, &mut next.position, true);
+    if let Some(list) = &req.subjects {
+        next.subjects = list.values.iter().map(|s| values::name_part(s)).filter(|s| !s.is_empty()).collect();
+    }
+    if let Some(d) = &req.last_pd_completed_on {
+        if let Some(d) = v.check("last_pd_completed_on", values::optional_past_date(d, today())) {
+            next.last_pd_completed_on = d;
+        }
+    }
+    let target_org = match &req.organization_id {
+        Some(s) => v.check("organization_id", body_id("organization_id", s).map_err(|e| e.detail)),
+        None => None,
+    };
+    v.finish()?;
+    let moved_from = match target_org {
+        Some(org) if org != current.organization_id => {
+            let loc = org_location(&mut tx, org)
+                .await?
+                .ok_or_else(|| AppError::invalid("organization_id", msg::ORGANIZATION_NOT_FOUND))?;
+            // Moving needs the right to manage both organizations.
+            ensure(access::can_manage_educators(p, &loc))?;
+            next.organization_id = org;
+            Some(current.organization_id)
+        }
+        _ => None,
+    };
+    sqlx::query(
+        "UPDATE educators SET last_name = $2, first_name = $3, middle_name = $4, position = $5,
+                subjects = $6, organization_id = $7, last_pd_completed_on = $8, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&next.last_name)
+    .bind(&next.first_name)
+    .bind(&next.middle_name)
+    .bind(&next.position)
+    .bind(&next.subjects)
+    .bind(next.organization_id)
+    .bind(next.last_pd_completed_on)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let row = load(&mut tx, id).await?.ok_or_else(|| AppError::internal("educator vanished"))?;
+    let actor = ctx.actor();
+    let aggregate = row.id.to_string();
+    match moved_from {
+        Some(from) => {
+            let event = pb::EducatorMoved {
+                educator: Some(row.snapshot()),
+                from_organization_id: from.to_string(),
+            };
+            state.outbox.write(&mut tx, "educator_moved", &aggregate, &actor, &event).await
+        }
+        None => {
+            let event = pb::EducatorUpdated { educator: Some(row.snapshot()) };
+            state.outbox.write(&mut tx, "educator_updated", &aggregate, &actor, &event).await
+        }
+    }
+    .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(row.to_proto(p))
+}
+
+pub(crate) async fn list(state: State, ctx: RpcContext, req: pb::ListEducatorsRequest) -> Result<pb::EducatorList, AppError> {
+    let p = ctx.principal()?;
+    let org = optional_filter("organization_id", &req.organization_id)?;
+    let municipality = optional_filter("municipality_id", &req.municipality_id)?;
+    let region = optional_filter("region_id", &req.region_id)?;
+    if let Some(org) = org {
+        let mut conn = state.pool.acquire().await.map_err(db_error)?;
+        let loc = org_location(&mut conn, org)
+            .await?
+            .ok_or_else(|| AppError::not_found(msg::ORGANIZATION_NOT_FOUND))?;
+        let readable = access::can_manage_educators(p, &loc) || p.has_scope(pd_domain::Role::Ministry, loc.region_id);
+        ensure(readable)?;
+    }
+    let scope = access::educator_scope(p);
+    let filter = "WHERE ($1 OR e.organization_id = ANY($2) OR o.municipality_id = ANY($3)
+                        OR o.region_id = ANY($4) OR e.id = ANY($5))
+                   AND ($6::uuid IS NULL OR e.organization_id = $6)
+                   AND ($7::uuid IS NULL OR o.municipality_id = $7)
+                   AND ($8::uuid IS NULL OR o.region_id = $8) ";
+    let page_sql = format!("{}{filter}ORDER BY e.last_name, e.first_name, e.id LIMIT $9 OFFSET $10", select_educators!());
+    let rows: Vec<EducatorRow> = sqlx::query_as(sqlx::AssertSqlSafe(page_sql))
+        .bind(scope.all)
+        .bind(&scope.orgs)
+        .bind(&scope.municipalities)
+        .bind(&scope.regions)
+        .bind(&scope.educators)
+        .bind(org)
+        .bind(municipality)
+        .bind(region)
+        .bind(limit(req.limit))
+        .bind(i64::from(req.offset.max(0)))
+        .fetch_all(&state.pool)
+        .await
+        .map_err(db_error)?;
+    let count_sql = format!(
+        "SELECT count(*) FROM educators e JOIN organizations o ON o.id = e.organization_id {filter}"
+    );
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
+        .bind(scope.all)
+        .bind(&scope.orgs)
+        .bind(&scope.municipalities)
+        .bind(&scope.regions)
+        .bind(&scope.educators)
+        .bind(org)
+        .bind(municipality)
+        .bind(region)
+        .fetch_one(&state.pool)
+        .await
+        .map_err(db_error)?;
+    Ok(pb::EducatorList {
+        items: rows.iter().map(|r| r.to_proto(p)).collect(),
+        total,
+    })
+}

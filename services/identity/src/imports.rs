@@ -1,0 +1,465 @@
+//! Bulk import of educators from CSV. The file arrives in chunks (a NATS
+//! message is at most 1 MB), is checked in the background with progress
+//! kept on the job, and is imported all-or-nothing: one bad row and nothing
+//! is written, with every bad row reported.
+
+use chrono::Utc;
+use pd_bus::RpcContext;
+use pd_bus::outbox::PendingEvent;
+use pd_domain::{AppError, Grant, Principal, Role};
+use pd_proto::common::v1::{Empty, IdRequest};
+use pd_proto::identity::v1 as pb;
+use pd_runtime::Shutdown;
+use prost::Message;
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+use crate::db::{body_id, db_error, ensure, org_location, path_id, ts};
+use crate::domain::access::{self, OrgLocation};
+use crate::domain::csv_import::{self, ImportRow, RowError};
+use crate::{State, messages as msg};
+
+/// Rows written per statement.
+const BATCH: usize = 5_000;
+/// Errors kept on a job; the message tells how many there were in all.
+const MAX_REPORTED_ERRORS: usize = 2_000;
+/// Largest file accepted.
+const MAX_FILE_BYTES: i64 = 64 * 1024 * 1024;
+
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: Uuid,
+    created_by: Uuid,
+    grants: sqlx::types::Json<Vec<Grant>>,
+    organization_id: Option<Uuid>,
+    dry_run: bool,
+    status: String,
+    total_rows: i64,
+    processed_rows: i64,
+    imported_rows: i64,
+    errors: sqlx::types::Json<Vec<StoredError>>,
+    message: String,
+    encoding: String,
+    created_at: chrono::DateTime<Utc>,
+    finished_at: Option<chrono::DateTime<Utc>>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredError {
+    row: i32,
+    column: String,
+    message: String,
+}
+
+impl From<JobRow> for pb::ImportJob {
+    fn from(j: JobRow) -> Self {
+        pb::ImportJob {
+            id: j.id.to_string(),
+            status: j.status,
+            dry_run: j.dry_run,
+            total_rows: j.total_rows,
+            processed_rows: j.processed_rows,
+            imported_rows: j.imported_rows,
+            errors: j
+                .errors
+                .0
+                .into_iter()
+                .map(|e| pb::RowError {
+                    row: e.row,
+                    column: e.column,
+                    message: e.message,
+                })
+                .collect(),
+            message: j.message,
+            encoding: j.encoding,
+            created_at: ts(j.created_at),
+            finished_at: j.finished_at.map(ts).unwrap_or_default(),
+        }
+    }
+}
+
+async fn load_job(state: &State, id: Uuid) -> Result<Option<JobRow>, AppError> {
+    sqlx::query_as("SELECT * FROM import_jobs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.pool)
+        .await
+        .map_err(db_error)
+}
+
+/// The caller's own job, else 404.
+async fn own_job(state: &State, p: &Principal, id: &str) -> Result<JobRow, AppError> {
+    let id = path_id(id, msg::IMPORT_NOT_FOUND)?;
+    match load_job(state, id).await? {
+        Some(j) if j.created_by == p.user_id || p.is_admin() => Ok(j),
+        _ => Err(AppError::not_found(msg::IMPORT_NOT_FOUND)),
+    }
+}
+
+fn may_import(p: &Principal) -> bool {
+    p.is_admin()
+        || p.has_role(Role::RegionalOperator)
+        || p.has_role(Role::MunicipalOperator)
+        || p.has_role(Role::OrgOperator)
+}
+
+pub(crate) async fn begin(state: State, ctx: RpcContext, req: pb::ImportBeginRequest) -> Result<pb::ImportJob, AppError> {
+    let p = ctx.principal()?;
+    let org = if req.organization_id.trim().is_empty() {
+        ensure(may_import(p))?;
+        None
+    } else {
+        let id = body_id("organization_id", &req.organization_id)?;
+        let mut conn = state.pool.acquire().await.map_err(db_error)?;
+        let loc = org_location(&mut conn, id)
+            .await?
+            .ok_or_else(|| AppError::invalid("organization_id", msg::ORGANIZATION_NOT_FOUND))?;
+        ensure(access::can_manage_educators(p, &loc))?;
+        Some(id)
+    };
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO import_jobs (id, created_by, grants, organization_id, dry_run, status)
+         VALUES ($1, $2, $3, $4, $5, 'receiving')",
+    )
+    .bind(id)
+    .bind(p.user_id)
+    .bind(sqlx::types::Json(&p.grants))
+    .bind(org)
+    .bind(req.dry_run)
+    .execute(&state.pool)
+    .await
+    .map_err(db_error)?;
+    load_job(&state, id)
+        .await?
+        .map(Into::into)
+        .ok_or_else(|| AppError::internal("job vanished"))
+}
+
+pub(crate) async fn chunk(state: State, ctx: RpcContext, req: pb::ImportChunkRequest) -> Result<Empty, AppError> {
+    let p = ctx.principal()?;
+    let job = own_job(&state, p, &req.import_id).await?;
+    if job.status != "receiving" {
+        return Err(AppError::conflict(msg::IMPORT_STATE));
+    }
+    let size: i64 = sqlx::query_scalar("SELECT coalesce(sum(length(data)), 0)::bigint FROM import_chunks WHERE job_id = $1")
+        .bind(job.id)
+        .fetch_one(&state.pool)
+        .await
+        .map_err(db_error)?;
+    if size + req.data.len() as i64 > MAX_FILE_BYTES {
+        return Err(AppError::new(pd_domain::ErrorKind::PayloadTooLarge, "файл больше 64 МБ"));
+    }
+    // A retried chunk replaces itself.
+    sqlx::query(
+        "INSERT INTO import_chunks (job_id, seq, data) VALUES ($1, $2, $3)
+         ON CONFLICT (job_id, seq) DO UPDATE SET data = EXCLUDED.data",
+    )
+    .bind(job.id)
+    .bind(req.seq)
+    .bind(req.data)
+    .execute(&state.pool)
+    .await
+    .map_err(db_error)?;
+    Ok(Empty {})
+}
+
+pub(crate) async fn commit(state: State, ctx: RpcContext, req: pb::ImportCommitRequest) -> Result<pb::ImportJob, AppError> {
+    let p = ctx.principal()?;
+    let job = own_job(&state, p, &req.import_id).await?;
+    if job.status != "receiving" {
+        return Err(AppError::conflict(msg::IMPORT_STATE));
+    }
+    let chunks: i64 = sqlx::query_scalar("SELECT count(*) FROM import_chunks WHERE job_id = $1")
+        .bind(job.id)
+        .fetch_one(&state.pool)
+        .await
+        .map_err(db_error)?;
+    if chunks != i64::from(req.chunks) {
+        return Err(AppError::invalid("chunks", msg::IMPORT_CHUNKS));
+    }
+    let claimed = sqlx::query("UPDATE import_jobs SET status = 'queued' WHERE id = $1 AND status = 'receiving'")
+        .bind(job.id)
+        .execute(&state.pool)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+    if claimed != 1 {
+        return Err(AppError::conflict(msg::IMPORT_STATE));
+    }
+    spawn(state.clone(), job.id);
+    load_job(&state, job.id)
+        .await?
+        .map(Into::into)
+        .ok_or_else(|| AppError::internal("job vanished"))
+}
+
+pub(crate) async fn get(state: State, ctx: RpcContext, req: IdRequest) -> Result<pb::ImportJob, AppError> {
+    let p = ctx.principal()?;
+    Ok(own_job(&state, p, &req.id).await?.into())
+}
+
+/// Jobs interrupted by a stop are run again: their import is one
+/// transaction, so a rerun starts from a clean slate.
+pub(crate) async fn resume_unfinished(state: &State, _shutdown: Shutdown) {
+    let ids: Vec<Uuid> = match sqlx::query_scalar(
+        "SELECT id FROM import_jobs WHERE status IN ('queued', 'validating', 'importing') ORDER BY created_at",
+    )
+    .fetch_all(&state.pool)
+    .await
+    {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot look for unfinished imports");
+            return;
+        }
+    };
+    for id in ids {
+        tracing::info!(import_id = %id, "resuming import");
+        spawn(state.clone(), id);
+    }
+}
+
+fn spawn(state: State, id: Uuid) {
+    tokio::spawn(async move {
+        if let Err(e) = process(&state, id).await {
+            tracing::error!(import_id = %id, error = %e, "import failed");
+            let _ = sqlx::query(
+                "UPDATE import_jobs SET status = 'failed', message = $2, finished_at = now() WHERE id = $1",
+            )
+            .bind(id)
+            .bind("внутренняя ошибка при импорте; попробуйте ещё раз")
+            .execute(&state.pool)
+            .await;
+        }
+    });
+}
+
+async fn set_status(state: &State, id: Uuid, status: &str) -> anyhow::Result<()> {
+    sqlx::query("UPDATE import_jobs SET status = $2 WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .execute(&state.pool)
+        .await?;
+    Ok(())
+}
+
+async fn finish(state: &State, id: Uuid, status: &str, total: i64, errors: &[RowError], message: String, encoding: &str) -> anyhow::Result<()> {
+    let stored: Vec<StoredError> = errors
+        .iter()
+        .take(MAX_REPORTED_ERRORS)
+        .map(|e| StoredError {
+            row: e.row,
+            column: e.column.clone(),
+            message: e.message.clone(),
+        })
+        .collect();
+    sqlx::query(
+        "UPDATE import_jobs SET status = $2, total_rows = $3, processed_rows = $3, errors = $4,
+                message = $5, encoding = $6, finished_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(total)
+    .bind(sqlx::types::Json(stored))
+    .bind(message)
+    .bind(encoding)
+    .execute(&state.pool)
+    .await?;
+    Ok(())
+}
+
+async fn process(state: &State, id: Uuid) -> anyhow::Result<()> {
+    let job = load_job(state, id)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.detail))?
+        .ok_or_else(|| anyhow::anyhow!("import job {id} not found"))?;
+    set_status(state, id, "validating").await?;
+    let chunks: Vec<Vec<u8>> = sqlx::query_scalar("SELECT data FROM import_chunks WHERE job_id = $1 ORDER BY seq")
+        .bind(id)
+        .fetch_all(&state.pool)
+        .await?;
+    let bytes = chunks.concat();
+    let default_org = job.organization_id.is_some();
+    let today = Utc::now().date_naive();
+    let parsed = tokio::task::spawn_blocking(move || csv_import::parse(&bytes, default_org, today)).await?;
+    let parsed = match parsed {
+        Ok(p) => p,
+        Err(csv_import::FileError(m)) => return finish(state, id, "rejected", 0, &[], m, "").await,
+    };
+    let total = (parsed.rows.len() + parsed.errors.iter().map(|e| e.row).collect::<HashSet<_>>().len()) as i64;
+    sqlx::query("UPDATE import_jobs SET total_rows = $2, encoding = $3 WHERE id = $1")
+        .bind(id)
+        .bind(total)
+        .bind(parsed.encoding)
+        .execute(&state.pool)
+        .await?;
+    let principal = Principal {
+        user_id: job.created_by,
+        login: String::new(),
+        grants: job.grants.0.clone(),
+    };
+    let mut errors = parsed.errors;
+    let located = locate_rows(state, &principal, job.organization_id, &parsed.rows, &mut errors).await?;
+    errors.sort_by_key(|e| e.row);
+    if !errors.is_empty() {
+        let bad_rows = errors.iter().map(|e| e.row).collect::<HashSet<_>>().len();
+        let m = format!("ошибок: {} в {} строках; ничего не импортировано", errors.len(), bad_rows);
+        return finish(state, id, "rejected", total, &errors, m, parsed.encoding).await;
+    }
+    if job.dry_run {
+        let m = format!("проверка пройдена: {} строк готовы к импорту", located.len());
+        return finish(state, id, "completed", total, &[], m, parsed.encoding).await;
+    }
+    set_status(state, id, "importing").await?;
+    write_rows(state, &job, &located).await
+}
+
+/// Resolves each row's organization and checks the caller's scope and SNILS
+/// uniqueness against the database; problems go to `errors`.
+async fn locate_rows<'a>(
+    state: &State,
+    principal: &Principal,
+    default_org: Option<Uuid>,
+    rows: &'a [ImportRow],
+    errors: &mut Vec<RowError>,
+) -> anyhow::Result<Vec<(&'a ImportRow, OrgLocation)>> {
+    let mut by_inn: HashMap<String, OrgLocation> = HashMap::new();
+    let inns: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.organization_inn.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let found: Vec<(Uuid, String, Uuid, Uuid)> =
+        sqlx::query_as("SELECT id, inn, municipality_id, region_id FROM organizations WHERE inn = ANY($1)")
+            .bind(&inns)
+            .fetch_all(&state.pool)
+            .await?;
+    for (org_id, inn, municipality_id, region_id) in found {
+        by_inn.insert(inn, OrgLocation { org_id, municipality_id, region_id });
+    }
+    let default_loc = match default_org {
+        Some(id) => {
+            let mut conn = state.pool.acquire().await?;
+            org_location(&mut conn, id).await.map_err(|e| anyhow::anyhow!(e.detail))?
+        }
+        None => None,
+    };
+    let snilses: Vec<&str> = rows.iter().map(|r| r.snils.as_str()).collect();
+    let taken: HashSet<String> = sqlx::query_scalar::<_, String>("SELECT snils FROM educators WHERE snils = ANY($1)")
+        .bind(&snilses)
+        .fetch_all(&state.pool)
+        .await?
+        .into_iter()
+        .collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut bad = |column: &str, message: &str| {
+            errors.push(RowError {
+                row: r.row,
+                column: column.to_owned(),
+                message: message.to_owned(),
+            })
+        };
+        let loc = match (&r.organization_inn, default_loc) {
+            (Some(inn), _) => by_inn.get(inn).copied(),
+            (None, d) => d,
+        };
+        let Some(loc) = loc else {
+            bad("organization_inn", msg::IMPORT_ORG_UNKNOWN);
+            continue;
+        };
+        if !access::can_manage_educators(principal, &loc) {
+            bad("organization_inn", msg::IMPORT_NO_ORG_ACCESS);
+            continue;
+        }
+        if taken.contains(r.snils.as_str()) {
+            bad("snils", msg::SNILS_TAKEN);
+            continue;
+        }
+        out.push((r, loc));
+    }
+    Ok(out)
+}
+
+/// Writes every row and its event in one transaction, reporting progress
+/// on the job between batches.
+async fn write_rows(state: &State, job: &JobRow, rows: &[(&ImportRow, OrgLocation)]) -> anyhow::Result<()> {
+    let actor = job.created_by.to_string();
+    let mut tx = state.pool.begin().await?;
+    let mut done = 0i64;
+    for batch in rows.chunks(BATCH) {
+        let ids: Vec<Uuid> = batch.iter().map(|_| Uuid::now_v7()).collect();
+        let col = |f: &dyn Fn(&ImportRow) -> String| batch.iter().map(|(r, _)| f(r)).collect::<Vec<String>>();
+        sqlx::query(
+            "INSERT INTO educators (id, snils, last_name, first_name, middle_name, position, subjects,
+                                    organization_id, last_pd_completed_on)
+             SELECT id, snils, last_name, first_name, middle_name, position,
+                    CASE WHEN subjects = '' THEN '{}'::text[] ELSE string_to_array(subjects, E'\\x1f') END,
+                    organization_id, last_pd
+             FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::uuid[], $9::date[])
+                  AS t(id, snils, last_name, first_name, middle_name, position, subjects, organization_id, last_pd)",
+        )
+        .bind(&ids)
+        .bind(col(&|r| r.snils.as_str().to_owned()))
+        .bind(col(&|r| r.last_name.clone()))
+        .bind(col(&|r| r.first_name.clone()))
+        .bind(col(&|r| r.middle_name.clone()))
+        .bind(col(&|r| r.position.clone()))
+        .bind(col(&|r| r.subjects.join("\u{1f}")))
+        .bind(batch.iter().map(|(_, l)| l.org_id).collect::<Vec<_>>())
+        .bind(batch.iter().map(|(r, _)| r.last_pd_completed_on).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+        let events = batch
+            .iter()
+            .zip(&ids)
+            .map(|((r, loc), id)| PendingEvent {
+                event_type: "educator_created",
+                aggregate_id: id.to_string(),
+                payload: pb::EducatorCreated {
+                    educator: Some(pb::EducatorSnapshot {
+                        id: id.to_string(),
+                        snils: r.snils.as_str().to_owned(),
+                        last_name: r.last_name.clone(),
+                        first_name: r.first_name.clone(),
+                        middle_name: r.middle_name.clone(),
+                        position: r.position.clone(),
+                        subjects: r.subjects.clone(),
+                        organization_id: loc.org_id.to_string(),
+                        municipality_id: loc.municipality_id.to_string(),
+                        region_id: loc.region_id.to_string(),
+                        last_pd_completed_on: r.last_pd_completed_on.map(|d| d.to_string()).unwrap_or_default(),
+                    }),
+                }
+                .encode_to_vec(),
+            })
+            .collect();
+        state.outbox.write_many(&mut tx, &actor, events).await?;
+        done += batch.len() as i64;
+        // Progress is visible before the import commits.
+        sqlx::query("UPDATE import_jobs SET processed_rows = $2 WHERE id = $1")
+            .bind(job.id)
+            .bind(done)
+            .execute(&state.pool)
+            .await?;
+    }
+    // The job completes in the same transaction as its rows.
+    sqlx::query(
+        "UPDATE import_jobs SET status = 'completed', processed_rows = $2, imported_rows = $2,
+                message = $3, finished_at = now() WHERE id = $1",
+    )
+    .bind(job.id)
+    .bind(done)
+    .bind(format!("импортировано педагогов: {done}"))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM import_chunks WHERE job_id = $1")
+        .bind(job.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(import_id = %job.id, rows = done, "educators imported");
+    Ok(())
+}

@@ -1,0 +1,335 @@
+//! Municipalities, organizations (schools, kindergartens, colleges, ...) and
+//! providers of PD programs.
+
+use chrono::{DateTime, Utc};
+use pd_bus::RpcContext;
+use pd_domain::{AppError, Inn, error::Validator};
+use pd_proto::common::v1::IdRequest;
+use pd_proto::identity::v1 as pb;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use crate::db::{body_id, db_error, ensure, limit, path_id, ts};
+use crate::domain::{access, values};
+use crate::{State, messages as msg};
+
+// ---------- municipalities ----------
+
+#[derive(FromRow)]
+struct MunicipalityRow {
+    id: Uuid,
+    region_id: Uuid,
+    name: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<MunicipalityRow> for pb::Municipality {
+    fn from(r: MunicipalityRow) -> Self {
+        pb::Municipality {
+            id: r.id.to_string(),
+            region_id: r.region_id.to_string(),
+            name: r.name,
+            created_at: ts(r.created_at),
+        }
+    }
+}
+
+async fn region_exists(state: &State, id: Uuid) -> Result<bool, AppError> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM regions WHERE id = $1)")
+        .bind(id)
+        .fetch_one(&state.pool)
+        .await
+        .map_err(db_error)
+}
+
+pub(crate) async fn create_municipality(
+    state: State,
+    ctx: RpcContext,
+    req: pb::CreateMunicipalityRequest,
+) -> Result<pb::Municipality, AppError> {
+    let p = ctx.principal()?;
+    let mut v = Validator::new();
+    let region_id = v.check("region_id", body_id("region_id", &req.region_id).map_err(|e| e.detail));
+    let name = v.require("name", &req.name).map(|n| values::name_part(&n));
+    v.finish()?;
+    let (Some(region_id), Some(name)) = (region_id, name) else {
+        return Err(AppError::internal("validation"));
+    };
+    if !region_exists(&state, region_id).await? {
+        return Err(AppError::invalid("region_id", msg::REGION_NOT_FOUND));
+    }
+    ensure(access::can_administer_region(p, region_id))?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let row: MunicipalityRow = sqlx::query_as(
+        "INSERT INTO municipalities (id, region_id, name) VALUES ($1, $2, $3)
+         RETURNING id, region_id, name, created_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(region_id)
+    .bind(name)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let m = pb::Municipality::from(row);
+    let event = pb::MunicipalityCreated { municipality: Some(m.clone()) };
+    state
+        .outbox
+        .write(&mut tx, "municipality_created", &m.id, &ctx.actor(), &event)
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(m)
+}
+
+pub(crate) async fn list_municipalities(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ListMunicipalitiesRequest,
+) -> Result<pb::MunicipalityList, AppError> {
+    ctx.principal()?;
+    let region_id = path_id(&req.region_id, msg::REGION_NOT_FOUND)?;
+    let rows: Vec<MunicipalityRow> = sqlx::query_as(
+        "SELECT id, region_id, name, created_at FROM municipalities WHERE region_id = $1 ORDER BY name",
+    )
+    .bind(region_id)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(db_error)?;
+    Ok(pb::MunicipalityList {
+        items: rows.into_iter().map(Into::into).collect(),
+    })
+}
+
+// ---------- organizations ----------
+
+#[derive(FromRow)]
+struct OrganizationRow {
+    id: Uuid,
+    region_id: Uuid,
+    municipality_id: Uuid,
+    name: String,
+    kind: String,
+    inn: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<OrganizationRow> for pb::Organization {
+    fn from(r: OrganizationRow) -> Self {
+        pb::Organization {
+            id: r.id.to_string(),
+            region_id: r.region_id.to_string(),
+            municipality_id: r.municipality_id.to_string(),
+            name: r.name,
+            kind: r.kind,
+            inn: r.inn,
+            created_at: ts(r.created_at),
+        }
+    }
+}
+
+macro_rules! org_columns {
+    () => {
+        "id, region_id, municipality_id, name, kind, inn, created_at"
+    };
+}
+
+pub(crate) async fn create(
+    state: State,
+    ctx: RpcContext,
+    req: pb::CreateOrganizationRequest,
+) -> Result<pb::Organization, AppError> {
+    let p = ctx.principal()?;
+    let mut v = Validator::new();
+    let municipality_id = v.check(
+        "municipality_id",
+        body_id("municipality_id", &req.municipality_id).map_err(|e| e.detail),
+    );
+    let name = v.require("name", &req.name).map(|n| values::name_part(&n));
+    let kind = v.check("kind", values::org_kind(&req.kind));
+    let inn = v.check("inn", Inn::parse(&req.inn));
+    v.finish()?;
+    let (Some(municipality_id), Some(name), Some(kind), Some(inn)) = (municipality_id, name, kind, inn) else {
+        return Err(AppError::internal("validation"));
+    };
+    let region_id: Option<Uuid> = sqlx::query_scalar("SELECT region_id FROM municipalities WHERE id = $1")
+        .bind(municipality_id)
+        .fetch_optional(&state.pool)
+        .await
+        .map_err(db_error)?;
+    let region_id = region_id.ok_or_else(|| AppError::invalid("municipality_id", msg::MUNICIPALITY_NOT_FOUND))?;
+    ensure(access::can_add_organization(p, municipality_id, region_id))?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let row: OrganizationRow = sqlx::query_as(concat!(
+        "INSERT INTO organizations (id, region_id, municipality_id, name, kind, inn)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+        org_columns!()
+    ))
+    .bind(Uuid::now_v7())
+    .bind(region_id)
+    .bind(municipality_id)
+    .bind(name)
+    .bind(kind)
+    .bind(inn.as_str())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let org = pb::Organization::from(row);
+    let event = pb::OrganizationCreated { organization: Some(org.clone()) };
+    state
+        .outbox
+        .write(&mut tx, "organization_created", &org.id, &ctx.actor(), &event)
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(org)
+}
+
+/// Organizations are public facts (names, INNs): any signed-in user may
+/// list them; the people in them are what scopes protect.
+pub(crate) async fn list(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ListOrganizationsRequest,
+) -> Result<pb::OrganizationList, AppError> {
+    ctx.principal()?;
+    let region = optional_filter("region_id", &req.region_id)?;
+    let municipality = optional_filter("municipality_id", &req.municipality_id)?;
+    let rows: Vec<OrganizationRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        org_columns!(),
+        " FROM organizations
+          WHERE ($1::uuid IS NULL OR region_id = $1) AND ($2::uuid IS NULL OR municipality_id = $2)
+          ORDER BY name, id LIMIT $3 OFFSET $4"
+    ))
+    .bind(region)
+    .bind(municipality)
+    .bind(limit(req.limit))
+    .bind(i64::from(req.offset.max(0)))
+    .fetch_all(&state.pool)
+    .await
+    .map_err(db_error)?;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM organizations
+         WHERE ($1::uuid IS NULL OR region_id = $1) AND ($2::uuid IS NULL OR municipality_id = $2)",
+    )
+    .bind(region)
+    .bind(municipality)
+    .fetch_one(&state.pool)
+    .await
+    .map_err(db_error)?;
+    Ok(pb::OrganizationList {
+        items: rows.into_iter().map(Into::into).collect(),
+        total,
+    })
+}
+
+pub(crate) async fn get(state: State, ctx: RpcContext, req: IdRequest) -> Result<pb::Organization, AppError> {
+    ctx.principal()?;
+    let id = path_id(&req.id, msg::ORGANIZATION_NOT_FOUND)?;
+    let row: Option<OrganizationRow> =
+        sqlx::query_as(concat!("SELECT ", org_columns!(), " FROM organizations WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&state.pool)
+            .await
+            .map_err(db_error)?;
+    row.map(Into::into)
+        .ok_or_else(|| AppError::not_found(msg::ORGANIZATION_NOT_FOUND))
+}
+
+/// An optional id filter: empty means none, malformed is a 422.
+pub(crate) fn optional_filter(field: &str, s: &str) -> Result<Option<Uuid>, AppError> {
+    if s.trim().is_empty() {
+        Ok(None)
+    } else {
+        body_id(field, s).map(Some)
+    }
+}
+
+// ---------- providers ----------
+
+#[derive(FromRow)]
+struct ProviderRow {
+    id: Uuid,
+    region_id: Uuid,
+    name: String,
+    inn: String,
+    licence_number: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<ProviderRow> for pb::Provider {
+    fn from(r: ProviderRow) -> Self {
+        pb::Provider {
+            id: r.id.to_string(),
+            region_id: r.region_id.to_string(),
+            name: r.name,
+            inn: r.inn,
+            licence_number: r.licence_number,
+            created_at: ts(r.created_at),
+        }
+    }
+}
+
+pub(crate) async fn create_provider(
+    state: State,
+    ctx: RpcContext,
+    req: pb::CreateProviderRequest,
+) -> Result<pb::Provider, AppError> {
+    let p = ctx.principal()?;
+    let mut v = Validator::new();
+    let region_id = v.check("region_id", body_id("region_id", &req.region_id).map_err(|e| e.detail));
+    let name = v.require("name", &req.name).map(|n| values::name_part(&n));
+    let inn = v.check("inn", Inn::parse(&req.inn));
+    // The education licence: "Л035-01298-16/00123456" and older spellings.
+    let licence = v.require("licence_number", &req.licence_number);
+    v.finish()?;
+    let (Some(region_id), Some(name), Some(inn), Some(licence)) = (region_id, name, inn, licence) else {
+        return Err(AppError::internal("validation"));
+    };
+    if !region_exists(&state, region_id).await? {
+        return Err(AppError::invalid("region_id", msg::REGION_NOT_FOUND));
+    }
+    ensure(access::can_administer_region(p, region_id))?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let row: ProviderRow = sqlx::query_as(
+        "INSERT INTO providers (id, region_id, name, inn, licence_number) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id, region_id, name, inn, licence_number, created_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(region_id)
+    .bind(name)
+    .bind(inn.as_str())
+    .bind(licence)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let provider = pb::Provider::from(row);
+    let event = pb::ProviderCreated { provider: Some(provider.clone()) };
+    state
+        .outbox
+        .write(&mut tx, "provider_created", &provider.id, &ctx.actor(), &event)
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(provider)
+}
+
+pub(crate) async fn list_providers(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ListProvidersRequest,
+) -> Result<pb::ProviderList, AppError> {
+    ctx.principal()?;
+    let region = optional_filter("region_id", &req.region_id)?;
+    let rows: Vec<ProviderRow> = sqlx::query_as(
+        "SELECT id, region_id, name, inn, licence_number, created_at FROM providers
+         WHERE ($1::uuid IS NULL OR region_id = $1) ORDER BY name",
+    )
+    .bind(region)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(db_error)?;
+    Ok(pb::ProviderList {
+        items: rows.into_iter().map(Into::into).collect(),
+    })
+}

@@ -1,0 +1,33 @@
+//! The operations identity answers on `<prefix>.identity.rpc.<op>.v1`.
+
+use pd_bus::RpcServer;
+
+use crate::{State, SERVICE, auth, educators, imports, organizations, regions, users};
+
+pub(crate) fn server(state: State) -> RpcServer<State> {
+    RpcServer::new(SERVICE, state)
+        .route("login", auth::login)
+        .route("refresh", auth::refresh)
+        .route("me", auth::me)
+        .route("create_user", users::create)
+        .route("grant_role", users::grant_role)
+        .route("issue_educator_logins", users::issue_educator_logins)
+        .route("create_region", regions::create)
+        .route("list_regions", regions::list)
+        .route("get_region", regions::get)
+        .route("create_municipality", organizations::create_municipality)
+        .route("list_municipalities", organizations::list_municipalities)
+        .route("create_organization", organizations::create)
+        .route("list_organizations", organizations::list)
+        .route("get_organization", organizations::get)
+        .route("create_provider", organizations::create_provider)
+        .route("list_providers", organizations::list_providers)
+        .route("create_educator", educators::create)
+        .route("get_educator", educators::get)
+        .route("update_educator", educators::update)
+        .route("list_educators", educators::list)
+        .route("import_begin", imports::begin)
+        .route("import_chunk", imports::chunk)
+        .route("import_commit", imports::commit)
+        .route("get_import", imports::get)
+}
