@@ -1,0 +1,125 @@
+//! Starts the platform in-process for end-to-end tests: its services on
+//! their own databases and NATS subjects, the gateway on a free port.
+
+use anyhow::Context;
+use pd_runtime::Shutdown;
+use pd_testkit::TestEnv;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use std::time::Duration;
+
+pub struct Platform {
+    pub env: TestEnv,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    pub http: reqwest::Client,
+    /// The identity service's database, when it runs.
+    pub identity_db: Option<PgPool>,
+    shutdown: Shutdown,
+    services: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Platform {
+    /// Identity and gateway.
+    pub async fn start() -> anyhow::Result<Platform> {
+        Self::start_with(true, |_| {}).await
+    }
+
+    /// The gateway alone: every service behind it is down.
+    pub async fn start_gateway_only() -> anyhow::Result<Platform> {
+        Self::start_with(false, |_| {}).await
+    }
+
+    pub async fn start_with(
+        with_identity: bool,
+        tweak: impl FnOnce(&mut pd_runtime::Settings),
+    ) -> anyhow::Result<Platform> {
+        let mut env = TestEnv::new()?;
+        tweak(&mut env.settings);
+        let shutdown = Shutdown::new();
+        let mut services = Vec::new();
+        let mut identity_db = None;
+        if with_identity {
+            identity_db = Some(env.database(pd_identity::SERVICE, &pd_identity::MIGRATOR).await?);
+            let identity = pd_identity::start(env.settings.clone(), shutdown.clone()).await?;
+            services.push(tokio::spawn(identity.wait()));
+        }
+        let gateway = pd_gateway::start(env.settings.clone(), shutdown.clone()).await?;
+        let base = format!("http://{}", gateway.addr);
+        services.push(tokio::spawn(gateway.wait()));
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+        Ok(Platform {
+            env,
+            base,
+            http,
+            identity_db,
+            shutdown,
+            services,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates a user directly (as `pd admin create-user` does) and logs in
+    /// through the API; returns the access token.
+    pub async fn user_token(&self, login: &str, role: &str, scope: Option<uuid::Uuid>) -> anyhow::Result<String> {
+        let pool = self.identity_db.as_ref().context("identity is not running")?;
+        let password = format!("{login}-password-123");
+        pd_identity::create_user_direct(pool, login, &password, role, scope).await?;
+        self.login(login, &password).await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> anyhow::Result<String> {
+        let r = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"login": login, "password": password}))
+            .send()
+            .await?;
+        anyhow::ensure!(r.status() == 200, "login of {login}: {}", r.status());
+        let body: Value = r.json().await?;
+        body["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .context("no access_token")
+    }
+
+    /// Stops every service and drops the test databases.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        for s in self.services {
+            let _ = tokio::time::timeout(Duration::from_secs(10), s).await;
+        }
+        if let Some(pool) = self.identity_db {
+            pool.close().await;
+        }
+        self.env.drop_databases().await;
+    }
+}
+
+/// A JSON API call: status and body (problem bodies included).
+pub async fn call(
+    p: &Platform,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = p.http.request(method, p.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = match req.send().await {
+        Ok(r) => r,
+        Err(e) => panic!("{path}: {e}"),
+    };
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}

@@ -1,0 +1,58 @@
+//! `/api/v1/auth/*` and `/api/v1/me`.
+
+use axum::Json;
+use axum::extract::State;
+use pd_proto::common::v1::Empty;
+use pd_proto::identity::v1 as pb;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{Anonymous, ApiError, ApiJson, AppState, Caller, Problem};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(me))
+}
+
+/// Sign in with a login and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = pb::LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = pb::TokenPair),
+        (status = 401, description = "Wrong login or password", body = Problem),
+        (status = 429, description = "Too many attempts", body = Problem),
+    ))]
+async fn login(
+    State(s): State<AppState>,
+    Anonymous(ctx): Anonymous,
+    ApiJson(body): ApiJson<pb::LoginRequest>,
+) -> Result<Json<pb::TokenPair>, ApiError> {
+    s.check_login_rate(&body.login, ctx.client_ip.as_deref())?;
+    Ok(Json(s.call(&ctx, "identity", "login", &body).await?))
+}
+
+/// Exchange a refresh token for a new pair (each refresh token works once).
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
+    request_body = pb::RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = pb::TokenPair),
+        (status = 401, description = "Invalid or used refresh token", body = Problem),
+    ))]
+async fn refresh(
+    State(s): State<AppState>,
+    Anonymous(ctx): Anonymous,
+    ApiJson(body): ApiJson<pb::RefreshRequest>,
+) -> Result<Json<pb::TokenPair>, ApiError> {
+    Ok(Json(s.call(&ctx, "identity", "refresh", &body).await?))
+}
+
+/// The signed-in user, their roles and, for an educator, their record.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The current user", body = pb::Me),
+        (status = 401, description = "Not signed in", body = Problem),
+    ))]
+async fn me(State(s): State<AppState>, caller: Caller) -> Result<Json<pb::Me>, ApiError> {
+    Ok(Json(s.call(&caller.ctx, "identity", "me", &Empty {}).await?))
+}

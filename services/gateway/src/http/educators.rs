@@ -1,0 +1,203 @@
+//! `/api/v1/educators` and their bulk import.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use pd_domain::{AppError, ErrorKind};
+use pd_proto::common::v1::{Empty, IdRequest};
+use pd_proto::identity::v1 as pb;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{ApiError, ApiJson, ApiQuery, AppState, Caller, Problem};
+
+/// A NATS message is at most 1 MB by default; files travel in pieces.
+const IMPORT_CHUNK_BYTES: usize = 512 * 1024;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_educators, create_educator))
+        .routes(routes!(get_educator, update_educator))
+        .routes(routes!(start_import))
+        .routes(routes!(get_import))
+}
+
+/// Add an educator to an organization (its operators, municipal and regional operators).
+#[utoipa::path(post, path = "/api/v1/educators", tag = "educators", security(("bearer" = [])),
+    request_body = pb::CreateEducatorRequest,
+    responses(
+        (status = 201, description = "Created", body = pb::Educator),
+        (status = 403, description = "Not allowed in this organization", body = Problem),
+        (status = 409, description = "SNILS already registered", body = Problem),
+        (status = 422, description = "Invalid fields (SNILS checksum, dates, ...)", body = Problem),
+    ))]
+async fn create_educator(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<pb::CreateEducatorRequest>,
+) -> Result<(StatusCode, Json<pb::Educator>), ApiError> {
+    let e = s.call(&caller.ctx, "identity", "create_educator", &body).await?;
+    Ok((StatusCode::CREATED, Json(e)))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(default)]
+struct EducatorQuery {
+    organization_id: String,
+    municipality_id: String,
+    region_id: String,
+    /// Page size, at most 500 (default 50).
+    limit: i32,
+    offset: i32,
+}
+
+/// Educators the caller may see, optionally filtered.
+#[utoipa::path(get, path = "/api/v1/educators", tag = "educators", security(("bearer" = [])),
+    params(EducatorQuery),
+    responses(
+        (status = 200, description = "A page of educators", body = pb::EducatorList),
+        (status = 403, description = "Organization outside the caller's scope", body = Problem),
+    ))]
+async fn list_educators(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<EducatorQuery>,
+) -> Result<Json<pb::EducatorList>, ApiError> {
+    let req = pb::ListEducatorsRequest {
+        organization_id: q.organization_id,
+        municipality_id: q.municipality_id,
+        region_id: q.region_id,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    Ok(Json(s.call(&caller.ctx, "identity", "list_educators", &req).await?))
+}
+
+/// One educator (404 outside the caller's scope).
+#[utoipa::path(get, path = "/api/v1/educators/{id}", tag = "educators", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Educator id")),
+    responses(
+        (status = 200, description = "The educator", body = pb::Educator),
+        (status = 404, description = "Unknown to the caller", body = Problem),
+    ))]
+async fn get_educator(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<pb::Educator>, ApiError> {
+    Ok(Json(s.call(&caller.ctx, "identity", "get_educator", &IdRequest { id }).await?))
+}
+
+/// Fields to change; absent fields stay as they are.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+struct EducatorPatch {
+    last_name: Option<String>,
+    first_name: Option<String>,
+    middle_name: Option<String>,
+    position: Option<String>,
+    subjects: Option<Vec<String>>,
+    /// Moves the educator to another organization.
+    organization_id: Option<String>,
+    /// YYYY-MM-DD; an empty string clears it.
+    last_pd_completed_on: Option<String>,
+}
+
+/// Change an educator's record or move them to another organization.
+#[utoipa::path(patch, path = "/api/v1/educators/{id}", tag = "educators", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Educator id")),
+    request_body = EducatorPatch,
+    responses(
+        (status = 200, description = "The changed record", body = pb::Educator),
+        (status = 403, description = "Not allowed", body = Problem),
+        (status = 404, description = "Unknown to the caller", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+    ))]
+async fn update_educator(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<EducatorPatch>,
+) -> Result<Json<pb::Educator>, ApiError> {
+    let req = pb::UpdateEducatorRequest {
+        id,
+        last_name: body.last_name,
+        first_name: body.first_name,
+        middle_name: body.middle_name,
+        position: body.position,
+        subjects: body.subjects.map(|values| pb::StringList { values }),
+        organization_id: body.organization_id,
+        last_pd_completed_on: body.last_pd_completed_on,
+    };
+    Ok(Json(s.call(&caller.ctx, "identity", "update_educator", &req).await?))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(default)]
+struct ImportQuery {
+    /// Check the file and report every bad row without importing anything.
+    dry_run: bool,
+    /// Put every row into this organization (then the file needs no
+    /// organization_inn column).
+    organization_id: String,
+}
+
+/// Import educators from a CSV file (`;` or `,`, UTF-8 with or without BOM,
+/// or Windows-1251 as Excel saves it). Columns: snils, last_name,
+/// first_name, middle_name, position, subjects (separated by `|`),
+/// organization_inn, last_pd_completed_on — or their Russian names.
+/// All-or-nothing: any bad row and nothing is imported. Answers 202 at
+/// once; follow `Location` for progress and the per-row report.
+#[utoipa::path(post, path = "/api/v1/educators/imports", tag = "educators", security(("bearer" = [])),
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "The CSV file"),
+    responses(
+        (status = 202, description = "Accepted; poll Location", body = pb::ImportJob),
+        (status = 403, description = "Not allowed", body = Problem),
+        (status = 413, description = "File too large", body = Problem),
+    ))]
+async fn start_import(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    body: Body,
+) -> Result<impl IntoResponse, ApiError> {
+    let bytes = axum::body::to_bytes(body, s.import_limit).await.map_err(|_| {
+        ApiError(AppError::new(
+            ErrorKind::PayloadTooLarge,
+            format!("файл больше {} МБ", s.import_limit / (1024 * 1024)),
+        ))
+    })?;
+    let begin = pb::ImportBeginRequest {
+        organization_id: q.organization_id,
+        dry_run: q.dry_run,
+    };
+    let job: pb::ImportJob = s.call(&caller.ctx, "identity", "import_begin", &begin).await?;
+    let mut chunks = 0;
+    for (seq, piece) in bytes.chunks(IMPORT_CHUNK_BYTES).enumerate() {
+        let chunk = pb::ImportChunkRequest {
+            import_id: job.id.clone(),
+            seq: seq as i32,
+            data: piece.to_vec(),
+        };
+        let _: Empty = s.call(&caller.ctx, "identity", "import_chunk", &chunk).await?;
+        chunks += 1;
+    }
+    let commit = pb::ImportCommitRequest {
+        import_id: job.id.clone(),
+        chunks,
+    };
+    let job: pb::ImportJob = s.call(&caller.ctx, "identity", "import_commit", &commit).await?;
+    let location = format!("/api/v1/educators/imports/{}", job.id);
+    Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(job)))
+}
+
+/// An import's status, progress and per-row report.
+#[utoipa::path(get, path = "/api/v1/educators/imports/{id}", tag = "educators", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Import id")),
+    responses(
+        (status = 200, description = "The import job", body = pb::ImportJob),
+        (status = 404, description = "Unknown to the caller", body = Problem),
+    ))]
+async fn get_import(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<pb::ImportJob>, ApiError> {
+    Ok(Json(s.call(&caller.ctx, "identity", "get_import", &IdRequest { id }).await?))
+}

@@ -1,0 +1,277 @@
+//! HTTP plumbing shared by the resources: state, the problem+json error,
+//! extractors for the caller and JSON bodies, the observing middleware.
+
+mod auth;
+mod educators;
+mod organizations;
+mod problem;
+mod regions;
+mod users;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::{HeaderValue, Method, header, request::Parts};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use pd_bus::{Bus, CallContext};
+use pd_domain::{AppError, ErrorKind, FieldError, Principal};
+use pd_runtime::Settings;
+use pd_runtime::metrics::{HttpLabels, metrics};
+use pd_runtime::tokens::TokenVerifier;
+use prost::Message;
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tracing::Instrument;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use problem::{ApiError, Problem};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub bus: Bus,
+    pub verifier: TokenVerifier,
+    per_login: Arc<DefaultKeyedRateLimiter<String>>,
+    per_ip: Arc<DefaultKeyedRateLimiter<String>>,
+    pub body_limit: usize,
+    pub import_limit: usize,
+    pub cors_origins: Vec<String>,
+}
+
+impl AppState {
+    pub fn new(bus: Bus, verifier: TokenVerifier, settings: &Settings) -> Self {
+        let n = NonZeroU32::new(settings.gateway.login_attempts_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let ip_n = n.saturating_mul(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN));
+        AppState {
+            bus,
+            verifier,
+            per_login: Arc::new(RateLimiter::keyed(Quota::per_minute(n))),
+            per_ip: Arc::new(RateLimiter::keyed(Quota::per_minute(ip_n))),
+            body_limit: settings.gateway.body_limit_bytes,
+            import_limit: settings.gateway.import_limit_bytes,
+            cors_origins: settings.gateway.cors_origins.clone(),
+        }
+    }
+
+    /// One request to a service, answered by its typed reply or its error.
+    pub async fn call<Req: Message, Resp: Message + Default>(
+        &self,
+        ctx: &CallContext,
+        service: &str,
+        operation: &str,
+        req: &Req,
+    ) -> Result<Resp, ApiError> {
+        self.bus.request(service, operation, req, ctx).await.map_err(ApiError)
+    }
+
+    /// Login attempts per login name and per client IP.
+    pub fn check_login_rate(&self, login: &str, ip: Option<&str>) -> Result<(), ApiError> {
+        let limited = self.per_login.check_key(&login.trim().to_lowercase()).is_err()
+            || ip.is_some_and(|ip| self.per_ip.check_key(&ip.to_owned()).is_err());
+        if limited {
+            return Err(ApiError(AppError::new(
+                ErrorKind::RateLimited,
+                "слишком много попыток входа; повторите через минуту",
+            )));
+        }
+        Ok(())
+    }
+}
+
+tokio::task_local! {
+    /// The id of the request being served, for problem bodies.
+    pub static REQUEST_ID: String;
+}
+
+/// A signed-in caller: the bearer token is verified here and passed on to
+/// the services, which verify it again.
+pub struct Caller {
+    pub ctx: CallContext,
+    #[allow(dead_code)]
+    pub principal: Principal,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let principal = state.verifier.verify_header(header).map_err(ApiError)?;
+        let mut ctx = anonymous_context(parts);
+        ctx.authorization = header.map(str::to_owned);
+        Ok(Caller { ctx, principal })
+    }
+}
+
+/// A caller that need not be signed in (login, refresh).
+pub struct Anonymous(pub CallContext);
+
+impl FromRequestParts<AppState> for Anonymous {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Anonymous(anonymous_context(parts)))
+    }
+}
+
+fn anonymous_context(parts: &Parts) -> CallContext {
+    CallContext {
+        authorization: None,
+        request_id: REQUEST_ID.try_with(Clone::clone).ok(),
+        client_ip: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string()),
+    }
+}
+
+/// A JSON body whose errors are problems: 415 without a JSON content type,
+/// 400 for malformed JSON, 422 naming the field for a wrong value.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
+        if !is_json {
+            return Err(ApiError(AppError::bad_request(
+                "ожидается тело application/json (заголовок Content-Type)",
+            )));
+        }
+        let bytes = bytes::Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError(AppError::new(ErrorKind::PayloadTooLarge, "тело запроса слишком велико"))
+            } else {
+                ApiError(AppError::bad_request(e.body_text()))
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_data() && path != "." {
+            ApiError(AppError {
+                kind: ErrorKind::Invalid,
+                detail: format!("{path}: {inner}"),
+                fields: vec![FieldError {
+                    field: path,
+                    message: inner.to_string(),
+                }],
+            })
+        } else {
+            ApiError(AppError::bad_request(format!("некорректный JSON: {inner}")))
+        }
+    })
+}
+
+/// Request id, span, metrics and the ids in every response.
+async fn observe(req: Request, next: Next) -> Response {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let method = req.method().clone();
+    let span = tracing::info_span!("http", method = %method, path = %req.uri().path(), request_id = %request_id);
+    let started = Instant::now();
+    let id = request_id.clone();
+    let mut response = REQUEST_ID
+        .scope(id, async move {
+            let mut r = next.run(req).await;
+            if let Some(trace) = pd_runtime::telemetry::current_trace_id() {
+                if let Ok(v) = HeaderValue::from_str(&trace) {
+                    r.headers_mut().insert("x-trace-id", v);
+                }
+            }
+            r
+        })
+        .instrument(span)
+        .await;
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    let labels = HttpLabels {
+        method: method.to_string(),
+        status: response.status().as_u16(),
+    };
+    metrics().http_requests.get_or_create(&labels).inc();
+    metrics()
+        .http_seconds
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn not_found() -> ApiError {
+    ApiError(AppError::not_found("нет такого адреса API"))
+}
+
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::base())
+        .merge(auth::routes())
+        .merge(regions::routes())
+        .merge(organizations::routes())
+        .merge(educators::routes())
+        .merge(users::routes())
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api().split_for_parts();
+    let doc = Arc::new(doc);
+    let cors = cors(&state.cors_origins);
+    let body_limit = state.body_limit;
+    let json_doc = doc.clone();
+    Router::new()
+        .merge(api)
+        .route("/api/v1/openapi.json", get(move || async move { Json(json_doc.as_ref().clone()) }))
+        .merge(<utoipa_scalar::Scalar<_> as utoipa_scalar::Servable<_>>::with_url("/api/v1/docs", doc.as_ref().clone()))
+        .fallback(not_found)
+        // Imports read their (larger) body themselves, up to import_limit.
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        .layer(cors)
+        .layer(middleware::from_fn(observe))
+        .with_state(state)
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let allowed: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, "idempotency-key".parse().unwrap_or(header::ACCEPT)])
+        .expose_headers(["x-request-id".parse().unwrap_or(header::ACCEPT), "x-trace-id".parse().unwrap_or(header::ACCEPT)])
+        .max_age(Duration::from_secs(3600))
+}
+
+/// Query parameters whose errors are problems (400 naming the problem).
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| ApiError(AppError::bad_request(format!("параметры запроса: {}", e.body_text()))))
+    }
+}

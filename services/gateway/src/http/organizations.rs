@@ -1,0 +1,137 @@
+//! `/api/v1/organizations` and `/api/v1/providers`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use pd_proto::common::v1::IdRequest;
+use pd_proto::identity::v1 as pb;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{ApiError, ApiJson, ApiQuery, AppState, Caller, Problem};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_organizations, create_organization))
+        .routes(routes!(get_organization))
+        .routes(routes!(issue_educator_logins))
+        .routes(routes!(list_providers, create_provider))
+}
+
+/// Create an organization in a municipality (admin, regional or municipal operator).
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", security(("bearer" = [])),
+    request_body = pb::CreateOrganizationRequest,
+    responses(
+        (status = 201, description = "Created", body = pb::Organization),
+        (status = 403, description = "Not allowed", body = Problem),
+        (status = 409, description = "INN taken", body = Problem),
+        (status = 422, description = "Invalid fields (INN checksum, kind, ...)", body = Problem),
+    ))]
+async fn create_organization(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<pb::CreateOrganizationRequest>,
+) -> Result<(StatusCode, Json<pb::Organization>), ApiError> {
+    let o = s.call(&caller.ctx, "identity", "create_organization", &body).await?;
+    Ok((StatusCode::CREATED, Json(o)))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(default)]
+struct OrganizationQuery {
+    region_id: String,
+    municipality_id: String,
+    /// Page size, at most 500 (default 50).
+    limit: i32,
+    offset: i32,
+}
+
+/// List organizations, optionally of one region or municipality.
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", security(("bearer" = [])),
+    params(OrganizationQuery),
+    responses((status = 200, description = "A page of organizations", body = pb::OrganizationList)))]
+async fn list_organizations(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<OrganizationQuery>,
+) -> Result<Json<pb::OrganizationList>, ApiError> {
+    let req = pb::ListOrganizationsRequest {
+        region_id: q.region_id,
+        municipality_id: q.municipality_id,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    Ok(Json(s.call(&caller.ctx, "identity", "list_organizations", &req).await?))
+}
+
+/// One organization.
+#[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Organization id")),
+    responses(
+        (status = 200, description = "The organization", body = pb::Organization),
+        (status = 404, description = "Unknown", body = Problem),
+    ))]
+async fn get_organization(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::Organization>, ApiError> {
+    Ok(Json(s.call(&caller.ctx, "identity", "get_organization", &IdRequest { id }).await?))
+}
+
+/// Issue a login and one-time password to every educator of the
+/// organization who has none. The passwords are shown only in this answer.
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/educator-logins", tag = "organizations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Organization id")),
+    responses(
+        (status = 201, description = "Issued logins", body = pb::IssuedLogins),
+        (status = 403, description = "Not allowed", body = Problem),
+        (status = 404, description = "Unknown organization", body = Problem),
+    ))]
+async fn issue_educator_logins(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<pb::IssuedLogins>), ApiError> {
+    let req = pb::IssueEducatorLoginsRequest { organization_id: id };
+    let issued = s.call(&caller.ctx, "identity", "issue_educator_logins", &req).await?;
+    Ok((StatusCode::CREATED, Json(issued)))
+}
+
+/// Register a provider of PD programs (admin, regional operator).
+#[utoipa::path(post, path = "/api/v1/providers", tag = "organizations", security(("bearer" = [])),
+    request_body = pb::CreateProviderRequest,
+    responses(
+        (status = 201, description = "Created", body = pb::Provider),
+        (status = 403, description = "Not allowed", body = Problem),
+        (status = 409, description = "INN taken", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+    ))]
+async fn create_provider(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<pb::CreateProviderRequest>,
+) -> Result<(StatusCode, Json<pb::Provider>), ApiError> {
+    let p = s.call(&caller.ctx, "identity", "create_provider", &body).await?;
+    Ok((StatusCode::CREATED, Json(p)))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(default)]
+struct ProviderQuery {
+    region_id: String,
+}
+
+/// List providers.
+#[utoipa::path(get, path = "/api/v1/providers", tag = "organizations", security(("bearer" = [])),
+    params(ProviderQuery),
+    responses((status = 200, description = "Providers", body = pb::ProviderList)))]
+async fn list_providers(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ProviderQuery>,
+) -> Result<Json<pb::ProviderList>, ApiError> {
+    let req = pb::ListProvidersRequest { region_id: q.region_id };
+    Ok(Json(s.call(&caller.ctx, "identity", "list_providers", &req).await?))
+}

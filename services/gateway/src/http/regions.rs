@@ -1,0 +1,95 @@
+//! `/api/v1/regions` and their municipalities.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use pd_proto::common::v1::{Empty, IdRequest};
+use pd_proto::identity::v1 as pb;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{ApiError, ApiJson, AppState, Caller, Problem};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_regions, create_region))
+        .routes(routes!(get_region))
+        .routes(routes!(list_municipalities, create_municipality))
+}
+
+/// Create a region with its PD model (admin).
+#[utoipa::path(post, path = "/api/v1/regions", tag = "regions", security(("bearer" = [])),
+    request_body = pb::CreateRegionRequest,
+    responses(
+        (status = 201, description = "Created", body = pb::Region),
+        (status = 403, description = "Not allowed", body = Problem),
+        (status = 409, description = "Code taken", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+    ))]
+async fn create_region(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<pb::CreateRegionRequest>,
+) -> Result<(StatusCode, Json<pb::Region>), ApiError> {
+    let r = s.call(&caller.ctx, "identity", "create_region", &body).await?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
+/// List regions.
+#[utoipa::path(get, path = "/api/v1/regions", tag = "regions", security(("bearer" = [])),
+    responses((status = 200, description = "Regions", body = pb::RegionList)))]
+async fn list_regions(State(s): State<AppState>, caller: Caller) -> Result<Json<pb::RegionList>, ApiError> {
+    Ok(Json(s.call(&caller.ctx, "identity", "list_regions", &Empty {}).await?))
+}
+
+/// One region.
+#[utoipa::path(get, path = "/api/v1/regions/{id}", tag = "regions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Region id")),
+    responses(
+        (status = 200, description = "The region", body = pb::Region),
+        (status = 404, description = "Unknown", body = Problem),
+    ))]
+async fn get_region(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<pb::Region>, ApiError> {
+    Ok(Json(s.call(&caller.ctx, "identity", "get_region", &IdRequest { id }).await?))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+struct NewMunicipality {
+    name: String,
+}
+
+/// Add a municipality to a region (admin, regional operator).
+#[utoipa::path(post, path = "/api/v1/regions/{id}/municipalities", tag = "regions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Region id")),
+    request_body = NewMunicipality,
+    responses(
+        (status = 201, description = "Created", body = pb::Municipality),
+        (status = 403, description = "Not allowed", body = Problem),
+        (status = 409, description = "Name taken in the region", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+    ))]
+async fn create_municipality(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewMunicipality>,
+) -> Result<(StatusCode, Json<pb::Municipality>), ApiError> {
+    let req = pb::CreateMunicipalityRequest { region_id: id, name: body.name };
+    let m = s.call(&caller.ctx, "identity", "create_municipality", &req).await?;
+    Ok((StatusCode::CREATED, Json(m)))
+}
+
+/// Municipalities of a region.
+#[utoipa::path(get, path = "/api/v1/regions/{id}/municipalities", tag = "regions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Region id")),
+    responses((status = 200, description = "Municipalities", body = pb::MunicipalityList)))]
+async fn list_municipalities(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::MunicipalityList>, ApiError> {
+    let req = pb::ListMunicipalitiesRequest { region_id: id };
+    Ok(Json(s.call(&caller.ctx, "identity", "list_municipalities", &req).await?))
+}

@@ -1,0 +1,278 @@
+//! `pd demo seed`: a Tatarstan-like demo region created through the
+//! identity service's own requests (so every change also yields its
+//! events), once; later runs only print the logins.
+
+use anyhow::Context;
+use pd_bus::{Bus, CallContext};
+use pd_domain::{Grant, Inn, Principal, Role, Snils};
+use pd_proto::common::v1::Empty;
+use pd_proto::identity::v1 as pb;
+use pd_runtime::tokens::{TokenIssuer, TokenVerifier};
+use pd_runtime::{Settings, Shutdown};
+use std::path::Path;
+
+const REGION_CODE: &str = "DEMO-16";
+
+const MUNICIPALITIES: [&str; 3] = ["г. Казань", "г. Набережные Челны", "Альметьевский муниципальный район"];
+
+/// (municipality index, name, kind)
+const ORGANIZATIONS: [(usize, &str, &str); 10] = [
+    (0, "МБОУ «Гимназия № 1» г. Казани", "school"),
+    (0, "МАОУ «Лицей № 2» г. Казани", "school"),
+    (0, "МБОУ «Средняя общеобразовательная школа № 15»", "school"),
+    (0, "МБДОУ «Детский сад № 7 «Солнышко»", "preschool"),
+    (1, "МБОУ «Школа № 33» г. Набережные Челны", "school"),
+    (1, "МАОУ «Гимназия № 26»", "school"),
+    (1, "ГАПОУ «Набережночелнинский педагогический колледж»", "college"),
+    (2, "МБОУ «СОШ № 4» г. Альметьевска", "school"),
+    (2, "МБДОУ «Детский сад № 12 «Ромашка»", "preschool"),
+    (2, "МБУ ДО «Дом детского творчества»", "additional_education"),
+];
+
+const SURNAMES: [&str; 20] = [
+    "Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов", "Новиков", "Фёдоров",
+    "Хабибуллин", "Гарипов", "Сафин", "Валиев", "Закиров", "Нуриев", "Галиев", "Шарипов", "Ахметов", "Зиганшин",
+];
+const MALE: [&str; 10] = ["Александр", "Дмитрий", "Айдар", "Ильдар", "Сергей", "Рустем", "Андрей", "Марат", "Алексей", "Тимур"];
+const FEMALE: [&str; 10] = ["Анна", "Елена", "Гульнара", "Альфия", "Ольга", "Лилия", "Наталья", "Алсу", "Ирина", "Эльмира"];
+const PATRONYMIC_ROOTS: [&str; 8] = ["Иван", "Рустам", "Петр", "Ринат", "Сергее", "Ильдар", "Николае", "Марат"];
+const POSITIONS: [(&str, &[&str]); 6] = [
+    ("учитель", &["Математика"]),
+    ("учитель", &["Русский язык", "Литература"]),
+    ("учитель", &["Татарский язык"]),
+    ("учитель", &["Физика", "Информатика"]),
+    ("учитель начальных классов", &["Начальные классы"]),
+    ("воспитатель", &[]),
+];
+
+fn patronymic(root: &str, female: bool) -> String {
+    let base = root.trim_end_matches('е');
+    match (root.ends_with('е'), female) {
+        (true, false) => format!("{base}евич"),
+        (true, true) => format!("{base}евна"),
+        (false, false) => format!("{root}ович"),
+        (false, true) => format!("{root}овна"),
+    }
+}
+
+fn random_password() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789";
+    (0..16)
+        .map(|_| ALPHABET[rand::Rng::gen_range(&mut rand::thread_rng(), 0..ALPHABET.len())] as char)
+        .collect()
+}
+
+struct Seeder {
+    bus: Bus,
+    ctx: CallContext,
+}
+
+impl Seeder {
+    async fn call<Req: prost::Message, Resp: prost::Message + Default>(&self, op: &str, req: &Req) -> anyhow::Result<Resp> {
+        self.bus
+            .request("identity", op, req, &self.ctx)
+            .await
+            .map_err(|e| anyhow::anyhow!("{op}: {} {}", e.kind.as_str(), e.detail))
+    }
+
+    async fn user(&self, login: &str, role: &str, scope: &str, educator_id: &str) -> anyhow::Result<(String, String)> {
+        let password = random_password();
+        let user: pb::User = self
+            .call(
+                "create_user",
+                &pb::CreateUserRequest {
+                    login: login.to_owned(),
+                    password: password.clone(),
+                    display_name: login.to_owned(),
+                    educator_id: educator_id.to_owned(),
+                },
+            )
+            .await?;
+        if role != "educator" {
+            let _: pb::User = self
+                .call(
+                    "grant_role",
+                    &pb::GrantRoleRequest {
+                        user_id: user.id,
+                        role: role.to_owned(),
+                        scope_id: scope.to_owned(),
+                    },
+                )
+                .await?;
+        }
+        Ok((login.to_owned(), password))
+    }
+}
+
+pub async fn seed(settings: Settings, logins_file: &str) -> anyhow::Result<()> {
+    let shutdown = Shutdown::new();
+    let identity = pd_identity::start(settings.clone(), shutdown.clone()).await?;
+    let result = seed_with_identity(&settings, logins_file).await;
+    shutdown.cancel();
+    identity.wait().await;
+    result
+}
+
+async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::Result<()> {
+    let pool = pd_runtime::db::open_service_db(settings, pd_identity::SERVICE, &pd_identity::MIGRATOR).await?;
+    let verifier = TokenVerifier::new(&settings.auth)?;
+    let bus = Bus::connect(&settings.nats, verifier).await?;
+    let issuer = TokenIssuer::new(&settings.auth)?;
+    // The seeding acts as a system admin with a short-lived token.
+    let system = Principal {
+        user_id: uuid::Uuid::nil(),
+        login: "demo-seed".into(),
+        grants: vec![Grant { role: Role::Admin, scope: None }],
+    };
+    let token = issuer.issue_with_ttl(&system, 600)?;
+    let s = Seeder {
+        bus,
+        ctx: CallContext {
+            authorization: Some(format!("Bearer {token}")),
+            ..Default::default()
+        },
+    };
+    let regions: pb::RegionList = s.call("list_regions", &Empty {}).await?;
+    if regions.items.iter().any(|r| r.code == REGION_CODE) {
+        match std::fs::read_to_string(logins_file) {
+            Ok(logins) => print!("{logins}"),
+            Err(_) => println!(
+                "The demo region exists, but its logins file {logins_file} is gone; create a user with `pd admin create-user`."
+            ),
+        }
+        pool.close().await;
+        return Ok(());
+    }
+
+    let region: pb::Region = s
+        .call(
+            "create_region",
+            &pb::CreateRegionRequest {
+                code: REGION_CODE.into(),
+                name: "Республика Татарстан (демо)".into(),
+                time_zone: "Europe/Moscow".into(),
+                pd_model: "un_quota".into(),
+                pd_interval_years: Some(3),
+            },
+        )
+        .await?;
+    let mut municipalities = Vec::new();
+    for name in MUNICIPALITIES {
+        let m: pb::Municipality = s
+            .call(
+                "create_municipality",
+                &pb::CreateMunicipalityRequest { region_id: region.id.clone(), name: name.into() },
+            )
+            .await?;
+        municipalities.push(m);
+    }
+    let mut orgs = Vec::new();
+    for (i, (m, name, kind)) in ORGANIZATIONS.iter().enumerate() {
+        let inn = Inn::from_body(165_000_100 + i as u32).context("demo INN")?;
+        let o: pb::Organization = s
+            .call(
+                "create_organization",
+                &pb::CreateOrganizationRequest {
+                    municipality_id: municipalities[*m].id.clone(),
+                    name: (*name).into(),
+                    kind: (*kind).into(),
+                    inn: inn.as_str().into(),
+                },
+            )
+            .await?;
+        orgs.push(o);
+    }
+    let mut providers = Vec::new();
+    for (i, (name, licence)) in [
+        ("ГАОУ ДПО «Институт развития образования Республики Татарстан»", "Л035-01220-16/00237615"),
+        ("ФГАОУ ВО «Казанский (Приволжский) федеральный университет»", "Л035-00115-77/00097365"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let inn = Inn::from_body(165_500_200 + i as u32).context("demo INN")?;
+        let p: pb::Provider = s
+            .call(
+                "create_provider",
+                &pb::CreateProviderRequest {
+                    region_id: region.id.clone(),
+                    name: name.into(),
+                    inn: inn.as_str().into(),
+                    licence_number: licence.into(),
+                },
+            )
+            .await?;
+        providers.push(p);
+    }
+    let mut first_educator = String::new();
+    for n in 0..200u32 {
+        let female = n % 3 != 0;
+        let surname = SURNAMES[(n as usize * 7) % SURNAMES.len()];
+        let last_name = if female {
+            if surname.ends_with("ий") { surname.replace("ий", "ая") } else { format!("{surname}а") }
+        } else {
+            surname.to_owned()
+        };
+        let first_name = if female { FEMALE[(n as usize * 3) % 10] } else { MALE[(n as usize * 3) % 10] };
+        let org = &orgs[n as usize % orgs.len()];
+        let (position, subjects) = if org.kind == "preschool" {
+            POSITIONS[5]
+        } else {
+            POSITIONS[n as usize % 5]
+        };
+        // Some have trained recently, some long ago, some never (historical data).
+        let last_pd = match n % 4 {
+            0 => String::new(),
+            k => format!("{}-0{}-15", 2018 + k * 2, 3 + k),
+        };
+        let snils = Snils::from_body(100_200_300 + n * 7919).context("demo SNILS")?;
+        let e: pb::Educator = s
+            .call(
+                "create_educator",
+                &pb::CreateEducatorRequest {
+                    snils: snils.as_str().into(),
+                    last_name,
+                    first_name: first_name.into(),
+                    middle_name: patronymic(PATRONYMIC_ROOTS[n as usize % 8], female),
+                    position: position.into(),
+                    subjects: subjects.iter().map(|x| (*x).to_owned()).collect(),
+                    organization_id: org.id.clone(),
+                    last_pd_completed_on: last_pd,
+                },
+            )
+            .await?;
+        if n == 0 {
+            first_educator = e.id;
+        }
+    }
+
+    let admin_password = random_password();
+    pd_identity::create_user_direct(&pool, "admin", &admin_password, "admin", None).await?;
+    let mut logins = vec![("admin".to_owned(), admin_password, "admin".to_owned())];
+    let roles = [
+        ("region.operator", "regional_operator", region.id.clone(), String::new()),
+        ("ministry", "ministry", region.id.clone(), String::new()),
+        ("kazan.operator", "municipal_operator", municipalities[0].id.clone(), String::new()),
+        ("gymnasium1.operator", "org_operator", orgs[0].id.clone(), String::new()),
+        ("expert", "expert", region.id.clone(), String::new()),
+        ("council", "council_member", region.id.clone(), String::new()),
+        ("provider.admin", "provider_admin", providers[0].id.clone(), String::new()),
+        ("teacher", "educator", String::new(), first_educator),
+    ];
+    for (login, role, scope, educator) in roles {
+        let (login, password) = s.user(login, role, &scope, &educator).await?;
+        logins.push((login, password, role.to_owned()));
+    }
+    pool.close().await;
+
+    let mut text = String::from("Demo logins (region DEMO-16, «Республика Татарстан (демо)»):\n");
+    for (login, password, role) in &logins {
+        text.push_str(&format!("  {login:<22} {password:<18} {role}\n"));
+    }
+    if let Some(dir) = Path::new(logins_file).parent() {
+        std::fs::create_dir_all(dir).ok();
+    }
+    std::fs::write(logins_file, &text).with_context(|| format!("writing {logins_file}"))?;
+    print!("{text}");
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! The OpenAPI document and the docs page.
+
+use super::*;
+
+#[tokio::test]
+async fn openapi_lists_every_route_and_docs_page_is_served() {
+    let p = Platform::start_gateway_only().await.unwrap();
+    let (s, doc) = call(&p, Method::GET, "/api/v1/openapi.json", None, None).await;
+    assert_eq!(s, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/refresh", "post"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/regions", "post"),
+        ("/api/v1/regions", "get"),
+        ("/api/v1/regions/{id}", "get"),
+        ("/api/v1/regions/{id}/municipalities", "post"),
+        ("/api/v1/organizations", "post"),
+        ("/api/v1/organizations/{id}/educator-logins", "post"),
+        ("/api/v1/providers", "post"),
+        ("/api/v1/educators", "get"),
+        ("/api/v1/educators/{id}", "patch"),
+        ("/api/v1/educators/imports", "post"),
+        ("/api/v1/educators/imports/{id}", "get"),
+        ("/api/v1/users", "post"),
+        ("/api/v1/users/{id}/roles", "post"),
+    ] {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+    let r = p.http.get(p.url("/api/v1/docs")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("openapi"));
+    p.stop().await;
+}
