@@ -27,7 +27,10 @@ async fn openapi_lists_every_route_and_docs_page_is_served() {
         ("/api/v1/users", "post"),
         ("/api/v1/users/{id}/roles", "post"),
     ] {
-        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing"
+        );
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());

@@ -60,7 +60,12 @@ pub async fn build_world(p: &Platform, admin: &str, code: &str) -> World {
         orgs.push(o["id"].as_str().unwrap().to_owned());
         inns.push(inn.as_str().to_owned());
     }
-    World { region, municipalities, orgs, inns }
+    World {
+        region,
+        municipalities,
+        orgs,
+        inns,
+    }
 }
 
 /// Keeps INNs of parallel tests apart (they live in separate databases
@@ -96,5 +101,7 @@ pub async fn import_csv(p: &Platform, token: &str, query: &str, body: Vec<u8>) -
 }
 
 pub fn snils(n: u32) -> String {
-    pd_domain::Snils::from_body(200_000_000 + n * 13).unwrap().formatted()
+    pd_domain::Snils::from_body(200_000_000 + n * 13)
+        .unwrap()
+        .formatted()
 }

@@ -40,14 +40,19 @@ impl Platform {
         let mut services = Vec::new();
         let mut identity_db = None;
         if with_identity {
-            identity_db = Some(env.database(pd_identity::SERVICE, &pd_identity::MIGRATOR).await?);
+            identity_db = Some(
+                env.database(pd_identity::SERVICE, &pd_identity::MIGRATOR)
+                    .await?,
+            );
             let identity = pd_identity::start(env.settings.clone(), shutdown.clone()).await?;
             services.push(tokio::spawn(identity.wait()));
         }
         let gateway = pd_gateway::start(env.settings.clone(), shutdown.clone()).await?;
         let base = format!("http://{}", gateway.addr);
         services.push(tokio::spawn(gateway.wait()));
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()?;
         Ok(Platform {
             env,
             base,
@@ -64,8 +69,16 @@ impl Platform {
 
     /// Creates a user directly (as `pd admin create-user` does) and logs in
     /// through the API; returns the access token.
-    pub async fn user_token(&self, login: &str, role: &str, scope: Option<uuid::Uuid>) -> anyhow::Result<String> {
-        let pool = self.identity_db.as_ref().context("identity is not running")?;
+    pub async fn user_token(
+        &self,
+        login: &str,
+        role: &str,
+        scope: Option<uuid::Uuid>,
+    ) -> anyhow::Result<String> {
+        let pool = self
+            .identity_db
+            .as_ref()
+            .context("identity is not running")?;
         let password = format!("{login}-password-123");
         pd_identity::create_user_direct(pool, login, &password, role, scope).await?;
         self.login(login, &password).await
@@ -95,7 +108,7 @@ impl Platform {
         if let Some(pool) = self.identity_db {
             pool.close().await;
         }
-        self.env.drop_databases().await;
+        self.env.cleanup().await;
     }
 }
 

@@ -52,8 +52,11 @@ impl From<sqlx::Error> for HandleError {
 }
 
 /// Applies one event inside the consumer's transaction.
-pub type EventHandler =
-    Arc<dyn for<'c> Fn(&'c mut PgConnection, Event) -> BoxFuture<'c, Result<(), HandleError>> + Send + Sync>;
+pub type EventHandler = Arc<
+    dyn for<'c> Fn(&'c mut PgConnection, Event) -> BoxFuture<'c, Result<(), HandleError>>
+        + Send
+        + Sync,
+>;
 
 pub struct Consumer {
     pub bus: Bus,
@@ -90,7 +93,11 @@ impl Consumer {
                 self.consumer,
                 pull::Config {
                     durable_name: Some(self.consumer.to_owned()),
-                    filter_subject: format!("{}.{}.evt.>", self.bus.settings().subject_prefix, self.source),
+                    filter_subject: format!(
+                        "{}.{}.evt.>",
+                        self.bus.settings().subject_prefix,
+                        self.source
+                    ),
                     ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
                     ack_wait: Duration::from_secs(30),
                     max_deliver: self.bus.settings().max_deliver,

@@ -14,7 +14,10 @@ impl Bus {
     /// Creates the stream of `service` if missing (idempotent).
     pub async fn ensure_stream(&self, service: &str) -> anyhow::Result<()> {
         let name = self.stream_name(service);
-        let subjects = vec![format!("{}.{service}.evt.>", self.settings().subject_prefix)];
+        let subjects = vec![format!(
+            "{}.{service}.evt.>",
+            self.settings().subject_prefix
+        )];
         self.ensure_stream_named(&name, subjects).await
     }
 

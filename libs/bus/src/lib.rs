@@ -88,7 +88,10 @@ impl Bus {
 
     /// `<prefix>.<service>.rpc.<operation>.v1`
     pub fn rpc_subject(&self, service: &str, operation: &str) -> String {
-        format!("{}.{service}.rpc.{operation}.v1", self.settings.subject_prefix)
+        format!(
+            "{}.{service}.rpc.{operation}.v1",
+            self.settings.subject_prefix
+        )
     }
 
     /// `<prefix>.<service>.evt.<event>.v1`

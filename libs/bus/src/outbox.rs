@@ -40,7 +40,10 @@ impl Outbox {
     }
 
     fn subject(&self, event_type: &str) -> String {
-        format!("{}.{}.evt.{event_type}.v1", self.subject_prefix, self.service)
+        format!(
+            "{}.{}.evt.{event_type}.v1",
+            self.subject_prefix, self.service
+        )
     }
 
     /// Adds one event in the caller's transaction; returns its id.
@@ -211,7 +214,8 @@ impl Relay {
             acks.push(ack);
         }
         for ack in acks {
-            ack.await.map_err(|e| anyhow::anyhow!("JetStream ack: {e}"))?;
+            ack.await
+                .map_err(|e| anyhow::anyhow!("JetStream ack: {e}"))?;
         }
         if self.fail_after_publish {
             // Test hook: the process "dies" after publishing, before marking.

@@ -135,7 +135,10 @@ impl Bus {
                 ),
                 _ => {
                     tracing::error!(service, operation, error = %e, "request failed");
-                    AppError::new(ErrorKind::Unavailable, format!("сервис {service} недоступен"))
+                    AppError::new(
+                        ErrorKind::Unavailable,
+                        format!("сервис {service} недоступен"),
+                    )
                 }
             })?;
         let is_error = reply
@@ -152,8 +155,9 @@ impl Bus {
     }
 }
 
-type Handler<S> =
-    Arc<dyn Fn(S, RpcContext, Bytes) -> BoxFuture<'static, Result<Vec<u8>, AppError>> + Send + Sync>;
+type Handler<S> = Arc<
+    dyn Fn(S, RpcContext, Bytes) -> BoxFuture<'static, Result<Vec<u8>, AppError>> + Send + Sync,
+>;
 
 /// The request handlers of one service.
 pub struct RpcServer<S> {
@@ -263,7 +267,8 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
                 .and_then(|h| h.get(name))
                 .map(|v| v.as_str().to_owned())
         };
-        let request_id = header(headers::REQUEST_ID).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        let request_id =
+            header(headers::REQUEST_ID).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
         let span = tracing::info_span!("rpc", service = self.service, operation = %operation, request_id = %request_id);
         if let Some(tp) = header(headers::TRACEPARENT) {
             pd_runtime::telemetry::set_remote_parent(&span, &tp);

@@ -79,9 +79,17 @@ async fn relay_crash_after_publish_then_restart_delivers_each_event_once() {
     let outbox = Outbox::new(&bus, "producer");
     let mut tx = pool.begin().await.unwrap();
     for i in 0..25 {
-        let payload = IdRequest { id: format!("agg-{i}") };
+        let payload = IdRequest {
+            id: format!("agg-{i}"),
+        };
         outbox
-            .write(&mut tx, "thing_happened", &format!("agg-{i}"), "tester", &payload)
+            .write(
+                &mut tx,
+                "thing_happened",
+                &format!("agg-{i}"),
+                "tester",
+                &payload,
+            )
             .await
             .unwrap();
     }
@@ -95,7 +103,10 @@ async fn relay_crash_after_publish_then_restart_delivers_each_event_once() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(unsent, 25, "nothing may be marked sent by a relay that died");
+    assert_eq!(
+        unsent, 25,
+        "nothing may be marked sent by a relay that died"
+    );
 
     // A restarted relay publishes the same rows again and marks them.
     let relay = Relay::new(bus.clone(), pool.clone(), "producer");
@@ -103,7 +114,11 @@ async fn relay_crash_after_publish_then_restart_delivers_each_event_once() {
     assert_eq!(relay.publish_batch().await.unwrap(), 0);
 
     // JetStream kept one copy of each (Nats-Msg-Id de-duplication).
-    let mut stream = bus.jetstream().get_stream(bus.stream_name("producer")).await.unwrap();
+    let mut stream = bus
+        .jetstream()
+        .get_stream(bus.stream_name("producer"))
+        .await
+        .unwrap();
     assert_eq!(stream.info().await.unwrap().state.messages, 25);
 
     let shutdown = Shutdown::new();
@@ -119,7 +134,7 @@ async fn relay_crash_after_publish_then_restart_delivers_each_event_once() {
     assert_eq!(distinct, 25);
     shutdown.cancel();
     task.await.unwrap();
-    env.drop_databases().await;
+    env.cleanup().await;
 }
 
 #[tokio::test]
@@ -143,7 +158,10 @@ async fn redelivered_and_retried_events_have_one_effect() {
     // A second, different event whose first attempt fails transiently.
     let other = pd_bus::events::envelope("thing_happened", "agg-2", "tester", &Empty {});
     bus.jetstream()
-        .publish(subject.clone(), prost::Message::encode_to_vec(&other).into())
+        .publish(
+            subject.clone(),
+            prost::Message::encode_to_vec(&other).into(),
+        )
         .await
         .unwrap()
         .await
@@ -155,15 +173,19 @@ async fn redelivered_and_retried_events_have_one_effect() {
         .await
         .unwrap();
     assert_eq!(wait_for_effects(&pool, 2).await, 2);
-    let per_aggregate: Vec<(String, i64)> =
-        sqlx::query_as("SELECT aggregate, count(*) FROM effects GROUP BY aggregate ORDER BY aggregate")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    assert_eq!(per_aggregate, vec![("agg-1".to_owned(), 1), ("agg-2".to_owned(), 1)]);
+    let per_aggregate: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT aggregate, count(*) FROM effects GROUP BY aggregate ORDER BY aggregate",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        per_aggregate,
+        vec![("agg-1".to_owned(), 1), ("agg-2".to_owned(), 1)]
+    );
     shutdown.cancel();
     task.await.unwrap();
-    env.drop_databases().await;
+    env.cleanup().await;
 }
 
 #[tokio::test]
@@ -193,35 +215,56 @@ async fn typed_replies_errors_and_unreachable_services() {
     let task = server.serve(bus.clone(), shutdown.clone()).await.unwrap();
     let ctx = CallContext::default();
 
-    let echoed: IdRequest = bus.request("echo", "echo", &IdRequest { id: "x".into() }, &ctx).await.unwrap();
+    let echoed: IdRequest = bus
+        .request("echo", "echo", &IdRequest { id: "x".into() }, &ctx)
+        .await
+        .unwrap();
     assert_eq!(echoed.id, "x");
 
-    let err = bus.request::<_, IdRequest>("echo", "echo", &IdRequest::default(), &ctx).await.unwrap_err();
+    let err = bus
+        .request::<_, IdRequest>("echo", "echo", &IdRequest::default(), &ctx)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Invalid);
     assert_eq!(err.fields[0].field, "id");
 
     // No token: 401 from the handler; a forged token: 401 before the handler.
-    let err = bus.request::<_, Empty>("echo", "whoami", &Empty {}, &ctx).await.unwrap_err();
+    let err = bus
+        .request::<_, Empty>("echo", "whoami", &Empty {}, &ctx)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Unauthenticated);
     let forged = CallContext {
         authorization: Some("Bearer eyJhbGciOiJFZERTQSJ9.e30.c2ln".into()),
         ..Default::default()
     };
-    let err = bus.request::<_, Empty>("echo", "whoami", &Empty {}, &forged).await.unwrap_err();
+    let err = bus
+        .request::<_, Empty>("echo", "whoami", &Empty {}, &forged)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Unauthenticated);
 
     // Deadline: 504-kind error, in about the deadline.
     let started = Instant::now();
-    let err = bus.request::<_, Empty>("echo", "slow", &Empty {}, &ctx).await.unwrap_err();
+    let err = bus
+        .request::<_, Empty>("echo", "slow", &Empty {}, &ctx)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Timeout);
     assert!(started.elapsed() < Duration::from_secs(2));
 
     // Nobody serving: 503-kind error at once, not a hang.
     let started = Instant::now();
-    let err = bus.request::<_, Empty>("nobody", "anything", &Empty {}, &ctx).await.unwrap_err();
+    let err = bus
+        .request::<_, Empty>("nobody", "anything", &Empty {}, &ctx)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Unavailable);
     assert!(started.elapsed() < Duration::from_millis(600));
 
     shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(5), task).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap();
 }

@@ -96,8 +96,14 @@ mod tests {
 
     #[test]
     fn valid_numbers_parse_in_any_spelling() {
-        assert_eq!(Snils::parse("112-233-445 95").unwrap().as_str(), "11223344595");
-        assert_eq!(Snils::parse("11223344595").unwrap().formatted(), "112-233-445 95");
+        assert_eq!(
+            Snils::parse("112-233-445 95").unwrap().as_str(),
+            "11223344595"
+        );
+        assert_eq!(
+            Snils::parse("11223344595").unwrap().formatted(),
+            "112-233-445 95"
+        );
         // sum == 101 → control 00
         assert!(Snils::parse("087-654-303 00").is_ok());
     }

@@ -31,7 +31,10 @@ pub async fn ensure_database(server_url: &str, database: &str) -> anyhow::Result
             .await?;
     if !exists {
         let sql = format!("CREATE DATABASE \"{}\"", database.replace('"', ""));
-        match sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await {
+        match sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+        {
             Ok(_) => tracing::info!(database, "database created"),
             // 42P04 duplicate_database, 23505: a concurrent creator won.
             Err(sqlx::Error::Database(e))
@@ -73,7 +76,12 @@ pub async fn open_service_db(
 ) -> anyhow::Result<PgPool> {
     let name = settings.database_name(service);
     ensure_database(&settings.database.url, &name).await?;
-    let pool = pool(&settings.database.url, &name, settings.database.max_connections).await?;
+    let pool = pool(
+        &settings.database.url,
+        &name,
+        settings.database.max_connections,
+    )
+    .await?;
     migrate(&pool, migrator).await?;
     Ok(pool)
 }

@@ -57,13 +57,41 @@ pub fn metrics() -> &'static Metrics {
             events_consumed: Family::default(),
             events_dead_lettered: Family::default(),
         };
-        registry.register("rpc_handled", "Requests handled by services", m.rpc_handled.clone());
-        registry.register("rpc_seconds", "Request handling time", m.rpc_seconds.clone());
-        registry.register("http_requests", "HTTP requests answered by the gateway", m.http_requests.clone());
-        registry.register("http_seconds", "HTTP request time at the gateway", m.http_seconds.clone());
-        registry.register("outbox_published", "Events published by the outbox relay", m.outbox_published.clone());
-        registry.register("events_consumed", "Events applied by consumers", m.events_consumed.clone());
-        registry.register("events_dead_lettered", "Events sent to a dead-letter subject", m.events_dead_lettered.clone());
+        registry.register(
+            "rpc_handled",
+            "Requests handled by services",
+            m.rpc_handled.clone(),
+        );
+        registry.register(
+            "rpc_seconds",
+            "Request handling time",
+            m.rpc_seconds.clone(),
+        );
+        registry.register(
+            "http_requests",
+            "HTTP requests answered by the gateway",
+            m.http_requests.clone(),
+        );
+        registry.register(
+            "http_seconds",
+            "HTTP request time at the gateway",
+            m.http_seconds.clone(),
+        );
+        registry.register(
+            "outbox_published",
+            "Events published by the outbox relay",
+            m.outbox_published.clone(),
+        );
+        registry.register(
+            "events_consumed",
+            "Events applied by consumers",
+            m.events_consumed.clone(),
+        );
+        registry.register(
+            "events_dead_lettered",
+            "Events sent to a dead-letter subject",
+            m.events_dead_lettered.clone(),
+        );
         if let Ok(mut r) = m.registry.lock() {
             *r = registry;
         }

@@ -97,10 +97,8 @@ pub struct TelemetrySettings {
 impl Settings {
     /// Defaults, then `PD_CONFIG`, then the environment.
     pub fn load() -> anyhow::Result<Settings> {
-        let mut builder = config::Config::builder().add_source(config::File::from_str(
-            DEFAULTS,
-            config::FileFormat::Toml,
-        ));
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         if let Ok(path) = std::env::var("PD_CONFIG") {
             builder = builder.add_source(config::File::with_name(&path).required(true));
         }

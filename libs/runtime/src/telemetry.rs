@@ -57,7 +57,11 @@ pub fn init(settings: &Settings, service_name: &str) -> anyhow::Result<Telemetry
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     if settings.log.format == "json" {
         registry
-            .with(tracing_subscriber::fmt::layer().json().with_current_span(false))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(false),
+            )
             .try_init()
             .context("installing the log subscriber")?;
     } else {

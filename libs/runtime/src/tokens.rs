@@ -55,13 +55,14 @@ impl TokenVerifier {
 
     /// The caller proven by a bearer token; 401 for anything else.
     pub fn verify(&self, token: &str) -> Result<Principal, AppError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map_err(|e| match e.kind() {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(
+            |e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
                     AppError::unauthenticated("срок действия токена истёк")
                 }
                 _ => AppError::unauthenticated("недействительный токен"),
-            })?;
+            },
+        )?;
         Ok(Principal {
             user_id: data.claims.sub,
             login: data.claims.login,
@@ -75,7 +76,9 @@ impl TokenVerifier {
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
-            .ok_or_else(|| AppError::unauthenticated("ожидается заголовок Authorization: Bearer"))?;
+            .ok_or_else(|| {
+                AppError::unauthenticated("ожидается заголовок Authorization: Bearer")
+            })?;
         self.verify(token.trim())
     }
 }
@@ -148,7 +151,10 @@ mod tests {
         Principal {
             user_id: Uuid::now_v7(),
             login: "admin".into(),
-            grants: vec![Grant { role: Role::Admin, scope: None }],
+            grants: vec![Grant {
+                role: Role::Admin,
+                scope: None,
+            }],
         }
     }
 
@@ -173,7 +179,10 @@ mod tests {
         parts[1] = B64.encode("{\"sub\":\"x\"}");
         assert!(verifier.verify(&parts.join(".")).is_err());
 
-        let other = TokenIssuer::new(&settings()).unwrap().issue(&principal()).unwrap();
+        let other = TokenIssuer::new(&settings())
+            .unwrap()
+            .issue(&principal())
+            .unwrap();
         assert!(verifier.verify(&other).is_err());
     }
 }

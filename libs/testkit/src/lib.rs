@@ -52,7 +52,11 @@ impl TestEnv {
 
     /// Creates the database of `service` from a template migrated once per
     /// set of migrations, and returns a pool on it.
-    pub async fn database(&self, service: &str, migrator: &'static Migrator) -> anyhow::Result<PgPool> {
+    pub async fn database(
+        &self,
+        service: &str,
+        migrator: &'static Migrator,
+    ) -> anyhow::Result<PgPool> {
         let template = ensure_template(&self.settings.database.url, service, migrator).await?;
         let name = self.settings.database_name(service);
         let mut conn = admin_connection(&self.settings.database.url).await?;
@@ -60,9 +64,14 @@ impl TestEnv {
         // Cloning fails while another session touches the template; retry.
         let mut attempt = 0;
         loop {
-            match sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(&mut conn).await {
+            match sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .execute(&mut conn)
+                .await
+            {
                 Ok(_) => break,
-                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55006") && attempt < 50 => {
+                Err(sqlx::Error::Database(e))
+                    if e.code().as_deref() == Some("55006") && attempt < 50 =>
+                {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
@@ -71,6 +80,29 @@ impl TestEnv {
         }
         conn.close().await.ok();
         pd_runtime::db::pool(&self.settings.database.url, &name, 8).await
+    }
+
+    /// Drops this environment's databases and JetStream streams (best effort).
+    pub async fn cleanup(&self) {
+        self.delete_streams().await;
+        self.drop_databases().await;
+    }
+
+    async fn delete_streams(&self) {
+        use futures::StreamExt;
+        let Ok(client) = async_nats::connect(self.settings.nats.url.as_str()).await else {
+            return;
+        };
+        let js = async_nats::jetstream::new(client);
+        let prefix = format!("{}_", self.settings.nats.stream_prefix);
+        let names: Vec<String> = js
+            .stream_names()
+            .filter_map(|n| async move { n.ok() })
+            .collect()
+            .await;
+        for name in names.into_iter().filter(|n| n.starts_with(&prefix)) {
+            let _ = js.delete_stream(&name).await;
+        }
     }
 
     /// Drops this environment's databases (best effort).
@@ -86,7 +118,9 @@ impl TestEnv {
                 .unwrap_or_default();
         for n in names {
             let sql = format!("DROP DATABASE IF EXISTS \"{n}\" WITH (FORCE)");
-            let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await;
         }
     }
 }
@@ -100,7 +134,11 @@ async fn admin_connection(url: &str) -> anyhow::Result<PgConnection> {
 }
 
 /// `pd_tpl_<service>_<hash of the migrations>`, created once.
-async fn ensure_template(url: &str, service: &str, migrator: &'static Migrator) -> anyhow::Result<String> {
+async fn ensure_template(
+    url: &str,
+    service: &str,
+    migrator: &'static Migrator,
+) -> anyhow::Result<String> {
     let mut hash: u64 = 1469598103934665603;
     for m in pd_runtime::db::BUS_MIGRATOR.iter().chain(migrator.iter()) {
         for b in m.checksum.iter().chain(m.version.to_le_bytes().iter()) {
@@ -123,13 +161,17 @@ async fn ensure_template(url: &str, service: &str, migrator: &'static Migrator) 
         if !exists {
             let building = format!("{name}_building");
             let drop = format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)");
-            sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await?;
+            sqlx::query(sqlx::AssertSqlSafe(drop))
+                .execute(&mut conn)
+                .await?;
             pd_runtime::db::ensure_database(url, &building).await?;
             let pool = pd_runtime::db::pool(url, &building, 2).await?;
             pd_runtime::db::migrate(&pool, migrator).await?;
             pool.close().await;
             let rename = format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\"");
-            sqlx::query(sqlx::AssertSqlSafe(rename)).execute(&mut conn).await?;
+            sqlx::query(sqlx::AssertSqlSafe(rename))
+                .execute(&mut conn)
+                .await?;
         }
         anyhow::Ok(())
     }

@@ -60,9 +60,12 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "gateway listening");
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await;
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await;
         if let Err(e) = served {
             tracing::error!(error = %e, "gateway server failed");
         }

@@ -1,8 +1,10 @@
 //! Logging in: Argon2id password check, access token (EdDSA JWT) and a
 //! rotating refresh token; `me`.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pd_bus::RpcContext;
@@ -35,7 +37,11 @@ pub(crate) fn hash_password_blocking(password: &str) -> Result<String, AppError>
 
 fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -45,20 +51,29 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash_password_blocking("not a password of anyone").unwrap_or_default())
 }
 
-pub(crate) async fn login(state: State, _ctx: RpcContext, req: pb::LoginRequest) -> Result<pb::TokenPair, AppError> {
+pub(crate) async fn login(
+    state: State,
+    _ctx: RpcContext,
+    req: pb::LoginRequest,
+) -> Result<pb::TokenPair, AppError> {
     let login = req.login.trim().to_lowercase();
     if login.is_empty() || req.password.is_empty() {
         return Err(AppError::unauthenticated(msg::BAD_CREDENTIALS));
     }
-    let user: Option<(Uuid, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE login = $1")
-        .bind(&login)
-        .fetch_optional(&state.pool)
-        .await
-        .map_err(db_error)?;
+    let user: Option<(Uuid, String)> =
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE login = $1")
+            .bind(&login)
+            .fetch_optional(&state.pool)
+            .await
+            .map_err(db_error)?;
     let password = req.password;
     let (user_id, ok) = tokio::task::spawn_blocking(move || match user {
         Some((id, hash)) => (Some(id), verify_password(&password, &hash)),
-        None => (None, verify_password(&password, dummy_hash()) && false),
+        None => {
+            // Same work as for a real user, then refuse.
+            let _ = verify_password(&password, dummy_hash());
+            (None, false)
+        }
     })
     .await
     .map_err(|e| pd_bus::rpc::internal("password check", e))?;
@@ -72,7 +87,11 @@ pub(crate) async fn login(state: State, _ctx: RpcContext, req: pb::LoginRequest)
     }
 }
 
-pub(crate) async fn refresh(state: State, _ctx: RpcContext, req: pb::RefreshRequest) -> Result<pb::TokenPair, AppError> {
+pub(crate) async fn refresh(
+    state: State,
+    _ctx: RpcContext,
+    req: pb::RefreshRequest,
+) -> Result<pb::TokenPair, AppError> {
     let hash = Sha256::digest(req.refresh_token.trim().as_bytes()).to_vec();
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     // Rotation: a refresh token is good for one use.
@@ -92,27 +111,39 @@ pub(crate) async fn refresh(state: State, _ctx: RpcContext, req: pb::RefreshRequ
 }
 
 /// The caller's grants as stored now.
-pub(crate) async fn principal_of(conn: &mut PgConnection, user_id: Uuid) -> Result<Principal, AppError> {
+pub(crate) async fn principal_of(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<Principal, AppError> {
     let login: Option<String> = sqlx::query_scalar("SELECT login FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(&mut *conn)
         .await
         .map_err(db_error)?;
     let login = login.ok_or_else(|| AppError::unauthenticated(msg::BAD_CREDENTIALS))?;
-    let rows: Vec<(String, Option<Uuid>)> =
-        sqlx::query_as("SELECT role, scope_id FROM role_grants WHERE user_id = $1 ORDER BY created_at")
-            .bind(user_id)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_error)?;
+    let rows: Vec<(String, Option<Uuid>)> = sqlx::query_as(
+        "SELECT role, scope_id FROM role_grants WHERE user_id = $1 ORDER BY created_at",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
     let grants = rows
         .into_iter()
         .filter_map(|(role, scope)| Role::parse(&role).map(|role| Grant { role, scope }))
         .collect();
-    Ok(Principal { user_id, login, grants })
+    Ok(Principal {
+        user_id,
+        login,
+        grants,
+    })
 }
 
-async fn issue_pair(state: &State, conn: &mut PgConnection, user_id: Uuid) -> Result<pb::TokenPair, AppError> {
+async fn issue_pair(
+    state: &State,
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<pb::TokenPair, AppError> {
     let principal = principal_of(conn, user_id).await?;
     let access = state
         .tokens

@@ -11,17 +11,17 @@ use crate::messages as msg;
 
 /// Maps a database error to what the client should see; logs the rest.
 pub fn db_error(e: sqlx::Error) -> AppError {
-    if let sqlx::Error::Database(d) = &e {
-        if d.code().as_deref() == Some("23505") {
-            let m = match d.constraint() {
-                Some("educators_snils_key") => msg::SNILS_TAKEN,
-                Some("organizations_inn_key") | Some("providers_inn_key") => msg::INN_TAKEN,
-                Some("users_login_key") => msg::LOGIN_TAKEN,
-                Some("users_educator_id_key") => msg::EDUCATOR_HAS_USER,
-                _ => msg::DUPLICATE,
-            };
-            return AppError::conflict(m);
-        }
+    if let sqlx::Error::Database(d) = &e
+        && d.code().as_deref() == Some("23505")
+    {
+        let m = match d.constraint() {
+            Some("educators_snils_key") => msg::SNILS_TAKEN,
+            Some("organizations_inn_key") | Some("providers_inn_key") => msg::INN_TAKEN,
+            Some("users_login_key") => msg::LOGIN_TAKEN,
+            Some("users_educator_id_key") => msg::EDUCATOR_HAS_USER,
+            _ => msg::DUPLICATE,
+        };
+        return AppError::conflict(m);
     }
     pd_bus::rpc::internal("database error", e)
 }
@@ -47,7 +47,10 @@ pub fn opt_id(id: Option<Uuid>) -> String {
     id.map(|i| i.to_string()).unwrap_or_default()
 }
 
-pub async fn org_location(conn: &mut PgConnection, org_id: Uuid) -> Result<Option<OrgLocation>, AppError> {
+pub async fn org_location(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+) -> Result<Option<OrgLocation>, AppError> {
     let row: Option<(Uuid, Uuid)> =
         sqlx::query_as("SELECT municipality_id, region_id FROM organizations WHERE id = $1")
             .bind(org_id)
@@ -63,7 +66,11 @@ pub async fn org_location(conn: &mut PgConnection, org_id: Uuid) -> Result<Optio
 
 /// 403 unless `allowed`.
 pub fn ensure(allowed: bool) -> Result<(), AppError> {
-    if allowed { Ok(()) } else { Err(AppError::forbidden(msg::FORBIDDEN)) }
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(msg::FORBIDDEN))
+    }
 }
 
 /// Clamps a requested page size.

@@ -102,7 +102,10 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-pub(crate) async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<EducatorRow>, AppError> {
+pub(crate) async fn load(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<EducatorRow>, AppError> {
     sqlx::query_as(concat!(select_educators!(), "WHERE e.id = $1"))
         .bind(id)
         .fetch_optional(conn)
@@ -110,7 +113,11 @@ pub(crate) async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<Edu
         .map_err(db_error)
 }
 
-pub(crate) async fn create(state: State, ctx: RpcContext, req: pb::CreateEducatorRequest) -> Result<pb::Educator, AppError> {
+pub(crate) async fn create(
+    state: State,
+    ctx: RpcContext,
+    req: pb::CreateEducatorRequest,
+) -> Result<pb::Educator, AppError> {
     let p = ctx.principal()?;
     let mut v = Validator::new();
     let snils = v.check("snils", Snils::parse(&req.snils));
@@ -126,8 +133,14 @@ pub(crate) async fn create(state: State, ctx: RpcContext, req: pb::CreateEducato
         body_id("organization_id", &req.organization_id).map_err(|e| e.detail),
     );
     v.finish()?;
-    let (Some(snils), Some(last_name), Some(first_name), Some(position), Some(last_pd), Some(org_id)) =
-        (snils, last_name, first_name, position, last_pd, org_id)
+    let (
+        Some(snils),
+        Some(last_name),
+        Some(first_name),
+        Some(position),
+        Some(last_pd),
+        Some(org_id),
+    ) = (snils, last_name, first_name, position, last_pd, org_id)
     else {
         return Err(AppError::internal("validation"));
     };
@@ -137,7 +150,12 @@ pub(crate) async fn create(state: State, ctx: RpcContext, req: pb::CreateEducato
         .ok_or_else(|| AppError::invalid("organization_id", msg::ORGANIZATION_NOT_FOUND))?;
     ensure(access::can_manage_educators(p, &loc))?;
     let id = Uuid::now_v7();
-    let subjects: Vec<String> = req.subjects.iter().map(|s| values::name_part(s)).filter(|s| !s.is_empty()).collect();
+    let subjects: Vec<String> = req
+        .subjects
+        .iter()
+        .map(|s| values::name_part(s))
+        .filter(|s| !s.is_empty())
+        .collect();
     sqlx::query(
         "INSERT INTO educators (id, snils, last_name, first_name, middle_name, position, subjects,
                                 organization_id, last_pd_completed_on)
@@ -155,11 +173,21 @@ pub(crate) async fn create(state: State, ctx: RpcContext, req: pb::CreateEducato
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
-    let row = load(&mut tx, id).await?.ok_or_else(|| AppError::internal("educator vanished"))?;
-    let event = pb::EducatorCreated { educator: Some(row.snapshot()) };
+    let row = load(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::internal("educator vanished"))?;
+    let event = pb::EducatorCreated {
+        educator: Some(row.snapshot()),
+    };
     state
         .outbox
-        .write(&mut tx, "educator_created", &row.id.to_string(), &ctx.actor(), &event)
+        .write(
+            &mut tx,
+            "educator_created",
+            &row.id.to_string(),
+            &ctx.actor(),
+            &event,
+        )
         .await
         .map_err(db_error)?;
     tx.commit().await.map_err(db_error)?;
@@ -167,7 +195,11 @@ pub(crate) async fn create(state: State, ctx: RpcContext, req: pb::CreateEducato
     Ok(row.to_proto(p))
 }
 
-pub(crate) async fn get(state: State, ctx: RpcContext, req: IdRequest) -> Result<pb::Educator, AppError> {
+pub(crate) async fn get(
+    state: State,
+    ctx: RpcContext,
+    req: IdRequest,
+) -> Result<pb::Educator, AppError> {
     let p = ctx.principal()?;
     let id = path_id(&req.id, msg::EDUCATOR_NOT_FOUND)?;
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
@@ -179,7 +211,11 @@ pub(crate) async fn get(state: State, ctx: RpcContext, req: IdRequest) -> Result
     }
 }
 
-pub(crate) async fn update(state: State, ctx: RpcContext, req: pb::UpdateEducatorRequest) -> Result<pb::Educator, AppError> {
+pub(crate) async fn update(
+    state: State,
+    ctx: RpcContext,
+    req: pb::UpdateEducatorRequest,
+) -> Result<pb::Educator, AppError> {
     let p = ctx.principal()?;
     let id = path_id(&req.id, msg::EDUCATOR_NOT_FOUND)?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
@@ -202,18 +238,34 @@ pub(crate) async fn update(state: State, ctx: RpcContext, req: pb::UpdateEducato
     };
     text("last_name", &req.last_name, &mut next.last_name, true);
     text("first_name", &req.first_name, &mut next.first_name, true);
-    text("middle_name", &req.middle_name, &mut next.middle_name, false);
+    text(
+        "middle_name",
+        &req.middle_name,
+        &mut next.middle_name,
+        false,
+    );
     text("position", &req.position, &mut next.position, true);
     if let Some(list) = &req.subjects {
-        next.subjects = list.values.iter().map(|s| values::name_part(s)).filter(|s| !s.is_empty()).collect();
+        next.subjects = list
+            .values
+            .iter()
+            .map(|s| values::name_part(s))
+            .filter(|s| !s.is_empty())
+            .collect();
     }
-    if let Some(d) = &req.last_pd_completed_on {
-        if let Some(d) = v.check("last_pd_completed_on", values::optional_past_date(d, today())) {
-            next.last_pd_completed_on = d;
-        }
+    if let Some(d) = &req.last_pd_completed_on
+        && let Some(d) = v.check(
+            "last_pd_completed_on",
+            values::optional_past_date(d, today()),
+        )
+    {
+        next.last_pd_completed_on = d;
     }
     let target_org = match &req.organization_id {
-        Some(s) => v.check("organization_id", body_id("organization_id", s).map_err(|e| e.detail)),
+        Some(s) => v.check(
+            "organization_id",
+            body_id("organization_id", s).map_err(|e| e.detail),
+        ),
         None => None,
     };
     v.finish()?;
@@ -245,7 +297,9 @@ pub(crate) async fn update(state: State, ctx: RpcContext, req: pb::UpdateEducato
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
-    let row = load(&mut tx, id).await?.ok_or_else(|| AppError::internal("educator vanished"))?;
+    let row = load(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::internal("educator vanished"))?;
     let actor = ctx.actor();
     let aggregate = row.id.to_string();
     match moved_from {
@@ -254,11 +308,19 @@ pub(crate) async fn update(state: State, ctx: RpcContext, req: pb::UpdateEducato
                 educator: Some(row.snapshot()),
                 from_organization_id: from.to_string(),
             };
-            state.outbox.write(&mut tx, "educator_moved", &aggregate, &actor, &event).await
+            state
+                .outbox
+                .write(&mut tx, "educator_moved", &aggregate, &actor, &event)
+                .await
         }
         None => {
-            let event = pb::EducatorUpdated { educator: Some(row.snapshot()) };
-            state.outbox.write(&mut tx, "educator_updated", &aggregate, &actor, &event).await
+            let event = pb::EducatorUpdated {
+                educator: Some(row.snapshot()),
+            };
+            state
+                .outbox
+                .write(&mut tx, "educator_updated", &aggregate, &actor, &event)
+                .await
         }
     }
     .map_err(db_error)?;
@@ -266,7 +328,11 @@ pub(crate) async fn update(state: State, ctx: RpcContext, req: pb::UpdateEducato
     Ok(row.to_proto(p))
 }
 
-pub(crate) async fn list(state: State, ctx: RpcContext, req: pb::ListEducatorsRequest) -> Result<pb::EducatorList, AppError> {
+pub(crate) async fn list(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ListEducatorsRequest,
+) -> Result<pb::EducatorList, AppError> {
     let p = ctx.principal()?;
     let org = optional_filter("organization_id", &req.organization_id)?;
     let municipality = optional_filter("municipality_id", &req.municipality_id)?;
@@ -276,7 +342,8 @@ pub(crate) async fn list(state: State, ctx: RpcContext, req: pb::ListEducatorsRe
         let loc = org_location(&mut conn, org)
             .await?
             .ok_or_else(|| AppError::not_found(msg::ORGANIZATION_NOT_FOUND))?;
-        let readable = access::can_manage_educators(p, &loc) || p.has_scope(pd_domain::Role::Ministry, loc.region_id);
+        let readable = access::can_manage_educators(p, &loc)
+            || p.has_scope(pd_domain::Role::Ministry, loc.region_id);
         ensure(readable)?;
     }
     let scope = access::educator_scope(p);
@@ -285,7 +352,10 @@ pub(crate) async fn list(state: State, ctx: RpcContext, req: pb::ListEducatorsRe
                    AND ($6::uuid IS NULL OR e.organization_id = $6)
                    AND ($7::uuid IS NULL OR o.municipality_id = $7)
                    AND ($8::uuid IS NULL OR o.region_id = $8) ";
-    let page_sql = format!("{}{filter}ORDER BY e.last_name, e.first_name, e.id LIMIT $9 OFFSET $10", select_educators!());
+    let page_sql = format!(
+        "{}{filter}ORDER BY e.last_name, e.first_name, e.id LIMIT $9 OFFSET $10",
+        select_educators!()
+    );
     let rows: Vec<EducatorRow> = sqlx::query_as(sqlx::AssertSqlSafe(page_sql))
         .bind(scope.all)
         .bind(&scope.orgs)

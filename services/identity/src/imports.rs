@@ -102,7 +102,11 @@ fn may_import(p: &Principal) -> bool {
         || p.has_role(Role::OrgOperator)
 }
 
-pub(crate) async fn begin(state: State, ctx: RpcContext, req: pb::ImportBeginRequest) -> Result<pb::ImportJob, AppError> {
+pub(crate) async fn begin(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ImportBeginRequest,
+) -> Result<pb::ImportJob, AppError> {
     let p = ctx.principal()?;
     let org = if req.organization_id.trim().is_empty() {
         ensure(may_import(p))?;
@@ -135,19 +139,28 @@ pub(crate) async fn begin(state: State, ctx: RpcContext, req: pb::ImportBeginReq
         .ok_or_else(|| AppError::internal("job vanished"))
 }
 
-pub(crate) async fn chunk(state: State, ctx: RpcContext, req: pb::ImportChunkRequest) -> Result<Empty, AppError> {
+pub(crate) async fn chunk(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ImportChunkRequest,
+) -> Result<Empty, AppError> {
     let p = ctx.principal()?;
     let job = own_job(&state, p, &req.import_id).await?;
     if job.status != "receiving" {
         return Err(AppError::conflict(msg::IMPORT_STATE));
     }
-    let size: i64 = sqlx::query_scalar("SELECT coalesce(sum(length(data)), 0)::bigint FROM import_chunks WHERE job_id = $1")
-        .bind(job.id)
-        .fetch_one(&state.pool)
-        .await
-        .map_err(db_error)?;
+    let size: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(length(data)), 0)::bigint FROM import_chunks WHERE job_id = $1",
+    )
+    .bind(job.id)
+    .fetch_one(&state.pool)
+    .await
+    .map_err(db_error)?;
     if size + req.data.len() as i64 > MAX_FILE_BYTES {
-        return Err(AppError::new(pd_domain::ErrorKind::PayloadTooLarge, "файл больше 64 МБ"));
+        return Err(AppError::new(
+            pd_domain::ErrorKind::PayloadTooLarge,
+            "файл больше 64 МБ",
+        ));
     }
     // A retried chunk replaces itself.
     sqlx::query(
@@ -163,7 +176,11 @@ pub(crate) async fn chunk(state: State, ctx: RpcContext, req: pb::ImportChunkReq
     Ok(Empty {})
 }
 
-pub(crate) async fn commit(state: State, ctx: RpcContext, req: pb::ImportCommitRequest) -> Result<pb::ImportJob, AppError> {
+pub(crate) async fn commit(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ImportCommitRequest,
+) -> Result<pb::ImportJob, AppError> {
     let p = ctx.principal()?;
     let job = own_job(&state, p, &req.import_id).await?;
     if job.status != "receiving" {
@@ -177,12 +194,14 @@ pub(crate) async fn commit(state: State, ctx: RpcContext, req: pb::ImportCommitR
     if chunks != i64::from(req.chunks) {
         return Err(AppError::invalid("chunks", msg::IMPORT_CHUNKS));
     }
-    let claimed = sqlx::query("UPDATE import_jobs SET status = 'queued' WHERE id = $1 AND status = 'receiving'")
-        .bind(job.id)
-        .execute(&state.pool)
-        .await
-        .map_err(db_error)?
-        .rows_affected();
+    let claimed = sqlx::query(
+        "UPDATE import_jobs SET status = 'queued' WHERE id = $1 AND status = 'receiving'",
+    )
+    .bind(job.id)
+    .execute(&state.pool)
+    .await
+    .map_err(db_error)?
+    .rows_affected();
     if claimed != 1 {
         return Err(AppError::conflict(msg::IMPORT_STATE));
     }
@@ -193,7 +212,11 @@ pub(crate) async fn commit(state: State, ctx: RpcContext, req: pb::ImportCommitR
         .ok_or_else(|| AppError::internal("job vanished"))
 }
 
-pub(crate) async fn get(state: State, ctx: RpcContext, req: IdRequest) -> Result<pb::ImportJob, AppError> {
+pub(crate) async fn get(
+    state: State,
+    ctx: RpcContext,
+    req: IdRequest,
+) -> Result<pb::ImportJob, AppError> {
     let p = ctx.principal()?;
     Ok(own_job(&state, p, &req.id).await?.into())
 }
@@ -243,7 +266,15 @@ async fn set_status(state: &State, id: Uuid, status: &str) -> anyhow::Result<()>
     Ok(())
 }
 
-async fn finish(state: &State, id: Uuid, status: &str, total: i64, errors: &[RowError], message: String, encoding: &str) -> anyhow::Result<()> {
+async fn finish(
+    state: &State,
+    id: Uuid,
+    status: &str,
+    total: i64,
+    errors: &[RowError],
+    message: String,
+    encoding: &str,
+) -> anyhow::Result<()> {
     let stored: Vec<StoredError> = errors
         .iter()
         .take(MAX_REPORTED_ERRORS)
@@ -274,19 +305,27 @@ async fn process(state: &State, id: Uuid) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!(e.detail))?
         .ok_or_else(|| anyhow::anyhow!("import job {id} not found"))?;
     set_status(state, id, "validating").await?;
-    let chunks: Vec<Vec<u8>> = sqlx::query_scalar("SELECT data FROM import_chunks WHERE job_id = $1 ORDER BY seq")
-        .bind(id)
-        .fetch_all(&state.pool)
-        .await?;
+    let chunks: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT data FROM import_chunks WHERE job_id = $1 ORDER BY seq")
+            .bind(id)
+            .fetch_all(&state.pool)
+            .await?;
     let bytes = chunks.concat();
     let default_org = job.organization_id.is_some();
     let today = Utc::now().date_naive();
-    let parsed = tokio::task::spawn_blocking(move || csv_import::parse(&bytes, default_org, today)).await?;
+    let parsed =
+        tokio::task::spawn_blocking(move || csv_import::parse(&bytes, default_org, today)).await?;
     let parsed = match parsed {
         Ok(p) => p,
         Err(csv_import::FileError(m)) => return finish(state, id, "rejected", 0, &[], m, "").await,
     };
-    let total = (parsed.rows.len() + parsed.errors.iter().map(|e| e.row).collect::<HashSet<_>>().len()) as i64;
+    let total = (parsed.rows.len()
+        + parsed
+            .errors
+            .iter()
+            .map(|e| e.row)
+            .collect::<HashSet<_>>()
+            .len()) as i64;
     sqlx::query("UPDATE import_jobs SET total_rows = $2, encoding = $3 WHERE id = $1")
         .bind(id)
         .bind(total)
@@ -299,15 +338,29 @@ async fn process(state: &State, id: Uuid) -> anyhow::Result<()> {
         grants: job.grants.0.clone(),
     };
     let mut errors = parsed.errors;
-    let located = locate_rows(state, &principal, job.organization_id, &parsed.rows, &mut errors).await?;
+    let located = locate_rows(
+        state,
+        &principal,
+        job.organization_id,
+        &parsed.rows,
+        &mut errors,
+    )
+    .await?;
     errors.sort_by_key(|e| e.row);
     if !errors.is_empty() {
         let bad_rows = errors.iter().map(|e| e.row).collect::<HashSet<_>>().len();
-        let m = format!("ошибок: {} в {} строках; ничего не импортировано", errors.len(), bad_rows);
+        let m = format!(
+            "ошибок: {} в {} строках; ничего не импортировано",
+            errors.len(),
+            bad_rows
+        );
         return finish(state, id, "rejected", total, &errors, m, parsed.encoding).await;
     }
     if job.dry_run {
-        let m = format!("проверка пройдена: {} строк готовы к импорту", located.len());
+        let m = format!(
+            "проверка пройдена: {} строк готовы к импорту",
+            located.len()
+        );
         return finish(state, id, "completed", total, &[], m, parsed.encoding).await;
     }
     set_status(state, id, "importing").await?;
@@ -330,28 +383,39 @@ async fn locate_rows<'a>(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let found: Vec<(Uuid, String, Uuid, Uuid)> =
-        sqlx::query_as("SELECT id, inn, municipality_id, region_id FROM organizations WHERE inn = ANY($1)")
-            .bind(&inns)
-            .fetch_all(&state.pool)
-            .await?;
+    let found: Vec<(Uuid, String, Uuid, Uuid)> = sqlx::query_as(
+        "SELECT id, inn, municipality_id, region_id FROM organizations WHERE inn = ANY($1)",
+    )
+    .bind(&inns)
+    .fetch_all(&state.pool)
+    .await?;
     for (org_id, inn, municipality_id, region_id) in found {
-        by_inn.insert(inn, OrgLocation { org_id, municipality_id, region_id });
+        by_inn.insert(
+            inn,
+            OrgLocation {
+                org_id,
+                municipality_id,
+                region_id,
+            },
+        );
     }
     let default_loc = match default_org {
         Some(id) => {
             let mut conn = state.pool.acquire().await?;
-            org_location(&mut conn, id).await.map_err(|e| anyhow::anyhow!(e.detail))?
+            org_location(&mut conn, id)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.detail))?
         }
         None => None,
     };
     let snilses: Vec<&str> = rows.iter().map(|r| r.snils.as_str()).collect();
-    let taken: HashSet<String> = sqlx::query_scalar::<_, String>("SELECT snils FROM educators WHERE snils = ANY($1)")
-        .bind(&snilses)
-        .fetch_all(&state.pool)
-        .await?
-        .into_iter()
-        .collect();
+    let taken: HashSet<String> =
+        sqlx::query_scalar::<_, String>("SELECT snils FROM educators WHERE snils = ANY($1)")
+            .bind(&snilses)
+            .fetch_all(&state.pool)
+            .await?
+            .into_iter()
+            .collect();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let mut bad = |column: &str, message: &str| {
@@ -384,13 +448,19 @@ async fn locate_rows<'a>(
 
 /// Writes every row and its event in one transaction, reporting progress
 /// on the job between batches.
-async fn write_rows(state: &State, job: &JobRow, rows: &[(&ImportRow, OrgLocation)]) -> anyhow::Result<()> {
+async fn write_rows(
+    state: &State,
+    job: &JobRow,
+    rows: &[(&ImportRow, OrgLocation)],
+) -> anyhow::Result<()> {
     let actor = job.created_by.to_string();
     let mut tx = state.pool.begin().await?;
     let mut done = 0i64;
     for batch in rows.chunks(BATCH) {
         let ids: Vec<Uuid> = batch.iter().map(|_| Uuid::now_v7()).collect();
-        let col = |f: &dyn Fn(&ImportRow) -> String| batch.iter().map(|(r, _)| f(r)).collect::<Vec<String>>();
+        let col = |f: &dyn Fn(&ImportRow) -> String| {
+            batch.iter().map(|(r, _)| f(r)).collect::<Vec<String>>()
+        };
         sqlx::query(
             "INSERT INTO educators (id, snils, last_name, first_name, middle_name, position, subjects,
                                     organization_id, last_pd_completed_on)
@@ -430,7 +500,10 @@ async fn write_rows(state: &State, job: &JobRow, rows: &[(&ImportRow, OrgLocatio
                         organization_id: loc.org_id.to_string(),
                         municipality_id: loc.municipality_id.to_string(),
                         region_id: loc.region_id.to_string(),
-                        last_pd_completed_on: r.last_pd_completed_on.map(|d| d.to_string()).unwrap_or_default(),
+                        last_pd_completed_on: r
+                            .last_pd_completed_on
+                            .map(|d| d.to_string())
+                            .unwrap_or_default(),
                     }),
                 }
                 .encode_to_vec(),

@@ -94,7 +94,8 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
     // The relay outlives request handling so that it flushes what the last
     // requests wrote.
     let relay_stop = Shutdown::new();
-    let relay = tokio::spawn(Relay::new(bus.clone(), pool.clone(), SERVICE).run(relay_stop.clone()));
+    let relay =
+        tokio::spawn(Relay::new(bus.clone(), pool.clone(), SERVICE).run(relay_stop.clone()));
     let requests = rpc::server(state).serve(bus.clone(), shutdown).await?;
     let task = tokio::spawn(async move {
         let _ = requests.await;

@@ -49,7 +49,10 @@ pub(crate) async fn create_municipality(
 ) -> Result<pb::Municipality, AppError> {
     let p = ctx.principal()?;
     let mut v = Validator::new();
-    let region_id = v.check("region_id", body_id("region_id", &req.region_id).map_err(|e| e.detail));
+    let region_id = v.check(
+        "region_id",
+        body_id("region_id", &req.region_id).map_err(|e| e.detail),
+    );
     let name = v.require("name", &req.name).map(|n| values::name_part(&n));
     v.finish()?;
     let (Some(region_id), Some(name)) = (region_id, name) else {
@@ -71,7 +74,9 @@ pub(crate) async fn create_municipality(
     .await
     .map_err(db_error)?;
     let m = pb::Municipality::from(row);
-    let event = pb::MunicipalityCreated { municipality: Some(m.clone()) };
+    let event = pb::MunicipalityCreated {
+        municipality: Some(m.clone()),
+    };
     state
         .outbox
         .write(&mut tx, "municipality_created", &m.id, &ctx.actor(), &event)
@@ -148,15 +153,19 @@ pub(crate) async fn create(
     let kind = v.check("kind", values::org_kind(&req.kind));
     let inn = v.check("inn", Inn::parse(&req.inn));
     v.finish()?;
-    let (Some(municipality_id), Some(name), Some(kind), Some(inn)) = (municipality_id, name, kind, inn) else {
+    let (Some(municipality_id), Some(name), Some(kind), Some(inn)) =
+        (municipality_id, name, kind, inn)
+    else {
         return Err(AppError::internal("validation"));
     };
-    let region_id: Option<Uuid> = sqlx::query_scalar("SELECT region_id FROM municipalities WHERE id = $1")
-        .bind(municipality_id)
-        .fetch_optional(&state.pool)
-        .await
-        .map_err(db_error)?;
-    let region_id = region_id.ok_or_else(|| AppError::invalid("municipality_id", msg::MUNICIPALITY_NOT_FOUND))?;
+    let region_id: Option<Uuid> =
+        sqlx::query_scalar("SELECT region_id FROM municipalities WHERE id = $1")
+            .bind(municipality_id)
+            .fetch_optional(&state.pool)
+            .await
+            .map_err(db_error)?;
+    let region_id = region_id
+        .ok_or_else(|| AppError::invalid("municipality_id", msg::MUNICIPALITY_NOT_FOUND))?;
     ensure(access::can_add_organization(p, municipality_id, region_id))?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let row: OrganizationRow = sqlx::query_as(concat!(
@@ -174,10 +183,18 @@ pub(crate) async fn create(
     .await
     .map_err(db_error)?;
     let org = pb::Organization::from(row);
-    let event = pb::OrganizationCreated { organization: Some(org.clone()) };
+    let event = pb::OrganizationCreated {
+        organization: Some(org.clone()),
+    };
     state
         .outbox
-        .write(&mut tx, "organization_created", &org.id, &ctx.actor(), &event)
+        .write(
+            &mut tx,
+            "organization_created",
+            &org.id,
+            &ctx.actor(),
+            &event,
+        )
         .await
         .map_err(db_error)?;
     tx.commit().await.map_err(db_error)?;
@@ -223,15 +240,22 @@ pub(crate) async fn list(
     })
 }
 
-pub(crate) async fn get(state: State, ctx: RpcContext, req: IdRequest) -> Result<pb::Organization, AppError> {
+pub(crate) async fn get(
+    state: State,
+    ctx: RpcContext,
+    req: IdRequest,
+) -> Result<pb::Organization, AppError> {
     ctx.principal()?;
     let id = path_id(&req.id, msg::ORGANIZATION_NOT_FOUND)?;
-    let row: Option<OrganizationRow> =
-        sqlx::query_as(concat!("SELECT ", org_columns!(), " FROM organizations WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&state.pool)
-            .await
-            .map_err(db_error)?;
+    let row: Option<OrganizationRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        org_columns!(),
+        " FROM organizations WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(db_error)?;
     row.map(Into::into)
         .ok_or_else(|| AppError::not_found(msg::ORGANIZATION_NOT_FOUND))
 }
@@ -277,13 +301,17 @@ pub(crate) async fn create_provider(
 ) -> Result<pb::Provider, AppError> {
     let p = ctx.principal()?;
     let mut v = Validator::new();
-    let region_id = v.check("region_id", body_id("region_id", &req.region_id).map_err(|e| e.detail));
+    let region_id = v.check(
+        "region_id",
+        body_id("region_id", &req.region_id).map_err(|e| e.detail),
+    );
     let name = v.require("name", &req.name).map(|n| values::name_part(&n));
     let inn = v.check("inn", Inn::parse(&req.inn));
     // The education licence: "Л035-01298-16/00123456" and older spellings.
     let licence = v.require("licence_number", &req.licence_number);
     v.finish()?;
-    let (Some(region_id), Some(name), Some(inn), Some(licence)) = (region_id, name, inn, licence) else {
+    let (Some(region_id), Some(name), Some(inn), Some(licence)) = (region_id, name, inn, licence)
+    else {
         return Err(AppError::internal("validation"));
     };
     if !region_exists(&state, region_id).await? {
@@ -304,10 +332,18 @@ pub(crate) async fn create_provider(
     .await
     .map_err(db_error)?;
     let provider = pb::Provider::from(row);
-    let event = pb::ProviderCreated { provider: Some(provider.clone()) };
+    let event = pb::ProviderCreated {
+        provider: Some(provider.clone()),
+    };
     state
         .outbox
-        .write(&mut tx, "provider_created", &provider.id, &ctx.actor(), &event)
+        .write(
+            &mut tx,
+            "provider_created",
+            &provider.id,
+            &ctx.actor(),
+            &event,
+        )
         .await
         .map_err(db_error)?;
     tx.commit().await.map_err(db_error)?;

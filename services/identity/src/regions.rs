@@ -42,7 +42,11 @@ macro_rules! columns {
     };
 }
 
-pub(crate) async fn create(state: State, ctx: RpcContext, req: pb::CreateRegionRequest) -> Result<pb::Region, AppError> {
+pub(crate) async fn create(
+    state: State,
+    ctx: RpcContext,
+    req: pb::CreateRegionRequest,
+) -> Result<pb::Region, AppError> {
     let p = ctx.principal()?;
     ensure(p.is_admin())?;
     let mut v = Validator::new();
@@ -71,7 +75,9 @@ pub(crate) async fn create(state: State, ctx: RpcContext, req: pb::CreateRegionR
     .await
     .map_err(db_error)?;
     let region = pb::Region::from(row);
-    let event = pb::RegionCreated { region: Some(region.clone()) };
+    let event = pb::RegionCreated {
+        region: Some(region.clone()),
+    };
     state
         .outbox
         .write(&mut tx, "region_created", &region.id, &ctx.actor(), &event)
@@ -82,25 +88,41 @@ pub(crate) async fn create(state: State, ctx: RpcContext, req: pb::CreateRegionR
 }
 
 /// Regions are not secret: any signed-in user may list them.
-pub(crate) async fn list(state: State, ctx: RpcContext, _: Empty) -> Result<pb::RegionList, AppError> {
+pub(crate) async fn list(
+    state: State,
+    ctx: RpcContext,
+    _: Empty,
+) -> Result<pb::RegionList, AppError> {
     ctx.principal()?;
-    let rows: Vec<RegionRow> = sqlx::query_as(concat!("SELECT ", columns!(), " FROM regions ORDER BY name"))
-        .fetch_all(&state.pool)
-        .await
-        .map_err(db_error)?;
+    let rows: Vec<RegionRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM regions ORDER BY name"
+    ))
+    .fetch_all(&state.pool)
+    .await
+    .map_err(db_error)?;
     Ok(pb::RegionList {
         items: rows.into_iter().map(Into::into).collect(),
     })
 }
 
-pub(crate) async fn get(state: State, ctx: RpcContext, req: IdRequest) -> Result<pb::Region, AppError> {
+pub(crate) async fn get(
+    state: State,
+    ctx: RpcContext,
+    req: IdRequest,
+) -> Result<pb::Region, AppError> {
     ctx.principal()?;
     let id = path_id(&req.id, msg::REGION_NOT_FOUND)?;
-    let row: Option<RegionRow> = sqlx::query_as(concat!("SELECT ", columns!(), " FROM regions WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&state.pool)
-        .await
-        .map_err(db_error)?;
+    let row: Option<RegionRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM regions WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(db_error)?;
     row.map(Into::into)
         .ok_or_else(|| AppError::not_found(msg::REGION_NOT_FOUND))
 }

@@ -2,7 +2,7 @@
 
 use pd_bus::RpcServer;
 
-use crate::{State, SERVICE, auth, educators, imports, organizations, regions, users};
+use crate::{SERVICE, State, auth, educators, imports, organizations, regions, users};
 
 pub(crate) fn server(state: State) -> RpcServer<State> {
     RpcServer::new(SERVICE, state)

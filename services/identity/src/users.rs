@@ -14,22 +14,35 @@ use crate::domain::access::{self, ScopeLocation};
 use crate::domain::values;
 use crate::{State, educators, messages as msg};
 
-pub(crate) async fn load_user(conn: &mut PgConnection, id: Uuid) -> Result<Option<pb::User>, AppError> {
-    let row: Option<(Uuid, String, String, Option<Uuid>, chrono::DateTime<chrono::Utc>)> =
-        sqlx::query_as("SELECT id, login, display_name, educator_id, created_at FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db_error)?;
+type UserRow = (
+    Uuid,
+    String,
+    String,
+    Option<Uuid>,
+    chrono::DateTime<chrono::Utc>,
+);
+
+pub(crate) async fn load_user(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<pb::User>, AppError> {
+    let row: Option<UserRow> = sqlx::query_as(
+        "SELECT id, login, display_name, educator_id, created_at FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_error)?;
     let Some((id, login, display_name, educator_id, created_at)) = row else {
         return Ok(None);
     };
-    let grants: Vec<(Uuid, String, Option<Uuid>)> =
-        sqlx::query_as("SELECT id, role, scope_id FROM role_grants WHERE user_id = $1 ORDER BY created_at")
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_error)?;
+    let grants: Vec<(Uuid, String, Option<Uuid>)> = sqlx::query_as(
+        "SELECT id, role, scope_id FROM role_grants WHERE user_id = $1 ORDER BY created_at",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
     Ok(Some(pb::User {
         id: id.to_string(),
         login,
@@ -47,7 +60,11 @@ pub(crate) async fn load_user(conn: &mut PgConnection, id: Uuid) -> Result<Optio
     }))
 }
 
-pub(crate) async fn create(state: State, ctx: RpcContext, req: pb::CreateUserRequest) -> Result<pb::User, AppError> {
+pub(crate) async fn create(
+    state: State,
+    ctx: RpcContext,
+    req: pb::CreateUserRequest,
+) -> Result<pb::User, AppError> {
     let p = ctx.principal()?;
     ensure(access::can_create_users(p))?;
     let mut v = Validator::new();
@@ -56,7 +73,10 @@ pub(crate) async fn create(state: State, ctx: RpcContext, req: pb::CreateUserReq
     let educator_id = if req.educator_id.trim().is_empty() {
         None
     } else {
-        v.check("educator_id", body_id("educator_id", &req.educator_id).map_err(|e| e.detail))
+        v.check(
+            "educator_id",
+            body_id("educator_id", &req.educator_id).map_err(|e| e.detail),
+        )
     };
     v.finish()?;
     let login = login.ok_or_else(|| AppError::internal("validation"))?;
@@ -69,10 +89,20 @@ pub(crate) async fn create(state: State, ctx: RpcContext, req: pb::CreateUserReq
             _ => return Err(AppError::invalid("educator_id", msg::EDUCATOR_NOT_FOUND)),
         }
     }
-    let id = insert_user(&mut tx, &login, &hash, req.display_name.trim(), educator_id, Some(p.user_id)).await?;
+    let id = insert_user(
+        &mut tx,
+        &login,
+        &hash,
+        req.display_name.trim(),
+        educator_id,
+        Some(p.user_id),
+    )
+    .await?;
     tx.commit().await.map_err(db_error)?;
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
-    load_user(&mut conn, id).await?.ok_or_else(|| AppError::internal("user vanished"))
+    load_user(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::internal("user vanished"))
 }
 
 async fn insert_user(
@@ -122,7 +152,11 @@ async fn insert_grant(
 }
 
 /// Where the scope of a grant sits; `Err` names the problem.
-async fn locate_scope(conn: &mut PgConnection, role: Role, scope: Option<Uuid>) -> Result<ScopeLocation, &'static str> {
+async fn locate_scope(
+    conn: &mut PgConnection,
+    role: Role,
+    scope: Option<Uuid>,
+) -> Result<ScopeLocation, &'static str> {
     let found = |x: Option<ScopeLocation>| x.ok_or(msg::SCOPE_NOT_FOUND);
     let db = |_| msg::SCOPE_NOT_FOUND;
     match (role.scope_kind(), scope) {
@@ -130,34 +164,45 @@ async fn locate_scope(conn: &mut PgConnection, role: Role, scope: Option<Uuid>) 
         (ScopeKind::None, Some(_)) => Err(msg::SCOPE_FORBIDDEN),
         (_, None) => Err(msg::SCOPE_REQUIRED),
         (ScopeKind::Region, Some(id)) => {
-            let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM regions WHERE id = $1)")
-                .bind(id)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(db)?;
+            let exists: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM regions WHERE id = $1)")
+                    .bind(id)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db)?;
             found(exists.then_some(ScopeLocation::Region(id)))
         }
         (ScopeKind::Municipality, Some(id)) => {
-            let r: Option<Uuid> = sqlx::query_scalar("SELECT region_id FROM municipalities WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *conn)
+            let r: Option<Uuid> =
+                sqlx::query_scalar("SELECT region_id FROM municipalities WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(db)?;
+            found(r.map(|region_id| ScopeLocation::Municipality {
+                municipality_id: id,
+                region_id,
+            }))
+        }
+        (ScopeKind::Organization, Some(id)) => found(
+            org_location(conn, id)
                 .await
-                .map_err(db)?;
-            found(r.map(|region_id| ScopeLocation::Municipality { municipality_id: id, region_id }))
-        }
-        (ScopeKind::Organization, Some(id)) => {
-            found(org_location(conn, id).await.map_err(|_| msg::SCOPE_NOT_FOUND)?.map(ScopeLocation::Organization))
-        }
+                .map_err(|_| msg::SCOPE_NOT_FOUND)?
+                .map(ScopeLocation::Organization),
+        ),
         (ScopeKind::Provider, Some(id)) => {
-            let r: Option<Uuid> = sqlx::query_scalar("SELECT region_id FROM providers WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(db)?;
+            let r: Option<Uuid> =
+                sqlx::query_scalar("SELECT region_id FROM providers WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(db)?;
             found(r.map(|region_id| ScopeLocation::Provider { region_id }))
         }
         (ScopeKind::Educator, Some(id)) => {
-            let e = educators::load(conn, id).await.map_err(|_| msg::SCOPE_NOT_FOUND)?;
+            let e = educators::load(conn, id)
+                .await
+                .map_err(|_| msg::SCOPE_NOT_FOUND)?;
             found(e.map(|e| ScopeLocation::Educator(e.location())))
         }
     }
@@ -171,7 +216,11 @@ fn parse_scope(s: &str) -> Result<Option<Uuid>, AppError> {
     }
 }
 
-pub(crate) async fn grant_role(state: State, ctx: RpcContext, req: pb::GrantRoleRequest) -> Result<pb::User, AppError> {
+pub(crate) async fn grant_role(
+    state: State,
+    ctx: RpcContext,
+    req: pb::GrantRoleRequest,
+) -> Result<pb::User, AppError> {
     let p = ctx.principal()?;
     let user_id = path_id(&req.user_id, msg::USER_NOT_FOUND)?;
     let role = Role::parse(req.role.trim()).ok_or_else(|| AppError::invalid("role", msg::ROLE))?;
@@ -192,12 +241,20 @@ pub(crate) async fn grant_role(state: State, ctx: RpcContext, req: pb::GrantRole
         };
         state
             .outbox
-            .write(&mut tx, "role_granted", &user_id.to_string(), &ctx.actor(), &event)
+            .write(
+                &mut tx,
+                "role_granted",
+                &user_id.to_string(),
+                &ctx.actor(),
+                &event,
+            )
             .await
             .map_err(db_error)?;
         tracing::info!(%user_id, role = role.as_str(), "role granted");
     }
-    let user = load_user(&mut tx, user_id).await?.ok_or_else(|| AppError::internal("user vanished"))?;
+    let user = load_user(&mut tx, user_id)
+        .await?
+        .ok_or_else(|| AppError::internal("user vanished"))?;
     tx.commit().await.map_err(db_error)?;
     Ok(user)
 }
@@ -236,7 +293,14 @@ pub(crate) async fn issue_educator_logins(
     const PASSWORD: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789";
     let credentials: Vec<(Uuid, String, String, String)> = pending
         .into_iter()
-        .map(|(id, name)| (id, format!("u-{}", random_string(LOWER, 8)), random_string(PASSWORD, 14), name))
+        .map(|(id, name)| {
+            (
+                id,
+                format!("u-{}", random_string(LOWER, 8)),
+                random_string(PASSWORD, 14),
+                name,
+            )
+        })
         .collect();
     // Hash on both cores: Argon2id is deliberately slow.
     let mut hashed = Vec::with_capacity(credentials.len());
@@ -248,18 +312,31 @@ pub(crate) async fn issue_educator_logins(
             tokio::task::spawn_blocking(move || {
                 chunk
                     .into_iter()
-                    .map(|(id, login, pw, name)| hash_password_blocking(&pw).map(|h| (id, login, pw, name, h)))
+                    .map(|(id, login, pw, name)| {
+                        hash_password_blocking(&pw).map(|h| (id, login, pw, name, h))
+                    })
                     .collect::<Result<Vec<_>, _>>()
             })
         })
         .collect();
     for t in tasks {
-        hashed.extend(t.await.map_err(|e| pd_bus::rpc::internal("hashing task", e))??);
+        hashed.extend(
+            t.await
+                .map_err(|e| pd_bus::rpc::internal("hashing task", e))??,
+        );
     }
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let mut items = Vec::with_capacity(hashed.len());
     for (educator_id, login, password, name, hash) in hashed {
-        insert_user(&mut tx, &login, &hash, &name, Some(educator_id), Some(p.user_id)).await?;
+        insert_user(
+            &mut tx,
+            &login,
+            &hash,
+            &name,
+            Some(educator_id),
+            Some(p.user_id),
+        )
+        .await?;
         items.push(pb::IssuedLogin {
             educator_id: educator_id.to_string(),
             login,
@@ -283,7 +360,9 @@ pub async fn create_user_direct(
     let login = values::login(login).map_err(|m| anyhow::anyhow!("login: {m}"))?;
     values::password(password).map_err(|m| anyhow::anyhow!("password: {m}"))?;
     let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?;
-    let hash = hash_password(password.to_owned()).await.map_err(|e| anyhow::anyhow!(e.detail))?;
+    let hash = hash_password(password.to_owned())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.detail))?;
     let mut tx = pool.begin().await?;
     locate_scope(&mut tx, role, scope)
         .await
@@ -310,7 +389,14 @@ pub(crate) async fn bootstrap_admin(pool: &PgPool, auth: &AuthSettings) -> anyho
         .fetch_one(pool)
         .await?;
     if !any {
-        create_user_direct(pool, &auth.bootstrap_admin_login, &auth.bootstrap_admin_password, "admin", None).await?;
+        create_user_direct(
+            pool,
+            &auth.bootstrap_admin_login,
+            &auth.bootstrap_admin_password,
+            "admin",
+            None,
+        )
+        .await?;
         tracing::info!(login = %auth.bootstrap_admin_login, "bootstrap admin created");
     }
     Ok(())

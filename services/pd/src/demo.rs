@@ -13,7 +13,11 @@ use std::path::Path;
 
 const REGION_CODE: &str = "DEMO-16";
 
-const MUNICIPALITIES: [&str; 3] = ["г. Казань", "г. Набережные Челны", "Альметьевский муниципальный район"];
+const MUNICIPALITIES: [&str; 3] = [
+    "г. Казань",
+    "г. Набережные Челны",
+    "Альметьевский муниципальный район",
+];
 
 /// (municipality index, name, kind)
 const ORGANIZATIONS: [(usize, &str, &str); 10] = [
@@ -23,19 +27,76 @@ const ORGANIZATIONS: [(usize, &str, &str); 10] = [
     (0, "МБДОУ «Детский сад № 7 «Солнышко»", "preschool"),
     (1, "МБОУ «Школа № 33» г. Набережные Челны", "school"),
     (1, "МАОУ «Гимназия № 26»", "school"),
-    (1, "ГАПОУ «Набережночелнинский педагогический колледж»", "college"),
+    (
+        1,
+        "ГАПОУ «Набережночелнинский педагогический колледж»",
+        "college",
+    ),
     (2, "МБОУ «СОШ № 4» г. Альметьевска", "school"),
     (2, "МБДОУ «Детский сад № 12 «Ромашка»", "preschool"),
-    (2, "МБУ ДО «Дом детского творчества»", "additional_education"),
+    (
+        2,
+        "МБУ ДО «Дом детского творчества»",
+        "additional_education",
+    ),
 ];
 
 const SURNAMES: [&str; 20] = [
-    "Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов", "Новиков", "Фёдоров",
-    "Хабибуллин", "Гарипов", "Сафин", "Валиев", "Закиров", "Нуриев", "Галиев", "Шарипов", "Ахметов", "Зиганшин",
+    "Иванов",
+    "Смирнов",
+    "Кузнецов",
+    "Попов",
+    "Васильев",
+    "Петров",
+    "Соколов",
+    "Михайлов",
+    "Новиков",
+    "Фёдоров",
+    "Хабибуллин",
+    "Гарипов",
+    "Сафин",
+    "Валиев",
+    "Закиров",
+    "Нуриев",
+    "Галиев",
+    "Шарипов",
+    "Ахметов",
+    "Зиганшин",
 ];
-const MALE: [&str; 10] = ["Александр", "Дмитрий", "Айдар", "Ильдар", "Сергей", "Рустем", "Андрей", "Марат", "Алексей", "Тимур"];
-const FEMALE: [&str; 10] = ["Анна", "Елена", "Гульнара", "Альфия", "Ольга", "Лилия", "Наталья", "Алсу", "Ирина", "Эльмира"];
-const PATRONYMIC_ROOTS: [&str; 8] = ["Иван", "Рустам", "Петр", "Ринат", "Сергее", "Ильдар", "Николае", "Марат"];
+const MALE: [&str; 10] = [
+    "Александр",
+    "Дмитрий",
+    "Айдар",
+    "Ильдар",
+    "Сергей",
+    "Рустем",
+    "Андрей",
+    "Марат",
+    "Алексей",
+    "Тимур",
+];
+const FEMALE: [&str; 10] = [
+    "Анна",
+    "Елена",
+    "Гульнара",
+    "Альфия",
+    "Ольга",
+    "Лилия",
+    "Наталья",
+    "Алсу",
+    "Ирина",
+    "Эльмира",
+];
+const PATRONYMIC_ROOTS: [&str; 8] = [
+    "Иван",
+    "Рустам",
+    "Петр",
+    "Ринат",
+    "Сергее",
+    "Ильдар",
+    "Николае",
+    "Марат",
+];
 const POSITIONS: [(&str, &[&str]); 6] = [
     ("учитель", &["Математика"]),
     ("учитель", &["Русский язык", "Литература"]),
@@ -68,14 +129,24 @@ struct Seeder {
 }
 
 impl Seeder {
-    async fn call<Req: prost::Message, Resp: prost::Message + Default>(&self, op: &str, req: &Req) -> anyhow::Result<Resp> {
+    async fn call<Req: prost::Message, Resp: prost::Message + Default>(
+        &self,
+        op: &str,
+        req: &Req,
+    ) -> anyhow::Result<Resp> {
         self.bus
             .request("identity", op, req, &self.ctx)
             .await
             .map_err(|e| anyhow::anyhow!("{op}: {} {}", e.kind.as_str(), e.detail))
     }
 
-    async fn user(&self, login: &str, role: &str, scope: &str, educator_id: &str) -> anyhow::Result<(String, String)> {
+    async fn user(
+        &self,
+        login: &str,
+        role: &str,
+        scope: &str,
+        educator_id: &str,
+    ) -> anyhow::Result<(String, String)> {
         let password = random_password();
         let user: pb::User = self
             .call(
@@ -114,7 +185,9 @@ pub async fn seed(settings: Settings, logins_file: &str) -> anyhow::Result<()> {
 }
 
 async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::Result<()> {
-    let pool = pd_runtime::db::open_service_db(settings, pd_identity::SERVICE, &pd_identity::MIGRATOR).await?;
+    let pool =
+        pd_runtime::db::open_service_db(settings, pd_identity::SERVICE, &pd_identity::MIGRATOR)
+            .await?;
     let verifier = TokenVerifier::new(&settings.auth)?;
     let bus = Bus::connect(&settings.nats, verifier).await?;
     let issuer = TokenIssuer::new(&settings.auth)?;
@@ -122,7 +195,10 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
     let system = Principal {
         user_id: uuid::Uuid::nil(),
         login: "demo-seed".into(),
-        grants: vec![Grant { role: Role::Admin, scope: None }],
+        grants: vec![Grant {
+            role: Role::Admin,
+            scope: None,
+        }],
     };
     let token = issuer.issue_with_ttl(&system, 600)?;
     let s = Seeder {
@@ -161,7 +237,10 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
         let m: pb::Municipality = s
             .call(
                 "create_municipality",
-                &pb::CreateMunicipalityRequest { region_id: region.id.clone(), name: name.into() },
+                &pb::CreateMunicipalityRequest {
+                    region_id: region.id.clone(),
+                    name: name.into(),
+                },
             )
             .await?;
         municipalities.push(m);
@@ -184,8 +263,14 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
     }
     let mut providers = Vec::new();
     for (i, (name, licence)) in [
-        ("ГАОУ ДПО «Институт развития образования Республики Татарстан»", "Л035-01220-16/00237615"),
-        ("ФГАОУ ВО «Казанский (Приволжский) федеральный университет»", "Л035-00115-77/00097365"),
+        (
+            "ГАОУ ДПО «Институт развития образования Республики Татарстан»",
+            "Л035-01220-16/00237615",
+        ),
+        (
+            "ФГАОУ ВО «Казанский (Приволжский) федеральный университет»",
+            "Л035-00115-77/00097365",
+        ),
     ]
     .into_iter()
     .enumerate()
@@ -209,11 +294,19 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
         let female = n % 3 != 0;
         let surname = SURNAMES[(n as usize * 7) % SURNAMES.len()];
         let last_name = if female {
-            if surname.ends_with("ий") { surname.replace("ий", "ая") } else { format!("{surname}а") }
+            if surname.ends_with("ий") {
+                surname.replace("ий", "ая")
+            } else {
+                format!("{surname}а")
+            }
         } else {
             surname.to_owned()
         };
-        let first_name = if female { FEMALE[(n as usize * 3) % 10] } else { MALE[(n as usize * 3) % 10] };
+        let first_name = if female {
+            FEMALE[(n as usize * 3) % 10]
+        } else {
+            MALE[(n as usize * 3) % 10]
+        };
         let org = &orgs[n as usize % orgs.len()];
         let (position, subjects) = if org.kind == "preschool" {
             POSITIONS[5]
@@ -250,13 +343,38 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
     pd_identity::create_user_direct(&pool, "admin", &admin_password, "admin", None).await?;
     let mut logins = vec![("admin".to_owned(), admin_password, "admin".to_owned())];
     let roles = [
-        ("region.operator", "regional_operator", region.id.clone(), String::new()),
+        (
+            "region.operator",
+            "regional_operator",
+            region.id.clone(),
+            String::new(),
+        ),
         ("ministry", "ministry", region.id.clone(), String::new()),
-        ("kazan.operator", "municipal_operator", municipalities[0].id.clone(), String::new()),
-        ("gymnasium1.operator", "org_operator", orgs[0].id.clone(), String::new()),
+        (
+            "kazan.operator",
+            "municipal_operator",
+            municipalities[0].id.clone(),
+            String::new(),
+        ),
+        (
+            "gymnasium1.operator",
+            "org_operator",
+            orgs[0].id.clone(),
+            String::new(),
+        ),
         ("expert", "expert", region.id.clone(), String::new()),
-        ("council", "council_member", region.id.clone(), String::new()),
-        ("provider.admin", "provider_admin", providers[0].id.clone(), String::new()),
+        (
+            "council",
+            "council_member",
+            region.id.clone(),
+            String::new(),
+        ),
+        (
+            "provider.admin",
+            "provider_admin",
+            providers[0].id.clone(),
+            String::new(),
+        ),
         ("teacher", "educator", String::new(), first_educator),
     ];
     for (login, role, scope, educator) in roles {

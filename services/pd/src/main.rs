@@ -14,7 +14,11 @@ use std::io::Read;
 const SERVICES: [&str; 2] = ["identity", "gateway"];
 
 #[derive(Parser)]
-#[command(name = "pd", version, about = "PD Platform: personalized professional development of educators")]
+#[command(
+    name = "pd",
+    version,
+    about = "PD Platform: personalized professional development of educators"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -89,7 +93,9 @@ fn main() -> anyhow::Result<()> {
 
 async fn async_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Admin { command: AdminCommand::GenKeys } => {
+        Command::Admin {
+            command: AdminCommand::GenKeys,
+        } => {
             let (signing, verifying) = pd_runtime::tokens::generate_keypair();
             println!("PD__AUTH__SIGNING_KEY={signing}");
             println!("PD__AUTH__VERIFYING_KEY={verifying}");
@@ -103,17 +109,26 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let settings = Settings::load()?;
             let _t = pd_runtime::telemetry::init(&settings, "pd")?;
-            pd_runtime::db::open_service_db(&settings, pd_identity::SERVICE, &pd_identity::MIGRATOR).await?;
+            pd_runtime::db::open_service_db(
+                &settings,
+                pd_identity::SERVICE,
+                &pd_identity::MIGRATOR,
+            )
+            .await?;
             println!("migrated: identity");
             Ok(())
         }
-        Command::Demo { command: DemoCommand::Seed { logins_file } } => {
+        Command::Demo {
+            command: DemoCommand::Seed { logins_file },
+        } => {
             let settings = Settings::load()?;
             let _t = pd_runtime::telemetry::init(&settings, "pd")?;
             demo::seed(settings, &logins_file).await
         }
         Command::Admin {
-            command: AdminCommand::CreateUser { login, role, scope, .. },
+            command: AdminCommand::CreateUser {
+                login, role, scope, ..
+            },
         } => {
             let settings = Settings::load()?;
             let mut password = String::new();
@@ -121,8 +136,12 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
                 .read_to_string(&mut password)
                 .context("reading the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let pool =
-                pd_runtime::db::open_service_db(&settings, pd_identity::SERVICE, &pd_identity::MIGRATOR).await?;
+            let pool = pd_runtime::db::open_service_db(
+                &settings,
+                pd_identity::SERVICE,
+                &pd_identity::MIGRATOR,
+            )
+            .await?;
             let id = pd_identity::create_user_direct(&pool, &login, password, &role, scope).await?;
             println!("created user {login} ({id}) with role {role}");
             Ok(())
@@ -138,9 +157,17 @@ async fn serve(requested: Vec<String>) -> anyhow::Result<()> {
         SERVICES.to_vec()
     } else {
         for s in &requested {
-            anyhow::ensure!(SERVICES.contains(&s.as_str()), "unknown service {s}; known: all, {}", SERVICES.join(", "));
+            anyhow::ensure!(
+                SERVICES.contains(&s.as_str()),
+                "unknown service {s}; known: all, {}",
+                SERVICES.join(", ")
+            );
         }
-        SERVICES.iter().copied().filter(|s| requested.iter().any(|r| r == s)).collect()
+        SERVICES
+            .iter()
+            .copied()
+            .filter(|s| requested.iter().any(|r| r == s))
+            .collect()
     };
     let shutdown = Shutdown::new();
     tokio::spawn(pd_runtime::cancel_on_signal(shutdown.clone()));
@@ -150,12 +177,19 @@ async fn serve(requested: Vec<String>) -> anyhow::Result<()> {
         let stop = shutdown.clone();
         let task: tokio::task::JoinHandle<()> = match service {
             "identity" => {
-                let r = pd_identity::start(s, stop).await.context("starting identity")?;
+                let r = pd_identity::start(s, stop)
+                    .await
+                    .context("starting identity")?;
                 tokio::spawn(r.wait())
             }
             "gateway" => {
-                let r = pd_gateway::start(s, stop).await.context("starting gateway")?;
-                println!("gateway: http://{}/api/v1  (docs: http://{}/api/v1/docs)", r.addr, r.addr);
+                let r = pd_gateway::start(s, stop)
+                    .await
+                    .context("starting gateway")?;
+                println!(
+                    "gateway: http://{}/api/v1  (docs: http://{}/api/v1/docs)",
+                    r.addr, r.addr
+                );
                 tokio::spawn(r.wait())
             }
             other => anyhow::bail!("unknown service {other}"),

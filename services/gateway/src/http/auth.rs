@@ -54,5 +54,7 @@ async fn refresh(
         (status = 401, description = "Not signed in", body = Problem),
     ))]
 async fn me(State(s): State<AppState>, caller: Caller) -> Result<Json<pb::Me>, ApiError> {
-    Ok(Json(s.call(&caller.ctx, "identity", "me", &Empty {}).await?))
+    Ok(Json(
+        s.call(&caller.ctx, "identity", "me", &Empty {}).await?,
+    ))
 }

@@ -39,7 +39,9 @@ async fn create_educator(
     caller: Caller,
     ApiJson(body): ApiJson<pb::CreateEducatorRequest>,
 ) -> Result<(StatusCode, Json<pb::Educator>), ApiError> {
-    let e = s.call(&caller.ctx, "identity", "create_educator", &body).await?;
+    let e = s
+        .call(&caller.ctx, "identity", "create_educator", &body)
+        .await?;
     Ok((StatusCode::CREATED, Json(e)))
 }
 
@@ -73,7 +75,10 @@ async fn list_educators(
         limit: q.limit,
         offset: q.offset,
     };
-    Ok(Json(s.call(&caller.ctx, "identity", "list_educators", &req).await?))
+    Ok(Json(
+        s.call(&caller.ctx, "identity", "list_educators", &req)
+            .await?,
+    ))
 }
 
 /// One educator (404 outside the caller's scope).
@@ -83,8 +88,15 @@ async fn list_educators(
         (status = 200, description = "The educator", body = pb::Educator),
         (status = 404, description = "Unknown to the caller", body = Problem),
     ))]
-async fn get_educator(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<pb::Educator>, ApiError> {
-    Ok(Json(s.call(&caller.ctx, "identity", "get_educator", &IdRequest { id }).await?))
+async fn get_educator(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::Educator>, ApiError> {
+    Ok(Json(
+        s.call(&caller.ctx, "identity", "get_educator", &IdRequest { id })
+            .await?,
+    ))
 }
 
 /// Fields to change; absent fields stay as they are.
@@ -128,7 +140,10 @@ async fn update_educator(
         organization_id: body.organization_id,
         last_pd_completed_on: body.last_pd_completed_on,
     };
-    Ok(Json(s.call(&caller.ctx, "identity", "update_educator", &req).await?))
+    Ok(Json(
+        s.call(&caller.ctx, "identity", "update_educator", &req)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams, Default)]
@@ -161,17 +176,21 @@ async fn start_import(
     ApiQuery(q): ApiQuery<ImportQuery>,
     body: Body,
 ) -> Result<impl IntoResponse, ApiError> {
-    let bytes = axum::body::to_bytes(body, s.import_limit).await.map_err(|_| {
-        ApiError(AppError::new(
-            ErrorKind::PayloadTooLarge,
-            format!("файл больше {} МБ", s.import_limit / (1024 * 1024)),
-        ))
-    })?;
+    let bytes = axum::body::to_bytes(body, s.import_limit)
+        .await
+        .map_err(|_| {
+            ApiError(AppError::new(
+                ErrorKind::PayloadTooLarge,
+                format!("файл больше {} МБ", s.import_limit / (1024 * 1024)),
+            ))
+        })?;
     let begin = pb::ImportBeginRequest {
         organization_id: q.organization_id,
         dry_run: q.dry_run,
     };
-    let job: pb::ImportJob = s.call(&caller.ctx, "identity", "import_begin", &begin).await?;
+    let job: pb::ImportJob = s
+        .call(&caller.ctx, "identity", "import_begin", &begin)
+        .await?;
     let mut chunks = 0;
     for (seq, piece) in bytes.chunks(IMPORT_CHUNK_BYTES).enumerate() {
         let chunk = pb::ImportChunkRequest {
@@ -179,16 +198,24 @@ async fn start_import(
             seq: seq as i32,
             data: piece.to_vec(),
         };
-        let _: Empty = s.call(&caller.ctx, "identity", "import_chunk", &chunk).await?;
+        let _: Empty = s
+            .call(&caller.ctx, "identity", "import_chunk", &chunk)
+            .await?;
         chunks += 1;
     }
     let commit = pb::ImportCommitRequest {
         import_id: job.id.clone(),
         chunks,
     };
-    let job: pb::ImportJob = s.call(&caller.ctx, "identity", "import_commit", &commit).await?;
+    let job: pb::ImportJob = s
+        .call(&caller.ctx, "identity", "import_commit", &commit)
+        .await?;
     let location = format!("/api/v1/educators/imports/{}", job.id);
-    Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(job)))
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        Json(job),
+    ))
 }
 
 /// An import's status, progress and per-row report.
@@ -198,6 +225,13 @@ async fn start_import(
         (status = 200, description = "The import job", body = pb::ImportJob),
         (status = 404, description = "Unknown to the caller", body = Problem),
     ))]
-async fn get_import(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<pb::ImportJob>, ApiError> {
-    Ok(Json(s.call(&caller.ctx, "identity", "get_import", &IdRequest { id }).await?))
+async fn get_import(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::ImportJob>, ApiError> {
+    Ok(Json(
+        s.call(&caller.ctx, "identity", "get_import", &IdRequest { id })
+            .await?,
+    ))
 }

@@ -45,7 +45,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(bus: Bus, verifier: TokenVerifier, settings: &Settings) -> Self {
-        let n = NonZeroU32::new(settings.gateway.login_attempts_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let n = NonZeroU32::new(settings.gateway.login_attempts_per_minute.max(1))
+            .unwrap_or(NonZeroU32::MIN);
         let ip_n = n.saturating_mul(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN));
         AppState {
             bus,
@@ -66,12 +67,18 @@ impl AppState {
         operation: &str,
         req: &Req,
     ) -> Result<Resp, ApiError> {
-        self.bus.request(service, operation, req, ctx).await.map_err(ApiError)
+        self.bus
+            .request(service, operation, req, ctx)
+            .await
+            .map_err(ApiError)
     }
 
     /// Login attempts per login name and per client IP.
     pub fn check_login_rate(&self, login: &str, ip: Option<&str>) -> Result<(), ApiError> {
-        let limited = self.per_login.check_key(&login.trim().to_lowercase()).is_err()
+        let limited = self
+            .per_login
+            .check_key(&login.trim().to_lowercase())
+            .is_err()
             || ip.is_some_and(|ip| self.per_ip.check_key(&ip.to_owned()).is_err());
         if limited {
             return Err(ApiError(AppError::new(
@@ -99,7 +106,10 @@ pub struct Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -153,7 +163,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         }
         let bytes = bytes::Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError(AppError::new(ErrorKind::PayloadTooLarge, "тело запроса слишком велико"))
+                ApiError(AppError::new(
+                    ErrorKind::PayloadTooLarge,
+                    "тело запроса слишком велико",
+                ))
             } else {
                 ApiError(AppError::bad_request(e.body_text()))
             }
@@ -198,10 +211,10 @@ async fn observe(req: Request, next: Next) -> Response {
     let mut response = REQUEST_ID
         .scope(id, async move {
             let mut r = next.run(req).await;
-            if let Some(trace) = pd_runtime::telemetry::current_trace_id() {
-                if let Ok(v) = HeaderValue::from_str(&trace) {
-                    r.headers_mut().insert("x-trace-id", v);
-                }
+            if let Some(v) = pd_runtime::telemetry::current_trace_id()
+                .and_then(|t| HeaderValue::from_str(&t).ok())
+            {
+                r.headers_mut().insert("x-trace-id", v);
             }
             r
         })
@@ -243,8 +256,16 @@ pub fn router(state: AppState) -> Router {
     let json_doc = doc.clone();
     Router::new()
         .merge(api)
-        .route("/api/v1/openapi.json", get(move || async move { Json(json_doc.as_ref().clone()) }))
-        .merge(<utoipa_scalar::Scalar<_> as utoipa_scalar::Servable<_>>::with_url("/api/v1/docs", doc.as_ref().clone()))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { Json(json_doc.as_ref().clone()) }),
+        )
+        .merge(
+            <utoipa_scalar::Scalar<_> as utoipa_scalar::Servable<_>>::with_url(
+                "/api/v1/docs",
+                doc.as_ref().clone(),
+            ),
+        )
         .fallback(not_found)
         // Imports read their (larger) body themselves, up to import_limit.
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
@@ -254,12 +275,28 @@ pub fn router(state: AppState) -> Router {
 }
 
 fn cors(origins: &[String]) -> CorsLayer {
-    let allowed: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(allowed))
-        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, "idempotency-key".parse().unwrap_or(header::ACCEPT)])
-        .expose_headers(["x-request-id".parse().unwrap_or(header::ACCEPT), "x-trace-id".parse().unwrap_or(header::ACCEPT)])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::PUT,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            "idempotency-key".parse().unwrap_or(header::ACCEPT),
+        ])
+        .expose_headers([
+            "x-request-id".parse().unwrap_or(header::ACCEPT),
+            "x-trace-id".parse().unwrap_or(header::ACCEPT),
+        ])
         .max_age(Duration::from_secs(3600))
 }
 
@@ -272,6 +309,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         axum::extract::Query::<T>::try_from_uri(&parts.uri)
             .map(|q| ApiQuery(q.0))
-            .map_err(|e| ApiError(AppError::bad_request(format!("параметры запроса: {}", e.body_text()))))
+            .map_err(|e| {
+                ApiError(AppError::bad_request(format!(
+                    "параметры запроса: {}",
+                    e.body_text()
+                )))
+            })
     }
 }

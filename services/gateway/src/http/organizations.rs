@@ -33,7 +33,9 @@ async fn create_organization(
     caller: Caller,
     ApiJson(body): ApiJson<pb::CreateOrganizationRequest>,
 ) -> Result<(StatusCode, Json<pb::Organization>), ApiError> {
-    let o = s.call(&caller.ctx, "identity", "create_organization", &body).await?;
+    let o = s
+        .call(&caller.ctx, "identity", "create_organization", &body)
+        .await?;
     Ok((StatusCode::CREATED, Json(o)))
 }
 
@@ -62,7 +64,10 @@ async fn list_organizations(
         limit: q.limit,
         offset: q.offset,
     };
-    Ok(Json(s.call(&caller.ctx, "identity", "list_organizations", &req).await?))
+    Ok(Json(
+        s.call(&caller.ctx, "identity", "list_organizations", &req)
+            .await?,
+    ))
 }
 
 /// One organization.
@@ -77,7 +82,15 @@ async fn get_organization(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<pb::Organization>, ApiError> {
-    Ok(Json(s.call(&caller.ctx, "identity", "get_organization", &IdRequest { id }).await?))
+    Ok(Json(
+        s.call(
+            &caller.ctx,
+            "identity",
+            "get_organization",
+            &IdRequest { id },
+        )
+        .await?,
+    ))
 }
 
 /// Issue a login and one-time password to every educator of the
@@ -94,8 +107,12 @@ async fn issue_educator_logins(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<pb::IssuedLogins>), ApiError> {
-    let req = pb::IssueEducatorLoginsRequest { organization_id: id };
-    let issued = s.call(&caller.ctx, "identity", "issue_educator_logins", &req).await?;
+    let req = pb::IssueEducatorLoginsRequest {
+        organization_id: id,
+    };
+    let issued = s
+        .call(&caller.ctx, "identity", "issue_educator_logins", &req)
+        .await?;
     Ok((StatusCode::CREATED, Json(issued)))
 }
 
@@ -113,7 +130,9 @@ async fn create_provider(
     caller: Caller,
     ApiJson(body): ApiJson<pb::CreateProviderRequest>,
 ) -> Result<(StatusCode, Json<pb::Provider>), ApiError> {
-    let p = s.call(&caller.ctx, "identity", "create_provider", &body).await?;
+    let p = s
+        .call(&caller.ctx, "identity", "create_provider", &body)
+        .await?;
     Ok((StatusCode::CREATED, Json(p)))
 }
 
@@ -132,6 +151,11 @@ async fn list_providers(
     caller: Caller,
     ApiQuery(q): ApiQuery<ProviderQuery>,
 ) -> Result<Json<pb::ProviderList>, ApiError> {
-    let req = pb::ListProvidersRequest { region_id: q.region_id };
-    Ok(Json(s.call(&caller.ctx, "identity", "list_providers", &req).await?))
+    let req = pb::ListProvidersRequest {
+        region_id: q.region_id,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "identity", "list_providers", &req)
+            .await?,
+    ))
 }

@@ -32,15 +32,23 @@ async fn create_region(
     caller: Caller,
     ApiJson(body): ApiJson<pb::CreateRegionRequest>,
 ) -> Result<(StatusCode, Json<pb::Region>), ApiError> {
-    let r = s.call(&caller.ctx, "identity", "create_region", &body).await?;
+    let r = s
+        .call(&caller.ctx, "identity", "create_region", &body)
+        .await?;
     Ok((StatusCode::CREATED, Json(r)))
 }
 
 /// List regions.
 #[utoipa::path(get, path = "/api/v1/regions", tag = "regions", security(("bearer" = [])),
     responses((status = 200, description = "Regions", body = pb::RegionList)))]
-async fn list_regions(State(s): State<AppState>, caller: Caller) -> Result<Json<pb::RegionList>, ApiError> {
-    Ok(Json(s.call(&caller.ctx, "identity", "list_regions", &Empty {}).await?))
+async fn list_regions(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<Json<pb::RegionList>, ApiError> {
+    Ok(Json(
+        s.call(&caller.ctx, "identity", "list_regions", &Empty {})
+            .await?,
+    ))
 }
 
 /// One region.
@@ -50,8 +58,15 @@ async fn list_regions(State(s): State<AppState>, caller: Caller) -> Result<Json<
         (status = 200, description = "The region", body = pb::Region),
         (status = 404, description = "Unknown", body = Problem),
     ))]
-async fn get_region(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<pb::Region>, ApiError> {
-    Ok(Json(s.call(&caller.ctx, "identity", "get_region", &IdRequest { id }).await?))
+async fn get_region(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::Region>, ApiError> {
+    Ok(Json(
+        s.call(&caller.ctx, "identity", "get_region", &IdRequest { id })
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -76,8 +91,13 @@ async fn create_municipality(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewMunicipality>,
 ) -> Result<(StatusCode, Json<pb::Municipality>), ApiError> {
-    let req = pb::CreateMunicipalityRequest { region_id: id, name: body.name };
-    let m = s.call(&caller.ctx, "identity", "create_municipality", &req).await?;
+    let req = pb::CreateMunicipalityRequest {
+        region_id: id,
+        name: body.name,
+    };
+    let m = s
+        .call(&caller.ctx, "identity", "create_municipality", &req)
+        .await?;
     Ok((StatusCode::CREATED, Json(m)))
 }
 
@@ -91,5 +111,8 @@ async fn list_municipalities(
     Path(id): Path<String>,
 ) -> Result<Json<pb::MunicipalityList>, ApiError> {
     let req = pb::ListMunicipalitiesRequest { region_id: id };
-    Ok(Json(s.call(&caller.ctx, "identity", "list_municipalities", &req).await?))
+    Ok(Json(
+        s.call(&caller.ctx, "identity", "list_municipalities", &req)
+            .await?,
+    ))
 }

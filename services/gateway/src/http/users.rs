@@ -31,7 +31,9 @@ async fn create_user(
     caller: Caller,
     ApiJson(body): ApiJson<pb::CreateUserRequest>,
 ) -> Result<(StatusCode, Json<pb::User>), ApiError> {
-    let u = s.call(&caller.ctx, "identity", "create_user", &body).await?;
+    let u = s
+        .call(&caller.ctx, "identity", "create_user", &body)
+        .await?;
     Ok((StatusCode::CREATED, Json(u)))
 }
 
@@ -67,5 +69,7 @@ async fn grant_role(
         role: body.role,
         scope_id: body.scope_id,
     };
-    Ok(Json(s.call(&caller.ctx, "identity", "grant_role", &req).await?))
+    Ok(Json(
+        s.call(&caller.ctx, "identity", "grant_role", &req).await?,
+    ))
 }

@@ -70,9 +70,14 @@ pub fn educator_scope(p: &Principal) -> EducatorScope {
 pub enum ScopeLocation {
     None,
     Region(Uuid),
-    Municipality { municipality_id: Uuid, region_id: Uuid },
+    Municipality {
+        municipality_id: Uuid,
+        region_id: Uuid,
+    },
     Organization(OrgLocation),
-    Provider { region_id: Uuid },
+    Provider {
+        region_id: Uuid,
+    },
     Educator(OrgLocation),
 }
 
@@ -88,7 +93,9 @@ pub fn can_grant(p: &Principal, role: Role, scope: ScopeLocation) -> bool {
         (_, ScopeLocation::Region(r)) | (_, ScopeLocation::Provider { region_id: r }) => {
             p.has_scope(Role::RegionalOperator, r)
         }
-        (_, ScopeLocation::Municipality { region_id, .. }) => p.has_scope(Role::RegionalOperator, region_id),
+        (_, ScopeLocation::Municipality { region_id, .. }) => {
+            p.has_scope(Role::RegionalOperator, region_id)
+        }
         (Role::OrgOperator, ScopeLocation::Organization(loc)) => {
             p.has_scope(Role::RegionalOperator, loc.region_id)
                 || p.has_scope(Role::MunicipalOperator, loc.municipality_id)
@@ -135,7 +142,11 @@ mod tests {
         let p = principal(Role::OrgOperator, Some(here.org_id));
         assert!(can_manage_educators(&p, &here));
         assert!(!can_manage_educators(&p, &there));
-        assert!(!can_grant(&p, Role::OrgOperator, ScopeLocation::Organization(here)));
+        assert!(!can_grant(
+            &p,
+            Role::OrgOperator,
+            ScopeLocation::Organization(here)
+        ));
     }
 
     #[test]
@@ -152,9 +163,21 @@ mod tests {
     fn municipal_operator_grants_org_operators_of_their_municipality_only() {
         let here = loc();
         let p = principal(Role::MunicipalOperator, Some(here.municipality_id));
-        assert!(can_grant(&p, Role::OrgOperator, ScopeLocation::Organization(here)));
-        assert!(!can_grant(&p, Role::OrgOperator, ScopeLocation::Organization(loc())));
-        assert!(!can_grant(&p, Role::RegionalOperator, ScopeLocation::Region(here.region_id)));
+        assert!(can_grant(
+            &p,
+            Role::OrgOperator,
+            ScopeLocation::Organization(here)
+        ));
+        assert!(!can_grant(
+            &p,
+            Role::OrgOperator,
+            ScopeLocation::Organization(loc())
+        ));
+        assert!(!can_grant(
+            &p,
+            Role::RegionalOperator,
+            ScopeLocation::Region(here.region_id)
+        ));
     }
 
     #[test]

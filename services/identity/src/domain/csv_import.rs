@@ -77,18 +77,28 @@ impl Column {
             "first_name" | "имя" => Column::FirstName,
             "middle_name" | "отчество" => Column::MiddleName,
             "position" | "должность" => Column::Position,
-            "subjects" | "предметы" | "преподаваемые предметы" => Column::Subjects,
-            "organization_inn" | "инн организации" | "инн оо" | "инн" => Column::OrganizationInn,
-            "last_pd_completed_on" | "дата последнего пк" | "последнее пк" | "дата окончания последних курсов" => {
-                Column::LastPd
+            "subjects" | "предметы" | "преподаваемые предметы" => {
+                Column::Subjects
             }
+            "organization_inn" | "инн организации" | "инн оо" | "инн" => {
+                Column::OrganizationInn
+            }
+            "last_pd_completed_on"
+            | "дата последнего пк"
+            | "последнее пк"
+            | "дата окончания последних курсов" => Column::LastPd,
             _ => return None,
         };
         Some(c)
     }
 }
 
-const REQUIRED: [Column; 4] = [Column::Snils, Column::LastName, Column::FirstName, Column::Position];
+const REQUIRED: [Column; 4] = [
+    Column::Snils,
+    Column::LastName,
+    Column::FirstName,
+    Column::Position,
+];
 
 /// Decodes the file. UTF-8 (BOM optional) is taken as is; anything else is
 /// tried as Windows-1251 and kept only if its header then makes sense, so
@@ -177,7 +187,13 @@ pub fn parse(bytes: &[u8], default_org: bool, today: NaiveDate) -> Result<Parsed
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let cell = |c: Column| index.get(&c).and_then(|i| record.get(*i)).unwrap_or("").trim();
+        let cell = |c: Column| {
+            index
+                .get(&c)
+                .and_then(|i| record.get(*i))
+                .unwrap_or("")
+                .trim()
+        };
         let mut row_errors: Vec<(Column, String)> = Vec::new();
         let snils = Snils::parse(cell(Column::Snils))
             .map_err(|e| row_errors.push((Column::Snils, e.to_string())))
@@ -268,7 +284,11 @@ mod tests {
         assert_eq!(p.rows[1].row, 3);
 
         let mut bom = b"\xEF\xBB\xBF".to_vec();
-        bom.extend(GOOD.replace(';', ",").replace("Математика|Физика", "Математика").as_bytes());
+        bom.extend(
+            GOOD.replace(';', ",")
+                .replace("Математика|Физика", "Математика")
+                .as_bytes(),
+        );
         let p = parse(&bom, false, today()).unwrap();
         assert_eq!((p.rows.len(), p.encoding), (2, "utf-8"));
     }
@@ -285,8 +305,12 @@ mod tests {
     #[test]
     fn other_encodings_are_refused_not_imported_as_mojibake() {
         // KOI8-R bytes are not UTF-8, and as Windows-1251 the header is nonsense.
-        let (bytes, _, _) = encoding_rs::KOI8_R.encode("СНИЛС;Фамилия;Имя;Должность\n11223344595;Иванова;Мария;учитель\n");
-        assert_eq!(parse(&bytes, true, today()).unwrap_err(), FileError(msg::IMPORT_ENCODING.into()));
+        let (bytes, _, _) = encoding_rs::KOI8_R
+            .encode("СНИЛС;Фамилия;Имя;Должность\n11223344595;Иванова;Мария;учитель\n");
+        assert_eq!(
+            parse(&bytes, true, today()).unwrap_err(),
+            FileError(msg::IMPORT_ENCODING.into())
+        );
     }
 
     #[test]
@@ -297,7 +321,11 @@ mod tests {
             11223344595,Иванова,Мария,учитель,7707083893,\n\
             08765430300,Петров,Пётр,учитель,7707083893,\n";
         let p = parse(csv.as_bytes(), false, today()).unwrap();
-        let got: Vec<(i32, &str)> = p.errors.iter().map(|e| (e.row, e.column.as_str())).collect();
+        let got: Vec<(i32, &str)> = p
+            .errors
+            .iter()
+            .map(|e| (e.row, e.column.as_str()))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -318,7 +346,12 @@ mod tests {
         assert_eq!(cols, vec!["first_name", "position", "organization_inn"]);
         assert!(p.errors.iter().all(|e| e.row == 1));
         // With an organization named by the caller, that column is optional.
-        let p = parse(b"snils;last_name;first_name;position\n11223344595;X;Y;Z\n", true, today()).unwrap();
+        let p = parse(
+            b"snils;last_name;first_name;position\n11223344595;X;Y;Z\n",
+            true,
+            today(),
+        )
+        .unwrap();
         assert_eq!((p.rows.len(), p.errors.len()), (1, 0));
     }
 

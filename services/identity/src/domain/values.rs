@@ -5,7 +5,13 @@ use chrono::NaiveDate;
 use crate::messages as msg;
 
 pub const PD_MODELS: [&str; 3] = ["un_quota", "voucher_hours", "cumulative_route"];
-pub const ORG_KINDS: [&str; 5] = ["school", "preschool", "college", "additional_education", "provider"];
+pub const ORG_KINDS: [&str; 5] = [
+    "school",
+    "preschool",
+    "college",
+    "additional_education",
+    "provider",
+];
 
 pub fn pd_model(s: &str) -> Result<String, &'static str> {
     PD_MODELS
@@ -34,14 +40,22 @@ pub fn time_zone(s: &str) -> Result<String, &'static str> {
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
             }));
-    if ok { Ok(s.to_owned()) } else { Err(msg::TIME_ZONE) }
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(msg::TIME_ZONE)
+    }
 }
 
 pub fn region_code(s: &str) -> Result<String, &'static str> {
     let s = s.trim();
-    let ok = (1..=16).contains(&s.len())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if ok { Ok(s.to_uppercase()) } else { Err(msg::REGION_CODE) }
+    let ok =
+        (1..=16).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(s.to_uppercase())
+    } else {
+        Err(msg::REGION_CODE)
+    }
 }
 
 /// `YYYY-MM-DD` or `DD.MM.YYYY` (as Excel writes it), not in the future.
@@ -81,12 +95,17 @@ pub fn subjects(s: &str) -> Vec<String> {
 pub fn login(s: &str) -> Result<String, &'static str> {
     let s = s.trim().to_lowercase();
     let ok = (3..=64).contains(&s.len())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if ok { Ok(s) } else { Err(msg::LOGIN) }
 }
 
 pub fn password(s: &str) -> Result<&str, &'static str> {
-    if s.chars().count() >= 10 { Ok(s) } else { Err(msg::PASSWORD) }
+    if s.chars().count() >= 10 {
+        Ok(s)
+    } else {
+        Err(msg::PASSWORD)
+    }
 }
 
 #[cfg(test)]
@@ -96,7 +115,10 @@ mod tests {
     #[test]
     fn dates_in_both_spellings_and_never_in_future() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-        assert_eq!(past_date("2023-05-31", today), past_date("31.05.2023", today));
+        assert_eq!(
+            past_date("2023-05-31", today),
+            past_date("31.05.2023", today)
+        );
         assert_eq!(past_date("2027-01-01", today), Err(msg::DATE_IN_FUTURE));
         assert_eq!(past_date("31/05/2023", today), Err(msg::DATE));
         assert_eq!(optional_past_date(" ", today), Ok(None));
@@ -109,7 +131,10 @@ mod tests {
         assert!(time_zone("Europe/Moscow").is_ok());
         assert!(time_zone("Moscow").is_err());
         assert_eq!(region_code("ru-ta").unwrap(), "RU-TA");
-        assert_eq!(subjects("Математика | Физика;  ,Информатика"), vec!["Математика", "Физика", "Информатика"]);
+        assert_eq!(
+            subjects("Математика | Физика;  ,Информатика"),
+            vec!["Математика", "Физика", "Информатика"]
+        );
         assert_eq!(login(" Ivanov.A ").unwrap(), "ivanov.a");
         assert!(login("иванов").is_err());
     }

@@ -1,0 +1,72 @@
+# Shared by up.sh and test.sh: make sure PostgreSQL and NATS (with
+# JetStream) answer on their standard ports, installing and starting the
+# Debian packages when they do not. Idempotent: running services are used
+# as they are.
+
+STATE_DIR="${STATE_DIR:-$(pwd)/deploy/local/.state}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {
+  local port=$1 what=$2
+  for _ in $(seq 1 100); do
+    port_open "$port" && return 0
+    sleep 0.2
+  done
+  echo "$what did not start on port $port" >&2
+  return 1
+}
+
+apt_install() {
+  log "installing $*"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_postgres() {
+  if port_open 5432; then
+    log "PostgreSQL is running on 127.0.0.1:5432"
+    return 0
+  fi
+  command -v pg_ctlcluster >/dev/null 2>&1 || apt_install postgresql
+  local version
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)
+  if [ -z "$version" ]; then
+    version=$(ls /usr/lib/postgresql | sort -V | tail -1)
+    $SUDO pg_createcluster "$version" main
+  fi
+  log "starting PostgreSQL $version"
+  # No init system on these machines; exit code 2 means "already running".
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  wait_port 5432 PostgreSQL
+  # The package's default auth wants a password over TCP: give postgres one.
+  $SUDO runuser -u postgres -- psql -q -c "ALTER USER postgres PASSWORD 'postgres'" >/dev/null
+}
+
+ensure_nats() {
+  if port_open 4222; then
+    log "NATS is running on 127.0.0.1:4222"
+    return 0
+  fi
+  command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || apt_install nats-server
+  local bin
+  bin=$(command -v nats-server || echo /usr/sbin/nats-server)
+  mkdir -p "$STATE_DIR/nats"
+  log "starting NATS with JetStream (data in $STATE_DIR/nats)"
+  nohup "$bin" -a 127.0.0.1 -p 4222 -js -sd "$STATE_DIR/nats" >"$STATE_DIR/nats.log" 2>&1 &
+  wait_port 4222 NATS
+}
+
+ensure_rust() {
+  if command -v cargo >/dev/null 2>&1; then return 0; fi
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+    return 0
+  fi
+  echo "cargo is not installed: install Rust 1.94 or newer (https://rustup.rs) and run this again" >&2
+  exit 1
+}

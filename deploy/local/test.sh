@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against real PostgreSQL and NATS (started the
+# same way as up.sh when absent). Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source deploy/local/lib.sh
+mkdir -p "$STATE_DIR"
+
+ensure_rust
+ensure_postgres
+ensure_nats
+
+# Databases left by interrupted earlier runs.
+export PGPASSWORD="${PGPASSWORD:-postgres}"
+leftovers=$(psql -h 127.0.0.1 -U postgres -d postgres -Atc \
+  "SELECT datname FROM pg_database WHERE datname LIKE 'pd\_t\_%'" 2>/dev/null || true)
+for db in $leftovers; do
+  psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
+done
+
+log "running the test suite"
+cargo test --workspace "$@"
