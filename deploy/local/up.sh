@@ -29,10 +29,11 @@ set +a
 export PD__LOG__FORMAT="${PD__LOG__FORMAT:-json}"
 
 log "migrating"
-"$PD" migrate >/dev/null
+"$PD" migrate >/dev/null 2>"$STATE_DIR/migrate.log" || { tail -20 "$STATE_DIR/migrate.log"; exit 1; }
 
 log "seeding the demo region (once)"
-"$PD" demo seed --logins-file "$STATE_DIR/demo-logins.txt" >"$STATE_DIR/seed.out"
+"$PD" demo seed --logins-file "$STATE_DIR/demo-logins.txt" >"$STATE_DIR/seed.out" 2>"$STATE_DIR/seed.log" \
+  || { tail -20 "$STATE_DIR/seed.log"; exit 1; }
 
 if [ -f "$STATE_DIR/pd.pid" ] && kill -0 "$(cat "$STATE_DIR/pd.pid")" 2>/dev/null; then
   log "stopping the running instance"

@@ -27,7 +27,8 @@ impl TelemetryGuard {
     }
 }
 
-/// Installs the global subscriber. Fails if one is installed already.
+/// Installs the global subscriber (logs on stderr, so that commands' own
+/// output on stdout stays clean). Fails if one is installed already.
 pub fn init(settings: &Settings, service_name: &str) -> anyhow::Result<TelemetryGuard> {
     let mut builder = SdkTracerProvider::builder();
     if !settings.telemetry.otlp_endpoint.is_empty() {
@@ -66,7 +67,7 @@ pub fn init(settings: &Settings, service_name: &str) -> anyhow::Result<Telemetry
             .context("installing the log subscriber")?;
     } else {
         registry
-            .with(tracing_subscriber::fmt::layer().compact())
+            .with(tracing_subscriber::fmt::layer().compact().with_writer(std::io::stderr))
             .try_init()
             .context("installing the log subscriber")?;
     }

@@ -292,7 +292,7 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
     let mut first_educator = String::new();
     for n in 0..200u32 {
         let female = n % 3 != 0;
-        let surname = SURNAMES[(n as usize * 7) % SURNAMES.len()];
+        let surname = SURNAMES[(n as usize * 7 + n as usize / 20) % SURNAMES.len()];
         let last_name = if female {
             if surname.ends_with("ий") {
                 surname.replace("ий", "ая")
@@ -326,7 +326,7 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
                     snils: snils.as_str().into(),
                     last_name,
                     first_name: first_name.into(),
-                    middle_name: patronymic(PATRONYMIC_ROOTS[n as usize % 8], female),
+                    middle_name: patronymic(PATRONYMIC_ROOTS[(n as usize + n as usize / 8) % 8], female),
                     position: position.into(),
                     subjects: subjects.iter().map(|x| (*x).to_owned()).collect(),
                     organization_id: org.id.clone(),
