@@ -27,9 +27,22 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
 }
 
+# The URL in deploy/config/default.toml is postgres:postgres@127.0.0.1.
+pg_login_works() {
+  PGPASSWORD=postgres PGCONNECT_TIMEOUT=3 psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1
+}
+
+set_postgres_password() {
+  $SUDO runuser -u postgres -- psql -q -c "ALTER USER postgres PASSWORD 'postgres'" >/dev/null
+}
+
 ensure_postgres() {
   if port_open 5432; then
     log "PostgreSQL is running on 127.0.0.1:5432"
+    if command -v psql >/dev/null 2>&1 && ! pg_login_works && id postgres >/dev/null 2>&1; then
+      log "giving the postgres user the password the default configuration uses"
+      set_postgres_password || true
+    fi
     return 0
   fi
   command -v pg_ctlcluster >/dev/null 2>&1 || apt_install postgresql
@@ -44,7 +57,7 @@ ensure_postgres() {
   $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
   wait_port 5432 PostgreSQL
   # The package's default auth wants a password over TCP: give postgres one.
-  $SUDO runuser -u postgres -- psql -q -c "ALTER USER postgres PASSWORD 'postgres'" >/dev/null
+  set_postgres_password
 }
 
 ensure_nats() {
@@ -62,6 +75,8 @@ ensure_nats() {
 }
 
 ensure_rust() {
+  # Some crates (ring, used by the NATS client) compile C.
+  command -v cc >/dev/null 2>&1 || apt_install gcc libc6-dev
   if command -v cargo >/dev/null 2>&1; then return 0; fi
   if [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"

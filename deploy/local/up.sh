@@ -28,18 +28,18 @@ source "$STATE_DIR/keys.env"
 set +a
 export PD__LOG__FORMAT="${PD__LOG__FORMAT:-json}"
 
-log "migrating"
-"$PD" migrate >/dev/null 2>"$STATE_DIR/migrate.log" || { tail -20 "$STATE_DIR/migrate.log"; exit 1; }
-
-log "seeding the demo region (once)"
-"$PD" demo seed --logins-file "$STATE_DIR/demo-logins.txt" >"$STATE_DIR/seed.out" 2>"$STATE_DIR/seed.log" \
-  || { tail -20 "$STATE_DIR/seed.log"; exit 1; }
-
 if [ -f "$STATE_DIR/pd.pid" ] && kill -0 "$(cat "$STATE_DIR/pd.pid")" 2>/dev/null; then
   log "stopping the running instance"
   kill "$(cat "$STATE_DIR/pd.pid")"
   for _ in $(seq 1 100); do kill -0 "$(cat "$STATE_DIR/pd.pid")" 2>/dev/null || break; sleep 0.1; done
 fi
+
+log "migrating"
+PD__ADMIN__BASE_PORT=0 "$PD" migrate >/dev/null 2>"$STATE_DIR/migrate.log" || { tail -20 "$STATE_DIR/migrate.log"; exit 1; }
+
+log "seeding the demo region (once)"
+PD__ADMIN__BASE_PORT=0 "$PD" demo seed --logins-file "$STATE_DIR/demo-logins.txt" >"$STATE_DIR/seed.out" 2>"$STATE_DIR/seed.log" \
+  || { tail -20 "$STATE_DIR/seed.log"; exit 1; }
 
 if [ "${1:-}" = "--foreground" ]; then
   cat "$STATE_DIR/seed.out"

@@ -69,9 +69,11 @@ CREATE TABLE role_grants (
     role        TEXT NOT NULL,
     scope_id    UUID,
     granted_by  UUID,
-    created_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
-    UNIQUE NULLS NOT DISTINCT (user_id, role, scope_id)
+    created_at  TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+-- One grant per role and scope; admin has no scope (NULL).
+CREATE UNIQUE INDEX role_grants_unique
+    ON role_grants (user_id, role, coalesce(scope_id, '00000000-0000-0000-0000-000000000000'));
 
 CREATE TABLE refresh_tokens (
     token_hash  BYTEA PRIMARY KEY,
@@ -97,6 +99,9 @@ CREATE TABLE import_jobs (
     message          TEXT NOT NULL DEFAULT '',
     encoding         TEXT NOT NULL DEFAULT '',
     created_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
+    -- Refreshed by the instance working on the job; a stale claim means
+    -- that instance died and another may take the job over.
+    claimed_at       TIMESTAMPTZ,
     finished_at      TIMESTAMPTZ
 );
 

@@ -170,6 +170,19 @@ async fn malformed_bodies_get_400_or_422_problems_naming_the_field() {
     assert_problem(s, &body, 404);
     let (s, body) = call(&p, Method::GET, "/api/v1/nothing-here", Some(&admin), None).await;
     assert_problem(s, &body, 404);
+    let (s, body) = call(&p, Method::DELETE, "/api/v1/regions", Some(&admin), None).await;
+    assert_problem(s, &body, 405);
+    // A municipality of an unknown region: the region is not found.
+    let unknown = uuid::Uuid::now_v7();
+    let (s, body) = call(
+        &p,
+        Method::POST,
+        &format!("/api/v1/regions/{unknown}/municipalities"),
+        Some(&admin),
+        Some(json!({"name": "X"})),
+    )
+    .await;
+    assert_problem(s, &body, 404);
     // A body over the limit: 413.
     let big = "x".repeat(p.env.settings.gateway.body_limit_bytes + 10);
     let r = p

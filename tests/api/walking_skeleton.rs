@@ -56,6 +56,7 @@ async fn admin_sets_up_a_region_and_an_org_operator_sees_only_their_organization
     // A file with bad rows is refused with a report per row; nothing imported.
     let job = import_csv(&p, &admin, "", staff_csv(&w.inns, true)).await;
     assert_eq!(job["status"], "rejected", "{job}");
+    assert_eq!(job["error_count"], 4);
     let errors: Vec<(i64, String)> = job["errors"]
         .as_array()
         .unwrap()
@@ -314,6 +315,8 @@ async fn admin_sets_up_a_region_and_an_org_operator_sees_only_their_organization
     assert_eq!(s, 200, "{moved}");
     assert_eq!(moved["organization_id"], w.orgs[0].as_str());
     assert_eq!(count_events(&p, "educator_moved", 1).await, 1);
+    // Every grant is an event, the ones made with a user too.
+    assert!(count_events(&p, "role_granted", 4).await >= 4);
 
     // Logins for every educator of an organization, usable at once.
     let (s, issued) = call(
@@ -327,6 +330,7 @@ async fn admin_sets_up_a_region_and_an_org_operator_sees_only_their_organization
     assert_eq!(s, 201, "{issued}");
     let items = issued["items"].as_array().unwrap();
     assert_eq!(items.len(), 10);
+    assert_eq!(issued["remaining"], 0);
     let teacher = p
         .login(
             items[0]["login"].as_str().unwrap(),

@@ -80,7 +80,15 @@ impl Platform {
             .as_ref()
             .context("identity is not running")?;
         let password = format!("{login}-password-123");
-        pd_identity::create_user_direct(pool, login, &password, role, scope).await?;
+        pd_identity::create_user_direct(
+            pool,
+            &self.env.settings.nats.subject_prefix,
+            login,
+            &password,
+            role,
+            scope,
+        )
+        .await?;
         self.login(login, &password).await
     }
 

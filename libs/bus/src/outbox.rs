@@ -33,9 +33,15 @@ pub struct PendingEvent {
 
 impl Outbox {
     pub fn new(bus: &Bus, service: &'static str) -> Self {
+        Self::with_prefix(&bus.settings().subject_prefix, service)
+    }
+
+    /// For writers without a bus connection (admin commands): the relay of
+    /// the running service publishes what they write.
+    pub fn with_prefix(subject_prefix: &str, service: &'static str) -> Self {
         Outbox {
             service,
-            subject_prefix: bus.settings().subject_prefix.clone(),
+            subject_prefix: subject_prefix.to_owned(),
         }
     }
 

@@ -102,6 +102,19 @@ impl Bus {
         req: &Req,
         ctx: &CallContext,
     ) -> Result<Resp, AppError> {
+        self.request_with_deadline(service, operation, req, ctx, self.request_timeout())
+            .await
+    }
+
+    /// A request whose work is known to take longer than the default deadline.
+    pub async fn request_with_deadline<Req: Message, Resp: Message + Default>(
+        &self,
+        service: &str,
+        operation: &str,
+        req: &Req,
+        ctx: &CallContext,
+        deadline: std::time::Duration,
+    ) -> Result<Resp, AppError> {
         let subject = self.rpc_subject(service, operation);
         let mut h = HeaderMap::new();
         if let Some(a) = &ctx.authorization {
@@ -119,7 +132,7 @@ impl Bus {
         let request = async_nats::Request::new()
             .payload(Bytes::from(req.encode_to_vec()))
             .headers(h)
-            .timeout(Some(self.request_timeout()));
+            .timeout(Some(deadline));
         let reply = self
             .client
             .send_request(subject, request)

@@ -67,7 +67,11 @@ pub fn init(settings: &Settings, service_name: &str) -> anyhow::Result<Telemetry
             .context("installing the log subscriber")?;
     } else {
         registry
-            .with(tracing_subscriber::fmt::layer().compact().with_writer(std::io::stderr))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .compact()
+                    .with_writer(std::io::stderr),
+            )
             .try_init()
             .context("installing the log subscriber")?;
     }

@@ -53,7 +53,19 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         })
     });
     pd_runtime::admin::serve(&settings, SERVICE, ready, shutdown.clone()).await?;
-    let app = http::router(http::AppState::new(bus, verifier, &settings));
+    let state = http::AppState::new(bus, verifier, &settings);
+    let pruned = state.clone();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => pruned.prune_rate_limits(),
+                _ = stop.cancelled() => break,
+            }
+        }
+    });
+    let app = http::router(state);
     let listener = tokio::net::TcpListener::bind(&settings.gateway.listen)
         .await
         .with_context(|| format!("binding gateway.listen {}", settings.gateway.listen))?;

@@ -98,8 +98,10 @@ fn date(d: Option<NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_default()
 }
 
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
+/// The latest date accepted as "not in the future": tomorrow in UTC, so
+/// that today counts in every Russian time zone (UTC+2 … UTC+12).
+pub(crate) fn today() -> NaiveDate {
+    (Utc::now() + chrono::Duration::hours(14)).date_naive()
 }
 
 pub(crate) async fn load(
@@ -111,6 +113,21 @@ pub(crate) async fn load(
         .fetch_optional(conn)
         .await
         .map_err(db_error)
+}
+
+/// Loads and locks the record for a read-modify-write.
+async fn load_for_update(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<EducatorRow>, AppError> {
+    sqlx::query_as(concat!(
+        select_educators!(),
+        "WHERE e.id = $1 FOR UPDATE OF e"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)
 }
 
 pub(crate) async fn create(
@@ -219,7 +236,7 @@ pub(crate) async fn update(
     let p = ctx.principal()?;
     let id = path_id(&req.id, msg::EDUCATOR_NOT_FOUND)?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    let current = match load(&mut tx, id).await? {
+    let current = match load_for_update(&mut tx, id).await? {
         Some(r) if access::can_read_educator(p, &r.location(), r.id) => r,
         _ => return Err(AppError::not_found(msg::EDUCATOR_NOT_FOUND)),
     };

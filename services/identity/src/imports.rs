@@ -7,7 +7,7 @@ use chrono::Utc;
 use pd_bus::RpcContext;
 use pd_bus::outbox::PendingEvent;
 use pd_domain::{AppError, Grant, Principal, Role};
-use pd_proto::common::v1::{Empty, IdRequest};
+use pd_proto::common::v1::Empty;
 use pd_proto::identity::v1 as pb;
 use pd_runtime::Shutdown;
 use prost::Message;
@@ -21,8 +21,8 @@ use crate::{State, messages as msg};
 
 /// Rows written per statement.
 const BATCH: usize = 5_000;
-/// Errors kept on a job; the message tells how many there were in all.
-const MAX_REPORTED_ERRORS: usize = 2_000;
+/// A claim on a job older than this means its worker died.
+const CLAIM_TIMEOUT: &str = "2 minutes";
 /// Largest file accepted.
 const MAX_FILE_BYTES: i64 = 64 * 1024 * 1024;
 
@@ -51,30 +51,44 @@ struct StoredError {
     message: String,
 }
 
-impl From<JobRow> for pb::ImportJob {
-    fn from(j: JobRow) -> Self {
+/// Errors shown on a job unless the caller pages through them.
+const DEFAULT_ERROR_PAGE: usize = 1_000;
+const MAX_ERROR_PAGE: usize = 5_000;
+
+impl JobRow {
+    fn into_proto(self, errors_offset: usize, errors_limit: usize) -> pb::ImportJob {
+        let error_count = self.errors.0.len() as i64;
         pb::ImportJob {
-            id: j.id.to_string(),
-            status: j.status,
-            dry_run: j.dry_run,
-            total_rows: j.total_rows,
-            processed_rows: j.processed_rows,
-            imported_rows: j.imported_rows,
-            errors: j
+            id: self.id.to_string(),
+            status: self.status,
+            dry_run: self.dry_run,
+            total_rows: self.total_rows,
+            processed_rows: self.processed_rows,
+            imported_rows: self.imported_rows,
+            errors: self
                 .errors
                 .0
                 .into_iter()
+                .skip(errors_offset)
+                .take(errors_limit)
                 .map(|e| pb::RowError {
                     row: e.row,
                     column: e.column,
                     message: e.message,
                 })
                 .collect(),
-            message: j.message,
-            encoding: j.encoding,
-            created_at: ts(j.created_at),
-            finished_at: j.finished_at.map(ts).unwrap_or_default(),
+            message: self.message,
+            encoding: self.encoding,
+            created_at: ts(self.created_at),
+            finished_at: self.finished_at.map(ts).unwrap_or_default(),
+            error_count,
         }
+    }
+}
+
+impl From<JobRow> for pb::ImportJob {
+    fn from(j: JobRow) -> Self {
+        j.into_proto(0, DEFAULT_ERROR_PAGE)
     }
 }
 
@@ -215,20 +229,27 @@ pub(crate) async fn commit(
 pub(crate) async fn get(
     state: State,
     ctx: RpcContext,
-    req: IdRequest,
+    req: pb::GetImportRequest,
 ) -> Result<pb::ImportJob, AppError> {
     let p = ctx.principal()?;
-    Ok(own_job(&state, p, &req.id).await?.into())
+    let limit = match req.errors_limit {
+        n if n <= 0 => DEFAULT_ERROR_PAGE,
+        n => (n as usize).min(MAX_ERROR_PAGE),
+    };
+    let job = own_job(&state, p, &req.id).await?;
+    Ok(job.into_proto(req.errors_offset.max(0) as usize, limit))
 }
 
 /// Jobs interrupted by a stop are run again: their import is one
 /// transaction, so a rerun starts from a clean slate.
 pub(crate) async fn resume_unfinished(state: &State, _shutdown: Shutdown) {
-    let ids: Vec<Uuid> = match sqlx::query_scalar(
-        "SELECT id FROM import_jobs WHERE status IN ('queued', 'validating', 'importing') ORDER BY created_at",
-    )
-    .fetch_all(&state.pool)
-    .await
+    let sql = format!(
+        "SELECT id FROM import_jobs WHERE status = 'queued' OR (status IN ('validating', 'importing')
+           AND (claimed_at IS NULL OR claimed_at < now() - interval '{CLAIM_TIMEOUT}')) ORDER BY created_at"
+    );
+    let ids: Vec<Uuid> = match sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&state.pool)
+        .await
     {
         Ok(ids) => ids,
         Err(e) => {
@@ -246,8 +267,10 @@ fn spawn(state: State, id: Uuid) {
     tokio::spawn(async move {
         if let Err(e) = process(&state, id).await {
             tracing::error!(import_id = %id, error = %e, "import failed");
+            // Never over a job that finished (e.g. taken over by another instance).
             let _ = sqlx::query(
-                "UPDATE import_jobs SET status = 'failed', message = $2, finished_at = now() WHERE id = $1",
+                "UPDATE import_jobs SET status = 'failed', message = $2, finished_at = now()
+                 WHERE id = $1 AND status NOT IN ('completed', 'rejected')",
             )
             .bind(id)
             .bind("внутренняя ошибка при импорте; попробуйте ещё раз")
@@ -258,7 +281,7 @@ fn spawn(state: State, id: Uuid) {
 }
 
 async fn set_status(state: &State, id: Uuid, status: &str) -> anyhow::Result<()> {
-    sqlx::query("UPDATE import_jobs SET status = $2 WHERE id = $1")
+    sqlx::query("UPDATE import_jobs SET status = $2, claimed_at = now() WHERE id = $1")
         .bind(id)
         .bind(status)
         .execute(&state.pool)
@@ -277,7 +300,6 @@ async fn finish(
 ) -> anyhow::Result<()> {
     let stored: Vec<StoredError> = errors
         .iter()
-        .take(MAX_REPORTED_ERRORS)
         .map(|e| StoredError {
             row: e.row,
             column: e.column.clone(),
@@ -296,6 +318,11 @@ async fn finish(
     .bind(encoding)
     .execute(&state.pool)
     .await?;
+    // The file is not needed once the job has its answer.
+    sqlx::query("DELETE FROM import_chunks WHERE job_id = $1")
+        .bind(id)
+        .execute(&state.pool)
+        .await?;
     Ok(())
 }
 
@@ -304,7 +331,20 @@ async fn process(state: &State, id: Uuid) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!(e.detail))?
         .ok_or_else(|| anyhow::anyhow!("import job {id} not found"))?;
-    set_status(state, id, "validating").await?;
+    // Claim the job, so that two instances never work on it at once.
+    let claim = format!(
+        "UPDATE import_jobs SET status = 'validating', claimed_at = now()
+         WHERE id = $1 AND (status = 'queued' OR (status IN ('validating', 'importing')
+           AND (claimed_at IS NULL OR claimed_at < now() - interval '{CLAIM_TIMEOUT}')))"
+    );
+    let claimed = sqlx::query(sqlx::AssertSqlSafe(claim))
+        .bind(id)
+        .execute(&state.pool)
+        .await?
+        .rows_affected();
+    if claimed == 0 {
+        return Ok(());
+    }
     let chunks: Vec<Vec<u8>> =
         sqlx::query_scalar("SELECT data FROM import_chunks WHERE job_id = $1 ORDER BY seq")
             .bind(id)
@@ -312,7 +352,7 @@ async fn process(state: &State, id: Uuid) -> anyhow::Result<()> {
             .await?;
     let bytes = chunks.concat();
     let default_org = job.organization_id.is_some();
-    let today = Utc::now().date_naive();
+    let today = crate::educators::today();
     let parsed =
         tokio::task::spawn_blocking(move || csv_import::parse(&bytes, default_org, today)).await?;
     let parsed = match parsed {
@@ -512,7 +552,7 @@ async fn write_rows(
         state.outbox.write_many(&mut tx, &actor, events).await?;
         done += batch.len() as i64;
         // Progress is visible before the import commits.
-        sqlx::query("UPDATE import_jobs SET processed_rows = $2 WHERE id = $1")
+        sqlx::query("UPDATE import_jobs SET processed_rows = $2, claimed_at = now() WHERE id = $1")
             .bind(job.id)
             .bind(done)
             .execute(&state.pool)

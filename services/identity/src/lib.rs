@@ -70,7 +70,7 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         tokens,
         refresh_ttl_secs: settings.auth.refresh_ttl_secs as i64,
     };
-    users::bootstrap_admin(&state.pool, &settings.auth).await?;
+    users::bootstrap_admin(&state.pool, &settings.nats.subject_prefix, &settings.auth).await?;
     imports::resume_unfinished(&state, shutdown.clone()).await;
 
     let ready_pool = pool.clone();

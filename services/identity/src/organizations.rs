@@ -48,19 +48,15 @@ pub(crate) async fn create_municipality(
     req: pb::CreateMunicipalityRequest,
 ) -> Result<pb::Municipality, AppError> {
     let p = ctx.principal()?;
+    // The region comes from the URL: unknown is 404.
+    let region_id = path_id(&req.region_id, msg::REGION_NOT_FOUND)?;
+    if !region_exists(&state, region_id).await? {
+        return Err(AppError::not_found(msg::REGION_NOT_FOUND));
+    }
     let mut v = Validator::new();
-    let region_id = v.check(
-        "region_id",
-        body_id("region_id", &req.region_id).map_err(|e| e.detail),
-    );
     let name = v.require("name", &req.name).map(|n| values::name_part(&n));
     v.finish()?;
-    let (Some(region_id), Some(name)) = (region_id, name) else {
-        return Err(AppError::internal("validation"));
-    };
-    if !region_exists(&state, region_id).await? {
-        return Err(AppError::invalid("region_id", msg::REGION_NOT_FOUND));
-    }
+    let name = name.ok_or_else(|| AppError::internal("validation"))?;
     ensure(access::can_administer_region(p, region_id))?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let row: MunicipalityRow = sqlx::query_as(

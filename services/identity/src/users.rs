@@ -8,6 +8,8 @@ use pd_runtime::settings::AuthSettings;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use pd_bus::outbox::Outbox;
+
 use crate::auth::{hash_password, hash_password_blocking};
 use crate::db::{body_id, db_error, ensure, opt_id, org_location, path_id, ts};
 use crate::domain::access::{self, ScopeLocation};
@@ -91,6 +93,7 @@ pub(crate) async fn create(
     }
     let id = insert_user(
         &mut tx,
+        &state.outbox,
         &login,
         &hash,
         req.display_name.trim(),
@@ -107,6 +110,7 @@ pub(crate) async fn create(
 
 async fn insert_user(
     conn: &mut PgConnection,
+    outbox: &Outbox,
     login: &str,
     hash: &str,
     display_name: &str,
@@ -124,13 +128,15 @@ async fn insert_user(
         .await
         .map_err(db_error)?;
     if let Some(e) = educator_id {
-        insert_grant(conn, id, Role::Educator, Some(e), granted_by).await?;
+        insert_grant(conn, outbox, id, Role::Educator, Some(e), granted_by).await?;
     }
     Ok(id)
 }
 
+/// Adds a grant and its `role_granted` event; `false` if it existed.
 async fn insert_grant(
     conn: &mut PgConnection,
+    outbox: &Outbox,
     user_id: Uuid,
     role: Role,
     scope: Option<Uuid>,
@@ -145,10 +151,26 @@ async fn insert_grant(
     .bind(role.as_str())
     .bind(scope)
     .bind(granted_by)
-    .execute(conn)
+    .execute(&mut *conn)
     .await
     .map_err(db_error)?;
-    Ok(r.rows_affected() == 1)
+    if r.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let event = pb::RoleGranted {
+        user_id: user_id.to_string(),
+        role: role.as_str().to_owned(),
+        scope_id: opt_id(scope),
+    };
+    let actor = granted_by
+        .map(|g| g.to_string())
+        .unwrap_or_else(|| "system".to_owned());
+    outbox
+        .write(conn, "role_granted", &user_id.to_string(), &actor, &event)
+        .await
+        .map_err(db_error)?;
+    tracing::info!(%user_id, role = role.as_str(), "role granted");
+    Ok(true)
 }
 
 /// Where the scope of a grant sits; `Err` names the problem.
@@ -226,38 +248,33 @@ pub(crate) async fn grant_role(
     let role = Role::parse(req.role.trim()).ok_or_else(|| AppError::invalid("role", msg::ROLE))?;
     let scope = parse_scope(&req.scope_id)?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    if load_user(&mut tx, user_id).await?.is_none() {
-        return Err(AppError::not_found(msg::USER_NOT_FOUND));
-    }
     let location = locate_scope(&mut tx, role, scope)
         .await
         .map_err(|m| AppError::invalid("scope_id", m))?;
+    // Whether the caller may grant this comes first, so that nobody learns
+    // which user ids exist by trying.
     ensure(access::can_grant(p, role, location))?;
-    if insert_grant(&mut tx, user_id, role, scope, Some(p.user_id)).await? {
-        let event = pb::RoleGranted {
-            user_id: user_id.to_string(),
-            role: role.as_str().to_owned(),
-            scope_id: opt_id(scope),
-        };
-        state
-            .outbox
-            .write(
-                &mut tx,
-                "role_granted",
-                &user_id.to_string(),
-                &ctx.actor(),
-                &event,
-            )
-            .await
-            .map_err(db_error)?;
-        tracing::info!(%user_id, role = role.as_str(), "role granted");
+    if load_user(&mut tx, user_id).await?.is_none() {
+        return Err(AppError::not_found(msg::USER_NOT_FOUND));
     }
+    insert_grant(
+        &mut tx,
+        &state.outbox,
+        user_id,
+        role,
+        scope,
+        Some(p.user_id),
+    )
+    .await?;
     let user = load_user(&mut tx, user_id)
         .await?
         .ok_or_else(|| AppError::internal("user vanished"))?;
     tx.commit().await.map_err(db_error)?;
     Ok(user)
 }
+
+/// Logins issued per request.
+const LOGIN_BATCH: usize = 100;
 
 fn random_string(alphabet: &[u8], len: usize) -> String {
     (0..len)
@@ -273,7 +290,7 @@ pub(crate) async fn issue_educator_logins(
     req: pb::IssueEducatorLoginsRequest,
 ) -> Result<pb::IssuedLogins, AppError> {
     let p = ctx.principal()?;
-    let org = body_id("organization_id", &req.organization_id)?;
+    let org = path_id(&req.organization_id, msg::ORGANIZATION_NOT_FOUND)?;
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
     let loc = org_location(&mut conn, org)
         .await?
@@ -289,6 +306,10 @@ pub(crate) async fn issue_educator_logins(
     .await
     .map_err(db_error)?;
     drop(conn);
+    // Argon2id is deliberately slow: a bounded batch per call keeps the
+    // request well inside its deadline; the caller repeats for the rest.
+    let remaining = pending.len().saturating_sub(LOGIN_BATCH) as i64;
+    let pending: Vec<(Uuid, String)> = pending.into_iter().take(LOGIN_BATCH).collect();
     const LOWER: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     const PASSWORD: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789";
     let credentials: Vec<(Uuid, String, String, String)> = pending
@@ -330,6 +351,7 @@ pub(crate) async fn issue_educator_logins(
     for (educator_id, login, password, name, hash) in hashed {
         insert_user(
             &mut tx,
+            &state.outbox,
             &login,
             &hash,
             &name,
@@ -345,13 +367,14 @@ pub(crate) async fn issue_educator_logins(
     }
     tx.commit().await.map_err(db_error)?;
     tracing::info!(organization_id = %org, issued = items.len(), "educator logins issued");
-    Ok(pb::IssuedLogins { items })
+    Ok(pb::IssuedLogins { items, remaining })
 }
 
 /// Creates a user with one role directly in the database: `pd admin
 /// create-user` and the configured bootstrap admin.
 pub async fn create_user_direct(
     pool: &PgPool,
+    subject_prefix: &str,
     login: &str,
     password: &str,
     role: &str,
@@ -367,12 +390,13 @@ pub async fn create_user_direct(
     locate_scope(&mut tx, role, scope)
         .await
         .map_err(|m| anyhow::anyhow!("scope: {m}"))?;
+    let outbox = Outbox::with_prefix(subject_prefix, crate::SERVICE);
     let educator = (role == Role::Educator).then_some(scope).flatten();
-    let id = insert_user(&mut tx, &login, &hash, &login, educator, None)
+    let id = insert_user(&mut tx, &outbox, &login, &hash, &login, educator, None)
         .await
         .map_err(|e| anyhow::anyhow!(e.detail))?;
     if role != Role::Educator {
-        insert_grant(&mut tx, id, role, scope, None)
+        insert_grant(&mut tx, &outbox, id, role, scope, None)
             .await
             .map_err(|e| anyhow::anyhow!(e.detail))?;
     }
@@ -381,7 +405,11 @@ pub async fn create_user_direct(
 }
 
 /// Creates the configured first admin when no user exists yet.
-pub(crate) async fn bootstrap_admin(pool: &PgPool, auth: &AuthSettings) -> anyhow::Result<()> {
+pub(crate) async fn bootstrap_admin(
+    pool: &PgPool,
+    subject_prefix: &str,
+    auth: &AuthSettings,
+) -> anyhow::Result<()> {
     if auth.bootstrap_admin_login.is_empty() || auth.bootstrap_admin_password.is_empty() {
         return Ok(());
     }
@@ -391,6 +419,7 @@ pub(crate) async fn bootstrap_admin(pool: &PgPool, auth: &AuthSettings) -> anyho
     if !any {
         create_user_direct(
             pool,
+            subject_prefix,
             &auth.bootstrap_admin_login,
             &auth.bootstrap_admin_password,
             "admin",

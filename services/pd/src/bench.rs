@@ -43,7 +43,10 @@ enum Scenario {
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.scenario {
-        Scenario::IdentityWrites { requests, concurrency } => identity_writes(requests, concurrency.max(1)).await,
+        Scenario::IdentityWrites {
+            requests,
+            concurrency,
+        } => identity_writes(requests, concurrency.max(1)).await,
         Scenario::Import { rows } => import(rows).await,
     }
 }
@@ -139,16 +142,33 @@ impl Bench {
         let mut env = TestEnv::new()?;
         env.settings.database.max_connections = 16;
         let shutdown = Shutdown::new();
-        let pool = env.database(pd_identity::SERVICE, &pd_identity::MIGRATOR).await?;
+        let pool = env
+            .database(pd_identity::SERVICE, &pd_identity::MIGRATOR)
+            .await?;
         let identity = pd_identity::start(env.settings.clone(), shutdown.clone()).await?;
         let gateway = pd_gateway::start(env.settings.clone(), shutdown.clone()).await?;
         let base = format!("http://{}", gateway.addr);
-        Ok(Bench { env, shutdown, pool, identity, gateway, base })
+        Ok(Bench {
+            env,
+            shutdown,
+            pool,
+            identity,
+            gateway,
+            base,
+        })
     }
 
     /// An admin's access token.
     async fn admin(&self, http: &reqwest::Client) -> anyhow::Result<String> {
-        pd_identity::create_user_direct(&self.pool, "bench.admin", "bench-password-1", "admin", None).await?;
+        pd_identity::create_user_direct(
+            &self.pool,
+            &self.env.settings.nats.subject_prefix,
+            "bench.admin",
+            "bench-password-1",
+            "admin",
+            None,
+        )
+        .await?;
         let login: Value = http
             .post(format!("{}/api/v1/auth/login", self.base))
             .json(&json!({"login": "bench.admin", "password": "bench-password-1"}))
@@ -156,7 +176,10 @@ impl Bench {
             .await?
             .json()
             .await?;
-        login["access_token"].as_str().map(str::to_owned).context("login failed")
+        login["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .context("login failed")
     }
 
     async fn stop(self) {
@@ -185,7 +208,9 @@ async fn import(rows: u32) -> anyhow::Result<()> {
         println!("import: {rows} rows, {:.1} MB", csv.len() as f64 / 1e6);
         let started = Instant::now();
         let r = http
-            .post(format!("{base}/api/v1/educators/imports?organization_id={org}"))
+            .post(format!(
+                "{base}/api/v1/educators/imports?organization_id={org}"
+            ))
             .bearer_auth(&token)
             .header("content-type", "text/csv")
             .body(csv)
@@ -207,7 +232,12 @@ async fn import(rows: u32) -> anyhow::Result<()> {
                 .await?;
             let progress = job["processed_rows"].as_i64().unwrap_or(0);
             if progress != last_progress {
-                println!("  {:>6.2} s  {:<10} {progress}/{}", started.elapsed().as_secs_f64(), job["status"].as_str().unwrap_or(""), job["total_rows"]);
+                println!(
+                    "  {:>6.2} s  {:<10} {progress}/{}",
+                    started.elapsed().as_secs_f64(),
+                    job["status"].as_str().unwrap_or(""),
+                    job["total_rows"]
+                );
                 last_progress = progress;
             }
             if ["completed", "rejected", "failed"].contains(&job["status"].as_str().unwrap_or("")) {
@@ -240,11 +270,19 @@ async fn identity_writes(requests: u32, concurrency: u32) -> anyhow::Result<()> 
         let org = setup_org(&http, &base, &token).await?;
         println!(
             "identity-writes: {requests} requests, concurrency {concurrency}, {} cores",
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
         );
 
         // Warm-up: connections, caches, the JIT-less but cold PostgreSQL plans.
-        let warm = make_http_writer(http.clone(), base.clone(), token.clone(), org.clone(), 900_000_000);
+        let warm = make_http_writer(
+            http.clone(),
+            base.clone(),
+            token.clone(),
+            org.clone(),
+            900_000_000,
+        );
         drive(200.min(requests), concurrency, warm).await;
 
         let writer = make_http_writer(http.clone(), base.clone(), token.clone(), org.clone(), 0);
@@ -259,7 +297,12 @@ async fn identity_writes(requests: u32, concurrency: u32) -> anyhow::Result<()> 
             settings.database.max_connections,
         )
         .await?;
-        let direct = drive(requests, concurrency, make_direct_writer(direct_pool.clone(), org.parse()?, 500_000_000)).await;
+        let direct = drive(
+            requests,
+            concurrency,
+            make_direct_writer(direct_pool.clone(), org.parse()?, 500_000_000),
+        )
+        .await;
         direct_pool.close().await;
         direct.print("direct PostgreSQL (same writes)");
         println!(
@@ -276,17 +319,23 @@ async fn identity_writes(requests: u32, concurrency: u32) -> anyhow::Result<()> 
 
 async fn setup_org(http: &reqwest::Client, base: &str, token: &str) -> anyhow::Result<String> {
     let post = |path: &str, body: Value| {
-        http.post(format!("{base}{path}")).bearer_auth(token).json(&body).send()
+        http.post(format!("{base}{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
     };
     let region: Value = post("/api/v1/regions", json!({"code": "BENCH", "name": "Bench", "time_zone": "Europe/Moscow", "pd_model": "un_quota"}))
         .await?
         .json()
         .await?;
     let region = region["id"].as_str().context("region")?;
-    let m: Value = post(&format!("/api/v1/regions/{region}/municipalities"), json!({"name": "Bench"}))
-        .await?
-        .json()
-        .await?;
+    let m: Value = post(
+        &format!("/api/v1/regions/{region}/municipalities"),
+        json!({"name": "Bench"}),
+    )
+    .await?
+    .json()
+    .await?;
     let inn = Inn::from_body(165_999_001).context("inn")?;
     let org: Value = post(
         "/api/v1/organizations",
@@ -295,7 +344,10 @@ async fn setup_org(http: &reqwest::Client, base: &str, token: &str) -> anyhow::R
     .await?
     .json()
     .await?;
-    org["id"].as_str().map(str::to_owned).context("organization")
+    org["id"]
+        .as_str()
+        .map(str::to_owned)
+        .context("organization")
 }
 
 fn educator_snils(offset: u32, i: u32) -> String {

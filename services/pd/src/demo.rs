@@ -326,7 +326,10 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
                     snils: snils.as_str().into(),
                     last_name,
                     first_name: first_name.into(),
-                    middle_name: patronymic(PATRONYMIC_ROOTS[(n as usize + n as usize / 8) % 8], female),
+                    middle_name: patronymic(
+                        PATRONYMIC_ROOTS[(n as usize + n as usize / 8) % 8],
+                        female,
+                    ),
                     position: position.into(),
                     subjects: subjects.iter().map(|x| (*x).to_owned()).collect(),
                     organization_id: org.id.clone(),
@@ -340,7 +343,15 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
     }
 
     let admin_password = random_password();
-    pd_identity::create_user_direct(&pool, "admin", &admin_password, "admin", None).await?;
+    pd_identity::create_user_direct(
+        &pool,
+        &settings.nats.subject_prefix,
+        "admin",
+        &admin_password,
+        "admin",
+        None,
+    )
+    .await?;
     let mut logins = vec![("admin".to_owned(), admin_password, "admin".to_owned())];
     let roles = [
         (

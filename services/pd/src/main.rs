@@ -142,7 +142,15 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
                 &pd_identity::MIGRATOR,
             )
             .await?;
-            let id = pd_identity::create_user_direct(&pool, &login, password, &role, scope).await?;
+            let id = pd_identity::create_user_direct(
+                &pool,
+                &settings.nats.subject_prefix,
+                &login,
+                password,
+                &role,
+                scope,
+            )
+            .await?;
             println!("created user {login} ({id}) with role {role}");
             Ok(())
         }

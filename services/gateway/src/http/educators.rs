@@ -218,9 +218,18 @@ async fn start_import(
     ))
 }
 
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(default)]
+struct ImportErrorsPage {
+    /// Skip this many errors of the report (`error_count` tells how many there are).
+    errors_offset: i32,
+    /// Errors per page: default 1,000, at most 5,000.
+    errors_limit: i32,
+}
+
 /// An import's status, progress and per-row report.
 #[utoipa::path(get, path = "/api/v1/educators/imports/{id}", tag = "educators", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Import id")),
+    params(("id" = String, Path, description = "Import id"), ImportErrorsPage),
     responses(
         (status = 200, description = "The import job", body = pb::ImportJob),
         (status = 404, description = "Unknown to the caller", body = Problem),
@@ -229,9 +238,14 @@ async fn get_import(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    ApiQuery(page): ApiQuery<ImportErrorsPage>,
 ) -> Result<Json<pb::ImportJob>, ApiError> {
+    let req = pb::GetImportRequest {
+        id,
+        errors_offset: page.errors_offset,
+        errors_limit: page.errors_limit,
+    };
     Ok(Json(
-        s.call(&caller.ctx, "identity", "get_import", &IdRequest { id })
-            .await?,
+        s.call(&caller.ctx, "identity", "get_import", &req).await?,
     ))
 }

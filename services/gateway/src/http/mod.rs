@@ -44,6 +44,12 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Forgets limiter keys that have recovered, so memory stays bounded.
+    pub fn prune_rate_limits(&self) {
+        self.per_login.retain_recent();
+        self.per_ip.retain_recent();
+    }
+
     pub fn new(bus: Bus, verifier: TokenVerifier, settings: &Settings) -> Self {
         let n = NonZeroU32::new(settings.gateway.login_attempts_per_minute.max(1))
             .unwrap_or(NonZeroU32::MIN);
@@ -75,10 +81,9 @@ impl AppState {
 
     /// Login attempts per login name and per client IP.
     pub fn check_login_rate(&self, login: &str, ip: Option<&str>) -> Result<(), ApiError> {
-        let limited = self
-            .per_login
-            .check_key(&login.trim().to_lowercase())
-            .is_err()
+        // Keys are bounded: a login is at most 64 characters anyway.
+        let key: String = login.trim().to_lowercase().chars().take(64).collect();
+        let limited = self.per_login.check_key(&key).is_err()
             || ip.is_some_and(|ip| self.per_ip.check_key(&ip.to_owned()).is_err());
         if limited {
             return Err(ApiError(AppError::new(
@@ -235,6 +240,13 @@ async fn observe(req: Request, next: Next) -> Response {
     response
 }
 
+async fn method_not_allowed() -> ApiError {
+    ApiError(AppError::new(
+        ErrorKind::MethodNotAllowed,
+        "этот метод не поддерживается для этого адреса",
+    ))
+}
+
 async fn not_found() -> ApiError {
     ApiError(AppError::not_found("нет такого адреса API"))
 }
@@ -267,6 +279,7 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         // Imports read their (larger) body themselves, up to import_limit.
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(cors)

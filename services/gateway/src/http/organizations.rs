@@ -93,8 +93,9 @@ async fn get_organization(
     ))
 }
 
-/// Issue a login and one-time password to every educator of the
-/// organization who has none. The passwords are shown only in this answer.
+/// Issue a login and one-time password to educators of the organization
+/// who have none, up to 100 per call (`remaining` tells how many are left:
+/// call again). The passwords are shown only in this answer.
 #[utoipa::path(post, path = "/api/v1/organizations/{id}/educator-logins", tag = "organizations", security(("bearer" = [])),
     params(("id" = String, Path, description = "Organization id")),
     responses(
@@ -110,8 +111,16 @@ async fn issue_educator_logins(
     let req = pb::IssueEducatorLoginsRequest {
         organization_id: id,
     };
+    // Hashing passwords takes time by design: a longer deadline.
     let issued = s
-        .call(&caller.ctx, "identity", "issue_educator_logins", &req)
+        .bus
+        .request_with_deadline(
+            "identity",
+            "issue_educator_logins",
+            &req,
+            &caller.ctx,
+            std::time::Duration::from_secs(60),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(issued)))
 }

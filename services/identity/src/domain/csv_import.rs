@@ -115,10 +115,27 @@ pub fn decode(bytes: &[u8]) -> Result<(String, &'static str), FileError> {
         .split(delimiter)
         .filter(|h| Column::from_header(h.trim_matches('"')).is_some())
         .count();
-    if had_errors || known < REQUIRED.len() {
+    if had_errors || known < REQUIRED.len() || !looks_russian(&text) {
         return Err(FileError(msg::IMPORT_ENCODING.to_owned()));
     }
     Ok((text.into_owned(), "windows-1251"))
+}
+
+/// Whether text decoded as Windows-1251 reads as Russian: nearly all of its
+/// non-ASCII characters are Cyrillic letters, mostly lowercase. KOI8-R read
+/// as Windows-1251 comes out mostly uppercase; CP866 mostly punctuation.
+fn looks_russian(text: &str) -> bool {
+    let (mut lower, mut upper, mut other) = (0usize, 0usize, 0usize);
+    for c in text.chars().filter(|c| !c.is_ascii()) {
+        match c {
+            'а'..='я' | 'ё' => lower += 1,
+            'А'..='Я' | 'Ё' => upper += 1,
+            '№' | '«' | '»' | '—' | '–' | '\u{a0}' => {}
+            _ => other += 1,
+        }
+    }
+    let letters = lower + upper;
+    letters >= 10 * other && lower >= upper
 }
 
 /// Parses and checks every row. `default_org` says the caller named the
@@ -353,6 +370,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!((p.rows.len(), p.errors.len()), (1, 0));
+    }
+
+    #[test]
+    fn koi8_and_cp866_with_english_headers_are_refused() {
+        let text = "snils;last_name;first_name;position\n11223344595;Иванова;Мария;учитель\n";
+        for enc in [encoding_rs::KOI8_R, encoding_rs::IBM866] {
+            let (bytes, _, _) = enc.encode(text);
+            assert!(parse(&bytes, true, today()).is_err(), "{}", enc.name());
+        }
     }
 
     #[test]
