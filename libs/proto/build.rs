@@ -7,6 +7,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         root.join("pd/common/v1/common.proto"),
         root.join("pd/identity/v1/identity.proto"),
+        root.join("pd/registry/v1/registry.proto"),
     ];
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());

@@ -41,7 +41,7 @@ impl Platform {
         let mut identity_db = None;
         if with_identity {
             identity_db = Some(
-                env.database(pd_identity::SERVICE, &pd_identity::MIGRATOR)
+                env.database(pd_identity::SERVICE, &[&pd_identity::MIGRATOR])
                     .await?,
             );
             let identity = pd_identity::start(env.settings.clone(), shutdown.clone()).await?;

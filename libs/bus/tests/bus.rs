@@ -7,7 +7,6 @@ use pd_bus::{Bus, CallContext, RpcServer};
 use pd_domain::{AppError, ErrorKind};
 use pd_proto::common::v1::{Empty, IdRequest};
 use pd_runtime::Shutdown;
-use pd_runtime::db::BUS_MIGRATOR;
 use pd_runtime::tokens::TokenVerifier;
 use pd_testkit::TestEnv;
 use sqlx::PgPool;
@@ -19,7 +18,7 @@ async fn setup() -> (TestEnv, Bus, PgPool) {
     let env = TestEnv::new().unwrap();
     let verifier = TokenVerifier::new(&env.settings.auth).unwrap();
     let bus = Bus::connect(&env.settings.nats, verifier).await.unwrap();
-    let pool = env.database("bustest", &BUS_MIGRATOR).await.unwrap();
+    let pool = env.database("bustest", &[]).await.unwrap();
     sqlx::query("CREATE TABLE effects (event_id uuid NOT NULL, aggregate text NOT NULL)")
         .execute(&pool)
         .await

@@ -13,3 +13,9 @@ pub mod identity {
 }
 
 pub use prost::Message;
+
+pub mod registry {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/pd.registry.v1.rs"));
+    }
+}

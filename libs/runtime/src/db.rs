@@ -56,15 +56,15 @@ pub async fn pool(server_url: &str, database: &str, max: u32) -> anyhow::Result<
         .with_context(|| format!("connecting to database {database}"))
 }
 
-/// Applies the bus migrations and the service's own.
-pub async fn migrate(pool: &PgPool, service: &'static Migrator) -> anyhow::Result<()> {
-    // Two migrators share _sqlx_migrations; each ignores the other's rows.
-    let mut bus = Migrator::with_migrations(BUS_MIGRATOR.iter().cloned().collect());
-    bus.set_ignore_missing(true);
-    bus.run(pool).await.context("applying bus migrations")?;
-    let mut own = Migrator::with_migrations(service.iter().cloned().collect());
-    own.set_ignore_missing(true);
-    own.run(pool).await.context("applying service migrations")?;
+/// Applies the bus migrations, then each of `migrators` (the service's own
+/// and those of shared read-models it keeps).
+pub async fn migrate(pool: &PgPool, migrators: &[&'static Migrator]) -> anyhow::Result<()> {
+    // The migrators share _sqlx_migrations; each ignores the others' rows.
+    for m in std::iter::once(&BUS_MIGRATOR).chain(migrators.iter().copied()) {
+        let mut own = Migrator::with_migrations(m.iter().cloned().collect());
+        own.set_ignore_missing(true);
+        own.run(pool).await.context("applying migrations")?;
+    }
     Ok(())
 }
 
@@ -72,7 +72,7 @@ pub async fn migrate(pool: &PgPool, service: &'static Migrator) -> anyhow::Resul
 pub async fn open_service_db(
     settings: &Settings,
     service: &str,
-    migrator: &'static Migrator,
+    migrators: &[&'static Migrator],
 ) -> anyhow::Result<PgPool> {
     let name = settings.database_name(service);
     ensure_database(&settings.database.url, &name).await?;
@@ -82,6 +82,6 @@ pub async fn open_service_db(
         settings.database.max_connections,
     )
     .await?;
-    migrate(&pool, migrator).await?;
+    migrate(&pool, migrators).await?;
     Ok(pool)
 }

@@ -61,7 +61,8 @@ pub fn init(settings: &Settings, service_name: &str) -> anyhow::Result<Telemetry
             .with(
                 tracing_subscriber::fmt::layer()
                     .json()
-                    .with_current_span(false),
+                    .with_current_span(false)
+                    .with_writer(std::io::stderr),
             )
             .try_init()
             .context("installing the log subscriber")?;

@@ -55,9 +55,9 @@ impl TestEnv {
     pub async fn database(
         &self,
         service: &str,
-        migrator: &'static Migrator,
+        migrators: &[&'static Migrator],
     ) -> anyhow::Result<PgPool> {
-        let template = ensure_template(&self.settings.database.url, service, migrator).await?;
+        let template = ensure_template(&self.settings.database.url, service, migrators).await?;
         let name = self.settings.database_name(service);
         let mut conn = admin_connection(&self.settings.database.url).await?;
         let sql = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
@@ -137,10 +137,10 @@ async fn admin_connection(url: &str) -> anyhow::Result<PgConnection> {
 async fn ensure_template(
     url: &str,
     service: &str,
-    migrator: &'static Migrator,
+    migrators: &[&'static Migrator],
 ) -> anyhow::Result<String> {
     let mut hash: u64 = 1469598103934665603;
-    for m in pd_runtime::db::BUS_MIGRATOR.iter().chain(migrator.iter()) {
+    for m in pd_runtime::db::BUS_MIGRATOR.iter().chain(migrators.iter().flat_map(|m| m.iter())) {
         for b in m.checksum.iter().chain(m.version.to_le_bytes().iter()) {
             hash = (hash ^ u64::from(*b)).wrapping_mul(1099511628211);
         }
@@ -166,7 +166,7 @@ async fn ensure_template(
                 .await?;
             pd_runtime::db::ensure_database(url, &building).await?;
             let pool = pd_runtime::db::pool(url, &building, 2).await?;
-            pd_runtime::db::migrate(&pool, migrator).await?;
+            pd_runtime::db::migrate(&pool, migrators).await?;
             pool.close().await;
             let rename = format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\"");
             sqlx::query(sqlx::AssertSqlSafe(rename))

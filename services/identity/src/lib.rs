@@ -58,7 +58,7 @@ pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<()> {
 
 /// Migrates, connects and starts serving; returns once requests are taken.
 pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Running> {
-    let pool = pd_runtime::db::open_service_db(&settings, SERVICE, &MIGRATOR).await?;
+    let pool = pd_runtime::db::open_service_db(&settings, SERVICE, &[&MIGRATOR]).await?;
     let verifier = TokenVerifier::new(&settings.auth)?;
     let bus = Bus::connect(&settings.nats, verifier).await?;
     bus.ensure_stream(SERVICE).await?;

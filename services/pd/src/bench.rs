@@ -143,7 +143,7 @@ impl Bench {
         env.settings.database.max_connections = 16;
         let shutdown = Shutdown::new();
         let pool = env
-            .database(pd_identity::SERVICE, &pd_identity::MIGRATOR)
+            .database(pd_identity::SERVICE, &[&pd_identity::MIGRATOR])
             .await?;
         let identity = pd_identity::start(env.settings.clone(), shutdown.clone()).await?;
         let gateway = pd_gateway::start(env.settings.clone(), shutdown.clone()).await?;

@@ -186,7 +186,7 @@ pub async fn seed(settings: Settings, logins_file: &str) -> anyhow::Result<()> {
 
 async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::Result<()> {
     let pool =
-        pd_runtime::db::open_service_db(settings, pd_identity::SERVICE, &pd_identity::MIGRATOR)
+        pd_runtime::db::open_service_db(settings, pd_identity::SERVICE, &[&pd_identity::MIGRATOR])
             .await?;
     let verifier = TokenVerifier::new(&settings.auth)?;
     let bus = Bus::connect(&settings.nats, verifier).await?;

@@ -112,7 +112,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             pd_runtime::db::open_service_db(
                 &settings,
                 pd_identity::SERVICE,
-                &pd_identity::MIGRATOR,
+                &[&pd_identity::MIGRATOR],
             )
             .await?;
             println!("migrated: identity");
@@ -139,7 +139,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             let pool = pd_runtime::db::open_service_db(
                 &settings,
                 pd_identity::SERVICE,
-                &pd_identity::MIGRATOR,
+                &[&pd_identity::MIGRATOR],
             )
             .await?;
             let id = pd_identity::create_user_direct(
