@@ -10,9 +10,10 @@ CREATE TABLE known_municipalities (
     region_id  UUID NOT NULL
 );
 CREATE TABLE known_providers (
-    id         UUID PRIMARY KEY,
-    region_id  UUID NOT NULL,
-    name       TEXT NOT NULL
+    id              UUID PRIMARY KEY,
+    region_id       UUID NOT NULL,
+    name            TEXT NOT NULL,
+    licence_number  TEXT NOT NULL DEFAULT ''
 );
 -- Role grants of users (experts, council members, provider admins).
 CREATE TABLE known_grants (

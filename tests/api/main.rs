@@ -4,6 +4,7 @@
 mod docs;
 mod errors;
 mod imports;
+mod registry;
 mod walking_skeleton;
 
 use pd_e2e::{Platform, call};

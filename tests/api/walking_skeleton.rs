@@ -350,15 +350,25 @@ async fn admin_sets_up_a_region_and_an_org_operator_sees_only_their_organization
 /// Counts the events of one type on identity's stream, waiting for the
 /// outbox relay to publish at least `want`.
 pub async fn count_events(p: &Platform, event: &str, want: usize) -> usize {
+    count_service_events(p, "identity", event, want).await
+}
+
+/// Counts the events of one type on a service's stream, waiting for at
+/// least `want`.
+pub async fn count_service_events(p: &Platform, service: &str, event: &str, want: usize) -> usize {
     let client = async_nats::connect(p.env.settings.nats.url.as_str())
         .await
         .unwrap();
     let js = async_nats::jetstream::new(client);
     let subject = format!(
-        "{}.identity.evt.{event}.v1",
+        "{}.{service}.evt.{event}.v1",
         p.env.settings.nats.subject_prefix
     );
-    let stream = format!("{}_IDENTITY", p.env.settings.nats.stream_prefix);
+    let stream = format!(
+        "{}_{}",
+        p.env.settings.nats.stream_prefix,
+        service.to_uppercase()
+    );
     let mut seen = 0;
     for _ in 0..100 {
         let s = js.get_stream(&stream).await.unwrap();

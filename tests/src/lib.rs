@@ -13,14 +13,14 @@ pub struct Platform {
     /// `http://127.0.0.1:PORT`
     pub base: String,
     pub http: reqwest::Client,
-    /// The identity service's database, when it runs.
+    /// The identity service's database, when the services run.
     pub identity_db: Option<PgPool>,
     shutdown: Shutdown,
     services: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Platform {
-    /// Identity and gateway.
+    /// Every service and the gateway.
     pub async fn start() -> anyhow::Result<Platform> {
         Self::start_with(true, |_| {}).await
     }
@@ -46,6 +46,12 @@ impl Platform {
             );
             let identity = pd_identity::start(env.settings.clone(), shutdown.clone()).await?;
             services.push(tokio::spawn(identity.wait()));
+            env.database(pd_registry::SERVICE, &pd_registry::MIGRATORS)
+                .await?
+                .close()
+                .await;
+            let registry = pd_registry::start(env.settings.clone(), shutdown.clone()).await?;
+            services.push(tokio::spawn(registry.wait()));
         }
         let gateway = pd_gateway::start(env.settings.clone(), shutdown.clone()).await?;
         let base = format!("http://{}", gateway.addr);

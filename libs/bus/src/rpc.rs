@@ -68,6 +68,7 @@ pub fn error_to_proto(e: &AppError) -> common::Error {
                 message: f.message.clone(),
             })
             .collect(),
+        extensions: e.extensions.clone().into_iter().collect(),
     }
 }
 
@@ -83,6 +84,7 @@ pub fn error_from_proto(e: common::Error) -> AppError {
                 message: f.message,
             })
             .collect(),
+        extensions: e.extensions.into_iter().collect(),
     }
 }
 

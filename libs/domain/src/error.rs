@@ -108,6 +108,8 @@ pub struct AppError {
     /// Human-readable explanation shown to the user.
     pub detail: String,
     pub fields: Vec<FieldError>,
+    /// Extra members of the problem body (RFC 9457 §3.2), e.g. `phase`.
+    pub extensions: std::collections::BTreeMap<String, String>,
 }
 
 impl AppError {
@@ -116,7 +118,14 @@ impl AppError {
             kind,
             detail: detail.into(),
             fields: Vec::new(),
+            extensions: Default::default(),
         }
+    }
+
+    /// Adds a member to the problem body.
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.extensions.insert(key.to_owned(), value.into());
+        self
     }
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(ErrorKind::BadRequest, detail)
@@ -146,6 +155,7 @@ impl AppError {
                 field: field.into(),
                 message,
             }],
+            extensions: Default::default(),
         }
     }
     /// A 422 naming several fields at once.
@@ -159,6 +169,7 @@ impl AppError {
             kind: ErrorKind::Invalid,
             detail,
             fields,
+            extensions: Default::default(),
         }
     }
 }

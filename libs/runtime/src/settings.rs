@@ -14,6 +14,7 @@ pub struct Settings {
     pub gateway: GatewaySettings,
     pub admin: AdminSettings,
     pub auth: AuthSettings,
+    pub registry: RegistrySettings,
     pub log: LogSettings,
     pub telemetry: TelemetrySettings,
 }
@@ -81,6 +82,12 @@ impl fmt::Debug for AuthSettings {
             .field("refresh_ttl_secs", &self.refresh_ttl_secs)
             .finish_non_exhaustive()
     }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RegistrySettings {
+    pub council_quorum_fraction: f64,
+    pub experts_per_program: i32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

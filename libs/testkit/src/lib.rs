@@ -140,7 +140,10 @@ async fn ensure_template(
     migrators: &[&'static Migrator],
 ) -> anyhow::Result<String> {
     let mut hash: u64 = 1469598103934665603;
-    for m in pd_runtime::db::BUS_MIGRATOR.iter().chain(migrators.iter().flat_map(|m| m.iter())) {
+    for m in pd_runtime::db::BUS_MIGRATOR
+        .iter()
+        .chain(migrators.iter().flat_map(|m| m.iter()))
+    {
         for b in m.checksum.iter().chain(m.version.to_le_bytes().iter()) {
             hash = (hash ^ u64::from(*b)).wrapping_mul(1099511628211);
         }

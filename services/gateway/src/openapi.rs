@@ -19,6 +19,12 @@ use utoipa::{Modify, OpenApi};
         (name = "organizations", description = "Organizations and providers"),
         (name = "educators", description = "Educators and their bulk import"),
         (name = "users", description = "Users and role grants"),
+        (name = "campaigns", description = "The yearly campaign and its phases"),
+        (name = "programs", description = "Programs of providers"),
+        (name = "review", description = "Technical and content review"),
+        (name = "council", description = "The expert council, its protocol and approval"),
+        (name = "catalog", description = "The published registry (public)"),
+        (name = "schedule", description = "Groups of the schedule"),
     )
 )]
 struct ApiDoc;

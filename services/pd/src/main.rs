@@ -11,7 +11,7 @@ use pd_runtime::{Settings, Shutdown};
 use std::io::Read;
 
 /// Every service this binary can run, in start order.
-const SERVICES: [&str; 2] = ["identity", "gateway"];
+const SERVICES: [&str; 3] = ["identity", "registry", "gateway"];
 
 #[derive(Parser)]
 #[command(
@@ -26,7 +26,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run services: `all`, or any of: identity, gateway.
+    /// Run services: `all`, or any of: identity, registry, gateway.
     Serve {
         #[arg(required = true)]
         services: Vec<String>,
@@ -115,7 +115,13 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
                 &[&pd_identity::MIGRATOR],
             )
             .await?;
-            println!("migrated: identity");
+            pd_runtime::db::open_service_db(
+                &settings,
+                pd_registry::SERVICE,
+                &pd_registry::MIGRATORS,
+            )
+            .await?;
+            println!("migrated: identity, registry");
             Ok(())
         }
         Command::Demo {
@@ -188,6 +194,12 @@ async fn serve(requested: Vec<String>) -> anyhow::Result<()> {
                 let r = pd_identity::start(s, stop)
                     .await
                     .context("starting identity")?;
+                tokio::spawn(r.wait())
+            }
+            "registry" => {
+                let r = pd_registry::start(s, stop)
+                    .await
+                    .context("starting registry")?;
                 tokio::spawn(r.wait())
             }
             "gateway" => {

@@ -2,9 +2,12 @@
 //! extractors for the caller and JSON bodies, the observing middleware.
 
 mod auth;
+mod campaigns;
+mod council;
 mod educators;
 mod organizations;
 mod problem;
+mod programs;
 mod regions;
 mod users;
 
@@ -193,6 +196,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     field: path,
                     message: inner.to_string(),
                 }],
+                extensions: Default::default(),
             })
         } else {
             ApiError(AppError::bad_request(format!("некорректный JSON: {inner}")))
@@ -258,6 +262,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(organizations::routes())
         .merge(educators::routes())
         .merge(users::routes())
+        .merge(campaigns::routes())
+        .merge(programs::routes())
+        .merge(council::routes())
 }
 
 pub fn router(state: AppState) -> Router {

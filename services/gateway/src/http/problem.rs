@@ -26,6 +26,10 @@ pub struct Problem {
     pub request_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
+    /// Members particular to the problem, e.g. `phase`, `phase_starts_on`,
+    /// `phase_ends_on` of an action outside its phase.
+    #[serde(flatten)]
+    pub extensions: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -69,6 +73,7 @@ impl IntoResponse for ApiError {
                 .collect(),
             request_id: super::REQUEST_ID.try_with(Clone::clone).ok(),
             trace_id: pd_runtime::telemetry::current_trace_id(),
+            extensions: e.extensions,
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut r = (status, body).into_response();

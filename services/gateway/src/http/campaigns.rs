@@ -1,0 +1,238 @@
+//! `/api/v1/campaigns`: the yearly cycle, its criteria and experts.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use pd_proto::common::v1::IdRequest;
+use pd_proto::registry::v1 as pb;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{ApiError, ApiJson, ApiQuery, AppState, Caller, Problem};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_campaigns, create_campaign))
+        .routes(routes!(get_campaign, update_campaign))
+        .routes(routes!(set_criteria))
+        .routes(routes!(add_expert))
+        .routes(routes!(assign_experts))
+        .routes(routes!(approve_schedule))
+}
+
+/// Create a region's campaign for a year with its six dated phases
+/// (ministry, admin). Phases follow the cycle and do not overlap.
+#[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns", security(("bearer" = [])),
+    request_body = pb::CreateCampaignRequest,
+    responses(
+        (status = 201, description = "Created", body = pb::Campaign),
+        (status = 403, description = "Not allowed", body = Problem),
+        (status = 409, description = "The region has a campaign this year", body = Problem),
+        (status = 422, description = "Invalid fields (phases named by index)", body = Problem),
+    ))]
+async fn create_campaign(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<pb::CreateCampaignRequest>,
+) -> Result<(StatusCode, Json<pb::Campaign>), ApiError> {
+    let c = s
+        .call(&caller.ctx, "registry", "create_campaign", &body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(default)]
+struct CampaignQuery {
+    region_id: String,
+}
+
+/// Campaigns, newest first.
+#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns", security(("bearer" = [])),
+    params(CampaignQuery),
+    responses((status = 200, description = "Campaigns", body = pb::CampaignList)))]
+async fn list_campaigns(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<CampaignQuery>,
+) -> Result<Json<pb::CampaignList>, ApiError> {
+    let req = pb::ListCampaignsRequest {
+        region_id: q.region_id,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "registry", "list_campaigns", &req)
+            .await?,
+    ))
+}
+
+/// One campaign with its calendar, criteria, experts and the phase open now.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "The campaign", body = pb::Campaign),
+        (status = 404, description = "Unknown", body = Problem),
+    ))]
+async fn get_campaign(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::Campaign>, ApiError> {
+    Ok(Json(
+        s.call(&caller.ctx, "registry", "get_campaign", &IdRequest { id })
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+struct CampaignPatch {
+    title: Option<String>,
+    /// When given, all six phases, replacing the calendar.
+    phases: Vec<pb::Phase>,
+}
+
+/// Change a campaign's title or calendar (ministry, admin).
+#[utoipa::path(patch, path = "/api/v1/campaigns/{id}", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Campaign id")),
+    request_body = CampaignPatch,
+    responses(
+        (status = 200, description = "The campaign", body = pb::Campaign),
+        (status = 403, description = "Not allowed", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+    ))]
+async fn update_campaign(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CampaignPatch>,
+) -> Result<Json<pb::Campaign>, ApiError> {
+    let req = pb::UpdateCampaignRequest {
+        id,
+        title: body.title,
+        phases: body.phases,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "registry", "update_campaign", &req)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+struct CriteriaBody {
+    criteria: Vec<pb::Criterion>,
+    /// Mean weighted score (percent of the maximum) a program needs.
+    pass_threshold_percent: f64,
+}
+
+/// Set the content-review criteria and the pass threshold (ministry, regional operator).
+#[utoipa::path(put, path = "/api/v1/campaigns/{id}/criteria", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Campaign id")),
+    request_body = CriteriaBody,
+    responses(
+        (status = 200, description = "The campaign", body = pb::Campaign),
+        (status = 409, description = "Reviews already use the criteria", body = Problem),
+        (status = 422, description = "Invalid criteria", body = Problem),
+    ))]
+async fn set_criteria(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CriteriaBody>,
+) -> Result<Json<pb::Campaign>, ApiError> {
+    let req = pb::SetCriteriaRequest {
+        campaign_id: id,
+        criteria: body.criteria,
+        pass_threshold_percent: body.pass_threshold_percent,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "registry", "set_criteria", &req)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+struct ExpertBody {
+    /// A user with the expert role in the campaign's region.
+    user_id: String,
+    /// Providers the expert is affiliated with (never assigned their programs).
+    affiliated_provider_ids: Vec<String>,
+}
+
+/// Add an expert to the campaign's pool (ministry, regional operator).
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/experts", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Campaign id")),
+    request_body = ExpertBody,
+    responses(
+        (status = 200, description = "The campaign", body = pb::Campaign),
+        (status = 422, description = "Not an expert of the region", body = Problem),
+    ))]
+async fn add_expert(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ExpertBody>,
+) -> Result<Json<pb::Campaign>, ApiError> {
+    let req = pb::AddExpertRequest {
+        campaign_id: id,
+        user_id: body.user_id,
+        affiliated_provider_ids: body.affiliated_provider_ids,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "registry", "add_expert", &req).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default)]
+struct AssignBody {
+    /// Experts per program, at least 2 (default from configuration).
+    per_program: i32,
+}
+
+/// Assign experts to every program accepted by the technical review,
+/// balanced by load and never affiliated with the program's provider.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/expert-assignments", tag = "review", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Campaign id")),
+    request_body = AssignBody,
+    responses(
+        (status = 200, description = "All assignments of the campaign", body = pb::AssignmentList),
+        (status = 409, description = "Outside the expert review phase, or too few experts", body = Problem),
+    ))]
+async fn assign_experts(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AssignBody>,
+) -> Result<Json<pb::AssignmentList>, ApiError> {
+    let req = pb::AssignExpertsRequest {
+        campaign_id: id,
+        per_program: body.per_program,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "registry", "assign_experts", &req)
+            .await?,
+    ))
+}
+
+/// Approve the schedule: every draft group of the campaign's registry
+/// programs is published (regional operator).
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/schedule/approve", tag = "schedule", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "The groups published now", body = pb::GroupList),
+        (status = 409, description = "Outside the schedule phase", body = Problem),
+    ))]
+async fn approve_schedule(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::GroupList>, ApiError> {
+    let req = pb::ApproveScheduleRequest { campaign_id: id };
+    Ok(Json(
+        s.call(&caller.ctx, "registry", "approve_schedule", &req)
+            .await?,
+    ))
+}

@@ -1,0 +1,403 @@
+//! Campaigns: one per region and year, with dated phases, review criteria
+//! and the pool of experts.
+
+use chrono::{DateTime, Utc};
+use pd_bus::RpcContext;
+use pd_domain::{AppError, FieldError};
+use pd_proto::common::v1::IdRequest;
+use pd_proto::registry::v1 as pb;
+use sqlx::{FromRow, PgConnection};
+use uuid::Uuid;
+
+use crate::db::{body_id, db_error, ensure, path_id, ts};
+use crate::domain::{access, calendar};
+use crate::{State, messages as msg};
+
+#[derive(FromRow, Clone)]
+pub(crate) struct CampaignRow {
+    pub id: Uuid,
+    pub region_id: Uuid,
+    pub year: i32,
+    pub title: String,
+    pub time_zone: String,
+    pub pass_threshold_percent: f64,
+    pub created_at: DateTime<Utc>,
+}
+
+pub(crate) async fn load(conn: &mut PgConnection, id: Uuid) -> Result<CampaignRow, AppError> {
+    sqlx::query_as("SELECT id, region_id, year, title, time_zone, pass_threshold_percent, created_at FROM campaigns WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| AppError::not_found(msg::CAMPAIGN_NOT_FOUND))
+}
+
+pub(crate) async fn criteria(
+    conn: &mut PgConnection,
+    campaign: Uuid,
+) -> Result<Vec<pb::Criterion>, AppError> {
+    let rows: Vec<(String, String, i32, f64)> = sqlx::query_as(
+        "SELECT code, name, max_score, weight FROM campaign_criteria WHERE campaign_id = $1 ORDER BY position",
+    )
+    .bind(campaign)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|(code, name, max_score, weight)| pb::Criterion {
+            code,
+            name,
+            max_score,
+            weight,
+        })
+        .collect())
+}
+
+async fn to_proto(conn: &mut PgConnection, c: CampaignRow) -> Result<pb::Campaign, AppError> {
+    let phases: Vec<(String, chrono::NaiveDate, chrono::NaiveDate)> = sqlx::query_as(
+        "SELECT phase, starts_on, ends_on FROM campaign_calendar WHERE campaign_id = $1 ORDER BY starts_on",
+    )
+    .bind(c.id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let experts: Vec<(Uuid, Vec<Uuid>)> = sqlx::query_as(
+        "SELECT user_id, affiliated_provider_ids FROM campaign_experts WHERE campaign_id = $1 ORDER BY user_id",
+    )
+    .bind(c.id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let current = pd_calendar::open_phase(conn, c.id, Utc::now())
+        .await
+        .map_err(db_error)?;
+    Ok(pb::Campaign {
+        id: c.id.to_string(),
+        region_id: c.region_id.to_string(),
+        year: c.year,
+        title: c.title,
+        time_zone: c.time_zone,
+        phases: phases
+            .into_iter()
+            .map(|(phase, s, e)| pb::Phase {
+                phase,
+                starts_on: s.to_string(),
+                ends_on: e.to_string(),
+            })
+            .collect(),
+        criteria: criteria(conn, c.id).await?,
+        pass_threshold_percent: c.pass_threshold_percent,
+        experts: experts
+            .into_iter()
+            .map(|(user, affiliated)| pb::Expert {
+                user_id: user.to_string(),
+                affiliated_provider_ids: affiliated.iter().map(Uuid::to_string).collect(),
+            })
+            .collect(),
+        created_at: ts(c.created_at),
+        current_phase: current.unwrap_or_default(),
+    })
+}
+
+/// Writes the calendar read-model and its event in the caller's transaction.
+async fn publish_calendar(
+    state: &State,
+    tx: &mut PgConnection,
+    c: &CampaignRow,
+    phases: &[calendar::PhaseDates],
+    actor: &str,
+) -> Result<(), AppError> {
+    let tz: chrono_tz::Tz = c.time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+    let event = pb::CampaignCalendarChanged {
+        campaign_id: c.id.to_string(),
+        region_id: c.region_id.to_string(),
+        year: c.year,
+        time_zone: c.time_zone.clone(),
+        phases: calendar::windows(phases, tz),
+    };
+    pd_calendar::apply(tx, &event).await.map_err(db_error)?;
+    state
+        .outbox
+        .write(
+            tx,
+            "campaign_calendar_changed",
+            &c.id.to_string(),
+            actor,
+            &event,
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+pub(crate) async fn create(
+    state: State,
+    ctx: RpcContext,
+    req: pb::CreateCampaignRequest,
+) -> Result<pb::Campaign, AppError> {
+    let p = ctx.principal()?;
+    let region = body_id("region_id", &req.region_id)?;
+    ensure(access::manages_campaigns(p, region))?;
+    let mut errors = Vec::new();
+    if !(2000..=2100).contains(&req.year) {
+        errors.push(FieldError {
+            field: "year".into(),
+            message: msg::YEAR.into(),
+        });
+    }
+    if req.title.trim().is_empty() {
+        errors.push(FieldError {
+            field: "title".into(),
+            message: msg::REQUIRED.into(),
+        });
+    }
+    let phases = calendar::validate(&req.phases, req.year)
+        .map_err(|e| errors.extend(e))
+        .ok();
+    if !errors.is_empty() {
+        return Err(AppError::invalid_fields(errors));
+    }
+    let phases = phases.unwrap_or_default();
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let tz: Option<String> =
+        sqlx::query_scalar("SELECT time_zone FROM known_regions WHERE id = $1")
+            .bind(region)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    let tz = tz.ok_or_else(|| AppError::invalid("region_id", msg::REGION_UNKNOWN))?;
+    let row: CampaignRow = sqlx::query_as(
+        "INSERT INTO campaigns (id, region_id, year, title, time_zone) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id, region_id, year, title, time_zone, pass_threshold_percent, created_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(region)
+    .bind(req.year)
+    .bind(req.title.trim())
+    .bind(tz)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    publish_calendar(&state, &mut tx, &row, &phases, &ctx.actor()).await?;
+    let out = to_proto(&mut tx, row).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(out)
+}
+
+pub(crate) async fn update(
+    state: State,
+    ctx: RpcContext,
+    req: pb::UpdateCampaignRequest,
+) -> Result<pb::Campaign, AppError> {
+    let p = ctx.principal()?;
+    let id = path_id(&req.id, msg::CAMPAIGN_NOT_FOUND)?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let mut row = load(&mut tx, id).await?;
+    ensure(access::manages_campaigns(p, row.region_id))?;
+    if let Some(title) = &req.title {
+        if title.trim().is_empty() {
+            return Err(AppError::invalid("title", msg::REQUIRED));
+        }
+        sqlx::query("UPDATE campaigns SET title = $2 WHERE id = $1")
+            .bind(id)
+            .bind(title.trim())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        row.title = title.trim().to_owned();
+    }
+    if !req.phases.is_empty() {
+        let phases = calendar::validate(&req.phases, row.year).map_err(AppError::invalid_fields)?;
+        publish_calendar(&state, &mut tx, &row, &phases, &ctx.actor()).await?;
+    }
+    let out = to_proto(&mut tx, row).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(out)
+}
+
+pub(crate) async fn get(
+    state: State,
+    ctx: RpcContext,
+    req: IdRequest,
+) -> Result<pb::Campaign, AppError> {
+    ctx.principal()?;
+    let id = path_id(&req.id, msg::CAMPAIGN_NOT_FOUND)?;
+    let mut conn = state.pool.acquire().await.map_err(db_error)?;
+    let row = load(&mut conn, id).await?;
+    to_proto(&mut conn, row).await
+}
+
+pub(crate) async fn list(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ListCampaignsRequest,
+) -> Result<pb::CampaignList, AppError> {
+    ctx.principal()?;
+    let region = crate::db::optional_id("region_id", &req.region_id)?;
+    let mut conn = state.pool.acquire().await.map_err(db_error)?;
+    let rows: Vec<CampaignRow> = sqlx::query_as(
+        "SELECT id, region_id, year, title, time_zone, pass_threshold_percent, created_at FROM campaigns
+         WHERE ($1::uuid IS NULL OR region_id = $1) ORDER BY year DESC",
+    )
+    .bind(region)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        items.push(to_proto(&mut conn, r).await?);
+    }
+    Ok(pb::CampaignList { items })
+}
+
+pub(crate) async fn set_criteria(
+    state: State,
+    ctx: RpcContext,
+    req: pb::SetCriteriaRequest,
+) -> Result<pb::Campaign, AppError> {
+    let p = ctx.principal()?;
+    let id = path_id(&req.campaign_id, msg::CAMPAIGN_NOT_FOUND)?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let row = load(&mut tx, id).await?;
+    ensure(access::runs_review(p, row.region_id))?;
+    let mut errors = Vec::new();
+    if req.criteria.is_empty() {
+        errors.push(FieldError {
+            field: "criteria".into(),
+            message: "нужен хотя бы один критерий".into(),
+        });
+    }
+    let mut codes = std::collections::HashSet::new();
+    for (i, c) in req.criteria.iter().enumerate() {
+        if c.code.trim().is_empty() || !codes.insert(c.code.trim().to_owned()) {
+            errors.push(FieldError {
+                field: format!("criteria[{i}].code"),
+                message: "код обязателен и уникален".into(),
+            });
+        }
+        if c.name.trim().is_empty() {
+            errors.push(FieldError {
+                field: format!("criteria[{i}].name"),
+                message: msg::REQUIRED.into(),
+            });
+        }
+        if c.max_score < 1 {
+            errors.push(FieldError {
+                field: format!("criteria[{i}].max_score"),
+                message: "не меньше 1".into(),
+            });
+        }
+        if c.weight < 0.0 || !c.weight.is_finite() {
+            errors.push(FieldError {
+                field: format!("criteria[{i}].weight"),
+                message: "неотрицательный вес".into(),
+            });
+        }
+    }
+    if !(0.0..=100.0).contains(&req.pass_threshold_percent) {
+        errors.push(FieldError {
+            field: "pass_threshold_percent".into(),
+            message: "от 0 до 100".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid_fields(errors));
+    }
+    let reviewed: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM reviews r JOIN programs p ON p.id = r.program_id WHERE p.campaign_id = $1)",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    if reviewed {
+        return Err(AppError::conflict(
+            "эксперты уже оценивают программы по этим критериям",
+        ));
+    }
+    sqlx::query("DELETE FROM campaign_criteria WHERE campaign_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    for (i, c) in req.criteria.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO campaign_criteria (campaign_id, position, code, name, max_score, weight) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(i as i32)
+        .bind(c.code.trim())
+        .bind(c.name.trim())
+        .bind(c.max_score)
+        .bind(if c.weight > 0.0 { c.weight } else { 1.0 })
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    }
+    sqlx::query("UPDATE campaigns SET pass_threshold_percent = $2 WHERE id = $1")
+        .bind(id)
+        .bind(req.pass_threshold_percent)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    let row = load(&mut tx, id).await?;
+    let out = to_proto(&mut tx, row).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(out)
+}
+
+pub(crate) async fn add_expert(
+    state: State,
+    ctx: RpcContext,
+    req: pb::AddExpertRequest,
+) -> Result<pb::Campaign, AppError> {
+    let p = ctx.principal()?;
+    let id = path_id(&req.campaign_id, msg::CAMPAIGN_NOT_FOUND)?;
+    let user = body_id("user_id", &req.user_id)?;
+    let mut affiliated = Vec::new();
+    for (i, s) in req.affiliated_provider_ids.iter().enumerate() {
+        affiliated.push(body_id(&format!("affiliated_provider_ids[{i}]"), s)?);
+    }
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let row = load(&mut tx, id).await?;
+    ensure(access::runs_review(p, row.region_id))?;
+    let is_expert: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM known_grants WHERE user_id = $1 AND role = 'expert' AND scope_id = $2)",
+    )
+    .bind(user)
+    .bind(row.region_id)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    if !is_expert {
+        return Err(AppError::invalid("user_id", msg::EXPERT_UNKNOWN));
+    }
+    // Someone who administers a provider is affiliated with it as well.
+    let administers: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT scope_id FROM known_grants WHERE user_id = $1 AND role = 'provider_admin'",
+    )
+    .bind(user)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    for a in administers {
+        if !affiliated.contains(&a) {
+            affiliated.push(a);
+        }
+    }
+    sqlx::query(
+        "INSERT INTO campaign_experts (campaign_id, user_id, affiliated_provider_ids) VALUES ($1, $2, $3)
+         ON CONFLICT (campaign_id, user_id) DO UPDATE SET affiliated_provider_ids = $3",
+    )
+    .bind(id)
+    .bind(user)
+    .bind(&affiliated)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let out = to_proto(&mut tx, row).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(out)
+}

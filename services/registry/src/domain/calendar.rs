@@ -1,0 +1,170 @@
+//! A campaign's phases: complete, each well-formed, in the order of the
+//! cycle and not overlapping.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use pd_calendar::PHASES;
+use pd_domain::FieldError;
+use pd_proto::registry::v1 as pb;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseDates {
+    pub phase: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+}
+
+fn date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
+/// Checks the phases, reporting each problem with its field path.
+pub fn validate(phases: &[pb::Phase], year: i32) -> Result<Vec<PhaseDates>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut out: Vec<PhaseDates> = Vec::new();
+    let mut bad = |field: String, message: &str| {
+        errors.push(FieldError {
+            field,
+            message: message.to_owned(),
+        })
+    };
+    if phases.len() != PHASES.len() {
+        bad(
+            "phases".into(),
+            "нужны все шесть фаз: needs_survey, program_submission, expert_review, schedule, applications, post_course",
+        );
+        return Err(errors);
+    }
+    for (i, p) in phases.iter().enumerate() {
+        let field = |f: &str| format!("phases[{i}].{f}");
+        if p.phase != PHASES[i] {
+            bad(
+                field("phase"),
+                &format!("ожидается фаза {} (фазы идут в порядке цикла)", PHASES[i]),
+            );
+            continue;
+        }
+        let (Some(s), Some(e)) = (date(&p.starts_on), date(&p.ends_on)) else {
+            bad(field("starts_on"), "ожидаются даты ГГГГ-ММ-ДД");
+            continue;
+        };
+        if e < s {
+            bad(
+                field("ends_on"),
+                "фаза заканчивается раньше, чем начинается",
+            );
+            continue;
+        }
+        // A cycle may spill into the next year (post-course monitoring),
+        // but starts in its own.
+        if s.year_ce().1 as i32 != year && i == 0 {
+            bad(field("starts_on"), "кампания начинается в своём году");
+        }
+        if let Some(prev) = out.last()
+            && s <= prev.ends_on
+        {
+            bad(
+                field("starts_on"),
+                &format!(
+                    "фаза {} должна начаться после окончания фазы {}",
+                    p.phase, prev.phase
+                ),
+            );
+        }
+        out.push(PhaseDates {
+            phase: p.phase.clone(),
+            starts_on: s,
+            ends_on: e,
+        });
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+use chrono::Datelike;
+
+/// The calendar as an event: each phase with the instants its first day
+/// begins and the day after its last begins, in the region's time zone.
+pub fn windows(phases: &[PhaseDates], tz: chrono_tz::Tz) -> Vec<pb::PhaseWindow> {
+    phases
+        .iter()
+        .map(|p| {
+            let instant = |d: NaiveDate| {
+                let local = d.and_hms_opt(0, 0, 0).unwrap_or_default();
+                tz.from_local_datetime(&local)
+                    .earliest()
+                    .map(|t| t.with_timezone(&Utc))
+                    .unwrap_or_else(|| Utc.from_utc_datetime(&local))
+                    .to_rfc3339()
+            };
+            pb::PhaseWindow {
+                phase: p.phase.clone(),
+                starts_on: p.starts_on.to_string(),
+                ends_on: p.ends_on.to_string(),
+                opens_at: instant(p.starts_on),
+                closes_at: instant(p.ends_on.succ_opt().unwrap_or(p.ends_on)),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phases(dates: [(&str, &str); 6]) -> Vec<pb::Phase> {
+        PHASES
+            .iter()
+            .zip(dates)
+            .map(|(p, (s, e))| pb::Phase {
+                phase: (*p).into(),
+                starts_on: s.into(),
+                ends_on: e.into(),
+            })
+            .collect()
+    }
+
+    const TATARSTAN_2026: [(&str, &str); 6] = [
+        ("2026-09-07", "2026-09-25"),
+        ("2026-10-01", "2026-10-31"),
+        ("2026-11-01", "2026-11-30"),
+        ("2026-12-01", "2026-12-06"),
+        ("2026-12-07", "2026-12-25"),
+        ("2027-01-10", "2027-12-20"),
+    ];
+
+    #[test]
+    fn the_tatarstan_calendar_is_valid() {
+        assert_eq!(validate(&phases(TATARSTAN_2026), 2026).unwrap().len(), 6);
+    }
+
+    #[test]
+    fn overlapping_reversed_and_missing_phases_are_refused() {
+        let mut d = TATARSTAN_2026;
+        d[2] = ("2026-10-20", "2026-11-30");
+        let e = validate(&phases(d), 2026).unwrap_err();
+        assert_eq!(e[0].field, "phases[2].starts_on");
+
+        let mut d = TATARSTAN_2026;
+        d[1] = ("2026-10-31", "2026-10-01");
+        assert_eq!(
+            validate(&phases(d), 2026).unwrap_err()[0].field,
+            "phases[1].ends_on"
+        );
+
+        let mut p = phases(TATARSTAN_2026);
+        p.swap(1, 2);
+        assert_eq!(validate(&p, 2026).unwrap_err()[0].field, "phases[1].phase");
+        assert_eq!(validate(&p[..5], 2026).unwrap_err()[0].field, "phases");
+    }
+
+    #[test]
+    fn windows_follow_the_region_time_zone() {
+        let p = validate(&phases(TATARSTAN_2026), 2026).unwrap();
+        let w = windows(&p, chrono_tz::Europe::Moscow);
+        assert_eq!(w[1].opens_at, "2026-09-30T21:00:00+00:00");
+        assert_eq!(w[1].closes_at, "2026-10-31T21:00:00+00:00");
+    }
+}

@@ -1,0 +1,41 @@
+//! Every user-facing string of the registry service, in one place.
+
+pub const FORBIDDEN: &str = "недостаточно прав для этого действия";
+pub const CAMPAIGN_NOT_FOUND: &str = "кампания не найдена";
+pub const PROGRAM_NOT_FOUND: &str = "программа не найдена";
+pub const SESSION_NOT_FOUND: &str = "заседание не найдено";
+pub const GROUP_NOT_FOUND: &str = "группа не найдена";
+pub const REGION_UNKNOWN: &str = "регион ещё не известен реестру; повторите через несколько секунд";
+pub const PROVIDER_UNKNOWN: &str =
+    "организация-разработчик ещё не известна реестру; повторите через несколько секунд";
+pub const PROVIDER_OTHER_REGION: &str = "организация зарегистрирована в другом регионе";
+pub const CAMPAIGN_EXISTS: &str = "кампания этого региона на этот год уже есть";
+pub const YEAR: &str = "год от 2000 до 2100";
+pub const REQUIRED: &str = "обязательное поле";
+pub const NOT_EDITABLE: &str =
+    "программу можно изменять только в статусах «черновик» и «возвращена»";
+pub const NOT_SUBMITTABLE: &str = "подать можно черновик или возвращённую программу";
+pub const NOT_WITHDRAWABLE: &str = "отозвать можно только поданную программу до начала экспертизы";
+pub const NOT_SUBMITTED: &str = "техническую экспертизу проходят только поданные программы";
+pub const DECISION: &str = "допустимые значения: accept, return";
+pub const REMARKS_REQUIRED: &str = "при возврате программы нужны замечания";
+pub const NOT_ENOUGH_EXPERTS: &str = "недостаточно экспертов без конфликта интересов";
+pub const EXPERT_UNKNOWN: &str = "у пользователя нет роли эксперта в этом регионе";
+pub const NOT_ASSIGNED: &str = "эксперт не назначен на эту программу";
+pub const ALREADY_REVIEWED: &str = "заключение уже подано";
+pub const CONFLICT_OF_INTEREST: &str = "эксперт аффилирован с организацией-разработчиком";
+pub const CONCLUSION: &str = "допустимые значения: include, exclude";
+pub const NOT_IN_REVIEW: &str = "программа не на содержательной экспертизе";
+pub const NO_CRITERIA: &str = "у кампании не заданы критерии оценки";
+pub const MEMBER_UNKNOWN: &str = "у пользователя нет роли члена совета в этом регионе";
+pub const NOT_A_MEMBER: &str = "вы не входите в состав этого заседания";
+pub const NOT_ON_AGENDA: &str = "программы нет в повестке заседания";
+pub const VOTE: &str = "допустимые значения: for, against, abstain";
+pub const SESSION_CLOSED: &str = "заседание уже закрыто";
+pub const SESSION_OPEN: &str = "протокол появится после закрытия заседания";
+pub const NO_QUORUM: &str = "нет кворума по программам";
+pub const ALREADY_APPROVED: &str = "протокол уже утверждён";
+pub const NOTHING_TO_REVIEW: &str = "нет программ, прошедших экспертизу, для заседания";
+pub const NOT_IN_REGISTRY: &str = "группы добавляются только к программам реестра";
+pub const GROUP_CANCELLED: &str = "группа отменена";
+pub const DATE: &str = "ожидается дата ГГГГ-ММ-ДД";

@@ -1,0 +1,456 @@
+//! Programs: drafted and submitted by providers, checked by the technical
+//! review (an automated checklist, then the regional operator's decision).
+
+use chrono::{DateTime, Utc};
+use pd_bus::RpcContext;
+use pd_domain::{AppError, Principal, Role};
+use pd_proto::registry::v1 as pb;
+use sqlx::{FromRow, PgConnection};
+use uuid::Uuid;
+
+use crate::campaigns::{self, CampaignRow};
+use crate::db::{body_id, db_error, ensure, limit, optional_id, path_id, ts};
+use crate::domain::{access, programs as rules};
+use crate::{State, messages as msg};
+
+#[derive(FromRow, Clone)]
+pub(crate) struct ProgramRow {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub provider_id: Uuid,
+    pub kind: String,
+    pub title: String,
+    pub direction: String,
+    pub topic: String,
+    pub annotation: String,
+    pub hours: i32,
+    pub form: String,
+    pub target_positions: Vec<String>,
+    pub target_subjects: Vec<String>,
+    pub modules: sqlx::types::Json<Vec<ModuleJson>>,
+    pub competences: Vec<String>,
+    pub max_group_size: i32,
+    pub cost_per_learner: f64,
+    pub internship_site: String,
+    pub status: String,
+    pub remarks: String,
+    pub mean_score_percent: f64,
+    pub include_votes: i32,
+    pub exclude_votes: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
+pub(crate) struct ModuleJson {
+    name: String,
+    hours: i32,
+    assessment_form: String,
+}
+
+impl ProgramRow {
+    pub fn fields(&self) -> pb::ProgramFields {
+        pb::ProgramFields {
+            kind: self.kind.clone(),
+            title: self.title.clone(),
+            direction: self.direction.clone(),
+            topic: self.topic.clone(),
+            annotation: self.annotation.clone(),
+            hours: self.hours,
+            form: self.form.clone(),
+            target_positions: self.target_positions.clone(),
+            target_subjects: self.target_subjects.clone(),
+            modules: self
+                .modules
+                .0
+                .iter()
+                .map(|m| pb::Module {
+                    name: m.name.clone(),
+                    hours: m.hours,
+                    assessment_form: m.assessment_form.clone(),
+                })
+                .collect(),
+            competences: self.competences.clone(),
+            max_group_size: self.max_group_size,
+            cost_per_learner: self.cost_per_learner,
+            internship_site: self.internship_site.clone(),
+        }
+    }
+}
+
+pub(crate) async fn load(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<ProgramRow>, AppError> {
+    sqlx::query_as("SELECT * FROM programs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_error)
+}
+
+pub(crate) async fn assigned_experts(
+    conn: &mut PgConnection,
+    program: Uuid,
+) -> Result<Vec<Uuid>, AppError> {
+    sqlx::query_scalar(
+        "SELECT expert_id FROM review_assignments WHERE program_id = $1 ORDER BY expert_id",
+    )
+    .bind(program)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// The program with its campaign, if the caller may see it (else 404).
+pub(crate) async fn visible(
+    conn: &mut PgConnection,
+    p: &Principal,
+    id: &str,
+) -> Result<(ProgramRow, CampaignRow), AppError> {
+    let id = path_id(id, msg::PROGRAM_NOT_FOUND)?;
+    let row = load(conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(msg::PROGRAM_NOT_FOUND))?;
+    let campaign = campaigns::load(conn, row.campaign_id).await?;
+    let experts = assigned_experts(conn, row.id).await?;
+    let sees = access::reads_all_programs(p, campaign.region_id)
+        || access::acts_for_provider(p, row.provider_id)
+        || (p.has_scope(Role::Expert, campaign.region_id) && experts.contains(&p.user_id));
+    if sees {
+        Ok((row, campaign))
+    } else {
+        Err(AppError::not_found(msg::PROGRAM_NOT_FOUND))
+    }
+}
+
+pub(crate) async fn provider(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<(Uuid, String, String)>, AppError> {
+    sqlx::query_as("SELECT region_id, name, licence_number FROM known_providers WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_error)
+}
+
+pub(crate) async fn to_proto(
+    conn: &mut PgConnection,
+    r: &ProgramRow,
+) -> Result<pb::Program, AppError> {
+    let provider = provider(conn, r.provider_id).await?;
+    let fields = r.fields();
+    let checklist = rules::checklist(&fields, provider.as_ref().map(|p| p.2.as_str()));
+    Ok(pb::Program {
+        id: r.id.to_string(),
+        campaign_id: r.campaign_id.to_string(),
+        provider_id: r.provider_id.to_string(),
+        provider_name: provider.map(|p| p.1).unwrap_or_default(),
+        fields: Some(fields),
+        status: r.status.clone(),
+        remarks: r.remarks.clone(),
+        checklist,
+        mean_score_percent: r.mean_score_percent,
+        include_votes: r.include_votes,
+        exclude_votes: r.exclude_votes,
+        expert_ids: assigned_experts(conn, r.id)
+            .await?
+            .iter()
+            .map(Uuid::to_string)
+            .collect(),
+        created_at: ts(r.created_at),
+        updated_at: ts(r.updated_at),
+    })
+}
+
+fn modules_json(f: &pb::ProgramFields) -> sqlx::types::Json<Vec<ModuleJson>> {
+    sqlx::types::Json(
+        f.modules
+            .iter()
+            .map(|m| ModuleJson {
+                name: m.name.clone(),
+                hours: m.hours,
+                assessment_form: m.assessment_form.clone(),
+            })
+            .collect(),
+    )
+}
+
+pub(crate) async fn create(
+    state: State,
+    ctx: RpcContext,
+    req: pb::CreateProgramRequest,
+) -> Result<pb::Program, AppError> {
+    let p = ctx.principal()?;
+    let campaign_id = body_id("campaign_id", &req.campaign_id)?;
+    let provider_id = body_id("provider_id", &req.provider_id)?;
+    ensure(access::acts_for_provider(p, provider_id))?;
+    let mut fields = req.fields.unwrap_or_default();
+    rules::validate(&mut fields).map_err(AppError::invalid_fields)?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let campaign = campaigns::load(&mut tx, campaign_id)
+        .await
+        .map_err(|_| AppError::invalid("campaign_id", msg::CAMPAIGN_NOT_FOUND))?;
+    match provider(&mut tx, provider_id).await? {
+        None => return Err(AppError::invalid("provider_id", msg::PROVIDER_UNKNOWN)),
+        Some((region, _, _)) if region != campaign.region_id => {
+            return Err(AppError::invalid("provider_id", msg::PROVIDER_OTHER_REGION));
+        }
+        Some(_) => {}
+    }
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO programs (id, campaign_id, provider_id, kind, title, direction, topic, annotation, hours, form,
+                               target_positions, target_subjects, modules, competences, max_group_size,
+                               cost_per_learner, internship_site)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    )
+    .bind(id)
+    .bind(campaign_id)
+    .bind(provider_id)
+    .bind(&fields.kind)
+    .bind(&fields.title)
+    .bind(&fields.direction)
+    .bind(&fields.topic)
+    .bind(&fields.annotation)
+    .bind(fields.hours)
+    .bind(&fields.form)
+    .bind(&fields.target_positions)
+    .bind(&fields.target_subjects)
+    .bind(modules_json(&fields))
+    .bind(&fields.competences)
+    .bind(fields.max_group_size)
+    .bind(fields.cost_per_learner)
+    .bind(&fields.internship_site)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let row = load(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::internal("program vanished"))?;
+    let out = to_proto(&mut tx, &row).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(out)
+}
+
+pub(crate) async fn update(
+    state: State,
+    ctx: RpcContext,
+    req: pb::UpdateProgramRequest,
+) -> Result<pb::Program, AppError> {
+    let p = ctx.principal()?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let (row, _) = visible(&mut tx, p, &req.id).await?;
+    ensure(access::acts_for_provider(p, row.provider_id))?;
+    if !["draft", "returned"].contains(&row.status.as_str()) {
+        return Err(AppError::conflict(msg::NOT_EDITABLE).with("status", row.status.clone()));
+    }
+    let mut fields = req.fields.unwrap_or_default();
+    rules::validate(&mut fields).map_err(AppError::invalid_fields)?;
+    sqlx::query(
+        "UPDATE programs SET kind = $2, title = $3, direction = $4, topic = $5, annotation = $6, hours = $7, form = $8,
+                target_positions = $9, target_subjects = $10, modules = $11, competences = $12, max_group_size = $13,
+                cost_per_learner = $14, internship_site = $15, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(row.id)
+    .bind(&fields.kind)
+    .bind(&fields.title)
+    .bind(&fields.direction)
+    .bind(&fields.topic)
+    .bind(&fields.annotation)
+    .bind(fields.hours)
+    .bind(&fields.form)
+    .bind(&fields.target_positions)
+    .bind(&fields.target_subjects)
+    .bind(modules_json(&fields))
+    .bind(&fields.competences)
+    .bind(fields.max_group_size)
+    .bind(fields.cost_per_learner)
+    .bind(&fields.internship_site)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let row = load(&mut tx, row.id)
+        .await?
+        .ok_or_else(|| AppError::internal("program vanished"))?;
+    let out = to_proto(&mut tx, &row).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(out)
+}
+
+pub(crate) async fn get(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ProgramActionRequest,
+) -> Result<pb::Program, AppError> {
+    let p = ctx.principal()?;
+    let mut conn = state.pool.acquire().await.map_err(db_error)?;
+    let (row, _) = visible(&mut conn, p, &req.id).await?;
+    to_proto(&mut conn, &row).await
+}
+
+pub(crate) async fn list(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ListProgramsRequest,
+) -> Result<pb::ProgramList, AppError> {
+    let p = ctx.principal()?;
+    let campaign = optional_id("campaign_id", &req.campaign_id)?;
+    let provider = optional_id("provider_id", &req.provider_id)?;
+    let status = (!req.status.trim().is_empty()).then(|| req.status.trim().to_owned());
+    let mut all_regions: Vec<Uuid> = Vec::new();
+    for role in [Role::Ministry, Role::RegionalOperator, Role::CouncilMember] {
+        all_regions.extend(p.scopes(role));
+    }
+    let providers: Vec<Uuid> = p.scopes(Role::ProviderAdmin).collect();
+    let filter = "FROM programs g JOIN campaigns c ON c.id = g.campaign_id
+        WHERE ($1::uuid IS NULL OR g.campaign_id = $1) AND ($2::uuid IS NULL OR g.provider_id = $2)
+          AND ($3::text IS NULL OR g.status = $3)
+          AND ($4 OR c.region_id = ANY($5) OR g.provider_id = ANY($6)
+               OR EXISTS (SELECT 1 FROM review_assignments a WHERE a.program_id = g.id AND a.expert_id = $7))";
+    let page =
+        format!("SELECT g.* {filter} ORDER BY g.direction, g.title, g.id LIMIT $8 OFFSET $9");
+    let mut conn = state.pool.acquire().await.map_err(db_error)?;
+    let rows: Vec<ProgramRow> = sqlx::query_as(sqlx::AssertSqlSafe(page))
+        .bind(campaign)
+        .bind(provider)
+        .bind(&status)
+        .bind(p.is_admin())
+        .bind(&all_regions)
+        .bind(&providers)
+        .bind(p.user_id)
+        .bind(limit(req.limit))
+        .bind(i64::from(req.offset.max(0)))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) {filter}")))
+        .bind(campaign)
+        .bind(provider)
+        .bind(&status)
+        .bind(p.is_admin())
+        .bind(&all_regions)
+        .bind(&providers)
+        .bind(p.user_id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in &rows {
+        items.push(to_proto(&mut conn, r).await?);
+    }
+    Ok(pb::ProgramList { items, total })
+}
+
+async fn set_status(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    remarks: &str,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE programs SET status = $2, remarks = $3, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .bind(remarks)
+        .execute(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+pub(crate) async fn submit(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ProgramActionRequest,
+) -> Result<pb::Program, AppError> {
+    let p = ctx.principal()?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let (row, _) = visible(&mut tx, p, &req.id).await?;
+    ensure(access::acts_for_provider(p, row.provider_id))?;
+    pd_calendar::ensure_open(
+        &mut tx,
+        row.campaign_id,
+        &["program_submission"],
+        Utc::now(),
+    )
+    .await?;
+    if !["draft", "returned"].contains(&row.status.as_str()) {
+        return Err(AppError::conflict(msg::NOT_SUBMITTABLE).with("status", row.status.clone()));
+    }
+    set_status(&mut tx, row.id, "submitted", "").await?;
+    let row = load(&mut tx, row.id)
+        .await?
+        .ok_or_else(|| AppError::internal("program vanished"))?;
+    let out = to_proto(&mut tx, &row).await?;
+    let event = pb::ProgramSubmitted {
+        program: Some(out.clone()),
+    };
+    state
+        .outbox
+        .write(&mut tx, "program_submitted", &out.id, &ctx.actor(), &event)
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(out)
+}
+
+pub(crate) async fn withdraw(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ProgramActionRequest,
+) -> Result<pb::Program, AppError> {
+    let p = ctx.principal()?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let (row, _) = visible(&mut tx, p, &req.id).await?;
+    ensure(access::acts_for_provider(p, row.provider_id))?;
+    if row.status != "submitted" {
+        return Err(AppError::conflict(msg::NOT_WITHDRAWABLE).with("status", row.status.clone()));
+    }
+    set_status(&mut tx, row.id, "draft", "").await?;
+    let row = load(&mut tx, row.id)
+        .await?
+        .ok_or_else(|| AppError::internal("program vanished"))?;
+    let out = to_proto(&mut tx, &row).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(out)
+}
+
+pub(crate) async fn technical_review(
+    state: State,
+    ctx: RpcContext,
+    req: pb::TechnicalReviewRequest,
+) -> Result<pb::Program, AppError> {
+    let p = ctx.principal()?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let (row, campaign) = visible(&mut tx, p, &req.program_id).await?;
+    ensure(access::runs_review(p, campaign.region_id))?;
+    // Returned programs can be fixed and resubmitted while submission is open.
+    pd_calendar::ensure_open(
+        &mut tx,
+        row.campaign_id,
+        &["program_submission", "expert_review"],
+        Utc::now(),
+    )
+    .await?;
+    if row.status != "submitted" {
+        return Err(AppError::conflict(msg::NOT_SUBMITTED).with("status", row.status.clone()));
+    }
+    match req.decision.trim() {
+        "accept" => set_status(&mut tx, row.id, "in_review", req.remarks.trim()).await?,
+        "return" => {
+            if req.remarks.trim().is_empty() {
+                return Err(AppError::invalid("remarks", msg::REMARKS_REQUIRED));
+            }
+            set_status(&mut tx, row.id, "returned", req.remarks.trim()).await?
+        }
+        _ => return Err(AppError::invalid("decision", msg::DECISION)),
+    }
+    let row = load(&mut tx, row.id)
+        .await?
+        .ok_or_else(|| AppError::internal("program vanished"))?;
+    let out = to_proto(&mut tx, &row).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(out)
+}

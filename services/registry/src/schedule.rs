@@ -1,0 +1,327 @@
+//! The schedule: providers add groups to their registry programs, the
+//! regional operator approves it, and every published group and later
+//! change is an event with what enrollment needs.
+
+use chrono::{NaiveDate, Utc};
+use pd_bus::RpcContext;
+use pd_domain::AppError;
+use pd_proto::registry::v1 as pb;
+use sqlx::{FromRow, PgConnection};
+use uuid::Uuid;
+
+use crate::campaigns::{self, CampaignRow};
+use crate::db::{db_error, ensure, path_id};
+use crate::domain::{access, schedule as rules};
+use crate::programs::{ProgramRow, visible};
+use crate::{State, messages as msg};
+
+#[derive(FromRow)]
+struct GroupRow {
+    id: Uuid,
+    program_id: Uuid,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    online: bool,
+    address: String,
+    municipality_id: Option<Uuid>,
+    capacity: i32,
+    min_size: i32,
+    language: String,
+    status: String,
+}
+
+impl GroupRow {
+    fn to_proto(&self) -> pb::Group {
+        pb::Group {
+            id: self.id.to_string(),
+            program_id: self.program_id.to_string(),
+            starts_on: self.starts_on.to_string(),
+            ends_on: self.ends_on.to_string(),
+            online: self.online,
+            address: self.address.clone(),
+            municipality_id: self
+                .municipality_id
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
+            capacity: self.capacity,
+            min_size: self.min_size,
+            language: self.language.clone(),
+            status: self.status.clone(),
+        }
+    }
+}
+
+const GROUP_COLUMNS: &str = "id, program_id, starts_on, ends_on, online, address, municipality_id, capacity, min_size, language, status";
+
+pub(crate) async fn groups_of(
+    conn: &mut PgConnection,
+    program: Uuid,
+) -> Result<Vec<pb::Group>, AppError> {
+    let rows: Vec<GroupRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {GROUP_COLUMNS} FROM groups WHERE program_id = $1 ORDER BY starts_on, id"
+    )))
+    .bind(program)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(rows.iter().map(GroupRow::to_proto).collect())
+}
+
+fn snapshot(g: &GroupRow, program: &ProgramRow, campaign: &CampaignRow) -> pb::GroupSnapshot {
+    pb::GroupSnapshot {
+        group: Some(g.to_proto()),
+        campaign_id: campaign.id.to_string(),
+        region_id: campaign.region_id.to_string(),
+        provider_id: program.provider_id.to_string(),
+        program_title: program.title.clone(),
+        program_kind: program.kind.clone(),
+        program_hours: program.hours,
+        direction: program.direction.clone(),
+    }
+}
+
+async fn check_municipality(
+    conn: &mut PgConnection,
+    plan: &rules::GroupPlan,
+    region: Uuid,
+) -> Result<(), AppError> {
+    if let Some(m) = plan.municipality_id {
+        let known: Option<Uuid> =
+            sqlx::query_scalar("SELECT region_id FROM known_municipalities WHERE id = $1")
+                .bind(m)
+                .fetch_optional(conn)
+                .await
+                .map_err(db_error)?;
+        if known != Some(region) {
+            return Err(AppError::invalid(
+                "municipality_id",
+                "муниципальный район этого региона не найден",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn create(
+    state: State,
+    ctx: RpcContext,
+    req: pb::CreateGroupRequest,
+) -> Result<pb::Group, AppError> {
+    let p = ctx.principal()?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let (program, campaign) = visible(&mut tx, p, &req.program_id).await?;
+    ensure(access::acts_for_provider(p, program.provider_id))?;
+    pd_calendar::ensure_open(&mut tx, campaign.id, &["schedule"], Utc::now()).await?;
+    if program.status != "approved" {
+        return Err(AppError::conflict(msg::NOT_IN_REGISTRY).with("status", program.status.clone()));
+    }
+    let fields = req.fields.unwrap_or_default();
+    let plan = rules::validate(
+        &fields,
+        campaign.year,
+        &program.kind,
+        program.max_group_size,
+    )
+    .map_err(AppError::invalid_fields)?;
+    check_municipality(&mut tx, &plan, campaign.region_id).await?;
+    let row: GroupRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO groups (id, program_id, starts_on, ends_on, online, address, municipality_id, capacity, min_size, language)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {GROUP_COLUMNS}"
+    )))
+    .bind(Uuid::now_v7())
+    .bind(program.id)
+    .bind(plan.starts_on)
+    .bind(plan.ends_on)
+    .bind(plan.online)
+    .bind(&plan.address)
+    .bind(plan.municipality_id)
+    .bind(plan.capacity)
+    .bind(plan.min_size)
+    .bind(&plan.language)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(row.to_proto())
+}
+
+async fn load_group(
+    conn: &mut PgConnection,
+    p: &pd_domain::Principal,
+    id: &str,
+) -> Result<(GroupRow, ProgramRow, CampaignRow), AppError> {
+    let id = path_id(id, msg::GROUP_NOT_FOUND)?;
+    let row: GroupRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {GROUP_COLUMNS} FROM groups WHERE id = $1 FOR UPDATE"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_error)?
+    .ok_or_else(|| AppError::not_found(msg::GROUP_NOT_FOUND))?;
+    let (program, campaign) = visible(conn, p, &row.program_id.to_string())
+        .await
+        .map_err(|_| AppError::not_found(msg::GROUP_NOT_FOUND))?;
+    Ok((row, program, campaign))
+}
+
+/// Changes a group; a published group's change is an event at once.
+pub(crate) async fn update(
+    state: State,
+    ctx: RpcContext,
+    req: pb::UpdateGroupRequest,
+) -> Result<pb::Group, AppError> {
+    let p = ctx.principal()?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let (group, program, campaign) = load_group(&mut tx, p, &req.id).await?;
+    ensure(access::acts_for_provider(p, program.provider_id))?;
+    if group.status == "cancelled" {
+        return Err(AppError::conflict(msg::GROUP_CANCELLED));
+    }
+    let fields = req.fields.unwrap_or_default();
+    let plan = rules::validate(
+        &fields,
+        campaign.year,
+        &program.kind,
+        program.max_group_size,
+    )
+    .map_err(AppError::invalid_fields)?;
+    check_municipality(&mut tx, &plan, campaign.region_id).await?;
+    let row: GroupRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE groups SET starts_on = $2, ends_on = $3, online = $4, address = $5, municipality_id = $6, capacity = $7,
+                min_size = $8, language = $9, updated_at = now()
+         WHERE id = $1 RETURNING {GROUP_COLUMNS}"
+    )))
+    .bind(group.id)
+    .bind(plan.starts_on)
+    .bind(plan.ends_on)
+    .bind(plan.online)
+    .bind(&plan.address)
+    .bind(plan.municipality_id)
+    .bind(plan.capacity)
+    .bind(plan.min_size)
+    .bind(&plan.language)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    if row.status == "published" {
+        let event = pb::GroupChanged {
+            group: Some(snapshot(&row, &program, &campaign)),
+        };
+        state
+            .outbox
+            .write(
+                &mut tx,
+                "group_changed",
+                &row.id.to_string(),
+                &ctx.actor(),
+                &event,
+            )
+            .await
+            .map_err(db_error)?;
+    }
+    tx.commit().await.map_err(db_error)?;
+    Ok(row.to_proto())
+}
+
+pub(crate) async fn cancel(
+    state: State,
+    ctx: RpcContext,
+    req: pb::GroupActionRequest,
+) -> Result<pb::Group, AppError> {
+    let p = ctx.principal()?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let (group, program, campaign) = load_group(&mut tx, p, &req.id).await?;
+    ensure(
+        access::acts_for_provider(p, program.provider_id)
+            || access::runs_review(p, campaign.region_id),
+    )?;
+    if group.status == "cancelled" {
+        return Err(AppError::conflict(msg::GROUP_CANCELLED));
+    }
+    let row: GroupRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE groups SET status = 'cancelled', updated_at = now() WHERE id = $1 RETURNING {GROUP_COLUMNS}"
+    )))
+    .bind(group.id)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    if group.status == "published" {
+        let event = pb::GroupCancelled {
+            group: Some(snapshot(&row, &program, &campaign)),
+        };
+        state
+            .outbox
+            .write(
+                &mut tx,
+                "group_cancelled",
+                &row.id.to_string(),
+                &ctx.actor(),
+                &event,
+            )
+            .await
+            .map_err(db_error)?;
+    }
+    tx.commit().await.map_err(db_error)?;
+    Ok(row.to_proto())
+}
+
+pub(crate) async fn list(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ListGroupsRequest,
+) -> Result<pb::GroupList, AppError> {
+    let p = ctx.principal()?;
+    let mut conn = state.pool.acquire().await.map_err(db_error)?;
+    let (program, _) = visible(&mut conn, p, &req.program_id).await?;
+    Ok(pb::GroupList {
+        items: groups_of(&mut conn, program.id).await?,
+    })
+}
+
+/// The regional operator approves the schedule: every draft group of the
+/// campaign is published, each with its event.
+pub(crate) async fn approve(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ApproveScheduleRequest,
+) -> Result<pb::GroupList, AppError> {
+    let p = ctx.principal()?;
+    let id = path_id(&req.campaign_id, msg::CAMPAIGN_NOT_FOUND)?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let campaign = campaigns::load(&mut tx, id).await?;
+    ensure(access::runs_review(p, campaign.region_id))?;
+    pd_calendar::ensure_open(&mut tx, id, &["schedule"], Utc::now()).await?;
+    let published: Vec<GroupRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE groups SET status = 'published', updated_at = now()
+         WHERE status = 'draft' AND program_id IN (SELECT id FROM programs WHERE campaign_id = $1 AND status = 'approved')
+         RETURNING {GROUP_COLUMNS}"
+    )))
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    for g in &published {
+        let program = crate::programs::load(&mut tx, g.program_id)
+            .await?
+            .ok_or_else(|| AppError::internal("program vanished"))?;
+        let event = pb::GroupPublished {
+            group: Some(snapshot(g, &program, &campaign)),
+        };
+        state
+            .outbox
+            .write(
+                &mut tx,
+                "group_published",
+                &g.id.to_string(),
+                &ctx.actor(),
+                &event,
+            )
+            .await
+            .map_err(db_error)?;
+    }
+    tx.commit().await.map_err(db_error)?;
+    Ok(pb::GroupList {
+        items: published.iter().map(GroupRow::to_proto).collect(),
+    })
+}
