@@ -4,9 +4,13 @@
 use super::walking_skeleton::count_service_events;
 use super::*;
 
-/// The six phases with the given one open today (and the others around it).
+/// The six phases with the given one open today. The needs survey sits at
+/// the start of a fixed year, so that every calendar of one test run
+/// belongs to the same campaign year whatever the date.
 fn calendar(open: &str) -> (i32, Vec<Value>) {
+    use chrono::Datelike;
     let today = chrono_today();
+    let year = (today - chrono::Duration::days(60)).year();
     let order = [
         "needs_survey",
         "program_submission",
@@ -16,27 +20,19 @@ fn calendar(open: &str) -> (i32, Vec<Value>) {
         "post_course",
     ];
     let k = order.iter().position(|p| *p == open).unwrap() as i64;
-    // Phase i covers days [10*(i-k) - 3, 10*(i-k) + 3] around today.
-    let phases: Vec<(String, String, String)> = order
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let mid = today + chrono::Duration::days(10 * (i as i64 - k));
-            (
-                (*p).to_owned(),
-                (mid - chrono::Duration::days(3)).to_string(),
-                (mid + chrono::Duration::days(3)).to_string(),
-            )
-        })
-        .collect();
-    let year: i32 = phases[0].1[..4].parse().unwrap();
-    (
-        year,
-        phases
-            .into_iter()
-            .map(|(p, s, e)| json!({"phase": p, "starts_on": s, "ends_on": e}))
-            .collect(),
-    )
+    let mut phases = vec![
+        json!({"phase": "needs_survey", "starts_on": format!("{year}-01-01"), "ends_on": format!("{year}-01-02")}),
+    ];
+    // Phase i (1..=5) covers the days [10*(i-k) - 3, 10*(i-k) + 3] around today.
+    for (i, p) in order.iter().enumerate().skip(1) {
+        let mid = today + chrono::Duration::days(10 * (i as i64 - k));
+        phases.push(json!({
+            "phase": p,
+            "starts_on": (mid - chrono::Duration::days(3)).to_string(),
+            "ends_on": (mid + chrono::Duration::days(3)).to_string(),
+        }));
+    }
+    (year, phases)
 }
 
 fn chrono_today() -> chrono::NaiveDate {
@@ -235,7 +231,14 @@ async fn from_campaign_to_published_registry_and_schedule() {
     .await;
     assert_eq!(s, 409, "{body}");
     assert_eq!(body["phase"], "expert_review");
-    assert!(body["phase_starts_on"].is_string());
+    assert!(
+        body["phase_starts_on"].is_string() && body["phase_ends_on"].is_string(),
+        "{body}"
+    );
+    assert_eq!(
+        body["status"], 409,
+        "the problem's own status is never overwritten"
+    );
 
     // Programs. Module hours that do not add up: 422 naming the field.
     let mut broken = program("Неполная", "Предметные компетенции");
@@ -436,6 +439,68 @@ async fn from_campaign_to_published_registry_and_schedule() {
     )
     .await;
     assert_eq!(s, 200, "{a}");
+    // Reassignment: never to an affiliated expert; otherwise the operator's call.
+    let on = |a: &Value, program: &str| -> Vec<String> {
+        a["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["program_id"] == program)
+            .map(|x| x["expert_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let a1_experts = on(&a, &a1);
+    let (s, body) = call(
+        &p,
+        Method::POST,
+        &format!("/api/v1/programs/{a1}/expert-reassignment"),
+        Some(&operator),
+        Some(json!({"from_expert_id": a1_experts[0], "to_expert_id": experts[2].0})),
+    )
+    .await;
+    assert_eq!(s, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "to_expert_id");
+    let b1_experts = on(&a, &b1);
+    let free = experts
+        .iter()
+        .find(|(e, _)| !b1_experts.contains(e))
+        .unwrap()
+        .0
+        .clone();
+    let (s, body) = call(
+        &p,
+        Method::POST,
+        &format!("/api/v1/programs/{b1}/expert-reassignment"),
+        Some(&operator),
+        Some(json!({"from_expert_id": b1_experts[0], "to_expert_id": free})),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    assert!(on(&body, &b1).contains(&free) && !on(&body, &b1).contains(&b1_experts[0]));
+    let (s, _) = call(
+        &p,
+        Method::POST,
+        &format!("/api/v1/programs/{b1}/expert-reassignment"),
+        Some(&prov_b),
+        Some(json!({"from_expert_id": free, "to_expert_id": b1_experts[0]})),
+    )
+    .await;
+    assert_eq!(s, 403, "providers do not choose their experts");
+    let a = body;
+    // The provider does not learn who reviews its program.
+    let (_, seen) = call(
+        &p,
+        Method::GET,
+        &format!("/api/v1/programs/{b1}"),
+        Some(&prov_b),
+        None,
+    )
+    .await;
+    assert_eq!(
+        seen["expert_ids"].as_array().map(Vec::len).unwrap_or(0),
+        0,
+        "{seen}"
+    );
     let assignments = a["items"].as_array().unwrap();
     assert_eq!(assignments.len(), 6);
     let experts_of = |program: &str| -> Vec<String> {
@@ -683,7 +748,24 @@ async fn from_campaign_to_published_registry_and_schedule() {
         1
     );
 
-    // The public catalog: no sign-in, filters.
+    // The public catalog: no sign-in, filters; NUL in a parameter is a 400, not a 500.
+    let (s, _) = call(&p, Method::GET, "/api/v1/catalog?text=%00", None, None).await;
+    assert_eq!(s, 400);
+    let (_, cat) = call(
+        &p,
+        Method::GET,
+        &format!(
+            "/api/v1/catalog?direction={}",
+            "%D0%92%D0%BE%D1%81%D0%BF%D0%B8%D1%82%D0%B0%D0%BD%D0%B8%D0%B5"
+        ),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        cat["total"], 0,
+        "A2 (Воспитание) was rejected by the experts"
+    );
     let (s, cat) = call(
         &p,
         Method::GET,

@@ -34,6 +34,7 @@ pub const EDUCATOR_HAS_USER: &str = "у педагога уже есть учё�
 pub const IMPORT_STATE: &str = "импорт уже передан на обработку";
 pub const IMPORT_CHUNKS: &str = "получены не все части файла";
 pub const IMPORT_ENCODING: &str = "файл не в кодировке UTF-8 и не распознан как Windows-1251 (Excel «CSV (разделители — запятые)»); сохраните его как «CSV UTF-8»";
+pub const IMPORT_BINARY: &str = "файл не текстовый (содержит нулевые байты): нужен CSV";
 pub const IMPORT_EMPTY: &str = "файл пуст: нужна строка заголовка и хотя бы одна строка данных";
 pub const IMPORT_NO_ORG_ACCESS: &str = "нет доступа к организации";
 pub const IMPORT_ORG_UNKNOWN: &str = "организация с таким ИНН не найдена";

@@ -140,13 +140,100 @@ impl Seeder {
             .map_err(|e| anyhow::anyhow!("{op}: {} {}", e.kind.as_str(), e.detail))
     }
 
+    /// Calls the registry, retrying while it has not yet heard of what
+    /// identity just did (its read-models follow identity's events).
+    async fn registry<Req: prost::Message, Resp: prost::Message + Default>(
+        &self,
+        op: &str,
+        req: &Req,
+    ) -> anyhow::Result<Resp> {
+        for _ in 0..100 {
+            match self.bus.request("registry", op, req, &self.ctx).await {
+                Ok(r) => return Ok(r),
+                Err(e) if e.detail.contains("ещё не") || e.detail.contains("нет роли") =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => anyhow::bail!("{op}: {} {}", e.kind.as_str(), e.detail),
+            }
+        }
+        anyhow::bail!("{op}: the registry did not catch up with identity")
+    }
+
+    /// This year's campaign with program submission open now, its criteria
+    /// and the demo expert in its pool.
+    async fn campaign(&self, region: &str, expert: &str) -> anyhow::Result<()> {
+        use pd_proto::registry::v1 as reg;
+        let today = chrono::Utc::now().date_naive();
+        let span = [
+            (-40, -31),
+            (-30, 14),
+            (15, 30),
+            (31, 40),
+            (41, 60),
+            (61, 200),
+        ];
+        let phases: Vec<reg::Phase> = pd_calendar::PHASES
+            .iter()
+            .zip(span)
+            .map(|(p, (a, b))| reg::Phase {
+                phase: (*p).to_owned(),
+                starts_on: (today + chrono::Duration::days(a)).to_string(),
+                ends_on: (today + chrono::Duration::days(b)).to_string(),
+            })
+            .collect();
+        let year: i32 = phases[0].starts_on[..4].parse()?;
+        let campaign: reg::Campaign = self
+            .registry(
+                "create_campaign",
+                &reg::CreateCampaignRequest {
+                    region_id: region.to_owned(),
+                    year,
+                    title: format!("Персонифицированное повышение квалификации {}", year + 1),
+                    phases,
+                },
+            )
+            .await?;
+        let criterion = |code: &str, name: &str, max_score: i32| reg::Criterion {
+            code: code.to_owned(),
+            name: name.to_owned(),
+            max_score,
+            weight: 1.0,
+        };
+        let _: reg::Campaign = self
+            .registry(
+                "set_criteria",
+                &reg::SetCriteriaRequest {
+                    campaign_id: campaign.id.clone(),
+                    criteria: vec![
+                        criterion("relevance", "Актуальность и соответствие приоритетам", 10),
+                        criterion("content", "Качество содержания", 10),
+                        criterion("outcomes", "Измеримость результатов", 5),
+                    ],
+                    pass_threshold_percent: 60.0,
+                },
+            )
+            .await?;
+        let _: reg::Campaign = self
+            .registry(
+                "add_expert",
+                &reg::AddExpertRequest {
+                    campaign_id: campaign.id,
+                    user_id: expert.to_owned(),
+                    affiliated_provider_ids: vec![],
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
     async fn user(
         &self,
         login: &str,
         role: &str,
         scope: &str,
         educator_id: &str,
-    ) -> anyhow::Result<(String, String)> {
+    ) -> anyhow::Result<(String, String, String)> {
         let password = random_password();
         let user: pb::User = self
             .call(
@@ -164,23 +251,25 @@ impl Seeder {
                 .call(
                     "grant_role",
                     &pb::GrantRoleRequest {
-                        user_id: user.id,
+                        user_id: user.id.clone(),
                         role: role.to_owned(),
                         scope_id: scope.to_owned(),
                     },
                 )
                 .await?;
         }
-        Ok((login.to_owned(), password))
+        Ok((login.to_owned(), password, user.id))
     }
 }
 
 pub async fn seed(settings: Settings, logins_file: &str) -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     let identity = pd_identity::start(settings.clone(), shutdown.clone()).await?;
+    let registry = pd_registry::start(settings.clone(), shutdown.clone()).await?;
     let result = seed_with_identity(&settings, logins_file).await;
     shutdown.cancel();
     identity.wait().await;
+    registry.wait().await;
     result
 }
 
@@ -388,11 +477,16 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
         ),
         ("teacher", "educator", String::new(), first_educator),
     ];
+    let mut expert_id = String::new();
     for (login, role, scope, educator) in roles {
-        let (login, password) = s.user(login, role, &scope, &educator).await?;
+        let (login, password, id) = s.user(login, role, &scope, &educator).await?;
+        if role == "expert" {
+            expert_id = id;
+        }
         logins.push((login, password, role.to_owned()));
     }
     pool.close().await;
+    s.campaign(&region.id, &expert_id).await?;
 
     let mut text = String::from("Demo logins (region DEMO-16, «Республика Татарстан (демо)»):\n");
     for (login, password, role) in &logins {

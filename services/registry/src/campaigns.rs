@@ -55,6 +55,20 @@ pub(crate) async fn criteria(
         .collect())
 }
 
+/// The campaign; its expert pool (with affiliations) only for those who run the review.
+async fn to_proto_for(
+    conn: &mut PgConnection,
+    c: CampaignRow,
+    viewer: &pd_domain::Principal,
+) -> Result<pb::Campaign, AppError> {
+    let region = c.region_id;
+    let mut out = to_proto(conn, c).await?;
+    if !access::runs_review(viewer, region) {
+        out.experts.clear();
+    }
+    Ok(out)
+}
+
 async fn to_proto(conn: &mut PgConnection, c: CampaignRow) -> Result<pb::Campaign, AppError> {
     let phases: Vec<(String, chrono::NaiveDate, chrono::NaiveDate)> = sqlx::query_as(
         "SELECT phase, starts_on, ends_on FROM campaign_calendar WHERE campaign_id = $1 ORDER BY starts_on",
@@ -222,11 +236,11 @@ pub(crate) async fn get(
     ctx: RpcContext,
     req: IdRequest,
 ) -> Result<pb::Campaign, AppError> {
-    ctx.principal()?;
+    let p = ctx.principal()?;
     let id = path_id(&req.id, msg::CAMPAIGN_NOT_FOUND)?;
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
     let row = load(&mut conn, id).await?;
-    to_proto(&mut conn, row).await
+    to_proto_for(&mut conn, row, p).await
 }
 
 pub(crate) async fn list(
@@ -234,7 +248,7 @@ pub(crate) async fn list(
     ctx: RpcContext,
     req: pb::ListCampaignsRequest,
 ) -> Result<pb::CampaignList, AppError> {
-    ctx.principal()?;
+    let p = ctx.principal()?;
     let region = crate::db::optional_id("region_id", &req.region_id)?;
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
     let rows: Vec<CampaignRow> = sqlx::query_as(
@@ -247,7 +261,7 @@ pub(crate) async fn list(
     .map_err(db_error)?;
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
-        items.push(to_proto(&mut conn, r).await?);
+        items.push(to_proto_for(&mut conn, r, p).await?);
     }
     Ok(pb::CampaignList { items })
 }

@@ -47,7 +47,8 @@ async fn load(
     id: &str,
 ) -> Result<(SessionRow, CampaignRow), AppError> {
     let id = path_id(id, msg::SESSION_NOT_FOUND)?;
-    let row: SessionRow = sqlx::query_as("SELECT * FROM council_sessions WHERE id = $1")
+    // Locked for the transaction: votes, closing and approval serialize.
+    let row: SessionRow = sqlx::query_as("SELECT * FROM council_sessions WHERE id = $1 FOR UPDATE")
         .bind(id)
         .fetch_optional(&mut *conn)
         .await
@@ -84,6 +85,12 @@ pub(crate) async fn create(
     let campaign = campaigns::load(&mut tx, id).await?;
     ensure(access::runs_review(p, campaign.region_id))?;
     pd_calendar::ensure_open(&mut tx, id, &["expert_review"], Utc::now()).await?;
+    // One session is formed at a time per campaign, so agendas never overlap.
+    sqlx::query("SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
     for (i, m) in members.iter().enumerate() {
         let seated: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM known_grants WHERE user_id = $1 AND role = 'council_member' AND scope_id = $2)",
@@ -212,6 +219,13 @@ pub(crate) async fn close(
     if session.status != "open" {
         return Err(AppError::conflict(msg::SESSION_CLOSED));
     }
+    pd_calendar::ensure_open(
+        &mut tx,
+        campaign.id,
+        &["expert_review", "schedule"],
+        Utc::now(),
+    )
+    .await?;
     let rows: Vec<Tally> = sqlx::query_as(
         "SELECT g.id, g.title, g.direction, g.provider_id AS provider, g.mean_score_percent AS mean,
                 g.include_votes AS inc, g.exclude_votes AS exc,

@@ -16,6 +16,12 @@ pub fn db_error(e: sqlx::Error) -> AppError {
         };
         return AppError::conflict(m);
     }
+    // Text PostgreSQL cannot store (NUL, invalid encodings) is the client's.
+    if let sqlx::Error::Database(d) = &e
+        && matches!(d.code().as_deref(), Some("22021") | Some("22P05"))
+    {
+        return AppError::bad_request("текст содержит недопустимые символы");
+    }
     pd_bus::rpc::internal("database error", e)
 }
 

@@ -89,6 +89,24 @@ pub(crate) async fn load(
         .map_err(db_error)
 }
 
+/// Whether a read locks the program for the rest of the transaction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lock {
+    None,
+    ForUpdate,
+}
+
+async fn load_for_update(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<ProgramRow>, AppError> {
+    sqlx::query_as("SELECT * FROM programs WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_error)
+}
+
 pub(crate) async fn assigned_experts(
     conn: &mut PgConnection,
     program: Uuid,
@@ -107,14 +125,20 @@ pub(crate) async fn visible(
     conn: &mut PgConnection,
     p: &Principal,
     id: &str,
+    lock: Lock,
 ) -> Result<(ProgramRow, CampaignRow), AppError> {
     let id = path_id(id, msg::PROGRAM_NOT_FOUND)?;
-    let row = load(conn, id)
-        .await?
-        .ok_or_else(|| AppError::not_found(msg::PROGRAM_NOT_FOUND))?;
+    let row = match lock {
+        Lock::ForUpdate => load_for_update(conn, id).await?,
+        Lock::None => load(conn, id).await?,
+    };
+    let row = row.ok_or_else(|| AppError::not_found(msg::PROGRAM_NOT_FOUND))?;
     let campaign = campaigns::load(conn, row.campaign_id).await?;
     let experts = assigned_experts(conn, row.id).await?;
-    let sees = access::reads_all_programs(p, campaign.region_id)
+    // A draft is the provider's own until it is submitted.
+    let staff = access::reads_all_programs(p, campaign.region_id)
+        && (row.status != "draft" || p.is_admin());
+    let sees = staff
         || access::acts_for_provider(p, row.provider_id)
         || (p.has_scope(Role::Expert, campaign.region_id) && experts.contains(&p.user_id));
     if sees {
@@ -133,6 +157,21 @@ pub(crate) async fn provider(
         .fetch_optional(conn)
         .await
         .map_err(db_error)
+}
+
+/// The program as `viewer` may see it: who reviews it is not the
+/// provider's business.
+pub(crate) async fn to_proto_for(
+    conn: &mut PgConnection,
+    r: &ProgramRow,
+    viewer: &Principal,
+    region: Uuid,
+) -> Result<pb::Program, AppError> {
+    let mut out = to_proto(conn, r).await?;
+    if !access::reads_all_programs(viewer, region) {
+        out.expert_ids.clear();
+    }
+    Ok(out)
 }
 
 pub(crate) async fn to_proto(
@@ -241,10 +280,12 @@ pub(crate) async fn update(
 ) -> Result<pb::Program, AppError> {
     let p = ctx.principal()?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    let (row, _) = visible(&mut tx, p, &req.id).await?;
+    let (row, _) = visible(&mut tx, p, &req.id, Lock::ForUpdate).await?;
     ensure(access::acts_for_provider(p, row.provider_id))?;
     if !["draft", "returned"].contains(&row.status.as_str()) {
-        return Err(AppError::conflict(msg::NOT_EDITABLE).with("status", row.status.clone()));
+        return Err(
+            AppError::conflict(msg::NOT_EDITABLE).with("current_status", row.status.clone())
+        );
     }
     let mut fields = req.fields.unwrap_or_default();
     rules::validate(&mut fields).map_err(AppError::invalid_fields)?;
@@ -287,8 +328,8 @@ pub(crate) async fn get(
 ) -> Result<pb::Program, AppError> {
     let p = ctx.principal()?;
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
-    let (row, _) = visible(&mut conn, p, &req.id).await?;
-    to_proto(&mut conn, &row).await
+    let (row, campaign) = visible(&mut conn, p, &req.id, Lock::None).await?;
+    to_proto_for(&mut conn, &row, p, campaign.region_id).await
 }
 
 pub(crate) async fn list(
@@ -308,7 +349,7 @@ pub(crate) async fn list(
     let filter = "FROM programs g JOIN campaigns c ON c.id = g.campaign_id
         WHERE ($1::uuid IS NULL OR g.campaign_id = $1) AND ($2::uuid IS NULL OR g.provider_id = $2)
           AND ($3::text IS NULL OR g.status = $3)
-          AND ($4 OR c.region_id = ANY($5) OR g.provider_id = ANY($6)
+          AND ($4 OR (c.region_id = ANY($5) AND g.status <> 'draft') OR g.provider_id = ANY($6)
                OR EXISTS (SELECT 1 FROM review_assignments a WHERE a.program_id = g.id AND a.expert_id = $7))";
     let page =
         format!("SELECT g.* {filter} ORDER BY g.direction, g.title, g.id LIMIT $8 OFFSET $9");
@@ -339,7 +380,8 @@ pub(crate) async fn list(
         .map_err(db_error)?;
     let mut items = Vec::with_capacity(rows.len());
     for r in &rows {
-        items.push(to_proto(&mut conn, r).await?);
+        let region = campaigns::load(&mut conn, r.campaign_id).await?.region_id;
+        items.push(to_proto_for(&mut conn, r, p, region).await?);
     }
     Ok(pb::ProgramList { items, total })
 }
@@ -367,7 +409,7 @@ pub(crate) async fn submit(
 ) -> Result<pb::Program, AppError> {
     let p = ctx.principal()?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    let (row, _) = visible(&mut tx, p, &req.id).await?;
+    let (row, _) = visible(&mut tx, p, &req.id, Lock::ForUpdate).await?;
     ensure(access::acts_for_provider(p, row.provider_id))?;
     pd_calendar::ensure_open(
         &mut tx,
@@ -377,7 +419,9 @@ pub(crate) async fn submit(
     )
     .await?;
     if !["draft", "returned"].contains(&row.status.as_str()) {
-        return Err(AppError::conflict(msg::NOT_SUBMITTABLE).with("status", row.status.clone()));
+        return Err(
+            AppError::conflict(msg::NOT_SUBMITTABLE).with("current_status", row.status.clone())
+        );
     }
     set_status(&mut tx, row.id, "submitted", "").await?;
     let row = load(&mut tx, row.id)
@@ -403,10 +447,12 @@ pub(crate) async fn withdraw(
 ) -> Result<pb::Program, AppError> {
     let p = ctx.principal()?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    let (row, _) = visible(&mut tx, p, &req.id).await?;
+    let (row, _) = visible(&mut tx, p, &req.id, Lock::ForUpdate).await?;
     ensure(access::acts_for_provider(p, row.provider_id))?;
     if row.status != "submitted" {
-        return Err(AppError::conflict(msg::NOT_WITHDRAWABLE).with("status", row.status.clone()));
+        return Err(
+            AppError::conflict(msg::NOT_WITHDRAWABLE).with("current_status", row.status.clone())
+        );
     }
     set_status(&mut tx, row.id, "draft", "").await?;
     let row = load(&mut tx, row.id)
@@ -424,7 +470,7 @@ pub(crate) async fn technical_review(
 ) -> Result<pb::Program, AppError> {
     let p = ctx.principal()?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    let (row, campaign) = visible(&mut tx, p, &req.program_id).await?;
+    let (row, campaign) = visible(&mut tx, p, &req.program_id, Lock::ForUpdate).await?;
     ensure(access::runs_review(p, campaign.region_id))?;
     // Returned programs can be fixed and resubmitted while submission is open.
     pd_calendar::ensure_open(
@@ -435,7 +481,9 @@ pub(crate) async fn technical_review(
     )
     .await?;
     if row.status != "submitted" {
-        return Err(AppError::conflict(msg::NOT_SUBMITTED).with("status", row.status.clone()));
+        return Err(
+            AppError::conflict(msg::NOT_SUBMITTED).with("current_status", row.status.clone())
+        );
     }
     match req.decision.trim() {
         "accept" => set_status(&mut tx, row.id, "in_review", req.remarks.trim()).await?,

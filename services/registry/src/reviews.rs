@@ -11,12 +11,14 @@ use uuid::Uuid;
 use crate::campaigns;
 use crate::db::{body_id, db_error, ensure, path_id, ts};
 use crate::domain::{access, review};
-use crate::programs::{self, visible};
+use crate::programs::{self, Lock, visible};
 use crate::{State, messages as msg};
 
 async fn pool(conn: &mut PgConnection, campaign: Uuid) -> Result<Vec<review::Candidate>, AppError> {
     let rows: Vec<(Uuid, Vec<Uuid>, i64)> = sqlx::query_as(
-        "SELECT e.user_id, e.affiliated_provider_ids,
+        "SELECT e.user_id,
+                e.affiliated_provider_ids || ARRAY(SELECT g.scope_id FROM known_grants g
+                                                   WHERE g.user_id = e.user_id AND g.role = 'provider_admin'),
                 (SELECT count(*) FROM review_assignments a JOIN programs p ON p.id = a.program_id
                  WHERE a.expert_id = e.user_id AND p.campaign_id = e.campaign_id)
          FROM campaign_experts e WHERE e.campaign_id = $1",
@@ -126,7 +128,7 @@ pub(crate) async fn reassign(
     let from = body_id("from_expert_id", &req.from_expert_id)?;
     let to = body_id("to_expert_id", &req.to_expert_id)?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    let (program, campaign) = visible(&mut tx, p, &req.program_id).await?;
+    let (program, campaign) = visible(&mut tx, p, &req.program_id, Lock::ForUpdate).await?;
     ensure(access::runs_review(p, campaign.region_id))?;
     pd_calendar::ensure_open(&mut tx, campaign.id, &["expert_review"], Utc::now()).await?;
     let already = programs::assigned_experts(&mut tx, program.id).await?;
@@ -177,18 +179,22 @@ pub(crate) async fn submit(
 ) -> Result<pb::Review, AppError> {
     let p = ctx.principal()?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    let (program, campaign) = visible(&mut tx, p, &req.program_id).await?;
+    let (program, campaign) = visible(&mut tx, p, &req.program_id, Lock::ForUpdate).await?;
     let experts = programs::assigned_experts(&mut tx, program.id).await?;
     ensure(p.has_scope(Role::Expert, campaign.region_id) && experts.contains(&p.user_id))?;
     pd_calendar::ensure_open(&mut tx, campaign.id, &["expert_review"], Utc::now()).await?;
-    // Lock the program: the last review decides its outcome.
-    sqlx::query("SELECT 1 FROM programs WHERE id = $1 FOR UPDATE")
-        .bind(program.id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+    // Affiliations may have changed since the assignment.
+    let conflicted = pool(&mut tx, campaign.id)
+        .await?
+        .iter()
+        .any(|c| c.id == p.user_id && c.affiliated.contains(&program.provider_id));
+    if conflicted {
+        return Err(AppError::conflict(msg::CONFLICT_OF_INTEREST));
+    }
     if program.status != "in_review" {
-        return Err(AppError::conflict(msg::NOT_IN_REVIEW).with("status", program.status.clone()));
+        return Err(
+            AppError::conflict(msg::NOT_IN_REVIEW).with("current_status", program.status.clone())
+        );
     }
     let criteria = campaigns::criteria(&mut tx, campaign.id).await?;
     if criteria.is_empty() {
@@ -229,9 +235,10 @@ pub(crate) async fn submit(
     let (count, mean, include, exclude): (i64, Option<f64>, i64, i64) = sqlx::query_as(
         "SELECT count(*), avg(score_percent), count(*) FILTER (WHERE conclusion = 'include'),
                 count(*) FILTER (WHERE conclusion = 'exclude')
-         FROM reviews WHERE program_id = $1",
+         FROM reviews WHERE program_id = $1 AND expert_id = ANY($2)",
     )
     .bind(program.id)
+    .bind(&experts)
     .fetch_one(&mut *tx)
     .await
     .map_err(db_error)?;
@@ -277,7 +284,7 @@ pub(crate) async fn list(
 ) -> Result<pb::ReviewList, AppError> {
     let p = ctx.principal()?;
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
-    let (program, campaign) = visible(&mut conn, p, &req.id).await?;
+    let (program, campaign) = visible(&mut conn, p, &req.id, Lock::None).await?;
     let rows: Vec<(
         Uuid,
         serde_json::Value,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::campaigns::{self, CampaignRow};
 use crate::db::{db_error, ensure, path_id};
 use crate::domain::{access, schedule as rules};
-use crate::programs::{ProgramRow, visible};
+use crate::programs::{Lock, ProgramRow, visible};
 use crate::{State, messages as msg};
 
 #[derive(FromRow)]
@@ -67,7 +67,12 @@ pub(crate) async fn groups_of(
     Ok(rows.iter().map(GroupRow::to_proto).collect())
 }
 
-fn snapshot(g: &GroupRow, program: &ProgramRow, campaign: &CampaignRow) -> pb::GroupSnapshot {
+fn snapshot(
+    g: &GroupRow,
+    program: &ProgramRow,
+    campaign: &CampaignRow,
+    provider_name: &str,
+) -> pb::GroupSnapshot {
     pb::GroupSnapshot {
         group: Some(g.to_proto()),
         campaign_id: campaign.id.to_string(),
@@ -77,7 +82,20 @@ fn snapshot(g: &GroupRow, program: &ProgramRow, campaign: &CampaignRow) -> pb::G
         program_kind: program.kind.clone(),
         program_hours: program.hours,
         direction: program.direction.clone(),
+        provider_name: provider_name.to_owned(),
+        form: program.form.clone(),
+        cost_per_learner: program.cost_per_learner,
+        target_positions: program.target_positions.clone(),
+        target_subjects: program.target_subjects.clone(),
+        modules: program.fields().modules,
     }
+}
+
+async fn provider_name(conn: &mut PgConnection, program: &ProgramRow) -> Result<String, AppError> {
+    Ok(crate::programs::provider(conn, program.provider_id)
+        .await?
+        .map(|p| p.1)
+        .unwrap_or_default())
 }
 
 async fn check_municipality(
@@ -109,11 +127,13 @@ pub(crate) async fn create(
 ) -> Result<pb::Group, AppError> {
     let p = ctx.principal()?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    let (program, campaign) = visible(&mut tx, p, &req.program_id).await?;
+    let (program, campaign) = visible(&mut tx, p, &req.program_id, Lock::ForUpdate).await?;
     ensure(access::acts_for_provider(p, program.provider_id))?;
     pd_calendar::ensure_open(&mut tx, campaign.id, &["schedule"], Utc::now()).await?;
     if program.status != "approved" {
-        return Err(AppError::conflict(msg::NOT_IN_REGISTRY).with("status", program.status.clone()));
+        return Err(
+            AppError::conflict(msg::NOT_IN_REGISTRY).with("current_status", program.status.clone())
+        );
     }
     let fields = req.fields.unwrap_or_default();
     let plan = rules::validate(
@@ -159,7 +179,7 @@ async fn load_group(
     .await
     .map_err(db_error)?
     .ok_or_else(|| AppError::not_found(msg::GROUP_NOT_FOUND))?;
-    let (program, campaign) = visible(conn, p, &row.program_id.to_string())
+    let (program, campaign) = visible(conn, p, &row.program_id.to_string(), Lock::ForUpdate)
         .await
         .map_err(|_| AppError::not_found(msg::GROUP_NOT_FOUND))?;
     Ok((row, program, campaign))
@@ -178,6 +198,15 @@ pub(crate) async fn update(
     if group.status == "cancelled" {
         return Err(AppError::conflict(msg::GROUP_CANCELLED));
     }
+    // Groups change while the schedule is formed and applications run;
+    // cancelling stays possible at any time.
+    pd_calendar::ensure_open(
+        &mut tx,
+        campaign.id,
+        &["schedule", "applications"],
+        Utc::now(),
+    )
+    .await?;
     let fields = req.fields.unwrap_or_default();
     let plan = rules::validate(
         &fields,
@@ -206,7 +235,12 @@ pub(crate) async fn update(
     .map_err(db_error)?;
     if row.status == "published" {
         let event = pb::GroupChanged {
-            group: Some(snapshot(&row, &program, &campaign)),
+            group: Some(snapshot(
+                &row,
+                &program,
+                &campaign,
+                &provider_name(&mut tx, &program).await?,
+            )),
         };
         state
             .outbox
@@ -248,7 +282,12 @@ pub(crate) async fn cancel(
     .map_err(db_error)?;
     if group.status == "published" {
         let event = pb::GroupCancelled {
-            group: Some(snapshot(&row, &program, &campaign)),
+            group: Some(snapshot(
+                &row,
+                &program,
+                &campaign,
+                &provider_name(&mut tx, &program).await?,
+            )),
         };
         state
             .outbox
@@ -273,7 +312,7 @@ pub(crate) async fn list(
 ) -> Result<pb::GroupList, AppError> {
     let p = ctx.principal()?;
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
-    let (program, _) = visible(&mut conn, p, &req.program_id).await?;
+    let (program, _) = visible(&mut conn, p, &req.program_id, Lock::None).await?;
     Ok(pb::GroupList {
         items: groups_of(&mut conn, program.id).await?,
     })
@@ -306,7 +345,12 @@ pub(crate) async fn approve(
             .await?
             .ok_or_else(|| AppError::internal("program vanished"))?;
         let event = pb::GroupPublished {
-            group: Some(snapshot(g, &program, &campaign)),
+            group: Some(snapshot(
+                g,
+                &program,
+                &campaign,
+                &provider_name(&mut tx, &program).await?,
+            )),
         };
         state
             .outbox

@@ -73,7 +73,24 @@ impl IntoResponse for ApiError {
                 .collect(),
             request_id: super::REQUEST_ID.try_with(Clone::clone).ok(),
             trace_id: pd_runtime::telemetry::current_trace_id(),
-            extensions: e.extensions,
+            // Members of the problem itself are never overwritten.
+            extensions: e
+                .extensions
+                .into_iter()
+                .filter(|(k, _)| {
+                    ![
+                        "type",
+                        "title",
+                        "status",
+                        "detail",
+                        "code",
+                        "errors",
+                        "request_id",
+                        "trace_id",
+                    ]
+                    .contains(&k.as_str())
+                })
+                .collect(),
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut r = (status, body).into_response();

@@ -105,6 +105,9 @@ const REQUIRED: [Column; 4] = [
 /// a file in another encoding is refused instead of imported as mojibake.
 pub fn decode(bytes: &[u8]) -> Result<(String, &'static str), FileError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.contains(&0) {
+        return Err(FileError(msg::IMPORT_BINARY.to_owned()));
+    }
     if let Ok(s) = std::str::from_utf8(bytes) {
         return Ok((s.to_owned(), "utf-8"));
     }
