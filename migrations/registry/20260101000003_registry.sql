@@ -41,6 +41,7 @@ CREATE TABLE campaign_criteria (
     name         TEXT NOT NULL,
     max_score    INT NOT NULL CHECK (max_score > 0),
     weight       DOUBLE PRECISION NOT NULL DEFAULT 1 CHECK (weight > 0),
+    min_score    INT NOT NULL DEFAULT 0 CHECK (min_score >= 0),
     PRIMARY KEY (campaign_id, code)
 );
 

@@ -252,3 +252,21 @@ async fn login_attempts_are_rate_limited() {
     assert_eq!(statuses, vec![401, 401, 401, 429]);
     p.stop().await;
 }
+
+#[tokio::test]
+async fn the_first_admin_comes_from_the_bootstrap_secret() {
+    let p = Platform::start_with(true, |s| {
+        s.auth.bootstrap_admin_login = "first.admin".into();
+        s.auth.bootstrap_admin_password = "a-long-bootstrap-secret".into();
+    })
+    .await
+    .unwrap();
+    let token = p
+        .login("first.admin", "a-long-bootstrap-secret")
+        .await
+        .unwrap();
+    let (s, me) = call(&p, Method::GET, "/api/v1/me", Some(&token), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(me["user"]["grants"][0]["role"], "admin");
+    p.stop().await;
+}

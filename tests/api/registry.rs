@@ -195,7 +195,7 @@ async fn from_campaign_to_published_registry_and_schedule() {
         Some(json!({
             "criteria": [
                 {"code": "relevance", "name": "Актуальность", "max_score": 10, "weight": 2},
-                {"code": "content", "name": "Содержание", "max_score": 10}
+                {"code": "content", "name": "Содержание", "max_score": 10, "min_score": 5}
             ],
             "pass_threshold_percent": 60
         })),
@@ -618,6 +618,26 @@ async fn from_campaign_to_published_registry_and_schedule() {
     let members: Vec<&str> = council.iter().map(|(id, _)| id.as_str()).collect();
     let (s, b) = call(&p, Method::POST, &format!("/api/v1/campaigns/{campaign}/council-sessions"), Some(&operator), Some(json!({"held_on": chrono_today().to_string(), "member_ids": [members[0], experts[0].0]}))).await;
     assert_eq!(s, 422, "{b}");
+    // A session that cannot go ahead is cancelled; its programs return to the agenda.
+    let (s, first) = call(
+        &p,
+        Method::POST,
+        &format!("/api/v1/campaigns/{campaign}/council-sessions"),
+        Some(&operator),
+        Some(json!({"held_on": chrono_today().to_string(), "member_ids": members})),
+    )
+    .await;
+    assert_eq!(s, 201, "{first}");
+    let first_id = first["id"].as_str().unwrap();
+    let (s, cancelled) = call(
+        &p,
+        Method::POST,
+        &format!("/api/v1/council-sessions/{first_id}/cancel"),
+        Some(&operator),
+        None,
+    )
+    .await;
+    assert_eq!((s, status(&cancelled)), (200, "cancelled"), "{cancelled}");
     let (s, session) = call(
         &p,
         Method::POST,
@@ -698,6 +718,12 @@ async fn from_campaign_to_published_registry_and_schedule() {
     };
     assert_eq!(decision(&a1)["decision"], "included");
     assert_eq!(decision(&a1)["votes_for"], 2);
+    // Scores by criterion: relevance 9 and 8 from the two experts.
+    assert_eq!(
+        decision(&a1)["criterion_means"][0]["criterion"],
+        "relevance"
+    );
+    assert_eq!(decision(&a1)["criterion_means"][0]["mean"], 8.5);
     assert_eq!(decision(&b1)["decision"], "not_included");
     assert_eq!(protocol["status"], "awaiting_approval");
     let page = p
@@ -778,6 +804,21 @@ async fn from_campaign_to_published_registry_and_schedule() {
     assert_eq!(cat["total"], 1);
     assert_eq!(cat["items"][0]["program_id"], a1.as_str());
     assert_eq!(cat["items"][0]["provider_name"], "ИРО РТ");
+    let (_, page2) = call(
+        &p,
+        Method::GET,
+        &format!("/api/v1/catalog?campaign_id={campaign}&limit=1&offset=1"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (
+            page2["total"].as_i64(),
+            page2["items"].as_array().map(Vec::len)
+        ),
+        (Some(1), Some(0))
+    );
     let (_, cat) = call(
         &p,
         Method::GET,

@@ -267,3 +267,44 @@ async fn typed_replies_errors_and_unreachable_services() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_stopping_relay_publishes_what_is_committed_first() {
+    let (env, bus, pool) = setup().await;
+    let outbox = Outbox::new(&bus, "producer");
+    let mut tx = pool.begin().await.unwrap();
+    for i in 0..7 {
+        outbox
+            .write(
+                &mut tx,
+                "thing_happened",
+                &format!("agg-{i}"),
+                "tester",
+                &Empty {},
+            )
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    // Shutdown was requested before the relay even ran: it still flushes.
+    let stop = Shutdown::new();
+    stop.cancel();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        Relay::new(bus.clone(), pool.clone(), "producer").run(stop),
+    )
+    .await
+    .unwrap();
+    let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(unsent, 0);
+    let mut stream = bus
+        .jetstream()
+        .get_stream(bus.stream_name("producer"))
+        .await
+        .unwrap();
+    assert_eq!(stream.info().await.unwrap().state.messages, 7);
+    env.cleanup().await;
+}

@@ -199,6 +199,7 @@ impl Seeder {
             name: name.to_owned(),
             max_score,
             weight: 1.0,
+            min_score: 0,
         };
         let _: reg::Campaign = self
             .registry(

@@ -37,8 +37,8 @@ pub(crate) async fn criteria(
     conn: &mut PgConnection,
     campaign: Uuid,
 ) -> Result<Vec<pb::Criterion>, AppError> {
-    let rows: Vec<(String, String, i32, f64)> = sqlx::query_as(
-        "SELECT code, name, max_score, weight FROM campaign_criteria WHERE campaign_id = $1 ORDER BY position",
+    let rows: Vec<(String, String, i32, f64, i32)> = sqlx::query_as(
+        "SELECT code, name, max_score, weight, min_score FROM campaign_criteria WHERE campaign_id = $1 ORDER BY position",
     )
     .bind(campaign)
     .fetch_all(conn)
@@ -46,11 +46,12 @@ pub(crate) async fn criteria(
     .map_err(db_error)?;
     Ok(rows
         .into_iter()
-        .map(|(code, name, max_score, weight)| pb::Criterion {
+        .map(|(code, name, max_score, weight, min_score)| pb::Criterion {
             code,
             name,
             max_score,
             weight,
+            min_score,
         })
         .collect())
 }
@@ -303,6 +304,12 @@ pub(crate) async fn set_criteria(
                 message: "не меньше 1".into(),
             });
         }
+        if c.min_score < 0 || c.min_score > c.max_score {
+            errors.push(FieldError {
+                field: format!("criteria[{i}].min_score"),
+                message: "от 0 до max_score".into(),
+            });
+        }
         if c.weight < 0.0 || !c.weight.is_finite() {
             errors.push(FieldError {
                 field: format!("criteria[{i}].weight"),
@@ -338,7 +345,8 @@ pub(crate) async fn set_criteria(
         .map_err(db_error)?;
     for (i, c) in req.criteria.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO campaign_criteria (campaign_id, position, code, name, max_score, weight) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO campaign_criteria (campaign_id, position, code, name, max_score, weight, min_score)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id)
         .bind(i as i32)
@@ -346,6 +354,7 @@ pub(crate) async fn set_criteria(
         .bind(c.name.trim())
         .bind(c.max_score)
         .bind(if c.weight > 0.0 { c.weight } else { 1.0 })
+        .bind(c.min_score)
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;

@@ -110,7 +110,7 @@ pub(crate) async fn create(
     // The agenda: programs that passed the experts and no session has taken.
     let agenda: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM programs p WHERE campaign_id = $1 AND status = 'reviewed'
-           AND NOT EXISTS (SELECT 1 FROM council_sessions s WHERE p.id = ANY(s.program_ids))
+           AND NOT EXISTS (SELECT 1 FROM council_sessions s WHERE p.id = ANY(s.program_ids) AND s.status <> 'cancelled')
          ORDER BY direction, title",
     )
     .bind(id)
@@ -240,6 +240,7 @@ pub(crate) async fn close(
     .fetch_all(&mut *tx)
     .await
     .map_err(db_error)?;
+    let criteria = campaigns::criteria(&mut tx, campaign.id).await?;
     let mut entries = Vec::new();
     let mut lacking = Vec::new();
     for t in rows {
@@ -274,7 +275,11 @@ pub(crate) async fn close(
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
+        let experts = crate::programs::assigned_experts(&mut tx, id).await?;
+        let scores = crate::reviews::expert_scores(&mut tx, id, &experts).await?;
+        let criterion_means = crate::domain::review::criterion_means(&criteria, &scores);
         entries.push(pb::ProtocolEntry {
+            criterion_means,
             program_id: id.to_string(),
             title,
             provider_name,
@@ -346,6 +351,36 @@ pub(crate) async fn protocol(
     let (session, campaign) = load(&mut conn, p, &req.id).await?;
     ensure(access::reads_all_programs(p, campaign.region_id))?;
     stored_protocol(&session)
+}
+
+/// Cancels an open session (e.g. it cannot reach a quorum): its programs
+/// go back on the agenda of the next one.
+pub(crate) async fn cancel(
+    state: State,
+    ctx: RpcContext,
+    req: pb::SessionActionRequest,
+) -> Result<pb::CouncilSession, AppError> {
+    let p = ctx.principal()?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let (session, campaign) = load(&mut tx, p, &req.id).await?;
+    ensure(access::runs_review(p, campaign.region_id))?;
+    if session.status != "open" {
+        return Err(AppError::conflict(msg::SESSION_CLOSED));
+    }
+    let row: SessionRow = sqlx::query_as(
+        "UPDATE council_sessions SET status = 'cancelled' WHERE id = $1 RETURNING *",
+    )
+    .bind(session.id)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    sqlx::query("DELETE FROM council_votes WHERE session_id = $1")
+        .bind(session.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(row.to_proto())
 }
 
 /// The presidium approves the protocol: the recommended programs enter the

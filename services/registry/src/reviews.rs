@@ -244,12 +244,16 @@ pub(crate) async fn submit(
     .map_err(db_error)?;
     if count as usize >= experts.len() {
         let mean = mean.unwrap_or(0.0);
+        let means = review::criterion_means(
+            &criteria,
+            &expert_scores(&mut tx, program.id, &experts).await?,
+        );
         let passed = review::passes(
             mean,
             include as i32,
             exclude as i32,
             campaign.pass_threshold_percent,
-        );
+        ) && review::meets_minimums(&criteria, &means);
         sqlx::query(
             "UPDATE programs SET status = $2, mean_score_percent = $3, include_votes = $4, exclude_votes = $5, updated_at = now()
              WHERE id = $1",
@@ -273,6 +277,34 @@ pub(crate) async fn submit(
         score_percent: percent,
         submitted_at: ts(Utc::now()),
     })
+}
+
+/// Each assigned expert's scores of a program, by criterion.
+pub(crate) async fn expert_scores(
+    conn: &mut PgConnection,
+    program: Uuid,
+    experts: &[Uuid],
+) -> Result<Vec<std::collections::HashMap<String, i32>>, AppError> {
+    let rows: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT scores FROM reviews WHERE program_id = $1 AND expert_id = ANY($2)",
+    )
+    .bind(program)
+    .bind(experts)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|v| {
+            v.as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, s)| (k.clone(), s.as_i64().unwrap_or(0) as i32))
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .collect())
 }
 
 /// The reviews of a program. An expert sees the others' only after

@@ -27,6 +27,7 @@ pub(crate) fn server(state: State) -> RpcServer<State> {
         .route("get_session", council::get)
         .route("vote", council::vote)
         .route("close_session", council::close)
+        .route("cancel_session", council::cancel)
         .route("get_protocol", council::protocol)
         .route("approve_protocol", council::approve)
         .route("catalog", catalog::catalog)

@@ -17,6 +17,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_session))
         .routes(routes!(vote))
         .routes(routes!(close_session))
+        .routes(routes!(cancel_session))
         .routes(routes!(get_protocol))
         .routes(routes!(protocol_page))
         .routes(routes!(approve_protocol))
@@ -127,6 +128,30 @@ async fn close_session(
             &caller.ctx,
             "registry",
             "close_session",
+            &pb::SessionActionRequest { id },
+        )
+        .await?,
+    ))
+}
+
+/// Cancel an open session (e.g. without a quorum); its programs return to
+/// the agenda of the next session.
+#[utoipa::path(post, path = "/api/v1/council-sessions/{id}/cancel", tag = "council", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Session id")),
+    responses(
+        (status = 200, description = "Cancelled", body = pb::CouncilSession),
+        (status = 409, description = "Not open", body = Problem),
+    ))]
+async fn cancel_session(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::CouncilSession>, ApiError> {
+    Ok(Json(
+        s.call(
+            &caller.ctx,
+            "registry",
+            "cancel_session",
             &pb::SessionActionRequest { id },
         )
         .await?,

@@ -27,13 +27,19 @@ fn escape(s: &str) -> String {
 pub fn html(p: &pb::Protocol) -> String {
     let mut rows = String::new();
     for (i, e) in p.entries.iter().enumerate() {
+        let by_criterion: Vec<String> = e
+            .criterion_means
+            .iter()
+            .map(|m| format!("{}: {:.1}", escape(&m.criterion), m.mean))
+            .collect();
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{} / {}</td><td>{} / {} / {}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}<br><small>{}</small></td><td>{} / {}</td><td>{} / {} / {}</td><td>{}</td></tr>\n",
             i + 1,
             escape(&e.direction),
             escape(&e.title),
             escape(&e.provider_name),
             e.mean_score_percent,
+            by_criterion.join("; "),
             e.expert_include,
             e.expert_exclude,
             e.votes_for,

@@ -87,6 +87,43 @@ pub fn pick(
     (eligible.len() >= n).then(|| eligible.iter().take(n).map(|c| c.id).collect())
 }
 
+/// The experts' mean on each criterion, in the campaign's order.
+pub fn criterion_means(
+    criteria: &[pb::Criterion],
+    reviews: &[HashMap<String, i32>],
+) -> Vec<pb::CriterionMean> {
+    criteria
+        .iter()
+        .map(|c| {
+            let scores: Vec<f64> = reviews
+                .iter()
+                .filter_map(|r| r.get(&c.code))
+                .map(|s| f64::from(*s))
+                .collect();
+            let mean = if scores.is_empty() {
+                0.0
+            } else {
+                scores.iter().sum::<f64>() / scores.len() as f64
+            };
+            pb::CriterionMean {
+                criterion: c.code.clone(),
+                mean: (mean * 10.0).round() / 10.0,
+            }
+        })
+        .collect()
+}
+
+/// Whether every criterion with a minimum reaches it on average.
+pub fn meets_minimums(criteria: &[pb::Criterion], means: &[pb::CriterionMean]) -> bool {
+    criteria.iter().all(|c| {
+        c.min_score <= 0
+            || means
+                .iter()
+                .find(|m| m.criterion == c.code)
+                .is_some_and(|m| m.mean + 1e-9 >= f64::from(c.min_score))
+    })
+}
+
 /// A program passes content review when the experts' mean score reaches the
 /// threshold and more of them conclude "include" than "exclude".
 pub fn passes(mean_percent: f64, include: i32, exclude: i32, threshold_percent: f64) -> bool {
@@ -104,12 +141,14 @@ mod tests {
                 name: "Актуальность".into(),
                 max_score: 10,
                 weight: 2.0,
+                ..Default::default()
             },
             pb::Criterion {
                 code: "content".into(),
                 name: "Содержание".into(),
                 max_score: 5,
                 weight: 0.0,
+                ..Default::default()
             },
         ]
     }
@@ -165,6 +204,22 @@ mod tests {
         assert_eq!(pick(&pool, provider, &[], 2), Some(vec![c, b]));
         assert_eq!(pick(&pool, provider, &[], 3), None);
         assert_eq!(pick(&pool, Uuid::now_v7(), &[c], 1), Some(vec![a]));
+    }
+
+    #[test]
+    fn criterion_minimums() {
+        let mut c = criteria();
+        c[1].min_score = 3;
+        let reviews = vec![
+            HashMap::from([("relevance".to_owned(), 9), ("content".to_owned(), 2)]),
+            HashMap::from([("relevance".to_owned(), 8), ("content".to_owned(), 3)]),
+        ];
+        let means = criterion_means(&c, &reviews);
+        assert_eq!(means[0].mean, 8.5);
+        assert_eq!(means[1].mean, 2.5);
+        assert!(!meets_minimums(&c, &means));
+        c[1].min_score = 2;
+        assert!(meets_minimums(&c, &means));
     }
 
     #[test]
