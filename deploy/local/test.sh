@@ -19,4 +19,12 @@ for db in $leftovers; do
 done
 
 log "running the test suite"
-cargo test --workspace "$@"
+out="$STATE_DIR/test-output.log"
+set +e
+cargo test --workspace --all-targets "$@" 2>&1 | tee "$out"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole suite: the sum over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$out"
+exit "$status"

@@ -1,0 +1,258 @@
+//! The registry on its own, over NATS, against real PostgreSQL and
+//! JetStream: it learns regions and providers from identity's events and
+//! gates actions on its campaign calendar.
+
+use pd_bus::{Bus, CallContext};
+use pd_domain::{ErrorKind, Grant, Principal, Role};
+use pd_proto::identity::v1 as identity;
+use pd_proto::registry::v1 as pb;
+use pd_runtime::Shutdown;
+use pd_runtime::tokens::{TokenIssuer, TokenVerifier};
+use pd_testkit::TestEnv;
+use std::time::Duration;
+use uuid::Uuid;
+
+fn as_role(env: &TestEnv, role: Role, scope: Uuid) -> CallContext {
+    let principal = Principal {
+        user_id: Uuid::now_v7(),
+        login: "test".into(),
+        grants: vec![Grant {
+            role,
+            scope: Some(scope),
+        }],
+    };
+    let token = TokenIssuer::new(&env.settings.auth)
+        .unwrap()
+        .issue(&principal)
+        .unwrap();
+    CallContext {
+        authorization: Some(format!("Bearer {token}")),
+        ..Default::default()
+    }
+}
+
+/// Publishes an event on identity's stream, as identity's relay would.
+async fn identity_event<M: prost::Message>(bus: &Bus, event: &str, aggregate: &str, payload: &M) {
+    let envelope = pd_bus::events::envelope(event, aggregate, "test", payload);
+    let mut h = async_nats::HeaderMap::new();
+    h.insert("Nats-Msg-Id", envelope.event_id.as_str());
+    bus.jetstream()
+        .publish_with_headers(
+            bus.event_subject("identity", event),
+            h,
+            bytes::Bytes::from(prost::Message::encode_to_vec(&envelope)),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+}
+
+/// The calendar with program submission starting in the given number of
+/// days; the survey sits on January 1st of one year for every call, so
+/// calendars of one test belong to one campaign year whatever the date.
+fn phases(submission_starts_in_days: i64) -> (i32, Vec<pb::Phase>) {
+    use chrono::Datelike;
+    let today = chrono::Utc::now().date_naive();
+    let year = (today - chrono::Duration::days(60)).year();
+    let day = |d: i64| (today + chrono::Duration::days(d)).to_string();
+    let s = submission_starts_in_days;
+    let mut phases = vec![pb::Phase {
+        phase: "needs_survey".into(),
+        starts_on: format!("{year}-01-01"),
+        ends_on: format!("{year}-01-02"),
+    }];
+    let spans = [
+        (s, s + 5),
+        (s + 6, s + 10),
+        (s + 11, s + 15),
+        (s + 16, s + 20),
+        (s + 21, s + 40),
+    ];
+    for (p, (a, b)) in pd_calendar::PHASES.iter().skip(1).zip(spans) {
+        phases.push(pb::Phase {
+            phase: (*p).into(),
+            starts_on: day(a),
+            ends_on: day(b),
+        });
+    }
+    (year, phases)
+}
+
+#[tokio::test]
+async fn learns_from_identity_and_gates_actions_on_the_calendar() {
+    let env = TestEnv::new().unwrap();
+    env.database(pd_registry::SERVICE, &pd_registry::MIGRATORS)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let shutdown = Shutdown::new();
+    let registry = pd_registry::start(env.settings.clone(), shutdown.clone())
+        .await
+        .unwrap();
+    let bus = Bus::connect(
+        &env.settings.nats,
+        TokenVerifier::new(&env.settings.auth).unwrap(),
+    )
+    .await
+    .unwrap();
+    let region = Uuid::now_v7();
+    let provider = Uuid::now_v7();
+    let ministry = as_role(&env, Role::Ministry, region);
+    let (year, calendar) = phases(5);
+    let create = pb::CreateCampaignRequest {
+        region_id: region.to_string(),
+        year,
+        title: "ПК".into(),
+        phases: calendar,
+    };
+    // Before identity's event the region is unknown: a 422 naming it.
+    let err = bus
+        .request::<_, pb::Campaign>("registry", "create_campaign", &create, &ministry)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.kind, err.fields[0].field.as_str()),
+        (ErrorKind::Invalid, "region_id")
+    );
+
+    let r = identity::Region {
+        id: region.to_string(),
+        time_zone: "Asia/Yekaterinburg".into(),
+        ..Default::default()
+    };
+    identity_event(
+        &bus,
+        "region_created",
+        &r.id,
+        &identity::RegionCreated {
+            region: Some(r.clone()),
+        },
+    )
+    .await;
+    let p = identity::Provider {
+        id: provider.to_string(),
+        region_id: region.to_string(),
+        name: "ИРО".into(),
+        licence_number: "Л035".into(),
+        ..Default::default()
+    };
+    identity_event(
+        &bus,
+        "provider_created",
+        &provider.to_string(),
+        &identity::ProviderCreated { provider: Some(p) },
+    )
+    .await;
+
+    let mut campaign = None;
+    for _ in 0..100 {
+        match bus
+            .request::<_, pb::Campaign>("registry", "create_campaign", &create, &ministry)
+            .await
+        {
+            Ok(c) => {
+                campaign = Some(c);
+                break;
+            }
+            Err(e) if e.kind == ErrorKind::Invalid => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    let campaign = campaign.expect("the registry never learnt of the region");
+    assert_eq!(campaign.time_zone, "Asia/Yekaterinburg");
+    assert_eq!(campaign.current_phase, "", "no phase is open today");
+
+    // Drafting is always possible; submitting only in the submission phase.
+    let admin = as_role(&env, Role::ProviderAdmin, provider);
+    let mut program: Option<pb::Program> = None;
+    for _ in 0..100 {
+        let fields = pb::ProgramFields {
+            kind: "ordinary".into(),
+            title: "Функциональная грамотность".into(),
+            direction: "Предметные компетенции".into(),
+            topic: "Математика".into(),
+            annotation: "Аннотация".into(),
+            hours: 16,
+            form: "distance".into(),
+            target_positions: vec!["учитель".into()],
+            modules: vec![pb::Module {
+                name: "Модуль".into(),
+                hours: 16,
+                assessment_form: "тест".into(),
+            }],
+            max_group_size: 30,
+            ..Default::default()
+        };
+        let req = pb::CreateProgramRequest {
+            campaign_id: campaign.id.clone(),
+            provider_id: provider.to_string(),
+            fields: Some(fields),
+        };
+        match bus
+            .request::<_, pb::Program>("registry", "create_program", &req, &admin)
+            .await
+        {
+            Ok(p) => {
+                program = Some(p);
+                break;
+            }
+            Err(e) if e.kind == ErrorKind::Invalid && e.fields[0].field == "provider_id" => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    let program = program.expect("the registry never learnt of the provider");
+    assert_eq!(program.provider_name, "ИРО");
+    let err = bus
+        .request::<_, pb::Program>(
+            "registry",
+            "submit_program",
+            &pb::ProgramActionRequest {
+                id: program.id.clone(),
+            },
+            &admin,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Conflict);
+    assert_eq!(
+        err.extensions.get("phase").map(String::as_str),
+        Some("program_submission")
+    );
+    assert!(
+        err.extensions.contains_key("phase_starts_on")
+            && err.extensions.contains_key("phase_ends_on")
+    );
+
+    // Opening the phase (a calendar change) lets it through.
+    let (_, open_now) = phases(-1);
+    let update = pb::UpdateCampaignRequest {
+        id: campaign.id.clone(),
+        title: None,
+        phases: open_now,
+    };
+    let c: pb::Campaign = bus
+        .request("registry", "update_campaign", &update, &ministry)
+        .await
+        .unwrap();
+    assert_eq!(c.current_phase, "program_submission");
+    let submitted: pb::Program = bus
+        .request(
+            "registry",
+            "submit_program",
+            &pb::ProgramActionRequest { id: program.id },
+            &admin,
+        )
+        .await
+        .unwrap();
+    assert_eq!(submitted.status, "submitted");
+
+    shutdown.cancel();
+    registry.wait().await;
+    env.cleanup().await;
+}
