@@ -203,6 +203,28 @@ pub(crate) async fn to_proto(
     })
 }
 
+/// Binds a program's editable fields as parameters $1..$14, in the order
+/// of the columns kind … internship_site (a macro: used on both queries).
+macro_rules! bind_fields {
+    ($query:expr, $f:expr) => {
+        $query
+            .bind(&$f.kind)
+            .bind(&$f.title)
+            .bind(&$f.direction)
+            .bind(&$f.topic)
+            .bind(&$f.annotation)
+            .bind($f.hours)
+            .bind(&$f.form)
+            .bind(&$f.target_positions)
+            .bind(&$f.target_subjects)
+            .bind(modules_json(&$f))
+            .bind(&$f.competences)
+            .bind($f.max_group_size)
+            .bind($f.cost_per_learner)
+            .bind(&$f.internship_site)
+    };
+}
+
 fn modules_json(f: &pb::ProgramFields) -> sqlx::types::Json<Vec<ModuleJson>> {
     sqlx::types::Json(
         f.modules
@@ -239,32 +261,19 @@ pub(crate) async fn create(
         Some(_) => {}
     }
     let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO programs (id, campaign_id, provider_id, kind, title, direction, topic, annotation, hours, form,
-                               target_positions, target_subjects, modules, competences, max_group_size,
-                               cost_per_learner, internship_site)
+    let insert = sqlx::query(
+        "INSERT INTO programs (kind, title, direction, topic, annotation, hours, form, target_positions,
+                               target_subjects, modules, competences, max_group_size, cost_per_learner,
+                               internship_site, id, campaign_id, provider_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-    )
-    .bind(id)
-    .bind(campaign_id)
-    .bind(provider_id)
-    .bind(&fields.kind)
-    .bind(&fields.title)
-    .bind(&fields.direction)
-    .bind(&fields.topic)
-    .bind(&fields.annotation)
-    .bind(fields.hours)
-    .bind(&fields.form)
-    .bind(&fields.target_positions)
-    .bind(&fields.target_subjects)
-    .bind(modules_json(&fields))
-    .bind(&fields.competences)
-    .bind(fields.max_group_size)
-    .bind(fields.cost_per_learner)
-    .bind(&fields.internship_site)
-    .execute(&mut *tx)
-    .await
-    .map_err(db_error)?;
+    );
+    bind_fields!(insert, fields)
+        .bind(id)
+        .bind(campaign_id)
+        .bind(provider_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
     let row = load(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::internal("program vanished"))?;
@@ -289,30 +298,17 @@ pub(crate) async fn update(
     }
     let mut fields = req.fields.unwrap_or_default();
     rules::validate(&mut fields).map_err(AppError::invalid_fields)?;
-    sqlx::query(
-        "UPDATE programs SET kind = $2, title = $3, direction = $4, topic = $5, annotation = $6, hours = $7, form = $8,
-                target_positions = $9, target_subjects = $10, modules = $11, competences = $12, max_group_size = $13,
-                cost_per_learner = $14, internship_site = $15, updated_at = now()
-         WHERE id = $1",
-    )
-    .bind(row.id)
-    .bind(&fields.kind)
-    .bind(&fields.title)
-    .bind(&fields.direction)
-    .bind(&fields.topic)
-    .bind(&fields.annotation)
-    .bind(fields.hours)
-    .bind(&fields.form)
-    .bind(&fields.target_positions)
-    .bind(&fields.target_subjects)
-    .bind(modules_json(&fields))
-    .bind(&fields.competences)
-    .bind(fields.max_group_size)
-    .bind(fields.cost_per_learner)
-    .bind(&fields.internship_site)
-    .execute(&mut *tx)
-    .await
-    .map_err(db_error)?;
+    let update = sqlx::query(
+        "UPDATE programs SET kind = $1, title = $2, direction = $3, topic = $4, annotation = $5, hours = $6, form = $7,
+                target_positions = $8, target_subjects = $9, modules = $10, competences = $11, max_group_size = $12,
+                cost_per_learner = $13, internship_site = $14, updated_at = now()
+         WHERE id = $15",
+    );
+    bind_fields!(update, fields)
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
     let row = load(&mut tx, row.id)
         .await?
         .ok_or_else(|| AppError::internal("program vanished"))?;

@@ -91,6 +91,21 @@ fn snapshot(
     }
 }
 
+/// Binds a checked group as parameters $1..$8 (starts_on … language).
+macro_rules! bind_plan {
+    ($query:expr, $plan:expr) => {
+        $query
+            .bind($plan.starts_on)
+            .bind($plan.ends_on)
+            .bind($plan.online)
+            .bind(&$plan.address)
+            .bind($plan.municipality_id)
+            .bind($plan.capacity)
+            .bind($plan.min_size)
+            .bind(&$plan.language)
+    };
+}
+
 async fn provider_name(conn: &mut PgConnection, program: &ProgramRow) -> Result<String, AppError> {
     Ok(crate::programs::provider(conn, program.provider_id)
         .await?
@@ -144,23 +159,16 @@ pub(crate) async fn create(
     )
     .map_err(AppError::invalid_fields)?;
     check_municipality(&mut tx, &plan, campaign.region_id).await?;
-    let row: GroupRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO groups (id, program_id, starts_on, ends_on, online, address, municipality_id, capacity, min_size, language)
+    let insert = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO groups (starts_on, ends_on, online, address, municipality_id, capacity, min_size, language, id, program_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {GROUP_COLUMNS}"
-    )))
-    .bind(Uuid::now_v7())
-    .bind(program.id)
-    .bind(plan.starts_on)
-    .bind(plan.ends_on)
-    .bind(plan.online)
-    .bind(&plan.address)
-    .bind(plan.municipality_id)
-    .bind(plan.capacity)
-    .bind(plan.min_size)
-    .bind(&plan.language)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db_error)?;
+    )));
+    let row: GroupRow = bind_plan!(insert, plan)
+        .bind(Uuid::now_v7())
+        .bind(program.id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_error)?;
     tx.commit().await.map_err(db_error)?;
     Ok(row.to_proto())
 }
@@ -216,23 +224,16 @@ pub(crate) async fn update(
     )
     .map_err(AppError::invalid_fields)?;
     check_municipality(&mut tx, &plan, campaign.region_id).await?;
-    let row: GroupRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE groups SET starts_on = $2, ends_on = $3, online = $4, address = $5, municipality_id = $6, capacity = $7,
-                min_size = $8, language = $9, updated_at = now()
-         WHERE id = $1 RETURNING {GROUP_COLUMNS}"
-    )))
-    .bind(group.id)
-    .bind(plan.starts_on)
-    .bind(plan.ends_on)
-    .bind(plan.online)
-    .bind(&plan.address)
-    .bind(plan.municipality_id)
-    .bind(plan.capacity)
-    .bind(plan.min_size)
-    .bind(&plan.language)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db_error)?;
+    let update = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE groups SET starts_on = $1, ends_on = $2, online = $3, address = $4, municipality_id = $5, capacity = $6,
+                min_size = $7, language = $8, updated_at = now()
+         WHERE id = $9 RETURNING {GROUP_COLUMNS}"
+    )));
+    let row: GroupRow = bind_plan!(update, plan)
+        .bind(group.id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_error)?;
     if row.status == "published" {
         let event = pb::GroupChanged {
             group: Some(snapshot(
