@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod inn;
+pub mod request;
 pub mod roles;
 pub mod snils;
 

@@ -1,13 +1,14 @@
 //! Small helpers shared by the handlers: database errors, ids, times, and
 //! the lookups of where an organization or educator sits.
 
-use chrono::{DateTime, Utc};
 use pd_domain::AppError;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::access::OrgLocation;
 use crate::messages as msg;
+
+pub use pd_domain::request::{body_id, ensure, path_id, ts};
 
 /// Maps a database error to what the client should see; logs the rest.
 pub fn db_error(e: sqlx::Error) -> AppError {
@@ -32,23 +33,6 @@ pub fn db_error(e: sqlx::Error) -> AppError {
     pd_bus::rpc::internal("database error", e)
 }
 
-/// An id in a request body: 422 naming the field when malformed.
-pub fn body_id(field: &str, s: &str) -> Result<Uuid, AppError> {
-    if s.trim().is_empty() {
-        return Err(AppError::invalid(field, msg::REQUIRED));
-    }
-    Uuid::parse_str(s.trim()).map_err(|_| AppError::invalid(field, msg::NOT_A_UUID))
-}
-
-/// An id naming the resource (from the URL): malformed is simply not found.
-pub fn path_id(s: &str, not_found: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(s.trim()).map_err(|_| AppError::not_found(not_found))
-}
-
-pub fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
 pub fn opt_id(id: Option<Uuid>) -> String {
     id.map(|i| i.to_string()).unwrap_or_default()
 }
@@ -70,19 +54,7 @@ pub async fn org_location(
     }))
 }
 
-/// 403 unless `allowed`.
-pub fn ensure(allowed: bool) -> Result<(), AppError> {
-    if allowed {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(msg::FORBIDDEN))
-    }
-}
-
 /// Clamps a requested page size.
 pub fn limit(requested: i32) -> i64 {
-    match requested {
-        n if n <= 0 => 50,
-        n => i64::from(n.min(500)),
-    }
+    pd_domain::request::page_limit(requested, 500)
 }

@@ -2,8 +2,6 @@
 //! be translated.
 
 pub const REQUIRED: &str = "обязательное поле";
-pub const NOT_A_UUID: &str = "ожидается идентификатор (UUID)";
-pub const FORBIDDEN: &str = "недостаточно прав для этого действия";
 pub const REGION_NOT_FOUND: &str = "регион не найден";
 pub const MUNICIPALITY_NOT_FOUND: &str = "муниципальный район не найден";
 pub const ORGANIZATION_NOT_FOUND: &str = "организация не найдена";

@@ -257,13 +257,7 @@ pub(crate) async fn get(
 }
 
 /// An optional id filter: empty means none, malformed is a 422.
-pub(crate) fn optional_filter(field: &str, s: &str) -> Result<Option<Uuid>, AppError> {
-    if s.trim().is_empty() {
-        Ok(None)
-    } else {
-        body_id(field, s).map(Some)
-    }
-}
+pub(crate) use pd_domain::request::optional_id as optional_filter;
 
 // ---------- providers ----------
 

@@ -1,0 +1,74 @@
+//! Reading a request's ids, checking permissions, writing times: the same
+//! in every service.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::AppError;
+
+const REQUIRED: &str = "обязательное поле";
+const NOT_A_UUID: &str = "ожидается идентификатор (UUID)";
+const FORBIDDEN: &str = "недостаточно прав для этого действия";
+
+/// An id in a request body: 422 naming the field when missing or malformed.
+pub fn body_id(field: &str, s: &str) -> Result<Uuid, AppError> {
+    if s.trim().is_empty() {
+        return Err(AppError::invalid(field, REQUIRED));
+    }
+    Uuid::parse_str(s.trim()).map_err(|_| AppError::invalid(field, NOT_A_UUID))
+}
+
+/// An optional id filter: empty means none, malformed is a 422.
+pub fn optional_id(field: &str, s: &str) -> Result<Option<Uuid>, AppError> {
+    if s.trim().is_empty() {
+        Ok(None)
+    } else {
+        body_id(field, s).map(Some)
+    }
+}
+
+/// An id naming the resource (from the URL): malformed is simply not found.
+pub fn path_id(s: &str, not_found: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(s.trim()).map_err(|_| AppError::not_found(not_found))
+}
+
+/// 403 unless `allowed`.
+pub fn ensure(allowed: bool) -> Result<(), AppError> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(FORBIDDEN))
+    }
+}
+
+/// A page size: 50 when not asked, at most `max`.
+pub fn page_limit(requested: i32, max: i32) -> i64 {
+    match requested {
+        n if n <= 0 => 50,
+        n => i64::from(n.min(max)),
+    }
+}
+
+/// RFC 3339 with milliseconds, UTC.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn ids_from_bodies_and_paths() {
+        assert_eq!(body_id("x", "").unwrap_err().fields[0].field, "x");
+        assert_eq!(body_id("x", "nope").unwrap_err().kind, ErrorKind::Invalid);
+        assert_eq!(
+            path_id("nope", "нет").unwrap_err().kind,
+            ErrorKind::NotFound
+        );
+        assert_eq!(optional_id("x", " ").unwrap(), None);
+        assert_eq!(page_limit(0, 200), 50);
+        assert_eq!(page_limit(1000, 200), 200);
+    }
+}
