@@ -270,3 +270,31 @@ async fn the_first_admin_comes_from_the_bootstrap_secret() {
     assert_eq!(me["user"]["grants"][0]["role"], "admin");
     p.stop().await;
 }
+
+#[tokio::test]
+async fn cors_allows_only_the_configured_origins() {
+    let p = Platform::start_with(false, |s| {
+        s.gateway.cors_origins = vec!["https://pd.example.ru".into()];
+    })
+    .await
+    .unwrap();
+    let preflight = |origin: &'static str| {
+        p.http
+            .request(Method::OPTIONS, p.url("/api/v1/regions"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
+            .send()
+    };
+    let allowed = preflight("https://pd.example.ru").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://pd.example.ru"
+    );
+    let other = preflight("https://evil.example.com").await.unwrap();
+    assert!(!other.headers().contains_key("access-control-allow-origin"));
+    p.stop().await;
+}
