@@ -9,7 +9,6 @@ use pd_bus::outbox::PendingEvent;
 use pd_domain::{AppError, Grant, Principal, Role};
 use pd_proto::common::v1::Empty;
 use pd_proto::identity::v1 as pb;
-use pd_runtime::Shutdown;
 use prost::Message;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -242,7 +241,7 @@ pub(crate) async fn get(
 
 /// Jobs interrupted by a stop are run again: their import is one
 /// transaction, so a rerun starts from a clean slate.
-pub(crate) async fn resume_unfinished(state: &State, _shutdown: Shutdown) {
+pub(crate) async fn resume_unfinished(state: &State) {
     let sql = format!(
         "SELECT id FROM import_jobs WHERE status = 'queued' OR (status IN ('validating', 'importing')
            AND (claimed_at IS NULL OR claimed_at < now() - interval '{CLAIM_TIMEOUT}')) ORDER BY created_at"

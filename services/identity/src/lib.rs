@@ -71,7 +71,7 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         refresh_ttl_secs: settings.auth.refresh_ttl_secs as i64,
     };
     users::bootstrap_admin(&state.pool, &settings.nats.subject_prefix, &settings.auth).await?;
-    imports::resume_unfinished(&state, shutdown.clone()).await;
+    imports::resume_unfinished(&state).await;
 
     let ready_pool = pool.clone();
     let ready_bus = bus.clone();
