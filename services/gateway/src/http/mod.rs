@@ -11,12 +11,11 @@ mod programs;
 mod regions;
 mod users;
 
+use axum::Router;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderValue, Method, header, request::Parts};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use pd_bus::{Bus, CallContext};
 use pd_domain::{AppError, ErrorKind, FieldError, Principal};
@@ -275,22 +274,13 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api().split_for_parts();
-    let doc = Arc::new(doc);
     let cors = cors(&state.cors_origins);
     let body_limit = state.body_limit;
-    let json_doc = doc.clone();
     Router::new()
         .merge(api)
-        .route(
-            "/api/v1/openapi.json",
-            get(move || async move { Json(json_doc.as_ref().clone()) }),
-        )
-        .merge(
-            <utoipa_scalar::Scalar<_> as utoipa_scalar::Servable<_>>::with_url(
-                "/api/v1/docs",
-                doc.as_ref().clone(),
-            ),
-        )
+        // Swagger UI from the crate's vendored copy: the page works without
+        // internet access (a region's intranet), and it serves the document.
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", doc))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Imports read their (larger) body themselves, up to import_limit.
