@@ -274,12 +274,7 @@ pub(crate) async fn create(
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-    let row = load(&mut tx, id)
-        .await?
-        .ok_or_else(|| AppError::internal("program vanished"))?;
-    let out = to_proto(&mut tx, &row).await?;
-    tx.commit().await.map_err(db_error)?;
-    Ok(out)
+    commit_and_show(tx, id).await
 }
 
 pub(crate) async fn update(
@@ -309,12 +304,7 @@ pub(crate) async fn update(
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-    let row = load(&mut tx, row.id)
-        .await?
-        .ok_or_else(|| AppError::internal("program vanished"))?;
-    let out = to_proto(&mut tx, &row).await?;
-    tx.commit().await.map_err(db_error)?;
-    Ok(out)
+    commit_and_show(tx, row.id).await
 }
 
 pub(crate) async fn get(
@@ -382,6 +372,24 @@ pub(crate) async fn list(
     Ok(pb::ProgramList { items, total })
 }
 
+/// The program as it stands now in the transaction.
+async fn reloaded(conn: &mut PgConnection, id: Uuid) -> Result<pb::Program, AppError> {
+    let row = load(conn, id)
+        .await?
+        .ok_or_else(|| AppError::internal("program vanished"))?;
+    to_proto(conn, &row).await
+}
+
+/// Commits a change and answers with the program as it now stands.
+async fn commit_and_show(
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    id: Uuid,
+) -> Result<pb::Program, AppError> {
+    let out = reloaded(&mut tx, id).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(out)
+}
+
 async fn set_status(
     conn: &mut PgConnection,
     id: Uuid,
@@ -420,10 +428,7 @@ pub(crate) async fn submit(
         );
     }
     set_status(&mut tx, row.id, "submitted", "").await?;
-    let row = load(&mut tx, row.id)
-        .await?
-        .ok_or_else(|| AppError::internal("program vanished"))?;
-    let out = to_proto(&mut tx, &row).await?;
+    let out = reloaded(&mut tx, row.id).await?;
     let event = pb::ProgramSubmitted {
         program: Some(out.clone()),
     };
@@ -451,12 +456,7 @@ pub(crate) async fn withdraw(
         );
     }
     set_status(&mut tx, row.id, "draft", "").await?;
-    let row = load(&mut tx, row.id)
-        .await?
-        .ok_or_else(|| AppError::internal("program vanished"))?;
-    let out = to_proto(&mut tx, &row).await?;
-    tx.commit().await.map_err(db_error)?;
-    Ok(out)
+    commit_and_show(tx, row.id).await
 }
 
 pub(crate) async fn technical_review(
@@ -491,10 +491,5 @@ pub(crate) async fn technical_review(
         }
         _ => return Err(AppError::invalid("decision", msg::DECISION)),
     }
-    let row = load(&mut tx, row.id)
-        .await?
-        .ok_or_else(|| AppError::internal("program vanished"))?;
-    let out = to_proto(&mut tx, &row).await?;
-    tx.commit().await.map_err(db_error)?;
-    Ok(out)
+    commit_and_show(tx, row.id).await
 }

@@ -106,6 +106,56 @@ macro_rules! bind_plan {
     };
 }
 
+#[derive(Clone, Copy)]
+enum GroupEvent {
+    Published,
+    Changed,
+    Cancelled,
+}
+
+/// Writes a group's event, with everything enrollment needs, to the outbox.
+async fn announce(
+    state: &State,
+    tx: &mut PgConnection,
+    kind: GroupEvent,
+    g: &GroupRow,
+    program: &ProgramRow,
+    campaign: &CampaignRow,
+    actor: &str,
+) -> Result<(), AppError> {
+    let snap = Some(snapshot(
+        g,
+        program,
+        campaign,
+        &provider_name(tx, program).await?,
+    ));
+    let id = g.id.to_string();
+    let written = match kind {
+        GroupEvent::Published => {
+            let e = pb::GroupPublished { group: snap };
+            state
+                .outbox
+                .write(tx, "group_published", &id, actor, &e)
+                .await
+        }
+        GroupEvent::Changed => {
+            let e = pb::GroupChanged { group: snap };
+            state
+                .outbox
+                .write(tx, "group_changed", &id, actor, &e)
+                .await
+        }
+        GroupEvent::Cancelled => {
+            let e = pb::GroupCancelled { group: snap };
+            state
+                .outbox
+                .write(tx, "group_cancelled", &id, actor, &e)
+                .await
+        }
+    };
+    written.map(|_| ()).map_err(db_error)
+}
+
 async fn provider_name(conn: &mut PgConnection, program: &ProgramRow) -> Result<String, AppError> {
     Ok(crate::programs::provider(conn, program.provider_id)
         .await?
@@ -235,25 +285,16 @@ pub(crate) async fn update(
         .await
         .map_err(db_error)?;
     if row.status == "published" {
-        let event = pb::GroupChanged {
-            group: Some(snapshot(
-                &row,
-                &program,
-                &campaign,
-                &provider_name(&mut tx, &program).await?,
-            )),
-        };
-        state
-            .outbox
-            .write(
-                &mut tx,
-                "group_changed",
-                &row.id.to_string(),
-                &ctx.actor(),
-                &event,
-            )
-            .await
-            .map_err(db_error)?;
+        announce(
+            &state,
+            &mut tx,
+            GroupEvent::Changed,
+            &row,
+            &program,
+            &campaign,
+            &ctx.actor(),
+        )
+        .await?;
     }
     tx.commit().await.map_err(db_error)?;
     Ok(row.to_proto())
@@ -282,25 +323,16 @@ pub(crate) async fn cancel(
     .await
     .map_err(db_error)?;
     if group.status == "published" {
-        let event = pb::GroupCancelled {
-            group: Some(snapshot(
-                &row,
-                &program,
-                &campaign,
-                &provider_name(&mut tx, &program).await?,
-            )),
-        };
-        state
-            .outbox
-            .write(
-                &mut tx,
-                "group_cancelled",
-                &row.id.to_string(),
-                &ctx.actor(),
-                &event,
-            )
-            .await
-            .map_err(db_error)?;
+        announce(
+            &state,
+            &mut tx,
+            GroupEvent::Cancelled,
+            &row,
+            &program,
+            &campaign,
+            &ctx.actor(),
+        )
+        .await?;
     }
     tx.commit().await.map_err(db_error)?;
     Ok(row.to_proto())
@@ -345,25 +377,16 @@ pub(crate) async fn approve(
         let program = crate::programs::load(&mut tx, g.program_id)
             .await?
             .ok_or_else(|| AppError::internal("program vanished"))?;
-        let event = pb::GroupPublished {
-            group: Some(snapshot(
-                g,
-                &program,
-                &campaign,
-                &provider_name(&mut tx, &program).await?,
-            )),
-        };
-        state
-            .outbox
-            .write(
-                &mut tx,
-                "group_published",
-                &g.id.to_string(),
-                &ctx.actor(),
-                &event,
-            )
-            .await
-            .map_err(db_error)?;
+        announce(
+            &state,
+            &mut tx,
+            GroupEvent::Published,
+            g,
+            &program,
+            &campaign,
+            &ctx.actor(),
+        )
+        .await?;
     }
     tx.commit().await.map_err(db_error)?;
     Ok(pb::GroupList {
