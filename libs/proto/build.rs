@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // its OpenAPI document; absent JSON fields take their proto defaults.
         .message_attribute(
             ".pd",
-            "#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)] #[serde(default)]",
+            "#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)] #[serde(default, deny_unknown_fields)]",
         )
         .compile_fds(fds)?;
     Ok(())

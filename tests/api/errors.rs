@@ -32,10 +32,7 @@ async fn tampered_and_expired_tokens_get_401() {
     let principal = pd_domain::Principal {
         user_id: uuid::Uuid::now_v7(),
         login: "root".into(),
-        grants: vec![pd_domain::Grant {
-            role: pd_domain::Role::Admin,
-            scope: None,
-        }],
+        grants: vec![pd_domain::Grant::new(pd_domain::Role::Admin, None)],
     };
     let expired = issuer.issue_with_ttl(&principal, -120).unwrap();
     let (s, body) = call(&p, Method::GET, "/api/v1/regions", Some(&expired), None).await;
@@ -205,10 +202,7 @@ async fn a_service_that_is_down_gives_503_at_once() {
     let principal = pd_domain::Principal {
         user_id: uuid::Uuid::now_v7(),
         login: "root".into(),
-        grants: vec![pd_domain::Grant {
-            role: pd_domain::Role::Admin,
-            scope: None,
-        }],
+        grants: vec![pd_domain::Grant::new(pd_domain::Role::Admin, None)],
     };
     let token = issuer.issue(&principal).unwrap();
     let started = std::time::Instant::now();

@@ -1,6 +1,7 @@
 //! End-to-end tests through the gateway, one binary (see STACK.md: every
 //! test binary links the whole stack).
 
+mod accounts;
 mod docs;
 mod errors;
 mod imports;

@@ -7,6 +7,7 @@ pub mod consumer;
 pub mod events;
 pub mod outbox;
 pub mod rpc;
+pub mod sessions;
 
 use anyhow::Context;
 use pd_runtime::settings::NatsSettings;

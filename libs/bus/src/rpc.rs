@@ -88,6 +88,20 @@ pub fn error_from_proto(e: common::Error) -> AppError {
     }
 }
 
+/// The answer to a request whose reply outgrew the bus: the client narrows
+/// the query (a smaller `limit`, a filter) instead of waiting for a timeout.
+pub fn reply_too_large(bytes: usize, max: usize) -> AppError {
+    AppError::new(
+        ErrorKind::Invalid,
+        format!(
+            "ответ слишком велик ({} КБ при пределе {} КБ): уменьшите limit или уточните фильтр",
+            bytes / 1024,
+            max / 1024
+        ),
+    )
+    .with("reason", "reply_too_large")
+}
+
 /// Logs the cause and gives the client a 500 without internals.
 pub fn internal(context: &str, cause: impl std::fmt::Display) -> AppError {
     tracing::error!(error = %cause, "{context}");
@@ -323,6 +337,21 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
             .rpc_seconds
             .get_or_create(&labels)
             .observe(started.elapsed().as_secs_f64());
+        // A reply above the server's payload limit would never arrive and
+        // the caller would wait for its deadline: answer a clear error now.
+        let max = bus.client().server_info().max_payload;
+        let result = match result {
+            Ok(body) if max > 0 && body.len() + 1024 > max => {
+                tracing::warn!(
+                    operation,
+                    bytes = body.len(),
+                    max,
+                    "reply too large for the bus"
+                );
+                Err(reply_too_large(body.len(), max))
+            }
+            other => other,
+        };
         let (h, body) = match result {
             Ok(body) => {
                 let mut h = HeaderMap::new();

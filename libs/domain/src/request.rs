@@ -41,11 +41,31 @@ pub fn ensure(allowed: bool) -> Result<(), AppError> {
     }
 }
 
-/// A page size: 50 when not asked, at most `max`.
-pub fn page_limit(requested: i32, max: i32) -> i64 {
+/// A page size: 50 when not asked (0), else 1..=`max`; anything else is a
+/// 422 naming `limit` (silently clamping hides a client's bug).
+pub fn page_limit(requested: i32, max: i32) -> Result<i64, AppError> {
     match requested {
-        n if n <= 0 => 50,
-        n => i64::from(n.min(max)),
+        0 => Ok(50.min(i64::from(max))),
+        n if (1..=max).contains(&n) => Ok(i64::from(n)),
+        _ => Err(AppError::invalid(
+            "limit",
+            format!("размер страницы: от 1 до {max}"),
+        )),
+    }
+}
+
+/// The largest offset a list accepts: deeper pages are reached by filters.
+pub const MAX_OFFSET: i32 = 1_000_000;
+
+/// A page offset: 0..=1,000,000, else a 422 naming `offset`.
+pub fn page_offset(requested: i32) -> Result<i64, AppError> {
+    if (0..=MAX_OFFSET).contains(&requested) {
+        Ok(i64::from(requested))
+    } else {
+        Err(AppError::invalid(
+            "offset",
+            format!("смещение: от 0 до {MAX_OFFSET}"),
+        ))
     }
 }
 

@@ -81,6 +81,22 @@ pub struct Grant {
     /// role applies to; `None` only for `admin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<Uuid>,
+    /// The region the scope lies in (filled in by identity when it signs a
+    /// token), so every service can tell a region's own people without a
+    /// read-model of organizations and educators. `None` for `admin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<Uuid>,
+}
+
+impl Grant {
+    /// A grant whose region is not known (tests, tools).
+    pub fn new(role: Role, scope: Option<Uuid>) -> Grant {
+        Grant {
+            role,
+            scope,
+            region: None,
+        }
+    }
 }
 
 /// Who is calling, as proven by a verified access token.
@@ -107,6 +123,14 @@ impl Principal {
     }
     pub fn has_scope(&self, role: Role, scope: Uuid) -> bool {
         self.scopes(role).any(|s| s == scope)
+    }
+    /// Whether any of the caller's roles lies in `region` (admins: always).
+    pub fn in_region(&self, region: Uuid) -> bool {
+        self.is_admin()
+            || self
+                .grants
+                .iter()
+                .any(|g| g.region == Some(region) || (g.scope == Some(region)))
     }
 }
 

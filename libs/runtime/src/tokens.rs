@@ -22,6 +22,53 @@ pub struct Claims {
     pub exp: i64,
     pub iss: String,
     pub jti: Uuid,
+    /// Issue time in milliseconds: revocations are finer than `iat`'s
+    /// seconds, so a token issued just after a revocation still works.
+    #[serde(default)]
+    pub iat_ms: i64,
+}
+
+/// Per user, the instant before which their access tokens are refused
+/// (deactivated account, revoked grant, changed password). Fed by identity's
+/// `sessions_revoked` events; entries older than the access-token lifetime
+/// are pruned, since every token issued before them has expired anyway.
+#[derive(Clone, Default)]
+pub struct Revocations {
+    inner: std::sync::Arc<std::sync::RwLock<std::collections::HashMap<Uuid, i64>>>,
+}
+
+impl Revocations {
+    /// Refuses `user`'s tokens issued before `not_before_ms`.
+    pub fn revoke(&self, user: Uuid, not_before_ms: i64) {
+        if let Ok(mut m) = self.inner.write() {
+            let e = m.entry(user).or_insert(not_before_ms);
+            *e = (*e).max(not_before_ms);
+        }
+    }
+
+    /// Whether a token of `user` issued at `issued_ms` was revoked.
+    pub fn is_revoked(&self, user: Uuid, issued_ms: i64) -> bool {
+        self.inner
+            .read()
+            .ok()
+            .and_then(|m| m.get(&user).copied())
+            .is_some_and(|cutoff| issued_ms < cutoff)
+    }
+
+    /// Forgets cutoffs older than `older_than_ms`.
+    pub fn prune(&self, older_than_ms: i64) {
+        if let Ok(mut m) = self.inner.write() {
+            m.retain(|_, cutoff| *cutoff >= older_than_ms);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.read().map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// A fresh key pair as (base64 seed, base64 public key).
@@ -35,6 +82,8 @@ pub fn generate_keypair() -> (String, String) {
 pub struct TokenVerifier {
     key: DecodingKey,
     validation: Validation,
+    revocations: Revocations,
+    access_ttl_secs: i64,
 }
 
 impl TokenVerifier {
@@ -50,7 +99,20 @@ impl TokenVerifier {
         Ok(TokenVerifier {
             key: DecodingKey::from_ed_der(&public),
             validation,
+            revocations: Revocations::default(),
+            access_ttl_secs: settings.access_ttl_secs as i64,
         })
+    }
+
+    /// The revoked sessions this verifier refuses (shared by its clones).
+    pub fn revocations(&self) -> &Revocations {
+        &self.revocations
+    }
+
+    /// How long an access token lives: revocations older than this matter
+    /// no more.
+    pub fn access_ttl_secs(&self) -> i64 {
+        self.access_ttl_secs
     }
 
     /// The caller proven by a bearer token; 401 for anything else.
@@ -63,6 +125,13 @@ impl TokenVerifier {
                 _ => AppError::unauthenticated("недействительный токен"),
             },
         )?;
+        let c = &data.claims;
+        let issued_ms = if c.iat_ms > 0 { c.iat_ms } else { c.iat * 1000 };
+        if self.revocations.is_revoked(c.sub, issued_ms) {
+            return Err(AppError::unauthenticated(
+                "сеанс завершён: войдите в систему снова",
+            ));
+        }
         Ok(Principal {
             user_id: data.claims.sub,
             login: data.claims.login,
@@ -114,7 +183,8 @@ impl TokenIssuer {
 
     /// A token valid for `ttl_secs` from now (negative: already expired).
     pub fn issue_with_ttl(&self, principal: &Principal, ttl_secs: i64) -> anyhow::Result<String> {
-        let now = chrono::Utc::now().timestamp();
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let now = now_ms.div_euclid(1000);
         let claims = Claims {
             sub: principal.user_id,
             login: principal.login.clone(),
@@ -123,6 +193,7 @@ impl TokenIssuer {
             exp: now + ttl_secs,
             iss: self.issuer.clone(),
             jti: Uuid::now_v7(),
+            iat_ms: now_ms,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key)
             .context("signing a token")

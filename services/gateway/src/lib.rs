@@ -53,6 +53,9 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         })
     });
     pd_runtime::admin::serve(&settings, SERVICE, ready, shutdown.clone()).await?;
+    // Deactivated accounts, revoked grants, changed passwords: their older
+    // tokens are refused from the moment identity publishes the change.
+    bus.follow_session_revocations(shutdown.clone()).await?;
     let state = http::AppState::new(bus, verifier, &settings);
     let pruned = state.clone();
     let stop = shutdown.clone();

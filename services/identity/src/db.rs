@@ -54,7 +54,9 @@ pub async fn org_location(
     }))
 }
 
-/// Clamps a requested page size.
-pub fn limit(requested: i32) -> i64 {
+/// A requested page size (422 outside 1..=500).
+pub fn limit(requested: i32) -> Result<i64, AppError> {
     pd_domain::request::page_limit(requested, 500)
 }
+
+pub use pd_domain::request::page_offset as offset;

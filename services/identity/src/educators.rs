@@ -9,7 +9,7 @@ use pd_proto::identity::v1 as pb;
 use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
-use crate::db::{body_id, db_error, ensure, limit, opt_id, org_location, path_id, ts};
+use crate::db::{body_id, db_error, ensure, limit, offset, opt_id, org_location, path_id, ts};
 use crate::domain::access::{self, OrgLocation};
 use crate::domain::values;
 use crate::organizations::optional_filter;
@@ -382,8 +382,8 @@ pub(crate) async fn list(
         .bind(org)
         .bind(municipality)
         .bind(region)
-        .bind(limit(req.limit))
-        .bind(i64::from(req.offset.max(0)))
+        .bind(limit(req.limit)?)
+        .bind(offset(req.offset)?)
         .fetch_all(&state.pool)
         .await
         .map_err(db_error)?;

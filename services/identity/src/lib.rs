@@ -3,6 +3,8 @@
 //! the bulk import of educators. Every read and write is checked against the
 //! caller's role scope here, in the service that owns the data.
 
+mod accounts;
+mod audit;
 mod auth;
 mod db;
 pub mod domain;
@@ -96,6 +98,8 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
     let relay_stop = Shutdown::new();
     let relay =
         tokio::spawn(Relay::new(bus.clone(), pool.clone(), SERVICE).run(relay_stop.clone()));
+    // Tokens of deactivated accounts are refused here too, not only at the gateway.
+    bus.follow_session_revocations(shutdown.clone()).await?;
     let requests = rpc::server(state).serve(bus.clone(), shutdown).await?;
     let task = tokio::spawn(async move {
         let _ = requests.await;

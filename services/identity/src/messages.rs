@@ -23,7 +23,7 @@ pub const SCOPE_REQUIRED: &str = "для этой роли нужна облас
 pub const SCOPE_FORBIDDEN: &str = "у роли admin нет области";
 pub const SCOPE_NOT_FOUND: &str = "область роли не найдена";
 pub const LOGIN: &str = "логин: 3–64 символа: латинские буквы, цифры, . _ -";
-pub const PASSWORD: &str = "пароль: не короче 10 символов";
+pub const PASSWORD: &str = "пароль: от 10 до 256 символов";
 pub const DUPLICATE: &str = "такая запись уже существует";
 pub const SNILS_TAKEN: &str = "педагог с таким СНИЛС уже есть";
 pub const INN_TAKEN: &str = "организация с таким ИНН уже есть";
@@ -40,3 +40,18 @@ pub const IMPORT_DUPLICATE_IN_FILE: &str = "СНИЛС повторяется в
 pub const IMPORT_COLUMNS: &str = "неверное число столбцов в строке";
 pub const IMPORT_ORG_COLUMN: &str =
     "нужен столбец organization_inn (ИНН организации) или параметр organization_id";
+pub const GRANT_NOT_FOUND: &str = "назначение роли не найдено";
+pub const NOT_TO_ONESELF: &str = "нельзя назначать роли и менять учётную запись самому себе";
+pub const ACCOUNT_OUTSIDE_SCOPE: &str = "учётная запись имеет роли вне вашей области: изменить её может только тот, кто ведёт все её роли";
+pub const ACCOUNT_INACTIVE: &str = "учётная запись отключена";
+pub const ACCOUNT_DISABLED_LOGIN: &str = "учётная запись отключена; обратитесь к оператору";
+pub const DUTIES_CONFLICT: &str = "одна учётная запись не может быть администратором организации ДПО и экспертом или членом экспертного совета того же региона";
+pub const USER_HAS_EDUCATOR: &str = "учётная запись уже привязана к другому педагогу";
+pub const REASON_REQUIRED: &str = "укажите причину";
+pub const TOO_LONG: &str = "слишком длинное значение";
+pub const PASSWORD_CHANGE_REQUIRED: &str =
+    "пароль выдан оператором для однократного входа: задайте новый пароль (new_password)";
+pub const PASSWORD_SAME: &str = "новый пароль должен отличаться от прежнего";
+pub const WRONG_PASSWORD: &str = "неверный текущий пароль";
+pub const USER_STATUS: &str = "допустимые значения: active, inactive, all";
+pub const AUDIT_ACTION: &str = "неизвестное действие журнала";

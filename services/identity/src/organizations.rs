@@ -9,7 +9,7 @@ use pd_proto::identity::v1 as pb;
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::db::{body_id, db_error, ensure, limit, path_id, ts};
+use crate::db::{body_id, db_error, ensure, limit, offset, path_id, ts};
 use crate::domain::{access, values};
 use crate::{State, messages as msg};
 
@@ -216,8 +216,8 @@ pub(crate) async fn list(
     ))
     .bind(region)
     .bind(municipality)
-    .bind(limit(req.limit))
-    .bind(i64::from(req.offset.max(0)))
+    .bind(limit(req.limit)?)
+    .bind(offset(req.offset)?)
     .fetch_all(&state.pool)
     .await
     .map_err(db_error)?;

@@ -2,7 +2,9 @@
 
 use pd_bus::RpcServer;
 
-use crate::{SERVICE, State, auth, educators, imports, organizations, regions, users};
+use crate::{
+    SERVICE, State, accounts, audit, auth, educators, imports, organizations, regions, users,
+};
 
 pub(crate) fn server(state: State) -> RpcServer<State> {
     RpcServer::new(SERVICE, state)
@@ -11,6 +13,14 @@ pub(crate) fn server(state: State) -> RpcServer<State> {
         .route("me", auth::me)
         .route("create_user", users::create)
         .route("grant_role", users::grant_role)
+        .route("revoke_role", users::revoke_role)
+        .route("list_users", accounts::list)
+        .route("get_user", accounts::get)
+        .route("set_user_active", accounts::set_active)
+        .route("reset_password", accounts::reset_password)
+        .route("change_password", auth::change_password)
+        .route("logout", auth::logout)
+        .route("list_audit", audit::list)
         .route("issue_educator_logins", users::issue_educator_logins)
         .route("create_region", regions::create)
         .route("list_regions", regions::list)

@@ -14,28 +14,68 @@ use crate::auth::{hash_password, hash_password_blocking};
 use crate::db::{body_id, db_error, ensure, opt_id, org_location, path_id, ts};
 use crate::domain::access::{self, ScopeLocation};
 use crate::domain::values;
-use crate::{State, educators, messages as msg};
+use crate::{State, accounts, audit, educators, messages as msg};
 
-type UserRow = (
-    Uuid,
-    String,
-    String,
-    Option<Uuid>,
-    chrono::DateTime<chrono::Utc>,
-);
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: Uuid,
+    login: String,
+    display_name: String,
+    educator_id: Option<Uuid>,
+    created_at: chrono::DateTime<chrono::Utc>,
+    active: bool,
+    deactivated_at: Option<chrono::DateTime<chrono::Utc>>,
+    deactivation_reason: String,
+    must_change_password: bool,
+    created_by: Option<Uuid>,
+}
+
+const USER_COLUMNS: &str = "id, login, display_name, educator_id, created_at, active, deactivated_at, \
+     deactivation_reason, must_change_password, created_by";
+
+fn user_proto(u: UserRow, grants: Vec<(Uuid, String, Option<Uuid>)>) -> pb::User {
+    pb::User {
+        id: u.id.to_string(),
+        login: u.login,
+        display_name: u.display_name,
+        educator_id: opt_id(u.educator_id),
+        grants: grants
+            .into_iter()
+            .map(|(id, role, scope)| pb::RoleGrant {
+                id: id.to_string(),
+                role,
+                scope_id: opt_id(scope),
+            })
+            .collect(),
+        created_at: ts(u.created_at),
+        active: u.active,
+        deactivated_at: u.deactivated_at.map(ts).unwrap_or_default(),
+        deactivation_reason: u.deactivation_reason,
+        must_change_password: u.must_change_password,
+        created_by: opt_id(u.created_by),
+    }
+}
 
 pub(crate) async fn load_user(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<pb::User>, AppError> {
-    let row: Option<UserRow> = sqlx::query_as(
-        "SELECT id, login, display_name, educator_id, created_at FROM users WHERE id = $1",
-    )
+    Ok(load_account(conn, id).await?.map(|(u, _)| u))
+}
+
+/// A user as shown and as the access rules see it (each grant located).
+pub(crate) async fn load_account(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<(pb::User, access::Account)>, AppError> {
+    let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+    )))
     .bind(id)
     .fetch_optional(&mut *conn)
     .await
     .map_err(db_error)?;
-    let Some((id, login, display_name, educator_id, created_at)) = row else {
+    let Some(row) = row else {
         return Ok(None);
     };
     let grants: Vec<(Uuid, String, Option<Uuid>)> = sqlx::query_as(
@@ -45,21 +85,70 @@ pub(crate) async fn load_user(
     .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?;
-    Ok(Some(pb::User {
-        id: id.to_string(),
-        login,
-        display_name,
-        educator_id: opt_id(educator_id),
-        grants: grants
-            .into_iter()
-            .map(|(id, role, scope)| pb::RoleGrant {
-                id: id.to_string(),
-                role,
-                scope_id: opt_id(scope),
-            })
-            .collect(),
-        created_at: ts(created_at),
-    }))
+    let mut located = Vec::with_capacity(grants.len());
+    for (_, role, scope) in &grants {
+        let Some(role) = Role::parse(role) else {
+            continue;
+        };
+        // A grant whose scope vanished is outside everyone's scope but an admin's.
+        let at = locate_scope(conn, role, *scope)
+            .await
+            .unwrap_or(ScopeLocation::None);
+        located.push((role, at));
+    }
+    let account = access::Account {
+        user_id: row.id,
+        created_by: row.created_by,
+        grants: located,
+    };
+    Ok(Some((user_proto(row, grants), account)))
+}
+
+/// Several users in the order of `ids`, with their grants: two queries.
+pub(crate) async fn load_users(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<pb::User>, AppError> {
+    let rows: Vec<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE id = ANY($1)"
+    )))
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let grants: Vec<(Uuid, Uuid, String, Option<Uuid>)> = sqlx::query_as(
+        "SELECT user_id, id, role, scope_id FROM role_grants WHERE user_id = ANY($1) ORDER BY created_at",
+    )
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let mut by_user: std::collections::HashMap<Uuid, Vec<(Uuid, String, Option<Uuid>)>> =
+        std::collections::HashMap::new();
+    for (user, id, role, scope) in grants {
+        by_user.entry(user).or_default().push((id, role, scope));
+    }
+    let mut rows: std::collections::HashMap<Uuid, UserRow> =
+        rows.into_iter().map(|r| (r.id, r)).collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            let row = rows.remove(id)?;
+            Some(user_proto(row, by_user.remove(id).unwrap_or_default()))
+        })
+        .collect())
+}
+
+/// The account, if the caller may read it; unknown and unreadable are both 404.
+pub(crate) async fn readable_account(
+    conn: &mut PgConnection,
+    p: &pd_domain::Principal,
+    id: Uuid,
+) -> Result<(pb::User, access::Account), AppError> {
+    match load_account(conn, id).await? {
+        Some((u, a)) if access::can_read_account(p, &a) => Ok((u, a)),
+        _ => Err(AppError::not_found(msg::USER_NOT_FOUND)),
+    }
 }
 
 pub(crate) async fn create(
@@ -72,6 +161,7 @@ pub(crate) async fn create(
     let mut v = Validator::new();
     let login = v.check("login", values::login(&req.login));
     v.check("password", values::password(&req.password));
+    v.check("display_name", values::bounded(&req.display_name, 200));
     let educator_id = if req.educator_id.trim().is_empty() {
         None
     } else {
@@ -101,6 +191,14 @@ pub(crate) async fn create(
         Some(p.user_id),
     )
     .await?;
+    audit::record(
+        &mut tx,
+        Some(p.user_id),
+        "user_created",
+        id,
+        serde_json::json!({"login": login}),
+    )
+    .await?;
     tx.commit().await.map_err(db_error)?;
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
     load_user(&mut conn, id)
@@ -115,22 +213,57 @@ async fn insert_user(
     hash: &str,
     display_name: &str,
     educator_id: Option<Uuid>,
-    granted_by: Option<Uuid>,
+    created_by: Option<Uuid>,
 ) -> Result<Uuid, AppError> {
     let id = Uuid::now_v7();
-    sqlx::query("INSERT INTO users (id, login, password_hash, display_name, educator_id) VALUES ($1, $2, $3, $4, $5)")
+    sqlx::query("INSERT INTO users (id, login, password_hash, display_name, created_by) VALUES ($1, $2, $3, $4, $5)")
         .bind(id)
         .bind(login)
         .bind(hash)
         .bind(display_name)
-        .bind(educator_id)
+        .bind(created_by)
         .execute(&mut *conn)
         .await
         .map_err(db_error)?;
     if let Some(e) = educator_id {
-        insert_grant(conn, outbox, id, Role::Educator, Some(e), granted_by).await?;
+        bind_educator(conn, id, e).await?;
+        insert_grant(conn, outbox, id, Role::Educator, Some(e), created_by).await?;
     }
     Ok(id)
+}
+
+/// Makes the account the educator's one login: 409 when the educator
+/// already has an account or the account already belongs to another
+/// educator (the same rule for `POST /users` and for granting `educator`).
+async fn bind_educator(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    educator_id: Uuid,
+) -> Result<(), AppError> {
+    let taken: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE educator_id = $1 AND id <> $2)
+             OR EXISTS (SELECT 1 FROM role_grants WHERE role = 'educator' AND scope_id = $1 AND user_id <> $2)",
+    )
+    .bind(educator_id)
+    .bind(user_id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    if taken {
+        return Err(AppError::conflict(msg::EDUCATOR_HAS_USER));
+    }
+    let bound = sqlx::query(
+        "UPDATE users SET educator_id = $2 WHERE id = $1 AND (educator_id IS NULL OR educator_id = $2)",
+    )
+    .bind(user_id)
+    .bind(educator_id)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    if bound.rows_affected() == 0 {
+        return Err(AppError::conflict(msg::USER_HAS_EDUCATOR));
+    }
+    Ok(())
 }
 
 /// Adds a grant and its `role_granted` event; `false` if it existed.
@@ -169,6 +302,14 @@ async fn insert_grant(
         .write(conn, "role_granted", &user_id.to_string(), &actor, &event)
         .await
         .map_err(db_error)?;
+    audit::record(
+        conn,
+        granted_by,
+        "role_granted",
+        user_id,
+        serde_json::json!({"role": role.as_str(), "scope_id": opt_id(scope)}),
+    )
+    .await?;
     tracing::info!(%user_id, role = role.as_str(), "role granted");
     Ok(true)
 }
@@ -254,8 +395,22 @@ pub(crate) async fn grant_role(
     // Whether the caller may grant this comes first, so that nobody learns
     // which user ids exist by trying.
     ensure(access::can_grant(p, role, location))?;
-    if load_user(&mut tx, user_id).await?.is_none() {
-        return Err(AppError::not_found(msg::USER_NOT_FOUND));
+    lock_user(&mut tx, user_id).await?;
+    let (user, account) = readable_account(&mut tx, p, user_id).await?;
+    if user_id == p.user_id {
+        return Err(AppError::forbidden(msg::NOT_TO_ONESELF));
+    }
+    if !access::can_manage_account(p, &account) {
+        return Err(AppError::forbidden(msg::ACCOUNT_OUTSIDE_SCOPE));
+    }
+    if !user.active {
+        return Err(AppError::conflict(msg::ACCOUNT_INACTIVE));
+    }
+    if access::duties_conflict(&account.grants, role, location) {
+        return Err(AppError::conflict(msg::DUTIES_CONFLICT));
+    }
+    if let (Role::Educator, Some(e)) = (role, scope) {
+        bind_educator(&mut tx, user_id, e).await?;
     }
     insert_grant(
         &mut tx,
@@ -273,6 +428,90 @@ pub(crate) async fn grant_role(
     Ok(user)
 }
 
+/// Serializes changes to one account (grants, activation, passwords), so
+/// two operators cannot race past the separation-of-duties check.
+pub(crate) async fn lock_user(conn: &mut PgConnection, user_id: Uuid) -> Result<(), AppError> {
+    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+/// Takes a grant away. Whoever may grant a role may revoke it; the
+/// account's tokens stop working at once (they carry the old grants), and a
+/// revoked `educator` grant unbinds the login from the educator.
+pub(crate) async fn revoke_role(
+    state: State,
+    ctx: RpcContext,
+    req: pb::RevokeRoleRequest,
+) -> Result<pb::User, AppError> {
+    let p = ctx.principal()?;
+    let user_id = path_id(&req.user_id, msg::USER_NOT_FOUND)?;
+    let grant_id = path_id(&req.grant_id, msg::GRANT_NOT_FOUND)?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    lock_user(&mut tx, user_id).await?;
+    readable_account(&mut tx, p, user_id).await?;
+    let grant: Option<(String, Option<Uuid>)> =
+        sqlx::query_as("SELECT role, scope_id FROM role_grants WHERE id = $1 AND user_id = $2")
+            .bind(grant_id)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    let (role_name, scope) = grant.ok_or_else(|| AppError::not_found(msg::GRANT_NOT_FOUND))?;
+    let role = Role::parse(&role_name).ok_or_else(|| AppError::not_found(msg::GRANT_NOT_FOUND))?;
+    let location = locate_scope(&mut tx, role, scope)
+        .await
+        .unwrap_or(ScopeLocation::None);
+    ensure(access::can_grant(p, role, location) && user_id != p.user_id)?;
+    sqlx::query("DELETE FROM role_grants WHERE id = $1")
+        .bind(grant_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    if role == Role::Educator {
+        sqlx::query("UPDATE users SET educator_id = NULL WHERE id = $1 AND educator_id = $2")
+            .bind(user_id)
+            .bind(scope)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    }
+    let event = pb::RoleRevoked {
+        user_id: user_id.to_string(),
+        role: role_name.clone(),
+        scope_id: opt_id(scope),
+    };
+    state
+        .outbox
+        .write(
+            &mut tx,
+            "role_revoked",
+            &user_id.to_string(),
+            &ctx.actor(),
+            &event,
+        )
+        .await
+        .map_err(db_error)?;
+    audit::record(
+        &mut tx,
+        Some(p.user_id),
+        "role_revoked",
+        user_id,
+        serde_json::json!({"role": role_name, "scope_id": opt_id(scope)}),
+    )
+    .await?;
+    accounts::revoke_sessions(&mut tx, &state.outbox, &ctx, user_id, "role_revoked", false).await?;
+    let user = load_user(&mut tx, user_id)
+        .await?
+        .ok_or_else(|| AppError::internal("user vanished"))?;
+    tx.commit().await.map_err(db_error)?;
+    tracing::info!(%user_id, role = %role_name, "role revoked");
+    Ok(user)
+}
+
 /// Logins issued per request.
 const LOGIN_BATCH: usize = 100;
 
@@ -280,6 +519,13 @@ fn random_string(alphabet: &[u8], len: usize) -> String {
     (0..len)
         .map(|_| alphabet[rand::Rng::gen_range(&mut rand::thread_rng(), 0..alphabet.len())] as char)
         .collect()
+}
+
+/// A password handed out once (bulk logins, resets): 14 characters without
+/// look-alikes, about 80 bits.
+pub(crate) fn random_password() -> String {
+    const PASSWORD: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789";
+    random_string(PASSWORD, 14)
 }
 
 /// Issues a login for every educator of an organization who has none. The
@@ -311,14 +557,13 @@ pub(crate) async fn issue_educator_logins(
     let remaining = pending.len().saturating_sub(LOGIN_BATCH) as i64;
     let pending: Vec<(Uuid, String)> = pending.into_iter().take(LOGIN_BATCH).collect();
     const LOWER: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-    const PASSWORD: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789";
     let credentials: Vec<(Uuid, String, String, String)> = pending
         .into_iter()
         .map(|(id, name)| {
             (
                 id,
                 format!("u-{}", random_string(LOWER, 8)),
-                random_string(PASSWORD, 14),
+                random_password(),
                 name,
             )
         })

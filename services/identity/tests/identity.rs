@@ -17,7 +17,7 @@ fn as_role(env: &TestEnv, role: Role, scope: Option<Uuid>) -> CallContext {
     let principal = Principal {
         user_id: Uuid::now_v7(),
         login: "test".into(),
-        grants: vec![Grant { role, scope }],
+        grants: vec![Grant::new(role, scope)],
     };
     let token = TokenIssuer::new(&env.settings.auth)
         .unwrap()
@@ -126,6 +126,7 @@ async fn requests_are_scope_checked_and_changes_become_events() {
             &pb::LoginRequest {
                 login: "nobody".into(),
                 password: "wrong".into(),
+                ..Default::default()
             },
             &CallContext::default(),
         )

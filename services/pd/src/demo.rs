@@ -285,10 +285,7 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
     let system = Principal {
         user_id: uuid::Uuid::nil(),
         login: "demo-seed".into(),
-        grants: vec![Grant {
-            role: Role::Admin,
-            scope: None,
-        }],
+        grants: vec![Grant::new(Role::Admin, None)],
     };
     let token = issuer.issue_with_ttl(&system, 600)?;
     let s = Seeder {

@@ -56,13 +56,26 @@ pub(crate) async fn criteria(
         .collect())
 }
 
-/// The campaign; its expert pool (with affiliations) only for those who run the review.
+/// The campaign as `viewer` may see it: another region's people see only
+/// its public fields (id, region, year, title); the expert pool (with
+/// affiliations) only those who run the review.
 async fn to_proto_for(
     conn: &mut PgConnection,
     c: CampaignRow,
     viewer: &pd_domain::Principal,
 ) -> Result<pb::Campaign, AppError> {
     let region = c.region_id;
+    if !viewer.in_region(region) {
+        return Ok(pb::Campaign {
+            id: c.id.to_string(),
+            region_id: c.region_id.to_string(),
+            year: c.year,
+            title: c.title,
+            time_zone: c.time_zone,
+            created_at: ts(c.created_at),
+            ..Default::default()
+        });
+    }
     let mut out = to_proto(conn, c).await?;
     if !access::runs_review(viewer, region) {
         out.experts.clear();

@@ -7,7 +7,7 @@ use pd_proto::registry::v1 as pb;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::db::{db_error, limit, optional_id};
+use crate::db::{db_error, limit, offset, optional_id};
 use crate::programs::ProgramRow;
 use crate::{State, schedule};
 
@@ -95,8 +95,8 @@ pub(crate) async fn catalog(
         .bind(provider)
         .bind(municipality)
         .bind(&query)
-        .bind(limit(req.limit))
-        .bind(i64::from(req.offset.max(0)))
+        .bind(limit(req.limit)?)
+        .bind(offset(req.offset)?)
         .fetch_all(&mut *conn)
         .await
         .map_err(db_error)?;

@@ -25,6 +25,9 @@ pub fn db_error(e: sqlx::Error) -> AppError {
     pd_bus::rpc::internal("database error", e)
 }
 
-pub fn limit(requested: i32) -> i64 {
+/// A requested page size (422 outside 1..=200).
+pub fn limit(requested: i32) -> Result<i64, AppError> {
     pd_domain::request::page_limit(requested, 200)
 }
+
+pub use pd_domain::request::page_offset as offset;

@@ -9,7 +9,7 @@ use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use crate::campaigns::{self, CampaignRow};
-use crate::db::{body_id, db_error, ensure, limit, optional_id, path_id, ts};
+use crate::db::{body_id, db_error, ensure, limit, offset, optional_id, path_id, ts};
 use crate::domain::{access, programs as rules};
 use crate::{State, messages as msg};
 
@@ -348,8 +348,8 @@ pub(crate) async fn list(
         .bind(&all_regions)
         .bind(&providers)
         .bind(p.user_id)
-        .bind(limit(req.limit))
-        .bind(i64::from(req.offset.max(0)))
+        .bind(limit(req.limit)?)
+        .bind(offset(req.offset)?)
         .fetch_all(&mut *conn)
         .await
         .map_err(db_error)?;

@@ -16,10 +16,7 @@ fn as_role(env: &TestEnv, role: Role, scope: Uuid) -> CallContext {
     let principal = Principal {
         user_id: Uuid::now_v7(),
         login: "test".into(),
-        grants: vec![Grant {
-            role,
-            scope: Some(scope),
-        }],
+        grants: vec![Grant::new(role, Some(scope))],
     };
     let token = TokenIssuer::new(&env.settings.auth)
         .unwrap()

@@ -10,6 +10,10 @@ fn ids_from_bodies_and_paths() {
         ErrorKind::NotFound
     );
     assert_eq!(optional_id("x", " ").unwrap(), None);
-    assert_eq!(page_limit(0, 200), 50);
-    assert_eq!(page_limit(1000, 200), 200);
+    assert_eq!(page_limit(0, 200).unwrap(), 50);
+    assert_eq!(page_limit(200, 200).unwrap(), 200);
+    assert_eq!(page_limit(201, 200).unwrap_err().fields[0].field, "limit");
+    assert_eq!(page_limit(-1, 200).unwrap_err().kind, ErrorKind::Invalid);
+    assert_eq!(page_offset(-5).unwrap_err().fields[0].field, "offset");
+    assert_eq!(page_offset(10).unwrap(), 10);
 }

@@ -18,10 +18,7 @@ fn principal() -> Principal {
     Principal {
         user_id: Uuid::now_v7(),
         login: "admin".into(),
-        grants: vec![Grant {
-            role: Role::Admin,
-            scope: None,
-        }],
+        grants: vec![Grant::new(Role::Admin, None)],
     }
 }
 
@@ -51,4 +48,33 @@ fn expired_tampered_and_foreign_tokens_are_refused() {
         .issue(&principal())
         .unwrap();
     assert!(verifier.verify(&other).is_err());
+}
+
+#[test]
+fn revoked_sessions_refuse_older_tokens_only() {
+    let s = settings();
+    let issuer = TokenIssuer::new(&s).unwrap();
+    let verifier = TokenVerifier::new(&s).unwrap();
+    let who = principal();
+    let old = issuer.issue(&who).unwrap();
+    let other = issuer.issue(&principal()).unwrap();
+    // A clone shares the list: the feed updates one, every request sees it.
+    verifier
+        .clone()
+        .revocations()
+        .revoke(who.user_id, chrono::Utc::now().timestamp_millis() + 1);
+    assert_eq!(
+        verifier.verify(&old).unwrap_err().kind,
+        pd_domain::ErrorKind::Unauthenticated
+    );
+    assert!(
+        verifier.verify(&other).is_ok(),
+        "another user is unaffected"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(3));
+    let fresh = issuer.issue(&who).unwrap();
+    assert!(verifier.verify(&fresh).is_ok(), "a new sign-in works");
+    verifier.revocations().prune(i64::MAX);
+    assert!(verifier.revocations().is_empty());
+    assert!(verifier.verify(&old).is_ok());
 }

@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use pd_proto::common::v1::Empty;
 use pd_proto::identity::v1 as pb;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -13,6 +14,45 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(refresh))
         .routes(routes!(me))
+        .routes(routes!(logout))
+        .routes(routes!(change_password))
+}
+
+/// Sign out: the refresh token, and every token rotated from the same
+/// sign-in, stop working. Signing out twice is not an error.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    request_body = pb::LogoutRequest,
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 400, description = "Malformed body", body = Problem),
+    ))]
+async fn logout(
+    State(s): State<AppState>,
+    Anonymous(ctx): Anonymous,
+    ApiJson(body): ApiJson<pb::LogoutRequest>,
+) -> Result<StatusCode, ApiError> {
+    let _: Empty = s.call(&ctx, "identity", "logout", &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Change one's own password. Every other session ends; the answer is a new
+/// token pair for this one.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", security(("bearer" = [])),
+    request_body = pb::ChangePasswordRequest,
+    responses(
+        (status = 200, description = "Password changed; new tokens", body = pb::TokenPair),
+        (status = 401, description = "Not signed in", body = Problem),
+        (status = 422, description = "Wrong current password, or a weak or unchanged new one", body = Problem),
+    ))]
+async fn change_password(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<pb::ChangePasswordRequest>,
+) -> Result<Json<pb::TokenPair>, ApiError> {
+    Ok(Json(
+        s.call(&caller.ctx, "identity", "change_password", &body)
+            .await?,
+    ))
 }
 
 /// Sign in with a login and password.
@@ -20,7 +60,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
     request_body = pb::LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = pb::TokenPair),
-        (status = 401, description = "Wrong login or password", body = Problem),
+        (status = 401, description = "Wrong login or password, or the account is deactivated", body = Problem),
+        (status = 403, description = "A one-time password: sign in again with `new_password`", body = Problem),
+        (status = 422, description = "The new password is too weak", body = Problem),
         (status = 429, description = "Too many attempts", body = Problem),
     ))]
 async fn login(

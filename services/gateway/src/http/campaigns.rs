@@ -43,6 +43,7 @@ async fn create_campaign(
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct CampaignQuery {
     region_id: String,
@@ -85,7 +86,7 @@ async fn get_campaign(
 }
 
 #[derive(Deserialize, ToSchema, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 struct CampaignPatch {
     title: Option<String>,
     /// When given, all six phases, replacing the calendar.
@@ -119,7 +120,7 @@ async fn update_campaign(
 }
 
 #[derive(Deserialize, ToSchema, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 struct CriteriaBody {
     criteria: Vec<pb::Criterion>,
     /// Mean weighted score (percent of the maximum) a program needs.
@@ -153,7 +154,7 @@ async fn set_criteria(
 }
 
 #[derive(Deserialize, ToSchema, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 struct ExpertBody {
     /// A user with the expert role in the campaign's region.
     user_id: String,
@@ -186,7 +187,7 @@ async fn add_expert(
 }
 
 #[derive(Deserialize, ToSchema, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 struct AssignBody {
     /// Experts per program, at least 2 (default from configuration).
     per_program: i32,

@@ -25,7 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 struct SessionBody {
     /// YYYY-MM-DD
     held_on: String,
@@ -80,7 +80,7 @@ async fn get_session(
 }
 
 #[derive(Deserialize, ToSchema, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 struct VoteBody {
     program_id: String,
     /// for | against | abstain
@@ -223,6 +223,7 @@ async fn approve_protocol(
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct CatalogQuery {
     campaign_id: String,
@@ -236,7 +237,9 @@ struct CatalogQuery {
     municipality_id: String,
     /// Words of the title, topic or annotation.
     text: String,
+    #[param(minimum = 0, maximum = 200)]
     limit: i32,
+    #[param(minimum = 0, maximum = 1000000)]
     offset: i32,
 }
 

@@ -46,13 +46,16 @@ async fn create_educator(
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct EducatorQuery {
     organization_id: String,
     municipality_id: String,
     region_id: String,
     /// Page size, at most 500 (default 50).
+    #[param(minimum = 0, maximum = 500)]
     limit: i32,
+    #[param(minimum = 0, maximum = 1000000)]
     offset: i32,
 }
 
@@ -101,7 +104,7 @@ async fn get_educator(
 
 /// Fields to change; absent fields stay as they are.
 #[derive(Deserialize, ToSchema, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 struct EducatorPatch {
     last_name: Option<String>,
     first_name: Option<String>,
@@ -147,6 +150,7 @@ async fn update_educator(
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct ImportQuery {
     /// Check the file and report every bad row without importing anything.
@@ -219,6 +223,7 @@ async fn start_import(
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct ImportErrorsPage {
     /// Skip this many errors of the report (`error_count` tells how many there are).

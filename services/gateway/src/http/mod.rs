@@ -193,20 +193,89 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if inner.is_data() && path != "." {
-            ApiError(AppError {
-                kind: ErrorKind::Invalid,
-                detail: format!("{path}: {inner}"),
-                fields: vec![FieldError {
-                    field: path,
-                    message: inner.to_string(),
-                }],
-                extensions: Default::default(),
-            })
-        } else {
-            ApiError(AppError::bad_request(format!("некорректный JSON: {inner}")))
-        }
+        ApiError(json_problem(&path, &inner))
     })
+}
+
+/// A JSON body's error as the client should see it: a 422 naming the field
+/// for a wrong, missing or unknown member, a 400 for text that is not
+/// JSON; in Russian, without the server's internal type names.
+pub fn json_problem(path: &str, e: &serde_json::Error) -> AppError {
+    let raw = e.to_string();
+    let quoted = || raw.split('`').nth(1).unwrap_or("").to_owned();
+    let join = |field: &str| {
+        if path == "." || path.is_empty() {
+            field.to_owned()
+        } else {
+            format!("{path}.{field}")
+        }
+    };
+    let (field, message) = if raw.starts_with("unknown field") {
+        (join(&quoted()), "неизвестное поле".to_owned())
+    } else if raw.starts_with("missing field") {
+        (join(&quoted()), "обязательное поле".to_owned())
+    } else if e.is_data() {
+        let expected = raw
+            .split(", expected ")
+            .nth(1)
+            .map(|x| x.split(" at line").next().unwrap_or(x))
+            .unwrap_or("");
+        let message = if raw.starts_with("invalid type") {
+            format!(
+                "неверный тип значения: ожидается {}",
+                expected_kind(expected)
+            )
+        } else {
+            format!(
+                "недопустимое значение: ожидается {}",
+                expected_kind(expected)
+            )
+        };
+        (path.to_owned(), message)
+    } else {
+        return AppError::bad_request(format!(
+            "некорректный JSON (строка {}, позиция {})",
+            e.line(),
+            e.column()
+        ));
+    };
+    if field == "." || field.is_empty() {
+        // The body as a whole has the wrong shape (an array for an object).
+        return AppError::bad_request(format!("тело запроса: {message}"));
+    }
+    AppError {
+        kind: ErrorKind::Invalid,
+        detail: format!("{field}: {message}"),
+        fields: vec![FieldError { field, message }],
+        extensions: Default::default(),
+    }
+}
+
+/// What serde expected, in words a user reads.
+fn expected_kind(expected: &str) -> &'static str {
+    let e = expected.to_ascii_lowercase();
+    if e.contains("struct") || e.contains("map") {
+        "объект"
+    } else if e.contains("sequence") || e.contains("tuple") {
+        "массив"
+    } else if e.contains("bool") {
+        "логическое значение (true или false)"
+    } else if e.contains("f32") || e.contains("f64") || e.contains("float") {
+        "число"
+    } else if [
+        "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "integer",
+    ]
+    .iter()
+    .any(|t| e.contains(t))
+    {
+        "целое число в допустимых пределах"
+    } else if e.contains("string") || e.contains("char") {
+        "строка"
+    } else if e.contains("variant") {
+        "одно из допустимых значений"
+    } else {
+        "значение другого вида"
+    }
 }
 
 /// Request id, span, metrics and the ids in every response.

@@ -40,12 +40,15 @@ async fn create_organization(
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct OrganizationQuery {
     region_id: String,
     municipality_id: String,
     /// Page size, at most 500 (default 50).
+    #[param(minimum = 0, maximum = 500)]
     limit: i32,
+    #[param(minimum = 0, maximum = 1000000)]
     offset: i32,
 }
 
@@ -146,6 +149,7 @@ async fn create_provider(
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct ProviderQuery {
     region_id: String,

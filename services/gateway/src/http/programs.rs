@@ -46,6 +46,7 @@ async fn create_program(
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct ProgramQuery {
     campaign_id: String,
@@ -53,7 +54,9 @@ struct ProgramQuery {
     /// draft, submitted, returned, in_review, expert_rejected, reviewed,
     /// recommended, not_recommended, approved
     status: String,
+    #[param(minimum = 0, maximum = 200)]
     limit: i32,
+    #[param(minimum = 0, maximum = 1000000)]
     offset: i32,
 }
 
@@ -174,7 +177,7 @@ async fn withdraw_program(
 }
 
 #[derive(Deserialize, ToSchema, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 struct TechnicalDecision {
     /// accept | return
     decision: String,
@@ -208,7 +211,7 @@ async fn technical_review(
 }
 
 #[derive(Deserialize, ToSchema, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 struct Reassignment {
     from_expert_id: String,
     to_expert_id: String,
@@ -260,7 +263,7 @@ async fn list_reviews(
 }
 
 #[derive(Deserialize, ToSchema, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 struct ReviewBody {
     scores: Vec<pb::Score>,
     /// include | exclude

@@ -70,7 +70,7 @@ async fn get_region(
 }
 
 #[derive(Deserialize, ToSchema, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 struct NewMunicipality {
     name: String,
 }

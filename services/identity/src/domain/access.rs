@@ -66,7 +66,7 @@ pub fn educator_scope(p: &Principal) -> EducatorScope {
 }
 
 /// Where the scope of a grant sits, for checking who may grant it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScopeLocation {
     None,
     Region(Uuid),
@@ -81,37 +81,131 @@ pub enum ScopeLocation {
     Educator(OrgLocation),
 }
 
-/// Admins grant anything. A regional operator grants the roles below their
-/// own inside their region; a municipal operator grants org operators of
-/// their municipality's organizations.
+/// Who hands out which role. Admins grant anything. The ministry of a
+/// region grants its experts, council members and provider admins (they
+/// decide on programs, so no operator may make them); a regional operator
+/// grants municipal and org operators of the region; a municipal operator
+/// org operators of their municipality; whoever keeps an organization's
+/// staff list binds an educator's login.
 pub fn can_grant(p: &Principal, role: Role, scope: ScopeLocation) -> bool {
     if p.is_admin() {
         return true;
     }
     match (role, scope) {
-        (Role::Admin | Role::RegionalOperator | Role::Ministry, _) => false,
-        (_, ScopeLocation::Region(r)) | (_, ScopeLocation::Provider { region_id: r }) => {
-            p.has_scope(Role::RegionalOperator, r)
+        (Role::Expert | Role::CouncilMember, ScopeLocation::Region(r)) => {
+            p.has_scope(Role::Ministry, r)
         }
-        (_, ScopeLocation::Municipality { region_id, .. }) => {
+        (Role::ProviderAdmin, ScopeLocation::Provider { region_id }) => {
+            p.has_scope(Role::Ministry, region_id)
+        }
+        (Role::MunicipalOperator, ScopeLocation::Municipality { region_id, .. }) => {
             p.has_scope(Role::RegionalOperator, region_id)
         }
         (Role::OrgOperator, ScopeLocation::Organization(loc)) => {
             p.has_scope(Role::RegionalOperator, loc.region_id)
                 || p.has_scope(Role::MunicipalOperator, loc.municipality_id)
         }
-        (_, ScopeLocation::Organization(loc)) => p.has_scope(Role::RegionalOperator, loc.region_id),
-        (_, ScopeLocation::Educator(loc)) => can_manage_educators(p, &loc),
-        (_, ScopeLocation::None) => false,
+        (Role::Educator, ScopeLocation::Educator(loc)) => can_manage_educators(p, &loc),
+        _ => false,
     }
 }
 
-/// Creating users (logins without roles) is for operators and admins.
+/// Whether an existing grant lies inside what `p` administers: the
+/// operators' hierarchy (region → municipality → organization → educator)
+/// for operators, the region's decision makers for its ministry.
+pub fn administers(p: &Principal, role: Role, scope: ScopeLocation) -> bool {
+    if p.is_admin() {
+        return true;
+    }
+    match (role, scope) {
+        (Role::Ministry | Role::Expert | Role::CouncilMember, ScopeLocation::Region(r)) => {
+            p.has_scope(Role::Ministry, r)
+        }
+        (Role::ProviderAdmin, ScopeLocation::Provider { region_id }) => {
+            p.has_scope(Role::Ministry, region_id)
+        }
+        (Role::RegionalOperator, ScopeLocation::Region(r)) => {
+            p.has_scope(Role::RegionalOperator, r)
+        }
+        (
+            Role::MunicipalOperator,
+            ScopeLocation::Municipality {
+                municipality_id,
+                region_id,
+            },
+        ) => {
+            p.has_scope(Role::RegionalOperator, region_id)
+                || p.has_scope(Role::MunicipalOperator, municipality_id)
+        }
+        (Role::OrgOperator, ScopeLocation::Organization(loc))
+        | (Role::Educator, ScopeLocation::Educator(loc)) => can_manage_educators(p, &loc),
+        _ => false,
+    }
+}
+
+/// An account as the rules about changing it see it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub user_id: Uuid,
+    pub created_by: Option<Uuid>,
+    pub grants: Vec<(Role, ScopeLocation)>,
+}
+
+/// Whether `p` may change the account (grant to it, revoke from it,
+/// deactivate it, reset its password): never their own; an admin any
+/// other; anyone else only an account they created or one that already
+/// sits inside their scope, and in both cases holding no role outside it.
+pub fn can_manage_account(p: &Principal, a: &Account) -> bool {
+    if a.user_id == p.user_id {
+        return false;
+    }
+    if p.is_admin() {
+        return true;
+    }
+    let ours = a.created_by == Some(p.user_id) || !a.grants.is_empty();
+    ours && a.grants.iter().all(|(r, s)| administers(p, *r, *s))
+}
+
+/// Reading an account: its owner, an admin, who created it, and whoever
+/// administers at least one of its grants (changing it needs all of them).
+pub fn can_read_account(p: &Principal, a: &Account) -> bool {
+    a.user_id == p.user_id
+        || p.is_admin()
+        || a.created_by == Some(p.user_id)
+        || a.grants.iter().any(|(r, s)| administers(p, *r, *s))
+}
+
+/// Separation of duties: one account may not both submit programs (provider
+/// admin) and judge them (expert or council member) in the same region.
+pub fn duties_conflict(held: &[(Role, ScopeLocation)], role: Role, scope: ScopeLocation) -> bool {
+    let judge_region = |r: Role, s: ScopeLocation| match (r, s) {
+        (Role::Expert | Role::CouncilMember, ScopeLocation::Region(id)) => Some(id),
+        _ => None,
+    };
+    let provider_region = |r: Role, s: ScopeLocation| match (r, s) {
+        (Role::ProviderAdmin, ScopeLocation::Provider { region_id }) => Some(region_id),
+        _ => None,
+    };
+    held.iter().any(|(r, s)| {
+        let a = judge_region(*r, *s).zip(provider_region(role, scope));
+        let b = provider_region(*r, *s).zip(judge_region(role, scope));
+        a.or(b).is_some_and(|(x, y)| x == y)
+    })
+}
+
+/// Creating users (logins without roles) is for operators, the ministry
+/// (its experts and council) and admins.
 pub fn can_create_users(p: &Principal) -> bool {
     p.is_admin()
         || p.has_role(Role::RegionalOperator)
         || p.has_role(Role::MunicipalOperator)
         || p.has_role(Role::OrgOperator)
+        || p.has_role(Role::Ministry)
+}
+
+/// Reading the audit trail.
+pub fn can_read_audit(p: &Principal) -> bool {
+    p.is_admin()
 }
 
 #[cfg(test)]
@@ -123,7 +217,7 @@ mod tests {
         Principal {
             user_id: Uuid::now_v7(),
             login: "x".into(),
-            grants: vec![Grant { role, scope }],
+            grants: vec![Grant::new(role, scope)],
         }
     }
 
@@ -187,5 +281,110 @@ mod tests {
         let p = principal(Role::Educator, Some(me));
         assert!(can_read_educator(&p, &here, me));
         assert!(!can_read_educator(&p, &here, Uuid::now_v7()));
+    }
+
+    #[test]
+    fn operators_cannot_make_experts_council_members_or_provider_admins() {
+        let here = loc();
+        let regional = principal(Role::RegionalOperator, Some(here.region_id));
+        let ministry = principal(Role::Ministry, Some(here.region_id));
+        for role in [Role::Expert, Role::CouncilMember] {
+            assert!(!can_grant(
+                &regional,
+                role,
+                ScopeLocation::Region(here.region_id)
+            ));
+            assert!(can_grant(
+                &ministry,
+                role,
+                ScopeLocation::Region(here.region_id)
+            ));
+            assert!(!can_grant(
+                &ministry,
+                role,
+                ScopeLocation::Region(Uuid::now_v7())
+            ));
+        }
+        let provider = ScopeLocation::Provider {
+            region_id: here.region_id,
+        };
+        assert!(!can_grant(&regional, Role::ProviderAdmin, provider));
+        assert!(can_grant(&ministry, Role::ProviderAdmin, provider));
+        assert!(!can_grant(
+            &ministry,
+            Role::OrgOperator,
+            ScopeLocation::Organization(here)
+        ));
+    }
+
+    #[test]
+    fn accounts_outside_the_scope_or_oneself_are_not_managed() {
+        let here = loc();
+        let municipal = principal(Role::MunicipalOperator, Some(here.municipality_id));
+        let admin_account = Account {
+            user_id: Uuid::now_v7(),
+            created_by: None,
+            grants: vec![(Role::Admin, ScopeLocation::None)],
+        };
+        assert!(!can_manage_account(&municipal, &admin_account));
+        let provider_admin = Account {
+            user_id: Uuid::now_v7(),
+            created_by: Some(municipal.user_id),
+            grants: vec![(
+                Role::ProviderAdmin,
+                ScopeLocation::Provider {
+                    region_id: here.region_id,
+                },
+            )],
+        };
+        assert!(
+            !can_manage_account(&municipal, &provider_admin),
+            "created by them, but holds a role outside their scope"
+        );
+        let fresh = Account {
+            user_id: Uuid::now_v7(),
+            created_by: Some(municipal.user_id),
+            grants: vec![],
+        };
+        assert!(can_manage_account(&municipal, &fresh));
+        let strangers = Account {
+            created_by: Some(Uuid::now_v7()),
+            ..fresh.clone()
+        };
+        assert!(!can_manage_account(&municipal, &strangers));
+        let in_scope = Account {
+            user_id: Uuid::now_v7(),
+            created_by: None,
+            grants: vec![(Role::OrgOperator, ScopeLocation::Organization(here))],
+        };
+        assert!(can_manage_account(&municipal, &in_scope));
+        let myself = Account {
+            user_id: municipal.user_id,
+            ..in_scope
+        };
+        assert!(!can_manage_account(&municipal, &myself));
+    }
+
+    #[test]
+    fn one_account_cannot_submit_and_judge_in_one_region() {
+        let r = Uuid::now_v7();
+        let held = vec![(Role::Expert, ScopeLocation::Region(r))];
+        let here = ScopeLocation::Provider { region_id: r };
+        let elsewhere = ScopeLocation::Provider {
+            region_id: Uuid::now_v7(),
+        };
+        assert!(duties_conflict(&held, Role::ProviderAdmin, here));
+        assert!(!duties_conflict(&held, Role::ProviderAdmin, elsewhere));
+        let held = vec![(Role::ProviderAdmin, here)];
+        assert!(duties_conflict(
+            &held,
+            Role::CouncilMember,
+            ScopeLocation::Region(r)
+        ));
+        assert!(!duties_conflict(
+            &held,
+            Role::RegionalOperator,
+            ScopeLocation::Region(r)
+        ));
     }
 }

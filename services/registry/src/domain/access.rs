@@ -38,10 +38,7 @@ mod tests {
         Principal {
             user_id: Uuid::now_v7(),
             login: "x".into(),
-            grants: vec![Grant {
-                role,
-                scope: Some(scope),
-            }],
+            grants: vec![Grant::new(role, Some(scope))],
         }
     }
 
