@@ -2,6 +2,7 @@
 //! test binary links the whole stack).
 
 mod accounts;
+mod bounds;
 mod docs;
 mod errors;
 mod imports;

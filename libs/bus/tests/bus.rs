@@ -210,6 +210,11 @@ async fn typed_replies_errors_and_unreachable_services() {
         .route("slow", |_, _, _: Empty| async move {
             tokio::time::sleep(Duration::from_secs(3)).await;
             Ok(Empty {})
+        })
+        .route("huge", |_, _, _: Empty| async move {
+            Ok(IdRequest {
+                id: "x".repeat(2 * 1024 * 1024),
+            })
         });
     let task = server.serve(bus.clone(), shutdown.clone()).await.unwrap();
     let ctx = CallContext::default();
@@ -242,6 +247,20 @@ async fn typed_replies_errors_and_unreachable_services() {
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Unauthenticated);
+
+    // A reply larger than the bus carries: a clear error at once, not a
+    // timeout after the deadline.
+    let started = Instant::now();
+    let err = bus
+        .request::<_, IdRequest>("echo", "huge", &Empty {}, &ctx)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Invalid, "{err:?}");
+    assert_eq!(
+        err.extensions.get("reason").map(String::as_str),
+        Some("reply_too_large")
+    );
+    assert!(started.elapsed() < Duration::from_millis(600));
 
     // Deadline: 504-kind error, in about the deadline.
     let started = Instant::now();

@@ -177,7 +177,7 @@ impl AppError {
 /// Collects field errors so a request reports all of them at once.
 #[derive(Default)]
 pub struct Validator {
-    fields: Vec<FieldError>,
+    pub(crate) fields: Vec<FieldError>,
 }
 
 impl Validator {

@@ -14,6 +14,10 @@ pub enum InnError {
     NonDigit,
     #[error("неверная контрольная сумма ИНН")]
     Checksum,
+    /// The first two digits are the code of the tax office's region; `00`
+    /// is none (and catches the all-zero number, whose checksum "passes").
+    #[error("ИНН не может начинаться с 00 (код региона)")]
+    Region,
 }
 
 const W10: [u32; 9] = [2, 4, 10, 3, 5, 9, 4, 6, 8];
@@ -37,6 +41,9 @@ impl Inn {
             12 => check_digit(&d[..10], &W11) == d[10] && check_digit(&d[..11], &W12) == d[11],
             _ => return Err(InnError::Length),
         };
+        if s.starts_with("00") {
+            return Err(InnError::Region);
+        }
         if ok {
             Ok(Inn(s.to_owned()))
         } else {

@@ -2,6 +2,7 @@
 //! (SNILS, INN), roles and their scopes, and the error type every service
 //! answers with.
 
+pub mod bounds;
 pub mod error;
 pub mod inn;
 pub mod request;

@@ -15,6 +15,8 @@ pub enum SnilsError {
     NonDigit,
     #[error("неверная контрольная сумма СНИЛС")]
     Checksum,
+    #[error("такого номера СНИЛС не бывает")]
+    Zero,
 }
 
 impl Snils {
@@ -34,6 +36,9 @@ impl Snils {
         let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
         let number: u32 = d[..9].iter().fold(0, |acc, x| acc * 10 + x);
         let control = d[9] * 10 + d[10];
+        if number == 0 {
+            return Err(SnilsError::Zero);
+        }
         // The checksum is defined only for numbers above 001-001-998.
         if number > 1_001_998 && checksum(&d[..9]) != control {
             return Err(SnilsError::Checksum);

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pd_bus::RpcContext;
+use pd_domain::bounds::{NAME, PERSON_NAME};
 use pd_domain::{AppError, Principal, Snils, error::Validator};
 use pd_proto::common::v1::IdRequest;
 use pd_proto::identity::v1 as pb;
@@ -138,9 +139,20 @@ pub(crate) async fn create(
     let p = ctx.principal()?;
     let mut v = Validator::new();
     let snils = v.check("snils", Snils::parse(&req.snils));
-    let last_name = v.require("last_name", &values::name_part(&req.last_name));
-    let first_name = v.require("first_name", &values::name_part(&req.first_name));
-    let position = v.require("position", &values::name_part(&req.position));
+    let last_name = v.check(
+        "last_name",
+        values::required_text(&req.last_name, PERSON_NAME),
+    );
+    let first_name = v.check(
+        "first_name",
+        values::required_text(&req.first_name, PERSON_NAME),
+    );
+    let middle_name = v.check(
+        "middle_name",
+        values::optional_text(&req.middle_name, PERSON_NAME),
+    );
+    let position = v.check("position", values::required_text(&req.position, NAME));
+    let subjects = v.check("subjects", values::subject_list(&req.subjects));
     let last_pd = v.check(
         "last_pd_completed_on",
         values::optional_past_date(&req.last_pd_completed_on, today()),
@@ -154,10 +166,21 @@ pub(crate) async fn create(
         Some(snils),
         Some(last_name),
         Some(first_name),
+        Some(middle_name),
         Some(position),
+        Some(subjects),
         Some(last_pd),
         Some(org_id),
-    ) = (snils, last_name, first_name, position, last_pd, org_id)
+    ) = (
+        snils,
+        last_name,
+        first_name,
+        middle_name,
+        position,
+        subjects,
+        last_pd,
+        org_id,
+    )
     else {
         return Err(AppError::internal("validation"));
     };
@@ -167,12 +190,6 @@ pub(crate) async fn create(
         .ok_or_else(|| AppError::invalid("organization_id", msg::ORGANIZATION_NOT_FOUND))?;
     ensure(access::can_manage_educators(p, &loc))?;
     let id = Uuid::now_v7();
-    let subjects: Vec<String> = req
-        .subjects
-        .iter()
-        .map(|s| values::name_part(s))
-        .filter(|s| !s.is_empty())
-        .collect();
     sqlx::query(
         "INSERT INTO educators (id, snils, last_name, first_name, middle_name, position, subjects,
                                 organization_id, last_pd_completed_on)
@@ -182,7 +199,7 @@ pub(crate) async fn create(
     .bind(snils.as_str())
     .bind(last_name)
     .bind(first_name)
-    .bind(values::name_part(&req.middle_name))
+    .bind(middle_name)
     .bind(position)
     .bind(subjects)
     .bind(org_id)
@@ -244,31 +261,45 @@ pub(crate) async fn update(
 
     let mut v = Validator::new();
     let mut next = current.clone();
-    let mut text = |field: &str, value: &Option<String>, target: &mut String, required: bool| {
-        if let Some(x) = value {
-            let x = values::name_part(x);
-            if required && x.is_empty() {
-                v.add(field, msg::REQUIRED);
+    let mut text =
+        |field: &str, value: &Option<String>, target: &mut String, max: usize, required: bool| {
+            if let Some(x) = value {
+                let parsed = if required {
+                    values::required_text(x, max)
+                } else {
+                    values::optional_text(x, max)
+                };
+                if let Some(x) = v.check(field, parsed) {
+                    *target = x;
+                }
             }
-            *target = x;
-        }
-    };
-    text("last_name", &req.last_name, &mut next.last_name, true);
-    text("first_name", &req.first_name, &mut next.first_name, true);
+        };
+    text(
+        "last_name",
+        &req.last_name,
+        &mut next.last_name,
+        PERSON_NAME,
+        true,
+    );
+    text(
+        "first_name",
+        &req.first_name,
+        &mut next.first_name,
+        PERSON_NAME,
+        true,
+    );
     text(
         "middle_name",
         &req.middle_name,
         &mut next.middle_name,
+        PERSON_NAME,
         false,
     );
-    text("position", &req.position, &mut next.position, true);
-    if let Some(list) = &req.subjects {
-        next.subjects = list
-            .values
-            .iter()
-            .map(|s| values::name_part(s))
-            .filter(|s| !s.is_empty())
-            .collect();
+    text("position", &req.position, &mut next.position, NAME, true);
+    if let Some(list) = &req.subjects
+        && let Some(subjects) = v.check("subjects", values::subject_list(&list.values))
+    {
+        next.subjects = subjects;
     }
     if let Some(d) = &req.last_pd_completed_on
         && let Some(d) = v.check(

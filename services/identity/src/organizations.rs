@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use pd_bus::RpcContext;
+use pd_domain::bounds::{CODE, NAME, TITLE};
 use pd_domain::{AppError, Inn, error::Validator};
 use pd_proto::common::v1::IdRequest;
 use pd_proto::identity::v1 as pb;
@@ -54,7 +55,7 @@ pub(crate) async fn create_municipality(
         return Err(AppError::not_found(msg::REGION_NOT_FOUND));
     }
     let mut v = Validator::new();
-    let name = v.require("name", &req.name).map(|n| values::name_part(&n));
+    let name = v.check("name", values::required_text(&req.name, NAME));
     v.finish()?;
     let name = name.ok_or_else(|| AppError::internal("validation"))?;
     ensure(access::can_administer_region(p, region_id))?;
@@ -145,7 +146,7 @@ pub(crate) async fn create(
         "municipality_id",
         body_id("municipality_id", &req.municipality_id).map_err(|e| e.detail),
     );
-    let name = v.require("name", &req.name).map(|n| values::name_part(&n));
+    let name = v.check("name", values::required_text(&req.name, TITLE));
     let kind = v.check("kind", values::org_kind(&req.kind));
     let inn = v.check("inn", Inn::parse(&req.inn));
     v.finish()?;
@@ -295,10 +296,13 @@ pub(crate) async fn create_provider(
         "region_id",
         body_id("region_id", &req.region_id).map_err(|e| e.detail),
     );
-    let name = v.require("name", &req.name).map(|n| values::name_part(&n));
+    let name = v.check("name", values::required_text(&req.name, TITLE));
     let inn = v.check("inn", Inn::parse(&req.inn));
     // The education licence: "Л035-01298-16/00123456" and older spellings.
-    let licence = v.require("licence_number", &req.licence_number);
+    let licence = v.check(
+        "licence_number",
+        values::required_text(&req.licence_number, CODE),
+    );
     v.finish()?;
     let (Some(region_id), Some(name), Some(inn), Some(licence)) = (region_id, name, inn, licence)
     else {

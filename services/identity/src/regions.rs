@@ -1,6 +1,7 @@
 //! Regions and their PD model settings.
 
 use pd_bus::RpcContext;
+use pd_domain::bounds::NAME;
 use pd_domain::{AppError, error::Validator};
 use pd_proto::common::v1::{Empty, IdRequest};
 use pd_proto::identity::v1 as pb;
@@ -51,7 +52,7 @@ pub(crate) async fn create(
     ensure(p.is_admin())?;
     let mut v = Validator::new();
     let code = v.check("code", values::region_code(&req.code));
-    let name = v.require("name", &req.name);
+    let name = v.check("name", values::required_text(&req.name, NAME));
     let time_zone = v.check("time_zone", values::time_zone(&req.time_zone));
     let pd_model = v.check("pd_model", values::pd_model(&req.pd_model));
     let interval = req.pd_interval_years.unwrap_or(3);

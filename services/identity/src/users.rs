@@ -161,7 +161,10 @@ pub(crate) async fn create(
     let mut v = Validator::new();
     let login = v.check("login", values::login(&req.login));
     v.check("password", values::password(&req.password));
-    v.check("display_name", values::bounded(&req.display_name, 200));
+    v.check(
+        "display_name",
+        values::bounded(&req.display_name, pd_domain::bounds::NAME),
+    );
     let educator_id = if req.educator_id.trim().is_empty() {
         None
     } else {

@@ -30,3 +30,9 @@ fn generated_numbers_are_valid() {
     let inn = Inn::from_body(165_512_345).unwrap();
     assert_eq!(Inn::parse(inn.as_str()).unwrap(), inn);
 }
+
+#[test]
+fn the_all_zero_number_and_region_00_are_refused() {
+    assert_eq!(Inn::parse("0000000000"), Err(InnError::Region));
+    assert_eq!(Inn::parse("000000000000"), Err(InnError::Region));
+}

@@ -37,3 +37,8 @@ fn generated_numbers_are_valid_and_masked_in_debug() {
     assert_eq!(Snils::parse(s.as_str()).unwrap(), s);
     assert!(!format!("{s:?}").contains("123456789"));
 }
+
+#[test]
+fn the_all_zero_number_is_refused() {
+    assert_eq!(Snils::parse("000-000-000 00").err(), Some(SnilsError::Zero));
+}

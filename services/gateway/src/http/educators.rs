@@ -171,8 +171,10 @@ struct ImportQuery {
     request_body(content = String, content_type = "text/csv", description = "The CSV file"),
     responses(
         (status = 202, description = "Accepted; poll Location", body = pb::ImportJob),
+        (status = 401, description = "Not signed in", body = Problem),
         (status = 403, description = "Not allowed", body = Problem),
         (status = 413, description = "File too large", body = Problem),
+        (status = 422, description = "Empty file, or an unknown organization", body = Problem),
     ))]
 async fn start_import(
     State(s): State<AppState>,

@@ -189,6 +189,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "символ NUL (\\u0000) в тексте недопустим",
         )));
     }
+    // Every body of the API is an object; serde would also read a struct
+    // from an array, position by position.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(ApiError(AppError::bad_request(
+            "тело запроса: ожидается объект JSON ({…})",
+        )));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -211,7 +219,14 @@ pub fn json_problem(path: &str, e: &serde_json::Error) -> AppError {
         }
     };
     let (field, message) = if raw.starts_with("unknown field") {
-        (join(&quoted()), "неизвестное поле".to_owned())
+        // The path already ends at the unknown key.
+        let key = quoted();
+        let field = if path.ends_with(&key) {
+            path.to_owned()
+        } else {
+            join(&key)
+        };
+        (field, "неизвестное поле".to_owned())
     } else if raw.starts_with("missing field") {
         (join(&quoted()), "обязательное поле".to_owned())
     } else if e.is_data() {

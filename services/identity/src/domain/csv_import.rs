@@ -5,6 +5,7 @@
 
 use chrono::NaiveDate;
 use pd_domain::Snils;
+use pd_domain::bounds::{NAME, PERSON_NAME};
 use std::collections::HashMap;
 
 use super::values;
@@ -145,6 +146,13 @@ fn looks_russian(text: &str) -> bool {
 /// organization, so the file needs no organization column.
 pub fn parse(bytes: &[u8], default_org: bool, today: NaiveDate) -> Result<Parsed, FileError> {
     let (text, encoding) = decode(bytes)?;
+    if text.trim().is_empty() {
+        return Err(FileError(msg::IMPORT_EMPTY.to_owned()));
+    }
+    // Excel on Windows ends lines with CRLF, old Mac tools with CR alone;
+    // the CSV reader counts only LF, so row numbers would be off by one
+    // (CRLF) or all 1 (CR). One line ending for all.
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let first_line = text.lines().next().unwrap_or("");
     let delimiter = if first_line.contains(';') { b';' } else { b',' };
     let mut reader = csv::ReaderBuilder::new()
@@ -218,16 +226,33 @@ pub fn parse(bytes: &[u8], default_org: bool, today: NaiveDate) -> Result<Parsed
         let snils = Snils::parse(cell(Column::Snils))
             .map_err(|e| row_errors.push((Column::Snils, e.to_string())))
             .ok();
-        let mut required = |c: Column| {
-            let v = values::name_part(cell(c));
-            if v.is_empty() {
-                row_errors.push((c, msg::REQUIRED.to_owned()));
-            }
-            v
+        // The same bounds as the API's, so that no cell fails the real
+        // import after passing the dry run.
+        let mut text = |c: Column, r: Result<String, String>| {
+            r.unwrap_or_else(|m| {
+                row_errors.push((c, m));
+                String::new()
+            })
         };
-        let last_name = required(Column::LastName);
-        let first_name = required(Column::FirstName);
-        let position = required(Column::Position);
+        let last_name = text(
+            Column::LastName,
+            values::required_text(cell(Column::LastName), PERSON_NAME),
+        );
+        let first_name = text(
+            Column::FirstName,
+            values::required_text(cell(Column::FirstName), PERSON_NAME),
+        );
+        let middle_name = text(
+            Column::MiddleName,
+            values::optional_text(cell(Column::MiddleName), PERSON_NAME),
+        );
+        let position = text(
+            Column::Position,
+            values::required_text(cell(Column::Position), NAME),
+        );
+        let subjects = values::subject_list(&values::subjects(cell(Column::Subjects)))
+            .map_err(|m| row_errors.push((Column::Subjects, m)))
+            .unwrap_or_default();
         let last_pd = values::optional_past_date(cell(Column::LastPd), today)
             .map_err(|m| row_errors.push((Column::LastPd, m.to_owned())))
             .ok()
@@ -260,9 +285,9 @@ pub fn parse(bytes: &[u8], default_org: bool, today: NaiveDate) -> Result<Parsed
                 snils,
                 last_name,
                 first_name,
-                middle_name: values::name_part(cell(Column::MiddleName)),
+                middle_name,
                 position,
-                subjects: values::subjects(cell(Column::Subjects)),
+                subjects,
                 organization_inn,
                 last_pd_completed_on: last_pd,
             }),

@@ -29,21 +29,13 @@ pub fn org_kind(s: &str) -> Result<String, &'static str> {
         .ok_or(msg::ORG_KIND)
 }
 
-/// An IANA zone name such as `Europe/Moscow` (shape only), or `UTC`.
+/// An IANA zone name known to the time-zone database, such as
+/// `Europe/Moscow` (a made-up `Mars/Olympus` is refused).
 pub fn time_zone(s: &str) -> Result<String, &'static str> {
     let s = s.trim();
-    let ok = s == "UTC"
-        || (s.contains('/')
-            && s.split('/').all(|part| {
-                !part.is_empty()
-                    && part
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
-            }));
-    if ok {
-        Ok(s.to_owned())
-    } else {
-        Err(msg::TIME_ZONE)
+    match s.parse::<chrono_tz::Tz>() {
+        Ok(tz) => Ok(tz.name().to_owned()),
+        Err(_) => Err(msg::TIME_ZONE),
     }
 }
 
@@ -58,14 +50,30 @@ pub fn region_code(s: &str) -> Result<String, &'static str> {
     }
 }
 
-/// `YYYY-MM-DD` or `DD.MM.YYYY` (as Excel writes it), not in the future.
+/// The earliest date a PD record may carry.
+pub const EARLIEST_DATE: (i32, u32, u32) = (1950, 1, 1);
+
+/// `YYYY-MM-DD` or `DD.MM.YYYY` (as Excel writes it) with a four-digit
+/// year (`01.02.24` would be the year 24), not before 1950, not in the future.
 pub fn past_date(s: &str, today: NaiveDate) -> Result<NaiveDate, &'static str> {
     let s = s.trim();
+    let year = if s.contains('-') {
+        s.split('-').next()
+    } else {
+        s.rsplit('.').next()
+    };
+    if !year.is_some_and(|y| y.len() == 4) {
+        return Err(msg::DATE);
+    }
     let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(s, "%d.%m.%Y"))
         .map_err(|_| msg::DATE)?;
     if d > today {
         return Err(msg::DATE_IN_FUTURE);
+    }
+    let (y, m, day) = EARLIEST_DATE;
+    if NaiveDate::from_ymd_opt(y, m, day).is_some_and(|earliest| d < earliest) {
+        return Err(msg::DATE_TOO_OLD);
     }
     Ok(d)
 }
@@ -77,6 +85,46 @@ pub fn optional_past_date(s: &str, today: NaiveDate) -> Result<Option<NaiveDate>
     } else {
         past_date(s, today).map(Some)
     }
+}
+
+/// A required name part (last, first name) or position: normalized, not
+/// empty, at most `max` characters.
+pub fn required_text(s: &str, max: usize) -> Result<String, String> {
+    let v = name_part(s);
+    if v.is_empty() {
+        Err(msg::REQUIRED.to_owned())
+    } else if v.chars().count() > max {
+        Err(pd_domain::bounds::too_long(max))
+    } else {
+        Ok(v)
+    }
+}
+
+/// An optional name part (middle name): normalized, at most `max` characters.
+pub fn optional_text(s: &str, max: usize) -> Result<String, String> {
+    let v = name_part(s);
+    if v.chars().count() > max {
+        Err(pd_domain::bounds::too_long(max))
+    } else {
+        Ok(v)
+    }
+}
+
+/// Subjects taught, each bounded, at most a list's worth.
+pub fn subject_list(items: &[String]) -> Result<Vec<String>, String> {
+    use pd_domain::bounds::{LIST, NAME, too_long, too_many};
+    let items: Vec<String> = items
+        .iter()
+        .map(|s| name_part(s))
+        .filter(|s| !s.is_empty())
+        .collect();
+    if items.len() > LIST {
+        return Err(too_many(LIST));
+    }
+    if items.iter().any(|s| s.chars().count() > NAME) {
+        return Err(too_long(NAME));
+    }
+    Ok(items)
 }
 
 /// A person's name part: trimmed, inner whitespace collapsed.

@@ -101,3 +101,60 @@ fn koi8_and_cp866_with_english_headers_are_refused() {
 fn empty_file_is_refused() {
     assert!(parse(b"snils;last_name;first_name;position\n", true, today()).is_err());
 }
+
+#[test]
+fn row_numbers_are_the_same_for_lf_crlf_and_cr_line_endings() {
+    let csv = "snils;last_name;first_name;position;organization_inn\n\
+        11223344595;Иванова;Мария;учитель;7707083893\n\
+        11223344596;Петров;Пётр;учитель;7707083893\n\
+        08765430300;;Олег;учитель;7707083893\n";
+    for ending in ["\n", "\r\n", "\r"] {
+        let file = csv.replace('\n', ending);
+        let p = parse(file.as_bytes(), false, today()).unwrap();
+        let got: Vec<(i32, &str)> = p
+            .errors
+            .iter()
+            .map(|e| (e.row, e.column.as_str()))
+            .collect();
+        assert_eq!(got, vec![(3, "snils"), (4, "last_name")], "{ending:?}");
+        assert_eq!(p.rows[0].row, 2, "{ending:?}");
+    }
+}
+
+#[test]
+fn over_long_cells_two_digit_years_and_zero_numbers_are_row_errors() {
+    let long = "Я".repeat(3000);
+    let csv = format!(
+        "snils;last_name;first_name;position;organization_inn;last_pd_completed_on\n\
+         11223344595;{long};Мария;учитель;7707083893;\n\
+         08765430300;Петров;Пётр;учитель;7707083893;01.02.24\n\
+         000-000-000 00;Сидоров;Олег;учитель;0000000000;1899-05-01\n"
+    );
+    let p = parse(csv.as_bytes(), false, today()).unwrap();
+    let got: Vec<(i32, &str)> = p
+        .errors
+        .iter()
+        .map(|e| (e.row, e.column.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (2, "last_name"),
+            (3, "last_pd_completed_on"),
+            (4, "snils"),
+            (4, "last_pd_completed_on"),
+            (4, "organization_inn"),
+        ]
+    );
+    assert!(p.rows.is_empty());
+}
+
+#[test]
+fn a_file_without_any_text_is_empty_not_missing_columns() {
+    for file in [&b""[..], b"  \r\n", b"\xEF\xBB\xBF"] {
+        assert_eq!(
+            parse(file, true, today()).unwrap_err(),
+            FileError(msg::IMPORT_EMPTY.to_owned())
+        );
+    }
+}

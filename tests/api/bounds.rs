@@ -1,0 +1,197 @@
+//! Issue 6, "bounds on every input": over-long, out-of-range, unknown and
+//! malformed input is a 422 (or 400) naming the field, never a 500; list
+//! paging outside its range is refused; imports hold the same bounds per
+//! row and report rather than fail.
+
+use super::*;
+
+fn field(body: &Value) -> &str {
+    body["errors"][0]["field"].as_str().unwrap_or("")
+}
+
+#[tokio::test]
+async fn identity_inputs_are_bounded_and_named() {
+    let p = Platform::start().await.unwrap();
+    let admin = p.user_token("root", "admin", None).await.unwrap();
+    let w = build_world(&p, &admin, "BD1").await;
+    let long = "Я".repeat(3000);
+
+    for (body, expected) in [
+        (
+            json!({"code": "BD2", "name": "Регион", "time_zone": "Mars/Olympus", "pd_model": "un_quota"}),
+            "time_zone",
+        ),
+        (
+            json!({"code": "BD2", "name": long, "time_zone": "Europe/Moscow", "pd_model": "un_quota"}),
+            "name",
+        ),
+        // Unknown keys are refused rather than ignored.
+        (
+            json!({"code": "BD2", "name": "Регион", "time_zone": "Europe/Moscow", "pd_model": "un_quota", "colour": "red"}),
+            "colour",
+        ),
+        // A wrong type names the field, in Russian, without Rust type names.
+        (
+            json!({"code": "BD2", "name": 5, "time_zone": "Europe/Moscow", "pd_model": "un_quota"}),
+            "name",
+        ),
+    ] {
+        let (s, b) = call(
+            &p,
+            Method::POST,
+            "/api/v1/regions",
+            Some(&admin),
+            Some(body),
+        )
+        .await;
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(field(&b), expected, "{b}");
+        assert!(!b["detail"].as_str().unwrap().contains("String"), "{b}");
+    }
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        "/api/v1/regions",
+        Some(&admin),
+        Some(json!([1, 2])),
+    )
+    .await;
+    assert_eq!(s, 400, "{b}");
+    assert!(b["detail"].as_str().unwrap().contains("объект"), "{b}");
+    assert!(!b["detail"].as_str().unwrap().contains("struct"), "{b}");
+
+    // A 3,000-character municipality name used to break an index (500).
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        &format!("/api/v1/regions/{}/municipalities", w.region),
+        Some(&admin),
+        Some(json!({"name": long})),
+    )
+    .await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(field(&b), "name");
+
+    for (body, expected) in [
+        (json!({"last_name": long}), "last_name"),
+        (json!({"first_name": long}), "first_name"),
+        (
+            json!({"last_pd_completed_on": "1800-01-01"}),
+            "last_pd_completed_on",
+        ),
+        (
+            json!({"last_pd_completed_on": "01.02.24"}),
+            "last_pd_completed_on",
+        ),
+        (json!({"snils": "000-000-000 00"}), "snils"),
+        (json!({"subjects": vec!["Математика"; 101]}), "subjects"),
+    ] {
+        let mut e = json!({"snils": snils(500), "last_name": "Иванова", "first_name": "Анна", "position": "учитель", "organization_id": w.orgs[0]});
+        for (k, v) in body.as_object().unwrap() {
+            e[k] = v.clone();
+        }
+        let (s, b) = call(&p, Method::POST, "/api/v1/educators", Some(&admin), Some(e)).await;
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(field(&b), expected, "{b}");
+    }
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        "/api/v1/organizations",
+        Some(&admin),
+        Some(json!({"municipality_id": w.municipalities[0], "name": "Школа", "kind": "school", "inn": "0000000000"})),
+    )
+    .await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(field(&b), "inn");
+
+    // Paging outside its range is refused, not clamped.
+    for (query, expected) in [
+        ("limit=-1", "limit"),
+        ("limit=501", "limit"),
+        ("offset=-1", "offset"),
+    ] {
+        let (s, b) = call(
+            &p,
+            Method::GET,
+            &format!("/api/v1/educators?{query}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(s, 422, "{query}: {b}");
+        assert_eq!(field(&b), expected);
+    }
+    p.stop().await;
+}
+
+fn staff_csv(inns: &[String], from: u32, to: u32, ending: &str) -> Vec<u8> {
+    let mut csv = String::from("snils;last_name;first_name;position;organization_inn");
+    csv.push_str(ending);
+    for i in from..to {
+        csv.push_str(&format!(
+            "{};Петрова{i};Анна;учитель;{}{ending}",
+            snils(1000 + i),
+            inns[0]
+        ));
+    }
+    csv.into_bytes()
+}
+
+#[tokio::test]
+async fn imports_report_rows_whatever_the_line_endings_and_concurrency() {
+    let p = Platform::start().await.unwrap();
+    let admin = p.user_token("root", "admin", None).await.unwrap();
+    let w = build_world(&p, &admin, "BD3").await;
+
+    // Excel's CRLF and old CR-only files report the same rows as LF files;
+    // an over-long cell is a row error in the dry run, not a failed import.
+    for ending in ["\n", "\r\n", "\r"] {
+        let mut csv = staff_csv(&w.inns, 0, 3, ending);
+        csv.extend(
+            format!(
+                "{};{};Анна;учитель;{}{ending}",
+                snils(1999),
+                "Я".repeat(3000),
+                w.inns[0]
+            )
+            .bytes(),
+        );
+        let job = import_csv(&p, &admin, "?dry_run=true", csv).await;
+        assert_eq!(job["status"], "rejected", "{ending:?}: {job}");
+        assert_eq!(job["errors"][0]["row"], 5, "{ending:?}: {job}");
+        assert_eq!(job["errors"][0]["column"], "last_name");
+    }
+    // An empty file says so: at once when nothing was sent, in the report
+    // when it holds only blank lines.
+    let r = p
+        .http
+        .post(p.url("/api/v1/educators/imports"))
+        .bearer_auth(&admin)
+        .header("content-type", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let job = import_csv(&p, &admin, "", b"  \r\n\r\n".to_vec()).await;
+    assert_eq!(job["status"], "rejected", "{job}");
+    assert!(job["message"].as_str().unwrap().contains("пуст"), "{job}");
+
+    // Two overlapping lists uploaded at once: one imports, the other (if it
+    // lost the race) reports the rows the first took; neither fails.
+    let (a, b) = tokio::join!(
+        import_csv(&p, &admin, "", staff_csv(&w.inns, 0, 3000, "\n")),
+        import_csv(&p, &admin, "", staff_csv(&w.inns, 2000, 5000, "\n")),
+    );
+    let statuses = [a["status"].as_str().unwrap(), b["status"].as_str().unwrap()];
+    assert!(!statuses.contains(&"failed"), "{a}\n{b}");
+    assert!(statuses.contains(&"completed"), "{a}\n{b}");
+    for job in [&a, &b] {
+        if job["status"] == "rejected" {
+            assert_eq!(job["error_count"], 1000, "{job}");
+            assert_eq!(job["errors"][0]["column"], "snils");
+        }
+        assert!(!job["finished_at"].as_str().unwrap_or("").is_empty());
+    }
+    p.stop().await;
+}
