@@ -85,3 +85,21 @@ ensure_rust() {
   echo "cargo is not installed: install Rust 1.94 or newer (https://rustup.rs) and run this again" >&2
   exit 1
 }
+
+# openapi-spec-validator (PyPI) in a virtualenv of our own, for the test
+# that checks the OpenAPI document. Prints the validator's path.
+ensure_openapi_validator() {
+  local venv="$STATE_DIR/venv"
+  if [ -x "$venv/bin/openapi-spec-validator" ]; then
+    echo "$venv/bin/openapi-spec-validator"
+    return 0
+  fi
+  command -v python3 >/dev/null 2>&1 || apt_install python3
+  if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+    apt_install python3-venv
+    python3 -m venv "$venv" >/dev/null
+  fi
+  log "installing openapi-spec-validator into $venv"
+  "$venv/bin/pip" install -q "openapi-spec-validator>=0.7,<1" >&2
+  echo "$venv/bin/openapi-spec-validator"
+}

@@ -9,6 +9,9 @@ mkdir -p "$STATE_DIR"
 ensure_rust
 ensure_postgres
 ensure_nats
+# The OpenAPI document is checked by a real validator (tests/api/docs.rs).
+PD_OPENAPI_VALIDATOR=$(ensure_openapi_validator)
+export PD_OPENAPI_VALIDATOR
 
 # Databases left by interrupted earlier runs.
 export PGPASSWORD="${PGPASSWORD:-postgres}"

@@ -195,3 +195,50 @@ async fn imports_report_rows_whatever_the_line_endings_and_concurrency() {
     }
     p.stop().await;
 }
+
+#[tokio::test]
+async fn an_idempotency_key_makes_a_retry_return_the_first_answer() {
+    let p = Platform::start().await.unwrap();
+    let admin = p.user_token("root", "admin", None).await.unwrap();
+    let post = |key: &'static str, body: Value| {
+        let req = p
+            .http
+            .post(p.url("/api/v1/regions"))
+            .bearer_auth(&admin)
+            .header("idempotency-key", key)
+            .json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    let region = json!({"code": "ID1", "name": "Регион", "time_zone": "Europe/Moscow", "pd_model": "un_quota"});
+    let (s1, first) = post("key-1", region.clone()).await;
+    let (s2, again) = post("key-1", region.clone()).await;
+    assert_eq!((s1, s2), (201, 201), "{first} {again}");
+    assert_eq!(
+        first["id"], again["id"],
+        "the retry answered with the first region"
+    );
+    let (_, regions) = call(&p, Method::GET, "/api/v1/regions", Some(&admin), None).await;
+    assert_eq!(
+        regions["items"].as_array().map(Vec::len),
+        Some(1),
+        "{regions}"
+    );
+    // The same key with another body is refused, naming the header.
+    let mut other = region.clone();
+    other["code"] = json!("ID2");
+    let (s, body) = post("key-1", other.clone()).await;
+    assert_eq!(s, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "Idempotency-Key");
+    // An error is replayed too (the first answer, not a second attempt).
+    let (s, body) = post("key-2", region.clone()).await;
+    assert_eq!(s, 409, "the code is taken: {body}");
+    let (s, _) = post("key-2", region).await;
+    assert_eq!(s, 409);
+    let (s, _) = post("key-3", other).await;
+    assert_eq!(s, 201);
+    p.stop().await;
+}

@@ -5,6 +5,7 @@
 
 pub mod consumer;
 pub mod events;
+pub mod idempotency;
 pub mod outbox;
 pub mod rpc;
 pub mod sessions;
@@ -25,6 +26,7 @@ pub mod headers {
     pub const STATUS: &str = "Pd-Status";
     pub const MSG_ID: &str = "Nats-Msg-Id";
     pub const DEAD_LETTER_REASON: &str = "Pd-Dead-Letter-Reason";
+    pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 }
 
 /// A connection to NATS with the platform's naming rules.

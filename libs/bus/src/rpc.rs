@@ -20,6 +20,7 @@ use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
+use crate::idempotency::{self, Claim};
 use crate::{Bus, headers};
 
 /// What the caller passes along with a request.
@@ -29,6 +30,8 @@ pub struct CallContext {
     pub authorization: Option<String>,
     pub request_id: Option<String>,
     pub client_ip: Option<String>,
+    /// The client's `Idempotency-Key`, if it sent one.
+    pub idempotency_key: Option<String>,
 }
 
 /// What a handler knows about the request it serves.
@@ -142,6 +145,9 @@ impl Bus {
         if let Some(ip) = &ctx.client_ip {
             h.insert(headers::CLIENT_IP, ip.as_str());
         }
+        if let Some(k) = &ctx.idempotency_key {
+            h.insert(headers::IDEMPOTENCY_KEY, k.as_str());
+        }
         if let Some(tp) = pd_runtime::telemetry::current_traceparent() {
             h.insert(headers::TRACEPARENT, tp.as_str());
         }
@@ -194,6 +200,8 @@ pub struct RpcServer<S> {
     state: S,
     handlers: HashMap<String, Handler<S>>,
     max_in_flight: usize,
+    /// Where `Idempotency-Key` answers are kept (the service's database).
+    idempotency: Option<sqlx::PgPool>,
 }
 
 impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
@@ -203,7 +211,15 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
             state,
             handlers: HashMap::new(),
             max_in_flight: 512,
+            idempotency: None,
         }
+    }
+
+    /// Honours `Idempotency-Key` on every operation, keeping the answers in
+    /// the service's own database (the bus migrations' `idempotency_keys`).
+    pub fn with_idempotency(mut self, pool: sqlx::PgPool) -> Self {
+        self.idempotency = Some(pool);
+        self
     }
 
     /// Registers the handler of `operation`.
@@ -244,6 +260,22 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
         // Make sure the server knows the subscription before callers rely on it.
         bus.client().flush().await.ok();
         let prefix = format!("{}.{}.rpc.", bus.settings().subject_prefix, self.service);
+        if let Some(pool) = self.idempotency.clone() {
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+                loop {
+                    tokio::select! {
+                        _ = hourly.tick() => {
+                            if let Err(e) = crate::idempotency::prune(&pool).await {
+                                tracing::warn!(error = %e, "pruning idempotency keys");
+                            }
+                        }
+                        _ = stop.cancelled() => break,
+                    }
+                }
+            });
+        }
         let this = Arc::new(self);
         let handle = tokio::spawn(async move {
             let tracker = TaskTracker::new();
@@ -314,12 +346,33 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
                 .handlers
                 .get(&operation)
                 .ok_or_else(|| AppError::not_found(format!("unknown operation {operation}")))?;
+            let caller = principal
+                .as_ref()
+                .map(|p| p.user_id.to_string())
+                .unwrap_or_else(|| "anonymous".to_owned());
             let ctx = RpcContext {
                 principal,
                 request_id: request_id.clone(),
                 client_ip: header(headers::CLIENT_IP),
             };
-            handler(self.state.clone(), ctx, msg.payload.clone()).await
+            let (Some(pool), Some(key)) = (&self.idempotency, header(headers::IDEMPOTENCY_KEY))
+            else {
+                return handler(self.state.clone(), ctx, msg.payload.clone()).await;
+            };
+            match idempotency::claim(pool, &caller, &key, &operation, &msg.payload).await? {
+                Claim::Replay { ok: true, body } => Ok(body),
+                Claim::Replay { ok: false, body } => Err(common::Error::decode(body.as_slice())
+                    .map(error_from_proto)
+                    .unwrap_or_else(|e| internal("stored idempotent answer", e))),
+                Claim::Run => {
+                    let r = handler(self.state.clone(), ctx, msg.payload.clone()).await;
+                    idempotency::complete(pool, &caller, &key, &r, |e| {
+                        error_to_proto(e).encode_to_vec()
+                    })
+                    .await;
+                    r
+                }
+            }
         }
         .instrument(span.clone())
         .await;

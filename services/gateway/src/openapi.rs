@@ -53,5 +53,108 @@ pub fn base() -> utoipa::openapi::OpenApi {
 /// The complete document as JSON (for `pd openapi` and tests).
 pub fn openapi_json() -> String {
     let (_, doc) = crate::http::api().split_for_parts();
-    doc.to_pretty_json().unwrap_or_default()
+    complete(doc).to_pretty_json().unwrap_or_default()
+}
+
+/// Adds, in one place for every operation, the answers the plumbing gives
+/// whatever the handler: problems as `application/problem+json`, 401/403
+/// where a token is needed, 400/413/422 where a body or query is read, 404
+/// where the path names a resource, 503/504 when the owning service is
+/// down or slow. A route cannot forget them.
+pub fn complete(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let Ok(mut value) = serde_json::to_value(&doc) else {
+        return doc;
+    };
+    if let Some(paths) = value.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                    complete_operation(path, op);
+                }
+            }
+        }
+    }
+    serde_json::from_value(value).unwrap_or(doc)
+}
+
+fn problem(description: &str) -> serde_json::Value {
+    serde_json::json!({
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    })
+}
+
+fn complete_operation(path: &str, op: &mut serde_json::Value) {
+    let secured = op
+        .get("security")
+        .and_then(|s| s.as_array())
+        .is_some_and(|s| !s.is_empty());
+    let has_body = op.get("requestBody").is_some();
+    let has_query = op
+        .get("parameters")
+        .and_then(|p| p.as_array())
+        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+    let creates = op
+        .get("responses")
+        .and_then(|r| r.get("201").or_else(|| r.get("202")))
+        .is_some();
+    if creates && let Some(op) = op.as_object_mut() {
+        let params = op
+            .entry("parameters")
+            .or_insert_with(|| serde_json::json!([]));
+        if let Some(params) = params.as_array_mut() {
+            params.push(serde_json::json!({
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": false,
+                "description": "Any unique string (a UUID): a retry with the same key and body within 24 hours gets the first answer again, without a second effect; the same key with another body is a 422.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255}
+            }));
+        }
+    }
+    let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
+        return;
+    };
+    // Errors are sent as problem+json: say so where a handler wrote JSON.
+    for r in responses.values_mut() {
+        if let Some(content) = r.get_mut("content").and_then(|c| c.as_object_mut())
+            && let Some(json) = content.get("application/json").cloned()
+            && json["schema"]["$ref"] == "#/components/schemas/Problem"
+        {
+            content.remove("application/json");
+            content.insert("application/problem+json".to_owned(), json);
+        }
+    }
+    let mut add = |status: &str, description: &str| {
+        responses
+            .entry(status.to_owned())
+            .or_insert_with(|| problem(description));
+    };
+    if secured {
+        add("401", "Not signed in, or the token expired or was revoked");
+        add("403", "The caller's roles do not allow this");
+    }
+    if creates {
+        add(
+            "409",
+            "A request with this Idempotency-Key is still running",
+        );
+    }
+    if has_body {
+        add("400", "The body is not a JSON object");
+        add("413", "The body is too large");
+        add("422", "Invalid or unknown fields, named in `errors`");
+    }
+    if has_query {
+        add("400", "Malformed query parameters");
+        add("422", "Query parameters out of range, named in `errors`");
+    }
+    if path.contains('{') {
+        add("404", "Unknown, or outside the caller's scope");
+    }
+    add("503", "The owning service is unavailable");
+    add("504", "The owning service did not answer in time");
 }

@@ -100,7 +100,10 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         tokio::spawn(Relay::new(bus.clone(), pool.clone(), SERVICE).run(relay_stop.clone()));
     // Tokens of deactivated accounts are refused here too, not only at the gateway.
     bus.follow_session_revocations(shutdown.clone()).await?;
-    let requests = rpc::server(state).serve(bus.clone(), shutdown).await?;
+    let requests = rpc::server(state)
+        .with_idempotency(pool.clone())
+        .serve(bus.clone(), shutdown)
+        .await?;
     let task = tokio::spawn(async move {
         let _ = requests.await;
         relay_stop.cancel();

@@ -142,6 +142,10 @@ impl FromRequestParts<AppState> for Anonymous {
 fn anonymous_context(parts: &Parts) -> CallContext {
     CallContext {
         authorization: None,
+        idempotency_key: parts
+            .headers
+            .get("idempotency-key")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
         request_id: REQUEST_ID.try_with(Clone::clone).ok(),
         client_ip: parts
             .extensions
@@ -358,6 +362,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api().split_for_parts();
+    let doc = crate::openapi::complete(doc);
     let cors = cors(&state.cors_origins);
     let body_limit = state.body_limit;
     Router::new()

@@ -126,7 +126,7 @@ async fn revoke_role(
 #[serde(default, deny_unknown_fields)]
 struct Deactivation {
     /// Why (dismissal, leave, ...); kept in the audit trail. Up to 500 characters.
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(max_length = 500)]
     reason: String,
 }
 

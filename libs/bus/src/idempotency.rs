@@ -1,0 +1,170 @@
+//! `Idempotency-Key` for every service (DESIGN.md, Conventions): a request
+//! that carries a key is run once per caller and key; a retry with the same
+//! body within 24 hours gets the first answer again without a second
+//! effect; the same key with another body is a 422; a retry while the
+//! first is still running is a 409.
+//!
+//! The key row is claimed before the handler runs and completed after it.
+//! If the process dies between the handler's commit and the completion,
+//! the row stays `pending`; after [`ABANDONED_AFTER`] a retry runs again.
+//! Handlers that create rows should still rely on natural unique keys
+//! where the domain has them.
+
+use pd_domain::{AppError, ErrorKind};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+/// How long an answer is replayed.
+pub const KEEP_FOR: &str = "24 hours";
+/// A `pending` claim older than this belongs to a request that died.
+pub const ABANDONED_AFTER: &str = "1 minute";
+/// The longest key accepted.
+pub const MAX_KEY_LEN: usize = 255;
+
+/// What to do with a request that carries a key.
+pub enum Claim {
+    /// First time: run it, then [`complete`].
+    Run,
+    /// Seen before: send this reply (`ok` or not) again.
+    Replay { ok: bool, body: Vec<u8> },
+}
+
+/// Checks a key's shape: 1..=255 visible ASCII characters.
+pub fn check_key(key: &str) -> Result<(), AppError> {
+    let ok =
+        !key.is_empty() && key.len() <= MAX_KEY_LEN && key.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::bad_request(
+            "заголовок Idempotency-Key: от 1 до 255 видимых символов ASCII",
+        ))
+    }
+}
+
+fn request_hash(operation: &str, body: &[u8]) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(operation.as_bytes());
+    h.update([0]);
+    h.update(body);
+    h.finalize().to_vec()
+}
+
+/// Claims `key` for this request, or finds the earlier answer.
+pub async fn claim(
+    pool: &PgPool,
+    caller: &str,
+    key: &str,
+    operation: &str,
+    body: &[u8],
+) -> Result<Claim, AppError> {
+    check_key(key)?;
+    let hash = request_hash(operation, body);
+    let db = |e: sqlx::Error| crate::rpc::internal("idempotency key", e);
+    // A fresh claim, or taking over one that expired or was abandoned.
+    let sql = format!(
+        "INSERT INTO idempotency_keys (caller, key, operation, request_hash, outcome)
+         VALUES ($1, $2, $3, $4, 'pending')
+         ON CONFLICT (caller, key) DO UPDATE
+            SET operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash,
+                outcome = 'pending', response = NULL, created_at = now()
+            WHERE idempotency_keys.created_at < now() - interval '{KEEP_FOR}'
+               OR (idempotency_keys.outcome = 'pending'
+                   AND idempotency_keys.request_hash = EXCLUDED.request_hash
+                   AND idempotency_keys.created_at < now() - interval '{ABANDONED_AFTER}')"
+    );
+    let claimed = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(caller)
+        .bind(key)
+        .bind(operation)
+        .bind(&hash)
+        .execute(pool)
+        .await
+        .map_err(db)?
+        .rows_affected();
+    if claimed == 1 {
+        return Ok(Claim::Run);
+    }
+    let row: Option<(Vec<u8>, String, Option<Vec<u8>>)> = sqlx::query_as(
+        "SELECT request_hash, outcome, response FROM idempotency_keys WHERE caller = $1 AND key = $2",
+    )
+    .bind(caller)
+    .bind(key)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
+    match row {
+        // Deleted in between (a failed first attempt): run it.
+        None => Box::pin(claim(pool, caller, key, operation, body)).await,
+        Some((h, _, _)) if h != hash => Err(AppError::invalid(
+            "Idempotency-Key",
+            "этот ключ уже использован для другого запроса",
+        )
+        .with("reason", "idempotency_key_reused")),
+        Some((_, outcome, Some(body))) if outcome != "pending" => Ok(Claim::Replay {
+            ok: outcome == "ok",
+            body,
+        }),
+        Some(_) => Err(
+            AppError::conflict("запрос с этим ключом ещё выполняется; повторите позже")
+                .with("reason", "idempotency_key_in_progress"),
+        ),
+    }
+}
+
+/// Records the answer to replay. Failures worth retrying (the service or
+/// its database was unavailable) release the key instead, so that a retry
+/// runs again.
+pub async fn complete(
+    pool: &PgPool,
+    caller: &str,
+    key: &str,
+    result: &Result<Vec<u8>, AppError>,
+    error_body: impl FnOnce(&AppError) -> Vec<u8>,
+) {
+    let outcome = match result {
+        Ok(body) => Some(("ok", body.clone())),
+        Err(e)
+            if matches!(
+                e.kind,
+                ErrorKind::Internal | ErrorKind::Unavailable | ErrorKind::Timeout
+            ) =>
+        {
+            None
+        }
+        Err(e) => Some(("error", error_body(e))),
+    };
+    let done = match outcome {
+        Some((outcome, body)) => {
+            sqlx::query(
+                "UPDATE idempotency_keys SET outcome = $3, response = $4 WHERE caller = $1 AND key = $2",
+            )
+            .bind(caller)
+            .bind(key)
+            .bind(outcome)
+            .bind(body)
+            .execute(pool)
+            .await
+        }
+        None => {
+            sqlx::query("DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2")
+                .bind(caller)
+                .bind(key)
+                .execute(pool)
+                .await
+        }
+    };
+    if let Err(e) = done {
+        tracing::warn!(error = %e, "cannot record the answer to an idempotency key");
+    }
+}
+
+/// Forgets answers older than [`KEEP_FOR`].
+pub async fn prune(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let sql =
+        format!("DELETE FROM idempotency_keys WHERE created_at < now() - interval '{KEEP_FOR}'");
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(pool)
+        .await?
+        .rows_affected())
+}
