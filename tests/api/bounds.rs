@@ -110,6 +110,7 @@ async fn identity_inputs_are_bounded_and_named() {
         ("limit=-1", "limit"),
         ("limit=501", "limit"),
         ("offset=-1", "offset"),
+        ("limit=abc", "limit"),
     ] {
         let (s, b) = call(
             &p,
@@ -122,6 +123,19 @@ async fn identity_inputs_are_bounded_and_named() {
         assert_eq!(s, 422, "{query}: {b}");
         assert_eq!(field(&b), expected);
     }
+    // An over-long address is a problem too, not a bare status line.
+    let r = p
+        .http
+        .get(p.url(&format!(
+            "/api/v1/educators?region_id={}",
+            "x".repeat(10_000)
+        )))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 414);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
     p.stop().await;
 }
 

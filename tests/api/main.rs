@@ -7,6 +7,7 @@ mod docs;
 mod errors;
 mod imports;
 mod registry;
+mod registry_bounds;
 mod walking_skeleton;
 
 use pd_e2e::{Platform, call};

@@ -7,7 +7,7 @@ use super::*;
 /// The six phases with the given one open today. The needs survey sits at
 /// the start of a fixed year, so that every calendar of one test run
 /// belongs to the same campaign year whatever the date.
-fn calendar(open: &str) -> (i32, Vec<Value>) {
+pub(crate) fn calendar(open: &str) -> (i32, Vec<Value>) {
     use chrono::Datelike;
     let today = chrono_today();
     let year = (today - chrono::Duration::days(60)).year();
@@ -35,11 +35,11 @@ fn calendar(open: &str) -> (i32, Vec<Value>) {
     (year, phases)
 }
 
-fn chrono_today() -> chrono::NaiveDate {
+pub(crate) fn chrono_today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
-fn program(title: &str, direction: &str) -> Value {
+pub(crate) fn program(title: &str, direction: &str) -> Value {
     json!({
         "kind": "ordinary",
         "title": title,
@@ -61,7 +61,7 @@ fn program(title: &str, direction: &str) -> Value {
 }
 
 /// Retries while the registry has not yet heard of what identity just did.
-async fn until_known(
+pub(crate) async fn until_known(
     p: &Platform,
     method: Method,
     path: &str,
@@ -82,7 +82,13 @@ async fn until_known(
     panic!("{path}: the registry never learnt of identity's change");
 }
 
-async fn user(p: &Platform, admin: &str, login: &str, role: &str, scope: &str) -> (String, String) {
+pub(crate) async fn user(
+    p: &Platform,
+    admin: &str,
+    login: &str,
+    role: &str,
+    scope: &str,
+) -> (String, String) {
     let (s, u) = call(
         p,
         Method::POST,
@@ -105,7 +111,7 @@ async fn user(p: &Platform, admin: &str, login: &str, role: &str, scope: &str) -
     (id, p.login(login, "password-12345").await.unwrap())
 }
 
-fn status(b: &Value) -> &str {
+pub(crate) fn status(b: &Value) -> &str {
     b["status"].as_str().unwrap_or("")
 }
 
@@ -252,7 +258,8 @@ async fn from_campaign_to_published_registry_and_schedule() {
     )
     .await;
     assert_eq!(s, 422, "{body}");
-    assert_eq!(body["errors"][0]["field"], "modules");
+    // The body nests the program under `fields`, and so do its errors.
+    assert_eq!(body["errors"][0]["field"], "fields.modules");
     // Provider B may not draft for provider A.
     let (s, _) = call(&p, Method::POST, "/api/v1/programs", Some(&prov_b), Some(json!({"campaign_id": campaign, "provider_id": providers[0], "fields": program("X", "Y")}))).await;
     assert_eq!(s, 403);

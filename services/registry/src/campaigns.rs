@@ -3,14 +3,16 @@
 
 use chrono::{DateTime, Utc};
 use pd_bus::RpcContext;
-use pd_domain::{AppError, FieldError};
+use pd_domain::AppError;
+use pd_domain::bounds::{LIST, TITLE, too_many};
+use pd_domain::error::Validator;
 use pd_proto::common::v1::IdRequest;
 use pd_proto::registry::v1 as pb;
 use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use crate::db::{body_id, db_error, ensure, path_id, ts};
-use crate::domain::{access, calendar};
+use crate::domain::{access, calendar, review};
 use crate::{State, messages as msg};
 
 #[derive(FromRow, Clone)]
@@ -116,7 +118,7 @@ async fn to_proto(conn: &mut PgConnection, c: CampaignRow) -> Result<pb::Campaig
             })
             .collect(),
         criteria: criteria(conn, c.id).await?,
-        pass_threshold_percent: c.pass_threshold_percent,
+        pass_threshold_percent: review::finite(c.pass_threshold_percent),
         experts: experts
             .into_iter()
             .map(|(user, affiliated)| pb::Expert {
@@ -160,6 +162,18 @@ async fn publish_calendar(
     Ok(())
 }
 
+const MIN_YEAR: i32 = 2000;
+const MAX_YEAR: i32 = 2100;
+
+/// A campaign's title: required, bounded.
+fn check_title(v: &mut Validator, title: &str) {
+    if title.trim().is_empty() {
+        v.add("title", msg::REQUIRED);
+    } else {
+        v.max_len("title", title.trim(), TITLE);
+    }
+}
+
 pub(crate) async fn create(
     state: State,
     ctx: RpcContext,
@@ -168,19 +182,12 @@ pub(crate) async fn create(
     let p = ctx.principal()?;
     let region = body_id("region_id", &req.region_id)?;
     ensure(access::manages_campaigns(p, region))?;
-    let mut errors = Vec::new();
-    if !(2000..=2100).contains(&req.year) {
-        errors.push(FieldError {
-            field: "year".into(),
-            message: msg::YEAR.into(),
-        });
+    let mut v = Validator::new();
+    if !(MIN_YEAR..=MAX_YEAR).contains(&req.year) {
+        v.add("year", msg::YEAR);
     }
-    if req.title.trim().is_empty() {
-        errors.push(FieldError {
-            field: "title".into(),
-            message: msg::REQUIRED.into(),
-        });
-    }
+    check_title(&mut v, &req.title);
+    let mut errors = v.into_fields();
     let phases = calendar::validate(&req.phases, req.year)
         .map_err(|e| errors.extend(e))
         .ok();
@@ -225,9 +232,9 @@ pub(crate) async fn update(
     let mut row = load(&mut tx, id).await?;
     ensure(access::manages_campaigns(p, row.region_id))?;
     if let Some(title) = &req.title {
-        if title.trim().is_empty() {
-            return Err(AppError::invalid("title", msg::REQUIRED));
-        }
+        let mut v = Validator::new();
+        check_title(&mut v, title);
+        v.finish()?;
         sqlx::query("UPDATE campaigns SET title = $2 WHERE id = $1")
             .bind(id)
             .bind(title.trim())
@@ -290,55 +297,8 @@ pub(crate) async fn set_criteria(
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let row = load(&mut tx, id).await?;
     ensure(access::runs_review(p, row.region_id))?;
-    let mut errors = Vec::new();
-    if req.criteria.is_empty() {
-        errors.push(FieldError {
-            field: "criteria".into(),
-            message: "нужен хотя бы один критерий".into(),
-        });
-    }
-    let mut codes = std::collections::HashSet::new();
-    for (i, c) in req.criteria.iter().enumerate() {
-        if c.code.trim().is_empty() || !codes.insert(c.code.trim().to_owned()) {
-            errors.push(FieldError {
-                field: format!("criteria[{i}].code"),
-                message: "код обязателен и уникален".into(),
-            });
-        }
-        if c.name.trim().is_empty() {
-            errors.push(FieldError {
-                field: format!("criteria[{i}].name"),
-                message: msg::REQUIRED.into(),
-            });
-        }
-        if c.max_score < 1 {
-            errors.push(FieldError {
-                field: format!("criteria[{i}].max_score"),
-                message: "не меньше 1".into(),
-            });
-        }
-        if c.min_score < 0 || c.min_score > c.max_score {
-            errors.push(FieldError {
-                field: format!("criteria[{i}].min_score"),
-                message: "от 0 до max_score".into(),
-            });
-        }
-        if c.weight < 0.0 || !c.weight.is_finite() {
-            errors.push(FieldError {
-                field: format!("criteria[{i}].weight"),
-                message: "неотрицательный вес".into(),
-            });
-        }
-    }
-    if !(0.0..=100.0).contains(&req.pass_threshold_percent) {
-        errors.push(FieldError {
-            field: "pass_threshold_percent".into(),
-            message: "от 0 до 100".into(),
-        });
-    }
-    if !errors.is_empty() {
-        return Err(AppError::invalid_fields(errors));
-    }
+    let criteria = review::validate_criteria(&req.criteria, req.pass_threshold_percent)
+        .map_err(AppError::invalid_fields)?;
     let reviewed: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM reviews r JOIN programs p ON p.id = r.program_id WHERE p.campaign_id = $1)",
     )
@@ -356,17 +316,17 @@ pub(crate) async fn set_criteria(
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-    for (i, c) in req.criteria.iter().enumerate() {
+    for (i, c) in criteria.iter().enumerate() {
         sqlx::query(
             "INSERT INTO campaign_criteria (campaign_id, position, code, name, max_score, weight, min_score)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id)
         .bind(i as i32)
-        .bind(c.code.trim())
-        .bind(c.name.trim())
+        .bind(&c.code)
+        .bind(&c.name)
         .bind(c.max_score)
-        .bind(if c.weight > 0.0 { c.weight } else { 1.0 })
+        .bind(c.weight)
         .bind(c.min_score)
         .execute(&mut *tx)
         .await
@@ -391,14 +351,36 @@ pub(crate) async fn add_expert(
 ) -> Result<pb::Campaign, AppError> {
     let p = ctx.principal()?;
     let id = path_id(&req.campaign_id, msg::CAMPAIGN_NOT_FOUND)?;
-    let user = body_id("user_id", &req.user_id)?;
-    let mut affiliated = Vec::new();
-    for (i, s) in req.affiliated_provider_ids.iter().enumerate() {
-        affiliated.push(body_id(&format!("affiliated_provider_ids[{i}]"), s)?);
-    }
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let row = load(&mut tx, id).await?;
     ensure(access::runs_review(p, row.region_id))?;
+    let user = body_id("user_id", &req.user_id)?;
+    if req.affiliated_provider_ids.len() > LIST {
+        return Err(AppError::invalid("affiliated_provider_ids", too_many(LIST)));
+    }
+    let mut given = Vec::new();
+    for (i, s) in req.affiliated_provider_ids.iter().enumerate() {
+        given.push(body_id(&format!("affiliated_provider_ids[{i}]"), s)?);
+    }
+    // Only providers the registry knows: a mistyped id would protect nobody.
+    let known: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM known_providers WHERE id = ANY($1)")
+        .bind(&given)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    let mut v = Validator::new();
+    let mut affiliated = Vec::new();
+    for (i, provider) in given.into_iter().enumerate() {
+        if !known.contains(&provider) {
+            v.add(
+                format!("affiliated_provider_ids[{i}]"),
+                msg::PROVIDER_UNKNOWN,
+            );
+        } else if !affiliated.contains(&provider) {
+            affiliated.push(provider);
+        }
+    }
+    v.finish()?;
     let is_expert: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM known_grants WHERE user_id = $1 AND role = 'expert' AND scope_id = $2)",
     )

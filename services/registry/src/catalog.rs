@@ -3,13 +3,16 @@
 
 use pd_bus::RpcContext;
 use pd_domain::AppError;
+use pd_domain::bounds::TITLE;
+use pd_domain::error::Validator;
 use pd_proto::registry::v1 as pb;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::db::{db_error, limit, offset, optional_id};
+use crate::domain::programs as rules;
 use crate::programs::ProgramRow;
-use crate::{State, schedule};
+use crate::{State, messages as msg, schedule};
 
 async fn entry(
     conn: &mut PgConnection,
@@ -67,6 +70,20 @@ pub(crate) async fn catalog(
     let provider = optional_id("provider_id", &req.provider_id)?;
     let municipality = optional_id("municipality_id", &req.municipality_id)?;
     let text = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+    // An unknown value of an enumerated filter is the client's mistake, not
+    // an empty page.
+    let mut v = Validator::new();
+    for (field, value, allowed) in [
+        ("form", &req.form, &rules::FORMS),
+        ("kind", &req.kind, &rules::KINDS),
+    ] {
+        if text(value).is_some_and(|x| !allowed.contains(&x.as_str())) {
+            v.add(field, msg::one_of(allowed));
+        }
+    }
+    v.max_len("direction", req.direction.trim(), TITLE);
+    v.max_len("text", req.text.trim(), TITLE);
+    v.finish()?;
     let query = text(&req.text).map(|t| {
         format!(
             "%{}%",

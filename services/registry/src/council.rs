@@ -3,6 +3,8 @@
 
 use chrono::{NaiveDate, Utc};
 use pd_bus::RpcContext;
+use pd_domain::bounds::{LIST, too_many};
+use pd_domain::error::Validator;
 use pd_domain::{AppError, Principal, Role};
 use pd_proto::registry::v1 as pb;
 use sqlx::{FromRow, PgConnection};
@@ -70,20 +72,26 @@ pub(crate) async fn create(
 ) -> Result<pb::CouncilSession, AppError> {
     let p = ctx.principal()?;
     let id = path_id(&req.campaign_id, msg::CAMPAIGN_NOT_FOUND)?;
-    let held_on = NaiveDate::parse_from_str(req.held_on.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::invalid("held_on", msg::DATE))?;
-    let mut members = Vec::new();
-    for (i, m) in req.member_ids.iter().enumerate() {
-        members.push(body_id(&format!("member_ids[{i}]"), m)?);
-    }
-    members.sort();
-    members.dedup();
-    if members.is_empty() {
-        return Err(AppError::invalid("member_ids", "нужен состав заседания"));
-    }
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let campaign = campaigns::load(&mut tx, id).await?;
+    // Who may not form sessions at all learns that first (403, not 422).
     ensure(access::runs_review(p, campaign.region_id))?;
+    let held_on = NaiveDate::parse_from_str(req.held_on.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::invalid("held_on", msg::DATE))?;
+    if req.member_ids.len() > LIST {
+        return Err(AppError::invalid("member_ids", too_many(LIST)));
+    }
+    // Each member keeps the index it has in the request, for error names.
+    let mut given: Vec<(usize, Uuid)> = Vec::new();
+    for (i, m) in req.member_ids.iter().enumerate() {
+        let member = body_id(&format!("member_ids[{i}]"), m)?;
+        if !given.iter().any(|(_, g)| *g == member) {
+            given.push((i, member));
+        }
+    }
+    if given.is_empty() {
+        return Err(AppError::invalid("member_ids", msg::MEMBERS_REQUIRED));
+    }
     pd_calendar::ensure_open(&mut tx, id, &["expert_review"], Utc::now()).await?;
     // One session is formed at a time per campaign, so agendas never overlap.
     sqlx::query("SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE")
@@ -91,7 +99,8 @@ pub(crate) async fn create(
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-    for (i, m) in members.iter().enumerate() {
+    let mut v = Validator::new();
+    for (i, m) in &given {
         let seated: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM known_grants WHERE user_id = $1 AND role = 'council_member' AND scope_id = $2)",
         )
@@ -101,12 +110,12 @@ pub(crate) async fn create(
         .await
         .map_err(db_error)?;
         if !seated {
-            return Err(AppError::invalid(
-                format!("member_ids[{i}]"),
-                msg::MEMBER_UNKNOWN,
-            ));
+            v.add(format!("member_ids[{i}]"), msg::MEMBER_UNKNOWN);
         }
     }
+    v.finish()?;
+    let mut members: Vec<Uuid> = given.into_iter().map(|(_, m)| m).collect();
+    members.sort();
     // The agenda: programs that passed the experts and no session has taken.
     let agenda: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM programs p WHERE campaign_id = $1 AND status = 'reviewed'
@@ -284,7 +293,7 @@ pub(crate) async fn close(
             title,
             provider_name,
             direction,
-            mean_score_percent: mean,
+            mean_score_percent: crate::domain::review::finite(mean),
             expert_include: inc,
             expert_exclude: exc,
             votes_for: vf,

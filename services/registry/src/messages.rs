@@ -39,3 +39,39 @@ pub const NOTHING_TO_REVIEW: &str = "нет программ, прошедших
 pub const NOT_IN_REGISTRY: &str = "группы добавляются только к программам реестра";
 pub const GROUP_CANCELLED: &str = "группа отменена";
 pub const DATE: &str = "ожидается дата ГГГГ-ММ-ДД";
+pub const INTERNSHIP_SITE: &str = "для стажировки нужна стажировочная площадка";
+pub const MODULES_REQUIRED: &str = "нужен хотя бы один модуль";
+pub const CUMULATIVE_MODULES: &str = "накопительная программа состоит не менее чем из двух модулей";
+pub const CRITERIA_REQUIRED: &str = "нужен хотя бы один критерий";
+pub const CRITERION_CODE: &str = "код обязателен и уникален";
+pub const WEIGHT: &str = "вес больше 0 и не больше 100 (0 — вес по умолчанию, 1)";
+pub const MIN_SCORE: &str = "от 0 до max_score";
+pub const SCORE_TWICE: &str = "критерий оценён дважды";
+pub const SCORE_UNKNOWN: &str = "нет такого критерия в кампании";
+pub const SCORE_MISSING: &str = "критерий не оценён";
+pub const MEMBERS_REQUIRED: &str = "нужен состав заседания";
+
+/// A program's hours at an internship.
+pub fn internship_hours(hours: i32) -> String {
+    format!("стажировка — {hours} часа")
+}
+
+/// Module hours that do not add up to the program's.
+pub fn module_hours_sum(sum: i64, hours: i32) -> String {
+    format!("сумма часов модулей ({sum}) не равна объёму программы ({hours})")
+}
+
+/// A phase outside the years a campaign may span.
+pub fn phase_years(from: i64, to: i64) -> String {
+    format!("фазы кампании — в {from}–{to} годах")
+}
+
+/// A score outside its criterion's range.
+pub fn score_range(max: i32) -> String {
+    format!("оценка от 0 до {max}")
+}
+
+/// A value outside a fixed set.
+pub fn one_of(values: &[&str]) -> String {
+    format!("допустимые значения: {}", values.join(", "))
+}

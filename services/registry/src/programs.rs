@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use pd_bus::RpcContext;
+use pd_domain::bounds::TEXT;
+use pd_domain::error::Validator;
 use pd_domain::{AppError, Principal, Role};
 use pd_proto::registry::v1 as pb;
 use sqlx::{FromRow, PgConnection};
@@ -10,7 +12,7 @@ use uuid::Uuid;
 
 use crate::campaigns::{self, CampaignRow};
 use crate::db::{body_id, db_error, ensure, limit, offset, optional_id, path_id, ts};
-use crate::domain::{access, programs as rules};
+use crate::domain::{access, programs as rules, review};
 use crate::{State, messages as msg};
 
 #[derive(FromRow, Clone)]
@@ -190,7 +192,7 @@ pub(crate) async fn to_proto(
         status: r.status.clone(),
         remarks: r.remarks.clone(),
         checklist,
-        mean_score_percent: r.mean_score_percent,
+        mean_score_percent: review::finite(r.mean_score_percent),
         include_votes: r.include_votes,
         exclude_votes: r.exclude_votes,
         expert_ids: assigned_experts(conn, r.id)
@@ -244,11 +246,13 @@ pub(crate) async fn create(
     req: pb::CreateProgramRequest,
 ) -> Result<pb::Program, AppError> {
     let p = ctx.principal()?;
-    let campaign_id = body_id("campaign_id", &req.campaign_id)?;
     let provider_id = body_id("provider_id", &req.provider_id)?;
     ensure(access::acts_for_provider(p, provider_id))?;
+    let campaign_id = body_id("campaign_id", &req.campaign_id)?;
+    // The body nests the program under `fields`: its errors are named so.
     let mut fields = req.fields.unwrap_or_default();
-    rules::validate(&mut fields).map_err(AppError::invalid_fields)?;
+    rules::validate(&mut fields)
+        .map_err(|e| AppError::invalid_fields(rules::under("fields", e)))?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let campaign = campaigns::load(&mut tx, campaign_id)
         .await
@@ -291,6 +295,7 @@ pub(crate) async fn update(
             AppError::conflict(msg::NOT_EDITABLE).with("current_status", row.status.clone())
         );
     }
+    // The body is the program's fields themselves: `hours`, not `fields.hours`.
     let mut fields = req.fields.unwrap_or_default();
     rules::validate(&mut fields).map_err(AppError::invalid_fields)?;
     let update = sqlx::query(
@@ -327,6 +332,11 @@ pub(crate) async fn list(
     let campaign = optional_id("campaign_id", &req.campaign_id)?;
     let provider = optional_id("provider_id", &req.provider_id)?;
     let status = (!req.status.trim().is_empty()).then(|| req.status.trim().to_owned());
+    if let Some(s) = &status
+        && !rules::STATUSES.contains(&s.as_str())
+    {
+        return Err(AppError::invalid("status", msg::one_of(&rules::STATUSES)));
+    }
     let mut all_regions: Vec<Uuid> = Vec::new();
     for role in [Role::Ministry, Role::RegionalOperator, Role::CouncilMember] {
         all_regions.extend(p.scopes(role));
@@ -482,14 +492,25 @@ pub(crate) async fn technical_review(
         );
     }
     match req.decision.trim() {
-        "accept" => set_status(&mut tx, row.id, "in_review", req.remarks.trim()).await?,
+        "accept" => {
+            check_remarks(&req.remarks)?;
+            set_status(&mut tx, row.id, "in_review", req.remarks.trim()).await?
+        }
         "return" => {
             if req.remarks.trim().is_empty() {
                 return Err(AppError::invalid("remarks", msg::REMARKS_REQUIRED));
             }
+            check_remarks(&req.remarks)?;
             set_status(&mut tx, row.id, "returned", req.remarks.trim()).await?
         }
         _ => return Err(AppError::invalid("decision", msg::DECISION)),
     }
     commit_and_show(tx, row.id).await
+}
+
+/// The operator's remarks: free text, bounded.
+fn check_remarks(remarks: &str) -> Result<(), AppError> {
+    let mut v = Validator::new();
+    v.max_len("remarks", remarks.trim(), TEXT);
+    v.finish()
 }

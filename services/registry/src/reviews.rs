@@ -3,6 +3,8 @@
 
 use chrono::Utc;
 use pd_bus::RpcContext;
+use pd_domain::bounds::LIST;
+use pd_domain::error::Validator;
 use pd_domain::{AppError, Role};
 use pd_proto::registry::v1 as pb;
 use sqlx::PgConnection;
@@ -71,20 +73,17 @@ pub(crate) async fn assign(
 ) -> Result<pb::AssignmentList, AppError> {
     let p = ctx.principal()?;
     let id = path_id(&req.campaign_id, msg::CAMPAIGN_NOT_FOUND)?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let campaign = campaigns::load(&mut tx, id).await?;
+    ensure(access::runs_review(p, campaign.region_id))?;
     let per_program = if req.per_program > 0 {
         req.per_program
     } else {
         state.settings.experts_per_program
     };
-    if per_program < 2 {
-        return Err(AppError::invalid(
-            "per_program",
-            "не менее двух экспертов на программу",
-        ));
-    }
-    let mut tx = state.pool.begin().await.map_err(db_error)?;
-    let campaign = campaigns::load(&mut tx, id).await?;
-    ensure(access::runs_review(p, campaign.region_id))?;
+    let mut v = Validator::new();
+    v.in_range("per_program", per_program.into(), 2, LIST as i64);
+    v.finish()?;
     pd_calendar::ensure_open(&mut tx, id, &["expert_review"], Utc::now()).await?;
     let programs: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
         "SELECT id, provider_id, title FROM programs WHERE campaign_id = $1 AND status = 'in_review' ORDER BY id FOR UPDATE",
@@ -125,11 +124,11 @@ pub(crate) async fn reassign(
     req: pb::ReassignRequest,
 ) -> Result<pb::AssignmentList, AppError> {
     let p = ctx.principal()?;
-    let from = body_id("from_expert_id", &req.from_expert_id)?;
-    let to = body_id("to_expert_id", &req.to_expert_id)?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let (program, campaign) = visible(&mut tx, p, &req.program_id, Lock::ForUpdate).await?;
     ensure(access::runs_review(p, campaign.region_id))?;
+    let from = body_id("from_expert_id", &req.from_expert_id)?;
+    let to = body_id("to_expert_id", &req.to_expert_id)?;
     pd_calendar::ensure_open(&mut tx, campaign.id, &["expert_review"], Utc::now()).await?;
     let already = programs::assigned_experts(&mut tx, program.id).await?;
     if !already.contains(&from) {
@@ -200,12 +199,15 @@ pub(crate) async fn submit(
     if criteria.is_empty() {
         return Err(AppError::conflict(msg::NO_CRITERIA));
     }
-    let percent =
-        review::score_percent(&criteria, &req.scores).map_err(AppError::invalid_fields)?;
-    let conclusion = req.conclusion.trim();
-    if !["include", "exclude"].contains(&conclusion) {
-        return Err(AppError::invalid("conclusion", msg::CONCLUSION));
+    let (percent, mut errors) = match review::score_percent(&criteria, &req.scores) {
+        Ok(percent) => (percent, Vec::new()),
+        Err(e) => (0.0, e),
+    };
+    errors.extend(review::validate_conclusion(&req.conclusion, &req.comment));
+    if !errors.is_empty() {
+        return Err(AppError::invalid_fields(errors));
     }
+    let conclusion = req.conclusion.trim();
     let scores = serde_json::to_value(
         req.scores
             .iter()
@@ -243,7 +245,7 @@ pub(crate) async fn submit(
     .await
     .map_err(db_error)?;
     if count as usize >= experts.len() {
-        let mean = mean.unwrap_or(0.0);
+        let mean = review::finite(mean.unwrap_or(0.0));
         let means = review::criterion_means(
             &criteria,
             &expert_scores(&mut tx, program.id, &experts).await?,
@@ -357,7 +359,7 @@ pub(crate) async fn list(
                     .unwrap_or_default(),
                 conclusion,
                 comment,
-                score_percent: percent,
+                score_percent: review::finite(percent),
                 submitted_at: ts(at),
             },
         )

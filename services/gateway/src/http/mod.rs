@@ -297,6 +297,10 @@ fn expected_kind(expected: &str) -> &'static str {
     }
 }
 
+/// The longest address the API reads; longer ones are a 414 problem (the
+/// HTTP server itself refuses far longer ones before we see them).
+const MAX_URI_BYTES: usize = 8 * 1024;
+
 /// Request id, span, metrics and the ids in every response.
 async fn observe(req: Request, next: Next) -> Response {
     let request_id = req
@@ -312,7 +316,14 @@ async fn observe(req: Request, next: Next) -> Response {
     let id = request_id.clone();
     let mut response = REQUEST_ID
         .scope(id, async move {
-            let mut r = next.run(req).await;
+            let mut r = if req.uri().to_string().len() > MAX_URI_BYTES {
+                axum::response::IntoResponse::into_response(ApiError(AppError::new(
+                    ErrorKind::UriTooLong,
+                    "адрес запроса слишком длинный; уточните фильтры",
+                )))
+            } else {
+                next.run(req).await
+            };
             if let Some(v) = pd_runtime::telemetry::current_trace_id()
                 .and_then(|t| HeaderValue::from_str(&t).ok())
             {
@@ -417,13 +428,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
                 "символ NUL (%00) в параметрах недопустим",
             )));
         }
-        axum::extract::Query::<T>::try_from_uri(&parts.uri)
-            .map(|q| ApiQuery(q.0))
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
             .map_err(|e| {
-                ApiError(AppError::bad_request(format!(
-                    "параметры запроса: {}",
-                    e.body_text()
-                )))
+                let field = e.path().to_string();
+                if field.is_empty() || field == "." {
+                    return ApiError(AppError::bad_request("некорректные параметры запроса"));
+                }
+                let message = "недопустимое значение параметра".to_owned();
+                ApiError(AppError {
+                    kind: ErrorKind::Invalid,
+                    detail: format!("{field}: {message}"),
+                    fields: vec![FieldError { field, message }],
+                    extensions: Default::default(),
+                })
             })
     }
 }

@@ -62,7 +62,7 @@ pub fn past_date(s: &str, today: NaiveDate) -> Result<NaiveDate, &'static str> {
     } else {
         s.rsplit('.').next()
     };
-    if !year.is_some_and(|y| y.len() == 4) {
+    if year.is_none_or(|y| y.len() != 4) {
         return Err(msg::DATE);
     }
     let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")

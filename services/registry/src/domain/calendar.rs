@@ -6,6 +6,13 @@ use pd_calendar::PHASES;
 use pd_domain::FieldError;
 use pd_proto::registry::v1 as pb;
 
+use crate::messages as msg;
+
+/// A cycle may spill over into the following years (post-course
+/// monitoring), but no phase ends later than this many years after the
+/// campaign's own.
+pub const LAST_YEAR_AFTER: i64 = 2;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PhaseDates {
     pub phase: String,
@@ -43,10 +50,22 @@ pub fn validate(phases: &[pb::Phase], year: i32) -> Result<Vec<PhaseDates>, Vec<
             );
             continue;
         }
-        let (Some(s), Some(e)) = (date(&p.starts_on), date(&p.ends_on)) else {
-            bad(field("starts_on"), "ожидаются даты ГГГГ-ММ-ДД");
+        // Each date is named by its own field.
+        let (s, e) = (date(&p.starts_on), date(&p.ends_on));
+        if s.is_none() {
+            bad(field("starts_on"), msg::DATE);
+        }
+        if e.is_none() {
+            bad(field("ends_on"), msg::DATE);
+        }
+        let (Some(s), Some(e)) = (s, e) else {
             continue;
         };
+        let last = i64::from(year) + LAST_YEAR_AFTER;
+        if i64::from(e.year()) > last {
+            bad(field("ends_on"), &msg::phase_years(year.into(), last));
+            continue;
+        }
         if e < s {
             bad(
                 field("ends_on"),

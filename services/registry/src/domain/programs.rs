@@ -2,23 +2,40 @@
 //! the automated checklist of the technical review.
 
 use pd_domain::FieldError;
+use pd_domain::bounds::{LIST, NAME, TEXT, TITLE};
+use pd_domain::error::Validator;
 use pd_proto::registry::v1 as pb;
+
+use crate::messages as msg;
 
 pub const KINDS: [&str; 3] = ["ordinary", "internship", "cumulative"];
 pub const FORMS: [&str; 3] = ["full_time", "distance", "blended"];
+/// Every status a program passes through (the `status` filter of lists).
+pub const STATUSES: [&str; 9] = [
+    "draft",
+    "submitted",
+    "returned",
+    "in_review",
+    "expert_rejected",
+    "reviewed",
+    "recommended",
+    "not_recommended",
+    "approved",
+];
 /// Samara's internships are 54 hours (seeds/003).
 pub const INTERNSHIP_HOURS: i32 = 54;
 pub const MIN_HOURS: i32 = 16;
+/// The longest program (and module), in hours.
+pub const MAX_HOURS: i32 = 2000;
+pub const MAX_GROUP_SIZE: i32 = 500;
+/// Roubles per learner.
+pub const MAX_COST: f64 = 10_000_000.0;
 
 /// Trims the text fields and checks everything a client could get wrong.
+/// Fields are named as in `ProgramFields` (`hours`, `modules[1].name`);
+/// a request that nests them (`fields.hours`) names them with [`under`].
 pub fn validate(f: &mut pb::ProgramFields) -> Result<(), Vec<FieldError>> {
-    let mut errors = Vec::new();
-    let mut bad = |field: &str, message: String| {
-        errors.push(FieldError {
-            field: field.to_owned(),
-            message,
-        })
-    };
+    let mut v = Validator::new();
     for s in [
         &mut f.kind,
         &mut f.title,
@@ -26,89 +43,105 @@ pub fn validate(f: &mut pb::ProgramFields) -> Result<(), Vec<FieldError>> {
         &mut f.topic,
         &mut f.annotation,
         &mut f.form,
+        &mut f.internship_site,
     ] {
         *s = s.trim().to_owned();
     }
-    f.internship_site = f.internship_site.trim().to_owned();
     if !KINDS.contains(&f.kind.as_str()) {
-        bad(
-            "kind",
-            "допустимые значения: ordinary, internship, cumulative".into(),
-        );
+        v.add("kind", msg::one_of(&KINDS));
     }
-    for (name, value) in [
-        ("title", &f.title),
-        ("direction", &f.direction),
-        ("topic", &f.topic),
-        ("annotation", &f.annotation),
+    for (name, value, max) in [
+        ("title", &f.title, TITLE),
+        ("direction", &f.direction, TITLE),
+        ("topic", &f.topic, TITLE),
+        ("annotation", &f.annotation, TEXT),
     ] {
         if value.is_empty() {
-            bad(name, "обязательное поле".into());
+            v.add(name, msg::REQUIRED);
+        } else {
+            v.max_len(name, value, max);
         }
     }
     if !FORMS.contains(&f.form.as_str()) {
-        bad(
-            "form",
-            "допустимые значения: full_time, distance, blended".into(),
-        );
+        v.add("form", msg::one_of(&FORMS));
     }
-    if f.hours < MIN_HOURS {
-        bad("hours", format!("не менее {MIN_HOURS} часов"));
-    }
+    let hours_ok = v.in_range("hours", f.hours.into(), MIN_HOURS.into(), MAX_HOURS.into());
+    v.max_len("internship_site", &f.internship_site, TITLE);
     if f.kind == "internship" {
-        if f.hours != INTERNSHIP_HOURS {
-            bad("hours", format!("стажировка — {INTERNSHIP_HOURS} часа"));
+        if hours_ok && f.hours != INTERNSHIP_HOURS {
+            v.add("hours", msg::internship_hours(INTERNSHIP_HOURS));
         }
         if f.internship_site.is_empty() {
-            bad(
-                "internship_site",
-                "для стажировки нужна стажировочная площадка".into(),
-            );
+            v.add("internship_site", msg::INTERNSHIP_SITE);
         }
     }
     if f.modules.is_empty() {
-        bad("modules", "нужен хотя бы один модуль".into());
-    }
-    for (i, m) in f.modules.iter_mut().enumerate() {
-        m.name = m.name.trim().to_owned();
-        m.assessment_form = m.assessment_form.trim().to_owned();
-        if m.name.is_empty() {
-            bad(&format!("modules[{i}].name"), "обязательное поле".into());
+        v.add("modules", msg::MODULES_REQUIRED);
+    } else if f.modules.len() > LIST {
+        v.add("modules", pd_domain::bounds::too_many(LIST));
+    } else {
+        if f.kind == "cumulative" && f.modules.len() < 2 {
+            v.add("modules", msg::CUMULATIVE_MODULES);
         }
-        if m.hours <= 0 {
-            bad(&format!("modules[{i}].hours"), "больше нуля".into());
-        }
-        if m.assessment_form.is_empty() {
-            bad(
-                &format!("modules[{i}].assessment_form"),
-                "обязательное поле".into(),
+        let mut modules_ok = true;
+        for (i, m) in f.modules.iter_mut().enumerate() {
+            m.name = m.name.trim().to_owned();
+            m.assessment_form = m.assessment_form.trim().to_owned();
+            for (name, value) in [("name", &m.name), ("assessment_form", &m.assessment_form)] {
+                let field = format!("modules[{i}].{name}");
+                if value.is_empty() {
+                    v.add(field, msg::REQUIRED);
+                } else {
+                    v.max_len(&field, value, NAME);
+                }
+            }
+            modules_ok &= v.in_range(
+                &format!("modules[{i}].hours"),
+                m.hours.into(),
+                1,
+                MAX_HOURS.into(),
             );
         }
+        let sum: i64 = f.modules.iter().map(|m| i64::from(m.hours)).sum();
+        if modules_ok && hours_ok && sum != i64::from(f.hours) {
+            v.add("modules", msg::module_hours_sum(sum, f.hours));
+        }
     }
-    let sum: i64 = f.modules.iter().map(|m| i64::from(m.hours)).sum();
-    if !f.modules.is_empty() && sum != i64::from(f.hours) {
-        bad(
-            "modules",
-            format!(
-                "сумма часов модулей ({sum}) не равна объёму программы ({})",
-                f.hours
-            ),
-        );
+    v.in_range(
+        "max_group_size",
+        f.max_group_size.into(),
+        1,
+        MAX_GROUP_SIZE.into(),
+    );
+    v.in_range_f64("cost_per_learner", f.cost_per_learner, 0.0, MAX_COST);
+    for (name, list) in [
+        ("target_positions", &mut f.target_positions),
+        ("target_subjects", &mut f.target_subjects),
+        ("competences", &mut f.competences),
+    ] {
+        list.retain(|p| !p.trim().is_empty());
+        for item in list.iter_mut() {
+            *item = item.trim().to_owned();
+        }
+        v.max_items(name, list, LIST, NAME);
     }
-    if f.max_group_size < 1 || f.max_group_size > 500 {
-        bad("max_group_size", "от 1 до 500".into());
-    }
-    if !(f.cost_per_learner >= 0.0 && f.cost_per_learner.is_finite()) {
-        bad("cost_per_learner", "неотрицательное число".into());
-    }
-    f.target_positions.retain(|p| !p.trim().is_empty());
-    f.target_subjects.retain(|p| !p.trim().is_empty());
-    f.competences.retain(|p| !p.trim().is_empty());
-    if errors.is_empty() {
+    if v.is_empty() {
         Ok(())
     } else {
-        Err(errors)
+        Err(v.into_fields())
     }
+}
+
+/// Names fields nested under `prefix` in the request body
+/// (`hours` → `fields.hours`).
+pub fn under(prefix: &str, errors: Vec<FieldError>) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|e| FieldError {
+            field: format!("{prefix}.{}", e.field),
+            message: e.message,
+        })
+        .collect()
 }
 
 /// The automated part of the technical review, shown to the operator.

@@ -2,8 +2,20 @@
 
 use chrono::{Datelike, Months, NaiveDate};
 use pd_domain::FieldError;
+use pd_domain::bounds::{TITLE, too_long};
 use pd_proto::registry::v1 as pb;
 use uuid::Uuid;
+
+use super::programs::MAX_GROUP_SIZE;
+use crate::messages as msg;
+
+/// Languages a group may be taught in: Russian, the languages of the
+/// republics (ISO 639 codes) and the common foreign ones.
+pub const LANGUAGES: [&str; 23] = [
+    "ru", "tt", "ba", "cv", "ce", "sah", "udm", "kv", "mhr", "myv", "mdf", "av", "os", "krc",
+    "kbd", "ady", "bua", "tyv", "xal", "alt", "en", "de", "fr",
+];
+pub const DEFAULT_LANGUAGE: &str = "ru";
 
 /// A checked group.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +91,9 @@ pub fn validate(
             }
         }
     };
+    if f.address.trim().chars().count() > TITLE {
+        bad("address", too_long(TITLE));
+    }
     if !f.online {
         if f.address.trim().is_empty() {
             bad(
@@ -93,6 +108,7 @@ pub fn validate(
             );
         }
     }
+    let max_group_size = max_group_size.clamp(1, MAX_GROUP_SIZE);
     if f.capacity < 1 || f.capacity > max_group_size {
         bad(
             "capacity",
@@ -101,6 +117,14 @@ pub fn validate(
     }
     if f.min_size < 1 || f.min_size > f.capacity.max(1) {
         bad("min_size", "от 1 до вместимости группы".into());
+    }
+    let language = if f.language.trim().is_empty() {
+        DEFAULT_LANGUAGE.to_owned()
+    } else {
+        f.language.trim().to_ascii_lowercase()
+    };
+    if !LANGUAGES.contains(&language.as_str()) {
+        bad("language", msg::one_of(&LANGUAGES));
     }
     let (Some(starts_on), Some(ends_on)) = (starts, ends) else {
         return Err(errors);
@@ -116,11 +140,7 @@ pub fn validate(
         municipality_id,
         capacity: f.capacity,
         min_size: f.min_size,
-        language: if f.language.trim().is_empty() {
-            "ru".into()
-        } else {
-            f.language.trim().to_owned()
-        },
+        language,
     })
 }
 
@@ -170,5 +190,40 @@ mod tests {
             "ends_on"
         );
         assert!(validate(&f, 2026, "ordinary", 25).is_ok());
+    }
+
+    #[test]
+    fn the_language_is_one_of_the_list_and_the_address_bounded() {
+        let mut f = fields();
+        f.language = "klingon".into();
+        f.address = "а".repeat(501);
+        let errors: Vec<String> = validate(&f, 2026, "ordinary", 25)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(errors, vec!["address", "language"]);
+        f.language = " TT ".into();
+        f.address = "а".repeat(500);
+        assert_eq!(validate(&f, 2026, "ordinary", 25).unwrap().language, "tt");
+        f.language = String::new();
+        assert_eq!(validate(&f, 2026, "ordinary", 25).unwrap().language, "ru");
+    }
+
+    #[test]
+    fn capacity_never_exceeds_the_largest_group() {
+        let mut f = fields();
+        f.capacity = 501;
+        // A program stored before the bounds, with an absurd group size.
+        assert_eq!(
+            validate(&f, 2026, "ordinary", i32::MAX).unwrap_err()[0].field,
+            "capacity"
+        );
+        f.min_size = 0;
+        f.capacity = 10;
+        assert_eq!(
+            validate(&f, 2026, "ordinary", 25).unwrap_err()[0].field,
+            "min_size"
+        );
     }
 }

@@ -53,3 +53,32 @@ fn windows_follow_the_region_time_zone() {
     assert_eq!(w[1].opens_at, "2026-09-30T21:00:00+00:00");
     assert_eq!(w[1].closes_at, "2026-10-31T21:00:00+00:00");
 }
+
+#[test]
+fn each_bad_date_names_its_own_field() {
+    let mut d = TATARSTAN_2026;
+    d[0] = ("2026-09-07", "2026-13-45");
+    assert_eq!(
+        validate(&phases(d), 2026).unwrap_err()[0].field,
+        "phases[0].ends_on"
+    );
+    let mut d = TATARSTAN_2026;
+    d[3] = ("someday", "2026-12-06");
+    assert_eq!(
+        validate(&phases(d), 2026).unwrap_err()[0].field,
+        "phases[3].starts_on"
+    );
+}
+
+#[test]
+fn phases_end_within_two_years_after_the_campaign() {
+    let mut d = TATARSTAN_2026;
+    d[5] = ("2027-01-10", "2028-12-31");
+    assert!(validate(&phases(d), 2026).is_ok());
+    d[5] = ("2027-01-10", "+12345-01-01");
+    let e = validate(&phases(d), 2026).unwrap_err();
+    assert_eq!(e[0].field, "phases[5].ends_on");
+    d[5] = ("2027-01-10", "9999-12-31");
+    let e = validate(&phases(d), 2026).unwrap_err();
+    assert_eq!(e[0].field, "phases[5].ends_on");
+}

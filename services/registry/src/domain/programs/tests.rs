@@ -81,3 +81,126 @@ fn too_short_and_unknown_values_are_refused() {
         .collect();
     assert_eq!(fields, vec!["form", "hours", "modules[0].name"]);
 }
+
+fn fields_of(f: &mut pb::ProgramFields) -> Vec<String> {
+    validate(f)
+        .unwrap_err()
+        .into_iter()
+        .map(|e| e.field)
+        .collect()
+}
+
+#[test]
+fn every_text_is_bounded() {
+    let mut f = sample();
+    f.title = "т".repeat(501);
+    f.direction = "н".repeat(501);
+    f.topic = "т".repeat(501);
+    f.annotation = "а".repeat(600_000);
+    f.kind = "internship".into();
+    f.hours = INTERNSHIP_HOURS;
+    f.modules[1].hours = 38;
+    f.internship_site = "м".repeat(501);
+    f.modules[0].name = "м".repeat(301);
+    f.modules[1].assessment_form = "ф".repeat(301);
+    assert_eq!(
+        fields_of(&mut f),
+        vec![
+            "title",
+            "direction",
+            "topic",
+            "annotation",
+            "internship_site",
+            "modules[0].name",
+            "modules[1].assessment_form",
+        ]
+    );
+    // At the limit, counted in characters, everything passes.
+    let mut f = sample();
+    f.title = "т".repeat(500);
+    f.annotation = "а".repeat(10_000);
+    f.modules[0].name = "м".repeat(300);
+    validate(&mut f).unwrap();
+}
+
+#[test]
+fn numbers_stay_within_sane_ranges() {
+    let mut f = sample();
+    f.hours = i32::MAX;
+    f.modules = vec![pb::Module {
+        name: "Всё".into(),
+        hours: i32::MAX,
+        assessment_form: "тест".into(),
+    }];
+    f.max_group_size = 100_000;
+    f.cost_per_learner = 1e308;
+    assert_eq!(
+        fields_of(&mut f),
+        vec![
+            "hours",
+            "modules[0].hours",
+            "max_group_size",
+            "cost_per_learner"
+        ]
+    );
+    for cost in [f64::NAN, f64::INFINITY, -1.0, 10_000_000.5] {
+        let mut f = sample();
+        f.cost_per_learner = cost;
+        assert_eq!(fields_of(&mut f), vec!["cost_per_learner"], "{cost}");
+    }
+    let mut f = sample();
+    f.max_group_size = 0;
+    f.modules[0].hours = 0;
+    f.modules[1].hours = 36;
+    assert_eq!(
+        fields_of(&mut f),
+        vec!["modules[0].hours", "max_group_size"]
+    );
+    let mut f = sample();
+    f.hours = 2000;
+    f.modules[1].hours = 1984;
+    f.max_group_size = 500;
+    f.cost_per_learner = 10_000_000.0;
+    validate(&mut f).unwrap();
+}
+
+#[test]
+fn lists_are_bounded_in_items_and_item_length() {
+    let mut f = sample();
+    f.target_positions = vec!["учитель".into(); 101];
+    f.target_subjects = vec!["Математика".into(), "x".repeat(301)];
+    f.competences = vec!["  ".into(), "к".repeat(301)];
+    assert_eq!(
+        fields_of(&mut f),
+        vec!["target_positions", "target_subjects[1]", "competences[0]"]
+    );
+    let mut f = sample();
+    f.hours = 101;
+    f.modules = vec![
+        pb::Module {
+            name: "М".into(),
+            hours: 1,
+            assessment_form: "тест".into(),
+        };
+        101
+    ];
+    assert_eq!(fields_of(&mut f), vec!["modules"]);
+}
+
+#[test]
+fn a_cumulative_program_has_at_least_two_modules() {
+    let mut f = sample();
+    f.kind = "cumulative".into();
+    validate(&mut f).unwrap();
+    f.modules.truncate(1);
+    f.modules[0].hours = 36;
+    assert_eq!(fields_of(&mut f), vec!["modules"]);
+}
+
+#[test]
+fn nested_fields_are_named_with_their_prefix() {
+    let mut f = sample();
+    f.hours = 0;
+    let e = under("fields", validate(&mut f).unwrap_err());
+    assert_eq!(e[0].field, "fields.hours");
+}
