@@ -6,6 +6,7 @@ mod bounds;
 mod docs;
 mod errors;
 mod imports;
+mod operators;
 mod registry;
 mod registry_bounds;
 mod walking_skeleton;

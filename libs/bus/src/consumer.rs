@@ -9,7 +9,7 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use pd_proto::common::v1::EventEnvelope;
 use pd_runtime::Shutdown;
-use pd_runtime::metrics::{ServiceLabels, metrics};
+use pd_runtime::metrics::{ConsumerLabels, ServiceLabels, metrics};
 use prost::Message;
 use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;
@@ -133,6 +133,16 @@ impl Consumer {
     /// Handles one delivery and acks, naks or dead-letters it.
     pub async fn process(&self, msg: async_nats::jetstream::Message) -> Outcome {
         let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
+        // Every delivery says how many events of the stream still wait.
+        if let Ok(info) = msg.info() {
+            metrics()
+                .consumer_lag
+                .get_or_create(&ConsumerLabels {
+                    consumer: self.consumer.to_owned(),
+                    source: self.source.to_owned(),
+                })
+                .set(i64::try_from(info.pending).unwrap_or(i64::MAX));
+        }
         let outcome = match self.apply(&msg).await {
             Ok(true) => Outcome::Applied,
             Ok(false) => Outcome::Duplicate,

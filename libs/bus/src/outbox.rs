@@ -162,6 +162,7 @@ impl Relay {
                     }
                 }
             }
+            self.report_backlog().await;
             if last_cleanup.elapsed() > Duration::from_secs(600) {
                 self.cleanup().await;
                 last_cleanup = std::time::Instant::now();
@@ -190,6 +191,22 @@ impl Relay {
             }
         }
         tracing::info!(service = self.service, "outbox relay stopped");
+    }
+
+    /// Sets the `outbox_backlog` gauge: rows committed but not yet published.
+    pub async fn report_backlog(&self) {
+        let backlog: Result<i64, _> =
+            sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+                .fetch_one(&self.pool)
+                .await;
+        if let Ok(n) = backlog {
+            metrics()
+                .outbox_backlog
+                .get_or_create(&ServiceLabels {
+                    service: self.service.to_owned(),
+                })
+                .set(n);
+        }
     }
 
     /// Publishes one batch of unsent rows; returns how many were sent.

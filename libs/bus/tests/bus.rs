@@ -126,6 +126,17 @@ async fn relay_crash_after_publish_then_restart_delivers_each_event_once() {
         .await
         .unwrap();
     assert_eq!(wait_for_effects(&pool, 25).await, 25);
+    // The backlog and the consumer's lag are on /metrics.
+    relay.report_backlog().await;
+    let page = pd_runtime::metrics::render();
+    assert!(
+        page.contains("pd_outbox_backlog{service=\"producer\"}"),
+        "{page}"
+    );
+    assert!(
+        page.contains("pd_consumer_lag{consumer=\"counter\",source=\"producer\"}"),
+        "{page}"
+    );
     let distinct: i64 = sqlx::query_scalar("SELECT count(DISTINCT aggregate) FROM effects")
         .fetch_one(&pool)
         .await

@@ -83,5 +83,6 @@ pub async fn open_service_db(
     )
     .await?;
     migrate(&pool, migrators).await?;
+    crate::metrics::watch_pool(service, &pool);
     Ok(pool)
 }

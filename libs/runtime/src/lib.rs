@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod db;
+pub mod memory;
 pub mod metrics;
 pub mod settings;
 pub mod telemetry;

@@ -3,8 +3,10 @@
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, OnceLock};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -25,6 +27,17 @@ pub struct ServiceLabels {
     pub service: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ConsumerLabels {
+    pub consumer: String,
+    pub source: String,
+}
+
+/// A gauge of whole numbers.
+pub type IntGauge = Gauge<i64, std::sync::atomic::AtomicI64>;
+/// A gauge of fractions (seconds).
+pub type FloatGauge = Gauge<f64, AtomicU64>;
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
@@ -40,6 +53,18 @@ pub struct Metrics {
     pub outbox_published: Family<ServiceLabels, Counter>,
     pub events_consumed: Family<ServiceLabels, Counter>,
     pub events_dead_lettered: Family<ServiceLabels, Counter>,
+    /// Read from /proc/self at each scrape.
+    pub process_resident_bytes: IntGauge,
+    pub process_cpu_seconds: FloatGauge,
+    pub process_open_fds: IntGauge,
+    /// Set at each scrape from the pools the services registered.
+    pub db_pool_connections: Family<ServiceLabels, IntGauge>,
+    pub db_pool_idle: Family<ServiceLabels, IntGauge>,
+    /// Set by the outbox relay after each pass.
+    pub outbox_backlog: Family<ServiceLabels, IntGauge>,
+    /// Set by each consumer from its JetStream consumer's pending count.
+    pub consumer_lag: Family<ConsumerLabels, IntGauge>,
+    pools: Mutex<Vec<(String, sqlx::PgPool)>>,
 }
 
 static METRICS: OnceLock<Metrics> = OnceLock::new();
@@ -56,6 +81,14 @@ pub fn metrics() -> &'static Metrics {
             outbox_published: Family::default(),
             events_consumed: Family::default(),
             events_dead_lettered: Family::default(),
+            process_resident_bytes: IntGauge::default(),
+            process_cpu_seconds: FloatGauge::default(),
+            process_open_fds: IntGauge::default(),
+            db_pool_connections: Family::default(),
+            db_pool_idle: Family::default(),
+            outbox_backlog: Family::default(),
+            consumer_lag: Family::default(),
+            pools: Mutex::new(Vec::new()),
         };
         registry.register(
             "rpc_handled",
@@ -92,6 +125,41 @@ pub fn metrics() -> &'static Metrics {
             "Events sent to a dead-letter subject",
             m.events_dead_lettered.clone(),
         );
+        registry.register(
+            "process_resident_memory_bytes",
+            "Resident memory of the process",
+            m.process_resident_bytes.clone(),
+        );
+        registry.register(
+            "process_cpu_seconds",
+            "CPU time used by the process (user + system)",
+            m.process_cpu_seconds.clone(),
+        );
+        registry.register(
+            "process_open_fds",
+            "Open file descriptors of the process",
+            m.process_open_fds.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Database connections open, per service",
+            m.db_pool_connections.clone(),
+        );
+        registry.register(
+            "db_pool_idle",
+            "Idle database connections, per service",
+            m.db_pool_idle.clone(),
+        );
+        registry.register(
+            "outbox_backlog",
+            "Outbox rows not yet published, per service",
+            m.outbox_backlog.clone(),
+        );
+        registry.register(
+            "consumer_lag",
+            "Events of the source stream not yet delivered to the consumer",
+            m.consumer_lag.clone(),
+        );
         if let Ok(mut r) = m.registry.lock() {
             *r = registry;
         }
@@ -99,11 +167,79 @@ pub fn metrics() -> &'static Metrics {
     })
 }
 
+/// Reports the pool of `service` on `/metrics` (connections open, idle).
+pub fn watch_pool(service: &str, pool: &sqlx::PgPool) {
+    if let Ok(mut pools) = metrics().pools.lock() {
+        pools.push((service.to_owned(), pool.clone()));
+    }
+}
+
+/// Process figures from /proc/self (Linux): resident memory, CPU time,
+/// open files. Elsewhere they stay zero.
+fn sample_process(m: &Metrics) {
+    let page = 4096i64;
+    if let Ok(statm) = std::fs::read_to_string("/proc/self/statm")
+        && let Some(rss) = statm
+            .split_whitespace()
+            .nth(1)
+            .and_then(|x| x.parse::<i64>().ok())
+    {
+        m.process_resident_bytes.set(rss * page);
+    }
+    if let Ok(stat) = std::fs::read_to_string("/proc/self/stat")
+        && let Some(after) = stat.rsplit_once(") ").map(|(_, rest)| rest)
+    {
+        // Fields 14 and 15 (utime, stime) in clock ticks; 3rd after the name is field 3.
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|x| x.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        m.process_cpu_seconds.set((ticks(11) + ticks(12)) / 100.0);
+    }
+    if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
+        m.process_open_fds.set(dir.count() as i64);
+    }
+    if let Ok(pools) = m.pools.lock() {
+        for (service, pool) in pools.iter() {
+            let labels = ServiceLabels {
+                service: service.clone(),
+            };
+            m.db_pool_connections
+                .get_or_create(&labels)
+                .set(i64::from(pool.size()));
+            m.db_pool_idle
+                .get_or_create(&labels)
+                .set(pool.num_idle() as i64);
+        }
+    }
+}
+
 /// The text exposition format.
 pub fn render() -> String {
+    sample_process(metrics());
     let mut out = String::new();
     if let Ok(r) = metrics().registry.lock() {
         let _ = prometheus_client::encoding::text::encode(&mut out, &r);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn process_figures_are_on_the_page() {
+        let page = super::render();
+        let rss: i64 = page
+            .lines()
+            .find(|l| l.starts_with("pd_process_resident_memory_bytes "))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        assert!(rss > 1_000_000, "{page}");
+        assert!(page.contains("pd_process_open_fds "), "{page}");
+        assert!(page.contains("pd_process_cpu_seconds "), "{page}");
+    }
 }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::auth::hash_password;
 use crate::db::{db_error, ensure, limit, offset, path_id};
 use crate::domain::access::{self, educator_scope};
+use crate::educators::like_escape;
 use crate::users::{self, lock_user, readable_account};
 use crate::{State, audit, messages as msg};
 
@@ -134,13 +135,6 @@ pub(crate) async fn list(
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
     let items = users::load_users(&mut conn, &ids).await?;
     Ok(pb::UserList { items, total })
-}
-
-/// `%` and `_` typed by the user are matched literally.
-fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 const LIST_USERS: &str = "

@@ -20,12 +20,30 @@ use crate::db::db_error;
 use crate::domain::values;
 use crate::{State, accounts, audit, educators, messages as msg, users};
 
-/// Hashes a password with Argon2id (OWASP parameters); CPU-heavy, so off
-/// the async threads.
-pub(crate) async fn hash_password(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_password_blocking(&password))
+/// Runs Argon2id work off the async threads, at most one computation per
+/// core at a time. Each hash takes 19 MiB and tens of milliseconds of a
+/// core: unbounded, a burst of sign-ins held hundreds of MiB in the
+/// allocator and starved every other request; bounded, the burst queues.
+pub(crate) async fn argon2<R: Send + 'static>(
+    work: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, AppError> {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    });
+    let _slot = slots
+        .acquire()
         .await
-        .map_err(|e| pd_bus::rpc::internal("hashing task", e))?
+        .map_err(|e| pd_bus::rpc::internal("password hashing slots", e))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| pd_bus::rpc::internal("password hashing task", e))
+}
+
+/// Hashes a password with Argon2id (OWASP parameters).
+pub(crate) async fn hash_password(password: String) -> Result<String, AppError> {
+    argon2(move || hash_password_blocking(&password)).await?
 }
 
 pub(crate) fn hash_password_blocking(password: &str) -> Result<String, AppError> {
@@ -72,7 +90,7 @@ pub(crate) async fn login(
     .await
     .map_err(db_error)?;
     let password = req.password;
-    let (user, ok) = tokio::task::spawn_blocking(move || match user {
+    let (user, ok) = argon2(move || match user {
         Some(u) => {
             let ok = verify_password(&password, &u.1);
             (Some(u), ok)
@@ -83,8 +101,7 @@ pub(crate) async fn login(
             (None, false)
         }
     })
-    .await
-    .map_err(|e| pd_bus::rpc::internal("password check", e))?;
+    .await?;
     let Some((id, _, active, must_change)) = user.filter(|_| ok) else {
         return Err(AppError::unauthenticated(msg::BAD_CREDENTIALS));
     };
@@ -122,9 +139,7 @@ async fn set_password(
         .await
         .map_err(db_error)?;
     let candidate = new_password.to_owned();
-    let same = tokio::task::spawn_blocking(move || verify_password(&candidate, &current))
-        .await
-        .map_err(|e| pd_bus::rpc::internal("password check", e))?;
+    let same = argon2(move || verify_password(&candidate, &current)).await?;
     if same {
         return Err(AppError::invalid("new_password", msg::PASSWORD_SAME));
     }
@@ -164,9 +179,7 @@ pub(crate) async fn change_password(
     let current = req.current_password.clone();
     let ok = !current.is_empty()
         && current.len() <= 1024
-        && tokio::task::spawn_blocking(move || verify_password(&current, &hash))
-            .await
-            .map_err(|e| pd_bus::rpc::internal("password check", e))?;
+        && argon2(move || verify_password(&current, &hash)).await?;
     if !ok {
         return Err(AppError::invalid("current_password", msg::WRONG_PASSWORD));
     }

@@ -32,13 +32,17 @@ pub(crate) struct EducatorRow {
     pub municipality_id: Uuid,
     pub region_id: Uuid,
     pub user_id: Option<Uuid>,
+    pub employment_status: String,
+    pub left_on: Option<NaiveDate>,
+    pub leave_reason: String,
 }
 
 macro_rules! select_educators {
     () => {
         "SELECT e.id, e.snils, e.last_name, e.first_name, e.middle_name, e.position, e.subjects,
                 e.organization_id, e.last_pd_completed_on, e.created_at, e.updated_at,
-                o.municipality_id, o.region_id, u.id AS user_id
+                o.municipality_id, o.region_id, u.id AS user_id,
+                e.employment_status, e.left_on, e.leave_reason
          FROM educators e
          JOIN organizations o ON o.id = e.organization_id
          LEFT JOIN users u ON u.educator_id = e.id "
@@ -74,6 +78,9 @@ impl EducatorRow {
             user_id: opt_id(self.user_id),
             created_at: ts(self.created_at),
             updated_at: ts(self.updated_at),
+            employment_status: self.employment_status.clone(),
+            left_on: date(self.left_on),
+            leave_reason: self.leave_reason.clone(),
         }
     }
 
@@ -207,6 +214,14 @@ pub(crate) async fn create(
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
+    record_history(
+        &mut tx,
+        id,
+        Some(p.user_id),
+        "created",
+        serde_json::json!({}),
+    )
+    .await?;
     let row = load(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::internal("educator vanished"))?;
@@ -348,6 +363,13 @@ pub(crate) async fn update(
     let row = load(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::internal("educator vanished"))?;
+    let change = if moved_from.is_some() {
+        "moved"
+    } else {
+        "updated"
+    };
+    let changed = changed_fields(&current, &row);
+    record_history(&mut tx, id, Some(p.user_id), change, changed).await?;
     let actor = ctx.actor();
     let aggregate = row.id.to_string();
     match moved_from {
@@ -395,13 +417,26 @@ pub(crate) async fn list(
         ensure(readable)?;
     }
     let scope = access::educator_scope(p);
+    let search = Search::parse(&req.q)?;
+    let status = match req.status.trim() {
+        "" | "employed" => Some("employed"),
+        "left" => Some("left"),
+        "all" => None,
+        _ => return Err(AppError::invalid("status", msg::EMPLOYMENT_STATUS)),
+    };
     let filter = "WHERE ($1 OR e.organization_id = ANY($2) OR o.municipality_id = ANY($3)
                         OR o.region_id = ANY($4) OR e.id = ANY($5))
                    AND ($6::uuid IS NULL OR e.organization_id = $6)
                    AND ($7::uuid IS NULL OR o.municipality_id = $7)
-                   AND ($8::uuid IS NULL OR o.region_id = $8) ";
+                   AND ($8::uuid IS NULL OR o.region_id = $8)
+                   AND ($11::text IS NULL OR e.snils = $11)
+                   AND ($12::text IS NULL OR lower(e.last_name) LIKE $12)
+                   AND ($13::text IS NULL OR lower(e.first_name) LIKE $13)
+                   AND ($14::text IS NULL OR e.employment_status = $14) ";
+    // Russian order: Ё sorts with Е, not before А as in the C collation.
     let page_sql = format!(
-        "{}{filter}ORDER BY e.last_name, e.first_name, e.id LIMIT $9 OFFSET $10",
+        "{}{filter}ORDER BY e.last_name COLLATE \"ru-x-icu\", e.first_name COLLATE \"ru-x-icu\", e.id
+         LIMIT $9 OFFSET $10",
         select_educators!()
     );
     let rows: Vec<EducatorRow> = sqlx::query_as(sqlx::AssertSqlSafe(page_sql))
@@ -415,11 +450,17 @@ pub(crate) async fn list(
         .bind(region)
         .bind(limit(req.limit)?)
         .bind(offset(req.offset)?)
+        .bind(&search.snils)
+        .bind(&search.last_name)
+        .bind(&search.first_name)
+        .bind(status)
         .fetch_all(&state.pool)
         .await
         .map_err(db_error)?;
+    // $9 and $10 (page) are not in the count; keep the numbering.
     let count_sql = format!(
-        "SELECT count(*) FROM educators e JOIN organizations o ON o.id = e.organization_id {filter}"
+        "SELECT count(*) FROM educators e JOIN organizations o ON o.id = e.organization_id {filter}
+         AND $9::bigint IS NOT NULL AND $10::bigint IS NOT NULL"
     );
     let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
         .bind(scope.all)
@@ -430,6 +471,12 @@ pub(crate) async fn list(
         .bind(org)
         .bind(municipality)
         .bind(region)
+        .bind(0i64)
+        .bind(0i64)
+        .bind(&search.snils)
+        .bind(&search.last_name)
+        .bind(&search.first_name)
+        .bind(status)
         .fetch_one(&state.pool)
         .await
         .map_err(db_error)?;
@@ -437,4 +484,218 @@ pub(crate) async fn list(
         items: rows.iter().map(|r| r.to_proto(p)).collect(),
         total,
     })
+}
+
+/// What `q` of the educator list searches for: a whole SNILS, or the
+/// start of the last name and optionally of the first name.
+#[derive(Default)]
+struct Search {
+    snils: Option<String>,
+    last_name: Option<String>,
+    first_name: Option<String>,
+}
+
+impl Search {
+    fn parse(q: &str) -> Result<Search, AppError> {
+        let q = q.trim();
+        if q.is_empty() {
+            return Ok(Search::default());
+        }
+        if q.chars().count() > NAME {
+            return Err(AppError::invalid("q", pd_domain::bounds::too_long(NAME)));
+        }
+        if q.chars()
+            .all(|c| c.is_ascii_digit() || c == '-' || c == ' ')
+        {
+            let snils = Snils::parse(q).map_err(|e| AppError::invalid("q", e.to_string()))?;
+            return Ok(Search {
+                snils: Some(snils.as_str().to_owned()),
+                ..Search::default()
+            });
+        }
+        let prefix = |s: &str| format!("{}%", like_escape(&s.to_lowercase()));
+        let mut words = q.split_whitespace();
+        Ok(Search {
+            snils: None,
+            last_name: words.next().map(prefix),
+            first_name: words.next().map(prefix),
+        })
+    }
+}
+
+/// `%` and `_` typed by the user are matched literally.
+pub(crate) fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Records a change of an educator in their history (same transaction).
+pub(crate) async fn record_history(
+    conn: &mut PgConnection,
+    educator_id: Uuid,
+    actor: Option<Uuid>,
+    change: &str,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO educator_history (id, educator_id, actor_id, change, details) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(educator_id)
+    .bind(actor)
+    .bind(change)
+    .bind(details)
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+const LEAVE_REASONS: [&str; 4] = ["dismissal", "retirement", "transfer", "other"];
+
+/// An educator leaves their organization: the record stays (with its PD
+/// history, which next years' eligibility and certificates need), marked
+/// `left` with the reason and date; lists show only the employed unless
+/// asked; `educator_left` tells the other services.
+pub(crate) async fn leave(
+    state: State,
+    ctx: RpcContext,
+    req: pb::EducatorLeavesRequest,
+) -> Result<pb::Educator, AppError> {
+    let p = ctx.principal()?;
+    let id = path_id(&req.id, msg::EDUCATOR_NOT_FOUND)?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let current = match load_for_update(&mut tx, id).await? {
+        Some(r) if access::can_read_educator(p, &r.location(), r.id) => r,
+        _ => return Err(AppError::not_found(msg::EDUCATOR_NOT_FOUND)),
+    };
+    ensure(access::can_manage_educators(p, &current.location()))?;
+    let mut v = Validator::new();
+    let reason = req.reason.trim();
+    if !LEAVE_REASONS.contains(&reason) {
+        v.add("reason", msg::LEAVE_REASON);
+    }
+    let left_on = v.check("left_on", values::past_date(&req.left_on, today()));
+    v.max_len("comment", &req.comment, pd_domain::bounds::TEXT);
+    v.finish()?;
+    let left_on = left_on.ok_or_else(|| AppError::internal("validation"))?;
+    if current.employment_status == "left" {
+        return Err(AppError::conflict(msg::EDUCATOR_ALREADY_LEFT));
+    }
+    sqlx::query(
+        "UPDATE educators SET employment_status = 'left', left_on = $2, leave_reason = $3,
+                updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(left_on)
+    .bind(reason)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    record_history(
+        &mut tx,
+        id,
+        Some(p.user_id),
+        "left",
+        serde_json::json!({"reason": reason, "left_on": left_on.to_string(), "comment": req.comment.trim()}),
+    )
+    .await?;
+    let row = load(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::internal("educator vanished"))?;
+    let event = pb::EducatorLeft {
+        educator: Some(row.snapshot()),
+        reason: reason.to_owned(),
+        left_on: left_on.to_string(),
+    };
+    state
+        .outbox
+        .write(
+            &mut tx,
+            "educator_left",
+            &id.to_string(),
+            &ctx.actor(),
+            &event,
+        )
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    tracing::info!(educator_id = %id, "educator left their organization");
+    Ok(row.to_proto(p))
+}
+
+/// The educator's changes, oldest first (operators of their scope).
+pub(crate) async fn history(
+    state: State,
+    ctx: RpcContext,
+    req: IdRequest,
+) -> Result<pb::EducatorHistory, AppError> {
+    let p = ctx.principal()?;
+    let id = path_id(&req.id, msg::EDUCATOR_NOT_FOUND)?;
+    let mut conn = state.pool.acquire().await.map_err(db_error)?;
+    match load(&mut conn, id).await? {
+        Some(r) if access::can_manage_educators(p, &r.location()) => {}
+        _ => return Err(AppError::not_found(msg::EDUCATOR_NOT_FOUND)),
+    }
+    let rows: Vec<(DateTime<Utc>, Option<Uuid>, String, serde_json::Value)> = sqlx::query_as(
+        "SELECT at, actor_id, change, details FROM educator_history WHERE educator_id = $1 ORDER BY at, id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(pb::EducatorHistory {
+        items: rows
+            .into_iter()
+            .map(|(at, actor, change, details)| pb::EducatorHistoryEntry {
+                at: ts(at),
+                actor_id: opt_id(actor),
+                change,
+                details: details.to_string(),
+            })
+            .collect(),
+    })
+}
+
+/// The fields an update changed, as history keeps them (no SNILS: it never changes).
+fn changed_fields(before: &EducatorRow, after: &EducatorRow) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    let mut diff = |name: &str, a: String, b: String| {
+        if a != b {
+            m.insert(name.to_owned(), serde_json::json!({"from": a, "to": b}));
+        }
+    };
+    diff(
+        "last_name",
+        before.last_name.clone(),
+        after.last_name.clone(),
+    );
+    diff(
+        "first_name",
+        before.first_name.clone(),
+        after.first_name.clone(),
+    );
+    diff(
+        "middle_name",
+        before.middle_name.clone(),
+        after.middle_name.clone(),
+    );
+    diff("position", before.position.clone(), after.position.clone());
+    diff(
+        "subjects",
+        before.subjects.join("|"),
+        after.subjects.join("|"),
+    );
+    diff(
+        "organization_id",
+        before.organization_id.to_string(),
+        after.organization_id.to_string(),
+    );
+    diff(
+        "last_pd_completed_on",
+        date(before.last_pd_completed_on),
+        date(after.last_pd_completed_on),
+    );
+    serde_json::Value::Object(m)
 }

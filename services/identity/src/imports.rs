@@ -13,7 +13,7 @@ use prost::Message;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
-use crate::db::{body_id, db_error, ensure, org_location, path_id, ts};
+use crate::db::{body_id, db_error, ensure, limit, offset, org_location, path_id, ts};
 use crate::domain::access::{self, OrgLocation};
 use crate::domain::csv_import::{self, ImportRow, RowError};
 use crate::{State, messages as msg};
@@ -85,6 +85,55 @@ impl JobRow {
             error_count,
         }
     }
+}
+
+/// A job of a listed page: its first errors only, with their count.
+#[derive(sqlx::FromRow)]
+struct JobPageRow {
+    #[sqlx(flatten)]
+    job: JobRow,
+    error_total: i64,
+    total: i64,
+}
+
+/// Errors shown per job in the list; the job itself has the whole report.
+const LISTED_ERRORS: usize = 20;
+
+/// The caller's import jobs (an admin's: everyone's), newest first.
+pub(crate) async fn list(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ListImportsRequest,
+) -> Result<pb::ImportJobList, AppError> {
+    let p = ctx.principal()?;
+    ensure(may_import(p))?;
+    let rows: Vec<JobPageRow> = sqlx::query_as(
+        "SELECT id, created_by, grants, organization_id, dry_run, status, total_rows, processed_rows,
+                imported_rows, jsonb_path_query_array(errors, '$[0 to 19]') AS errors, message,
+                encoding, created_at, finished_at, jsonb_array_length(errors)::bigint AS error_total,
+                count(*) OVER () AS total
+         FROM import_jobs WHERE ($1 OR created_by = $2)
+         ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4",
+    )
+    .bind(p.is_admin())
+    .bind(p.user_id)
+    .bind(limit(req.limit)?)
+    .bind(offset(req.offset)?)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(db_error)?;
+    let total = rows.first().map(|r| r.total).unwrap_or(0);
+    Ok(pb::ImportJobList {
+        items: rows
+            .into_iter()
+            .map(|r| {
+                let mut job = r.job.into_proto(0, LISTED_ERRORS);
+                job.error_count = r.error_total;
+                job
+            })
+            .collect(),
+        total,
+    })
 }
 
 impl From<JobRow> for pb::ImportJob {

@@ -56,3 +56,6 @@ pub const PASSWORD_SAME: &str = "новый пароль должен отлич
 pub const WRONG_PASSWORD: &str = "неверный текущий пароль";
 pub const USER_STATUS: &str = "допустимые значения: active, inactive, all";
 pub const AUDIT_ACTION: &str = "неизвестное действие журнала";
+pub const EMPLOYMENT_STATUS: &str = "допустимые значения: employed, left, all";
+pub const LEAVE_REASON: &str = "допустимые значения: dismissal, retirement, transfer, other";
+pub const EDUCATOR_ALREADY_LEFT: &str = "педагог уже выбыл из организации";

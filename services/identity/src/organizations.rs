@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::db::{body_id, db_error, ensure, limit, offset, path_id, ts};
 use crate::domain::{access, values};
+use crate::educators::like_escape;
 use crate::{State, messages as msg};
 
 // ---------- municipalities ----------
@@ -115,6 +116,14 @@ struct OrganizationRow {
     created_at: DateTime<Utc>,
 }
 
+/// A row of a listed page with the size of the whole list.
+#[derive(FromRow)]
+struct OrganizationPageRow {
+    #[sqlx(flatten)]
+    org: OrganizationRow,
+    total: i64,
+}
+
 impl From<OrganizationRow> for pb::Organization {
     fn from(r: OrganizationRow) -> Self {
         pb::Organization {
@@ -208,31 +217,37 @@ pub(crate) async fn list(
     ctx.principal()?;
     let region = optional_filter("region_id", &req.region_id)?;
     let municipality = optional_filter("municipality_id", &req.municipality_id)?;
-    let rows: Vec<OrganizationRow> = sqlx::query_as(concat!(
+    let q = req.q.trim();
+    if q.chars().count() > TITLE {
+        return Err(AppError::invalid("q", pd_domain::bounds::too_long(TITLE)));
+    }
+    // Digits search the INN by its start; anything else the name.
+    let (inn, name) = match q {
+        "" => (None, None),
+        q if q.chars().all(|c| c.is_ascii_digit()) => (Some(format!("{q}%")), None),
+        q => (None, Some(format!("%{}%", like_escape(&q.to_lowercase())))),
+    };
+    let rows: Vec<OrganizationPageRow> = sqlx::query_as(concat!(
         "SELECT ",
         org_columns!(),
-        " FROM organizations
+        ", count(*) OVER () AS total FROM organizations
           WHERE ($1::uuid IS NULL OR region_id = $1) AND ($2::uuid IS NULL OR municipality_id = $2)
-          ORDER BY name, id LIMIT $3 OFFSET $4"
+            AND ($5::text IS NULL OR inn LIKE $5) AND ($6::text IS NULL OR lower(name) LIKE $6)
+          ORDER BY name COLLATE \"ru-x-icu\", id LIMIT $3 OFFSET $4"
     ))
     .bind(region)
     .bind(municipality)
     .bind(limit(req.limit)?)
     .bind(offset(req.offset)?)
+    .bind(inn)
+    .bind(name)
     .fetch_all(&state.pool)
     .await
     .map_err(db_error)?;
-    let total: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM organizations
-         WHERE ($1::uuid IS NULL OR region_id = $1) AND ($2::uuid IS NULL OR municipality_id = $2)",
-    )
-    .bind(region)
-    .bind(municipality)
-    .fetch_one(&state.pool)
-    .await
-    .map_err(db_error)?;
+    let total = rows.first().map(|r| r.total).unwrap_or(0);
+    let rows = rows.into_iter().map(|r| r.org);
     Ok(pb::OrganizationList {
-        items: rows.into_iter().map(Into::into).collect(),
+        items: rows.map(Into::into).collect(),
         total,
     })
 }
@@ -255,6 +270,70 @@ pub(crate) async fn get(
     .map_err(db_error)?;
     row.map(Into::into)
         .ok_or_else(|| AppError::not_found(msg::ORGANIZATION_NOT_FOUND))
+}
+
+/// Renames an organization or changes its kind (the operators who add
+/// organizations there); `organization_updated` tells the other services.
+pub(crate) async fn update(
+    state: State,
+    ctx: RpcContext,
+    req: pb::UpdateOrganizationRequest,
+) -> Result<pb::Organization, AppError> {
+    let p = ctx.principal()?;
+    let id = path_id(&req.id, msg::ORGANIZATION_NOT_FOUND)?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let current: Option<OrganizationRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        org_columns!(),
+        " FROM organizations WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let current = current.ok_or_else(|| AppError::not_found(msg::ORGANIZATION_NOT_FOUND))?;
+    ensure(access::can_add_organization(
+        p,
+        current.municipality_id,
+        current.region_id,
+    ))?;
+    let mut v = Validator::new();
+    let name = req
+        .name
+        .as_deref()
+        .and_then(|n| v.check("name", values::required_text(n, TITLE)));
+    let kind = req
+        .kind
+        .as_deref()
+        .and_then(|k| v.check("kind", values::org_kind(k)));
+    v.finish()?;
+    let row: OrganizationRow = sqlx::query_as(concat!(
+        "UPDATE organizations SET name = COALESCE($2, name), kind = COALESCE($3, kind) WHERE id = $1 RETURNING ",
+        org_columns!()
+    ))
+    .bind(id)
+    .bind(name)
+    .bind(kind)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let org = pb::Organization::from(row);
+    let event = pb::OrganizationUpdated {
+        organization: Some(org.clone()),
+    };
+    state
+        .outbox
+        .write(
+            &mut tx,
+            "organization_updated",
+            &org.id,
+            &ctx.actor(),
+            &event,
+        )
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(org)
 }
 
 /// An optional id filter: empty means none, malformed is a 422.

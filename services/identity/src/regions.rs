@@ -127,3 +127,57 @@ pub(crate) async fn get(
     row.map(Into::into)
         .ok_or_else(|| AppError::not_found(msg::REGION_NOT_FOUND))
 }
+
+/// Renames a region, corrects its time zone or its PD interval (admins);
+/// `region_updated` tells the other services.
+pub(crate) async fn update(
+    state: State,
+    ctx: RpcContext,
+    req: pb::UpdateRegionRequest,
+) -> Result<pb::Region, AppError> {
+    let p = ctx.principal()?;
+    ensure(p.is_admin())?;
+    let id = path_id(&req.id, msg::REGION_NOT_FOUND)?;
+    let mut v = Validator::new();
+    let name = req
+        .name
+        .as_deref()
+        .and_then(|n| v.check("name", values::required_text(n, NAME)));
+    let time_zone = req
+        .time_zone
+        .as_deref()
+        .and_then(|t| v.check("time_zone", values::time_zone(t)));
+    if let Some(i) = req.pd_interval_years
+        && !(1..=10).contains(&i)
+    {
+        v.add("pd_interval_years", msg::PD_INTERVAL);
+    }
+    v.finish()?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let row: Option<RegionRow> = sqlx::query_as(concat!(
+        "UPDATE regions SET name = COALESCE($2, name), time_zone = COALESCE($3, time_zone),
+                pd_interval_years = COALESCE($4, pd_interval_years)
+         WHERE id = $1 RETURNING ",
+        columns!()
+    ))
+    .bind(id)
+    .bind(name)
+    .bind(time_zone)
+    .bind(req.pd_interval_years)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let region: pb::Region = row
+        .map(Into::into)
+        .ok_or_else(|| AppError::not_found(msg::REGION_NOT_FOUND))?;
+    let event = pb::RegionUpdated {
+        region: Some(region.clone()),
+    };
+    state
+        .outbox
+        .write(&mut tx, "region_updated", &region.id, &ctx.actor(), &event)
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(region)
+}

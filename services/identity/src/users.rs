@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use pd_bus::outbox::Outbox;
 
-use crate::auth::{hash_password, hash_password_blocking};
+use crate::auth::{argon2, hash_password, hash_password_blocking};
 use crate::db::{body_id, db_error, ensure, opt_id, org_location, path_id, ts};
 use crate::domain::access::{self, ScopeLocation};
 use crate::domain::values;
@@ -571,14 +571,14 @@ pub(crate) async fn issue_educator_logins(
             )
         })
         .collect();
-    // Hash on both cores: Argon2id is deliberately slow.
+    // Hash on both cores (two halves side by side): Argon2id is slow by design.
     let mut hashed = Vec::with_capacity(credentials.len());
     let half = credentials.len().div_ceil(2).max(1);
     let tasks: Vec<_> = credentials
         .chunks(half)
         .map(|chunk| {
             let chunk = chunk.to_vec();
-            tokio::task::spawn_blocking(move || {
+            argon2(move || {
                 chunk
                     .into_iter()
                     .map(|(id, login, pw, name)| {
@@ -588,11 +588,8 @@ pub(crate) async fn issue_educator_logins(
             })
         })
         .collect();
-    for t in tasks {
-        hashed.extend(
-            t.await
-                .map_err(|e| pd_bus::rpc::internal("hashing task", e))??,
-        );
+    for t in futures::future::join_all(tasks).await {
+        hashed.extend(t??);
     }
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let mut items = Vec::with_capacity(hashed.len());

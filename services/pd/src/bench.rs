@@ -38,6 +38,12 @@ enum Scenario {
     Import {
         #[arg(long, default_value_t = 50_000)]
         rows: u32,
+        /// Only check the file (the operator's first step with a big list).
+        #[arg(long)]
+        dry_run: bool,
+        /// Sign-ins fired at once before the import (memory under a burst).
+        #[arg(long, default_value_t = 0)]
+        logins: u32,
     },
 }
 
@@ -47,7 +53,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             requests,
             concurrency,
         } => identity_writes(requests, concurrency.max(1)).await,
-        Scenario::Import { rows } => import(rows).await,
+        Scenario::Import {
+            rows,
+            dry_run,
+            logins,
+        } => import(rows, dry_run, logins).await,
     }
 }
 
@@ -141,6 +151,8 @@ impl Bench {
     async fn start() -> anyhow::Result<Bench> {
         let mut env = TestEnv::new()?;
         env.settings.database.max_connections = 16;
+        // Bursts of sign-ins are part of what is measured.
+        env.settings.gateway.login_attempts_per_minute = 1_000_000;
         let shutdown = Shutdown::new();
         let pool = env
             .database(pd_identity::SERVICE, &[&pd_identity::MIGRATOR])
@@ -191,13 +203,40 @@ impl Bench {
     }
 }
 
-async fn import(rows: u32) -> anyhow::Result<()> {
+/// Resident memory of this process (every service of the bench runs in it).
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |pages| pages * 4096.0 / 1e6)
+}
+
+async fn import(rows: u32, dry_run: bool, logins: u32) -> anyhow::Result<()> {
     let bench = Bench::start().await?;
     let result = async {
         let http = reqwest::Client::new();
         let token = bench.admin(&http).await?;
         let base = &bench.base;
         let org = setup_org(&http, base, &token).await?;
+        println!("rss at start: {:.0} MB", rss_mb());
+        if logins > 0 {
+            let started = Instant::now();
+            let tries = (0..logins).map(|i| {
+                http.post(format!("{base}/api/v1/auth/login"))
+                    .json(&json!({"login": format!("nobody{i}"), "password": "wrong-password-1"}))
+                    .send()
+            });
+            let answered = futures::future::join_all(tries)
+                .await
+                .into_iter()
+                .filter(|r| r.as_ref().is_ok_and(|r| r.status() == 401))
+                .count();
+            println!(
+                "{logins} sign-ins at once: {answered} answered 401 in {:.2} s; rss {:.0} MB",
+                started.elapsed().as_secs_f64(),
+                rss_mb()
+            );
+        }
         let mut csv = String::from("snils;last_name;first_name;middle_name;position;subjects\n");
         for i in 0..rows {
             csv.push_str(&format!(
@@ -209,7 +248,7 @@ async fn import(rows: u32) -> anyhow::Result<()> {
         let started = Instant::now();
         let r = http
             .post(format!(
-                "{base}/api/v1/educators/imports?organization_id={org}"
+                "{base}/api/v1/educators/imports?organization_id={org}&dry_run={dry_run}"
             ))
             .bearer_auth(&token)
             .header("content-type", "text/csv")
@@ -247,11 +286,15 @@ async fn import(rows: u32) -> anyhow::Result<()> {
         let total = started.elapsed();
         anyhow::ensure!(job["status"] == "completed", "import ended {}", job);
         println!(
-            "import of {rows} rows: upload {:.2} s, total {:.2} s ({:.0} rows/s)",
+            "{} of {rows} rows: upload {:.2} s, total {:.2} s ({:.0} rows/s); rss {:.0} MB",
+            if dry_run { "dry run" } else { "import" },
             uploaded.as_secs_f64(),
             total.as_secs_f64(),
-            f64::from(rows) / total.as_secs_f64()
+            f64::from(rows) / total.as_secs_f64(),
+            rss_mb()
         );
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        println!("rss 5 s later, at rest: {:.0} MB", rss_mb());
         anyhow::Ok(())
     }
     .await;

@@ -83,6 +83,7 @@ enum AdminCommand {
 }
 
 fn main() -> anyhow::Result<()> {
+    pd_runtime::memory::tune_allocator();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

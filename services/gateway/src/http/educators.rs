@@ -21,7 +21,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_educators, create_educator))
         .routes(routes!(get_educator, update_educator))
-        .routes(routes!(start_import))
+        .routes(routes!(start_import, list_imports))
+        .routes(routes!(educator_leaves))
+        .routes(routes!(educator_history))
         .routes(routes!(get_import))
 }
 
@@ -52,6 +54,10 @@ struct EducatorQuery {
     organization_id: String,
     municipality_id: String,
     region_id: String,
+    /// A SNILS, or the start of the last name (and of the first name).
+    q: String,
+    /// `employed` (default), `left` or `all`.
+    status: String,
     /// Page size, at most 500 (default 50).
     #[param(minimum = 0, maximum = 500)]
     limit: i32,
@@ -77,6 +83,8 @@ async fn list_educators(
         region_id: q.region_id,
         limit: q.limit,
         offset: q.offset,
+        q: q.q,
+        status: q.status,
     };
     Ok(Json(
         s.call(&caller.ctx, "identity", "list_educators", &req)
@@ -254,5 +262,99 @@ async fn get_import(
     };
     Ok(Json(
         s.call(&caller.ctx, "identity", "get_import", &req).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct Leaving {
+    /// dismissal, retirement, transfer, other
+    reason: String,
+    /// YYYY-MM-DD
+    left_on: String,
+    #[schema(max_length = 10000)]
+    comment: String,
+}
+
+/// The educator leaves the organization (dismissal, retirement, ...): the
+/// record and its PD history are kept, marked as left; lists show only
+/// employed educators unless `status=left|all`.
+#[utoipa::path(post, path = "/api/v1/educators/{id}/leave", tag = "educators", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Educator id")),
+    request_body = Leaving,
+    responses(
+        (status = 200, description = "The educator, marked as left", body = pb::Educator),
+        (status = 404, description = "Unknown to the caller", body = Problem),
+        (status = 409, description = "Already left", body = Problem),
+    ))]
+async fn educator_leaves(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Leaving>,
+) -> Result<Json<pb::Educator>, ApiError> {
+    let req = pb::EducatorLeavesRequest {
+        id,
+        reason: body.reason,
+        left_on: body.left_on,
+        comment: body.comment,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "identity", "educator_leaves", &req)
+            .await?,
+    ))
+}
+
+/// The educator's changes, oldest first (operators of their scope).
+#[utoipa::path(get, path = "/api/v1/educators/{id}/history", tag = "educators", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Educator id")),
+    responses(
+        (status = 200, description = "Created, updated, moved, left", body = pb::EducatorHistory),
+        (status = 404, description = "Unknown to the caller", body = Problem),
+    ))]
+async fn educator_history(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::EducatorHistory>, ApiError> {
+    Ok(Json(
+        s.call(
+            &caller.ctx,
+            "identity",
+            "educator_history",
+            &IdRequest { id },
+        )
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default, deny_unknown_fields)]
+struct ImportListQuery {
+    /// Page size, at most 500 (default 50).
+    #[param(minimum = 0, maximum = 500)]
+    limit: i32,
+    #[param(minimum = 0, maximum = 1000000)]
+    offset: i32,
+}
+
+/// The caller's import jobs, newest first, each with its first 20 errors
+/// (the job itself has the whole report).
+#[utoipa::path(get, path = "/api/v1/educators/imports", tag = "educators", security(("bearer" = [])),
+    params(ImportListQuery),
+    responses((status = 200, description = "A page of import jobs", body = pb::ImportJobList)))]
+async fn list_imports(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ImportListQuery>,
+) -> Result<Json<pb::ImportJobList>, ApiError> {
+    let req = pb::ListImportsRequest {
+        limit: q.limit,
+        offset: q.offset,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "identity", "list_imports", &req)
+            .await?,
     ))
 }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use pd_proto::common::v1::IdRequest;
 use pd_proto::identity::v1 as pb;
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{ApiError, ApiJson, ApiQuery, AppState, Caller, Problem};
@@ -14,7 +14,7 @@ use super::{ApiError, ApiJson, ApiQuery, AppState, Caller, Problem};
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_organizations, create_organization))
-        .routes(routes!(get_organization))
+        .routes(routes!(get_organization, update_organization))
         .routes(routes!(issue_educator_logins))
         .routes(routes!(list_providers, create_provider))
 }
@@ -45,6 +45,8 @@ async fn create_organization(
 struct OrganizationQuery {
     region_id: String,
     municipality_id: String,
+    /// An INN (or its start), or part of the name.
+    q: String,
     /// Page size, at most 500 (default 50).
     #[param(minimum = 0, maximum = 500)]
     limit: i32,
@@ -66,6 +68,7 @@ async fn list_organizations(
         municipality_id: q.municipality_id,
         limit: q.limit,
         offset: q.offset,
+        q: q.q,
     };
     Ok(Json(
         s.call(&caller.ctx, "identity", "list_organizations", &req)
@@ -169,6 +172,42 @@ async fn list_providers(
     };
     Ok(Json(
         s.call(&caller.ctx, "identity", "list_providers", &req)
+            .await?,
+    ))
+}
+
+/// Fields to change; absent fields stay as they are.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct OrganizationPatch {
+    #[schema(max_length = 500)]
+    name: Option<String>,
+    /// school, preschool, college, additional_education, provider
+    kind: Option<String>,
+}
+
+/// Rename an organization or change its kind (regional or municipal
+/// operators of its place, admins).
+#[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Organization id")),
+    request_body = OrganizationPatch,
+    responses(
+        (status = 200, description = "The organization", body = pb::Organization),
+        (status = 404, description = "Unknown organization", body = Problem),
+    ))]
+async fn update_organization(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<OrganizationPatch>,
+) -> Result<Json<pb::Organization>, ApiError> {
+    let req = pb::UpdateOrganizationRequest {
+        id,
+        name: body.name,
+        kind: body.kind,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "identity", "update_organization", &req)
             .await?,
     ))
 }

@@ -14,7 +14,7 @@ use super::{ApiError, ApiJson, AppState, Caller, Problem};
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_regions, create_region))
-        .routes(routes!(get_region))
+        .routes(routes!(get_region, update_region))
         .routes(routes!(list_municipalities, create_municipality))
 }
 
@@ -113,6 +113,45 @@ async fn list_municipalities(
     let req = pb::ListMunicipalitiesRequest { region_id: id };
     Ok(Json(
         s.call(&caller.ctx, "identity", "list_municipalities", &req)
+            .await?,
+    ))
+}
+
+/// Fields to change; absent fields stay as they are.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RegionPatch {
+    #[schema(max_length = 300)]
+    name: Option<String>,
+    /// An IANA time zone, e.g. Europe/Samara.
+    time_zone: Option<String>,
+    /// Years between PD courses (1–10).
+    #[schema(minimum = 1, maximum = 10)]
+    pd_interval_years: Option<i32>,
+}
+
+/// Rename a region or correct its time zone or PD interval (admins).
+#[utoipa::path(patch, path = "/api/v1/regions/{id}", tag = "regions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Region id")),
+    request_body = RegionPatch,
+    responses(
+        (status = 200, description = "The region", body = pb::Region),
+        (status = 404, description = "Unknown region", body = Problem),
+    ))]
+async fn update_region(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RegionPatch>,
+) -> Result<Json<pb::Region>, ApiError> {
+    let req = pb::UpdateRegionRequest {
+        id,
+        name: body.name,
+        time_zone: body.time_zone,
+        pd_interval_years: body.pd_interval_years,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "identity", "update_region", &req)
             .await?,
     ))
 }
