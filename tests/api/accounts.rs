@@ -120,6 +120,51 @@ async fn grants_respect_the_account_its_scope_and_separation_of_duties() {
     assert_eq!(s, 200, "{body}");
     let (s, _) = grant(&p, &municipal, &clerk, "org_operator", &w.orgs[2]).await;
     assert_eq!(s, 403);
+    // Revoking follows the same account rule: the admin's org_operator
+    // grant is not the municipal operator's to take (the account holds a
+    // role outside their scope).
+    let (s, a) = grant(&p, &admin, &admin_id, "org_operator", &w.orgs[0]).await;
+    assert_eq!(s, 403, "not to oneself, even for an admin: {a}");
+    let (_, boss) = staff(&p, &admin, "boss", "admin", "").await;
+    let (s, a) = grant(&p, &boss, &admin_id, "org_operator", &w.orgs[0]).await;
+    assert_eq!(s, 200, "{a}");
+    let admin_grant = a["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["role"] == "org_operator")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _) = call(
+        &p,
+        Method::DELETE,
+        &format!("/api/v1/users/{admin_id}/roles/{admin_grant}"),
+        Some(&municipal),
+        None,
+    )
+    .await;
+    assert_eq!(s, 403);
+    // Peers are outside one's scope: no password reset of another
+    // municipal operator of the same municipality.
+    let (peer, _) = staff(
+        &p,
+        &admin,
+        "municipal.two",
+        "municipal_operator",
+        &w.municipalities[0],
+    )
+    .await;
+    let (s, _) = call(
+        &p,
+        Method::POST,
+        &format!("/api/v1/users/{peer}/password-reset"),
+        Some(&municipal),
+        None,
+    )
+    .await;
+    assert_eq!(s, 404);
     // Never to oneself.
     let (s, body) = grant(
         &p,

@@ -9,6 +9,7 @@ mod imports;
 mod operators;
 mod registry;
 mod registry_bounds;
+mod registry_rules;
 mod walking_skeleton;
 
 use pd_e2e::{Platform, call};

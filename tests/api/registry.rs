@@ -39,6 +39,12 @@ pub(crate) fn chrono_today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
+/// The day `n` days from today, as the API writes dates. With the
+/// schedule open today ([`calendar`]), groups may run on days 7 to 23.
+pub(crate) fn day(n: i64) -> String {
+    (chrono_today() + chrono::Duration::days(n)).to_string()
+}
+
 pub(crate) fn program(title: &str, direction: &str) -> Value {
     json!({
         "kind": "ordinary",
@@ -193,11 +199,12 @@ async fn from_campaign_to_published_registry_and_schedule() {
     .await;
     assert_eq!(s, 403);
 
+    // The year's criteria: the council's or the ministry's, not the operator's.
     let (s, body) = call(
         &p,
         Method::PUT,
         &format!("/api/v1/campaigns/{campaign}/criteria"),
-        Some(&operator),
+        Some(&ministry),
         Some(json!({
             "criteria": [
                 {"code": "relevance", "name": "Актуальность", "max_score": 10, "weight": 2},
@@ -650,7 +657,10 @@ async fn from_campaign_to_published_registry_and_schedule() {
         Method::POST,
         &format!("/api/v1/campaigns/{campaign}/council-sessions"),
         Some(&operator),
-        Some(json!({"held_on": chrono_today().to_string(), "member_ids": members})),
+        Some(
+            json!({"held_on": chrono_today().to_string(), "member_ids": members,
+                    "chair_id": members[0], "secretary_id": members[1]}),
+        ),
     )
     .await;
     assert_eq!(s, 201, "{session}");
@@ -661,7 +671,11 @@ async fn from_campaign_to_published_registry_and_schedule() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    assert_eq!(agenda.len(), 2, "A2 was rejected by the experts");
+    assert_eq!(
+        agenda.len(),
+        3,
+        "A2, rejected by the experts, is considered too"
+    );
     assert!(agenda.contains(&a1.as_str()) && agenda.contains(&b1.as_str()));
     assert_eq!(session["quorum"], 2);
 
@@ -694,10 +708,13 @@ async fn from_campaign_to_published_registry_and_schedule() {
     )
     .await;
     assert_eq!(s, 409, "{b}");
-    // A1: 2 for, 1 against → included. B1: 1 for, 1 against, 1 abstain → a tie is not a majority.
+    // A1: 2 for, 1 against → included. B1: 1 for, 1 against, 1 abstain → a
+    // tie is not a majority. A2 (rejected by the experts): not overturned.
     for (who, program, v) in [
         (1, &a1, "for"),
         (2, &a1, "against"),
+        (0, &a2, "against"),
+        (1, &a2, "against"),
         (0, &b1, "for"),
         (1, &b1, "against"),
         (2, &b1, "abstain"),
@@ -845,7 +862,7 @@ async fn from_campaign_to_published_registry_and_schedule() {
         Method::POST,
         &format!("/api/v1/programs/{a1}/groups"),
         Some(&prov_a),
-        Some(group(20, format!("{year}-03-01"), format!("{year}-03-20"))),
+        Some(group(20, day(8), day(12))),
     )
     .await;
     assert_eq!(s, 409, "{body}");
@@ -865,11 +882,7 @@ async fn from_campaign_to_published_registry_and_schedule() {
         Method::POST,
         &format!("/api/v1/programs/{a1}/groups"),
         Some(&prov_a),
-        Some(group(
-            30,
-            format!("{year}-03-01"),
-            format!("{}-01-20", year + 1),
-        )),
+        Some(group(30, day(8), day(40))),
     )
     .await;
     assert_eq!(s, 422, "{body}");
@@ -885,7 +898,7 @@ async fn from_campaign_to_published_registry_and_schedule() {
         Method::POST,
         &format!("/api/v1/programs/{a1}/groups"),
         Some(&prov_b),
-        Some(group(20, format!("{year}-03-01"), format!("{year}-03-20"))),
+        Some(group(20, day(8), day(12))),
     )
     .await;
     assert_eq!(s, 404, "another provider's program");
@@ -894,7 +907,7 @@ async fn from_campaign_to_published_registry_and_schedule() {
         Method::POST,
         &format!("/api/v1/programs/{b1}/groups"),
         Some(&prov_b),
-        Some(group(20, format!("{year}-03-01"), format!("{year}-03-20"))),
+        Some(group(20, day(8), day(12))),
     )
     .await;
     assert_eq!(s, 409, "not in the registry: {body}");
@@ -903,12 +916,12 @@ async fn from_campaign_to_published_registry_and_schedule() {
         Method::POST,
         &format!("/api/v1/programs/{a1}/groups"),
         Some(&prov_a),
-        Some(group(25, format!("{year}-03-01"), format!("{year}-03-20"))),
+        Some(group(25, day(8), day(12))),
     )
     .await;
     assert_eq!(s, 201, "{g1}");
     let (s, g2) = call(&p, Method::POST, &format!("/api/v1/programs/{a1}/groups"), Some(&prov_a), Some(json!({
-        "starts_on": format!("{year}-04-01"), "ends_on": format!("{year}-04-10"), "online": false,
+        "starts_on": day(9), "ends_on": day(11), "online": false,
         "address": "Казань, ул. Баумана, 1", "municipality_id": w.municipalities[0], "capacity": 20, "min_size": 8
     }))).await;
     assert_eq!(s, 201, "{g2}");
@@ -943,7 +956,7 @@ async fn from_campaign_to_published_registry_and_schedule() {
         Method::PUT,
         &format!("/api/v1/groups/{g1_id}"),
         Some(&prov_a),
-        Some(group(15, format!("{year}-03-02"), format!("{year}-03-21"))),
+        Some(group(15, day(9), day(13))),
     )
     .await;
     assert_eq!(s, 200, "{changed}");
@@ -952,15 +965,29 @@ async fn from_campaign_to_published_registry_and_schedule() {
         count_service_events(&p, "registry", "group_changed", 1).await,
         1
     );
-    let (s, cancelled) = call(
+    // A published group is cancelled with a reason and the operator's approval.
+    let (s, requested) = call(
         &p,
         Method::POST,
         &format!("/api/v1/groups/{g1_id}/cancel"),
         Some(&prov_a),
+        Some(json!({"reason": "Преподаватель заболел"})),
+    )
+    .await;
+    assert_eq!(
+        (s, status(&requested), requested["cancellation"].as_str()),
+        (200, "published", Some("requested")),
+        "{requested}"
+    );
+    let (s, cancelled) = call(
+        &p,
+        Method::POST,
+        &format!("/api/v1/groups/{g1_id}/cancellation/approve"),
+        Some(&operator),
         None,
     )
     .await;
-    assert_eq!((s, status(&cancelled)), (200, "cancelled"));
+    assert_eq!((s, status(&cancelled)), (200, "cancelled"), "{cancelled}");
     assert_eq!(
         count_service_events(&p, "registry", "group_cancelled", 1).await,
         1

@@ -3,7 +3,7 @@
 //! reply or a silently ignored filter), and a caller who may not act at
 //! all hears 403 before any 422.
 
-use super::registry::{calendar, chrono_today, program, status, until_known, user};
+use super::registry::{calendar, chrono_today, day, program, status, until_known, user};
 use super::*;
 
 /// The fields a problem body names, in order.
@@ -310,7 +310,7 @@ async fn campaigns_criteria_experts_and_council_are_bounded() {
     let criteria = |criteria: Value, threshold: f64| {
         let p = &p;
         let path = format!("{path}/criteria");
-        let token = r.operator.clone();
+        let token = r.ministry.clone();
         async move {
             call(
                 p,
@@ -476,13 +476,13 @@ async fn campaigns_criteria_experts_and_council_are_bounded() {
 async fn scores_stay_numbers_and_groups_are_bounded() {
     let p = Platform::start().await.unwrap();
     let r = region(&p, "B3").await;
-    let (year, campaign) = campaign(&p, &r, "program_submission").await;
+    let (_, campaign) = campaign(&p, &r, "program_submission").await;
     let path = format!("/api/v1/campaigns/{campaign}");
     let (s, b) = call(
         &p,
         Method::PUT,
         &format!("{path}/criteria"),
-        Some(&r.operator),
+        Some(&r.ministry),
         Some(json!({
             "criteria": [
                 {"code": "relevance", "name": "Актуальность", "max_score": 100, "weight": 100},
@@ -608,7 +608,8 @@ async fn scores_stay_numbers_and_groups_are_bounded() {
         Method::POST,
         &format!("{path}/council-sessions"),
         &r.operator,
-        json!({"held_on": chrono_today().to_string(), "member_ids": [member]}),
+        json!({"held_on": chrono_today().to_string(), "member_ids": [member],
+               "chair_id": member, "secretary_id": member}),
     )
     .await;
     assert_eq!(s, 201, "{session}");
@@ -656,7 +657,7 @@ async fn scores_stay_numbers_and_groups_are_bounded() {
     let groups = format!("/api/v1/programs/{program}/groups");
     let group = |language: &str, address: String| {
         json!({
-            "starts_on": format!("{year}-03-01"), "ends_on": format!("{year}-03-20"),
+            "starts_on": day(8), "ends_on": day(12),
             "online": false, "address": address, "municipality_id": r.municipality,
             "capacity": 20, "min_size": 5, "language": language
         })

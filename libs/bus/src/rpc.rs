@@ -200,8 +200,9 @@ pub struct RpcServer<S> {
     state: S,
     handlers: HashMap<String, Handler<S>>,
     max_in_flight: usize,
-    /// Where `Idempotency-Key` answers are kept (the service's database).
-    idempotency: Option<sqlx::PgPool>,
+    /// Where `Idempotency-Key` answers are kept (the service's database),
+    /// and the operations that honour it.
+    idempotency: Option<(sqlx::PgPool, &'static [&'static str])>,
 }
 
 impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
@@ -215,10 +216,16 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
         }
     }
 
-    /// Honours `Idempotency-Key` on every operation, keeping the answers in
-    /// the service's own database (the bus migrations' `idempotency_keys`).
-    pub fn with_idempotency(mut self, pool: sqlx::PgPool) -> Self {
-        self.idempotency = Some(pool);
+    /// Honours `Idempotency-Key` on `operations` (those that create
+    /// something), keeping the answers in the service's own database (the
+    /// bus migrations' `idempotency_keys`). Never list an operation whose
+    /// answer is a secret (tokens, passwords): it would be stored.
+    pub fn with_idempotency(
+        mut self,
+        pool: sqlx::PgPool,
+        operations: &'static [&'static str],
+    ) -> Self {
+        self.idempotency = Some((pool, operations));
         self
     }
 
@@ -260,7 +267,7 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
         // Make sure the server knows the subscription before callers rely on it.
         bus.client().flush().await.ok();
         let prefix = format!("{}.{}.rpc.", bus.settings().subject_prefix, self.service);
-        if let Some(pool) = self.idempotency.clone() {
+        if let Some((pool, _)) = self.idempotency.clone() {
             let stop = shutdown.clone();
             tokio::spawn(async move {
                 let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -355,10 +362,12 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
                 request_id: request_id.clone(),
                 client_ip: header(headers::CLIENT_IP),
             };
-            let (Some(pool), Some(key)) = (&self.idempotency, header(headers::IDEMPOTENCY_KEY))
-            else {
-                return handler(self.state.clone(), ctx, msg.payload.clone()).await;
+            let key = header(headers::IDEMPOTENCY_KEY);
+            let pool = match (&self.idempotency, &key) {
+                (Some((pool, ops)), Some(_)) if ops.contains(&operation.as_str()) => pool,
+                _ => return handler(self.state.clone(), ctx, msg.payload.clone()).await,
             };
+            let key = key.unwrap_or_default();
             match idempotency::claim(pool, &caller, &key, &operation, &msg.payload).await? {
                 Claim::Replay { ok: true, body } => Ok(body),
                 Claim::Replay { ok: false, body } => Err(common::Error::decode(body.as_slice())

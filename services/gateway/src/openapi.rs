@@ -97,10 +97,7 @@ fn complete_operation(path: &str, op: &mut serde_json::Value) {
         .get("parameters")
         .and_then(|p| p.as_array())
         .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
-    let creates = op
-        .get("responses")
-        .and_then(|r| r.get("201").or_else(|| r.get("202")))
-        .is_some();
+    let creates = op.get("responses").and_then(|r| r.get("201")).is_some();
     if creates && let Some(op) = op.as_object_mut() {
         let params = op
             .entry("parameters")

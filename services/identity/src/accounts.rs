@@ -63,7 +63,7 @@ pub(crate) async fn revoke_sessions(
 
 /// The account, locked, if the caller may change it: 404 when they may
 /// not even see it, 403 when it is theirs or holds roles outside their scope.
-async fn manageable(
+pub(crate) async fn manageable(
     conn: &mut PgConnection,
     p: &Principal,
     user_id: Uuid,

@@ -102,7 +102,7 @@ pub(crate) async fn login(
         }
     })
     .await?;
-    let Some((id, _, active, must_change)) = user.filter(|_| ok) else {
+    let Some((id, checked_hash, active, must_change)) = user.filter(|_| ok) else {
         return Err(AppError::unauthenticated(msg::BAD_CREDENTIALS));
     };
     // Told only to whoever knows the password.
@@ -111,6 +111,17 @@ pub(crate) async fn login(
             .with("reason", "account_disabled"));
     }
     let mut tx = state.pool.begin().await.map_err(db_error)?;
+    // A reset or deactivation committed while the password was being
+    // checked wins: the account is read again under a share lock.
+    let now: Option<(String, bool)> =
+        sqlx::query_as("SELECT password_hash, active FROM users WHERE id = $1 FOR SHARE")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    if now.as_ref().is_none_or(|(hash, _)| *hash != checked_hash) {
+        return Err(AppError::unauthenticated(msg::BAD_CREDENTIALS));
+    }
     if must_change {
         if req.new_password.is_empty() {
             return Err(AppError::forbidden(msg::PASSWORD_CHANGE_REQUIRED)
@@ -211,7 +222,7 @@ type RefreshRow = (
 
 pub(crate) async fn refresh(
     state: State,
-    _ctx: RpcContext,
+    ctx: RpcContext,
     req: pb::RefreshRequest,
 ) -> Result<pb::TokenPair, AppError> {
     let hash = Sha256::digest(req.refresh_token.trim().as_bytes()).to_vec();
@@ -232,6 +243,16 @@ pub(crate) async fn refresh(
         // two parties hold it. End the whole family, the thief's and the
         // owner's tokens alike.
         revoke_family(&mut tx, family).await?;
+        // The access tokens too: the thief's cannot be told from the owner's.
+        accounts::revoke_sessions(
+            &mut tx,
+            &state.outbox,
+            &ctx,
+            user_id,
+            "refresh_reuse_detected",
+            false,
+        )
+        .await?;
         audit::record(
             &mut tx,
             None,
@@ -346,11 +367,14 @@ async fn issue_pair(
     user_id: Uuid,
     family: Uuid,
 ) -> Result<pb::TokenPair, AppError> {
-    let active: Option<bool> = sqlx::query_scalar("SELECT active FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_error)?;
+    // FOR SHARE waits for a deactivation in progress (it locks the row), so
+    // no token is issued after the account's sessions were ended.
+    let active: Option<bool> =
+        sqlx::query_scalar("SELECT active FROM users WHERE id = $1 FOR SHARE")
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?;
     if active != Some(true) {
         return Err(AppError::unauthenticated(msg::ACCOUNT_DISABLED_LOGIN)
             .with("reason", "account_disabled"));

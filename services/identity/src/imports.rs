@@ -464,6 +464,10 @@ async fn process(state: &State, id: Uuid) -> anyhow::Result<()> {
         return finish(state, id, "completed", total, &[], m, parsed.encoding).await;
     }
     set_status(state, id, "importing").await?;
+    // In SNILS order, so two overlapping imports wait for each other on
+    // the same row first instead of deadlocking.
+    let mut located = located;
+    located.sort_by(|a, b| a.0.snils.as_str().cmp(b.0.snils.as_str()));
     write_or_reject(state, &job, &located, parsed.encoding, total).await
 }
 
@@ -603,10 +607,13 @@ async fn write_or_reject(
     }
 }
 
+/// Another import took some of the same SNILS numbers: a unique violation,
+/// or a deadlock between the two writes (the loser is rolled back).
 fn is_snils_conflict(e: &anyhow::Error) -> bool {
     e.downcast_ref::<sqlx::Error>().is_some_and(|e| {
         matches!(e, sqlx::Error::Database(d)
-            if d.code().as_deref() == Some("23505") && d.constraint() == Some("educators_snils_key"))
+            if (d.code().as_deref() == Some("23505") && d.constraint() == Some("educators_snils_key"))
+                || d.code().as_deref() == Some("40P01"))
     })
 }
 

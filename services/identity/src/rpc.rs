@@ -6,6 +6,18 @@ use crate::{
     SERVICE, State, accounts, audit, auth, educators, imports, organizations, regions, users,
 };
 
+/// The operations that create something and so honour `Idempotency-Key`.
+/// (Sign-in, refresh, password resets and bulk logins answer secrets, which
+/// must not be stored for replay; imports span several requests.)
+pub(crate) const CREATES: &[&str] = &[
+    "create_region",
+    "create_municipality",
+    "create_organization",
+    "create_provider",
+    "create_educator",
+    "create_user",
+];
+
 pub(crate) fn server(state: State) -> RpcServer<State> {
     RpcServer::new(SERVICE, state)
         .route("login", auth::login)

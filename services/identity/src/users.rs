@@ -454,8 +454,9 @@ pub(crate) async fn revoke_role(
     let user_id = path_id(&req.user_id, msg::USER_NOT_FOUND)?;
     let grant_id = path_id(&req.grant_id, msg::GRANT_NOT_FOUND)?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    lock_user(&mut tx, user_id).await?;
-    readable_account(&mut tx, p, user_id).await?;
+    // The same account rule as granting: never one's own, never an account
+    // holding roles outside the caller's scope.
+    accounts::manageable(&mut tx, p, user_id).await?;
     let grant: Option<(String, Option<Uuid>)> =
         sqlx::query_as("SELECT role, scope_id FROM role_grants WHERE id = $1 AND user_id = $2")
             .bind(grant_id)
@@ -468,7 +469,7 @@ pub(crate) async fn revoke_role(
     let location = locate_scope(&mut tx, role, scope)
         .await
         .unwrap_or(ScopeLocation::None);
-    ensure(access::can_grant(p, role, location) && user_id != p.user_id)?;
+    ensure(access::can_grant(p, role, location))?;
     sqlx::query("DELETE FROM role_grants WHERE id = $1")
         .bind(grant_id)
         .execute(&mut *tx)

@@ -123,6 +123,12 @@ fn random_password() -> String {
         .collect()
 }
 
+/// The campaign's title names its own year (the year of its survey), as
+/// the `year` field does; its training runs in the next one.
+fn campaign_title(year: i32) -> String {
+    format!("Персонифицированное повышение квалификации: кампания {year} года")
+}
+
 struct Seeder {
     bus: Bus,
     ctx: CallContext,
@@ -182,6 +188,8 @@ impl Seeder {
                 ends_on: (today + chrono::Duration::days(b)).to_string(),
             })
             .collect();
+        // The campaign's year is the year its cycle starts (the survey);
+        // its training runs after the December window, in the next one.
         let year: i32 = phases[0].starts_on[..4].parse()?;
         let campaign: reg::Campaign = self
             .registry(
@@ -189,7 +197,7 @@ impl Seeder {
                 &reg::CreateCampaignRequest {
                     region_id: region.to_owned(),
                     year,
-                    title: format!("Персонифицированное повышение квалификации {}", year + 1),
+                    title: campaign_title(year),
                     phases,
                 },
             )
@@ -496,4 +504,13 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
     std::fs::write(logins_file, &text).with_context(|| format!("writing {logins_file}"))?;
     print!("{text}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_campaign_title_names_the_campaign_year() {
+        let title = super::campaign_title(2026);
+        assert!(title.contains("2026") && !title.contains("2027"), "{title}");
+    }
 }

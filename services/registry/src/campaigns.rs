@@ -1,11 +1,11 @@
 //! Campaigns: one per region and year, with dated phases, review criteria
 //! and the pool of experts.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use pd_bus::RpcContext;
-use pd_domain::AppError;
 use pd_domain::bounds::{LIST, TITLE, too_many};
 use pd_domain::error::Validator;
+use pd_domain::{AppError, Principal};
 use pd_proto::common::v1::IdRequest;
 use pd_proto::registry::v1 as pb;
 use sqlx::{FromRow, PgConnection};
@@ -33,6 +33,65 @@ pub(crate) async fn load(conn: &mut PgConnection, id: Uuid) -> Result<CampaignRo
         .await
         .map_err(db_error)?
         .ok_or_else(|| AppError::not_found(msg::CAMPAIGN_NOT_FOUND))
+}
+
+/// Today in the campaign's region.
+pub(crate) fn today(c: &CampaignRow) -> NaiveDate {
+    let tz: chrono_tz::Tz = c.time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+    Utc::now().with_timezone(&tz).date_naive()
+}
+
+/// The campaign for a read restricted to `allowed`: unknown outside the
+/// caller's region (404), forbidden inside it (403).
+pub(crate) async fn for_read(
+    conn: &mut PgConnection,
+    p: &Principal,
+    id: &str,
+    allowed: fn(&Principal, Uuid) -> bool,
+) -> Result<CampaignRow, AppError> {
+    let id = path_id(id, msg::CAMPAIGN_NOT_FOUND)?;
+    let c = load(conn, id).await?;
+    if !p.in_region(c.region_id) {
+        return Err(AppError::not_found(msg::CAMPAIGN_NOT_FOUND));
+    }
+    ensure(allowed(p, c.region_id))?;
+    Ok(c)
+}
+
+/// The campaign's calendar as it stands.
+async fn calendar_of(
+    conn: &mut PgConnection,
+    campaign: Uuid,
+) -> Result<Vec<calendar::PhaseDates>, AppError> {
+    let rows: Vec<(String, NaiveDate, NaiveDate)> = sqlx::query_as(
+        "SELECT phase, starts_on, ends_on FROM campaign_calendar WHERE campaign_id = $1 ORDER BY starts_on",
+    )
+    .bind(campaign)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|(phase, starts_on, ends_on)| calendar::PhaseDates {
+            phase,
+            starts_on,
+            ends_on,
+        })
+        .collect())
+}
+
+/// Whether the presidium has approved a protocol: the registry is out.
+pub(crate) async fn registry_published(
+    conn: &mut PgConnection,
+    campaign: Uuid,
+) -> Result<bool, AppError> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM council_sessions WHERE campaign_id = $1 AND status = 'approved')",
+    )
+    .bind(campaign)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)
 }
 
 pub(crate) async fn criteria(
@@ -229,7 +288,8 @@ pub(crate) async fn update(
     let p = ctx.principal()?;
     let id = path_id(&req.id, msg::CAMPAIGN_NOT_FOUND)?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    let mut row = load(&mut tx, id).await?;
+    // Serializes with other changes and with the registry's approval.
+    let mut row = load_for_update(&mut tx, id).await?;
     ensure(access::manages_campaigns(p, row.region_id))?;
     if let Some(title) = &req.title {
         let mut v = Validator::new();
@@ -245,11 +305,95 @@ pub(crate) async fn update(
     }
     if !req.phases.is_empty() {
         let phases = calendar::validate(&req.phases, row.year).map_err(AppError::invalid_fields)?;
+        audit_calendar(&mut tx, &row, &phases, &ctx.actor()).await?;
         publish_calendar(&state, &mut tx, &row, &phases, &ctx.actor()).await?;
     }
     let out = to_proto(&mut tx, row).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(out)
+}
+
+async fn load_for_update(conn: &mut PgConnection, id: Uuid) -> Result<CampaignRow, AppError> {
+    sqlx::query_as("SELECT id, region_id, year, title, time_zone, pass_threshold_percent, created_at FROM campaigns WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| AppError::not_found(msg::CAMPAIGN_NOT_FOUND))
+}
+
+/// A calendar change once a phase has started is recorded (who, when,
+/// what); program submission never reopens after the registry is out.
+async fn audit_calendar(
+    tx: &mut PgConnection,
+    c: &CampaignRow,
+    phases: &[calendar::PhaseDates],
+    actor: &str,
+) -> Result<(), AppError> {
+    let old = calendar_of(tx, c.id).await?;
+    let today = today(c);
+    let changes = calendar::changes(&old, phases);
+    if calendar::reopens_submission(&changes, today) && registry_published(tx, c.id).await? {
+        return Err(
+            AppError::conflict(msg::SUBMISSION_REOPENED).with("phase", "program_submission")
+        );
+    }
+    let started = calendar::started(&old, today);
+    if changes.is_empty() || started.is_empty() {
+        return Ok(());
+    }
+    let json = serde_json::to_value(&changes).map_err(|e| pd_bus::rpc::internal("changes", e))?;
+    sqlx::query(
+        "INSERT INTO campaign_calendar_changes (id, campaign_id, changed_by, started_phases, changes)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(c.id)
+    .bind(actor)
+    .bind(&started)
+    .bind(sqlx::types::Json(json))
+    .execute(tx)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// The audited calendar changes of a campaign, newest first.
+pub(crate) async fn calendar_changes(
+    state: State,
+    ctx: RpcContext,
+    req: IdRequest,
+) -> Result<pb::CalendarChangeList, AppError> {
+    let p = ctx.principal()?;
+    let mut conn = state.pool.acquire().await.map_err(db_error)?;
+    let c = for_read(&mut conn, p, &req.id, access::runs_review).await?;
+    type Row = (
+        Uuid,
+        String,
+        DateTime<Utc>,
+        Vec<String>,
+        sqlx::types::Json<Vec<pb::PhaseChange>>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, changed_by, changed_at, started_phases, changes FROM campaign_calendar_changes
+         WHERE campaign_id = $1 ORDER BY changed_at DESC, id DESC",
+    )
+    .bind(c.id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(pb::CalendarChangeList {
+        items: rows
+            .into_iter()
+            .map(|(id, by, at, started, changes)| pb::CalendarChange {
+                id: id.to_string(),
+                changed_by: by,
+                changed_at: ts(at),
+                changes: changes.0,
+                started_phases: started,
+            })
+            .collect(),
+    })
 }
 
 pub(crate) async fn get(
@@ -296,7 +440,7 @@ pub(crate) async fn set_criteria(
     let id = path_id(&req.campaign_id, msg::CAMPAIGN_NOT_FOUND)?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let row = load(&mut tx, id).await?;
-    ensure(access::runs_review(p, row.region_id))?;
+    ensure(access::sets_criteria(p, row.region_id))?;
     let criteria = review::validate_criteria(&req.criteria, req.pass_threshold_percent)
         .map_err(AppError::invalid_fields)?;
     let reviewed: bool = sqlx::query_scalar(
@@ -339,7 +483,7 @@ pub(crate) async fn set_criteria(
         .await
         .map_err(db_error)?;
     let row = load(&mut tx, id).await?;
-    let out = to_proto(&mut tx, row).await?;
+    let out = to_proto_for(&mut tx, row, p).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(out)
 }

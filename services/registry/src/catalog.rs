@@ -3,7 +3,7 @@
 
 use pd_bus::RpcContext;
 use pd_domain::AppError;
-use pd_domain::bounds::TITLE;
+use pd_domain::bounds::{NAME, TITLE};
 use pd_domain::error::Validator;
 use pd_proto::registry::v1 as pb;
 use sqlx::PgConnection;
@@ -12,34 +12,134 @@ use uuid::Uuid;
 use crate::db::{db_error, limit, offset, optional_id};
 use crate::domain::programs as rules;
 use crate::programs::ProgramRow;
-use crate::{State, messages as msg, schedule};
+use crate::{State, messages as msg};
 
-async fn entry(
+/// The filters of the catalog; all optional.
+#[derive(Default)]
+struct Filter {
+    campaign: Option<Uuid>,
+    direction: Option<String>,
+    form: Option<String>,
+    kind: Option<String>,
+    provider: Option<Uuid>,
+    municipality: Option<Uuid>,
+    /// A LIKE pattern.
+    text: Option<String>,
+    subject: Option<String>,
+    competence: Option<String>,
+}
+
+/// An approved program with its provider's name, its published groups and
+/// the number of programs matching the filters.
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    #[sqlx(flatten)]
+    program: ProgramRow,
+    provider_name: Option<String>,
+    groups: sqlx::types::Json<Vec<pb::Group>>,
+    total: i64,
+}
+
+const FILTER: &str = "FROM programs g LEFT JOIN known_providers k ON k.id = g.provider_id
+    WHERE g.status = 'approved'
+      AND ($1::uuid IS NULL OR g.campaign_id = $1)
+      AND ($2::text IS NULL OR g.direction = $2)
+      AND ($3::text IS NULL OR g.form = $3)
+      AND ($4::text IS NULL OR g.kind = $4)
+      AND ($5::uuid IS NULL OR g.provider_id = $5)
+      AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM groups x WHERE x.program_id = g.id
+                                        AND x.status = 'published' AND x.municipality_id = $6))
+      AND ($7::text IS NULL OR g.title ILIKE $7 OR g.topic ILIKE $7 OR g.annotation ILIKE $7)
+      AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM unnest(g.target_subjects) s WHERE lower(s) = lower($8)))
+      AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM unnest(g.competences) c WHERE lower(c) = lower($9)))";
+
+/// One page of the catalog, groups and all, in one query (`limit` None:
+/// every entry). Past the last page the total is counted apart.
+async fn entries(
     conn: &mut PgConnection,
-    r: &ProgramRow,
-    published_groups_only: bool,
-) -> Result<pb::CatalogEntry, AppError> {
-    let provider = crate::programs::provider(conn, r.provider_id).await?;
-    let groups = schedule::groups_of(conn, r.id)
-        .await?
-        .into_iter()
-        .filter(|g| !published_groups_only || g.status == "published")
-        .collect();
-    Ok(pb::CatalogEntry {
+    f: &Filter,
+    limit: Option<i64>,
+    offset: i64,
+) -> Result<(Vec<pb::CatalogEntry>, i64), AppError> {
+    let page = format!(
+        "SELECT g.*, k.name AS provider_name, count(*) OVER () AS total,
+                COALESCE((SELECT json_agg(json_build_object(
+                    'id', x.id::text, 'program_id', x.program_id::text, 'starts_on', x.starts_on::text,
+                    'ends_on', x.ends_on::text, 'online', x.online, 'address', x.address,
+                    'municipality_id', COALESCE(x.municipality_id::text, ''), 'capacity', x.capacity,
+                    'min_size', x.min_size, 'language', x.language, 'status', x.status,
+                    'cancellation', x.cancellation, 'cancel_reason', x.cancel_reason)
+                    ORDER BY x.starts_on, x.id)
+                  FROM groups x WHERE x.program_id = g.id AND x.status = 'published'), '[]') AS groups
+         {FILTER} ORDER BY g.direction, g.title, g.id LIMIT $10 OFFSET $11"
+    );
+    let rows: Vec<EntryRow> = bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(page)), f)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let total = match rows.first() {
+        Some(r) => r.total,
+        None if offset > 0 => {
+            let count = format!("SELECT count(*) {FILTER}");
+            let q = sqlx::query_scalar(sqlx::AssertSqlSafe(count));
+            let q = q
+                .bind(f.campaign)
+                .bind(&f.direction)
+                .bind(&f.form)
+                .bind(&f.kind)
+                .bind(f.provider)
+                .bind(f.municipality)
+                .bind(&f.text)
+                .bind(&f.subject)
+                .bind(&f.competence);
+            q.fetch_one(&mut *conn).await.map_err(db_error)?
+        }
+        None => 0,
+    };
+    Ok((rows.into_iter().map(entry).collect(), total))
+}
+
+fn bind_filter<'q, O>(
+    q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    f: &'q Filter,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    q.bind(f.campaign)
+        .bind(&f.direction)
+        .bind(&f.form)
+        .bind(&f.kind)
+        .bind(f.provider)
+        .bind(f.municipality)
+        .bind(&f.text)
+        .bind(&f.subject)
+        .bind(&f.competence)
+}
+
+fn entry(row: EntryRow) -> pb::CatalogEntry {
+    let r = row.program;
+    let fields = r.fields();
+    pb::CatalogEntry {
         program_id: r.id.to_string(),
         campaign_id: r.campaign_id.to_string(),
         provider_id: r.provider_id.to_string(),
-        provider_name: provider.map(|p| p.1).unwrap_or_default(),
-        direction: r.direction.clone(),
-        title: r.title.clone(),
-        topic: r.topic.clone(),
-        annotation: r.annotation.clone(),
-        kind: r.kind.clone(),
-        form: r.form.clone(),
+        provider_name: row.provider_name.unwrap_or_default(),
+        direction: r.direction,
+        title: r.title,
+        topic: r.topic,
+        annotation: r.annotation,
+        kind: r.kind,
+        form: r.form,
         hours: r.hours,
-        target_positions: r.target_positions.clone(),
-        groups,
-    })
+        target_positions: r.target_positions,
+        groups: row.groups.0,
+        target_subjects: r.target_subjects,
+        modules: fields.modules,
+        competences: r.competences,
+        internship_site: r.internship_site,
+        cost_per_learner: r.cost_per_learner,
+        max_group_size: r.max_group_size,
+    }
 }
 
 /// Every approved program of the campaign, by direction and title.
@@ -47,17 +147,11 @@ pub(crate) async fn entries_of_campaign(
     conn: &mut PgConnection,
     campaign: Uuid,
 ) -> Result<Vec<pb::CatalogEntry>, AppError> {
-    let rows: Vec<ProgramRow> =
-        sqlx::query_as("SELECT * FROM programs WHERE campaign_id = $1 AND status = 'approved' ORDER BY direction, title, id")
-            .bind(campaign)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_error)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        out.push(entry(conn, r, true).await?);
-    }
-    Ok(out)
+    let filter = Filter {
+        campaign: Some(campaign),
+        ..Default::default()
+    };
+    Ok(entries(conn, &filter, None, 0).await?.0)
 }
 
 /// Public: no sign-in needed.
@@ -66,9 +160,6 @@ pub(crate) async fn catalog(
     _ctx: RpcContext,
     req: pb::CatalogRequest,
 ) -> Result<pb::Catalog, AppError> {
-    let campaign = optional_id("campaign_id", &req.campaign_id)?;
-    let provider = optional_id("provider_id", &req.provider_id)?;
-    let municipality = optional_id("municipality_id", &req.municipality_id)?;
     let text = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
     // An unknown value of an enumerated filter is the client's mistake, not
     // an empty page.
@@ -83,54 +174,29 @@ pub(crate) async fn catalog(
     }
     v.max_len("direction", req.direction.trim(), TITLE);
     v.max_len("text", req.text.trim(), TITLE);
+    v.max_len("subject", req.subject.trim(), NAME);
+    v.max_len("competence", req.competence.trim(), NAME);
     v.finish()?;
-    let query = text(&req.text).map(|t| {
-        format!(
-            "%{}%",
-            t.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        )
-    });
-    let filter = "FROM programs g WHERE g.status = 'approved'
-          AND ($1::uuid IS NULL OR g.campaign_id = $1)
-          AND ($2::text IS NULL OR g.direction = $2)
-          AND ($3::text IS NULL OR g.form = $3)
-          AND ($4::text IS NULL OR g.kind = $4)
-          AND ($5::uuid IS NULL OR g.provider_id = $5)
-          AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM groups x WHERE x.program_id = g.id
-                                            AND x.status = 'published' AND x.municipality_id = $6))
-          AND ($7::text IS NULL OR g.title ILIKE $7 OR g.topic ILIKE $7 OR g.annotation ILIKE $7)";
-    let page =
-        format!("SELECT g.* {filter} ORDER BY g.direction, g.title, g.id LIMIT $8 OFFSET $9");
+    let filter = Filter {
+        campaign: optional_id("campaign_id", &req.campaign_id)?,
+        provider: optional_id("provider_id", &req.provider_id)?,
+        municipality: optional_id("municipality_id", &req.municipality_id)?,
+        direction: text(&req.direction),
+        form: text(&req.form),
+        kind: text(&req.kind),
+        text: text(&req.text).map(|t| {
+            format!(
+                "%{}%",
+                t.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            )
+        }),
+        subject: text(&req.subject),
+        competence: text(&req.competence),
+    };
+    let (limit, offset) = (limit(req.limit)?, offset(req.offset)?);
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
-    let rows: Vec<ProgramRow> = sqlx::query_as(sqlx::AssertSqlSafe(page))
-        .bind(campaign)
-        .bind(text(&req.direction))
-        .bind(text(&req.form))
-        .bind(text(&req.kind))
-        .bind(provider)
-        .bind(municipality)
-        .bind(&query)
-        .bind(limit(req.limit)?)
-        .bind(offset(req.offset)?)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error)?;
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) {filter}")))
-        .bind(campaign)
-        .bind(text(&req.direction))
-        .bind(text(&req.form))
-        .bind(text(&req.kind))
-        .bind(provider)
-        .bind(municipality)
-        .bind(&query)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db_error)?;
-    let mut items = Vec::with_capacity(rows.len());
-    for r in &rows {
-        items.push(entry(&mut conn, r, true).await?);
-    }
+    let (items, total) = entries(&mut conn, &filter, Some(limit), offset).await?;
     Ok(pb::Catalog { items, total })
 }

@@ -1,18 +1,22 @@
-//! The expert council: sessions, votes, the protocol and its approval by
-//! the presidium, which publishes the registry.
+//! The expert council: sessions on every program that finished expert
+//! review (the rejected ones with the experts' conclusions, which the
+//! council may overturn by majority), votes, the numbered protocol, and the
+//! presidium, which approves it (publishing the registry), returns it to
+//! the council or excludes a program, with a reason.
 
 use chrono::{NaiveDate, Utc};
 use pd_bus::RpcContext;
-use pd_domain::bounds::{LIST, too_many};
+use pd_domain::bounds::{LIST, TEXT, too_many};
 use pd_domain::error::Validator;
 use pd_domain::{AppError, Principal, Role};
 use pd_proto::registry::v1 as pb;
 use sqlx::{FromRow, PgConnection};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::campaigns::{self, CampaignRow};
-use crate::db::{body_id, db_error, ensure, path_id, ts};
-use crate::domain::{access, council};
+use crate::db::{body_id, db_error, ensure, limit, offset, path_id, ts};
+use crate::domain::{access, council, review};
 use crate::{State, catalog, messages as msg};
 
 #[derive(FromRow)]
@@ -26,6 +30,20 @@ struct SessionRow {
     status: String,
     protocol: Option<sqlx::types::Json<serde_json::Value>>,
     approved_at: Option<chrono::DateTime<Utc>>,
+    chair_id: Option<Uuid>,
+    secretary_id: Option<Uuid>,
+    present_ids: Vec<Uuid>,
+    protocol_number: Option<i32>,
+    return_reason: String,
+    returned_at: Option<chrono::DateTime<Utc>>,
+}
+
+fn opt(id: Option<Uuid>) -> String {
+    id.map(|i| i.to_string()).unwrap_or_default()
+}
+
+fn ids(v: &[Uuid]) -> Vec<String> {
+    v.iter().map(Uuid::to_string).collect()
 }
 
 impl SessionRow {
@@ -34,10 +52,19 @@ impl SessionRow {
             id: self.id.to_string(),
             campaign_id: self.campaign_id.to_string(),
             held_on: self.held_on.to_string(),
-            member_ids: self.member_ids.iter().map(Uuid::to_string).collect(),
-            program_ids: self.program_ids.iter().map(Uuid::to_string).collect(),
+            member_ids: ids(&self.member_ids),
+            program_ids: ids(&self.program_ids),
             status: self.status.clone(),
             quorum: self.quorum,
+            chair_id: opt(self.chair_id),
+            secretary_id: opt(self.secretary_id),
+            present_member_ids: ids(&self.present_ids),
+            protocol_number: self
+                .protocol_number
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            return_reason: self.return_reason.clone(),
+            returned_at: self.returned_at.map(ts).unwrap_or_default(),
         }
     }
 }
@@ -57,12 +84,33 @@ async fn load(
         .map_err(db_error)?
         .ok_or_else(|| AppError::not_found(msg::SESSION_NOT_FOUND))?;
     let campaign = campaigns::load(conn, row.campaign_id).await?;
-    let region = campaign.region_id;
-    let involved = access::reads_all_programs(p, region) || p.has_scope(Role::Expert, region);
-    if !involved {
+    if !access::takes_part_in_review(p, campaign.region_id) {
         return Err(AppError::not_found(msg::SESSION_NOT_FOUND));
     }
     Ok((row, campaign))
+}
+
+/// Serializes protocol numbering and the registry's approval with other
+/// changes of the campaign.
+async fn lock_campaign(conn: &mut PgConnection, id: Uuid) -> Result<(), AppError> {
+    sqlx::query("SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+/// An optional member of the session named in `field` (chair, secretary).
+fn seated(field: &str, value: &str, members: &[Uuid]) -> Result<Option<Uuid>, AppError> {
+    if value.trim().is_empty() {
+        return Ok(None);
+    }
+    let id = body_id(field, value)?;
+    if !members.contains(&id) {
+        return Err(AppError::invalid(field, msg::NOT_SEATED));
+    }
+    Ok(Some(id))
 }
 
 pub(crate) async fn create(
@@ -92,33 +140,33 @@ pub(crate) async fn create(
     if given.is_empty() {
         return Err(AppError::invalid("member_ids", msg::MEMBERS_REQUIRED));
     }
+    let mut members: Vec<Uuid> = given.iter().map(|(_, m)| *m).collect();
+    let chair = seated("chair_id", &req.chair_id, &members)?;
+    let secretary = seated("secretary_id", &req.secretary_id, &members)?;
     pd_calendar::ensure_open(&mut tx, id, &["expert_review"], Utc::now()).await?;
     // One session is formed at a time per campaign, so agendas never overlap.
-    sqlx::query("SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+    lock_campaign(&mut tx, id).await?;
+    let on_council: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT user_id FROM known_grants WHERE user_id = ANY($1) AND role = 'council_member' AND scope_id = $2",
+    )
+    .bind(&members)
+    .bind(campaign.region_id)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_error)?;
     let mut v = Validator::new();
     for (i, m) in &given {
-        let seated: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM known_grants WHERE user_id = $1 AND role = 'council_member' AND scope_id = $2)",
-        )
-        .bind(m)
-        .bind(campaign.region_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        if !seated {
+        if !on_council.contains(m) {
             v.add(format!("member_ids[{i}]"), msg::MEMBER_UNKNOWN);
         }
     }
     v.finish()?;
-    let mut members: Vec<Uuid> = given.into_iter().map(|(_, m)| m).collect();
     members.sort();
-    // The agenda: programs that passed the experts and no session has taken.
+    // The agenda: every program that finished expert review, passed or
+    // rejected (the council considers the experts' conclusions), that no
+    // session has taken.
     let agenda: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM programs p WHERE campaign_id = $1 AND status = 'reviewed'
+        "SELECT id FROM programs p WHERE campaign_id = $1 AND status IN ('reviewed', 'expert_rejected')
            AND NOT EXISTS (SELECT 1 FROM council_sessions s WHERE p.id = ANY(s.program_ids) AND s.status <> 'cancelled')
          ORDER BY direction, title",
     )
@@ -127,12 +175,12 @@ pub(crate) async fn create(
     .await
     .map_err(db_error)?;
     if agenda.is_empty() {
-        return Err(AppError::conflict(msg::NOTHING_TO_REVIEW));
+        return Err(AppError::conflict(msg::NOTHING_CONSIDERED));
     }
     let quorum = council::quorum(members.len(), state.settings.council_quorum_fraction);
     let row: SessionRow = sqlx::query_as(
-        "INSERT INTO council_sessions (id, campaign_id, held_on, member_ids, program_ids, quorum)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+        "INSERT INTO council_sessions (id, campaign_id, held_on, member_ids, program_ids, quorum, chair_id, secretary_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
     )
     .bind(Uuid::now_v7())
     .bind(id)
@@ -140,6 +188,8 @@ pub(crate) async fn create(
     .bind(&members)
     .bind(&agenda)
     .bind(quorum)
+    .bind(chair)
+    .bind(secretary)
     .fetch_one(&mut *tx)
     .await
     .map_err(db_error)?;
@@ -155,6 +205,62 @@ pub(crate) async fn get(
     let p = ctx.principal()?;
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
     Ok(load(&mut conn, p, &req.id).await?.0.to_proto())
+}
+
+#[derive(FromRow)]
+struct ListedSession {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    total: i64,
+}
+
+/// The council sessions of a campaign, in the order they were formed.
+pub(crate) async fn list(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ListSessionsRequest,
+) -> Result<pb::SessionList, AppError> {
+    let p = ctx.principal()?;
+    let mut conn = state.pool.acquire().await.map_err(db_error)?;
+    let campaign =
+        campaigns::for_read(&mut conn, p, &req.campaign_id, access::takes_part_in_review).await?;
+    let status = (!req.status.trim().is_empty()).then(|| req.status.trim().to_owned());
+    if status
+        .as_deref()
+        .is_some_and(|s| !council::STATUSES.contains(&s))
+    {
+        return Err(AppError::invalid("status", msg::one_of(&council::STATUSES)));
+    }
+    let (limit, offset) = (limit(req.limit)?, offset(req.offset)?);
+    let rows: Vec<ListedSession> = sqlx::query_as(
+        "SELECT *, count(*) OVER () AS total FROM council_sessions
+         WHERE campaign_id = $1 AND ($2::text IS NULL OR status = $2)
+         ORDER BY created_at, id LIMIT $3 OFFSET $4",
+    )
+    .bind(campaign.id)
+    .bind(&status)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let total = match rows.first() {
+        Some(r) => r.total,
+        // Past the last page the window has no row to count on.
+        None if offset > 0 => sqlx::query_scalar(
+            "SELECT count(*) FROM council_sessions WHERE campaign_id = $1 AND ($2::text IS NULL OR status = $2)",
+        )
+        .bind(campaign.id)
+        .bind(&status)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_error)?,
+        None => 0,
+    };
+    Ok(pb::SessionList {
+        items: rows.iter().map(|r| r.session.to_proto()).collect(),
+        total,
+    })
 }
 
 pub(crate) async fn vote(
@@ -174,7 +280,15 @@ pub(crate) async fn vote(
     if session.status != "open" {
         return Err(AppError::conflict(msg::SESSION_CLOSED));
     }
-    pd_calendar::ensure_open(&mut tx, campaign.id, &["expert_review"], Utc::now()).await?;
+    // A protocol the ministry returned is reconsidered in the same phases
+    // it may be closed in.
+    pd_calendar::ensure_open(
+        &mut tx,
+        campaign.id,
+        &["expert_review", "schedule"],
+        Utc::now(),
+    )
+    .await?;
     let program = body_id("program_id", &req.program_id)?;
     if !session.program_ids.contains(&program) {
         return Err(AppError::invalid("program_id", msg::NOT_ON_AGENDA));
@@ -199,27 +313,203 @@ pub(crate) async fn vote(
     Ok(session.to_proto())
 }
 
-/// A program on the agenda with its expert results and votes.
+/// A program on the agenda with its expert results.
 #[derive(FromRow)]
-struct Tally {
+struct Considered {
     id: Uuid,
     title: String,
     direction: String,
-    provider: Uuid,
+    provider_name: Option<String>,
+    status: String,
     mean: f64,
     inc: i32,
     exc: i32,
-    vf: i64,
-    va: i64,
-    vab: i64,
 }
 
-/// Tallies the votes, decides every program on the agenda and writes the
-/// protocol; refused while a program lacks a quorum.
+/// Who sat, who presided and kept the minutes, who was present.
+struct Attendance {
+    chair: Uuid,
+    secretary: Uuid,
+    present: Vec<Uuid>,
+}
+
+/// The attendance of a session being closed: members present as given
+/// (else those who voted), the chair and the secretary always among them.
+fn attendance(
+    session: &SessionRow,
+    req: &pb::CloseSessionRequest,
+    voters: &[Uuid],
+) -> Result<Attendance, AppError> {
+    let members = &session.member_ids;
+    let chair = seated("chair_id", &req.chair_id, members)?.or(session.chair_id);
+    let secretary = seated("secretary_id", &req.secretary_id, members)?.or(session.secretary_id);
+    let mut v = Validator::new();
+    if chair.is_none() {
+        v.add("chair_id", msg::CHAIR_REQUIRED);
+    }
+    if secretary.is_none() {
+        v.add("secretary_id", msg::SECRETARY_REQUIRED);
+    }
+    let mut present: Vec<Uuid> = Vec::new();
+    if req.present_member_ids.is_empty() {
+        present.extend(voters);
+    } else if req.present_member_ids.len() > LIST {
+        v.add("present_member_ids", too_many(LIST));
+    } else {
+        for (i, s) in req.present_member_ids.iter().enumerate() {
+            let field = format!("present_member_ids[{i}]");
+            match Uuid::parse_str(s.trim()) {
+                Ok(m) if members.contains(&m) => present.push(m),
+                Ok(_) => v.add(field, msg::NOT_SEATED),
+                Err(_) => v.add(field, "ожидается идентификатор (UUID)"),
+            }
+        }
+        if voters.iter().any(|m| !present.contains(m)) {
+            v.add("present_member_ids", msg::VOTER_ABSENT);
+        }
+    }
+    v.finish()?;
+    let (Some(chair), Some(secretary)) = (chair, secretary) else {
+        return Err(AppError::internal("chair checked above"));
+    };
+    present.extend([chair, secretary]);
+    present.sort();
+    present.dedup();
+    Ok(Attendance {
+        chair,
+        secretary,
+        present,
+    })
+}
+
+/// Each expert's conclusion on the programs, and their scores by criterion.
+type Conclusions = HashMap<Uuid, (Vec<pb::ExpertConclusion>, Vec<HashMap<String, i32>>)>;
+
+async fn conclusions(conn: &mut PgConnection, programs: &[Uuid]) -> Result<Conclusions, AppError> {
+    type Row = (
+        Uuid,
+        Uuid,
+        String,
+        f64,
+        String,
+        sqlx::types::Json<HashMap<String, i32>>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT program_id, expert_id, conclusion, score_percent, comment, scores FROM reviews
+         WHERE program_id = ANY($1) ORDER BY submitted_at, expert_id",
+    )
+    .bind(programs)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?;
+    let mut out = Conclusions::new();
+    for (program, expert, conclusion, percent, comment, scores) in rows {
+        let e = out.entry(program).or_default();
+        e.0.push(pb::ExpertConclusion {
+            expert_id: expert.to_string(),
+            conclusion,
+            score_percent: review::finite(percent),
+            comment,
+        });
+        e.1.push(scores.0);
+    }
+    Ok(out)
+}
+
+/// Every program considered, decided by the votes cast (a tie is not a
+/// majority), with the experts' conclusions and each member's vote;
+/// refused while a program lacks a quorum.
+async fn decide(
+    conn: &mut PgConnection,
+    session: &SessionRow,
+    campaign: &CampaignRow,
+    votes: &[(Uuid, Uuid, String)],
+) -> Result<Vec<pb::ProtocolEntry>, AppError> {
+    let programs: Vec<Considered> = sqlx::query_as(
+        "SELECT g.id, g.title, g.direction, k.name AS provider_name, g.status, g.mean_score_percent AS mean,
+                g.include_votes AS inc, g.exclude_votes AS exc
+         FROM programs g LEFT JOIN known_providers k ON k.id = g.provider_id
+         WHERE g.id = ANY($1) ORDER BY g.direction, g.title, g.id",
+    )
+    .bind(&session.program_ids)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let mut experts = conclusions(&mut *conn, &session.program_ids).await?;
+    let criteria = campaigns::criteria(&mut *conn, campaign.id).await?;
+    let mut entries = Vec::new();
+    let mut lacking = Vec::new();
+    for g in programs {
+        let member_votes: Vec<pb::MemberVote> = votes
+            .iter()
+            .filter(|v| v.0 == g.id)
+            .map(|v| pb::MemberVote {
+                member_id: v.1.to_string(),
+                vote: v.2.clone(),
+            })
+            .collect();
+        let count = |kind: &str| member_votes.iter().filter(|v| v.vote == kind).count() as i32;
+        let (vf, va, vab) = (count("for"), count("against"), count("abstain"));
+        let Some(included) = council::decide(vf, va, vab, session.quorum) else {
+            lacking.push(g.title);
+            continue;
+        };
+        let passed = g.status == "reviewed";
+        let (expert_conclusions, scores) = experts.remove(&g.id).unwrap_or_default();
+        entries.push(pb::ProtocolEntry {
+            criterion_means: review::criterion_means(&criteria, &scores),
+            program_id: g.id.to_string(),
+            title: g.title,
+            provider_name: g.provider_name.unwrap_or_default(),
+            direction: g.direction,
+            mean_score_percent: review::finite(g.mean),
+            expert_include: g.inc,
+            expert_exclude: g.exc,
+            votes_for: vf,
+            votes_against: va,
+            votes_abstain: vab,
+            decision: if included { "included" } else { "not_included" }.to_owned(),
+            expert_outcome: if passed { "passed" } else { "rejected" }.to_owned(),
+            expert_conclusions,
+            member_votes,
+            overturned: included != passed,
+            excluded: false,
+            exclusion_reason: String::new(),
+        });
+    }
+    if !lacking.is_empty() {
+        return Err(
+            AppError::conflict(format!("{}: {}", msg::NO_QUORUM, lacking.join("; ")))
+                .with("quorum", session.quorum.to_string()),
+        );
+    }
+    Ok(entries)
+}
+
+/// The next protocol number of the campaign: protocols are numbered in
+/// the order they are closed; a returned protocol's number is not given
+/// again.
+async fn next_number(conn: &mut PgConnection, campaign: Uuid) -> Result<i32, AppError> {
+    lock_campaign(conn, campaign).await?;
+    sqlx::query_scalar(
+        "SELECT GREATEST(
+                (SELECT COALESCE(max(protocol_number), 0) FROM council_sessions WHERE campaign_id = $1),
+                (SELECT COALESCE(max(NULLIF(r.protocol->>'number', '')::int), 0)
+                 FROM council_protocol_returns r JOIN council_sessions s ON s.id = r.session_id
+                 WHERE s.campaign_id = $1)) + 1",
+    )
+    .bind(campaign)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// Tallies the votes, decides every program considered and writes the
+/// numbered protocol; refused while a program lacks a quorum.
 pub(crate) async fn close(
     state: State,
     ctx: RpcContext,
-    req: pb::SessionActionRequest,
+    req: pb::CloseSessionRequest,
 ) -> Result<pb::Protocol, AppError> {
     let p = ctx.principal()?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
@@ -235,79 +525,35 @@ pub(crate) async fn close(
         Utc::now(),
     )
     .await?;
-    let rows: Vec<Tally> = sqlx::query_as(
-        "SELECT g.id, g.title, g.direction, g.provider_id AS provider, g.mean_score_percent AS mean,
-                g.include_votes AS inc, g.exclude_votes AS exc,
-                count(v.*) FILTER (WHERE v.vote = 'for') AS vf, count(v.*) FILTER (WHERE v.vote = 'against') AS va,
-                count(v.*) FILTER (WHERE v.vote = 'abstain') AS vab
-         FROM programs g LEFT JOIN council_votes v ON v.program_id = g.id AND v.session_id = $1
-         WHERE g.id = ANY($2)
-         GROUP BY g.id ORDER BY g.direction, g.title",
+    let votes: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
+        "SELECT program_id, member_id, vote FROM council_votes WHERE session_id = $1 ORDER BY member_id",
     )
     .bind(session.id)
-    .bind(&session.program_ids)
     .fetch_all(&mut *tx)
     .await
     .map_err(db_error)?;
-    let criteria = campaigns::criteria(&mut tx, campaign.id).await?;
-    let mut entries = Vec::new();
-    let mut lacking = Vec::new();
-    for t in rows {
-        let Tally {
-            id,
-            title,
-            direction,
-            provider,
-            mean,
-            inc,
-            exc,
-            vf,
-            va,
-            vab,
-        } = t;
-        let (vf, va, vab) = (vf as i32, va as i32, vab as i32);
-        let Some(included) = council::decide(vf, va, vab, session.quorum) else {
-            lacking.push(title);
-            continue;
-        };
-        let provider_name = crate::programs::provider(&mut tx, provider)
-            .await?
-            .map(|p| p.1)
-            .unwrap_or_default();
-        sqlx::query("UPDATE programs SET status = $2, updated_at = now() WHERE id = $1")
-            .bind(id)
-            .bind(if included {
-                "recommended"
-            } else {
-                "not_recommended"
-            })
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        let experts = crate::programs::assigned_experts(&mut tx, id).await?;
-        let scores = crate::reviews::expert_scores(&mut tx, id, &experts).await?;
-        let criterion_means = crate::domain::review::criterion_means(&criteria, &scores);
-        entries.push(pb::ProtocolEntry {
-            criterion_means,
-            program_id: id.to_string(),
-            title,
-            provider_name,
-            direction,
-            mean_score_percent: crate::domain::review::finite(mean),
-            expert_include: inc,
-            expert_exclude: exc,
-            votes_for: vf,
-            votes_against: va,
-            votes_abstain: vab,
-            decision: if included { "included" } else { "not_included" }.to_owned(),
-        });
-    }
-    if !lacking.is_empty() {
-        return Err(
-            AppError::conflict(format!("{}: {}", msg::NO_QUORUM, lacking.join("; ")))
-                .with("quorum", session.quorum.to_string()),
-        );
-    }
+    let mut voters: Vec<Uuid> = votes.iter().map(|v| v.1).collect();
+    voters.sort();
+    voters.dedup();
+    let who = attendance(&session, &req, &voters)?;
+    let entries = decide(&mut tx, &session, &campaign, &votes).await?;
+    let included_ids: Vec<Uuid> = entries
+        .iter()
+        .filter(|e| e.decision == "included")
+        .filter_map(|e| Uuid::parse_str(&e.program_id).ok())
+        .collect();
+    sqlx::query(
+        "UPDATE programs SET status = CASE WHEN id = ANY($2) THEN 'recommended' ELSE 'not_recommended' END,
+                updated_at = now()
+         WHERE id = ANY($1)",
+    )
+    .bind(&session.program_ids)
+    .bind(&included_ids)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let number = next_number(&mut tx, campaign.id).await?;
+    let dated = campaigns::today(&campaign);
     let protocol = pb::Protocol {
         session_id: session.id.to_string(),
         campaign_id: campaign.id.to_string(),
@@ -319,14 +565,35 @@ pub(crate) async fn close(
         status: "awaiting_approval".to_owned(),
         approved_at: String::new(),
         html: String::new(),
+        number: number.to_string(),
+        dated: dated.to_string(),
+        attendance: council::attendance(
+            &session.member_ids,
+            who.chair,
+            who.secretary,
+            &who.present,
+        ),
+        chair_id: who.chair.to_string(),
+        secretary_id: who.secretary.to_string(),
+        criteria: campaigns::criteria(&mut tx, campaign.id).await?,
+        present: who.present.len() as i32,
     };
     let json = serde_json::to_value(&protocol).map_err(|e| pd_bus::rpc::internal("protocol", e))?;
-    sqlx::query("UPDATE council_sessions SET status = 'closed', protocol = $2 WHERE id = $1")
-        .bind(session.id)
-        .bind(sqlx::types::Json(json))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+    sqlx::query(
+        "UPDATE council_sessions SET status = 'closed', protocol = $2, chair_id = $3, secretary_id = $4,
+                present_ids = $5, protocol_number = $6, protocol_date = $7
+         WHERE id = $1",
+    )
+    .bind(session.id)
+    .bind(sqlx::types::Json(json))
+    .bind(who.chair)
+    .bind(who.secretary)
+    .bind(&who.present)
+    .bind(number)
+    .bind(dated)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
     tx.commit().await.map_err(db_error)?;
     Ok(with_html(protocol))
 }
@@ -348,6 +615,23 @@ fn stored_protocol(session: &SessionRow) -> Result<pb::Protocol, AppError> {
         p.approved_at = ts(at);
     }
     Ok(with_html(p))
+}
+
+async fn save_protocol(
+    conn: &mut PgConnection,
+    session: Uuid,
+    protocol: &pb::Protocol,
+) -> Result<(), AppError> {
+    let mut stored = protocol.clone();
+    stored.html.clear();
+    let json = serde_json::to_value(&stored).map_err(|e| pd_bus::rpc::internal("protocol", e))?;
+    sqlx::query("UPDATE council_sessions SET protocol = $2 WHERE id = $1")
+        .bind(session)
+        .bind(sqlx::types::Json(json))
+        .execute(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
 }
 
 pub(crate) async fn protocol(
@@ -392,6 +676,134 @@ pub(crate) async fn cancel(
     Ok(row.to_proto())
 }
 
+/// A protocol awaiting the presidium, for the ministry's decision on it.
+async fn awaiting_approval(
+    conn: &mut PgConnection,
+    p: &Principal,
+    id: &str,
+) -> Result<(SessionRow, CampaignRow), AppError> {
+    let (session, campaign) = load(conn, p, id).await?;
+    ensure(access::approves_protocol(p, campaign.region_id))?;
+    match session.status.as_str() {
+        "closed" => {}
+        "open" => return Err(AppError::conflict(msg::SESSION_OPEN)),
+        "approved" => return Err(AppError::conflict(msg::ALREADY_APPROVED)),
+        _ => return Err(AppError::conflict(msg::NOT_AWAITING_APPROVAL)),
+    }
+    pd_calendar::ensure_open(
+        conn,
+        campaign.id,
+        &["expert_review", "schedule"],
+        Utc::now(),
+    )
+    .await?;
+    Ok((session, campaign))
+}
+
+/// A reason the ministry gives: required, bounded.
+fn reason(text: &str) -> Result<&str, AppError> {
+    let text = text.trim();
+    let mut v = Validator::new();
+    if text.is_empty() {
+        v.add("reason", msg::REASON_REQUIRED);
+    } else {
+        v.max_len("reason", text, TEXT);
+    }
+    v.finish().map(|_| text)
+}
+
+/// The presidium returns the protocol to the council with a reason: the
+/// session opens again (votes kept, members may change them), its programs
+/// are back where the experts left them, the returned protocol is kept.
+pub(crate) async fn return_protocol(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ReturnProtocolRequest,
+) -> Result<pb::CouncilSession, AppError> {
+    let p = ctx.principal()?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let (session, _) = awaiting_approval(&mut tx, p, &req.id).await?;
+    let reason = reason(&req.reason)?;
+    let protocol = stored_protocol(&session)?;
+    let (passed, rejected): (Vec<_>, Vec<_>) = protocol
+        .entries
+        .iter()
+        .partition(|e| e.expert_outcome != "rejected");
+    let ids = |v: Vec<&pb::ProtocolEntry>| -> Vec<Uuid> {
+        v.iter()
+            .filter_map(|e| Uuid::parse_str(&e.program_id).ok())
+            .collect()
+    };
+    sqlx::query(
+        "UPDATE programs SET status = CASE WHEN id = ANY($1) THEN 'reviewed' ELSE 'expert_rejected' END,
+                updated_at = now()
+         WHERE id = ANY($1) OR id = ANY($2)",
+    )
+    .bind(ids(passed))
+    .bind(ids(rejected))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    sqlx::query(
+        "INSERT INTO council_protocol_returns (session_id, protocol, reason, returned_by)
+         SELECT id, protocol, $2, $3 FROM council_sessions WHERE id = $1",
+    )
+    .bind(session.id)
+    .bind(reason)
+    .bind(ctx.actor())
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let row: SessionRow = sqlx::query_as(
+        "UPDATE council_sessions SET status = 'open', protocol = NULL, protocol_number = NULL, protocol_date = NULL,
+                present_ids = '{}', return_reason = $2, returned_at = now()
+         WHERE id = $1 RETURNING *",
+    )
+    .bind(session.id)
+    .bind(reason)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(row.to_proto())
+}
+
+/// The presidium excludes a program the council included, with a reason:
+/// it stays out of the registry when the protocol is approved.
+pub(crate) async fn exclude(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ExcludeProgramRequest,
+) -> Result<pb::Protocol, AppError> {
+    let p = ctx.principal()?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let (session, _) = awaiting_approval(&mut tx, p, &req.session_id).await?;
+    let program = body_id("program_id", &req.program_id)?;
+    let reason = reason(&req.reason)?;
+    let mut protocol = stored_protocol(&session)?;
+    let entry = protocol
+        .entries
+        .iter_mut()
+        .find(|e| e.program_id == program.to_string())
+        .ok_or_else(|| AppError::invalid("program_id", msg::NOT_ON_PROTOCOL))?;
+    if entry.excluded {
+        return Err(AppError::conflict(msg::ALREADY_EXCLUDED));
+    }
+    if entry.decision != "included" {
+        return Err(AppError::conflict(msg::NOT_INCLUDED).with("decision", entry.decision.clone()));
+    }
+    entry.excluded = true;
+    entry.exclusion_reason = reason.to_owned();
+    sqlx::query("UPDATE programs SET status = 'excluded', updated_at = now() WHERE id = $1")
+        .bind(program)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    save_protocol(&mut tx, session.id, &protocol).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(with_html(protocol))
+}
+
 /// The presidium approves the protocol: the recommended programs enter the
 /// registry, which is published.
 pub(crate) async fn approve(
@@ -401,20 +813,8 @@ pub(crate) async fn approve(
 ) -> Result<pb::Protocol, AppError> {
     let p = ctx.principal()?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    let (session, campaign) = load(&mut tx, p, &req.id).await?;
-    ensure(access::approves_protocol(p, campaign.region_id))?;
-    match session.status.as_str() {
-        "open" => return Err(AppError::conflict(msg::SESSION_OPEN)),
-        "approved" => return Err(AppError::conflict(msg::ALREADY_APPROVED)),
-        _ => {}
-    }
-    pd_calendar::ensure_open(
-        &mut tx,
-        campaign.id,
-        &["expert_review", "schedule"],
-        Utc::now(),
-    )
-    .await?;
+    let (session, campaign) = awaiting_approval(&mut tx, p, &req.id).await?;
+    lock_campaign(&mut tx, campaign.id).await?;
     sqlx::query("UPDATE programs SET status = 'approved', updated_at = now() WHERE id = ANY($1) AND status = 'recommended'")
         .bind(&session.program_ids)
         .execute(&mut *tx)

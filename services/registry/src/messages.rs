@@ -35,7 +35,6 @@ pub const SESSION_CLOSED: &str = "заседание уже закрыто";
 pub const SESSION_OPEN: &str = "протокол появится после закрытия заседания";
 pub const NO_QUORUM: &str = "нет кворума по программам";
 pub const ALREADY_APPROVED: &str = "протокол уже утверждён";
-pub const NOTHING_TO_REVIEW: &str = "нет программ, прошедших экспертизу, для заседания";
 pub const NOT_IN_REGISTRY: &str = "группы добавляются только к программам реестра";
 pub const GROUP_CANCELLED: &str = "группа отменена";
 pub const DATE: &str = "ожидается дата ГГГГ-ММ-ДД";
@@ -50,6 +49,26 @@ pub const SCORE_TWICE: &str = "критерий оценён дважды";
 pub const SCORE_UNKNOWN: &str = "нет такого критерия в кампании";
 pub const SCORE_MISSING: &str = "критерий не оценён";
 pub const MEMBERS_REQUIRED: &str = "нужен состав заседания";
+pub const NOTHING_CONSIDERED: &str = "нет программ, завершивших экспертизу, для заседания";
+pub const NOT_SEATED: &str = "не входит в состав заседания";
+pub const CHAIR_REQUIRED: &str = "нужен председатель заседания из его состава";
+pub const SECRETARY_REQUIRED: &str = "нужен секретарь заседания из его состава";
+pub const VOTER_ABSENT: &str = "член совета голосовал, но не отмечен присутствующим";
+pub const NOT_AWAITING_APPROVAL: &str = "протокол не ожидает утверждения президиумом";
+pub const NOT_ON_PROTOCOL: &str = "программы нет в протоколе заседания";
+pub const NOT_INCLUDED: &str = "исключить можно только программу, которую совет включил в реестр";
+pub const ALREADY_EXCLUDED: &str = "программа уже исключена";
+pub const REASON_REQUIRED: &str = "укажите причину";
+pub const NOT_DELETABLE: &str = "удалить можно только черновик программы";
+pub const PUBLISHED_GROUP: &str =
+    "опубликованную группу нельзя удалить: её отменяют с указанием причины";
+pub const CANCEL_PENDING: &str = "отмена группы уже ожидает решения регионального оператора";
+pub const NO_CANCEL_REQUEST: &str = "нет запроса на отмену группы";
+pub const UNCHANGED_RESUBMISSION: &str =
+    "программа не изменилась после возврата: устраните замечания технической экспертизы";
+pub const REVIEW_SUBMITTED: &str = "заключение уже подано: отказаться от экспертизы нельзя";
+pub const SUBMISSION_REOPENED: &str =
+    "реестр кампании опубликован: приём программ нельзя открыть снова";
 
 /// A program's hours at an internship.
 pub fn internship_hours(hours: i32) -> String {
@@ -74,4 +93,30 @@ pub fn score_range(max: i32) -> String {
 /// A value outside a fixed set.
 pub fn one_of(values: &[&str]) -> String {
     format!("допустимые значения: {}", values.join(", "))
+}
+
+/// A group starting before the applications phase.
+pub fn group_starts_before(opens: chrono::NaiveDate) -> String {
+    format!(
+        "обучение начинается не раньше открытия приёма заявлений ({})",
+        opens.format("%d.%m.%Y")
+    )
+}
+
+/// A group ending after the post-course phase.
+pub fn group_ends_after(closes: chrono::NaiveDate) -> String {
+    format!(
+        "обучение заканчивается не позже окончания посткурсового мониторинга ({})",
+        closes.format("%d.%m.%Y")
+    )
+}
+
+/// A date in the past.
+pub fn past_date(today: chrono::NaiveDate) -> String {
+    format!("дата уже прошла (сегодня {})", today.format("%d.%m.%Y"))
+}
+
+/// A program that does not fit a voucher block.
+pub fn voucher_block(hours: i32) -> String {
+    format!("в регионе именных образовательных чеков программа — блок {hours} ч")
 }

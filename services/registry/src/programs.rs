@@ -6,6 +6,7 @@ use pd_bus::RpcContext;
 use pd_domain::bounds::TEXT;
 use pd_domain::error::Validator;
 use pd_domain::{AppError, Principal, Role};
+use pd_proto::common::v1::Empty;
 use pd_proto::registry::v1 as pb;
 use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
@@ -161,6 +162,60 @@ pub(crate) async fn provider(
         .map_err(db_error)
 }
 
+/// The PD model of the campaign's region, as identity announced it.
+pub(crate) async fn pd_model(conn: &mut PgConnection, region: Uuid) -> Result<String, AppError> {
+    let model: Option<String> =
+        sqlx::query_scalar("SELECT pd_model FROM known_regions WHERE id = $1")
+            .bind(region)
+            .fetch_optional(conn)
+            .await
+            .map_err(db_error)?;
+    Ok(model.unwrap_or_default())
+}
+
+/// Writes a submission or a technical-review decision, with the fields as
+/// they stand, to the program's log.
+async fn log_review(
+    conn: &mut PgConnection,
+    row: &ProgramRow,
+    action: &str,
+    remarks: &str,
+    actor: &str,
+) -> Result<(), AppError> {
+    let fields =
+        serde_json::to_value(row.fields()).map_err(|e| pd_bus::rpc::internal("fields", e))?;
+    sqlx::query(
+        "INSERT INTO technical_review_log (id, program_id, action, remarks, actor, fields)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(row.id)
+    .bind(action)
+    .bind(remarks)
+    .bind(actor)
+    .bind(sqlx::types::Json(fields))
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Whether a returned program is resubmitted exactly as it was returned.
+async fn unchanged_since_return(
+    conn: &mut PgConnection,
+    row: &ProgramRow,
+) -> Result<bool, AppError> {
+    let returned: Option<sqlx::types::Json<pb::ProgramFields>> = sqlx::query_scalar(
+        "SELECT fields FROM technical_review_log WHERE program_id = $1 AND action = 'returned'
+         ORDER BY at DESC, id DESC LIMIT 1",
+    )
+    .bind(row.id)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(returned.is_some_and(|f| f.0 == row.fields()))
+}
+
 /// The program as `viewer` may see it: who reviews it is not the
 /// provider's business.
 pub(crate) async fn to_proto_for(
@@ -264,6 +319,10 @@ pub(crate) async fn create(
         }
         Some(_) => {}
     }
+    let voucher = rules::voucher_errors(&fields, &pd_model(&mut tx, campaign.region_id).await?);
+    if !voucher.is_empty() {
+        return Err(AppError::invalid_fields(rules::under("fields", voucher)));
+    }
     let id = Uuid::now_v7();
     let insert = sqlx::query(
         "INSERT INTO programs (kind, title, direction, topic, annotation, hours, form, target_positions,
@@ -288,7 +347,7 @@ pub(crate) async fn update(
 ) -> Result<pb::Program, AppError> {
     let p = ctx.principal()?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    let (row, _) = visible(&mut tx, p, &req.id, Lock::ForUpdate).await?;
+    let (row, campaign) = visible(&mut tx, p, &req.id, Lock::ForUpdate).await?;
     ensure(access::acts_for_provider(p, row.provider_id))?;
     if !["draft", "returned"].contains(&row.status.as_str()) {
         return Err(
@@ -298,6 +357,10 @@ pub(crate) async fn update(
     // The body is the program's fields themselves: `hours`, not `fields.hours`.
     let mut fields = req.fields.unwrap_or_default();
     rules::validate(&mut fields).map_err(AppError::invalid_fields)?;
+    let voucher = rules::voucher_errors(&fields, &pd_model(&mut tx, campaign.region_id).await?);
+    if !voucher.is_empty() {
+        return Err(AppError::invalid_fields(voucher));
+    }
     let update = sqlx::query(
         "UPDATE programs SET kind = $1, title = $2, direction = $3, topic = $4, annotation = $5, hours = $6, form = $7,
                 target_positions = $8, target_subjects = $9, modules = $10, competences = $11, max_group_size = $12,
@@ -437,7 +500,13 @@ pub(crate) async fn submit(
             AppError::conflict(msg::NOT_SUBMITTABLE).with("current_status", row.status.clone())
         );
     }
-    set_status(&mut tx, row.id, "submitted", "").await?;
+    if row.status == "returned" && unchanged_since_return(&mut tx, &row).await? {
+        return Err(AppError::conflict(msg::UNCHANGED_RESUBMISSION)
+            .with("current_status", row.status.clone()));
+    }
+    // The last remarks stay on the program; every earlier one is in its log.
+    set_status(&mut tx, row.id, "submitted", &row.remarks).await?;
+    log_review(&mut tx, &row, "submitted", "", &ctx.actor()).await?;
     let out = reloaded(&mut tx, row.id).await?;
     let event = pb::ProgramSubmitted {
         program: Some(out.clone()),
@@ -491,21 +560,71 @@ pub(crate) async fn technical_review(
             AppError::conflict(msg::NOT_SUBMITTED).with("current_status", row.status.clone())
         );
     }
-    match req.decision.trim() {
-        "accept" => {
-            check_remarks(&req.remarks)?;
-            set_status(&mut tx, row.id, "in_review", req.remarks.trim()).await?
+    let (status, action) = match req.decision.trim() {
+        "accept" => ("in_review", "accepted"),
+        "return" if req.remarks.trim().is_empty() => {
+            return Err(AppError::invalid("remarks", msg::REMARKS_REQUIRED));
         }
-        "return" => {
-            if req.remarks.trim().is_empty() {
-                return Err(AppError::invalid("remarks", msg::REMARKS_REQUIRED));
-            }
-            check_remarks(&req.remarks)?;
-            set_status(&mut tx, row.id, "returned", req.remarks.trim()).await?
-        }
+        "return" => ("returned", "returned"),
         _ => return Err(AppError::invalid("decision", msg::DECISION)),
-    }
+    };
+    check_remarks(&req.remarks)?;
+    set_status(&mut tx, row.id, status, req.remarks.trim()).await?;
+    log_review(&mut tx, &row, action, req.remarks.trim(), &ctx.actor()).await?;
     commit_and_show(tx, row.id).await
+}
+
+/// A program's submissions and technical-review decisions, oldest first.
+pub(crate) async fn technical_history(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ProgramActionRequest,
+) -> Result<pb::TechnicalReviewHistory, AppError> {
+    let p = ctx.principal()?;
+    let mut conn = state.pool.acquire().await.map_err(db_error)?;
+    let (row, _) = visible(&mut conn, p, &req.id, Lock::None).await?;
+    let rows: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT action, remarks, actor, at FROM technical_review_log WHERE program_id = $1 ORDER BY at, id",
+    )
+    .bind(row.id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(pb::TechnicalReviewHistory {
+        items: rows
+            .into_iter()
+            .map(|(action, remarks, actor_id, at)| pb::TechnicalReviewEntry {
+                action,
+                remarks,
+                actor_id,
+                at: ts(at),
+            })
+            .collect(),
+    })
+}
+
+/// A draft is deleted by its provider; anything submitted is kept.
+pub(crate) async fn delete(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ProgramActionRequest,
+) -> Result<Empty, AppError> {
+    let p = ctx.principal()?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let (row, _) = visible(&mut tx, p, &req.id, Lock::ForUpdate).await?;
+    ensure(access::acts_for_provider(p, row.provider_id))?;
+    if row.status != "draft" {
+        return Err(
+            AppError::conflict(msg::NOT_DELETABLE).with("current_status", row.status.clone())
+        );
+    }
+    sqlx::query("DELETE FROM programs WHERE id = $1")
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(Empty {})
 }
 
 /// The operator's remarks: free text, bounded.

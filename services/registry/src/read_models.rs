@@ -1,4 +1,4 @@
-//! What the registry keeps of identity: regions (time zones),
+//! What the registry keeps of identity: regions (time zones, PD models),
 //! municipalities, providers and role grants, fed by identity's events.
 
 use futures::FutureExt;
@@ -25,14 +25,22 @@ fn id(s: &str) -> Result<Uuid, HandleError> {
 
 async fn apply(conn: &mut PgConnection, event: Event) -> Result<(), HandleError> {
     match event.event_type() {
-        "region_created" => {
+        // A region's time zone and PD model (voucher regions take programs
+        // of one voucher block). `region_updated` carries the region as
+        // field 1 too, so the created message reads both.
+        "region_created" | "region_updated" => {
             let e: identity::RegionCreated = event.decode()?;
             let r = e.region.unwrap_or_default();
-            sqlx::query("INSERT INTO known_regions (id, time_zone) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET time_zone = $2")
-                .bind(id(&r.id)?)
-                .bind(r.time_zone)
-                .execute(conn)
-                .await?;
+            sqlx::query(
+                "INSERT INTO known_regions (id, time_zone, pd_model) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET time_zone = COALESCE(NULLIF($2, ''), known_regions.time_zone),
+                                                pd_model = COALESCE(NULLIF($3, ''), known_regions.pd_model)",
+            )
+            .bind(id(&r.id)?)
+            .bind(r.time_zone)
+            .bind(r.pd_model)
+            .execute(conn)
+            .await?;
         }
         "municipality_created" => {
             let e: identity::MunicipalityCreated = event.decode()?;

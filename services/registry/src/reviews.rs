@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use pd_bus::RpcContext;
-use pd_domain::bounds::LIST;
+use pd_domain::bounds::{LIST, TEXT};
 use pd_domain::error::Validator;
 use pd_domain::{AppError, Role};
 use pd_proto::registry::v1 as pb;
@@ -11,7 +11,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::campaigns;
-use crate::db::{body_id, db_error, ensure, path_id, ts};
+use crate::db::{body_id, db_error, ensure, limit, offset, optional_id, path_id, ts};
 use crate::domain::{access, review};
 use crate::programs::{self, Lock, visible};
 use crate::{State, messages as msg};
@@ -39,29 +39,217 @@ async fn pool(conn: &mut PgConnection, campaign: Uuid) -> Result<Vec<review::Can
         .collect())
 }
 
+/// Filters of an assignment list.
+#[derive(Default)]
+struct AssignmentFilter {
+    program: Option<Uuid>,
+    expert: Option<Uuid>,
+    state: Option<String>,
+    /// `None`: every row.
+    limit: Option<i64>,
+    offset: i64,
+}
+
+/// A row of the assignment list, with the campaign's totals beside it (a
+/// page past the end still has one row, of totals only).
+#[derive(sqlx::FromRow)]
+struct AssignmentRow {
+    total: i64,
+    submitted: i64,
+    pending: i64,
+    declined: i64,
+    program_id: Option<Uuid>,
+    title: Option<String>,
+    expert_id: Option<Uuid>,
+    assigned_at: Option<chrono::DateTime<Utc>>,
+    submitted_at: Option<chrono::DateTime<Utc>>,
+    state: Option<String>,
+    reason: Option<String>,
+}
+
+/// The states an assignment may be in.
+const ASSIGNMENT_STATES: [&str; 4] = ["assigned", "submitted", "declined", "conflict_of_interest"];
+
+/// The campaign's assignments (declined ones included) with the review's
+/// progress, in one query.
+async fn assignments_page(
+    conn: &mut PgConnection,
+    campaign: Uuid,
+    f: &AssignmentFilter,
+) -> Result<pb::AssignmentList, AppError> {
+    let rows: Vec<AssignmentRow> = sqlx::query_as(
+        "WITH rows AS (
+             SELECT a.program_id, p.title, a.expert_id, a.assigned_at, r.submitted_at,
+                    CASE WHEN r.program_id IS NULL THEN 'assigned' ELSE 'submitted' END AS state, '' AS reason
+             FROM review_assignments a JOIN programs p ON p.id = a.program_id
+             LEFT JOIN reviews r ON r.program_id = a.program_id AND r.expert_id = a.expert_id
+             WHERE p.campaign_id = $1
+             UNION ALL
+             SELECT d.program_id, p.title, d.expert_id, d.assigned_at, NULL,
+                    CASE WHEN d.conflict_of_interest THEN 'conflict_of_interest' ELSE 'declined' END, d.reason
+             FROM review_declines d JOIN programs p ON p.id = d.program_id
+             WHERE p.campaign_id = $1),
+         filtered AS (
+             SELECT * FROM rows WHERE ($2::uuid IS NULL OR program_id = $2)
+               AND ($3::uuid IS NULL OR expert_id = $3) AND ($4::text IS NULL OR state = $4)),
+         totals AS (
+             SELECT (SELECT count(*) FROM filtered) AS total,
+                    count(*) FILTER (WHERE state = 'submitted') AS submitted,
+                    count(*) FILTER (WHERE state = 'assigned') AS pending,
+                    count(*) FILTER (WHERE state IN ('declined', 'conflict_of_interest')) AS declined
+             FROM rows)
+         SELECT t.total, t.submitted, t.pending, t.declined, f.program_id, f.title, f.expert_id,
+                f.assigned_at, f.submitted_at, f.state, f.reason
+         FROM totals t LEFT JOIN LATERAL (
+             SELECT * FROM filtered ORDER BY title, program_id, state, expert_id LIMIT $5 OFFSET $6) f ON true",
+    )
+    .bind(campaign)
+    .bind(f.program)
+    .bind(f.expert)
+    .bind(&f.state)
+    .bind(f.limit)
+    .bind(f.offset)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?;
+    let mut out = pb::AssignmentList::default();
+    if let Some(r) = rows.first() {
+        (out.total, out.submitted, out.pending, out.declined) =
+            (r.total, r.submitted, r.pending, r.declined);
+    }
+    out.items = rows
+        .into_iter()
+        .filter_map(|r| {
+            let state = r.state?;
+            Some(pb::Assignment {
+                program_id: r.program_id?.to_string(),
+                expert_id: r.expert_id?.to_string(),
+                submitted: state == "submitted",
+                program_title: r.title.unwrap_or_default(),
+                assigned_at: r.assigned_at.map(ts).unwrap_or_default(),
+                submitted_at: r.submitted_at.map(ts).unwrap_or_default(),
+                state,
+                reason: r.reason.unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(out)
+}
+
+/// Every assignment of the campaign (the reply to assigning).
 async fn assignments(
     conn: &mut PgConnection,
     campaign: Uuid,
 ) -> Result<pb::AssignmentList, AppError> {
-    let rows: Vec<(Uuid, Uuid, bool)> = sqlx::query_as(
-        "SELECT a.program_id, a.expert_id,
-                EXISTS (SELECT 1 FROM reviews r WHERE r.program_id = a.program_id AND r.expert_id = a.expert_id)
-         FROM review_assignments a JOIN programs p ON p.id = a.program_id
-         WHERE p.campaign_id = $1 ORDER BY a.program_id, a.expert_id",
+    assignments_page(conn, campaign, &AssignmentFilter::default()).await
+}
+
+/// The operator's list: who reviews what, who has not reviewed yet, who declined.
+pub(crate) async fn list_assignments(
+    state: State,
+    ctx: RpcContext,
+    req: pb::ListAssignmentsRequest,
+) -> Result<pb::AssignmentList, AppError> {
+    let p = ctx.principal()?;
+    let mut conn = state.pool.acquire().await.map_err(db_error)?;
+    let campaign = campaigns::for_read(&mut conn, p, &req.campaign_id, access::runs_review).await?;
+    let state_filter = (!req.state.trim().is_empty()).then(|| req.state.trim().to_owned());
+    if state_filter
+        .as_deref()
+        .is_some_and(|s| !ASSIGNMENT_STATES.contains(&s))
+    {
+        return Err(AppError::invalid("state", msg::one_of(&ASSIGNMENT_STATES)));
+    }
+    let filter = AssignmentFilter {
+        program: optional_id("program_id", &req.program_id)?,
+        expert: optional_id("expert_id", &req.expert_id)?,
+        state: state_filter,
+        limit: Some(limit(req.limit)?),
+        offset: offset(req.offset)?,
+    };
+    assignments_page(&mut conn, campaign.id, &filter).await
+}
+
+/// Experts who declined the program: never assigned to it again.
+async fn declined_experts(conn: &mut PgConnection, program: Uuid) -> Result<Vec<Uuid>, AppError> {
+    sqlx::query_scalar("SELECT expert_id FROM review_declines WHERE program_id = $1")
+        .bind(program)
+        .fetch_all(conn)
+        .await
+        .map_err(db_error)
+}
+
+/// An assigned expert declines the program, or declares a conflict of
+/// interest with its provider; the operator assigns someone else.
+pub(crate) async fn decline(
+    state: State,
+    ctx: RpcContext,
+    req: pb::DeclineReviewRequest,
+) -> Result<pb::Assignment, AppError> {
+    let p = ctx.principal()?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let (program, campaign) = visible(&mut tx, p, &req.program_id, Lock::ForUpdate).await?;
+    let experts = programs::assigned_experts(&mut tx, program.id).await?;
+    ensure(p.has_scope(Role::Expert, campaign.region_id) && experts.contains(&p.user_id))?;
+    pd_calendar::ensure_open(&mut tx, campaign.id, &["expert_review"], Utc::now()).await?;
+    let reason = req.reason.trim();
+    let mut v = Validator::new();
+    if reason.is_empty() {
+        v.add("reason", msg::REASON_REQUIRED);
+    } else {
+        v.max_len("reason", reason, TEXT);
+    }
+    v.finish()?;
+    let submitted: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM reviews WHERE program_id = $1 AND expert_id = $2)",
     )
-    .bind(campaign)
-    .fetch_all(conn)
+    .bind(program.id)
+    .bind(p.user_id)
+    .fetch_one(&mut *tx)
     .await
     .map_err(db_error)?;
-    Ok(pb::AssignmentList {
-        items: rows
-            .into_iter()
-            .map(|(program, expert, submitted)| pb::Assignment {
-                program_id: program.to_string(),
-                expert_id: expert.to_string(),
-                submitted,
-            })
-            .collect(),
+    if submitted {
+        return Err(AppError::conflict(msg::REVIEW_SUBMITTED));
+    }
+    let assigned_at: chrono::DateTime<Utc> = sqlx::query_scalar(
+        "WITH gone AS (DELETE FROM review_assignments WHERE program_id = $1 AND expert_id = $2 RETURNING assigned_at)
+         INSERT INTO review_declines (program_id, expert_id, reason, conflict_of_interest, assigned_at)
+         SELECT $1, $2, $3, $4, assigned_at FROM gone RETURNING assigned_at",
+    )
+    .bind(program.id)
+    .bind(p.user_id)
+    .bind(reason)
+    .bind(req.conflict_of_interest)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    if req.conflict_of_interest {
+        sqlx::query(
+            "UPDATE campaign_experts SET affiliated_provider_ids = array_append(affiliated_provider_ids, $3)
+             WHERE campaign_id = $1 AND user_id = $2 AND NOT ($3 = ANY(affiliated_provider_ids))",
+        )
+        .bind(campaign.id)
+        .bind(p.user_id)
+        .bind(program.provider_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    }
+    tx.commit().await.map_err(db_error)?;
+    Ok(pb::Assignment {
+        program_id: program.id.to_string(),
+        expert_id: p.user_id.to_string(),
+        submitted: false,
+        program_title: program.title,
+        assigned_at: ts(assigned_at),
+        submitted_at: String::new(),
+        state: if req.conflict_of_interest {
+            "conflict_of_interest"
+        } else {
+            "declined"
+        }
+        .to_owned(),
+        reason: reason.to_owned(),
     })
 }
 
@@ -99,7 +287,9 @@ pub(crate) async fn assign(
             continue;
         }
         let candidates = pool(&mut tx, id).await?;
-        let picked = review::pick(&candidates, provider, &already, missing).ok_or_else(|| {
+        let mut excluded = declined_experts(&mut tx, program).await?;
+        excluded.extend(&already);
+        let picked = review::pick(&candidates, provider, &excluded, missing).ok_or_else(|| {
             AppError::conflict(format!("{}: «{title}»", msg::NOT_ENOUGH_EXPERTS))
                 .with("program_id", program.to_string())
         })?;
@@ -156,6 +346,12 @@ pub(crate) async fn reassign(
         }
         Some(_) if already.contains(&to) => {
             return Err(AppError::invalid("to_expert_id", "эксперт уже назначен"));
+        }
+        Some(_) if declined_experts(&mut tx, program.id).await?.contains(&to) => {
+            return Err(AppError::invalid(
+                "to_expert_id",
+                "эксперт отказался от экспертизы этой программы",
+            ));
         }
         Some(_) => {}
     }

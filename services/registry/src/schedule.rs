@@ -5,6 +5,9 @@
 use chrono::{NaiveDate, Utc};
 use pd_bus::RpcContext;
 use pd_domain::AppError;
+use pd_domain::bounds::TEXT;
+use pd_domain::error::Validator;
+use pd_proto::common::v1::Empty;
 use pd_proto::registry::v1 as pb;
 use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
@@ -28,6 +31,8 @@ struct GroupRow {
     min_size: i32,
     language: String,
     status: String,
+    cancellation: String,
+    cancel_reason: String,
 }
 
 impl GroupRow {
@@ -47,11 +52,40 @@ impl GroupRow {
             min_size: self.min_size,
             language: self.language.clone(),
             status: self.status.clone(),
+            cancellation: self.cancellation.clone(),
+            cancel_reason: self.cancel_reason.clone(),
         }
     }
 }
 
-const GROUP_COLUMNS: &str = "id, program_id, starts_on, ends_on, online, address, municipality_id, capacity, min_size, language, status";
+const GROUP_COLUMNS: &str = "id, program_id, starts_on, ends_on, online, address, municipality_id, capacity, min_size, language, status, cancellation, cancel_reason";
+
+/// When the campaign's groups may run: from the opening of applications to
+/// the end of post-course monitoring, never in the past.
+async fn window(
+    conn: &mut PgConnection,
+    campaign: &CampaignRow,
+) -> Result<rules::Window, AppError> {
+    let rows: Vec<(String, NaiveDate, NaiveDate)> = sqlx::query_as(
+        "SELECT phase, starts_on, ends_on FROM campaign_calendar
+         WHERE campaign_id = $1 AND phase IN ('applications', 'post_course')",
+    )
+    .bind(campaign.id)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?;
+    let day = |phase: &str, first: bool| {
+        rows.iter()
+            .find(|r| r.0 == phase)
+            .map(|r| if first { r.1 } else { r.2 })
+            .ok_or_else(|| AppError::internal(format!("campaign without the {phase} phase")))
+    };
+    Ok(rules::Window {
+        opens: day("applications", true)?,
+        closes: day("post_course", false)?,
+        today: campaigns::today(campaign),
+    })
+}
 
 pub(crate) async fn groups_of(
     conn: &mut PgConnection,
@@ -201,11 +235,13 @@ pub(crate) async fn create(
         );
     }
     let fields = req.fields.unwrap_or_default();
+    let window = window(&mut tx, &campaign).await?;
     let plan = rules::validate(
         &fields,
-        campaign.year,
+        &window,
         &program.kind,
         program.max_group_size,
+        None,
     )
     .map_err(AppError::invalid_fields)?;
     check_municipality(&mut tx, &plan, campaign.region_id).await?;
@@ -266,11 +302,13 @@ pub(crate) async fn update(
     )
     .await?;
     let fields = req.fields.unwrap_or_default();
+    let window = window(&mut tx, &campaign).await?;
     let plan = rules::validate(
         &fields,
-        campaign.year,
+        &window,
         &program.kind,
         program.max_group_size,
+        Some((group.starts_on, group.ends_on)),
     )
     .map_err(AppError::invalid_fields)?;
     check_municipality(&mut tx, &plan, campaign.region_id).await?;
@@ -300,28 +338,48 @@ pub(crate) async fn update(
     Ok(row.to_proto())
 }
 
+/// Cancels a group. A draft goes at once; a published group needs a
+/// reason and the regional operator's approval: the provider's request
+/// waits for it, the operator's own cancellation is approved as made.
 pub(crate) async fn cancel(
     state: State,
     ctx: RpcContext,
-    req: pb::GroupActionRequest,
+    req: pb::CancelGroupRequest,
 ) -> Result<pb::Group, AppError> {
     let p = ctx.principal()?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let (group, program, campaign) = load_group(&mut tx, p, &req.id).await?;
-    ensure(
-        access::acts_for_provider(p, program.provider_id)
-            || access::runs_review(p, campaign.region_id),
-    )?;
+    let operator = access::runs_review(p, campaign.region_id);
+    ensure(access::acts_for_provider(p, program.provider_id) || operator)?;
     if group.status == "cancelled" {
         return Err(AppError::conflict(msg::GROUP_CANCELLED));
     }
-    let row: GroupRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE groups SET status = 'cancelled', updated_at = now() WHERE id = $1 RETURNING {GROUP_COLUMNS}"
-    )))
-    .bind(group.id)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db_error)?;
+    let reason = req.reason.trim();
+    let mut v = Validator::new();
+    if group.status == "published" && reason.is_empty() {
+        v.add("reason", msg::REASON_REQUIRED);
+    }
+    v.max_len("reason", reason, TEXT);
+    v.finish()?;
+    if group.status == "published" && !operator {
+        if group.cancellation == "requested" {
+            return Err(AppError::conflict(msg::CANCEL_PENDING));
+        }
+        let row: GroupRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE groups SET cancellation = 'requested', cancel_reason = $2, cancel_requested_by = $3,
+                    cancel_decided_by = NULL, cancel_note = '', updated_at = now()
+             WHERE id = $1 RETURNING {GROUP_COLUMNS}"
+        )))
+        .bind(group.id)
+        .bind(reason)
+        .bind(ctx.actor())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        return Ok(row.to_proto());
+    }
+    let row = cancelled(&mut tx, &group, reason, &ctx.actor(), "").await?;
     if group.status == "published" {
         announce(
             &state,
@@ -336,6 +394,131 @@ pub(crate) async fn cancel(
     }
     tx.commit().await.map_err(db_error)?;
     Ok(row.to_proto())
+}
+
+async fn cancelled(
+    conn: &mut PgConnection,
+    group: &GroupRow,
+    reason: &str,
+    actor: &str,
+    note: &str,
+) -> Result<GroupRow, AppError> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE groups SET status = 'cancelled', cancellation = '', cancel_reason = $2,
+                cancel_decided_by = $3, cancel_note = $4, updated_at = now()
+         WHERE id = $1 RETURNING {GROUP_COLUMNS}"
+    )))
+    .bind(group.id)
+    .bind(reason)
+    .bind(actor)
+    .bind(note)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)
+}
+
+/// The regional operator decides on a provider's request to cancel a
+/// published group: approved, the group is cancelled (and announced);
+/// rejected (with a note), it runs.
+pub(crate) async fn decide_cancellation(
+    state: State,
+    ctx: RpcContext,
+    req: pb::GroupDecisionRequest,
+    approve: bool,
+) -> Result<pb::Group, AppError> {
+    let p = ctx.principal()?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let (group, program, campaign) = load_group(&mut tx, p, &req.id).await?;
+    ensure(access::runs_review(p, campaign.region_id))?;
+    if group.status != "published" || group.cancellation != "requested" {
+        return Err(
+            AppError::conflict(msg::NO_CANCEL_REQUEST).with("current_status", group.status.clone())
+        );
+    }
+    let note = req.note.trim();
+    let mut v = Validator::new();
+    if !approve && note.is_empty() {
+        v.add("note", msg::REASON_REQUIRED);
+    }
+    v.max_len("note", note, TEXT);
+    v.finish()?;
+    let row = if approve {
+        let reason = group.cancel_reason.clone();
+        let row = cancelled(&mut tx, &group, &reason, &ctx.actor(), note).await?;
+        announce(
+            &state,
+            &mut tx,
+            GroupEvent::Cancelled,
+            &row,
+            &program,
+            &campaign,
+            &ctx.actor(),
+        )
+        .await?;
+        row
+    } else {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE groups SET cancellation = 'rejected', cancel_decided_by = $2, cancel_note = $3, updated_at = now()
+             WHERE id = $1 RETURNING {GROUP_COLUMNS}"
+        )))
+        .bind(group.id)
+        .bind(ctx.actor())
+        .bind(note)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_error)?
+    };
+    tx.commit().await.map_err(db_error)?;
+    Ok(row.to_proto())
+}
+
+pub(crate) async fn approve_cancellation(
+    state: State,
+    ctx: RpcContext,
+    req: pb::GroupDecisionRequest,
+) -> Result<pb::Group, AppError> {
+    decide_cancellation(state, ctx, req, true).await
+}
+
+pub(crate) async fn reject_cancellation(
+    state: State,
+    ctx: RpcContext,
+    req: pb::GroupDecisionRequest,
+) -> Result<pb::Group, AppError> {
+    decide_cancellation(state, ctx, req, false).await
+}
+
+/// An unpublished group is deleted; a published one is only cancelled.
+pub(crate) async fn delete(
+    state: State,
+    ctx: RpcContext,
+    req: pb::GroupActionRequest,
+) -> Result<Empty, AppError> {
+    let p = ctx.principal()?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let (group, program, campaign) = load_group(&mut tx, p, &req.id).await?;
+    ensure(
+        access::acts_for_provider(p, program.provider_id)
+            || access::runs_review(p, campaign.region_id),
+    )?;
+    match group.status.as_str() {
+        "draft" => {}
+        "published" => {
+            return Err(AppError::conflict(msg::PUBLISHED_GROUP)
+                .with("current_status", group.status.clone()));
+        }
+        _ => {
+            return Err(AppError::conflict(msg::GROUP_CANCELLED)
+                .with("current_status", group.status.clone()));
+        }
+    }
+    sqlx::query("DELETE FROM groups WHERE id = $1")
+        .bind(group.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(Empty {})
 }
 
 pub(crate) async fn list(

@@ -17,7 +17,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_campaign, update_campaign))
         .routes(routes!(set_criteria))
         .routes(routes!(add_expert))
-        .routes(routes!(assign_experts))
+        .routes(routes!(list_assignments, assign_experts))
+        .routes(routes!(calendar_changes))
         .routes(routes!(approve_schedule))
 }
 
@@ -93,13 +94,16 @@ struct CampaignPatch {
     phases: Vec<pb::Phase>,
 }
 
-/// Change a campaign's title or calendar (ministry, admin).
+/// Change a campaign's title or calendar (ministry, admin). A change once
+/// a phase has started is recorded; program submission never reopens once
+/// the registry is published.
 #[utoipa::path(patch, path = "/api/v1/campaigns/{id}", tag = "campaigns", security(("bearer" = [])),
     params(("id" = String, Path, description = "Campaign id")),
     request_body = CampaignPatch,
     responses(
         (status = 200, description = "The campaign", body = pb::Campaign),
         (status = 403, description = "Not allowed", body = Problem),
+        (status = 409, description = "Would reopen program submission after the registry was published", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
     ))]
 async fn update_campaign(
@@ -127,7 +131,8 @@ struct CriteriaBody {
     pass_threshold_percent: f64,
 }
 
-/// Set the content-review criteria and the pass threshold (ministry, regional operator).
+/// Set the year's content-review criteria and the pass threshold (the
+/// expert council's members, the ministry).
 #[utoipa::path(put, path = "/api/v1/campaigns/{id}/criteria", tag = "campaigns", security(("bearer" = [])),
     params(("id" = String, Path, description = "Campaign id")),
     request_body = CriteriaBody,
@@ -215,6 +220,76 @@ async fn assign_experts(
     Ok(Json(
         s.call(&caller.ctx, "registry", "assign_experts", &req)
             .await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct AssignmentQuery {
+    program_id: String,
+    expert_id: String,
+    /// assigned (not reviewed yet), submitted, declined, conflict_of_interest
+    state: String,
+    #[param(minimum = 0, maximum = 200)]
+    limit: i32,
+    #[param(minimum = 0, maximum = 1000000)]
+    offset: i32,
+}
+
+/// The campaign's expert assignments with the review's progress: who
+/// reviews what, who has not reviewed yet (`state=assigned`), who declined
+/// (regional operator, ministry).
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/expert-assignments", tag = "review", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Campaign id"), AssignmentQuery),
+    responses(
+        (status = 200, description = "A page of assignments and the campaign's totals", body = pb::AssignmentList),
+        (status = 403, description = "Not running the review", body = Problem),
+        (status = 404, description = "Unknown campaign", body = Problem),
+        (status = 422, description = "Invalid filter", body = Problem),
+    ))]
+async fn list_assignments(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<AssignmentQuery>,
+) -> Result<Json<pb::AssignmentList>, ApiError> {
+    let req = pb::ListAssignmentsRequest {
+        campaign_id: id,
+        program_id: q.program_id,
+        expert_id: q.expert_id,
+        state: q.state,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "registry", "list_assignments", &req)
+            .await?,
+    ))
+}
+
+/// Changes of the calendar made once a phase had started: who, when, which
+/// phases moved (regional operator, ministry).
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/calendar-changes", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "The changes, newest first", body = pb::CalendarChangeList),
+        (status = 403, description = "Not allowed", body = Problem),
+        (status = 404, description = "Unknown campaign", body = Problem),
+    ))]
+async fn calendar_changes(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::CalendarChangeList>, ApiError> {
+    Ok(Json(
+        s.call(
+            &caller.ctx,
+            "registry",
+            "list_calendar_changes",
+            &IdRequest { id },
+        )
+        .await?,
     ))
 }
 

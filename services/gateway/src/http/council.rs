@@ -9,11 +9,12 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::programs::OptionalJson;
 use super::{Anonymous, ApiError, ApiJson, ApiQuery, AppState, Caller, Problem};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create_session))
+        .routes(routes!(list_sessions, create_session))
         .routes(routes!(get_session))
         .routes(routes!(vote))
         .routes(routes!(close_session))
@@ -21,6 +22,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_protocol))
         .routes(routes!(protocol_page))
         .routes(routes!(approve_protocol))
+        .routes(routes!(return_protocol))
+        .routes(routes!(exclude_program))
         .routes(routes!(catalog))
 }
 
@@ -31,9 +34,14 @@ struct SessionBody {
     held_on: String,
     /// Users with the council_member role in the region.
     member_ids: Vec<String>,
+    /// The chair, one of the members (may be named when closing instead).
+    chair_id: String,
+    /// The secretary, one of the members (may be named when closing instead).
+    secretary_id: String,
 }
 
-/// Open a council session on every program that passed the experts.
+/// Open a council session on every program that finished expert review:
+/// those the experts passed and those they rejected, with their conclusions.
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/council-sessions", tag = "council", security(("bearer" = [])),
     params(("id" = String, Path, description = "Campaign id")),
     request_body = SessionBody,
@@ -52,11 +60,52 @@ async fn create_session(
         campaign_id: id,
         held_on: body.held_on,
         member_ids: body.member_ids,
+        chair_id: body.chair_id,
+        secretary_id: body.secretary_id,
     };
     let r = s
         .call(&caller.ctx, "registry", "create_session", &req)
         .await?;
     Ok((StatusCode::CREATED, Json(r)))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct SessionQuery {
+    /// open, closed, approved, cancelled
+    status: String,
+    #[param(minimum = 0, maximum = 200)]
+    limit: i32,
+    #[param(minimum = 0, maximum = 1000000)]
+    offset: i32,
+}
+
+/// The council sessions of a campaign, in the order they were formed.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/council-sessions", tag = "council", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Campaign id"), SessionQuery),
+    responses(
+        (status = 200, description = "A page of sessions", body = pb::SessionList),
+        (status = 403, description = "Not taking part in the review", body = Problem),
+        (status = 404, description = "Unknown campaign", body = Problem),
+        (status = 422, description = "Invalid filter", body = Problem),
+    ))]
+async fn list_sessions(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<SessionQuery>,
+) -> Result<Json<pb::SessionList>, ApiError> {
+    let req = pb::ListSessionsRequest {
+        campaign_id: id,
+        status: q.status,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "registry", "list_sessions", &req)
+            .await?,
+    ))
 }
 
 /// A session.
@@ -110,27 +159,43 @@ async fn vote(
     Ok(Json(s.call(&caller.ctx, "registry", "vote", &req).await?))
 }
 
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct CloseBody {
+    /// Members present; by default the chair, the secretary and every member who voted.
+    present_member_ids: Vec<String>,
+    /// The chair, when not named as the session was formed (or another member).
+    chair_id: String,
+    /// The secretary, when not named as the session was formed (or another member).
+    secretary_id: String,
+}
+
 /// Close the session: every program decided by majority of votes cast
-/// (a tie is not a majority), the protocol written.
+/// (a tie is not a majority; the experts' rejection may be overturned so),
+/// the numbered, dated protocol written with the attendance and each vote.
 #[utoipa::path(post, path = "/api/v1/council-sessions/{id}/close", tag = "council", security(("bearer" = [])),
     params(("id" = String, Path, description = "Session id")),
+    request_body(content = CloseBody, description = "Optional"),
     responses(
         (status = 200, description = "The protocol", body = pb::Protocol),
         (status = 409, description = "A program lacks a quorum", body = Problem),
+        (status = 422, description = "No chair or secretary, or a voter not marked present", body = Problem),
     ))]
 async fn close_session(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<CloseBody>,
 ) -> Result<Json<pb::Protocol>, ApiError> {
+    let req = pb::CloseSessionRequest {
+        id,
+        present_member_ids: body.present_member_ids,
+        chair_id: body.chair_id,
+        secretary_id: body.secretary_id,
+    };
     Ok(Json(
-        s.call(
-            &caller.ctx,
-            "registry",
-            "close_session",
-            &pb::SessionActionRequest { id },
-        )
-        .await?,
+        s.call(&caller.ctx, "registry", "close_session", &req)
+            .await?,
     ))
 }
 
@@ -222,6 +287,75 @@ async fn approve_protocol(
     ))
 }
 
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ReasonBody {
+    reason: String,
+}
+
+/// The presidium (ministry) returns the protocol to the council with a
+/// reason: the session is open again for the council to reconsider.
+#[utoipa::path(post, path = "/api/v1/council-sessions/{id}/return", tag = "council", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Session id")),
+    request_body = ReasonBody,
+    responses(
+        (status = 200, description = "The session, open again", body = pb::CouncilSession),
+        (status = 403, description = "Not the ministry", body = Problem),
+        (status = 409, description = "No protocol awaiting approval, or outside the phases", body = Problem),
+        (status = 422, description = "No reason", body = Problem),
+    ))]
+async fn return_protocol(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> Result<Json<pb::CouncilSession>, ApiError> {
+    let req = pb::ReturnProtocolRequest {
+        id,
+        reason: body.reason,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "registry", "return_protocol", &req)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ExclusionBody {
+    /// A program the council included.
+    program_id: String,
+    reason: String,
+}
+
+/// The presidium (ministry) excludes a program the council included, with
+/// a reason: it stays out of the registry when the protocol is approved.
+#[utoipa::path(post, path = "/api/v1/council-sessions/{id}/exclusions", tag = "council", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Session id")),
+    request_body = ExclusionBody,
+    responses(
+        (status = 200, description = "The protocol", body = pb::Protocol),
+        (status = 403, description = "Not the ministry", body = Problem),
+        (status = 409, description = "Not included by the council, excluded already, or no protocol awaiting approval", body = Problem),
+        (status = 422, description = "Not on the protocol, or no reason", body = Problem),
+    ))]
+async fn exclude_program(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ExclusionBody>,
+) -> Result<Json<pb::Protocol>, ApiError> {
+    let req = pb::ExcludeProgramRequest {
+        session_id: id,
+        program_id: body.program_id,
+        reason: body.reason,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "registry", "exclude_program", &req)
+            .await?,
+    ))
+}
+
 #[derive(Deserialize, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
 #[serde(default)]
@@ -237,13 +371,18 @@ struct CatalogQuery {
     municipality_id: String,
     /// Words of the title, topic or annotation.
     text: String,
+    /// Programs for teachers of this subject (one of target_subjects).
+    subject: String,
+    /// Programs addressing this competence (one of competences).
+    competence: String,
     #[param(minimum = 0, maximum = 200)]
     limit: i32,
     #[param(minimum = 0, maximum = 1000000)]
     offset: i32,
 }
 
-/// The published registry: approved programs by direction, their providers
+/// The published registry: approved programs by direction, their providers,
+/// subjects, modules, competences, internship site, cost and group size,
 /// and published groups. Public: no sign-in.
 #[utoipa::path(get, path = "/api/v1/catalog", tag = "catalog",
     params(CatalogQuery),
@@ -263,6 +402,8 @@ async fn catalog(
         text: q.text,
         limit: q.limit,
         offset: q.offset,
+        subject: q.subject,
+        competence: q.competence,
     };
     Ok(Json(s.call(&ctx, "registry", "catalog", &req).await?))
 }

@@ -2,10 +2,13 @@
 //! and the groups of the schedule.
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{StatusCode, header};
+use pd_domain::{AppError, ErrorKind};
+use pd_proto::common::v1::Empty;
 use pd_proto::registry::v1 as pb;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -14,16 +17,55 @@ use super::{ApiError, ApiJson, ApiQuery, AppState, Caller, Problem};
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_programs, create_program))
-        .routes(routes!(get_program, update_program))
+        .routes(routes!(get_program, update_program, delete_program))
         .routes(routes!(submit_program))
         .routes(routes!(withdraw_program))
         .routes(routes!(technical_review))
+        .routes(routes!(technical_reviews))
+        .routes(routes!(decline_review))
         .routes(routes!(reassign_expert))
         .routes(routes!(list_reviews))
         .routes(routes!(submit_review))
         .routes(routes!(list_groups, create_group))
-        .routes(routes!(update_group))
+        .routes(routes!(update_group, delete_group))
         .routes(routes!(cancel_group))
+        .routes(routes!(approve_cancellation))
+        .routes(routes!(reject_cancellation))
+}
+
+/// A JSON body a client may leave out (these actions once took none): an
+/// empty body is the defaults; anything else is read as `ApiJson` reads it.
+pub(super) struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
+        let bytes = bytes::Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError(AppError::new(
+                    ErrorKind::PayloadTooLarge,
+                    "тело запроса слишком велико",
+                ))
+            } else {
+                ApiError(AppError::bad_request(e.body_text()))
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        if !is_json {
+            return Err(ApiError(AppError::bad_request(
+                "ожидается тело application/json (заголовок Content-Type)",
+            )));
+        }
+        super::parse_json(&bytes).map(OptionalJson)
+    }
 }
 
 /// Draft a program (the provider's admin).
@@ -52,7 +94,7 @@ struct ProgramQuery {
     campaign_id: String,
     provider_id: String,
     /// draft, submitted, returned, in_review, expert_rejected, reviewed,
-    /// recommended, not_recommended, approved
+    /// recommended, not_recommended, approved, excluded
     status: String,
     #[param(minimum = 0, maximum = 200)]
     limit: i32,
@@ -130,12 +172,37 @@ async fn update_program(
     ))
 }
 
-/// Submit (or resubmit after a return) during the submission phase.
+/// Delete a draft (the provider's admin); submitted programs are kept.
+#[utoipa::path(delete, path = "/api/v1/programs/{id}", tag = "programs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Program id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "Unknown to the caller", body = Problem),
+        (status = 409, description = "Not a draft", body = Problem),
+    ))]
+async fn delete_program(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let _: Empty = s
+        .call(
+            &caller.ctx,
+            "registry",
+            "delete_program",
+            &pb::ProgramActionRequest { id },
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Submit (or resubmit after a return) during the submission phase. A
+/// returned program comes back changed.
 #[utoipa::path(post, path = "/api/v1/programs/{id}/submit", tag = "programs", security(("bearer" = [])),
     params(("id" = String, Path, description = "Program id")),
     responses(
         (status = 200, description = "Submitted", body = pb::Program),
-        (status = 409, description = "Outside the submission phase (the problem names it and its dates) or wrong status", body = Problem),
+        (status = 409, description = "Outside the submission phase (the problem names it and its dates), wrong status, or unchanged since its return", body = Problem),
     ))]
 async fn submit_program(
     State(s): State<AppState>,
@@ -206,6 +273,69 @@ async fn technical_review(
     };
     Ok(Json(
         s.call(&caller.ctx, "registry", "technical_review", &req)
+            .await?,
+    ))
+}
+
+/// A program's submissions and technical-review decisions, oldest first:
+/// earlier remarks stay after a resubmission.
+#[utoipa::path(get, path = "/api/v1/programs/{id}/technical-reviews", tag = "review", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Program id")),
+    responses(
+        (status = 200, description = "The history", body = pb::TechnicalReviewHistory),
+        (status = 404, description = "Unknown to the caller", body = Problem),
+    ))]
+async fn technical_reviews(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::TechnicalReviewHistory>, ApiError> {
+    Ok(Json(
+        s.call(
+            &caller.ctx,
+            "registry",
+            "list_technical_reviews",
+            &pb::ProgramActionRequest { id },
+        )
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct DeclineBody {
+    /// Why the expert will not review the program.
+    reason: String,
+    /// The expert is affiliated with the program's provider: never assigned
+    /// its programs again.
+    conflict_of_interest: bool,
+}
+
+/// An assigned expert declines a program, or declares a conflict of
+/// interest, before submitting a review; the operator assigns another.
+#[utoipa::path(post, path = "/api/v1/programs/{id}/expert-declines", tag = "review", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Program id")),
+    request_body = DeclineBody,
+    responses(
+        (status = 200, description = "The declined assignment", body = pb::Assignment),
+        (status = 403, description = "Not assigned to the program", body = Problem),
+        (status = 404, description = "Unknown to the caller", body = Problem),
+        (status = 409, description = "Review already submitted, or outside the expert review phase", body = Problem),
+        (status = 422, description = "No reason", body = Problem),
+    ))]
+async fn decline_review(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DeclineBody>,
+) -> Result<Json<pb::Assignment>, ApiError> {
+    let req = pb::DeclineReviewRequest {
+        program_id: id,
+        reason: body.reason,
+        conflict_of_interest: body.conflict_of_interest,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "registry", "decline_review", &req)
             .await?,
     ))
 }
@@ -369,22 +499,119 @@ async fn update_group(
     ))
 }
 
-/// Cancel a group.
+/// Delete an unpublished group (provider, regional operator); a published
+/// group is cancelled instead.
+#[utoipa::path(delete, path = "/api/v1/groups/{id}", tag = "schedule", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Group id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "Unknown to the caller", body = Problem),
+        (status = 409, description = "Published or cancelled", body = Problem),
+    ))]
+async fn delete_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let _: Empty = s
+        .call(
+            &caller.ctx,
+            "registry",
+            "delete_group",
+            &pb::GroupActionRequest { id },
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct CancelBody {
+    /// Required for a published group.
+    reason: String,
+}
+
+/// Cancel a group. A draft goes at once; a published group needs a reason
+/// and the regional operator's approval: a provider's cancellation waits
+/// for it (`cancellation: requested`), the operator's own is approved as made.
 #[utoipa::path(post, path = "/api/v1/groups/{id}/cancel", tag = "schedule", security(("bearer" = [])),
     params(("id" = String, Path, description = "Group id")),
-    responses((status = 200, description = "Cancelled", body = pb::Group)))]
+    request_body(content = CancelBody, description = "Optional for a draft group"),
+    responses(
+        (status = 200, description = "Cancelled, or the cancellation requested", body = pb::Group),
+        (status = 409, description = "Cancelled already, or a request is pending", body = Problem),
+        (status = 422, description = "No reason for a published group", body = Problem),
+    ))]
 async fn cancel_group(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<CancelBody>,
 ) -> Result<Json<pb::Group>, ApiError> {
+    let req = pb::CancelGroupRequest {
+        id,
+        reason: body.reason,
+    };
     Ok(Json(
-        s.call(
-            &caller.ctx,
-            "registry",
-            "cancel_group",
-            &pb::GroupActionRequest { id },
-        )
-        .await?,
+        s.call(&caller.ctx, "registry", "cancel_group", &req)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct DecisionBody {
+    /// The operator's note; required to reject.
+    note: String,
+}
+
+/// Approve a provider's request to cancel a published group (regional
+/// operator): the group is cancelled and the change announced.
+#[utoipa::path(post, path = "/api/v1/groups/{id}/cancellation/approve", tag = "schedule", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Group id")),
+    request_body(content = DecisionBody, description = "Optional"),
+    responses(
+        (status = 200, description = "Cancelled", body = pb::Group),
+        (status = 409, description = "No cancellation requested", body = Problem),
+    ))]
+async fn approve_cancellation(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<DecisionBody>,
+) -> Result<Json<pb::Group>, ApiError> {
+    let req = pb::GroupDecisionRequest {
+        id,
+        note: body.note,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "registry", "approve_group_cancellation", &req)
+            .await?,
+    ))
+}
+
+/// Reject a provider's request to cancel a published group, with a note
+/// (regional operator): the group runs.
+#[utoipa::path(post, path = "/api/v1/groups/{id}/cancellation/reject", tag = "schedule", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Group id")),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, description = "The group, cancellation rejected", body = pb::Group),
+        (status = 409, description = "No cancellation requested", body = Problem),
+        (status = 422, description = "No note", body = Problem),
+    ))]
+async fn reject_cancellation(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DecisionBody>,
+) -> Result<Json<pb::Group>, ApiError> {
+    let req = pb::GroupDecisionRequest {
+        id,
+        note: body.note,
+    };
+    Ok(Json(
+        s.call(&caller.ctx, "registry", "reject_group_cancellation", &req)
+            .await?,
     ))
 }

@@ -110,37 +110,12 @@ pub fn can_grant(p: &Principal, role: Role, scope: ScopeLocation) -> bool {
     }
 }
 
-/// Whether an existing grant lies inside what `p` administers: the
-/// operators' hierarchy (region → municipality → organization → educator)
-/// for operators, the region's decision makers for its ministry.
+/// Whether an existing grant lies inside what `p` administers: exactly the
+/// grants `p` could have made. Peers are outside (a regional operator does
+/// not administer another regional operator), so no one can take over a
+/// peer's account by resetting its password.
 pub fn administers(p: &Principal, role: Role, scope: ScopeLocation) -> bool {
-    if p.is_admin() {
-        return true;
-    }
-    match (role, scope) {
-        (Role::Ministry | Role::Expert | Role::CouncilMember, ScopeLocation::Region(r)) => {
-            p.has_scope(Role::Ministry, r)
-        }
-        (Role::ProviderAdmin, ScopeLocation::Provider { region_id }) => {
-            p.has_scope(Role::Ministry, region_id)
-        }
-        (Role::RegionalOperator, ScopeLocation::Region(r)) => {
-            p.has_scope(Role::RegionalOperator, r)
-        }
-        (
-            Role::MunicipalOperator,
-            ScopeLocation::Municipality {
-                municipality_id,
-                region_id,
-            },
-        ) => {
-            p.has_scope(Role::RegionalOperator, region_id)
-                || p.has_scope(Role::MunicipalOperator, municipality_id)
-        }
-        (Role::OrgOperator, ScopeLocation::Organization(loc))
-        | (Role::Educator, ScopeLocation::Educator(loc)) => can_manage_educators(p, &loc),
-        _ => false,
-    }
+    can_grant(p, role, scope)
 }
 
 /// An account as the rules about changing it see it.

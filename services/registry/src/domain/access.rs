@@ -14,6 +14,12 @@ pub fn runs_review(p: &Principal, region: Uuid) -> bool {
     manages_campaigns(p, region) || p.has_scope(Role::RegionalOperator, region)
 }
 
+/// The year's review criteria: approved annually by the expert council
+/// (seeds/002, 2.1), or set by the ministry.
+pub fn sets_criteria(p: &Principal, region: Uuid) -> bool {
+    manages_campaigns(p, region) || p.has_scope(Role::CouncilMember, region)
+}
+
 /// Approving the council's protocol: the ministry's presidium.
 pub fn approves_protocol(p: &Principal, region: Uuid) -> bool {
     manages_campaigns(p, region)
@@ -22,6 +28,12 @@ pub fn approves_protocol(p: &Principal, region: Uuid) -> bool {
 /// Reading every program of the region.
 pub fn reads_all_programs(p: &Principal, region: Uuid) -> bool {
     runs_review(p, region) || p.has_scope(Role::CouncilMember, region)
+}
+
+/// Taking part in the review (its sessions are theirs to see): those who
+/// read every program, and the region's experts.
+pub fn takes_part_in_review(p: &Principal, region: Uuid) -> bool {
+    reads_all_programs(p, region) || p.has_scope(Role::Expert, region)
 }
 
 /// Acting for a provider.
@@ -59,6 +71,14 @@ mod tests {
             region
         ));
         assert!(runs_review(
+            &principal(Role::RegionalOperator, region),
+            region
+        ));
+        assert!(sets_criteria(
+            &principal(Role::CouncilMember, region),
+            region
+        ));
+        assert!(!sets_criteria(
             &principal(Role::RegionalOperator, region),
             region
         ));

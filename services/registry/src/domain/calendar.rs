@@ -129,5 +129,43 @@ pub fn windows(phases: &[PhaseDates], tz: chrono_tz::Tz) -> Vec<pb::PhaseWindow>
         .collect()
 }
 
+/// The phases whose dates differ between the calendar as it was and as
+/// it is asked to be (phases missing before count as changed).
+pub fn changes(old: &[PhaseDates], new: &[PhaseDates]) -> Vec<pb::PhaseChange> {
+    new.iter()
+        .filter_map(|n| {
+            let o = old.iter().find(|o| o.phase == n.phase);
+            if o.is_some_and(|o| o == n) {
+                return None;
+            }
+            let show = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+            Some(pb::PhaseChange {
+                phase: n.phase.clone(),
+                from_starts_on: show(o.map(|o| o.starts_on)),
+                from_ends_on: show(o.map(|o| o.ends_on)),
+                to_starts_on: n.starts_on.to_string(),
+                to_ends_on: n.ends_on.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The phases of `calendar` that had started by `today`.
+pub fn started(calendar: &[PhaseDates], today: NaiveDate) -> Vec<String> {
+    calendar
+        .iter()
+        .filter(|p| p.starts_on <= today)
+        .map(|p| p.phase.clone())
+        .collect()
+}
+
+/// Whether a change opens program submission again on or after `today`.
+pub fn reopens_submission(changes: &[pb::PhaseChange], today: NaiveDate) -> bool {
+    changes.iter().any(|c| {
+        c.phase == "program_submission"
+            && NaiveDate::parse_from_str(&c.to_ends_on, "%Y-%m-%d").is_ok_and(|e| e >= today)
+    })
+}
+
 #[cfg(test)]
 mod tests;

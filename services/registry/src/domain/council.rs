@@ -1,6 +1,7 @@
 //! The council: quorum, the decision on each program, the printable protocol.
 
 use pd_proto::registry::v1 as pb;
+use uuid::Uuid;
 
 /// Votes needed on a program for its decision to count: more than
 /// `fraction` of the session's members.
@@ -23,49 +24,189 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Every status a session passes through (the `status` filter of lists).
+pub const STATUSES: [&str; 4] = ["open", "closed", "approved", "cancelled"];
+
+/// Who sat at the session, in the order of the seats: the chair, the
+/// secretary, the members; each marked present or not.
+pub fn attendance(
+    members: &[Uuid],
+    chair: Uuid,
+    secretary: Uuid,
+    present: &[Uuid],
+) -> Vec<pb::ProtocolMember> {
+    let role = |m: &Uuid| {
+        if *m == chair {
+            (0, "chair")
+        } else if *m == secretary {
+            (1, "secretary")
+        } else {
+            (2, "member")
+        }
+    };
+    let mut seats: Vec<&Uuid> = members.iter().collect();
+    seats.sort_by_key(|m| (role(m).0, **m));
+    seats
+        .into_iter()
+        .map(|m| pb::ProtocolMember {
+            user_id: m.to_string(),
+            role: role(m).1.to_owned(),
+            present: present.contains(m),
+        })
+        .collect()
+}
+
+fn vote_word(v: &str) -> &'static str {
+    match v {
+        "for" => "за",
+        "against" => "против",
+        _ => "воздержался",
+    }
+}
+
+fn role_word(r: &str) -> &'static str {
+    match r {
+        "chair" => "председатель",
+        "secretary" => "секретарь",
+        _ => "член совета",
+    }
+}
+
 /// The protocol as a printable page.
 pub fn html(p: &pb::Protocol) -> String {
+    let name_of = |code: &str| {
+        p.criteria
+            .iter()
+            .find(|c| c.code == code)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| code.to_owned())
+    };
     let mut rows = String::new();
     for (i, e) in p.entries.iter().enumerate() {
         let by_criterion: Vec<String> = e
             .criterion_means
             .iter()
-            .map(|m| format!("{}: {:.1}", escape(&m.criterion), m.mean))
+            .map(|m| {
+                let name = if m.name.is_empty() {
+                    name_of(&m.criterion)
+                } else {
+                    m.name.clone()
+                };
+                format!("{}: {:.1}", escape(&name), m.mean)
+            })
             .collect();
+        let conclusions: Vec<String> = e
+            .expert_conclusions
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} — {} ({:.1} %){}",
+                    escape(&c.expert_id),
+                    if c.conclusion == "include" {
+                        "включить"
+                    } else {
+                        "не включать"
+                    },
+                    c.score_percent,
+                    if c.comment.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", escape(&c.comment))
+                    }
+                )
+            })
+            .collect();
+        let votes: Vec<String> = e
+            .member_votes
+            .iter()
+            .map(|v| format!("{} — {}", escape(&v.member_id), vote_word(&v.vote)))
+            .collect();
+        let mut decision = if e.decision == "included" {
+            "включить в реестр".to_owned()
+        } else {
+            "не включать".to_owned()
+        };
+        if e.overturned {
+            decision.push_str(" (вопреки заключению экспертизы)");
+        }
+        if e.excluded {
+            decision.push_str(&format!(
+                "<br><b>исключена президиумом:</b> {}",
+                escape(&e.exclusion_reason)
+            ));
+        }
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}<br><small>{}</small></td><td>{} / {}</td><td>{} / {} / {}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}<br>{:.1}<br><small>{}</small><br><small>{}</small></td><td>{} / {}</td><td>{} / {} / {}<br><small>{}</small></td><td>{}</td></tr>\n",
             i + 1,
             escape(&e.direction),
             escape(&e.title),
             escape(&e.provider_name),
+            if e.expert_outcome == "rejected" { "не прошла экспертизу" } else { "прошла экспертизу" },
             e.mean_score_percent,
             by_criterion.join("; "),
+            conclusions.join("<br>"),
             e.expert_include,
             e.expert_exclude,
             e.votes_for,
             e.votes_against,
             e.votes_abstain,
-            if e.decision == "included" { "включить в реестр" } else { "не включать" }
+            votes.join("<br>"),
+            decision,
         ));
     }
+    let attendance: Vec<String> = p
+        .attendance
+        .iter()
+        .map(|m| {
+            format!(
+                "<li>{} — {}{}</li>",
+                escape(&m.user_id),
+                role_word(&m.role),
+                if m.present {
+                    ""
+                } else {
+                    " (отсутствовал)"
+                }
+            )
+        })
+        .collect();
+    let criteria: Vec<String> = p
+        .criteria
+        .iter()
+        .map(|c| format!("<li>{} (до {} баллов)</li>", escape(&c.name), c.max_score))
+        .collect();
     format!(
         r#"<!doctype html>
-<html lang="ru"><head><meta charset="utf-8"><title>Протокол заседания Экспертного совета</title>
+<html lang="ru"><head><meta charset="utf-8"><title>Протокол № {number} заседания Экспертного совета</title>
 <style>body{{font-family:serif;margin:2cm}}table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #000;padding:4px;font-size:11pt}}@media print{{body{{margin:1cm}}}}</style>
 </head><body>
-<h1>Протокол заседания Экспертного совета</h1>
+<h1>Протокол № {number} заседания Экспертного совета</h1>
 <p>{campaign}</p>
-<p>Дата заседания: {date}. Членов совета: {members}. Кворум: {quorum}.</p>
-<table><thead><tr><th>№</th><th>Направление</th><th>Программа</th><th>Организация</th><th>Средний балл, %</th><th>Заключения экспертов: включить / не включать</th><th>Голоса: за / против / воздержались</th><th>Решение</th></tr></thead>
+<p>Дата заседания: {date}. Дата протокола: {dated}.</p>
+<p>Председатель: {chair}. Секретарь: {secretary}.</p>
+<p>Членов совета: {members}, присутствовали: {present}. Кворум: {quorum}.</p>
+<ul>
+{attendance}</ul>
+<p>Критерии оценки:</p>
+<ul>
+{criteria}</ul>
+<table><thead><tr><th>№</th><th>Направление</th><th>Программа</th><th>Организация</th><th>Экспертиза: итог, средний балл, %, по критериям, заключения</th><th>Заключения экспертов: включить / не включать</th><th>Голоса: за / против / воздержались</th><th>Решение</th></tr></thead>
 <tbody>
 {rows}</tbody></table>
 <p>Статус: {status}</p>
 </body></html>
 "#,
+        number = escape(&p.number),
         campaign = escape(&p.campaign_title),
         date = escape(&p.held_on),
+        dated = escape(&p.dated),
+        chair = escape(&p.chair_id),
+        secretary = escape(&p.secretary_id),
         members = p.members,
+        present = p.present,
         quorum = p.quorum,
+        attendance = attendance.join("\n"),
+        criteria = criteria.join("\n"),
         status = if p.status == "approved" {
             "утверждён президиумом"
         } else {
@@ -105,5 +246,17 @@ mod tests {
         };
         let h = html(&p);
         assert!(h.contains("&lt;script&gt;") && !h.contains("<script>"));
+    }
+
+    #[test]
+    fn the_chair_and_secretary_sit_first() {
+        let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let seats = attendance(&[a, b, c], c, b, &[c, b]);
+        let roles: Vec<(&str, bool)> = seats.iter().map(|m| (m.role.as_str(), m.present)).collect();
+        assert_eq!(
+            roles,
+            [("chair", true), ("secretary", true), ("member", false)]
+        );
+        assert_eq!(seats[0].user_id, c.to_string());
     }
 }

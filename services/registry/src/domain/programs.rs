@@ -11,7 +11,7 @@ use crate::messages as msg;
 pub const KINDS: [&str; 3] = ["ordinary", "internship", "cumulative"];
 pub const FORMS: [&str; 3] = ["full_time", "distance", "blended"];
 /// Every status a program passes through (the `status` filter of lists).
-pub const STATUSES: [&str; 9] = [
+pub const STATUSES: [&str; 10] = [
     "draft",
     "submitted",
     "returned",
@@ -21,6 +21,8 @@ pub const STATUSES: [&str; 9] = [
     "recommended",
     "not_recommended",
     "approved",
+    // Included by the council, excluded by the presidium.
+    "excluded",
 ];
 /// Samara's internships are 54 hours (seeds/003).
 pub const INTERNSHIP_HOURS: i32 = 54;
@@ -130,6 +132,29 @@ pub fn validate(f: &mut pb::ProgramFields) -> Result<(), Vec<FieldError>> {
     } else {
         Err(v.into_fields())
     }
+}
+
+/// A block of a named voucher (Samara, seeds/003): 72 h are two blocks.
+pub const VOUCHER_BLOCK_HOURS: i32 = 36;
+
+/// In a `voucher_hours` region a program is spent from a voucher block:
+/// 36 hours, or an internship of 54.
+pub fn voucher_errors(f: &pb::ProgramFields, pd_model: &str) -> Vec<FieldError> {
+    if pd_model != "voucher_hours" {
+        return Vec::new();
+    }
+    let block = if f.kind == "internship" {
+        INTERNSHIP_HOURS
+    } else {
+        VOUCHER_BLOCK_HOURS
+    };
+    if f.hours == block {
+        return Vec::new();
+    }
+    vec![FieldError {
+        field: "hours".into(),
+        message: msg::voucher_block(block),
+    }]
 }
 
 /// Names fields nested under `prefix` in the request body

@@ -207,6 +207,7 @@ pub fn criterion_means(
             pb::CriterionMean {
                 criterion: c.code.clone(),
                 mean: finite((mean * 10.0).round() / 10.0),
+                name: c.name.clone(),
             }
         })
         .collect()

@@ -1,6 +1,6 @@
 //! Groups of the schedule.
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Months, NaiveDate};
 use pd_domain::FieldError;
 use pd_domain::bounds::{TITLE, too_long};
 use pd_proto::registry::v1 as pb;
@@ -30,13 +30,29 @@ pub struct GroupPlan {
     pub language: String,
 }
 
-/// Checks a group of a program of `kind` with `max_group_size` in the
-/// campaign `year`; cumulative programs last at most 6 months.
+/// When a campaign's groups may run: training follows the December
+/// window, so a group starts once the applications phase has opened and
+/// ends before the post-course phase ends, whatever the campaign's `year`
+/// (a route may cross the new year). Dates are the region's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    /// The first day of the applications phase.
+    pub opens: NaiveDate,
+    /// The last day of the post-course phase.
+    pub closes: NaiveDate,
+    /// Today in the region: no group is planned in the past.
+    pub today: NaiveDate,
+}
+
+/// Checks a group of a program of `kind` with `max_group_size` against the
+/// campaign's `window`; cumulative programs last at most 6 months. A date
+/// equal to `stored` (the group's own before a change) may lie in the past.
 pub fn validate(
     f: &pb::GroupFields,
-    year: i32,
+    window: &Window,
     kind: &str,
     max_group_size: i32,
+    stored: Option<(NaiveDate, NaiveDate)>,
 ) -> Result<GroupPlan, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut bad = |field: &str, message: String| {
@@ -49,28 +65,25 @@ pub fn validate(
     let starts = date(&f.starts_on);
     let ends = date(&f.ends_on);
     if starts.is_none() {
-        bad("starts_on", "ожидается дата ГГГГ-ММ-ДД".into());
+        bad("starts_on", msg::DATE.into());
     }
     if ends.is_none() {
-        bad("ends_on", "ожидается дата ГГГГ-ММ-ДД".into());
+        bad("ends_on", msg::DATE.into());
     }
     if let (Some(s), Some(e)) = (starts, ends) {
-        if s.year() != year {
-            bad(
-                "starts_on",
-                format!("даты группы — в пределах {year} года кампании"),
-            );
-        }
-        if e.year() != year {
-            bad(
-                "ends_on",
-                format!("даты группы — в пределах {year} года кампании"),
-            );
+        let past = |d: NaiveDate, old: Option<NaiveDate>| d < window.today && old != Some(d);
+        if past(s, stored.map(|o| o.0)) {
+            bad("starts_on", msg::past_date(window.today));
+        } else if s < window.opens {
+            bad("starts_on", msg::group_starts_before(window.opens));
         }
         if e < s {
             bad("ends_on", "окончание раньше начала".into());
-        }
-        if kind == "cumulative"
+        } else if past(e, stored.map(|o| o.1)) {
+            bad("ends_on", msg::past_date(window.today));
+        } else if e > window.closes {
+            bad("ends_on", msg::group_ends_after(window.closes));
+        } else if kind == "cumulative"
             && s.checked_add_months(Months::new(6))
                 .is_some_and(|limit| e > limit)
         {
@@ -148,10 +161,24 @@ pub fn validate(
 mod tests {
     use super::*;
 
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    /// A 2026 campaign: applications open on 2026-12-07, post-course
+    /// monitoring ends on 2027-06-30; today is 2026-11-20.
+    fn window() -> Window {
+        Window {
+            opens: d("2026-12-07"),
+            closes: d("2027-06-30"),
+            today: d("2026-11-20"),
+        }
+    }
+
     fn fields() -> pb::GroupFields {
         pb::GroupFields {
-            starts_on: "2026-02-01".into(),
-            ends_on: "2026-02-20".into(),
+            starts_on: "2027-02-01".into(),
+            ends_on: "2027-02-20".into(),
             online: true,
             capacity: 25,
             min_size: 10,
@@ -159,37 +186,66 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_group_within_the_year_and_the_size() {
-        assert!(validate(&fields(), 2026, "ordinary", 25).is_ok());
+    fn check(f: &pb::GroupFields, kind: &str, max: i32) -> Result<GroupPlan, Vec<FieldError>> {
+        validate(f, &window(), kind, max, None)
+    }
+
+    fn fields_of(r: Result<GroupPlan, Vec<FieldError>>) -> Vec<String> {
+        r.unwrap_err().into_iter().map(|e| e.field).collect()
     }
 
     #[test]
-    fn too_large_outside_the_year_and_placeless_groups_are_refused() {
+    fn a_group_of_the_next_year_within_the_window_and_the_size() {
+        assert!(check(&fields(), "ordinary", 25).is_ok());
+    }
+
+    #[test]
+    fn a_route_crosses_the_new_year() {
+        let mut f = fields();
+        f.starts_on = "2026-12-20".into();
+        f.ends_on = "2027-03-20".into();
+        assert!(check(&f, "cumulative", 25).is_ok());
+    }
+
+    #[test]
+    fn groups_outside_the_window_or_in_the_past_are_refused() {
+        let mut f = fields();
+        f.starts_on = "2026-12-01".into();
+        f.ends_on = "2027-07-10".into();
+        assert_eq!(
+            fields_of(check(&f, "ordinary", 25)),
+            ["starts_on", "ends_on"]
+        );
+        f.starts_on = "2026-11-01".into();
+        f.ends_on = "2026-11-10".into();
+        let errors = check(&f, "ordinary", 25).unwrap_err();
+        assert!(errors[0].message.contains("20.11.2026"), "{errors:?}");
+        assert_eq!(errors.len(), 2);
+        // A group that has started keeps its dates through a change.
+        let stored = Some((d("2026-11-01"), d("2026-11-10")));
+        let mut w = window();
+        w.opens = d("2026-10-01");
+        assert!(validate(&f, &w, "ordinary", 25, stored).is_ok());
+    }
+
+    #[test]
+    fn too_large_and_placeless_groups_are_refused() {
         let mut f = fields();
         f.capacity = 30;
-        f.ends_on = "2027-01-10".into();
         f.online = false;
-        let fields: Vec<String> = validate(&f, 2026, "ordinary", 25)
-            .unwrap_err()
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
         assert_eq!(
-            fields,
-            vec!["ends_on", "address", "municipality_id", "capacity"]
+            fields_of(check(&f, "ordinary", 25)),
+            vec!["address", "municipality_id", "capacity"]
         );
     }
 
     #[test]
     fn cumulative_programs_last_six_months_at_most() {
         let mut f = fields();
-        f.ends_on = "2026-09-01".into();
-        assert_eq!(
-            validate(&f, 2026, "cumulative", 25).unwrap_err()[0].field,
-            "ends_on"
-        );
-        assert!(validate(&f, 2026, "ordinary", 25).is_ok());
+        f.starts_on = "2026-12-10".into();
+        f.ends_on = "2027-06-20".into();
+        assert_eq!(fields_of(check(&f, "cumulative", 25)), ["ends_on"]);
+        assert!(check(&f, "ordinary", 25).is_ok());
     }
 
     #[test]
@@ -197,17 +253,15 @@ mod tests {
         let mut f = fields();
         f.language = "klingon".into();
         f.address = "а".repeat(501);
-        let errors: Vec<String> = validate(&f, 2026, "ordinary", 25)
-            .unwrap_err()
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
-        assert_eq!(errors, vec!["address", "language"]);
+        assert_eq!(
+            fields_of(check(&f, "ordinary", 25)),
+            vec!["address", "language"]
+        );
         f.language = " TT ".into();
         f.address = "а".repeat(500);
-        assert_eq!(validate(&f, 2026, "ordinary", 25).unwrap().language, "tt");
+        assert_eq!(check(&f, "ordinary", 25).unwrap().language, "tt");
         f.language = String::new();
-        assert_eq!(validate(&f, 2026, "ordinary", 25).unwrap().language, "ru");
+        assert_eq!(check(&f, "ordinary", 25).unwrap().language, "ru");
     }
 
     #[test]
@@ -215,15 +269,9 @@ mod tests {
         let mut f = fields();
         f.capacity = 501;
         // A program stored before the bounds, with an absurd group size.
-        assert_eq!(
-            validate(&f, 2026, "ordinary", i32::MAX).unwrap_err()[0].field,
-            "capacity"
-        );
+        assert_eq!(fields_of(check(&f, "ordinary", i32::MAX)), ["capacity"]);
         f.min_size = 0;
         f.capacity = 10;
-        assert_eq!(
-            validate(&f, 2026, "ordinary", 25).unwrap_err()[0].field,
-            "min_size"
-        );
+        assert_eq!(fields_of(check(&f, "ordinary", 25)), ["min_size"]);
     }
 }

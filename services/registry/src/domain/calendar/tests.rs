@@ -82,3 +82,27 @@ fn phases_end_within_two_years_after_the_campaign() {
     let e = validate(&phases(d), 2026).unwrap_err();
     assert_eq!(e[0].field, "phases[5].ends_on");
 }
+
+#[test]
+fn changes_name_the_moved_phases_and_whether_submission_reopens() {
+    let old = validate(&phases(TATARSTAN_2026), 2026).unwrap();
+    let mut d = TATARSTAN_2026;
+    d[1] = ("2026-10-01", "2026-11-02");
+    d[2] = ("2026-11-03", "2026-11-30");
+    let new = validate(&phases(d), 2026).unwrap();
+    let c = changes(&old, &new);
+    let moved: Vec<&str> = c.iter().map(|c| c.phase.as_str()).collect();
+    assert_eq!(moved, ["program_submission", "expert_review"]);
+    assert_eq!(
+        (c[0].from_ends_on.as_str(), c[0].to_ends_on.as_str()),
+        ("2026-10-31", "2026-11-02")
+    );
+    let today = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    assert!(reopens_submission(&c, today));
+    assert!(!reopens_submission(&c[1..], today));
+    assert_eq!(
+        started(&old, today),
+        ["needs_survey", "program_submission", "expert_review"]
+    );
+    assert!(changes(&old, &old).is_empty());
+}

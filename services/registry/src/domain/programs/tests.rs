@@ -204,3 +204,21 @@ fn nested_fields_are_named_with_their_prefix() {
     let e = under("fields", validate(&mut f).unwrap_err());
     assert_eq!(e[0].field, "fields.hours");
 }
+
+#[test]
+fn voucher_regions_take_programs_of_one_block() {
+    let mut f = sample();
+    assert!(voucher_errors(&f, "voucher_hours").is_empty());
+    f.hours = 72;
+    assert_eq!(voucher_errors(&f, "voucher_hours")[0].field, "hours");
+    assert!(voucher_errors(&f, "un_quota").is_empty());
+    f.kind = "internship".into();
+    f.hours = 54;
+    assert!(voucher_errors(&f, "voucher_hours").is_empty());
+    f.hours = 36;
+    assert!(
+        voucher_errors(&f, "voucher_hours")[0]
+            .message
+            .contains("54")
+    );
+}
