@@ -93,6 +93,15 @@ async fn openapi_document_is_valid_and_declares_every_problem() {
             let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
             if secured {
                 assert!(responses.contains_key("401"), "{method} {path}: no 401");
+                assert!(responses.contains_key("403"), "{method} {path}: no 403");
+            }
+            if responses.contains_key("201") {
+                let header = op["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|p| p["in"] == "header" && p["name"] == "Idempotency-Key");
+                assert!(header, "{method} {path}: creates without Idempotency-Key");
             }
             if op.get("requestBody").is_some() {
                 for status in ["400", "413", "422"] {

@@ -19,8 +19,8 @@ pub fn tune_allocator() {
         // SAFETY: mallopt only changes allocator parameters; called before
         // any other thread runs, as glibc recommends.
         unsafe {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
-            libc::mallopt(libc::M_TRIM_THRESHOLD, 1024 * 1024);
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 8 * 1024 * 1024);
             libc::mallopt(libc::M_ARENA_MAX, 2);
         }
     }
