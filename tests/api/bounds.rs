@@ -59,6 +59,10 @@ async fn identity_inputs_are_bounded_and_named() {
     assert_eq!(s, 400, "{b}");
     assert!(b["detail"].as_str().unwrap().contains("объект"), "{b}");
     assert!(!b["detail"].as_str().unwrap().contains("struct"), "{b}");
+    assert_eq!(
+        b["errors"][0]["field"], "body",
+        "a 400 names what was malformed: {b}"
+    );
 
     // A 3,000-character municipality name used to break an index (500).
     let (s, b) = call(

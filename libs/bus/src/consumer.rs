@@ -110,10 +110,20 @@ impl Consumer {
             .messages()
             .await
             .map_err(|e| anyhow::anyhow!("consuming {}: {e}", self.source))?;
+        let mut watched = consumer.clone();
         Ok(tokio::spawn(async move {
+            // Deliveries report the lag as they come; while nothing comes,
+            // the consumer's own figure keeps the gauge current.
+            let mut lag_tick = tokio::time::interval(Duration::from_secs(15));
             loop {
                 let next = tokio::select! {
                     m = messages.next() => m,
+                    _ = lag_tick.tick() => {
+                        if let Ok(info) = watched.info().await {
+                            self.report_lag(info.num_pending);
+                        }
+                        continue;
+                    }
                     _ = shutdown.cancelled() => break,
                 };
                 match next {
@@ -130,18 +140,22 @@ impl Consumer {
         }))
     }
 
+    fn report_lag(&self, pending: u64) {
+        metrics()
+            .consumer_lag
+            .get_or_create(&ConsumerLabels {
+                consumer: self.consumer.to_owned(),
+                source: self.source.to_owned(),
+            })
+            .set(i64::try_from(pending).unwrap_or(i64::MAX));
+    }
+
     /// Handles one delivery and acks, naks or dead-letters it.
     pub async fn process(&self, msg: async_nats::jetstream::Message) -> Outcome {
         let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
         // Every delivery says how many events of the stream still wait.
         if let Ok(info) = msg.info() {
-            metrics()
-                .consumer_lag
-                .get_or_create(&ConsumerLabels {
-                    consumer: self.consumer.to_owned(),
-                    source: self.source.to_owned(),
-                })
-                .set(i64::try_from(info.pending).unwrap_or(i64::MAX));
+            self.report_lag(info.pending);
         }
         let outcome = match self.apply(&msg).await {
             Ok(true) => Outcome::Applied,

@@ -154,6 +154,18 @@ fn anonymous_context(parts: &Parts) -> CallContext {
     }
 }
 
+/// A 400 that names what was malformed (`body`, `query`, a header) in
+/// `errors`, like a 422 names its fields.
+fn bad_input(part: &str, detail: impl Into<String>) -> AppError {
+    let detail = detail.into();
+    let mut e = AppError::bad_request(detail.clone());
+    e.fields.push(FieldError {
+        field: part.to_owned(),
+        message: detail,
+    });
+    e
+}
+
 /// A JSON body whose errors are problems: 415 without a JSON content type,
 /// 400 for malformed JSON, 422 naming the field for a wrong value.
 pub struct ApiJson<T>(pub T);
@@ -168,7 +180,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
         if !is_json {
-            return Err(ApiError(AppError::bad_request(
+            return Err(ApiError(bad_input(
+                "Content-Type",
                 "ожидается тело application/json (заголовок Content-Type)",
             )));
         }
@@ -179,7 +192,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     "тело запроса слишком велико",
                 ))
             } else {
-                ApiError(AppError::bad_request(e.body_text()))
+                ApiError(bad_input("body", e.body_text()))
             }
         })?;
         parse_json(&bytes).map(ApiJson)
@@ -189,7 +202,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // PostgreSQL text cannot hold NUL; refuse it here rather than fail later.
     if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
-        return Err(ApiError(AppError::bad_request(
+        return Err(ApiError(bad_input(
+            "body",
             "символ NUL (\\u0000) в тексте недопустим",
         )));
     }
@@ -197,7 +211,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // from an array, position by position.
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first.is_some_and(|b| *b != b'{') {
-        return Err(ApiError(AppError::bad_request(
+        return Err(ApiError(bad_input(
+            "body",
             "тело запроса: ожидается объект JSON ({…})",
         )));
     }
@@ -252,15 +267,18 @@ pub fn json_problem(path: &str, e: &serde_json::Error) -> AppError {
         };
         (path.to_owned(), message)
     } else {
-        return AppError::bad_request(format!(
-            "некорректный JSON (строка {}, позиция {})",
-            e.line(),
-            e.column()
-        ));
+        return bad_input(
+            "body",
+            format!(
+                "некорректный JSON (строка {}, позиция {})",
+                e.line(),
+                e.column()
+            ),
+        );
     };
     if field == "." || field.is_empty() {
         // The body as a whole has the wrong shape (an array for an object).
-        return AppError::bad_request(format!("тело запроса: {message}"));
+        return bad_input("body", format!("тело запроса: {message}"));
     }
     AppError {
         kind: ErrorKind::Invalid,
@@ -424,7 +442,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         if parts.uri.query().is_some_and(|q| q.contains("%00")) {
-            return Err(ApiError(AppError::bad_request(
+            return Err(ApiError(bad_input(
+                "query",
                 "символ NUL (%00) в параметрах недопустим",
             )));
         }
@@ -435,7 +454,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
             .map_err(|e| {
                 let field = e.path().to_string();
                 if field.is_empty() || field == "." {
-                    return ApiError(AppError::bad_request("некорректные параметры запроса"));
+                    return ApiError(bad_input("query", "некорректные параметры запроса"));
                 }
                 let message = "недопустимое значение параметра".to_owned();
                 ApiError(AppError {
