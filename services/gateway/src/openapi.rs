@@ -65,6 +65,14 @@ pub fn complete(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     let Ok(mut value) = serde_json::to_value(&doc) else {
         return doc;
     };
+    if let Some(schemas) = value
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    {
+        for (name, schema) in schemas.iter_mut() {
+            declare_bounds(name, schema);
+        }
+    }
     if let Some(paths) = value.get_mut("paths").and_then(|p| p.as_object_mut()) {
         for (path, item) in paths.iter_mut() {
             let Some(item) = item.as_object_mut() else {
@@ -154,4 +162,153 @@ fn complete_operation(path: &str, op: &mut serde_json::Value) {
     }
     add("503", "The owning service is unavailable");
     add("504", "The owning service did not answer in time");
+}
+
+/// Fields each request needs (the services answer 422 without them).
+const REQUIRED: &[(&str, &[&str])] = &[
+    ("LoginRequest", &["login", "password"]),
+    ("RefreshRequest", &["refresh_token"]),
+    ("LogoutRequest", &["refresh_token"]),
+    (
+        "ChangePasswordRequest",
+        &["current_password", "new_password"],
+    ),
+    (
+        "CreateRegionRequest",
+        &["code", "name", "time_zone", "pd_model"],
+    ),
+    ("NewMunicipality", &["name"]),
+    (
+        "CreateOrganizationRequest",
+        &["municipality_id", "name", "kind", "inn"],
+    ),
+    (
+        "CreateProviderRequest",
+        &["region_id", "name", "inn", "licence_number"],
+    ),
+    (
+        "CreateEducatorRequest",
+        &[
+            "snils",
+            "last_name",
+            "first_name",
+            "position",
+            "organization_id",
+        ],
+    ),
+    ("CreateUserRequest", &["login", "password"]),
+    ("NewGrant", &["role"]),
+    ("Deactivation", &["reason"]),
+    ("Leaving", &["reason", "left_on"]),
+    (
+        "CreateCampaignRequest",
+        &["region_id", "year", "title", "phases"],
+    ),
+    (
+        "CreateProgramRequest",
+        &["provider_id", "campaign_id", "fields"],
+    ),
+    ("VoteBody", &["program_id", "vote"]),
+    ("ReviewBody", &["conclusion", "scores"]),
+    ("TechnicalDecision", &["decision"]),
+    ("ExpertBody", &["user_id"]),
+];
+
+/// Values a field of a request takes (the services answer 422 otherwise).
+const ENUMS: &[(&str, &str, &[&str])] = &[
+    (
+        "CreateRegionRequest",
+        "pd_model",
+        &["un_quota", "voucher_hours", "cumulative_route"],
+    ),
+    (
+        "CreateOrganizationRequest",
+        "kind",
+        &[
+            "school",
+            "preschool",
+            "college",
+            "additional_education",
+            "provider",
+        ],
+    ),
+    (
+        "NewGrant",
+        "role",
+        &[
+            "educator",
+            "org_operator",
+            "municipal_operator",
+            "regional_operator",
+            "ministry",
+            "expert",
+            "council_member",
+            "provider_admin",
+            "admin",
+        ],
+    ),
+    ("VoteBody", "vote", &["for", "against", "abstain"]),
+    ("ReviewBody", "conclusion", &["include", "exclude"]),
+    ("TechnicalDecision", "decision", &["accept", "return"]),
+    (
+        "Leaving",
+        "reason",
+        &["dismissal", "retirement", "transfer", "other"],
+    ),
+];
+
+/// The longest text a field of this name takes (`pd_domain::bounds`);
+/// organizations and providers have long official names.
+fn max_length(schema: &str, field: &str) -> Option<usize> {
+    use pd_domain::bounds::{CODE, NAME, PERSON_NAME, TEXT, TITLE};
+    let official = schema.contains("Organization") || schema.contains("Provider");
+    match field {
+        "name" if official => Some(TITLE),
+        "last_name" | "first_name" | "middle_name" => Some(PERSON_NAME),
+        "annotation" | "comment" | "remarks" | "reason" => Some(TEXT),
+        "title" | "topic" | "direction" | "address" | "internship_site" => Some(TITLE),
+        "code" | "licence_number" => Some(CODE),
+        "name" | "position" | "display_name" | "assessment_form" => Some(NAME),
+        "password" | "new_password" | "current_password" => Some(256),
+        "login" => Some(64),
+        _ => None,
+    }
+}
+
+/// Writes the services' rules for a schema into the document: required
+/// fields, allowed values and text lengths, so that a client (or a
+/// contract fuzzer) knows them before it is refused.
+fn declare_bounds(name: &str, schema: &mut serde_json::Value) {
+    let required: &[&str] = REQUIRED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(&[], |(_, r)| r);
+    if !required.is_empty() {
+        schema["required"] = serde_json::json!(required);
+    }
+    let Some(props) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for (field, prop) in props.iter_mut() {
+        if let Some((_, _, values)) = ENUMS.iter().find(|(n, f, _)| *n == name && f == field) {
+            prop["enum"] = serde_json::json!(values);
+        }
+        // The generated `default: ""` would contradict both.
+        let enumerated = prop.get("enum").is_some();
+        if (enumerated || required.contains(&field.as_str()))
+            && let Some(p) = prop.as_object_mut()
+        {
+            p.remove("default");
+        }
+        let is_string = prop["type"] == "string"
+            || prop["type"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|x| x == "string"));
+        if is_string
+            && let Some(max) = max_length(name, field)
+            && prop.get("maxLength").is_none()
+        {
+            prop["maxLength"] = serde_json::json!(max);
+        }
+    }
 }
