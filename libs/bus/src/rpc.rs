@@ -283,6 +283,8 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
                 }
             });
         }
+        // Read once: `server_info()` clones the whole server description.
+        let max_payload = bus.client().server_info().max_payload;
         let this = Arc::new(self);
         let handle = tokio::spawn(async move {
             let tracker = TaskTracker::new();
@@ -308,7 +310,7 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
                 let bus = bus.clone();
                 let prefix = prefix.clone();
                 tracker.spawn(async move {
-                    this.handle(&bus, &prefix, msg).await;
+                    this.handle(&bus, &prefix, max_payload, msg).await;
                     drop(permit);
                 });
             }
@@ -319,7 +321,7 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
         Ok(handle)
     }
 
-    async fn handle(&self, bus: &Bus, prefix: &str, msg: async_nats::Message) {
+    async fn handle(&self, bus: &Bus, prefix: &str, max: usize, msg: async_nats::Message) {
         let Some(reply_to) = msg.reply.clone() else {
             return;
         };
@@ -401,7 +403,6 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
             .observe(started.elapsed().as_secs_f64());
         // A reply above the server's payload limit would never arrive and
         // the caller would wait for its deadline: answer a clear error now.
-        let max = bus.client().server_info().max_payload;
         let result = match result {
             Ok(body) if max > 0 && body.len() + 1024 > max => {
                 tracing::warn!(

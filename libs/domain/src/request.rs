@@ -69,6 +69,14 @@ pub fn page_offset(requested: i32) -> Result<i64, AppError> {
     }
 }
 
+/// A user's search text for a SQL `LIKE` pattern: `%`, `_` and `\` typed
+/// by the user are matched literally.
+pub fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 /// RFC 3339 with milliseconds, UTC.
 pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

@@ -12,9 +12,9 @@ use uuid::Uuid;
 use crate::auth::hash_password;
 use crate::db::{db_error, ensure, limit, offset, path_id};
 use crate::domain::access::{self, educator_scope};
-use crate::educators::like_escape;
 use crate::users::{self, lock_user, readable_account};
 use crate::{State, audit, messages as msg};
+use pd_domain::request::like_escape;
 
 /// Ends the account's sessions: access tokens issued before now are refused
 /// by every verifier (through `sessions_revoked`) and, unless only its
@@ -161,6 +161,9 @@ WHERE ($1 OR u.id = $2 OR u.created_by = $2 OR EXISTS (
 ORDER BY u.login
 LIMIT $11 OFFSET $12";
 
+/// The longest reason for a deactivation (the API's schema says the same).
+const DEACTIVATION_REASON: usize = 500;
+
 pub(crate) async fn set_active(
     state: State,
     ctx: RpcContext,
@@ -175,12 +178,15 @@ pub(crate) async fn set_active(
     if !req.active && reason.is_empty() {
         return Err(AppError::invalid("reason", msg::REASON_REQUIRED));
     }
-    if reason.chars().count() > 500 {
-        return Err(AppError::invalid("reason", msg::TOO_LONG));
+    if reason.chars().count() > DEACTIVATION_REASON {
+        return Err(AppError::invalid(
+            "reason",
+            pd_domain::bounds::too_long(DEACTIVATION_REASON),
+        ));
     }
     if user.active != req.active {
         if req.active {
-            reactivate(&mut tx, &state.outbox, &ctx, p, user_id).await?;
+            reactivate(&mut tx, &state.outbox, p, user_id).await?;
         } else {
             deactivate(&mut tx, &state.outbox, &ctx, p, user_id, reason).await?;
         }
@@ -212,21 +218,13 @@ async fn deactivate(
         user_id: user_id.to_string(),
         reason: reason.to_owned(),
     };
-    outbox
-        .write(
-            conn,
-            "user_deactivated",
-            &user_id.to_string(),
-            &ctx.actor(),
-            &event,
-        )
-        .await
-        .map_err(db_error)?;
-    audit::record(
+    audit::account_changed(
         conn,
+        outbox,
         Some(p.user_id),
-        "user_deactivated",
         user_id,
+        "user_deactivated",
+        &event,
         serde_json::json!({ "reason": reason }),
     )
     .await?;
@@ -238,7 +236,6 @@ async fn deactivate(
 async fn reactivate(
     conn: &mut PgConnection,
     outbox: &Outbox,
-    ctx: &RpcContext,
     p: &Principal,
     user_id: Uuid,
 ) -> Result<(), AppError> {
@@ -252,21 +249,13 @@ async fn reactivate(
     let event = pb::UserReactivated {
         user_id: user_id.to_string(),
     };
-    outbox
-        .write(
-            conn,
-            "user_reactivated",
-            &user_id.to_string(),
-            &ctx.actor(),
-            &event,
-        )
-        .await
-        .map_err(db_error)?;
-    audit::record(
+    audit::account_changed(
         conn,
+        outbox,
         Some(p.user_id),
-        "user_reactivated",
         user_id,
+        "user_reactivated",
+        &event,
         serde_json::json!({}),
     )
     .await?;
@@ -296,22 +285,13 @@ pub(crate) async fn reset_password(
     let event = pb::PasswordWasReset {
         user_id: user_id.to_string(),
     };
-    state
-        .outbox
-        .write(
-            &mut tx,
-            "password_reset",
-            &user_id.to_string(),
-            &ctx.actor(),
-            &event,
-        )
-        .await
-        .map_err(db_error)?;
-    audit::record(
+    audit::account_changed(
         &mut tx,
+        &state.outbox,
         Some(p.user_id),
-        "password_reset",
         user_id,
+        "password_reset",
+        &event,
         serde_json::json!({}),
     )
     .await?;

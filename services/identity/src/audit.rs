@@ -3,6 +3,7 @@
 //! when, in the same transaction as the change; the admin reads it.
 
 use pd_bus::RpcContext;
+use pd_bus::outbox::Outbox;
 use pd_domain::AppError;
 use pd_proto::identity::v1 as pb;
 use sqlx::PgConnection;
@@ -23,6 +24,26 @@ pub const ACTIONS: [&str; 8] = [
     "password_changed",
     "refresh_reuse_detected",
 ];
+
+/// A change to an account that other services hear of: its event (type =
+/// the trail's action) and its line in the trail, both in the caller's
+/// transaction.
+pub(crate) async fn account_changed<M: prost::Message>(
+    conn: &mut PgConnection,
+    outbox: &Outbox,
+    actor: Option<Uuid>,
+    user_id: Uuid,
+    action: &str,
+    event: &M,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    let by = actor.map_or_else(|| "system".to_owned(), |a| a.to_string());
+    outbox
+        .write(conn, action, &user_id.to_string(), &by, event)
+        .await
+        .map_err(db_error)?;
+    record(conn, actor, action, user_id, details).await
+}
 
 pub(crate) async fn record(
     conn: &mut PgConnection,

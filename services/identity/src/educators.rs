@@ -429,14 +429,14 @@ pub(crate) async fn list(
                    AND ($6::uuid IS NULL OR e.organization_id = $6)
                    AND ($7::uuid IS NULL OR o.municipality_id = $7)
                    AND ($8::uuid IS NULL OR o.region_id = $8)
-                   AND ($11::text IS NULL OR e.snils = $11)
-                   AND ($12::text IS NULL OR lower(e.last_name) LIKE $12)
-                   AND ($13::text IS NULL OR lower(e.first_name) LIKE $13)
-                   AND ($14::text IS NULL OR e.employment_status = $14) ";
+                   AND ($9::text IS NULL OR e.snils = $9)
+                   AND ($10::text IS NULL OR lower(e.last_name) LIKE $10)
+                   AND ($11::text IS NULL OR lower(e.first_name) LIKE $11)
+                   AND ($12::text IS NULL OR e.employment_status = $12) ";
     // Russian order: Ё sorts with Е, not before А as in the C collation.
     let page_sql = format!(
         "{}{filter}ORDER BY e.last_name COLLATE \"ru-x-icu\", e.first_name COLLATE \"ru-x-icu\", e.id
-         LIMIT $9 OFFSET $10",
+         LIMIT $13 OFFSET $14",
         select_educators!()
     );
     let rows: Vec<EducatorRow> = sqlx::query_as(sqlx::AssertSqlSafe(page_sql))
@@ -448,19 +448,17 @@ pub(crate) async fn list(
         .bind(org)
         .bind(municipality)
         .bind(region)
-        .bind(limit(req.limit)?)
-        .bind(offset(req.offset)?)
         .bind(&search.snils)
         .bind(&search.last_name)
         .bind(&search.first_name)
         .bind(status)
+        .bind(limit(req.limit)?)
+        .bind(offset(req.offset)?)
         .fetch_all(&state.pool)
         .await
         .map_err(db_error)?;
-    // $9 and $10 (page) are not in the count; keep the numbering.
     let count_sql = format!(
-        "SELECT count(*) FROM educators e JOIN organizations o ON o.id = e.organization_id {filter}
-         AND $9::bigint IS NOT NULL AND $10::bigint IS NOT NULL"
+        "SELECT count(*) FROM educators e JOIN organizations o ON o.id = e.organization_id {filter}"
     );
     let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
         .bind(scope.all)
@@ -471,8 +469,6 @@ pub(crate) async fn list(
         .bind(org)
         .bind(municipality)
         .bind(region)
-        .bind(0i64)
-        .bind(0i64)
         .bind(&search.snils)
         .bind(&search.last_name)
         .bind(&search.first_name)
@@ -513,7 +509,7 @@ impl Search {
                 ..Search::default()
             });
         }
-        let prefix = |s: &str| format!("{}%", like_escape(&s.to_lowercase()));
+        let prefix = |s: &str| format!("{}%", pd_domain::request::like_escape(&s.to_lowercase()));
         let mut words = q.split_whitespace();
         Ok(Search {
             snils: None,
@@ -521,13 +517,6 @@ impl Search {
             first_name: words.next().map(prefix),
         })
     }
-}
-
-/// `%` and `_` typed by the user are matched literally.
-pub(crate) fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// Records a change of an educator in their history (same transaction).

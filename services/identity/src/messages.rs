@@ -49,7 +49,6 @@ pub const ACCOUNT_DISABLED_LOGIN: &str = "учётная запись отклю
 pub const DUTIES_CONFLICT: &str = "одна учётная запись не может быть администратором организации ДПО и экспертом или членом экспертного совета того же региона";
 pub const USER_HAS_EDUCATOR: &str = "учётная запись уже привязана к другому педагогу";
 pub const REASON_REQUIRED: &str = "укажите причину";
-pub const TOO_LONG: &str = "слишком длинное значение";
 pub const PASSWORD_CHANGE_REQUIRED: &str =
     "пароль выдан оператором для однократного входа: задайте новый пароль (new_password)";
 pub const PASSWORD_SAME: &str = "новый пароль должен отличаться от прежнего";

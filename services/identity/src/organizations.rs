@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use crate::db::{body_id, db_error, ensure, limit, offset, path_id, ts};
 use crate::domain::{access, values};
-use crate::educators::like_escape;
 use crate::{State, messages as msg};
+use pd_domain::request::like_escape;
 
 // ---------- municipalities ----------
 

@@ -161,10 +161,7 @@ pub(crate) async fn create(
     let mut v = Validator::new();
     let login = v.check("login", values::login(&req.login));
     v.check("password", values::password(&req.password));
-    v.check(
-        "display_name",
-        values::bounded(&req.display_name, pd_domain::bounds::NAME),
-    );
+    v.max_len("display_name", &req.display_name, pd_domain::bounds::NAME);
     let educator_id = if req.educator_id.trim().is_empty() {
         None
     } else {
@@ -298,18 +295,13 @@ async fn insert_grant(
         role: role.as_str().to_owned(),
         scope_id: opt_id(scope),
     };
-    let actor = granted_by
-        .map(|g| g.to_string())
-        .unwrap_or_else(|| "system".to_owned());
-    outbox
-        .write(conn, "role_granted", &user_id.to_string(), &actor, &event)
-        .await
-        .map_err(db_error)?;
-    audit::record(
+    audit::account_changed(
         conn,
+        outbox,
         granted_by,
-        "role_granted",
         user_id,
+        "role_granted",
+        &event,
         serde_json::json!({"role": role.as_str(), "scope_id": opt_id(scope)}),
     )
     .await?;
@@ -488,22 +480,13 @@ pub(crate) async fn revoke_role(
         role: role_name.clone(),
         scope_id: opt_id(scope),
     };
-    state
-        .outbox
-        .write(
-            &mut tx,
-            "role_revoked",
-            &user_id.to_string(),
-            &ctx.actor(),
-            &event,
-        )
-        .await
-        .map_err(db_error)?;
-    audit::record(
+    audit::account_changed(
         &mut tx,
+        &state.outbox,
         Some(p.user_id),
-        "role_revoked",
         user_id,
+        "role_revoked",
+        &event,
         serde_json::json!({"role": role_name, "scope_id": opt_id(scope)}),
     )
     .await?;

@@ -184,14 +184,7 @@ pub(crate) async fn catalog(
         direction: text(&req.direction),
         form: text(&req.form),
         kind: text(&req.kind),
-        text: text(&req.text).map(|t| {
-            format!(
-                "%{}%",
-                t.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            )
-        }),
+        text: text(&req.text).map(|t| format!("%{}%", pd_domain::request::like_escape(&t))),
         subject: text(&req.subject),
         competence: text(&req.competence),
     };

@@ -17,3 +17,8 @@ fn ids_from_bodies_and_paths() {
     assert_eq!(page_offset(-5).unwrap_err().fields[0].field, "offset");
     assert_eq!(page_offset(10).unwrap(), 10);
 }
+
+#[test]
+fn like_patterns_match_what_was_typed() {
+    assert_eq!(like_escape(r"50%_a\b"), r"50\%\_a\\b");
+}

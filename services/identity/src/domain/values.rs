@@ -148,15 +148,6 @@ pub fn login(s: &str) -> Result<String, &'static str> {
     if ok { Ok(s) } else { Err(msg::LOGIN) }
 }
 
-/// Free text of at most `max` characters.
-pub fn bounded(s: &str, max: usize) -> Result<&str, &'static str> {
-    if s.chars().count() <= max {
-        Ok(s)
-    } else {
-        Err(msg::TOO_LONG)
-    }
-}
-
 /// At least 10 characters; at most 256, since Argon2id hashes every byte.
 pub fn password(s: &str) -> Result<&str, &'static str> {
     if (10..=256).contains(&s.chars().count()) {
