@@ -797,6 +797,12 @@ async fn from_campaign_to_published_registry_and_schedule() {
         count_service_events(&p, "registry", "registry_published", 1).await,
         1
     );
+    // One small event per entry of the registry (here one program), never
+    // the whole registry in one message.
+    assert_eq!(
+        count_service_events(&p, "registry", "registry_entry_published", 1).await,
+        1
+    );
 
     // The public catalog: no sign-in, filters; NUL in a parameter is a 400, not a 500.
     let (s, _) = call(&p, Method::GET, "/api/v1/catalog?text=%00", None, None).await;

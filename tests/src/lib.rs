@@ -25,13 +25,13 @@ impl Platform {
         Self::start_with(true, |_| {}).await
     }
 
-    /// The gateway alone: every service behind it is down.
+    /// The gateway alone: every service with a database is down.
     pub async fn start_gateway_only() -> anyhow::Result<Platform> {
         Self::start_with(false, |_| {}).await
     }
 
     pub async fn start_with(
-        with_identity: bool,
+        with_services: bool,
         tweak: impl FnOnce(&mut pd_runtime::Settings),
     ) -> anyhow::Result<Platform> {
         let mut env = TestEnv::new()?;
@@ -39,23 +39,26 @@ impl Platform {
         let shutdown = Shutdown::new();
         let mut services = Vec::new();
         let mut identity_db = None;
-        if with_identity {
-            identity_db = Some(
-                env.database(pd_identity::SERVICE, &[&pd_identity::MIGRATOR])
-                    .await?,
-            );
-            let identity = pd_identity::start(env.settings.clone(), shutdown.clone()).await?;
-            services.push(tokio::spawn(identity.wait()));
-            env.database(pd_registry::SERVICE, &pd_registry::MIGRATORS)
-                .await?
-                .close()
-                .await;
-            let registry = pd_registry::start(env.settings.clone(), shutdown.clone()).await?;
-            services.push(tokio::spawn(registry.wait()));
+        let mut base = String::new();
+        // Every service of the workspace's list, on its own database.
+        for def in pd::SERVICES {
+            if def.has_database() {
+                if !with_services {
+                    continue;
+                }
+                let pool = env.database(def.name, def.migrators).await?;
+                if def.name == pd_identity::SERVICE {
+                    identity_db = Some(pool);
+                } else {
+                    pool.close().await;
+                }
+            }
+            let running = (def.start)(env.settings.clone(), shutdown.clone()).await?;
+            if let Some(addr) = running.http {
+                base = format!("http://{addr}");
+            }
+            services.push(tokio::spawn(running.wait()));
         }
-        let gateway = pd_gateway::start(env.settings.clone(), shutdown.clone()).await?;
-        let base = format!("http://{}", gateway.addr);
-        services.push(tokio::spawn(gateway.wait()));
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()?;

@@ -3,6 +3,13 @@
 //! ignores plural filters), acks explicitly, records each processed event
 //! id in its own database in the same transaction as the effect, and sends
 //! what can never be processed to a dead-letter subject.
+//!
+//! Failures are retried with exponential backoff (1 s, 2 s, 4 s, ... up to
+//! `retry_max_ms`), so a database restart of a few minutes costs latency,
+//! not events. NATS itself never gives up on a message (`max_deliver =
+//! -1`): after `max_deliver` attempts the consumer dead-letters it, and if
+//! the dead-letter stream cannot take it either, the message is kept and
+//! tried again. `pd admin dlq list|replay` reads and replays dead letters.
 
 use async_nats::jetstream::{AckKind, consumer::pull};
 use futures::StreamExt;
@@ -14,6 +21,7 @@ use prost::Message;
 use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::{Bus, headers};
@@ -24,11 +32,45 @@ pub struct Event {
     pub subject: String,
     pub event_id: Uuid,
     pub envelope: EventEnvelope,
+    /// The consumer receiving it (the key of its applied versions).
+    pub consumer: &'static str,
 }
 
 impl Event {
     pub fn event_type(&self) -> &str {
         &self.envelope.event_type
+    }
+
+    /// The aggregate's version after this event (0: written before
+    /// versions existed).
+    pub fn version(&self) -> u64 {
+        self.envelope.version
+    }
+
+    /// Records this event's version as the newest applied for its
+    /// aggregate, in the handler's transaction. `false` means a newer
+    /// version was applied already: a snapshot handler skips the event, so
+    /// a late delivery never overwrites newer state. Events without a
+    /// version always apply.
+    pub async fn is_newest(&self, conn: &mut PgConnection) -> Result<bool, HandleError> {
+        if self.version() == 0 {
+            return Ok(true);
+        }
+        let version = i64::try_from(self.version())
+            .map_err(|_| HandleError::Reject(format!("version {} out of range", self.version())))?;
+        let newer = sqlx::query(
+            "INSERT INTO applied_versions (consumer, aggregate_id, version) VALUES ($1, $2, $3)
+             ON CONFLICT (consumer, aggregate_id) DO UPDATE SET version = EXCLUDED.version
+             WHERE applied_versions.version < EXCLUDED.version",
+        )
+        .bind(self.consumer)
+        .bind(&self.envelope.aggregate_id)
+        .bind(version)
+        .execute(conn)
+        .await?
+        .rows_affected()
+            == 1;
+        Ok(newer)
     }
 
     pub fn decode<M: Message + Default>(&self) -> Result<M, HandleError> {
@@ -88,24 +130,31 @@ impl Consumer {
             .get_stream(self.bus.stream_name(self.source))
             .await
             .map_err(|e| anyhow::anyhow!("stream of {}: {e}", self.source))?;
-        let consumer: async_nats::jetstream::consumer::Consumer<pull::Config> = stream
-            .get_or_create_consumer(
-                self.consumer,
-                pull::Config {
-                    durable_name: Some(self.consumer.to_owned()),
-                    filter_subject: format!(
-                        "{}.{}.evt.>",
-                        self.bus.settings().subject_prefix,
-                        self.source
-                    ),
-                    ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
-                    ack_wait: Duration::from_secs(30),
-                    max_deliver: self.bus.settings().max_deliver,
-                    ..Default::default()
-                },
-            )
+        let config = pull::Config {
+            durable_name: Some(self.consumer.to_owned()),
+            filter_subject: format!(
+                "{}.{}.evt.>",
+                self.bus.settings().subject_prefix,
+                self.source
+            ),
+            ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+            ack_wait: Duration::from_secs(30),
+            // Never dropped by NATS: `process` dead-letters, or keeps
+            // the message when even that fails.
+            max_deliver: -1,
+            ..Default::default()
+        };
+        let mut consumer: async_nats::jetstream::consumer::Consumer<pull::Config> = stream
+            .get_or_create_consumer(self.consumer, config.clone())
             .await
             .map_err(|e| anyhow::anyhow!("consumer {} on {}: {e}", self.consumer, self.source))?;
+        // Consumers created by earlier versions had a delivery limit.
+        if consumer.cached_info().config.max_deliver != -1 {
+            consumer = stream
+                .update_consumer(config)
+                .await
+                .map_err(|e| anyhow::anyhow!("updating consumer {}: {e}", self.consumer))?;
+        }
         let mut messages = consumer
             .messages()
             .await
@@ -150,26 +199,40 @@ impl Consumer {
             .set(i64::try_from(pending).unwrap_or(i64::MAX));
     }
 
-    /// Handles one delivery and acks, naks or dead-letters it.
+    /// Handles one delivery and acks, naks or dead-letters it, in a span
+    /// that continues the trace of the request that caused the event.
     pub async fn process(&self, msg: async_nats::jetstream::Message) -> Outcome {
         let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
         // Every delivery says how many events of the stream still wait.
         if let Ok(info) = msg.info() {
             self.report_lag(info.pending);
         }
-        let outcome = match self.apply(&msg).await {
+        let event = self.event(&msg);
+        let span = tracing::info_span!("event", consumer = self.consumer, subject = %msg.subject, event_id = tracing::field::Empty);
+        if let Ok(e) = &event {
+            pd_runtime::telemetry::set_remote_parent(&span, &e.envelope.traceparent);
+            span.record("event_id", tracing::field::display(e.event_id));
+        }
+        let applied = match event {
+            Ok(event) => self.apply(event).instrument(span.clone()).await,
+            Err(e) => Err(e),
+        };
+        let max = self.bus.settings().max_deliver;
+        let outcome = match applied {
             Ok(true) => Outcome::Applied,
             Ok(false) => Outcome::Duplicate,
-            Err(HandleError::Retry(why)) if delivered < self.bus.settings().max_deliver => {
-                tracing::warn!(consumer = self.consumer, %why, delivered, "event will be retried");
-                let backoff = Duration::from_millis(200 * delivered.max(1) as u64);
-                if let Err(e) = msg.ack_with(AckKind::Nak(Some(backoff))).await {
-                    tracing::warn!(error = %e, "nak failed");
-                }
+            Err(HandleError::Retry(why)) if delivered < max => {
+                span.in_scope(|| tracing::warn!(%why, delivered, "event will be retried"));
+                self.nak(&msg, self.backoff(delivered.max(1) as u64)).await;
                 return Outcome::Retried;
             }
             Err(HandleError::Retry(why)) | Err(HandleError::Reject(why)) => {
-                self.dead_letter(&msg, &why).await;
+                if let Err(e) = self.dead_letter(&msg, &why).instrument(span.clone()).await {
+                    // Never lost: it stays in the stream and comes back.
+                    span.in_scope(|| tracing::error!(error = %e, %why, "dead letter not stored; the event is kept and retried"));
+                    self.nak(&msg, self.backoff(u64::MAX)).await;
+                    return Outcome::Retried;
+                }
                 if let Err(e) = msg.ack_with(AckKind::Term).await {
                     tracing::warn!(error = %e, "term failed");
                 }
@@ -191,23 +254,41 @@ impl Consumer {
         outcome
     }
 
-    /// `Ok(false)` when the event was processed before.
-    async fn apply(&self, msg: &async_nats::jetstream::Message) -> Result<bool, HandleError> {
+    /// `retry_base_ms` × 2^(delivered − 1), at most `retry_max_ms`.
+    fn backoff(&self, delivered: u64) -> Duration {
+        let s = self.bus.settings();
+        let exp = delivered.saturating_sub(1).min(30) as u32;
+        let ms = s.retry_base_ms.saturating_mul(1u64 << exp);
+        Duration::from_millis(ms.min(s.retry_max_ms))
+    }
+
+    async fn nak(&self, msg: &async_nats::jetstream::Message, delay: Duration) {
+        if let Err(e) = msg.ack_with(AckKind::Nak(Some(delay))).await {
+            tracing::warn!(error = %e, "nak failed");
+        }
+    }
+
+    fn event(&self, msg: &async_nats::jetstream::Message) -> Result<Event, HandleError> {
         let envelope = EventEnvelope::decode(msg.payload.clone())
             .map_err(|e| HandleError::Reject(format!("undecodable envelope: {e}")))?;
         let event_id = Uuid::parse_str(&envelope.event_id)
             .map_err(|e| HandleError::Reject(format!("bad event id: {e}")))?;
-        let event = Event {
+        Ok(Event {
             subject: msg.subject.to_string(),
             event_id,
             envelope,
-        };
+            consumer: self.consumer,
+        })
+    }
+
+    /// `Ok(false)` when the event was processed before.
+    async fn apply(&self, event: Event) -> Result<bool, HandleError> {
         let mut tx = self.pool.begin().await?;
         let fresh = sqlx::query(
             "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
         .bind(self.consumer)
-        .bind(event_id)
+        .bind(event.event_id)
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -220,30 +301,37 @@ impl Consumer {
         Ok(true)
     }
 
-    async fn dead_letter(&self, msg: &async_nats::jetstream::Message, why: &str) {
+    /// Stores the message in the dead-letter stream; `Err` when it was not
+    /// stored (the caller keeps the message).
+    async fn dead_letter(
+        &self,
+        msg: &async_nats::jetstream::Message,
+        why: &str,
+    ) -> anyhow::Result<()> {
         tracing::error!(consumer = self.consumer, subject = %msg.subject, %why, "event dead-lettered");
+        let mut h = async_nats::HeaderMap::new();
+        h.insert(headers::DEAD_LETTER_REASON, why);
+        h.insert(headers::ORIGINAL_SUBJECT, msg.subject.as_str());
+        h.insert(headers::CONSUMER, self.consumer);
+        // A second attempt after a lost ack is recognised as the same letter.
+        if let Ok(info) = msg.info() {
+            let id = format!("{}-{}-{}", self.consumer, info.stream, info.stream_sequence);
+            h.insert(headers::MSG_ID, id.as_str());
+        }
+        let subject = self.bus.dead_letter_subject(self.consumer, self.source);
+        self.bus
+            .jetstream()
+            .publish_with_headers(subject, h, msg.payload.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("publishing the dead letter: {e}"))?
+            .await
+            .map_err(|e| anyhow::anyhow!("storing the dead letter: {e}"))?;
         metrics()
             .events_dead_lettered
             .get_or_create(&ServiceLabels {
                 service: self.consumer.to_owned(),
             })
             .inc();
-        let mut h = async_nats::HeaderMap::new();
-        h.insert(headers::DEAD_LETTER_REASON, why);
-        h.insert("Pd-Original-Subject", msg.subject.as_str());
-        let subject = self.bus.dead_letter_subject(self.consumer, self.source);
-        match self
-            .bus
-            .jetstream()
-            .publish_with_headers(subject, h, msg.payload.clone())
-            .await
-        {
-            Ok(ack) => {
-                if let Err(e) = ack.await {
-                    tracing::error!(error = %e, "dead letter not stored");
-                }
-            }
-            Err(e) => tracing::error!(error = %e, "dead letter not published"),
-        }
+        Ok(())
     }
 }

@@ -59,5 +59,7 @@ pub fn envelope<M: Message>(
         traceparent: pd_runtime::telemetry::current_traceparent().unwrap_or_default(),
         aggregate_id: aggregate_id.to_owned(),
         payload: payload.encode_to_vec(),
+        // Set by the outbox, which holds the aggregate's counter.
+        version: 0,
     }
 }

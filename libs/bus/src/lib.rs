@@ -4,6 +4,7 @@
 //! idempotent durable consumers ([`consumer`]).
 
 pub mod consumer;
+pub mod dead_letters;
 pub mod events;
 pub mod idempotency;
 pub mod outbox;
@@ -26,6 +27,8 @@ pub mod headers {
     pub const STATUS: &str = "Pd-Status";
     pub const MSG_ID: &str = "Nats-Msg-Id";
     pub const DEAD_LETTER_REASON: &str = "Pd-Dead-Letter-Reason";
+    pub const ORIGINAL_SUBJECT: &str = "Pd-Original-Subject";
+    pub const CONSUMER: &str = "Pd-Consumer";
     pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 }
 
@@ -87,6 +90,28 @@ impl Bus {
 
     pub fn is_connected(&self) -> bool {
         self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// The admin port's readiness: NATS connected and, for a service with
+    /// a database, the database answering.
+    pub fn ready_check(&self, pool: Option<sqlx::PgPool>) -> pd_runtime::admin::ReadyCheck {
+        let bus = self.clone();
+        std::sync::Arc::new(move || {
+            let pool = pool.clone();
+            let bus = bus.clone();
+            Box::pin(async move {
+                if let Some(pool) = pool {
+                    sqlx::query("SELECT 1")
+                        .execute(&pool)
+                        .await
+                        .map_err(|e| format!("database: {e}"))?;
+                }
+                if !bus.is_connected() {
+                    return Err("nats: not connected".to_owned());
+                }
+                Ok(())
+            })
+        })
     }
 
     /// `<prefix>.<service>.rpc.<operation>.v1`

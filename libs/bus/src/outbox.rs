@@ -12,6 +12,7 @@ use pd_runtime::metrics::{ServiceLabels, metrics};
 use prost::Message;
 use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -30,6 +31,12 @@ pub struct PendingEvent {
     pub aggregate_id: String,
     pub payload: Vec<u8>,
 }
+
+/// The largest event envelope the outbox accepts. NATS refuses messages
+/// above its `max_payload` (1 MiB by default); staying well below leaves
+/// room for headers and bounds every consumer's memory. A list goes out as
+/// one event per entry (see the registry's `registry_entry_published`).
+pub const MAX_EVENT_BYTES: usize = 256 * 1024;
 
 impl Outbox {
     pub fn new(bus: &Bus, service: &'static str) -> Self {
@@ -52,7 +59,9 @@ impl Outbox {
         )
     }
 
-    /// Adds one event in the caller's transaction; returns its id.
+    /// Adds one event in the caller's transaction; returns its id. The
+    /// aggregate's version counter stays locked until the transaction ends,
+    /// so versions follow commit order.
     pub async fn write<M: Message>(
         &self,
         tx: &mut PgConnection,
@@ -61,12 +70,18 @@ impl Outbox {
         actor: &str,
         payload: &M,
     ) -> Result<Uuid, sqlx::Error> {
-        let env = envelope(event_type, aggregate_id, actor, payload);
+        let mut env = envelope(event_type, aggregate_id, actor, payload);
+        env.version = next_versions(tx, &[(aggregate_id.to_owned(), 1)])
+            .await?
+            .first()
+            .map(|v| v.1)
+            .unwrap_or(1);
         let id = Uuid::parse_str(&env.event_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let body = bounded(env)?;
         sqlx::query("INSERT INTO outbox (event_id, subject, envelope) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(self.subject(event_type))
-            .bind(env.encode_to_vec())
+            .bind(body)
             .execute(tx)
             .await?;
         Ok(id)
@@ -79,6 +94,17 @@ impl Outbox {
         actor: &str,
         events: Vec<PendingEvent>,
     ) -> Result<(), sqlx::Error> {
+        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+        for e in &events {
+            *counts.entry(e.aggregate_id.clone()).or_default() += 1;
+        }
+        // The first version each aggregate gets in this batch.
+        let mut next: HashMap<String, u64> =
+            next_versions(tx, &counts.into_iter().collect::<Vec<_>>())
+                .await?
+                .into_iter()
+                .map(|(aggregate, last, count)| (aggregate, last + 1 - count))
+                .collect();
         let mut ids = Vec::with_capacity(events.len());
         let mut subjects = Vec::with_capacity(events.len());
         let mut bodies = Vec::with_capacity(events.len());
@@ -86,6 +112,10 @@ impl Outbox {
         let now = chrono::Utc::now().to_rfc3339();
         for e in events {
             let id = Uuid::now_v7();
+            let version = next.get_mut(&e.aggregate_id).map_or(1, |v| {
+                *v += 1;
+                *v - 1
+            });
             let env = pd_proto::common::v1::EventEnvelope {
                 event_id: id.to_string(),
                 event_type: e.event_type.to_owned(),
@@ -94,10 +124,11 @@ impl Outbox {
                 traceparent: traceparent.clone(),
                 aggregate_id: e.aggregate_id,
                 payload: e.payload,
+                version,
             };
             ids.push(id);
             subjects.push(self.subject(e.event_type));
-            bodies.push(env.encode_to_vec());
+            bodies.push(bounded(env)?);
         }
         sqlx::query(
             "INSERT INTO outbox (event_id, subject, envelope)
@@ -110,6 +141,63 @@ impl Outbox {
         .await?;
         Ok(())
     }
+}
+
+/// Advances the version counters of `aggregates` (id, number of events),
+/// in id order so that two writers never wait for each other crosswise.
+/// Returns (id, last version now, number of events).
+async fn next_versions(
+    tx: &mut PgConnection,
+    aggregates: &[(String, i64)],
+) -> Result<Vec<(String, u64, u64)>, sqlx::Error> {
+    let mut sorted = aggregates.to_vec();
+    sorted.sort();
+    let (ids, counts): (Vec<String>, Vec<i64>) = sorted.iter().cloned().unzip();
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "INSERT INTO aggregate_versions (aggregate_id, version)
+         SELECT * FROM UNNEST($1::text[], $2::bigint[])
+         ON CONFLICT (aggregate_id) DO UPDATE SET version = aggregate_versions.version + EXCLUDED.version
+         RETURNING aggregate_id, version",
+    )
+    .bind(&ids)
+    .bind(&counts)
+    .fetch_all(tx)
+    .await?;
+    let count_of: HashMap<&str, i64> = sorted.iter().map(|(a, n)| (a.as_str(), *n)).collect();
+    Ok(rows
+        .into_iter()
+        .map(|(a, v)| {
+            let n = count_of.get(a.as_str()).copied().unwrap_or(1);
+            (a, v.max(0) as u64, n.max(0) as u64)
+        })
+        .collect())
+}
+
+/// Encodes an envelope, refusing one the bus could not carry: the writer
+/// learns at once, instead of the relay failing on it for ever.
+fn bounded(env: pd_proto::common::v1::EventEnvelope) -> Result<Vec<u8>, sqlx::Error> {
+    let body = env.encode_to_vec();
+    if body.len() > MAX_EVENT_BYTES {
+        return Err(sqlx::Error::Encode(
+            format!(
+                "event {} of {} is {} bytes, above the bus limit of {MAX_EVENT_BYTES}; publish one event per entry instead",
+                env.event_type,
+                env.aggregate_id,
+                body.len()
+            )
+            .into(),
+        ));
+    }
+    Ok(body)
+}
+
+/// Refusals of one row before the relay sets it aside.
+pub const MAX_ATTEMPTS: i32 = 10;
+
+/// Errors that another attempt will not cure.
+fn permanent(kind: async_nats::jetstream::context::PublishErrorKind) -> bool {
+    use async_nats::jetstream::context::PublishErrorKind as K;
+    matches!(kind, K::MaxPayloadExceeded)
 }
 
 /// Publishes committed outbox rows to JetStream.
@@ -193,29 +281,35 @@ impl Relay {
         tracing::info!(service = self.service, "outbox relay stopped");
     }
 
-    /// Sets the `outbox_backlog` gauge: rows committed but not yet published.
+    /// Sets the `outbox_backlog` gauge (rows committed but not yet
+    /// published) and `outbox_parked` (rows set aside, waiting for an
+    /// operator).
     pub async fn report_backlog(&self) {
-        let backlog: Result<i64, _> =
-            sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-                .fetch_one(&self.pool)
-                .await;
-        if let Ok(n) = backlog {
-            metrics()
-                .outbox_backlog
-                .get_or_create(&ServiceLabels {
-                    service: self.service.to_owned(),
-                })
-                .set(n);
+        let counts: Result<(i64, i64), _> = sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE parked_at IS NULL), count(*) FILTER (WHERE parked_at IS NOT NULL)
+             FROM outbox WHERE sent_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await;
+        if let Ok((backlog, parked)) = counts {
+            let labels = ServiceLabels {
+                service: self.service.to_owned(),
+            };
+            metrics().outbox_backlog.get_or_create(&labels).set(backlog);
+            metrics().outbox_parked.get_or_create(&labels).set(parked);
         }
     }
 
-    /// Publishes one batch of unsent rows; returns how many were sent.
+    /// Publishes one batch of unsent rows; returns how many were sent. A
+    /// row that fails is counted and set aside after [`MAX_ATTEMPTS`]
+    /// refusals (at once when it can never fit the bus); the rows after it
+    /// are published all the same, since consumers order by version.
     pub async fn publish_batch(&self) -> anyhow::Result<usize> {
         let mut tx = self.pool.begin().await?;
         // SKIP LOCKED lets several relay instances share the work.
-        let rows: Vec<(i64, Uuid, String, Vec<u8>)> = sqlx::query_as(
-            "SELECT id, event_id, subject, envelope FROM outbox
-             WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        let rows: Vec<(i64, Uuid, String, Vec<u8>, i32)> = sqlx::query_as(
+            "SELECT id, event_id, subject, envelope, attempts FROM outbox
+             WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
         )
         .bind(self.batch_size)
         .fetch_all(&mut *tx)
@@ -223,40 +317,104 @@ impl Relay {
         if rows.is_empty() {
             return Ok(0);
         }
+        let max_payload = self.bus.client().server_info().max_payload;
+        let mut failures: Vec<(i64, String, bool)> = Vec::new();
         // Publish in order, then await every ack.
         let mut acks = Vec::with_capacity(rows.len());
-        for (_, event_id, subject, body) in &rows {
+        for (id, event_id, subject, body, _) in &rows {
+            // Headers take a few hundred bytes; such a row can never go out.
+            if body.len() + 512 > max_payload {
+                let why = format!(
+                    "{} bytes do not fit the bus limit of {max_payload}",
+                    body.len()
+                );
+                failures.push((*id, why, true));
+                continue;
+            }
             let mut h = HeaderMap::new();
             h.insert(headers::MSG_ID, event_id.to_string().as_str());
-            let ack = self
+            let published = self
                 .bus
                 .jetstream()
                 .publish_with_headers(subject.clone(), h, Bytes::from(body.clone()))
-                .await
-                .map_err(|e| anyhow::anyhow!("publishing {subject}: {e}"))?;
-            acks.push(ack);
+                .await;
+            match published {
+                Ok(ack) => acks.push((*id, ack)),
+                Err(e) => failures.push((
+                    *id,
+                    format!("publishing {subject}: {e}"),
+                    permanent(e.kind()),
+                )),
+            }
         }
-        for ack in acks {
-            ack.await
-                .map_err(|e| anyhow::anyhow!("JetStream ack: {e}"))?;
+        let mut sent = Vec::with_capacity(acks.len());
+        for (id, ack) in acks {
+            match ack.await {
+                Ok(_) => sent.push(id),
+                Err(e) => failures.push((id, format!("JetStream ack: {e}"), permanent(e.kind()))),
+            }
         }
         if self.fail_after_publish {
             // Test hook: the process "dies" after publishing, before marking.
             anyhow::bail!("simulated crash after publish");
         }
-        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
         sqlx::query("UPDATE outbox SET sent_at = now() WHERE id = ANY($1)")
-            .bind(&ids)
+            .bind(&sent)
             .execute(&mut *tx)
             .await?;
+        for (id, why, never) in &failures {
+            self.record_failure(&mut tx, *id, why, *never).await?;
+        }
         tx.commit().await?;
         metrics()
             .outbox_published
             .get_or_create(&ServiceLabels {
                 service: self.service.to_owned(),
             })
-            .inc_by(rows.len() as u64);
+            .inc_by(sent.len() as u64);
+        if let Some((_, why, _)) = failures.first() {
+            // The relay backs off; the rows that went out stay sent.
+            anyhow::bail!(
+                "{} of {} events not published: {why}",
+                failures.len(),
+                rows.len()
+            );
+        }
         Ok(rows.len())
+    }
+
+    /// Counts a failed attempt; parks the row when it can never succeed or
+    /// has been refused [`MAX_ATTEMPTS`] times. Attempts that failed for
+    /// the connection's sake (timeouts) are not counted: an outage of NATS
+    /// must not park the whole outbox.
+    async fn record_failure(
+        &self,
+        tx: &mut PgConnection,
+        id: i64,
+        why: &str,
+        never: bool,
+    ) -> Result<(), sqlx::Error> {
+        let counts = never || self.bus.is_connected();
+        let parked: Option<(Uuid, String, i32)> = sqlx::query_as(
+            "UPDATE outbox SET attempts = attempts + $2::int, last_error = $3,
+                    parked_at = CASE WHEN $4 OR attempts + $2::int >= $5 THEN now() END
+             WHERE id = $1
+             RETURNING event_id, subject, attempts",
+        )
+        .bind(id)
+        .bind(i32::from(counts))
+        .bind(why)
+        .bind(never)
+        .bind(MAX_ATTEMPTS)
+        .fetch_optional(&mut *tx)
+        .await?
+        .filter(|(_, _, attempts)| never || *attempts >= MAX_ATTEMPTS);
+        if let Some((event_id, subject, attempts)) = parked {
+            // `outbox_parked` shows it at the next pass (report_backlog).
+            tracing::error!(service = self.service, %event_id, %subject, attempts, %why,
+                "outbox row parked: it is not published until `pd admin outbox release`");
+        }
+        Ok(())
     }
 
     async fn cleanup(&self) {
@@ -267,4 +425,43 @@ impl Relay {
             tracing::warn!(error = %e, "outbox cleanup");
         }
     }
+}
+
+/// A row the relay set aside.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ParkedRow {
+    pub id: i64,
+    pub event_id: Uuid,
+    pub subject: String,
+    pub size: i32,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub parked_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The parked rows of a service's outbox, oldest first.
+pub async fn parked(pool: &PgPool) -> Result<Vec<ParkedRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, event_id, subject, octet_length(envelope) AS size, attempts, last_error, parked_at
+         FROM outbox WHERE sent_at IS NULL AND parked_at IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Gives parked rows (one, or all with `None`) back to the relay with
+/// their attempts reset, once the cause is fixed; returns how many.
+pub async fn release(pool: &PgPool, id: Option<i64>) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE outbox SET parked_at = NULL, attempts = 0
+         WHERE sent_at IS NULL AND parked_at IS NOT NULL AND ($1::bigint IS NULL OR id = $1)",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
+    // Wake the relay now rather than at its next poll.
+    sqlx::query("SELECT pg_notify('pd_outbox', '')")
+        .execute(pool)
+        .await?;
+    Ok(r.rows_affected())
 }

@@ -338,3 +338,350 @@ async fn a_stopping_relay_publishes_what_is_committed_first() {
     assert_eq!(stream.info().await.unwrap().state.messages, 7);
     env.cleanup().await;
 }
+
+/// Committed outbox rows not yet sent, parked and not.
+async fn outbox_state(pool: &PgPool) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE sent_at IS NULL AND parked_at IS NULL),
+                count(*) FILTER (WHERE parked_at IS NOT NULL)
+         FROM outbox",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_unpublishable_row_is_parked_and_the_rest_of_the_outbox_flows() {
+    let (env, bus, pool) = setup().await;
+    let outbox = Outbox::new(&bus, "producer");
+    // The outbox refuses, at write time, an event the bus could not carry.
+    let mut tx = pool.begin().await.unwrap();
+    let huge = IdRequest {
+        id: "x".repeat(pd_bus::outbox::MAX_EVENT_BYTES + 1),
+    };
+    let refused = outbox
+        .write(&mut tx, "thing_happened", "agg-big", "tester", &huge)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("bus limit"), "{refused}");
+    tx.rollback().await.unwrap();
+
+    // Rows that got in anyway (an older binary, a hand-made row): one
+    // larger than the server's max_payload, one whose subject no stream
+    // takes, between ordinary events.
+    let mut tx = pool.begin().await.unwrap();
+    outbox
+        .write(&mut tx, "thing_happened", "agg-1", "tester", &Empty {})
+        .await
+        .unwrap();
+    let big = pd_bus::events::envelope(
+        "thing_happened",
+        "agg-big",
+        "tester",
+        &IdRequest {
+            id: "x".repeat(2 * 1024 * 1024),
+        },
+    );
+    let stray = pd_bus::events::envelope("thing_happened", "agg-stray", "tester", &Empty {});
+    for (env_msg, subject) in [
+        (&big, bus.event_subject("producer", "thing_happened")),
+        (
+            &stray,
+            format!(
+                "{}.nowhere.evt.thing_happened.v1",
+                env.settings.nats.subject_prefix
+            ),
+        ),
+    ] {
+        sqlx::query("INSERT INTO outbox (event_id, subject, envelope) VALUES ($1, $2, $3)")
+            .bind(uuid::Uuid::parse_str(&env_msg.event_id).unwrap())
+            .bind(subject)
+            .bind(prost::Message::encode_to_vec(env_msg))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    outbox
+        .write(&mut tx, "thing_happened", "agg-2", "tester", &Empty {})
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let relay = Relay::new(bus.clone(), pool.clone(), "producer");
+    // The first pass sends both ordinary events and parks the oversized
+    // row at once; the stray row is retried.
+    assert!(relay.publish_batch().await.is_err());
+    assert_eq!(outbox_state(&pool).await, (1, 1));
+    let mut stream = bus
+        .jetstream()
+        .get_stream(bus.stream_name("producer"))
+        .await
+        .unwrap();
+    assert_eq!(stream.info().await.unwrap().state.messages, 2);
+    // The stray row is parked once its attempts run out.
+    for _ in 1..pd_bus::outbox::MAX_ATTEMPTS {
+        assert!(relay.publish_batch().await.is_err());
+    }
+    assert_eq!(outbox_state(&pool).await, (0, 2));
+    assert_eq!(relay.publish_batch().await.unwrap(), 0);
+
+    // Operators see them, in a metric and in `pd admin outbox parked`.
+    relay.report_backlog().await;
+    let page = pd_runtime::metrics::render();
+    assert!(
+        page.contains("pd_outbox_parked{service=\"producer\"} 2"),
+        "{page}"
+    );
+    let parked = pd_bus::outbox::parked(&pool).await.unwrap();
+    assert_eq!(parked.len(), 2);
+    assert!(
+        parked[0]
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("bus limit"),
+        "{parked:?}"
+    );
+    assert_eq!(parked[1].attempts, pd_bus::outbox::MAX_ATTEMPTS);
+    // Released, a row goes back to the relay with its attempts reset.
+    assert_eq!(
+        pd_bus::outbox::release(&pool, Some(parked[1].id))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(outbox_state(&pool).await, (1, 1));
+    env.cleanup().await;
+}
+
+/// A consumer whose read-model keeps the newest snapshot of each aggregate.
+fn snapshot_consumer(bus: &Bus, pool: &PgPool) -> Consumer {
+    Consumer {
+        bus: bus.clone(),
+        pool: pool.clone(),
+        consumer: "snapshots",
+        source: "producer",
+        handler: Arc::new(move |conn, event| {
+            async move {
+                if event.is_newest(&mut *conn).await? {
+                    let body: IdRequest = event.decode()?;
+                    sqlx::query("DELETE FROM effects WHERE aggregate = $1")
+                        .bind(&event.envelope.aggregate_id)
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("INSERT INTO effects (event_id, aggregate) VALUES ($1, $2)")
+                        .bind(event.event_id)
+                        .bind(format!("{}={}", event.envelope.aggregate_id, body.id))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            }
+            .boxed()
+        }),
+    }
+}
+
+#[tokio::test]
+async fn versions_follow_commits_per_aggregate_and_late_snapshots_are_skipped() {
+    let (env, bus, pool) = setup().await;
+    let outbox = Outbox::new(&bus, "producer");
+    // Versions count per aggregate, across single writes and batches.
+    let mut tx = pool.begin().await.unwrap();
+    for (agg, n) in [("a", "1"), ("b", "1"), ("a", "2")] {
+        outbox
+            .write(
+                &mut tx,
+                "thing_changed",
+                agg,
+                "tester",
+                &IdRequest { id: n.into() },
+            )
+            .await
+            .unwrap();
+    }
+    let batch = ["a", "c", "a"]
+        .iter()
+        .map(|agg| pd_bus::outbox::PendingEvent {
+            event_type: "thing_changed",
+            aggregate_id: (*agg).to_owned(),
+            payload: vec![],
+        })
+        .collect();
+    outbox.write_many(&mut tx, "tester", batch).await.unwrap();
+    tx.commit().await.unwrap();
+    let envelopes: Vec<Vec<u8>> = sqlx::query_scalar("SELECT envelope FROM outbox ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let versions: Vec<(String, u64)> = envelopes
+        .iter()
+        .map(|b| {
+            let e = <pd_proto::common::v1::EventEnvelope as prost::Message>::decode(b.as_slice())
+                .unwrap();
+            (e.aggregate_id, e.version)
+        })
+        .collect();
+    let want: Vec<(String, u64)> = [("a", 1), ("b", 1), ("a", 2), ("a", 3), ("c", 1), ("a", 4)]
+        .iter()
+        .map(|(a, v)| ((*a).to_owned(), *v))
+        .collect();
+    assert_eq!(versions, want);
+
+    // Delivered out of order: version 3 of "x", then the late version 2.
+    let subject = bus.event_subject("producer", "thing_changed");
+    for (version, value) in [(3, "newest"), (2, "stale"), (1, "oldest")] {
+        let mut e = pd_bus::events::envelope(
+            "thing_changed",
+            "x",
+            "tester",
+            &IdRequest { id: value.into() },
+        );
+        e.version = version;
+        bus.jetstream()
+            .publish(subject.clone(), prost::Message::encode_to_vec(&e).into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    // A marker after them: once it is applied, so are they.
+    let mut marker = pd_bus::events::envelope(
+        "thing_changed",
+        "y",
+        "tester",
+        &IdRequest { id: "done".into() },
+    );
+    marker.version = 1;
+    bus.jetstream()
+        .publish(subject, prost::Message::encode_to_vec(&marker).into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let shutdown = Shutdown::new();
+    let task = snapshot_consumer(&bus, &pool)
+        .start(shutdown.clone())
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let held = loop {
+        let held: Vec<String> =
+            sqlx::query_scalar("SELECT aggregate FROM effects ORDER BY aggregate")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        if held.iter().any(|a| a == "y=done") || Instant::now() > deadline {
+            break held;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    assert_eq!(held, vec!["x=newest".to_owned(), "y=done".to_owned()]);
+    shutdown.cancel();
+    task.await.unwrap();
+    env.cleanup().await;
+}
+
+/// A consumer that rejects everything while `broken` is set, and records
+/// the trace id it ran under.
+fn fragile_consumer(
+    bus: &Bus,
+    pool: &PgPool,
+    broken: Arc<AtomicUsize>,
+    calls: Arc<AtomicUsize>,
+) -> Consumer {
+    Consumer {
+        bus: bus.clone(),
+        pool: pool.clone(),
+        consumer: "fragile",
+        source: "producer",
+        handler: Arc::new(move |conn, event| {
+            let broken = broken.clone();
+            let calls = calls.clone();
+            async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                if broken.load(Ordering::SeqCst) > 0 {
+                    return Err(HandleError::Reject("the handler has a bug".into()));
+                }
+                let trace = pd_runtime::telemetry::current_trace_id().unwrap_or_default();
+                sqlx::query("INSERT INTO effects (event_id, aggregate) VALUES ($1, $2)")
+                    .bind(event.event_id)
+                    .bind(trace)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+            .boxed()
+        }),
+    }
+}
+
+#[tokio::test]
+async fn dead_letters_are_never_lost_and_replay_to_their_effect_in_the_callers_trace() {
+    let (env, bus, pool) = setup().await;
+    let broken = Arc::new(AtomicUsize::new(1));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let shutdown = Shutdown::new();
+    let task = fragile_consumer(&bus, &pool, broken.clone(), calls.clone())
+        .start(shutdown.clone())
+        .await
+        .unwrap();
+    // The dead-letter stream is gone when the event fails: the event must
+    // stay in its stream and come back, not be terminated.
+    let dlq = format!("{}_DLQ", env.settings.nats.stream_prefix);
+    bus.jetstream().delete_stream(&dlq).await.unwrap();
+    // The event is caused by a request whose trace it carries.
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let mut e = pd_bus::events::envelope("thing_happened", "agg-1", "tester", &Empty {});
+    e.traceparent = format!("00-{trace_id}-00f067aa0ba902b7-01");
+    bus.jetstream()
+        .publish(
+            bus.event_subject("producer", "thing_happened"),
+            prost::Message::encode_to_vec(&e).into(),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while calls.load(Ordering::SeqCst) < 3 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        calls.load(Ordering::SeqCst) >= 3,
+        "the rejected event was not kept"
+    );
+    // Once the dead-letter stream is back, the event lands there.
+    bus.ensure_dead_letter_stream().await.unwrap();
+    let letters = loop {
+        let letters = bus.dead_letters(Some("fragile")).await.unwrap();
+        if !letters.is_empty() || Instant::now() > deadline {
+            break letters;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(letters[0].event_id, e.event_id);
+    assert_eq!(letters[0].reason, "the handler has a bug");
+    assert!(
+        bus.dead_letters(Some("someone-else"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The bug is fixed; the replay reaches the effect, in the request's trace.
+    broken.store(0, Ordering::SeqCst);
+    bus.replay_dead_letter(letters[0].sequence).await.unwrap();
+    assert_eq!(wait_for_effects(&pool, 1).await, 1);
+    let traced: String = sqlx::query_scalar("SELECT aggregate FROM effects")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(traced, trace_id);
+    assert!(bus.dead_letters(None).await.unwrap().is_empty());
+    shutdown.cancel();
+    task.await.unwrap();
+    env.cleanup().await;
+}

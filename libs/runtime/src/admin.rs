@@ -15,10 +15,11 @@ pub type ReadyCheck = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + S
 pub async fn serve(
     settings: &Settings,
     service: &'static str,
+    admin_offset: u16,
     ready: ReadyCheck,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let Some(port) = settings.admin_port(service) else {
+    let Some(port) = settings.admin_port(admin_offset) else {
         return Ok(());
     };
     let addr = format!("{}:{}", settings.admin.host, port);

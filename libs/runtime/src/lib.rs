@@ -5,10 +5,12 @@ pub mod admin;
 pub mod db;
 pub mod memory;
 pub mod metrics;
+pub mod service;
 pub mod settings;
 pub mod telemetry;
 pub mod tokens;
 
+pub use service::{Running, ServiceDef};
 pub use settings::Settings;
 pub use tokio_util::sync::CancellationToken as Shutdown;
 

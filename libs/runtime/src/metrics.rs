@@ -62,6 +62,8 @@ pub struct Metrics {
     pub db_pool_idle: Family<ServiceLabels, IntGauge>,
     /// Set by the outbox relay after each pass.
     pub outbox_backlog: Family<ServiceLabels, IntGauge>,
+    /// Rows the relay set aside as unpublishable, per service.
+    pub outbox_parked: Family<ServiceLabels, IntGauge>,
     /// Set by each consumer from its JetStream consumer's pending count.
     pub consumer_lag: Family<ConsumerLabels, IntGauge>,
     pools: Mutex<Vec<(String, sqlx::PgPool)>>,
@@ -87,6 +89,7 @@ pub fn metrics() -> &'static Metrics {
             db_pool_connections: Family::default(),
             db_pool_idle: Family::default(),
             outbox_backlog: Family::default(),
+            outbox_parked: Family::default(),
             consumer_lag: Family::default(),
             pools: Mutex::new(Vec::new()),
         };
@@ -154,6 +157,11 @@ pub fn metrics() -> &'static Metrics {
             "outbox_backlog",
             "Outbox rows not yet published, per service",
             m.outbox_backlog.clone(),
+        );
+        registry.register(
+            "outbox_parked",
+            "Outbox rows set aside as unpublishable, per service (pd admin outbox)",
+            m.outbox_parked.clone(),
         );
         registry.register(
             "consumer_lag",

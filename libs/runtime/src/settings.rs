@@ -43,7 +43,12 @@ pub struct NatsSettings {
     pub stream_prefix: String,
     pub request_timeout_ms: u64,
     pub duplicate_window_secs: u64,
+    /// Attempts at one event before its consumer dead-letters it.
     pub max_deliver: i64,
+    /// A failed event is retried after `retry_base_ms` × 2^(attempt − 1),
+    /// at most `retry_max_ms`.
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -138,21 +143,12 @@ impl Settings {
         format!("{}{}", self.database.name_prefix, service)
     }
 
-    /// The admin port of a service, `None` when admin ports are disabled.
-    pub fn admin_port(&self, service: &str) -> Option<u16> {
+    /// The admin port of the service at `admin_offset` (its
+    /// `ServiceDef`), `None` when admin ports are disabled.
+    pub fn admin_port(&self, admin_offset: u16) -> Option<u16> {
         if self.admin.base_port == 0 {
             return None;
         }
-        let offset = match service {
-            "gateway" => 0,
-            "identity" => 1,
-            "surveys" => 2,
-            "registry" => 3,
-            "allocation" => 4,
-            "enrollment" => 5,
-            "monitoring" => 6,
-            _ => 9,
-        };
-        Some(self.admin.base_port + offset)
+        Some(self.admin.base_port + admin_offset)
     }
 }

@@ -79,6 +79,23 @@ pub fn init(settings: &Settings, service_name: &str) -> anyhow::Result<Telemetry
     Ok(TelemetryGuard { provider })
 }
 
+/// For tests: spans carry OpenTelemetry contexts as in a service (so a
+/// test can follow a trace id across the bus), nothing is exported, and
+/// logs go to the test's captured output at `RUST_LOG` (default `warn`).
+/// Installs once per process; later calls do nothing.
+pub fn init_for_tests() {
+    use tracing_subscriber::Layer;
+    let provider = SdkTracerProvider::builder().build();
+    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("test"));
+    let logs = tracing_subscriber::fmt::layer()
+        .with_test_writer()
+        .with_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")));
+    let _ = tracing_subscriber::registry()
+        .with(otel)
+        .with(logs)
+        .try_init();
+}
+
 /// The W3C `traceparent` of the current span, if it has a valid context.
 pub fn current_traceparent() -> Option<String> {
     let cx = tracing::Span::current().context();

@@ -8,15 +8,10 @@ use sqlx::migrate::Migrator;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::time::Duration;
 
-/// Installs a test log subscriber once (`RUST_LOG` to see more).
+/// Installs the test subscriber once (`RUST_LOG` to see more): logs in
+/// the test's output, spans with OpenTelemetry trace contexts.
 pub fn init_tracing() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_test_writer()
-        .try_init();
+    pd_runtime::telemetry::init_for_tests();
 }
 
 /// One test's isolated slice of PostgreSQL and NATS.
@@ -42,6 +37,10 @@ impl TestEnv {
         settings.nats.subject_prefix = format!("t{id}");
         settings.nats.stream_prefix = format!("T{}", id.to_uppercase());
         settings.nats.request_timeout_ms = 5000;
+        // Failed events come back within milliseconds, dead-lettered at the 5th.
+        settings.nats.max_deliver = 5;
+        settings.nats.retry_base_ms = 20;
+        settings.nats.retry_max_ms = 200;
         settings.admin.base_port = 0;
         settings.gateway.listen = "127.0.0.1:0".to_owned();
         let (signing, verifying) = pd_runtime::tokens::generate_keypair();

@@ -9,27 +9,24 @@ mod openapi;
 use anyhow::Context;
 use pd_bus::Bus;
 use pd_runtime::tokens::TokenVerifier;
-use pd_runtime::{Settings, Shutdown};
+use pd_runtime::{Running, ServiceDef, Settings, Shutdown};
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 pub const SERVICE: &str = "gateway";
 
 pub use openapi::openapi_json;
 
-/// A started gateway.
-pub struct Running {
-    pub addr: SocketAddr,
-    task: tokio::task::JoinHandle<()>,
-}
+/// The gateway in the workspace's list of services: no database, the
+/// public HTTP port.
+pub const DEF: ServiceDef = ServiceDef {
+    name: SERVICE,
+    migrators: &[],
+    admin_offset: ADMIN_OFFSET,
+    start: |settings, shutdown| Box::pin(start(settings, shutdown)),
+};
 
-impl Running {
-    pub async fn wait(self) {
-        if let Err(e) = self.task.await {
-            tracing::error!(error = %e, "gateway task failed");
-        }
-    }
-}
+/// Its admin port is `admin.base_port + 0`.
+const ADMIN_OFFSET: u16 = 0;
 
 pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<()> {
     start(settings, shutdown).await?.wait().await;
@@ -41,18 +38,8 @@ pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<()> {
 pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Running> {
     let verifier = TokenVerifier::new(&settings.auth).context("auth.verifying_key")?;
     let bus = Bus::connect(&settings.nats, verifier.clone()).await?;
-    let ready_bus = bus.clone();
-    let ready: pd_runtime::admin::ReadyCheck = Arc::new(move || {
-        let bus = ready_bus.clone();
-        Box::pin(async move {
-            if bus.is_connected() {
-                Ok(())
-            } else {
-                Err("nats: not connected".to_owned())
-            }
-        })
-    });
-    pd_runtime::admin::serve(&settings, SERVICE, ready, shutdown.clone()).await?;
+    let ready = bus.ready_check(None);
+    pd_runtime::admin::serve(&settings, SERVICE, ADMIN_OFFSET, ready, shutdown.clone()).await?;
     // Deactivated accounts, revoked grants, changed passwords: their older
     // tokens are refused from the moment identity publishes the change.
     bus.follow_session_revocations(shutdown.clone()).await?;
@@ -85,5 +72,5 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
             tracing::error!(error = %e, "gateway server failed");
         }
     });
-    Ok(Running { addr, task })
+    Ok(Running::new(SERVICE, task).with_http(addr))
 }

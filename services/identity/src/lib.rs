@@ -20,10 +20,9 @@ use anyhow::Context;
 use pd_bus::Bus;
 use pd_bus::outbox::{Outbox, Relay};
 use pd_runtime::tokens::{TokenIssuer, TokenVerifier};
-use pd_runtime::{Settings, Shutdown};
+use pd_runtime::{Running, ServiceDef, Settings, Shutdown};
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
-use std::sync::Arc;
 
 pub const SERVICE: &str = "identity";
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/identity");
@@ -38,19 +37,16 @@ pub(crate) struct State {
     pub refresh_ttl_secs: i64,
 }
 
-/// A started identity service.
-pub struct Running {
-    task: tokio::task::JoinHandle<()>,
-}
+/// The identity service in the workspace's list of services.
+pub const DEF: ServiceDef = ServiceDef {
+    name: SERVICE,
+    migrators: &[&MIGRATOR],
+    admin_offset: ADMIN_OFFSET,
+    start: |settings, shutdown| Box::pin(start(settings, shutdown)),
+};
 
-impl Running {
-    /// Resolves once the service has stopped after shutdown.
-    pub async fn wait(self) {
-        if let Err(e) = self.task.await {
-            tracing::error!(error = %e, "identity task failed");
-        }
-    }
-}
+/// Its admin port is `admin.base_port + 1`.
+const ADMIN_OFFSET: u16 = 1;
 
 /// Runs the service until `shutdown`.
 pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<()> {
@@ -75,23 +71,8 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
     users::bootstrap_admin(&state.pool, &settings.nats.subject_prefix, &settings.auth).await?;
     imports::resume_unfinished(&state).await;
 
-    let ready_pool = pool.clone();
-    let ready_bus = bus.clone();
-    let ready: pd_runtime::admin::ReadyCheck = Arc::new(move || {
-        let pool = ready_pool.clone();
-        let bus = ready_bus.clone();
-        Box::pin(async move {
-            sqlx::query("SELECT 1")
-                .execute(&pool)
-                .await
-                .map_err(|e| format!("database: {e}"))?;
-            if !bus.is_connected() {
-                return Err("nats: not connected".to_owned());
-            }
-            Ok(())
-        })
-    });
-    pd_runtime::admin::serve(&settings, SERVICE, ready, shutdown.clone()).await?;
+    let ready = bus.ready_check(Some(pool.clone()));
+    pd_runtime::admin::serve(&settings, SERVICE, ADMIN_OFFSET, ready, shutdown.clone()).await?;
 
     // The relay outlives request handling so that it flushes what the last
     // requests wrote.
@@ -111,5 +92,5 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         pool.close().await;
     });
     tracing::info!("identity service started");
-    Ok(Running { task })
+    Ok(Running::new(SERVICE, task))
 }

@@ -142,8 +142,8 @@ struct Bench {
     env: TestEnv,
     shutdown: Shutdown,
     pool: PgPool,
-    identity: pd_identity::Running,
-    gateway: pd_gateway::Running,
+    identity: pd_runtime::Running,
+    gateway: pd_runtime::Running,
     base: String,
 }
 
@@ -159,7 +159,10 @@ impl Bench {
             .await?;
         let identity = pd_identity::start(env.settings.clone(), shutdown.clone()).await?;
         let gateway = pd_gateway::start(env.settings.clone(), shutdown.clone()).await?;
-        let base = format!("http://{}", gateway.addr);
+        let base = format!(
+            "http://{}",
+            gateway.http.context("the gateway serves HTTP")?
+        );
         Ok(Bench {
             env,
             shutdown,

@@ -272,13 +272,18 @@ impl Seeder {
 }
 
 pub async fn seed(settings: Settings, logins_file: &str) -> anyhow::Result<()> {
+    // Every service behind the gateway, so that the events the seeding
+    // causes reach their consumers.
     let shutdown = Shutdown::new();
-    let identity = pd_identity::start(settings.clone(), shutdown.clone()).await?;
-    let registry = pd_registry::start(settings.clone(), shutdown.clone()).await?;
+    let mut running = Vec::new();
+    for def in pd::SERVICES.iter().filter(|d| d.has_database()) {
+        running.push((def.start)(settings.clone(), shutdown.clone()).await?);
+    }
     let result = seed_with_identity(&settings, logins_file).await;
     shutdown.cancel();
-    identity.wait().await;
-    registry.wait().await;
+    for r in running {
+        r.wait().await;
+    }
     result
 }
 

@@ -7,11 +7,9 @@ mod demo;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use pd::SERVICES;
 use pd_runtime::{Settings, Shutdown};
 use std::io::Read;
-
-/// Every service this binary can run, in start order.
-const SERVICES: [&str; 3] = ["identity", "registry", "gateway"];
 
 #[derive(Parser)]
 #[command(
@@ -26,7 +24,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run services: `all`, or any of: identity, registry, gateway.
+    /// Run services: `all`, or any of them by name (see `pd::SERVICES`).
     Serve {
         #[arg(required = true)]
         services: Vec<String>,
@@ -80,6 +78,55 @@ enum AdminCommand {
     },
     /// Print a fresh Ed25519 key pair as PD__AUTH__* environment lines.
     GenKeys,
+    /// Events a consumer could not apply (the dead-letter stream).
+    Dlq {
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
+    /// Outbox rows the relay set aside as unpublishable.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DlqCommand {
+    /// List dead letters, oldest first.
+    List {
+        /// Only those of this consumer (a service name).
+        #[arg(long)]
+        consumer: Option<String>,
+    },
+    /// Publish dead letters to their original subjects again (once their
+    /// cause is fixed) and remove them: the consumer that failed applies
+    /// them, the others recognise them as applied.
+    Replay {
+        /// Sequence numbers from `pd admin dlq list`.
+        sequences: Vec<u64>,
+        /// Every dead letter (of `--consumer`, if given).
+        #[arg(long, conflicts_with = "sequences")]
+        all: bool,
+        #[arg(long)]
+        consumer: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// List the parked rows of a service's outbox.
+    Parked {
+        #[arg(long)]
+        service: String,
+    },
+    /// Give parked rows back to the relay (attempts reset).
+    Release {
+        #[arg(long)]
+        service: String,
+        /// One row; all parked rows when absent.
+        #[arg(long)]
+        id: Option<i64>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -110,19 +157,15 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let settings = Settings::load()?;
             let _t = pd_runtime::telemetry::init(&settings, "pd")?;
-            pd_runtime::db::open_service_db(
-                &settings,
-                pd_identity::SERVICE,
-                &[&pd_identity::MIGRATOR],
-            )
-            .await?;
-            pd_runtime::db::open_service_db(
-                &settings,
-                pd_registry::SERVICE,
-                &pd_registry::MIGRATORS,
-            )
-            .await?;
-            println!("migrated: identity, registry");
+            let mut migrated = Vec::new();
+            for def in SERVICES.iter().filter(|d| d.has_database()) {
+                pd_runtime::db::open_service_db(&settings, def.name, def.migrators)
+                    .await?
+                    .close()
+                    .await;
+                migrated.push(def.name);
+            }
+            println!("migrated: {}", migrated.join(", "));
             Ok(())
         }
         Command::Demo {
@@ -162,60 +205,129 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(args) => bench::run(args).await,
+        Command::Admin {
+            command: AdminCommand::Dlq { command },
+        } => dead_letters(command).await,
+        Command::Admin {
+            command: AdminCommand::Outbox { command },
+        } => outbox(command).await,
     }
+}
+
+async fn dead_letters(command: DlqCommand) -> anyhow::Result<()> {
+    let settings = Settings::load()?;
+    let verifier = pd_runtime::tokens::TokenVerifier::new(&settings.auth)?;
+    let bus = pd_bus::Bus::connect(&settings.nats, verifier).await?;
+    match command {
+        DlqCommand::List { consumer } => {
+            let letters = bus.dead_letters(consumer.as_deref()).await?;
+            for l in &letters {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    l.sequence,
+                    l.dead_lettered_at.to_rfc3339(),
+                    l.consumer,
+                    l.event_type,
+                    l.event_id,
+                    l.aggregate_id,
+                    l.reason
+                );
+            }
+            println!("{} dead letter(s)", letters.len());
+        }
+        DlqCommand::Replay {
+            sequences,
+            all,
+            consumer,
+        } => {
+            let sequences = if all {
+                let letters = bus.dead_letters(consumer.as_deref()).await?;
+                letters.iter().map(|l| l.sequence).collect()
+            } else {
+                sequences
+            };
+            anyhow::ensure!(
+                !sequences.is_empty(),
+                "nothing to replay: give sequence numbers or --all"
+            );
+            for seq in &sequences {
+                let l = bus.replay_dead_letter(*seq).await?;
+                println!(
+                    "replayed {seq}: {} {} to {}",
+                    l.event_type, l.event_id, l.consumer
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn outbox(command: OutboxCommand) -> anyhow::Result<()> {
+    let settings = Settings::load()?;
+    let (OutboxCommand::Parked { service } | OutboxCommand::Release { service, .. }) = &command;
+    let def = pd::service(service)
+        .filter(|d| d.has_database())
+        .with_context(|| {
+            format!(
+                "no service {service} with an outbox; known: {}",
+                pd::names()
+            )
+        })?;
+    let pool = pd_runtime::db::open_service_db(&settings, def.name, def.migrators).await?;
+    match command {
+        OutboxCommand::Parked { .. } => {
+            let rows = pd_bus::outbox::parked(&pool).await?;
+            for r in &rows {
+                println!(
+                    "{}\t{}\t{}\t{} bytes\t{} attempts\t{}\t{}",
+                    r.id,
+                    r.parked_at.to_rfc3339(),
+                    r.subject,
+                    r.size,
+                    r.attempts,
+                    r.event_id,
+                    r.last_error.as_deref().unwrap_or("")
+                );
+            }
+            println!("{} parked row(s)", rows.len());
+        }
+        OutboxCommand::Release { id, .. } => {
+            let n = pd_bus::outbox::release(&pool, id).await?;
+            println!("released {n} row(s)");
+        }
+    }
+    pool.close().await;
+    Ok(())
 }
 
 async fn serve(requested: Vec<String>) -> anyhow::Result<()> {
     let settings = Settings::load()?;
     let telemetry = pd_runtime::telemetry::init(&settings, "pd")?;
-    let wanted: Vec<&str> = if requested.iter().any(|s| s == "all") {
-        SERVICES.to_vec()
-    } else {
-        for s in &requested {
-            anyhow::ensure!(
-                SERVICES.contains(&s.as_str()),
-                "unknown service {s}; known: all, {}",
-                SERVICES.join(", ")
-            );
-        }
-        SERVICES
-            .iter()
-            .copied()
-            .filter(|s| requested.iter().any(|r| r == s))
-            .collect()
-    };
+    for s in &requested {
+        anyhow::ensure!(
+            s == "all" || pd::service(s).is_some(),
+            "unknown service {s}; known: all, {}",
+            pd::names()
+        );
+    }
+    let all = requested.iter().any(|s| s == "all");
     let shutdown = Shutdown::new();
     tokio::spawn(pd_runtime::cancel_on_signal(shutdown.clone()));
     let mut running = Vec::new();
-    for service in wanted {
-        let s = settings.clone();
-        let stop = shutdown.clone();
-        let task: tokio::task::JoinHandle<()> = match service {
-            "identity" => {
-                let r = pd_identity::start(s, stop)
-                    .await
-                    .context("starting identity")?;
-                tokio::spawn(r.wait())
-            }
-            "registry" => {
-                let r = pd_registry::start(s, stop)
-                    .await
-                    .context("starting registry")?;
-                tokio::spawn(r.wait())
-            }
-            "gateway" => {
-                let r = pd_gateway::start(s, stop)
-                    .await
-                    .context("starting gateway")?;
-                println!(
-                    "gateway: http://{}/api/v1  (docs: http://{}/api/v1/docs)",
-                    r.addr, r.addr
-                );
-                tokio::spawn(r.wait())
-            }
-            other => anyhow::bail!("unknown service {other}"),
-        };
-        running.push(task);
+    for def in SERVICES
+        .iter()
+        .filter(|d| all || requested.iter().any(|r| r == d.name))
+    {
+        let r = (def.start)(settings.clone(), shutdown.clone())
+            .await
+            .with_context(|| format!("starting {}", def.name))?;
+        if let Some(addr) = r.http {
+            println!(
+                "{}: http://{addr}/api/v1  (docs: http://{addr}/api/v1/docs)",
+                def.name
+            );
+        }
+        running.push(tokio::spawn(r.wait()));
     }
     tracing::info!("all requested services are running");
     for t in running {

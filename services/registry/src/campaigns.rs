@@ -526,7 +526,7 @@ pub(crate) async fn add_expert(
     }
     v.finish()?;
     let is_expert: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM known_grants WHERE user_id = $1 AND role = 'expert' AND scope_id = $2)",
+        "SELECT EXISTS (SELECT 1 FROM known_grants WHERE user_id = $1 AND role = 'expert' AND scope_id = $2 AND active)",
     )
     .bind(user)
     .bind(row.region_id)

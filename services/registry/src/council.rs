@@ -6,10 +6,12 @@
 
 use chrono::{NaiveDate, Utc};
 use pd_bus::RpcContext;
+use pd_bus::outbox::PendingEvent;
 use pd_domain::bounds::{LIST, TEXT, too_many};
 use pd_domain::error::Validator;
 use pd_domain::{AppError, Principal, Role};
 use pd_proto::registry::v1 as pb;
+use prost::Message;
 use sqlx::{FromRow, PgConnection};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -147,7 +149,7 @@ pub(crate) async fn create(
     // One session is formed at a time per campaign, so agendas never overlap.
     lock_campaign(&mut tx, id).await?;
     let on_council: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT user_id FROM known_grants WHERE user_id = ANY($1) AND role = 'council_member' AND scope_id = $2",
+        "SELECT user_id FROM known_grants WHERE user_id = ANY($1) AND role = 'council_member' AND scope_id = $2 AND active",
     )
     .bind(&members)
     .bind(campaign.region_id)
@@ -827,24 +829,52 @@ pub(crate) async fn approve(
             .await
             .map_err(db_error)?;
     let entries = catalog::entries_of_campaign(&mut tx, campaign.id).await?;
-    let event = pb::RegistryPublished {
-        campaign_id: campaign.id.to_string(),
-        region_id: campaign.region_id.to_string(),
-        entries,
-    };
-    state
-        .outbox
-        .write(
-            &mut tx,
-            "registry_published",
-            &campaign.id.to_string(),
-            &ctx.actor(),
-            &event,
-        )
-        .await
-        .map_err(db_error)?;
+    publish_registry(&state, &mut tx, &campaign, entries, &ctx.actor()).await?;
     let protocol = stored_protocol(&session)?;
     tx.commit().await.map_err(db_error)?;
     tracing::info!(campaign_id = %campaign.id, "registry published");
     Ok(protocol)
+}
+
+/// One `registry_entry_published` per program, then `registry_published`
+/// with the count: each event stays small however large the registry.
+async fn publish_registry(
+    state: &State,
+    tx: &mut PgConnection,
+    campaign: &CampaignRow,
+    entries: Vec<pb::CatalogEntry>,
+    actor: &str,
+) -> Result<(), AppError> {
+    let campaign_id = campaign.id.to_string();
+    let region_id = campaign.region_id.to_string();
+    let entry_count = i32::try_from(entries.len()).unwrap_or(i32::MAX);
+    let events = entries
+        .into_iter()
+        .map(|entry| PendingEvent {
+            event_type: "registry_entry_published",
+            aggregate_id: entry.program_id.clone(),
+            payload: pb::RegistryEntryPublished {
+                campaign_id: campaign_id.clone(),
+                region_id: region_id.clone(),
+                entry: Some(entry),
+            }
+            .encode_to_vec(),
+        })
+        .collect();
+    state
+        .outbox
+        .write_many(tx, actor, events)
+        .await
+        .map_err(db_error)?;
+    let event = pb::RegistryPublished {
+        campaign_id: campaign_id.clone(),
+        region_id,
+        entry_count,
+    };
+    state
+        .outbox
+        .write(tx, "registry_published", &campaign_id, actor, &event)
+        .await
+        .map_err(db_error)?;
+    Ok(())
 }

@@ -20,7 +20,7 @@ use pd_bus::Bus;
 use pd_bus::outbox::{Outbox, Relay};
 use pd_runtime::settings::RegistrySettings;
 use pd_runtime::tokens::TokenVerifier;
-use pd_runtime::{Settings, Shutdown};
+use pd_runtime::{Running, ServiceDef, Settings, Shutdown};
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use std::sync::Arc;
@@ -37,17 +37,16 @@ pub(crate) struct State {
     pub settings: Arc<RegistrySettings>,
 }
 
-pub struct Running {
-    task: tokio::task::JoinHandle<()>,
-}
+/// The registry service in the workspace's list of services.
+pub const DEF: ServiceDef = ServiceDef {
+    name: SERVICE,
+    migrators: &MIGRATORS,
+    admin_offset: ADMIN_OFFSET,
+    start: |settings, shutdown| Box::pin(start(settings, shutdown)),
+};
 
-impl Running {
-    pub async fn wait(self) {
-        if let Err(e) = self.task.await {
-            tracing::error!(error = %e, "registry task failed");
-        }
-    }
-}
+/// Its admin port is `admin.base_port + 3`.
+const ADMIN_OFFSET: u16 = 3;
 
 pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<()> {
     start(settings, shutdown).await?.wait().await;
@@ -65,23 +64,8 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         outbox: Outbox::new(&bus, SERVICE),
         settings: Arc::new(settings.registry.clone()),
     };
-    let ready_pool = pool.clone();
-    let ready_bus = bus.clone();
-    let ready: pd_runtime::admin::ReadyCheck = Arc::new(move || {
-        let pool = ready_pool.clone();
-        let bus = ready_bus.clone();
-        Box::pin(async move {
-            sqlx::query("SELECT 1")
-                .execute(&pool)
-                .await
-                .map_err(|e| format!("database: {e}"))?;
-            if !bus.is_connected() {
-                return Err("nats: not connected".to_owned());
-            }
-            Ok(())
-        })
-    });
-    pd_runtime::admin::serve(&settings, SERVICE, ready, shutdown.clone()).await?;
+    let ready = bus.ready_check(Some(pool.clone()));
+    pd_runtime::admin::serve(&settings, SERVICE, ADMIN_OFFSET, ready, shutdown.clone()).await?;
     let consumer = read_models::consumer(&bus, &pool)
         .start(shutdown.clone())
         .await?;
@@ -102,5 +86,5 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         pool.close().await;
     });
     tracing::info!("registry service started");
-    Ok(Running { task })
+    Ok(Running::new(SERVICE, task))
 }

@@ -1,5 +1,8 @@
 //! What the registry keeps of identity: regions (time zones, PD models),
 //! municipalities, providers and role grants, fed by identity's events.
+//! Snapshots (regions, providers) apply only when newer than what is held
+//! (`Event::is_newest`); grants keep their version per row, so a grant and
+//! its revocation delivered out of order end as identity left them.
 
 use futures::FutureExt;
 use pd_bus::Bus;
@@ -29,6 +32,9 @@ async fn apply(conn: &mut PgConnection, event: Event) -> Result<(), HandleError>
         // of one voucher block). `region_updated` carries the region as
         // field 1 too, so the created message reads both.
         "region_created" | "region_updated" => {
+            if !event.is_newest(conn).await? {
+                return Ok(());
+            }
             let e: identity::RegionCreated = event.decode()?;
             let r = e.region.unwrap_or_default();
             sqlx::query(
@@ -52,6 +58,9 @@ async fn apply(conn: &mut PgConnection, event: Event) -> Result<(), HandleError>
                 .await?;
         }
         "provider_created" => {
+            if !event.is_newest(conn).await? {
+                return Ok(());
+            }
             let e: identity::ProviderCreated = event.decode()?;
             let p = e.provider.unwrap_or_default();
             sqlx::query(
@@ -67,17 +76,45 @@ async fn apply(conn: &mut PgConnection, event: Event) -> Result<(), HandleError>
         }
         "role_granted" => {
             let e: identity::RoleGranted = event.decode()?;
-            if !e.scope_id.is_empty() {
-                sqlx::query("INSERT INTO known_grants (user_id, role, scope_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                    .bind(id(&e.user_id)?)
-                    .bind(e.role)
-                    .bind(id(&e.scope_id)?)
-                    .execute(conn)
-                    .await?;
-            }
+            record_grant(conn, &event, &e.user_id, e.role, &e.scope_id, true).await?;
+        }
+        "role_revoked" => {
+            let e: identity::RoleRevoked = event.decode()?;
+            record_grant(conn, &event, &e.user_id, e.role, &e.scope_id, false).await?;
         }
         // Educators and organizations are not the registry's concern.
         _ => {}
     }
+    Ok(())
+}
+
+/// Sets a grant active or not, unless a newer event of the same account
+/// set it already. Grants without a scope (admin) are not the registry's
+/// concern.
+async fn record_grant(
+    conn: &mut PgConnection,
+    event: &Event,
+    user_id: &str,
+    role: String,
+    scope_id: &str,
+    active: bool,
+) -> Result<(), HandleError> {
+    if scope_id.is_empty() {
+        return Ok(());
+    }
+    let version = i64::try_from(event.version())
+        .map_err(|_| HandleError::Reject("version out of range".to_owned()))?;
+    sqlx::query(
+        "INSERT INTO known_grants (user_id, role, scope_id, version, active) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (user_id, role, scope_id) DO UPDATE SET version = EXCLUDED.version, active = EXCLUDED.active
+         WHERE known_grants.version < EXCLUDED.version OR EXCLUDED.version = 0",
+    )
+    .bind(id(user_id)?)
+    .bind(role)
+    .bind(id(scope_id)?)
+    .bind(version)
+    .bind(active)
+    .execute(conn)
+    .await?;
     Ok(())
 }

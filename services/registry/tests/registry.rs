@@ -30,7 +30,19 @@ fn as_role(env: &TestEnv, role: Role, scope: Uuid) -> CallContext {
 
 /// Publishes an event on identity's stream, as identity's relay would.
 async fn identity_event<M: prost::Message>(bus: &Bus, event: &str, aggregate: &str, payload: &M) {
-    let envelope = pd_bus::events::envelope(event, aggregate, "test", payload);
+    identity_event_version(bus, event, aggregate, 0, payload).await;
+}
+
+/// The same with the aggregate's version the outbox would have given it.
+async fn identity_event_version<M: prost::Message>(
+    bus: &Bus,
+    event: &str,
+    aggregate: &str,
+    version: u64,
+    payload: &M,
+) {
+    let mut envelope = pd_bus::events::envelope(event, aggregate, "test", payload);
+    envelope.version = version;
     let mut h = async_nats::HeaderMap::new();
     h.insert("Nats-Msg-Id", envelope.event_id.as_str());
     bus.jetstream()
@@ -248,6 +260,140 @@ async fn learns_from_identity_and_gates_actions_on_the_calendar() {
         .await
         .unwrap();
     assert_eq!(submitted.status, "submitted");
+
+    shutdown.cancel();
+    registry.wait().await;
+    env.cleanup().await;
+}
+
+/// Identity's events reach the registry out of order (a NAK's backoff, two
+/// relays): the newer region snapshot and a revocation newer than its
+/// grant win, whatever the order of delivery.
+#[tokio::test]
+async fn read_models_keep_the_newest_version_of_late_events() {
+    let env = TestEnv::new().unwrap();
+    env.database(pd_registry::SERVICE, &pd_registry::MIGRATORS)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let bus = Bus::connect(
+        &env.settings.nats,
+        TokenVerifier::new(&env.settings.auth).unwrap(),
+    )
+    .await
+    .unwrap();
+    bus.ensure_stream("identity").await.unwrap();
+    let region = Uuid::now_v7();
+    let region_event = |tz: &str| identity::RegionCreated {
+        region: Some(identity::Region {
+            id: region.to_string(),
+            time_zone: tz.into(),
+            ..Default::default()
+        }),
+    };
+    let rid = region.to_string();
+    // Newer first: version 2 (Omsk), then the late version 1 (Moscow).
+    identity_event_version(&bus, "region_updated", &rid, 2, &region_event("Asia/Omsk")).await;
+    identity_event_version(
+        &bus,
+        "region_created",
+        &rid,
+        1,
+        &region_event("Europe/Moscow"),
+    )
+    .await;
+    // One expert's grant was revoked (version 3); the grant (version 2)
+    // arrives after the revocation. Another expert keeps a plain grant.
+    let (revoked, kept) = (Uuid::now_v7(), Uuid::now_v7());
+    let grant = |user: Uuid| identity::RoleGranted {
+        user_id: user.to_string(),
+        role: "expert".into(),
+        scope_id: rid.clone(),
+    };
+    let revocation = identity::RoleRevoked {
+        user_id: revoked.to_string(),
+        role: "expert".into(),
+        scope_id: rid.clone(),
+    };
+    identity_event_version(&bus, "role_revoked", &revoked.to_string(), 3, &revocation).await;
+    identity_event_version(
+        &bus,
+        "role_granted",
+        &revoked.to_string(),
+        2,
+        &grant(revoked),
+    )
+    .await;
+    identity_event_version(&bus, "role_granted", &kept.to_string(), 1, &grant(kept)).await;
+
+    let shutdown = Shutdown::new();
+    let registry = pd_registry::start(env.settings.clone(), shutdown.clone())
+        .await
+        .unwrap();
+    let ministry = as_role(&env, Role::Ministry, region);
+    let (year, calendar) = phases(5);
+    let create = pb::CreateCampaignRequest {
+        region_id: rid.clone(),
+        year,
+        title: "ПК".into(),
+        phases: calendar,
+    };
+    let mut campaign = None;
+    for _ in 0..200 {
+        match bus
+            .request::<_, pb::Campaign>("registry", "create_campaign", &create, &ministry)
+            .await
+        {
+            Ok(c) => {
+                campaign = Some(c);
+                break;
+            }
+            Err(e) if e.kind == ErrorKind::Invalid => {
+                tokio::time::sleep(Duration::from_millis(25)).await
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    let campaign = campaign.expect("the registry never learnt of the region");
+    assert_eq!(
+        campaign.time_zone, "Asia/Omsk",
+        "the late older snapshot won"
+    );
+
+    // Events of one stream arrive in order: once the last grant is known,
+    // so is everything before it.
+    let add = |user: Uuid| pb::AddExpertRequest {
+        campaign_id: campaign.id.clone(),
+        user_id: user.to_string(),
+        affiliated_provider_ids: vec![],
+    };
+    let mut added = None;
+    for _ in 0..200 {
+        match bus
+            .request::<_, pb::Campaign>("registry", "add_expert", &add(kept), &ministry)
+            .await
+        {
+            Ok(c) => {
+                added = Some(c);
+                break;
+            }
+            Err(e) if e.kind == ErrorKind::Invalid => {
+                tokio::time::sleep(Duration::from_millis(25)).await
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert!(added.is_some(), "the kept expert was never known");
+    let err = bus
+        .request::<_, pb::Campaign>("registry", "add_expert", &add(revoked), &ministry)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.kind, err.fields[0].field.as_str()),
+        (ErrorKind::Invalid, "user_id"),
+        "a grant older than its revocation brought the role back"
+    );
 
     shutdown.cancel();
     registry.wait().await;
