@@ -24,7 +24,9 @@ done
 log "running the test suite"
 out="$STATE_DIR/test-output.log"
 set +e
-cargo test --workspace --all-targets "$@" 2>&1 | tee "$out"
+# `--tests`: every target with tests (not --all-targets, which would build
+# the test-less ones Cargo.toml marks `test = false`; no doctests).
+cargo test --workspace --tests "$@" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole suite: the sum over every test binary.

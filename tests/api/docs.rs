@@ -9,45 +9,28 @@ async fn openapi_lists_every_route_and_docs_page_is_served() {
     assert_eq!(s, 200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
-    for (path, method) in [
-        ("/api/v1/auth/login", "post"),
-        ("/api/v1/auth/refresh", "post"),
-        ("/api/v1/me", "get"),
-        ("/api/v1/regions", "post"),
-        ("/api/v1/regions", "get"),
-        ("/api/v1/regions/{id}", "get"),
-        ("/api/v1/regions/{id}/municipalities", "post"),
-        ("/api/v1/organizations", "post"),
-        ("/api/v1/organizations/{id}/educator-logins", "post"),
-        ("/api/v1/providers", "post"),
-        ("/api/v1/educators", "get"),
-        ("/api/v1/educators/{id}", "patch"),
-        ("/api/v1/educators/imports", "post"),
-        ("/api/v1/educators/imports/{id}", "get"),
-        ("/api/v1/users", "post"),
-        ("/api/v1/users/{id}/roles", "post"),
-        ("/api/v1/campaigns", "post"),
-        ("/api/v1/campaigns/{id}", "patch"),
-        ("/api/v1/campaigns/{id}/criteria", "put"),
-        ("/api/v1/campaigns/{id}/expert-assignments", "post"),
-        ("/api/v1/campaigns/{id}/council-sessions", "post"),
-        ("/api/v1/campaigns/{id}/schedule/approve", "post"),
-        ("/api/v1/programs", "post"),
-        ("/api/v1/programs/{id}/submit", "post"),
-        ("/api/v1/programs/{id}/technical-review", "post"),
-        ("/api/v1/programs/{id}/reviews", "post"),
-        ("/api/v1/programs/{id}/groups", "post"),
-        ("/api/v1/council-sessions/{id}/votes", "post"),
-        ("/api/v1/council-sessions/{id}/protocol.html", "get"),
-        ("/api/v1/council-sessions/{id}/approve", "post"),
-        ("/api/v1/catalog", "get"),
-        ("/api/v1/groups/{id}", "put"),
-    ] {
-        assert!(
-            paths.get(path).and_then(|p| p.get(method)).is_some(),
-            "{method} {path} missing"
-        );
+    // The document is generated from the gateway's router itself, so
+    // every route is in it without a list to keep here; what is checked is
+    // that each operation is documented for a reader.
+    assert!(paths.len() > 50, "{} paths", paths.len());
+    for (path, item) in paths {
+        assert!(path.starts_with("/api/v1/"), "{path}");
+        for (method, op) in item.as_object().unwrap() {
+            let summary = op["summary"].as_str().unwrap_or("");
+            assert!(!summary.is_empty(), "{method} {path}: no summary");
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{method} {path}: no tag"
+            );
+            assert!(
+                op["responses"]
+                    .as_object()
+                    .is_some_and(|r| r.keys().any(|k| k.starts_with('2'))),
+                "{method} {path}: no success answer"
+            );
+        }
     }
+    assert!(paths["/api/v1/auth/login"].get("post").is_some());
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 

@@ -8,11 +8,12 @@ use bytes::Bytes;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use pd_domain::{AppError, ErrorKind, FieldError, Principal};
+use pd_proto::Operation;
 use pd_proto::common::v1 as common;
 use pd_runtime::Shutdown;
 use pd_runtime::metrics::{RpcLabels, metrics};
 use prost::Message;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
@@ -112,6 +113,27 @@ pub fn internal(context: &str, cause: impl std::fmt::Display) -> AppError {
 }
 
 impl Bus {
+    /// Calls a declared operation: the request and reply types are the
+    /// operation's. No responder: 503; no reply within the deadline: 504.
+    pub async fn call<O: Operation>(
+        &self,
+        req: &O::Request,
+        ctx: &CallContext,
+    ) -> Result<O::Response, AppError> {
+        self.request(O::SERVICE, O::NAME, req, ctx).await
+    }
+
+    /// [`Bus::call`] for work known to take longer than the default deadline.
+    pub async fn call_with_deadline<O: Operation>(
+        &self,
+        req: &O::Request,
+        ctx: &CallContext,
+        deadline: std::time::Duration,
+    ) -> Result<O::Response, AppError> {
+        self.request_with_deadline(O::SERVICE, O::NAME, req, ctx, deadline)
+            .await
+    }
+
     /// Sends `req` to `service`'s `operation` and decodes the typed reply.
     /// No responder: 503; no reply within the deadline: 504.
     pub async fn request<Req: Message, Resp: Message + Default>(
@@ -200,9 +222,10 @@ pub struct RpcServer<S> {
     state: S,
     handlers: HashMap<String, Handler<S>>,
     max_in_flight: usize,
-    /// Where `Idempotency-Key` answers are kept (the service's database),
-    /// and the operations that honour it.
-    idempotency: Option<(sqlx::PgPool, &'static [&'static str])>,
+    /// Where `Idempotency-Key` answers are kept (the service's database).
+    idempotency: Option<sqlx::PgPool>,
+    /// The operations that honour it (`Operation::CREATES`).
+    creates: HashSet<&'static str>,
 }
 
 impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
@@ -213,23 +236,43 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
             handlers: HashMap::new(),
             max_in_flight: 512,
             idempotency: None,
+            creates: HashSet::new(),
         }
     }
 
-    /// Honours `Idempotency-Key` on `operations` (those that create
-    /// something), keeping the answers in the service's own database (the
-    /// bus migrations' `idempotency_keys`). Never list an operation whose
-    /// answer is a secret (tokens, passwords): it would be stored.
-    pub fn with_idempotency(
-        mut self,
-        pool: sqlx::PgPool,
-        operations: &'static [&'static str],
-    ) -> Self {
-        self.idempotency = Some((pool, operations));
+    /// Honours `Idempotency-Key` on the operations declared `creates`,
+    /// keeping the answers in the service's own database (the bus
+    /// migrations' `idempotency_keys`).
+    pub fn with_idempotency(mut self, pool: sqlx::PgPool) -> Self {
+        self.idempotency = Some(pool);
         self
     }
 
-    /// Registers the handler of `operation`.
+    /// Registers the handler of a declared operation: the handler's request
+    /// and reply types must be the operation's, and an operation of another
+    /// service is refused (a programming error, found when the service
+    /// starts in any test).
+    pub fn op<O, F, Fut>(mut self, _op: O, f: F) -> Self
+    where
+        O: Operation,
+        F: Fn(S, RpcContext, O::Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O::Response, AppError>> + Send + 'static,
+    {
+        assert_eq!(
+            O::SERVICE,
+            self.service,
+            "operation {} belongs to {}",
+            O::NAME,
+            O::SERVICE
+        );
+        if O::CREATES {
+            self.creates.insert(O::NAME);
+        }
+        self.route(O::NAME, f)
+    }
+
+    /// Registers the handler of an ad-hoc `operation` (tests); services
+    /// declare theirs with [`RpcServer::op`].
     pub fn route<Req, Resp, F, Fut>(mut self, operation: &str, f: F) -> Self
     where
         Req: Message + Default + 'static,
@@ -267,7 +310,7 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
         // Make sure the server knows the subscription before callers rely on it.
         bus.client().flush().await.ok();
         let prefix = format!("{}.{}.rpc.", bus.settings().subject_prefix, self.service);
-        if let Some((pool, _)) = self.idempotency.clone() {
+        if let Some(pool) = self.idempotency.clone() {
             let stop = shutdown.clone();
             tokio::spawn(async move {
                 let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -366,7 +409,7 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
             };
             let key = header(headers::IDEMPOTENCY_KEY);
             let pool = match (&self.idempotency, &key) {
-                (Some((pool, ops)), Some(_)) if ops.contains(&operation.as_str()) => pool,
+                (Some(pool), Some(_)) if self.creates.contains(operation.as_str()) => pool,
                 _ => return handler(self.state.clone(), ctx, msg.payload.clone()).await,
             };
             let key = key.unwrap_or_default();

@@ -19,3 +19,48 @@ pub mod registry {
         include!(concat!(env!("OUT_DIR"), "/pd.registry.v1.rs"));
     }
 }
+
+/// A request/reply operation of a service: its name, request and reply
+/// types declared once (in [`ops`]) and used on both sides, so a caller
+/// and the service cannot disagree on a name or a type and still compile.
+pub trait Operation: Copy + Send + Sync + 'static {
+    /// The service answering it.
+    const SERVICE: &'static str;
+    /// The operation's part of the subject `<prefix>.<service>.rpc.<name>.v1`.
+    const NAME: &'static str;
+    /// It creates something and honours `Idempotency-Key` (never an
+    /// operation whose answer carries a secret: answers are stored).
+    const CREATES: bool;
+    type Request: Message + Default + Send + Sync + 'static;
+    type Response: Message + Default + Send + Sync + 'static;
+}
+
+/// Declares operations as unit structs implementing [`Operation`]:
+/// `Name = "wire_name": Request => Response[, creates];`
+#[macro_export]
+macro_rules! operations {
+    (service $service:literal; $($op:ident = $name:literal: $req:ty => $resp:ty $(, $creates:ident)?;)*) => {
+        $(
+            #[doc = concat!("`", $service, ".", $name, "`")]
+            #[derive(Debug, Clone, Copy)]
+            pub struct $op;
+            impl $crate::Operation for $op {
+                const SERVICE: &'static str = $service;
+                const NAME: &'static str = $name;
+                const CREATES: bool = $crate::operations!(@creates $($creates)?);
+                type Request = $req;
+                type Response = $resp;
+            }
+        )*
+        /// Every operation of the service, by name.
+        pub const ALL: &[&str] = &[$($name),*];
+    };
+    (@creates creates) => { true };
+    (@creates) => { false };
+}
+
+/// The operations of each service.
+pub mod ops {
+    pub mod identity;
+    pub mod registry;
+}

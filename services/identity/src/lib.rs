@@ -82,7 +82,7 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
     // Tokens of deactivated accounts are refused here too, not only at the gateway.
     bus.follow_session_revocations(shutdown.clone()).await?;
     let requests = rpc::server(state)
-        .with_idempotency(pool.clone(), rpc::CREATES)
+        .with_idempotency(pool.clone())
         .serve(bus.clone(), shutdown)
         .await?;
     let task = tokio::spawn(async move {

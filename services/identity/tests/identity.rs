@@ -6,6 +6,7 @@ use pd_bus::{Bus, CallContext};
 use pd_domain::{ErrorKind, Grant, Principal, Role};
 use pd_proto::common::v1::EventEnvelope;
 use pd_proto::identity::v1 as pb;
+use pd_proto::ops::identity as identity_ops;
 use pd_runtime::Shutdown;
 use pd_runtime::tokens::{TokenIssuer, TokenVerifier};
 use pd_testkit::TestEnv;
@@ -57,25 +58,20 @@ async fn requests_are_scope_checked_and_changes_become_events() {
     };
     // Without a token, and with a role that may not: refused in the service.
     let err = bus
-        .request::<_, pb::Region>(
-            "identity",
-            "create_region",
-            &create,
-            &CallContext::default(),
-        )
+        .call::<identity_ops::CreateRegion>(&create, &CallContext::default())
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Unauthenticated);
     let operator = as_role(&env, Role::OrgOperator, Some(Uuid::now_v7()));
     let err = bus
-        .request::<_, pb::Region>("identity", "create_region", &create, &operator)
+        .call::<identity_ops::CreateRegion>(&create, &operator)
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Forbidden);
 
     let admin = as_role(&env, Role::Admin, None);
     let region: pb::Region = bus
-        .request("identity", "create_region", &create, &admin)
+        .call::<identity_ops::CreateRegion>(&create, &admin)
         .await
         .unwrap();
     assert_eq!((region.code.as_str(), region.pd_interval_years), ("16", 3));
@@ -120,9 +116,7 @@ async fn requests_are_scope_checked_and_changes_become_events() {
 
     // Logging in with a wrong password is a 401-kind error.
     let err = bus
-        .request::<_, pb::TokenPair>(
-            "identity",
-            "login",
+        .call::<identity_ops::Login>(
             &pb::LoginRequest {
                 login: "nobody".into(),
                 password: "wrong".into(),

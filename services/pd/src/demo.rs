@@ -5,8 +5,11 @@
 use anyhow::Context;
 use pd_bus::{Bus, CallContext};
 use pd_domain::{Grant, Inn, Principal, Role, Snils};
+use pd_proto::Operation;
 use pd_proto::common::v1::Empty;
 use pd_proto::identity::v1 as pb;
+use pd_proto::ops::identity as identity_ops;
+use pd_proto::ops::registry as registry_ops;
 use pd_runtime::tokens::{TokenIssuer, TokenVerifier};
 use pd_runtime::{Settings, Shutdown};
 use std::path::Path;
@@ -135,29 +138,22 @@ struct Seeder {
 }
 
 impl Seeder {
-    async fn call<Req: prost::Message, Resp: prost::Message + Default>(
-        &self,
-        op: &str,
-        req: &Req,
-    ) -> anyhow::Result<Resp> {
+    async fn call<O: Operation>(&self, req: &O::Request) -> anyhow::Result<O::Response> {
         self.bus
-            .request("identity", op, req, &self.ctx)
+            .call::<O>(req, &self.ctx)
             .await
-            .map_err(|e| anyhow::anyhow!("{op}: {} {}", e.kind.as_str(), e.detail))
+            .map_err(|e| anyhow::anyhow!("{}: {} {}", O::NAME, e.kind.as_str(), e.detail))
     }
 
     /// Calls the registry, retrying while it has not yet heard of what
     /// identity just did (its read-models follow identity's events).
-    async fn registry<Req: prost::Message, Resp: prost::Message + Default>(
-        &self,
-        op: &str,
-        req: &Req,
-    ) -> anyhow::Result<Resp> {
+    async fn registry<O: Operation>(&self, req: &O::Request) -> anyhow::Result<O::Response> {
+        let op = O::NAME;
         for _ in 0..100 {
-            match self.bus.request("registry", op, req, &self.ctx).await {
+            match self.bus.call::<O>(req, &self.ctx).await {
                 Ok(r) => return Ok(r),
-                Err(e) if e.detail.contains("ещё не") || e.detail.contains("нет роли") =>
-                {
+                // An id the registry has not learnt yet is a 422 on it.
+                Err(e) if e.kind == pd_domain::ErrorKind::Invalid => {
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
                 Err(e) => anyhow::bail!("{op}: {} {}", e.kind.as_str(), e.detail),
@@ -192,15 +188,12 @@ impl Seeder {
         // its training runs after the December window, in the next one.
         let year: i32 = phases[0].starts_on[..4].parse()?;
         let campaign: reg::Campaign = self
-            .registry(
-                "create_campaign",
-                &reg::CreateCampaignRequest {
-                    region_id: region.to_owned(),
-                    year,
-                    title: campaign_title(year),
-                    phases,
-                },
-            )
+            .registry::<registry_ops::CreateCampaign>(&reg::CreateCampaignRequest {
+                region_id: region.to_owned(),
+                year,
+                title: campaign_title(year),
+                phases,
+            })
             .await?;
         let criterion = |code: &str, name: &str, max_score: i32| reg::Criterion {
             code: code.to_owned(),
@@ -210,28 +203,22 @@ impl Seeder {
             min_score: 0,
         };
         let _: reg::Campaign = self
-            .registry(
-                "set_criteria",
-                &reg::SetCriteriaRequest {
-                    campaign_id: campaign.id.clone(),
-                    criteria: vec![
-                        criterion("relevance", "Актуальность и соответствие приоритетам", 10),
-                        criterion("content", "Качество содержания", 10),
-                        criterion("outcomes", "Измеримость результатов", 5),
-                    ],
-                    pass_threshold_percent: 60.0,
-                },
-            )
+            .registry::<registry_ops::SetCriteria>(&reg::SetCriteriaRequest {
+                campaign_id: campaign.id.clone(),
+                criteria: vec![
+                    criterion("relevance", "Актуальность и соответствие приоритетам", 10),
+                    criterion("content", "Качество содержания", 10),
+                    criterion("outcomes", "Измеримость результатов", 5),
+                ],
+                pass_threshold_percent: 60.0,
+            })
             .await?;
         let _: reg::Campaign = self
-            .registry(
-                "add_expert",
-                &reg::AddExpertRequest {
-                    campaign_id: campaign.id,
-                    user_id: expert.to_owned(),
-                    affiliated_provider_ids: vec![],
-                },
-            )
+            .registry::<registry_ops::AddExpert>(&reg::AddExpertRequest {
+                campaign_id: campaign.id,
+                user_id: expert.to_owned(),
+                affiliated_provider_ids: vec![],
+            })
             .await?;
         Ok(())
     }
@@ -245,26 +232,20 @@ impl Seeder {
     ) -> anyhow::Result<(String, String, String)> {
         let password = random_password();
         let user: pb::User = self
-            .call(
-                "create_user",
-                &pb::CreateUserRequest {
-                    login: login.to_owned(),
-                    password: password.clone(),
-                    display_name: login.to_owned(),
-                    educator_id: educator_id.to_owned(),
-                },
-            )
+            .call::<identity_ops::CreateUser>(&pb::CreateUserRequest {
+                login: login.to_owned(),
+                password: password.clone(),
+                display_name: login.to_owned(),
+                educator_id: educator_id.to_owned(),
+            })
             .await?;
         if role != "educator" {
             let _: pb::User = self
-                .call(
-                    "grant_role",
-                    &pb::GrantRoleRequest {
-                        user_id: user.id.clone(),
-                        role: role.to_owned(),
-                        scope_id: scope.to_owned(),
-                    },
-                )
+                .call::<identity_ops::GrantRole>(&pb::GrantRoleRequest {
+                    user_id: user.id.clone(),
+                    role: role.to_owned(),
+                    scope_id: scope.to_owned(),
+                })
                 .await?;
         }
         Ok((login.to_owned(), password, user.id))
@@ -308,7 +289,7 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
             ..Default::default()
         },
     };
-    let regions: pb::RegionList = s.call("list_regions", &Empty {}).await?;
+    let regions: pb::RegionList = s.call::<identity_ops::ListRegions>(&Empty {}).await?;
     if regions.items.iter().any(|r| r.code == REGION_CODE) {
         match std::fs::read_to_string(logins_file) {
             Ok(logins) => print!("{logins}"),
@@ -321,27 +302,21 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
     }
 
     let region: pb::Region = s
-        .call(
-            "create_region",
-            &pb::CreateRegionRequest {
-                code: REGION_CODE.into(),
-                name: "Республика Татарстан (демо)".into(),
-                time_zone: "Europe/Moscow".into(),
-                pd_model: "un_quota".into(),
-                pd_interval_years: Some(3),
-            },
-        )
+        .call::<identity_ops::CreateRegion>(&pb::CreateRegionRequest {
+            code: REGION_CODE.into(),
+            name: "Республика Татарстан (демо)".into(),
+            time_zone: "Europe/Moscow".into(),
+            pd_model: "un_quota".into(),
+            pd_interval_years: Some(3),
+        })
         .await?;
     let mut municipalities = Vec::new();
     for name in MUNICIPALITIES {
         let m: pb::Municipality = s
-            .call(
-                "create_municipality",
-                &pb::CreateMunicipalityRequest {
-                    region_id: region.id.clone(),
-                    name: name.into(),
-                },
-            )
+            .call::<identity_ops::CreateMunicipality>(&pb::CreateMunicipalityRequest {
+                region_id: region.id.clone(),
+                name: name.into(),
+            })
             .await?;
         municipalities.push(m);
     }
@@ -349,15 +324,12 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
     for (i, (m, name, kind)) in ORGANIZATIONS.iter().enumerate() {
         let inn = Inn::from_body(165_000_100 + i as u32).context("demo INN")?;
         let o: pb::Organization = s
-            .call(
-                "create_organization",
-                &pb::CreateOrganizationRequest {
-                    municipality_id: municipalities[*m].id.clone(),
-                    name: (*name).into(),
-                    kind: (*kind).into(),
-                    inn: inn.as_str().into(),
-                },
-            )
+            .call::<identity_ops::CreateOrganization>(&pb::CreateOrganizationRequest {
+                municipality_id: municipalities[*m].id.clone(),
+                name: (*name).into(),
+                kind: (*kind).into(),
+                inn: inn.as_str().into(),
+            })
             .await?;
         orgs.push(o);
     }
@@ -377,15 +349,12 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
     {
         let inn = Inn::from_body(165_500_200 + i as u32).context("demo INN")?;
         let p: pb::Provider = s
-            .call(
-                "create_provider",
-                &pb::CreateProviderRequest {
-                    region_id: region.id.clone(),
-                    name: name.into(),
-                    inn: inn.as_str().into(),
-                    licence_number: licence.into(),
-                },
-            )
+            .call::<identity_ops::CreateProvider>(&pb::CreateProviderRequest {
+                region_id: region.id.clone(),
+                name: name.into(),
+                inn: inn.as_str().into(),
+                licence_number: licence.into(),
+            })
             .await?;
         providers.push(p);
     }
@@ -420,22 +389,19 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
         };
         let snils = Snils::from_body(100_200_300 + n * 7919).context("demo SNILS")?;
         let e: pb::Educator = s
-            .call(
-                "create_educator",
-                &pb::CreateEducatorRequest {
-                    snils: snils.as_str().into(),
-                    last_name,
-                    first_name: first_name.into(),
-                    middle_name: patronymic(
-                        PATRONYMIC_ROOTS[(n as usize + n as usize / 8) % 8],
-                        female,
-                    ),
-                    position: position.into(),
-                    subjects: subjects.iter().map(|x| (*x).to_owned()).collect(),
-                    organization_id: org.id.clone(),
-                    last_pd_completed_on: last_pd,
-                },
-            )
+            .call::<identity_ops::CreateEducator>(&pb::CreateEducatorRequest {
+                snils: snils.as_str().into(),
+                last_name,
+                first_name: first_name.into(),
+                middle_name: patronymic(
+                    PATRONYMIC_ROOTS[(n as usize + n as usize / 8) % 8],
+                    female,
+                ),
+                position: position.into(),
+                subjects: subjects.iter().map(|x| (*x).to_owned()).collect(),
+                organization_id: org.id.clone(),
+                last_pd_completed_on: last_pd,
+            })
             .await?;
         if n == 0 {
             first_educator = e.id;

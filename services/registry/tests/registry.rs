@@ -5,6 +5,7 @@
 use pd_bus::{Bus, CallContext};
 use pd_domain::{ErrorKind, Grant, Principal, Role};
 use pd_proto::identity::v1 as identity;
+use pd_proto::ops::registry as registry_ops;
 use pd_proto::registry::v1 as pb;
 use pd_runtime::Shutdown;
 use pd_runtime::tokens::{TokenIssuer, TokenVerifier};
@@ -118,7 +119,7 @@ async fn learns_from_identity_and_gates_actions_on_the_calendar() {
     };
     // Before identity's event the region is unknown: a 422 naming it.
     let err = bus
-        .request::<_, pb::Campaign>("registry", "create_campaign", &create, &ministry)
+        .call::<registry_ops::CreateCampaign>(&create, &ministry)
         .await
         .unwrap_err();
     assert_eq!(
@@ -158,7 +159,7 @@ async fn learns_from_identity_and_gates_actions_on_the_calendar() {
     let mut campaign = None;
     for _ in 0..100 {
         match bus
-            .request::<_, pb::Campaign>("registry", "create_campaign", &create, &ministry)
+            .call::<registry_ops::CreateCampaign>(&create, &ministry)
             .await
         {
             Ok(c) => {
@@ -201,10 +202,7 @@ async fn learns_from_identity_and_gates_actions_on_the_calendar() {
             provider_id: provider.to_string(),
             fields: Some(fields),
         };
-        match bus
-            .request::<_, pb::Program>("registry", "create_program", &req, &admin)
-            .await
-        {
+        match bus.call::<registry_ops::CreateProgram>(&req, &admin).await {
             Ok(p) => {
                 program = Some(p);
                 break;
@@ -218,9 +216,7 @@ async fn learns_from_identity_and_gates_actions_on_the_calendar() {
     let program = program.expect("the registry never learnt of the provider");
     assert_eq!(program.provider_name, "ИРО");
     let err = bus
-        .request::<_, pb::Program>(
-            "registry",
-            "submit_program",
+        .call::<registry_ops::SubmitProgram>(
             &pb::ProgramActionRequest {
                 id: program.id.clone(),
             },
@@ -246,17 +242,12 @@ async fn learns_from_identity_and_gates_actions_on_the_calendar() {
         phases: open_now,
     };
     let c: pb::Campaign = bus
-        .request("registry", "update_campaign", &update, &ministry)
+        .call::<registry_ops::UpdateCampaign>(&update, &ministry)
         .await
         .unwrap();
     assert_eq!(c.current_phase, "program_submission");
     let submitted: pb::Program = bus
-        .request(
-            "registry",
-            "submit_program",
-            &pb::ProgramActionRequest { id: program.id },
-            &admin,
-        )
+        .call::<registry_ops::SubmitProgram>(&pb::ProgramActionRequest { id: program.id }, &admin)
         .await
         .unwrap();
     assert_eq!(submitted.status, "submitted");
@@ -342,7 +333,7 @@ async fn read_models_keep_the_newest_version_of_late_events() {
     let mut campaign = None;
     for _ in 0..200 {
         match bus
-            .request::<_, pb::Campaign>("registry", "create_campaign", &create, &ministry)
+            .call::<registry_ops::CreateCampaign>(&create, &ministry)
             .await
         {
             Ok(c) => {
@@ -371,7 +362,7 @@ async fn read_models_keep_the_newest_version_of_late_events() {
     let mut added = None;
     for _ in 0..200 {
         match bus
-            .request::<_, pb::Campaign>("registry", "add_expert", &add(kept), &ministry)
+            .call::<registry_ops::AddExpert>(&add(kept), &ministry)
             .await
         {
             Ok(c) => {
@@ -386,7 +377,7 @@ async fn read_models_keep_the_newest_version_of_late_events() {
     }
     assert!(added.is_some(), "the kept expert was never known");
     let err = bus
-        .request::<_, pb::Campaign>("registry", "add_expert", &add(revoked), &ministry)
+        .call::<registry_ops::AddExpert>(&add(revoked), &ministry)
         .await
         .unwrap_err();
     assert_eq!(

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use pd_proto::common::v1::Empty;
 use pd_proto::identity::v1 as pb;
+use pd_proto::ops::identity as identity_ops;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{Anonymous, ApiError, ApiJson, AppState, Caller, Problem};
@@ -31,7 +32,7 @@ async fn logout(
     Anonymous(ctx): Anonymous,
     ApiJson(body): ApiJson<pb::LogoutRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let _: Empty = s.call(&ctx, "identity", "logout", &body).await?;
+    let _: Empty = s.send::<identity_ops::Logout>(&ctx, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -50,7 +51,7 @@ async fn change_password(
     ApiJson(body): ApiJson<pb::ChangePasswordRequest>,
 ) -> Result<Json<pb::TokenPair>, ApiError> {
     Ok(Json(
-        s.call(&caller.ctx, "identity", "change_password", &body)
+        s.send::<identity_ops::ChangePassword>(&caller.ctx, &body)
             .await?,
     ))
 }
@@ -71,7 +72,7 @@ async fn login(
     ApiJson(body): ApiJson<pb::LoginRequest>,
 ) -> Result<Json<pb::TokenPair>, ApiError> {
     s.check_login_rate(&body.login, ctx.client_ip.as_deref())?;
-    Ok(Json(s.call(&ctx, "identity", "login", &body).await?))
+    Ok(Json(s.send::<identity_ops::Login>(&ctx, &body).await?))
 }
 
 /// Exchange a refresh token for a new pair (each refresh token works once).
@@ -86,7 +87,7 @@ async fn refresh(
     Anonymous(ctx): Anonymous,
     ApiJson(body): ApiJson<pb::RefreshRequest>,
 ) -> Result<Json<pb::TokenPair>, ApiError> {
-    Ok(Json(s.call(&ctx, "identity", "refresh", &body).await?))
+    Ok(Json(s.send::<identity_ops::Refresh>(&ctx, &body).await?))
 }
 
 /// The signed-in user, their roles and, for an educator, their record.
@@ -97,6 +98,6 @@ async fn refresh(
     ))]
 async fn me(State(s): State<AppState>, caller: Caller) -> Result<Json<pb::Me>, ApiError> {
     Ok(Json(
-        s.call(&caller.ctx, "identity", "me", &Empty {}).await?,
+        s.send::<identity_ops::Me>(&caller.ctx, &Empty {}).await?,
     ))
 }

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use pd_proto::common::v1::IdRequest;
+use pd_proto::ops::registry as registry_ops;
 use pd_proto::registry::v1 as pb;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -38,7 +39,7 @@ async fn create_campaign(
     ApiJson(body): ApiJson<pb::CreateCampaignRequest>,
 ) -> Result<(StatusCode, Json<pb::Campaign>), ApiError> {
     let c = s
-        .call(&caller.ctx, "registry", "create_campaign", &body)
+        .send::<registry_ops::CreateCampaign>(&caller.ctx, &body)
         .await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
@@ -63,7 +64,7 @@ async fn list_campaigns(
         region_id: q.region_id,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "list_campaigns", &req)
+        s.send::<registry_ops::ListCampaigns>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -81,7 +82,7 @@ async fn get_campaign(
     Path(id): Path<String>,
 ) -> Result<Json<pb::Campaign>, ApiError> {
     Ok(Json(
-        s.call(&caller.ctx, "registry", "get_campaign", &IdRequest { id })
+        s.send::<registry_ops::GetCampaign>(&caller.ctx, &IdRequest { id })
             .await?,
     ))
 }
@@ -118,7 +119,7 @@ async fn update_campaign(
         phases: body.phases,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "update_campaign", &req)
+        s.send::<registry_ops::UpdateCampaign>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -153,7 +154,7 @@ async fn set_criteria(
         pass_threshold_percent: body.pass_threshold_percent,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "set_criteria", &req)
+        s.send::<registry_ops::SetCriteria>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -187,7 +188,7 @@ async fn add_expert(
         affiliated_provider_ids: body.affiliated_provider_ids,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "add_expert", &req).await?,
+        s.send::<registry_ops::AddExpert>(&caller.ctx, &req).await?,
     ))
 }
 
@@ -218,7 +219,7 @@ async fn assign_experts(
         per_program: body.per_program,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "assign_experts", &req)
+        s.send::<registry_ops::AssignExperts>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -263,7 +264,7 @@ async fn list_assignments(
         offset: q.offset,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "list_assignments", &req)
+        s.send::<registry_ops::ListAssignments>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -283,13 +284,8 @@ async fn calendar_changes(
     Path(id): Path<String>,
 ) -> Result<Json<pb::CalendarChangeList>, ApiError> {
     Ok(Json(
-        s.call(
-            &caller.ctx,
-            "registry",
-            "list_calendar_changes",
-            &IdRequest { id },
-        )
-        .await?,
+        s.send::<registry_ops::ListCalendarChanges>(&caller.ctx, &IdRequest { id })
+            .await?,
     ))
 }
 
@@ -308,7 +304,7 @@ async fn approve_schedule(
 ) -> Result<Json<pb::GroupList>, ApiError> {
     let req = pb::ApproveScheduleRequest { campaign_id: id };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "approve_schedule", &req)
+        s.send::<registry_ops::ApproveSchedule>(&caller.ctx, &req)
             .await?,
     ))
 }

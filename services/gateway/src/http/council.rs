@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Html;
+use pd_proto::ops::registry as registry_ops;
 use pd_proto::registry::v1 as pb;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -64,7 +65,7 @@ async fn create_session(
         secretary_id: body.secretary_id,
     };
     let r = s
-        .call(&caller.ctx, "registry", "create_session", &req)
+        .send::<registry_ops::CreateSession>(&caller.ctx, &req)
         .await?;
     Ok((StatusCode::CREATED, Json(r)))
 }
@@ -103,7 +104,7 @@ async fn list_sessions(
         offset: q.offset,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "list_sessions", &req)
+        s.send::<registry_ops::ListSessions>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -118,13 +119,8 @@ async fn get_session(
     Path(id): Path<String>,
 ) -> Result<Json<pb::CouncilSession>, ApiError> {
     Ok(Json(
-        s.call(
-            &caller.ctx,
-            "registry",
-            "get_session",
-            &pb::SessionActionRequest { id },
-        )
-        .await?,
+        s.send::<registry_ops::GetSession>(&caller.ctx, &pb::SessionActionRequest { id })
+            .await?,
     ))
 }
 
@@ -156,7 +152,7 @@ async fn vote(
         program_id: body.program_id,
         vote: body.vote,
     };
-    Ok(Json(s.call(&caller.ctx, "registry", "vote", &req).await?))
+    Ok(Json(s.send::<registry_ops::Vote>(&caller.ctx, &req).await?))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -194,7 +190,7 @@ async fn close_session(
         secretary_id: body.secretary_id,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "close_session", &req)
+        s.send::<registry_ops::CloseSession>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -213,13 +209,8 @@ async fn cancel_session(
     Path(id): Path<String>,
 ) -> Result<Json<pb::CouncilSession>, ApiError> {
     Ok(Json(
-        s.call(
-            &caller.ctx,
-            "registry",
-            "cancel_session",
-            &pb::SessionActionRequest { id },
-        )
-        .await?,
+        s.send::<registry_ops::CancelSession>(&caller.ctx, &pb::SessionActionRequest { id })
+            .await?,
     ))
 }
 
@@ -233,13 +224,8 @@ async fn get_protocol(
     Path(id): Path<String>,
 ) -> Result<Json<pb::Protocol>, ApiError> {
     Ok(Json(
-        s.call(
-            &caller.ctx,
-            "registry",
-            "get_protocol",
-            &pb::SessionActionRequest { id },
-        )
-        .await?,
+        s.send::<registry_ops::GetProtocol>(&caller.ctx, &pb::SessionActionRequest { id })
+            .await?,
     ))
 }
 
@@ -253,12 +239,7 @@ async fn protocol_page(
     Path(id): Path<String>,
 ) -> Result<Html<String>, ApiError> {
     let p: pb::Protocol = s
-        .call(
-            &caller.ctx,
-            "registry",
-            "get_protocol",
-            &pb::SessionActionRequest { id },
-        )
+        .send::<registry_ops::GetProtocol>(&caller.ctx, &pb::SessionActionRequest { id })
         .await?;
     Ok(Html(p.html))
 }
@@ -277,13 +258,8 @@ async fn approve_protocol(
     Path(id): Path<String>,
 ) -> Result<Json<pb::Protocol>, ApiError> {
     Ok(Json(
-        s.call(
-            &caller.ctx,
-            "registry",
-            "approve_protocol",
-            &pb::SessionActionRequest { id },
-        )
-        .await?,
+        s.send::<registry_ops::ApproveProtocol>(&caller.ctx, &pb::SessionActionRequest { id })
+            .await?,
     ))
 }
 
@@ -315,7 +291,7 @@ async fn return_protocol(
         reason: body.reason,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "return_protocol", &req)
+        s.send::<registry_ops::ReturnProtocol>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -351,7 +327,7 @@ async fn exclude_program(
         reason: body.reason,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "exclude_program", &req)
+        s.send::<registry_ops::ExcludeProgram>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -405,5 +381,5 @@ async fn catalog(
         subject: q.subject,
         competence: q.competence,
     };
-    Ok(Json(s.call(&ctx, "registry", "catalog", &req).await?))
+    Ok(Json(s.send::<registry_ops::Catalog>(&ctx, &req).await?))
 }

@@ -8,6 +8,7 @@ use axum::response::IntoResponse;
 use pd_domain::{AppError, ErrorKind};
 use pd_proto::common::v1::{Empty, IdRequest};
 use pd_proto::identity::v1 as pb;
+use pd_proto::ops::identity as identity_ops;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -42,7 +43,7 @@ async fn create_educator(
     ApiJson(body): ApiJson<pb::CreateEducatorRequest>,
 ) -> Result<(StatusCode, Json<pb::Educator>), ApiError> {
     let e = s
-        .call(&caller.ctx, "identity", "create_educator", &body)
+        .send::<identity_ops::CreateEducator>(&caller.ctx, &body)
         .await?;
     Ok((StatusCode::CREATED, Json(e)))
 }
@@ -87,7 +88,7 @@ async fn list_educators(
         status: q.status,
     };
     Ok(Json(
-        s.call(&caller.ctx, "identity", "list_educators", &req)
+        s.send::<identity_ops::ListEducators>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -105,7 +106,7 @@ async fn get_educator(
     Path(id): Path<String>,
 ) -> Result<Json<pb::Educator>, ApiError> {
     Ok(Json(
-        s.call(&caller.ctx, "identity", "get_educator", &IdRequest { id })
+        s.send::<identity_ops::GetEducator>(&caller.ctx, &IdRequest { id })
             .await?,
     ))
 }
@@ -152,7 +153,7 @@ async fn update_educator(
         last_pd_completed_on: body.last_pd_completed_on,
     };
     Ok(Json(
-        s.call(&caller.ctx, "identity", "update_educator", &req)
+        s.send::<identity_ops::UpdateEducator>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -203,7 +204,7 @@ async fn start_import(
         dry_run: q.dry_run,
     };
     let job: pb::ImportJob = s
-        .call(&caller.ctx, "identity", "import_begin", &begin)
+        .send::<identity_ops::ImportBegin>(&caller.ctx, &begin)
         .await?;
     let mut chunks = 0;
     for (seq, piece) in bytes.chunks(IMPORT_CHUNK_BYTES).enumerate() {
@@ -213,7 +214,7 @@ async fn start_import(
             data: piece.to_vec(),
         };
         let _: Empty = s
-            .call(&caller.ctx, "identity", "import_chunk", &chunk)
+            .send::<identity_ops::ImportChunk>(&caller.ctx, &chunk)
             .await?;
         chunks += 1;
     }
@@ -222,7 +223,7 @@ async fn start_import(
         chunks,
     };
     let job: pb::ImportJob = s
-        .call(&caller.ctx, "identity", "import_commit", &commit)
+        .send::<identity_ops::ImportCommit>(&caller.ctx, &commit)
         .await?;
     let location = format!("/api/v1/educators/imports/{}", job.id);
     Ok((
@@ -261,7 +262,7 @@ async fn get_import(
         errors_limit: page.errors_limit,
     };
     Ok(Json(
-        s.call(&caller.ctx, "identity", "get_import", &req).await?,
+        s.send::<identity_ops::GetImport>(&caller.ctx, &req).await?,
     ))
 }
 
@@ -300,7 +301,7 @@ async fn educator_leaves(
         comment: body.comment,
     };
     Ok(Json(
-        s.call(&caller.ctx, "identity", "educator_leaves", &req)
+        s.send::<identity_ops::EducatorLeaves>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -318,13 +319,8 @@ async fn educator_history(
     Path(id): Path<String>,
 ) -> Result<Json<pb::EducatorHistory>, ApiError> {
     Ok(Json(
-        s.call(
-            &caller.ctx,
-            "identity",
-            "educator_history",
-            &IdRequest { id },
-        )
-        .await?,
+        s.send::<identity_ops::EducatorHistory>(&caller.ctx, &IdRequest { id })
+            .await?,
     ))
 }
 
@@ -354,7 +350,7 @@ async fn list_imports(
         offset: q.offset,
     };
     Ok(Json(
-        s.call(&caller.ctx, "identity", "list_imports", &req)
+        s.send::<identity_ops::ListImports>(&caller.ctx, &req)
             .await?,
     ))
 }

@@ -19,10 +19,10 @@ use axum::response::Response;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use pd_bus::{Bus, CallContext};
 use pd_domain::{AppError, ErrorKind, FieldError, Principal};
+use pd_proto::Operation;
 use pd_runtime::Settings;
 use pd_runtime::metrics::{HttpLabels, metrics};
 use pd_runtime::tokens::TokenVerifier;
-use prost::Message;
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -68,17 +68,12 @@ impl AppState {
     }
 
     /// One request to a service, answered by its typed reply or its error.
-    pub async fn call<Req: Message, Resp: Message + Default>(
+    pub async fn send<O: Operation>(
         &self,
         ctx: &CallContext,
-        service: &str,
-        operation: &str,
-        req: &Req,
-    ) -> Result<Resp, ApiError> {
-        self.bus
-            .request(service, operation, req, ctx)
-            .await
-            .map_err(ApiError)
+        req: &O::Request,
+    ) -> Result<O::Response, ApiError> {
+        self.bus.call::<O>(req, ctx).await.map_err(ApiError)
     }
 
     /// Login attempts per login name and per client IP.

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use pd_proto::common::v1::IdRequest;
 use pd_proto::identity::v1 as pb;
+use pd_proto::ops::identity as identity_ops;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -34,7 +35,7 @@ async fn create_organization(
     ApiJson(body): ApiJson<pb::CreateOrganizationRequest>,
 ) -> Result<(StatusCode, Json<pb::Organization>), ApiError> {
     let o = s
-        .call(&caller.ctx, "identity", "create_organization", &body)
+        .send::<identity_ops::CreateOrganization>(&caller.ctx, &body)
         .await?;
     Ok((StatusCode::CREATED, Json(o)))
 }
@@ -71,7 +72,7 @@ async fn list_organizations(
         q: q.q,
     };
     Ok(Json(
-        s.call(&caller.ctx, "identity", "list_organizations", &req)
+        s.send::<identity_ops::ListOrganizations>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -89,13 +90,8 @@ async fn get_organization(
     Path(id): Path<String>,
 ) -> Result<Json<pb::Organization>, ApiError> {
     Ok(Json(
-        s.call(
-            &caller.ctx,
-            "identity",
-            "get_organization",
-            &IdRequest { id },
-        )
-        .await?,
+        s.send::<identity_ops::GetOrganization>(&caller.ctx, &IdRequest { id })
+            .await?,
     ))
 }
 
@@ -120,9 +116,7 @@ async fn issue_educator_logins(
     // Hashing passwords takes time by design: a longer deadline.
     let issued = s
         .bus
-        .request_with_deadline(
-            "identity",
-            "issue_educator_logins",
+        .call_with_deadline::<identity_ops::IssueEducatorLogins>(
             &req,
             &caller.ctx,
             std::time::Duration::from_secs(60),
@@ -146,7 +140,7 @@ async fn create_provider(
     ApiJson(body): ApiJson<pb::CreateProviderRequest>,
 ) -> Result<(StatusCode, Json<pb::Provider>), ApiError> {
     let p = s
-        .call(&caller.ctx, "identity", "create_provider", &body)
+        .send::<identity_ops::CreateProvider>(&caller.ctx, &body)
         .await?;
     Ok((StatusCode::CREATED, Json(p)))
 }
@@ -171,7 +165,7 @@ async fn list_providers(
         region_id: q.region_id,
     };
     Ok(Json(
-        s.call(&caller.ctx, "identity", "list_providers", &req)
+        s.send::<identity_ops::ListProviders>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -207,7 +201,7 @@ async fn update_organization(
         kind: body.kind,
     };
     Ok(Json(
-        s.call(&caller.ctx, "identity", "update_organization", &req)
+        s.send::<identity_ops::UpdateOrganization>(&caller.ctx, &req)
             .await?,
     ))
 }

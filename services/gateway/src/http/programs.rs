@@ -6,6 +6,7 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{StatusCode, header};
 use pd_domain::{AppError, ErrorKind};
 use pd_proto::common::v1::Empty;
+use pd_proto::ops::registry as registry_ops;
 use pd_proto::registry::v1 as pb;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -82,7 +83,7 @@ async fn create_program(
     ApiJson(body): ApiJson<pb::CreateProgramRequest>,
 ) -> Result<(StatusCode, Json<pb::Program>), ApiError> {
     let p = s
-        .call(&caller.ctx, "registry", "create_program", &body)
+        .send::<registry_ops::CreateProgram>(&caller.ctx, &body)
         .await?;
     Ok((StatusCode::CREATED, Json(p)))
 }
@@ -119,7 +120,7 @@ async fn list_programs(
         offset: q.offset,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "list_programs", &req)
+        s.send::<registry_ops::ListPrograms>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -137,13 +138,8 @@ async fn get_program(
     Path(id): Path<String>,
 ) -> Result<Json<pb::Program>, ApiError> {
     Ok(Json(
-        s.call(
-            &caller.ctx,
-            "registry",
-            "get_program",
-            &pb::ProgramActionRequest { id },
-        )
-        .await?,
+        s.send::<registry_ops::GetProgram>(&caller.ctx, &pb::ProgramActionRequest { id })
+            .await?,
     ))
 }
 
@@ -167,7 +163,7 @@ async fn update_program(
         fields: Some(body),
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "update_program", &req)
+        s.send::<registry_ops::UpdateProgram>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -186,12 +182,7 @@ async fn delete_program(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let _: Empty = s
-        .call(
-            &caller.ctx,
-            "registry",
-            "delete_program",
-            &pb::ProgramActionRequest { id },
-        )
+        .send::<registry_ops::DeleteProgram>(&caller.ctx, &pb::ProgramActionRequest { id })
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -210,13 +201,8 @@ async fn submit_program(
     Path(id): Path<String>,
 ) -> Result<Json<pb::Program>, ApiError> {
     Ok(Json(
-        s.call(
-            &caller.ctx,
-            "registry",
-            "submit_program",
-            &pb::ProgramActionRequest { id },
-        )
-        .await?,
+        s.send::<registry_ops::SubmitProgram>(&caller.ctx, &pb::ProgramActionRequest { id })
+            .await?,
     ))
 }
 
@@ -233,13 +219,8 @@ async fn withdraw_program(
     Path(id): Path<String>,
 ) -> Result<Json<pb::Program>, ApiError> {
     Ok(Json(
-        s.call(
-            &caller.ctx,
-            "registry",
-            "withdraw_program",
-            &pb::ProgramActionRequest { id },
-        )
-        .await?,
+        s.send::<registry_ops::WithdrawProgram>(&caller.ctx, &pb::ProgramActionRequest { id })
+            .await?,
     ))
 }
 
@@ -272,7 +253,7 @@ async fn technical_review(
         remarks: body.remarks,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "technical_review", &req)
+        s.send::<registry_ops::TechnicalReview>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -291,13 +272,8 @@ async fn technical_reviews(
     Path(id): Path<String>,
 ) -> Result<Json<pb::TechnicalReviewHistory>, ApiError> {
     Ok(Json(
-        s.call(
-            &caller.ctx,
-            "registry",
-            "list_technical_reviews",
-            &pb::ProgramActionRequest { id },
-        )
-        .await?,
+        s.send::<registry_ops::ListTechnicalReviews>(&caller.ctx, &pb::ProgramActionRequest { id })
+            .await?,
     ))
 }
 
@@ -335,7 +311,7 @@ async fn decline_review(
         conflict_of_interest: body.conflict_of_interest,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "decline_review", &req)
+        s.send::<registry_ops::DeclineReview>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -367,7 +343,7 @@ async fn reassign_expert(
         to_expert_id: body.to_expert_id,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "reassign_expert", &req)
+        s.send::<registry_ops::ReassignExpert>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -382,13 +358,8 @@ async fn list_reviews(
     Path(id): Path<String>,
 ) -> Result<Json<pb::ReviewList>, ApiError> {
     Ok(Json(
-        s.call(
-            &caller.ctx,
-            "registry",
-            "list_reviews",
-            &pb::ProgramActionRequest { id },
-        )
-        .await?,
+        s.send::<registry_ops::ListReviews>(&caller.ctx, &pb::ProgramActionRequest { id })
+            .await?,
     ))
 }
 
@@ -424,7 +395,7 @@ async fn submit_review(
         comment: body.comment,
     };
     let r = s
-        .call(&caller.ctx, "registry", "submit_review", &req)
+        .send::<registry_ops::SubmitReview>(&caller.ctx, &req)
         .await?;
     Ok((StatusCode::CREATED, Json(r)))
 }
@@ -449,7 +420,7 @@ async fn create_group(
         fields: Some(body),
     };
     let g = s
-        .call(&caller.ctx, "registry", "create_group", &req)
+        .send::<registry_ops::CreateGroup>(&caller.ctx, &req)
         .await?;
     Ok((StatusCode::CREATED, Json(g)))
 }
@@ -464,13 +435,8 @@ async fn list_groups(
     Path(id): Path<String>,
 ) -> Result<Json<pb::GroupList>, ApiError> {
     Ok(Json(
-        s.call(
-            &caller.ctx,
-            "registry",
-            "list_groups",
-            &pb::ListGroupsRequest { program_id: id },
-        )
-        .await?,
+        s.send::<registry_ops::ListGroups>(&caller.ctx, &pb::ListGroupsRequest { program_id: id })
+            .await?,
     ))
 }
 
@@ -494,7 +460,7 @@ async fn update_group(
         fields: Some(body),
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "update_group", &req)
+        s.send::<registry_ops::UpdateGroup>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -514,12 +480,7 @@ async fn delete_group(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let _: Empty = s
-        .call(
-            &caller.ctx,
-            "registry",
-            "delete_group",
-            &pb::GroupActionRequest { id },
-        )
+        .send::<registry_ops::DeleteGroup>(&caller.ctx, &pb::GroupActionRequest { id })
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -553,7 +514,7 @@ async fn cancel_group(
         reason: body.reason,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "cancel_group", &req)
+        s.send::<registry_ops::CancelGroup>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -585,7 +546,7 @@ async fn approve_cancellation(
         note: body.note,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "approve_group_cancellation", &req)
+        s.send::<registry_ops::ApproveGroupCancellation>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -611,7 +572,7 @@ async fn reject_cancellation(
         note: body.note,
     };
     Ok(Json(
-        s.call(&caller.ctx, "registry", "reject_group_cancellation", &req)
+        s.send::<registry_ops::RejectGroupCancellation>(&caller.ctx, &req)
             .await?,
     ))
 }

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use pd_proto::common::v1::{Empty, IdRequest};
 use pd_proto::identity::v1 as pb;
+use pd_proto::ops::identity as identity_ops;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -33,7 +34,7 @@ async fn create_region(
     ApiJson(body): ApiJson<pb::CreateRegionRequest>,
 ) -> Result<(StatusCode, Json<pb::Region>), ApiError> {
     let r = s
-        .call(&caller.ctx, "identity", "create_region", &body)
+        .send::<identity_ops::CreateRegion>(&caller.ctx, &body)
         .await?;
     Ok((StatusCode::CREATED, Json(r)))
 }
@@ -46,7 +47,7 @@ async fn list_regions(
     caller: Caller,
 ) -> Result<Json<pb::RegionList>, ApiError> {
     Ok(Json(
-        s.call(&caller.ctx, "identity", "list_regions", &Empty {})
+        s.send::<identity_ops::ListRegions>(&caller.ctx, &Empty {})
             .await?,
     ))
 }
@@ -64,7 +65,7 @@ async fn get_region(
     Path(id): Path<String>,
 ) -> Result<Json<pb::Region>, ApiError> {
     Ok(Json(
-        s.call(&caller.ctx, "identity", "get_region", &IdRequest { id })
+        s.send::<identity_ops::GetRegion>(&caller.ctx, &IdRequest { id })
             .await?,
     ))
 }
@@ -96,7 +97,7 @@ async fn create_municipality(
         name: body.name,
     };
     let m = s
-        .call(&caller.ctx, "identity", "create_municipality", &req)
+        .send::<identity_ops::CreateMunicipality>(&caller.ctx, &req)
         .await?;
     Ok((StatusCode::CREATED, Json(m)))
 }
@@ -112,7 +113,7 @@ async fn list_municipalities(
 ) -> Result<Json<pb::MunicipalityList>, ApiError> {
     let req = pb::ListMunicipalitiesRequest { region_id: id };
     Ok(Json(
-        s.call(&caller.ctx, "identity", "list_municipalities", &req)
+        s.send::<identity_ops::ListMunicipalities>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -151,7 +152,7 @@ async fn update_region(
         pd_interval_years: body.pd_interval_years,
     };
     Ok(Json(
-        s.call(&caller.ctx, "identity", "update_region", &req)
+        s.send::<identity_ops::UpdateRegion>(&caller.ctx, &req)
             .await?,
     ))
 }

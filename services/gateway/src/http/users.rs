@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use pd_proto::identity::v1 as pb;
+use pd_proto::ops::identity as identity_ops;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -75,7 +76,7 @@ async fn list_users(
         status: q.status,
     };
     Ok(Json(
-        s.call(&caller.ctx, "identity", "list_users", &req).await?,
+        s.send::<identity_ops::ListUsers>(&caller.ctx, &req).await?,
     ))
 }
 
@@ -94,7 +95,7 @@ async fn get_user(
 ) -> Result<Json<pb::User>, ApiError> {
     let req = pb::GetUserRequest { user_id: id };
     Ok(Json(
-        s.call(&caller.ctx, "identity", "get_user", &req).await?,
+        s.send::<identity_ops::GetUser>(&caller.ctx, &req).await?,
     ))
 }
 
@@ -117,7 +118,9 @@ async fn revoke_role(
         user_id: id.clone(),
         grant_id,
     };
-    let user: pb::User = s.call(&caller.ctx, "identity", "revoke_role", &req).await?;
+    let user: pb::User = s
+        .send::<identity_ops::RevokeRole>(&caller.ctx, &req)
+        .await?;
     revoke_here(&s, &id);
     Ok(Json(user))
 }
@@ -153,7 +156,7 @@ async fn deactivate(
         reason: body.reason,
     };
     let user: pb::User = s
-        .call(&caller.ctx, "identity", "set_user_active", &req)
+        .send::<identity_ops::SetUserActive>(&caller.ctx, &req)
         .await?;
     revoke_here(&s, &id);
     Ok(Json(user))
@@ -179,7 +182,7 @@ async fn reactivate(
         reason: String::new(),
     };
     Ok(Json(
-        s.call(&caller.ctx, "identity", "set_user_active", &req)
+        s.send::<identity_ops::SetUserActive>(&caller.ctx, &req)
             .await?,
     ))
 }
@@ -203,7 +206,7 @@ async fn reset_password(
         user_id: id.clone(),
     };
     let reset: pb::PasswordReset = s
-        .call(&caller.ctx, "identity", "reset_password", &req)
+        .send::<identity_ops::ResetPassword>(&caller.ctx, &req)
         .await?;
     revoke_here(&s, &id);
     Ok(Json(reset))
@@ -246,7 +249,7 @@ async fn list_audit(
         offset: q.offset,
     };
     Ok(Json(
-        s.call(&caller.ctx, "identity", "list_audit", &req).await?,
+        s.send::<identity_ops::ListAudit>(&caller.ctx, &req).await?,
     ))
 }
 
@@ -266,7 +269,7 @@ async fn create_user(
     ApiJson(body): ApiJson<pb::CreateUserRequest>,
 ) -> Result<(StatusCode, Json<pb::User>), ApiError> {
     let u = s
-        .call(&caller.ctx, "identity", "create_user", &body)
+        .send::<identity_ops::CreateUser>(&caller.ctx, &body)
         .await?;
     Ok((StatusCode::CREATED, Json(u)))
 }
@@ -306,6 +309,6 @@ async fn grant_role(
         scope_id: body.scope_id,
     };
     Ok(Json(
-        s.call(&caller.ctx, "identity", "grant_role", &req).await?,
+        s.send::<identity_ops::GrantRole>(&caller.ctx, &req).await?,
     ))
 }
