@@ -10,6 +10,7 @@ mod operators;
 mod registry;
 mod registry_bounds;
 mod registry_rules;
+mod security;
 mod walking_skeleton;
 
 use pd_e2e::{Platform, call};

@@ -58,6 +58,9 @@ pub struct GatewaySettings {
     pub body_limit_bytes: usize,
     pub import_limit_bytes: usize,
     pub login_attempts_per_minute: u32,
+    /// Addresses (or CIDR ranges) of proxies in front of the gateway whose
+    /// `X-Forwarded-For` names the real client; empty: none is trusted.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -69,8 +72,13 @@ pub struct AdminSettings {
 #[derive(Clone, Deserialize)]
 pub struct AuthSettings {
     pub issuer: String,
+    /// The `aud` every token carries and every verifier requires.
+    pub audience: String,
     pub signing_key: String,
+    /// The public key of `signing_key`.
     pub verifying_key: String,
+    /// Other public keys still (or already) accepted while keys rotate.
+    pub verifying_keys: Vec<String>,
     pub access_ttl_secs: u64,
     pub refresh_ttl_secs: u64,
     pub bootstrap_admin_login: String,
@@ -82,7 +90,9 @@ impl fmt::Debug for AuthSettings {
         f.debug_struct("AuthSettings")
             .field("issuer", &self.issuer)
             .field("signing_key", &"<redacted>")
+            .field("audience", &self.audience)
             .field("verifying_key", &self.verifying_key)
+            .field("verifying_keys", &self.verifying_keys)
             .field("access_ttl_secs", &self.access_ttl_secs)
             .field("refresh_ttl_secs", &self.refresh_ttl_secs)
             .finish_non_exhaustive()
@@ -121,6 +131,8 @@ impl Settings {
                     .separator("__")
                     .list_separator(",")
                     .with_list_parse_key("gateway.cors_origins")
+                    .with_list_parse_key("gateway.trusted_proxies")
+                    .with_list_parse_key("auth.verifying_keys")
                     .try_parsing(true),
             )
             .build()

@@ -1,5 +1,12 @@
 //! Access tokens: EdDSA (Ed25519) JWTs signed by identity and verified by
 //! the gateway and again by every service.
+//!
+//! Every token names its key (`kid`, derived from the public key) and its
+//! audience (`aud`). Verifiers accept `auth.verifying_key` and any of
+//! `auth.verifying_keys`, so keys rotate without downtime: publish the new
+//! public key to every verifier first, then switch identity's signing key,
+//! and drop the old public key once the access-token lifetime has passed
+//! (README, "Rotating the signing key").
 
 use anyhow::Context;
 use base64::Engine;
@@ -21,6 +28,9 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
+    /// Who the token is for: `auth.audience`.
+    #[serde(default)]
+    pub aud: String,
     pub jti: Uuid,
     /// Issue time in milliseconds: revocations are finer than `iat`'s
     /// seconds, so a token issued just after a revocation still works.
@@ -78,9 +88,32 @@ pub fn generate_keypair() -> (String, String) {
     (B64.encode(seed), B64.encode(key.verifying_key().as_bytes()))
 }
 
+/// The key id of a public key: the first 16 hex digits of its SHA-256,
+/// the same wherever it is computed, so nobody configures ids by hand.
+pub fn key_id(public: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(public);
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The key id of a base64 public key, as `pd admin gen-keys` prints it.
+pub fn public_key_id(public_b64: &str) -> anyhow::Result<String> {
+    Ok(public_key("public key", public_b64)?.0)
+}
+
+/// A base64 Ed25519 public key from the settings, with its key id.
+fn public_key(name: &str, b64: &str) -> anyhow::Result<(String, DecodingKey)> {
+    let public = B64
+        .decode(b64.trim())
+        .with_context(|| format!("{name} is not base64"))?;
+    anyhow::ensure!(public.len() == 32, "{name} must be 32 bytes");
+    Ok((key_id(&public), DecodingKey::from_ed_der(&public)))
+}
+
 #[derive(Clone)]
 pub struct TokenVerifier {
-    key: DecodingKey,
+    /// By key id: the current key and the others being rotated in or out.
+    keys: std::sync::Arc<std::collections::HashMap<String, DecodingKey>>,
     validation: Validation,
     revocations: Revocations,
     access_ttl_secs: i64,
@@ -88,16 +121,23 @@ pub struct TokenVerifier {
 
 impl TokenVerifier {
     pub fn new(settings: &AuthSettings) -> anyhow::Result<Self> {
-        let public = B64
-            .decode(settings.verifying_key.trim())
-            .context("auth.verifying_key is not base64")?;
-        anyhow::ensure!(public.len() == 32, "auth.verifying_key must be 32 bytes");
+        let mut keys = std::collections::HashMap::new();
+        let (kid, key) = public_key("auth.verifying_key", &settings.verifying_key)?;
+        keys.insert(kid, key);
+        for (i, k) in settings.verifying_keys.iter().enumerate() {
+            if k.trim().is_empty() {
+                continue;
+            }
+            let (kid, key) = public_key(&format!("auth.verifying_keys[{i}]"), k)?;
+            keys.insert(kid, key);
+        }
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[settings.issuer.as_str()]);
+        validation.set_audience(&[settings.audience.as_str()]);
         validation.leeway = 5;
-        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
         Ok(TokenVerifier {
-            key: DecodingKey::from_ed_der(&public),
+            keys: std::sync::Arc::new(keys),
             validation,
             revocations: Revocations::default(),
             access_ttl_secs: settings.access_ttl_secs as i64,
@@ -117,14 +157,22 @@ impl TokenVerifier {
 
     /// The caller proven by a bearer token; 401 for anything else.
     pub fn verify(&self, token: &str) -> Result<Principal, AppError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(
-            |e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                    AppError::unauthenticated("срок действия токена истёк")
+        let invalid = || AppError::unauthenticated("недействительный токен");
+        // The header names the key; a token of an unknown key is refused.
+        let kid = jsonwebtoken::decode_header(token)
+            .ok()
+            .and_then(|h| h.kid)
+            .ok_or_else(invalid)?;
+        let key = self.keys.get(&kid).ok_or_else(invalid)?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|e| {
+                match e.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                        AppError::unauthenticated("срок действия токена истёк")
+                    }
+                    _ => AppError::unauthenticated("недействительный токен"),
                 }
-                _ => AppError::unauthenticated("недействительный токен"),
-            },
-        )?;
+            })?;
         let c = &data.claims;
         let issued_ms = if c.iat_ms > 0 { c.iat_ms } else { c.iat * 1000 };
         if self.revocations.is_revoked(c.sub, issued_ms) {
@@ -155,7 +203,9 @@ impl TokenVerifier {
 #[derive(Clone)]
 pub struct TokenIssuer {
     key: EncodingKey,
+    key_id: String,
     issuer: String,
+    audience: String,
     pub access_ttl_secs: i64,
 }
 
@@ -167,12 +217,13 @@ impl TokenIssuer {
         let seed: [u8; 32] = seed
             .try_into()
             .map_err(|_| anyhow::anyhow!("auth.signing_key must be 32 bytes"))?;
-        let der = SigningKey::from_bytes(&seed)
-            .to_pkcs8_der()
-            .context("encoding the signing key")?;
+        let signing = SigningKey::from_bytes(&seed);
+        let der = signing.to_pkcs8_der().context("encoding the signing key")?;
         Ok(TokenIssuer {
             key: EncodingKey::from_ed_der(der.as_bytes()),
+            key_id: key_id(signing.verifying_key().as_bytes()),
             issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
             access_ttl_secs: settings.access_ttl_secs as i64,
         })
     }
@@ -192,11 +243,13 @@ impl TokenIssuer {
             iat: now,
             exp: now + ttl_secs,
             iss: self.issuer.clone(),
+            aud: self.audience.clone(),
             jti: Uuid::now_v7(),
             iat_ms: now_ms,
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key)
-            .context("signing a token")
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.key_id.clone());
+        jsonwebtoken::encode(&header, &claims, &self.key).context("signing a token")
     }
 }
 

@@ -43,7 +43,7 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
     // Deactivated accounts, revoked grants, changed passwords: their older
     // tokens are refused from the moment identity publishes the change.
     bus.follow_session_revocations(shutdown.clone()).await?;
-    let state = http::AppState::new(bus, verifier, &settings);
+    let state = http::AppState::new(bus, verifier, &settings)?;
     let pruned = state.clone();
     let stop = shutdown.clone();
     tokio::spawn(async move {

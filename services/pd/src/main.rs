@@ -76,7 +76,8 @@ enum AdminCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
-    /// Print a fresh Ed25519 key pair as PD__AUTH__* environment lines.
+    /// Print a fresh Ed25519 key pair as PD__AUTH__* environment lines, with
+    /// its key id (README, "Rotating the signing key").
     GenKeys,
     /// Events a consumer could not apply (the dead-letter stream).
     Dlq {
@@ -145,6 +146,8 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             command: AdminCommand::GenKeys,
         } => {
             let (signing, verifying) = pd_runtime::tokens::generate_keypair();
+            let kid = pd_runtime::tokens::public_key_id(&verifying)?;
+            println!("# key id {kid}; to rotate, see README \"Rotating the signing key\"");
             println!("PD__AUTH__SIGNING_KEY={signing}");
             println!("PD__AUTH__VERIFYING_KEY={verifying}");
             Ok(())

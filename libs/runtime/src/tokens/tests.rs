@@ -5,8 +5,10 @@ fn settings() -> AuthSettings {
     let (signing_key, verifying_key) = generate_keypair();
     AuthSettings {
         issuer: "test".into(),
+        audience: "pd-api".into(),
         signing_key,
         verifying_key,
+        verifying_keys: vec![],
         access_ttl_secs: 60,
         refresh_ttl_secs: 60,
         bootstrap_admin_login: String::new(),
@@ -77,4 +79,52 @@ fn revoked_sessions_refuse_older_tokens_only() {
     verifier.revocations().prune(i64::MAX);
     assert!(verifier.revocations().is_empty());
     assert!(verifier.verify(&old).is_ok());
+}
+
+#[test]
+fn tokens_name_their_key_and_audience() {
+    let s = settings();
+    let token = TokenIssuer::new(&s).unwrap().issue(&principal()).unwrap();
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    let public = B64.decode(&s.verifying_key).unwrap();
+    assert_eq!(header.kid.as_deref(), Some(key_id(&public).as_str()));
+    // A token for another audience (same key) is refused.
+    let mut other = s.clone();
+    other.audience = "another-system".into();
+    let foreign = TokenIssuer::new(&other)
+        .unwrap()
+        .issue(&principal())
+        .unwrap();
+    assert!(TokenVerifier::new(&s).unwrap().verify(&foreign).is_err());
+}
+
+#[test]
+fn keys_rotate_without_refusing_tokens_in_flight() {
+    let old = settings();
+    let (new_signing, new_public) = generate_keypair();
+    // Step 1: every verifier learns the new public key beside the old one.
+    let mut verifier_settings = old.clone();
+    verifier_settings.verifying_keys = vec![new_public.clone()];
+    let verifier = TokenVerifier::new(&verifier_settings).unwrap();
+    let before = TokenIssuer::new(&old).unwrap().issue(&principal()).unwrap();
+    // Step 2: identity signs with the new key; the old one stays accepted.
+    let mut rotated = old.clone();
+    rotated.signing_key = new_signing;
+    rotated.verifying_key = new_public;
+    rotated.verifying_keys = vec![old.verifying_key.clone()];
+    let after = TokenIssuer::new(&rotated)
+        .unwrap()
+        .issue(&principal())
+        .unwrap();
+    assert!(verifier.verify(&before).is_ok());
+    assert!(verifier.verify(&after).is_ok());
+    let rotated_verifier = TokenVerifier::new(&rotated).unwrap();
+    assert!(rotated_verifier.verify(&before).is_ok());
+    // Step 3: once the old key is dropped, its tokens are refused.
+    rotated.verifying_keys.clear();
+    let final_verifier = TokenVerifier::new(&rotated).unwrap();
+    assert!(final_verifier.verify(&after).is_ok());
+    assert!(final_verifier.verify(&before).is_err());
+    // A token without a key id (or with an unknown one) is refused.
+    assert!(TokenVerifier::new(&old).unwrap().verify(&after).is_err());
 }

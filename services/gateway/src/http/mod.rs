@@ -3,6 +3,7 @@
 
 mod auth;
 mod campaigns;
+mod client_ip;
 mod council;
 mod educators;
 mod organizations;
@@ -43,6 +44,7 @@ pub struct AppState {
     pub body_limit: usize,
     pub import_limit: usize,
     pub cors_origins: Vec<String>,
+    trusted_proxies: Arc<client_ip::TrustedProxies>,
 }
 
 impl AppState {
@@ -52,11 +54,12 @@ impl AppState {
         self.per_ip.retain_recent();
     }
 
-    pub fn new(bus: Bus, verifier: TokenVerifier, settings: &Settings) -> Self {
+    pub fn new(bus: Bus, verifier: TokenVerifier, settings: &Settings) -> anyhow::Result<Self> {
+        let trusted_proxies = client_ip::TrustedProxies::parse(&settings.gateway.trusted_proxies)?;
         let n = NonZeroU32::new(settings.gateway.login_attempts_per_minute.max(1))
             .unwrap_or(NonZeroU32::MIN);
         let ip_n = n.saturating_mul(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN));
-        AppState {
+        Ok(AppState {
             bus,
             verifier,
             per_login: Arc::new(RateLimiter::keyed(Quota::per_minute(n))),
@@ -64,7 +67,8 @@ impl AppState {
             body_limit: settings.gateway.body_limit_bytes,
             import_limit: settings.gateway.import_limit_bytes,
             cors_origins: settings.gateway.cors_origins.clone(),
-        }
+            trusted_proxies: Arc::new(trusted_proxies),
+        })
     }
 
     /// One request to a service, answered by its typed reply or its error.
@@ -117,7 +121,7 @@ impl FromRequestParts<AppState> for Caller {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
         let principal = state.verifier.verify_header(header).map_err(ApiError)?;
-        let mut ctx = anonymous_context(parts);
+        let mut ctx = anonymous_context(parts, state);
         ctx.authorization = header.map(str::to_owned);
         Ok(Caller { ctx, principal })
     }
@@ -129,12 +133,19 @@ pub struct Anonymous(pub CallContext);
 impl FromRequestParts<AppState> for Anonymous {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Anonymous(anonymous_context(parts)))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Anonymous(anonymous_context(parts, state)))
     }
 }
 
-fn anonymous_context(parts: &Parts) -> CallContext {
+fn anonymous_context(parts: &Parts, state: &AppState) -> CallContext {
+    let forwarded_for = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
     CallContext {
         authorization: None,
         idempotency_key: parts
@@ -142,10 +153,12 @@ fn anonymous_context(parts: &Parts) -> CallContext {
             .get("idempotency-key")
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
         request_id: REQUEST_ID.try_with(Clone::clone).ok(),
-        client_ip: parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string()),
+        client_ip: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| {
+            state
+                .trusted_proxies
+                .client(c.0.ip(), forwarded_for)
+                .to_string()
+        }),
     }
 }
 
