@@ -27,20 +27,50 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
 }
 
-# The URL in deploy/config/default.toml is postgres:postgres@127.0.0.1.
+random_secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+# This machine's database secrets, made once and never committed: the
+# PostgreSQL administrator's password (PD_PG_ADMIN_PASSWORD) and, once pd
+# is built, one password per service role (ensure_service_passwords).
+ensure_db_secrets() {
+  mkdir -p "$STATE_DIR"
+  if [ ! -s "$STATE_DIR/db.env" ]; then
+    (umask 077; echo "PD_PG_ADMIN_PASSWORD=$(random_secret)" >"$STATE_DIR/db.env")
+  fi
+  set -a
+  # shellcheck disable=SC1091
+  source "$STATE_DIR/db.env"
+  set +a
+  export PGPASSWORD="$PD_PG_ADMIN_PASSWORD"
+}
+
+# PD__DATABASE__PASSWORDS__<SERVICE> for every service `pd services` names.
+ensure_service_passwords() {
+  local pd=$1 svc var
+  for svc in $("$pd" services); do
+    var="PD__DATABASE__PASSWORDS__$(echo "$svc" | tr '[:lower:]' '[:upper:]')"
+    grep -q "^$var=" "$STATE_DIR/db.env" || echo "$var=$(random_secret)" >>"$STATE_DIR/db.env"
+  done
+  ensure_db_secrets
+}
+
+# The administrator URL: for `pd migrate` (roles, databases) and the tests.
+pg_admin_url() { echo "postgres://postgres:${PD_PG_ADMIN_PASSWORD}@127.0.0.1:5432"; }
+
 pg_login_works() {
-  PGPASSWORD=postgres PGCONNECT_TIMEOUT=3 psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1
+  PGPASSWORD="$PD_PG_ADMIN_PASSWORD" PGCONNECT_TIMEOUT=3 psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1
 }
 
 set_postgres_password() {
-  $SUDO runuser -u postgres -- psql -q -c "ALTER USER postgres PASSWORD 'postgres'" >/dev/null
+  $SUDO runuser -u postgres -- psql -q -c "ALTER USER postgres PASSWORD '$PD_PG_ADMIN_PASSWORD'" >/dev/null
 }
 
 ensure_postgres() {
+  ensure_db_secrets
   if port_open 5432; then
     log "PostgreSQL is running on 127.0.0.1:5432"
     if command -v psql >/dev/null 2>&1 && ! pg_login_works && id postgres >/dev/null 2>&1; then
-      log "giving the postgres user the password the default configuration uses"
+      log "giving the postgres user this machine's administrator password ($STATE_DIR/db.env)"
       set_postgres_password || true
     fi
     return 0

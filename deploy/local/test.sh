@@ -14,11 +14,17 @@ PD_OPENAPI_VALIDATOR=$(ensure_openapi_validator)
 export PD_OPENAPI_VALIDATOR
 
 # Databases left by interrupted earlier runs.
-export PGPASSWORD="${PGPASSWORD:-postgres}"
+# Tests sign in as the administrator (ensure_postgres exported PGPASSWORD).
+PD_TEST_DATABASE_URL="${PD_TEST_DATABASE_URL:-$(pg_admin_url)}"
+export PD_TEST_DATABASE_URL
 leftovers=$(psql -h 127.0.0.1 -U postgres -d postgres -Atc \
   "SELECT datname FROM pg_database WHERE datname LIKE 'pd\_t\_%'" 2>/dev/null || true)
 for db in $leftovers; do
   psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
+done
+for role in $(psql -h 127.0.0.1 -U postgres -d postgres -Atc \
+  "SELECT rolname FROM pg_roles WHERE rolname LIKE 'pd\_t\_%'" 2>/dev/null || true); do
+  psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP ROLE IF EXISTS \"$role\"" >/dev/null 2>&1 || true
 done
 
 log "running the test suite"

@@ -34,8 +34,13 @@ if [ -f "$STATE_DIR/pd.pid" ] && kill -0 "$(cat "$STATE_DIR/pd.pid")" 2>/dev/nul
   for _ in $(seq 1 100); do kill -0 "$(cat "$STATE_DIR/pd.pid")" 2>/dev/null || break; sleep 0.1; done
 fi
 
-log "migrating"
-PD__ADMIN__BASE_PORT=0 "$PD" migrate >/dev/null 2>"$STATE_DIR/migrate.log" || { tail -20 "$STATE_DIR/migrate.log"; exit 1; }
+# Each service signs in as its own role with its own password (db.env);
+# only `pd migrate` gets the administrator URL, to create them.
+ensure_service_passwords "$PD"
+
+log "migrating (a role and a database per service)"
+PD__DATABASE__ADMIN_URL="$(pg_admin_url)" PD__ADMIN__BASE_PORT=0 "$PD" migrate >/dev/null 2>"$STATE_DIR/migrate.log" \
+  || { tail -20 "$STATE_DIR/migrate.log"; exit 1; }
 
 log "seeding the demo region (once)"
 PD__ADMIN__BASE_PORT=0 "$PD" demo seed --logins-file "$STATE_DIR/demo-logins.txt" >"$STATE_DIR/seed.out" 2>"$STATE_DIR/seed.log" \

@@ -119,3 +119,130 @@ async fn tokens_of_another_audience_or_unknown_key_are_refused_and_keys_rotate()
     assert_eq!(s, 401);
     p.stop().await;
 }
+
+/// Every message of a stream, as raw bytes.
+async fn stream_messages(p: &Platform, stream: &str) -> (Vec<Vec<u8>>, Duration) {
+    let client = async_nats::connect(p.env.settings.nats.url.as_str())
+        .await
+        .unwrap();
+    let js = async_nats::jetstream::new(client);
+    let mut s = js.get_stream(stream).await.unwrap();
+    let info = s.info().await.unwrap().clone();
+    let mut out = Vec::new();
+    for seq in info.state.first_sequence..=info.state.last_sequence {
+        if let Ok(m) = s.get_raw_message(seq).await {
+            out.push(m.payload.to_vec());
+        }
+    }
+    (out, info.config.max_age)
+}
+
+#[tokio::test]
+async fn identity_events_carry_no_snils_and_streams_expire() {
+    let p = Platform::start().await.unwrap();
+    let admin = p.user_token("root", "admin", None).await.unwrap();
+    let w = build_world(&p, &admin, "16").await;
+    let number = snils(777);
+    let (s, body) = call(
+        &p,
+        Method::POST,
+        "/api/v1/educators",
+        Some(&admin),
+        Some(json!({"snils": number, "last_name": "Петрова", "first_name": "Анна", "position": "учитель", "organization_id": w.orgs[0]})),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    let educator = body["id"].as_str().unwrap().to_owned();
+    // One row through the bulk import as well (its events are written apart).
+    let csv = format!(
+        "snils;last_name;first_name;middle_name;position;subjects;organization_inn;last_pd_completed_on\n{};Сидоров;Пётр;;учитель;;{};\n",
+        snils(778),
+        w.inns[0]
+    );
+    let job = import_csv(&p, &admin, "", csv.into_bytes()).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert!(walking_skeleton::count_events(&p, "educator_created", 2).await >= 2);
+
+    let prefix = &p.env.settings.nats.stream_prefix;
+    let (messages, max_age) = stream_messages(&p, &format!("{prefix}_IDENTITY")).await;
+    let digits: Vec<String> = [snils(777), snils(778)]
+        .iter()
+        .map(|s| s.chars().filter(char::is_ascii_digit).collect())
+        .collect();
+    let mut with_educator = 0;
+    for m in &messages {
+        let text = String::from_utf8_lossy(m);
+        with_educator += usize::from(text.contains(&educator));
+        for d in &digits {
+            assert!(!text.contains(d.as_str()), "a SNILS in an event: {text}");
+        }
+    }
+    assert!(with_educator >= 1, "the educator's own event was not read");
+    // Events are kept for a campaign year, dead letters for a month.
+    assert_eq!(max_age, Duration::from_secs(400 * 86_400));
+    let (_, dlq_age) = stream_messages(&p, &format!("{prefix}_DLQ")).await;
+    assert_eq!(dlq_age, Duration::from_secs(30 * 86_400));
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn each_service_signs_in_as_its_own_role_reaching_only_its_database() {
+    let env = pd_testkit::TestEnv::new().unwrap();
+    let mut settings = env.settings.clone();
+    settings.database.service_roles = true;
+    settings.database.admin_url = env.settings.database.url.clone();
+    // The server URL without the administrator's user.
+    settings.database.url = "postgres://127.0.0.1:5432".into();
+    for s in ["identity", "registry"] {
+        settings
+            .database
+            .passwords
+            .insert(s.into(), format!("secret-of-{s}"));
+    }
+    // Created by the administrator, then used as the role.
+    let identity =
+        pd_runtime::db::open_service_db(&settings, "identity", &[&pd_identity::MIGRATOR])
+            .await
+            .unwrap();
+    let registry = pd_runtime::db::open_service_db(&settings, "registry", &pd_registry::MIGRATORS)
+        .await
+        .unwrap();
+    let me: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(&identity)
+        .await
+        .unwrap();
+    assert_eq!(me, settings.database_name("identity"));
+    let owner: String = sqlx::query_scalar(
+        "SELECT pg_get_userbyid(relowner)::text FROM pg_class WHERE relname = 'outbox'",
+    )
+    .fetch_one(&registry)
+    .await
+    .unwrap();
+    assert_eq!(owner, settings.database_name("registry"));
+    identity.close().await;
+    registry.close().await;
+
+    // Identity's role cannot open registry's database.
+    let mut crossing = settings.clone();
+    crossing.database.admin_url.clear();
+    let registry_db = settings.database_name("registry");
+    let identity_role = settings.database_name("identity");
+    let opts = <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(
+        "postgres://127.0.0.1:5432",
+    )
+    .unwrap()
+    .database(&registry_db)
+    .username(&identity_role)
+    .password("secret-of-identity");
+    let refused = <sqlx::PgConnection as sqlx::Connection>::connect_with(&opts).await;
+    let err = refused
+        .err()
+        .expect("identity's role opened registry's database");
+    assert!(err.to_string().contains("permission denied"), "{err}");
+    // Without the administrator URL a service uses what exists, as its role.
+    let again = pd_runtime::db::open_service_db(&crossing, "identity", &[&pd_identity::MIGRATOR])
+        .await
+        .unwrap();
+    again.close().await;
+    env.cleanup().await;
+}

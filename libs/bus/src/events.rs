@@ -18,28 +18,55 @@ impl Bus {
             "{}.{service}.evt.>",
             self.settings().subject_prefix
         )];
-        self.ensure_stream_named(&name, subjects).await
+        let days = self.settings().event_retention_days;
+        self.ensure_stream_named(&name, subjects, days).await
     }
 
     /// The stream that keeps dead letters of every consumer.
     pub async fn ensure_dead_letter_stream(&self) -> anyhow::Result<()> {
         let name = format!("{}_DLQ", self.settings().stream_prefix);
         let subjects = vec![format!("{}.dlq.>", self.settings().subject_prefix)];
-        self.ensure_stream_named(&name, subjects).await
+        let days = self.settings().dead_letter_retention_days;
+        self.ensure_stream_named(&name, subjects, days).await
     }
 
-    async fn ensure_stream_named(&self, name: &str, subjects: Vec<String>) -> anyhow::Result<()> {
-        self.jetstream()
-            .get_or_create_stream(stream::Config {
-                name: name.to_owned(),
-                subjects,
-                duplicate_window: Duration::from_secs(self.settings().duplicate_window_secs),
-                storage: stream::StorageType::File,
-                ..Default::default()
-            })
+    /// Creates the stream, or brings an existing one's retention up to
+    /// the settings (events carry personal data: they are not kept for
+    /// ever, 152-FZ).
+    async fn ensure_stream_named(
+        &self,
+        name: &str,
+        subjects: Vec<String>,
+        retention_days: u64,
+    ) -> anyhow::Result<()> {
+        let config = stream::Config {
+            name: name.to_owned(),
+            subjects,
+            duplicate_window: Duration::from_secs(self.settings().duplicate_window_secs),
+            max_age: Duration::from_secs(retention_days * 86_400),
+            storage: stream::StorageType::File,
+            ..Default::default()
+        };
+        let mut stream = self
+            .jetstream()
+            .get_or_create_stream(config.clone())
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .with_context(|| format!("creating JetStream stream {name}"))?;
+        let current = stream
+            .info()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("reading JetStream stream {name}"))?
+            .config
+            .max_age;
+        if current != config.max_age {
+            self.jetstream()
+                .update_stream(config)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .with_context(|| format!("setting the retention of {name}"))?;
+        }
         Ok(())
     }
 }

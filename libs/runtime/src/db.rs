@@ -68,21 +68,123 @@ pub async fn migrate(pool: &PgPool, migrators: &[&'static Migrator]) -> anyhow::
     Ok(())
 }
 
-/// Creates, connects to and migrates the database of `service`.
+/// Creates (when `database.admin_url` is set), connects to and migrates
+/// the database of `service`, signed in as the service's own role.
 pub async fn open_service_db(
     settings: &Settings,
     service: &str,
     migrators: &[&'static Migrator],
 ) -> anyhow::Result<PgPool> {
+    let db = &settings.database;
     let name = settings.database_name(service);
-    ensure_database(&settings.database.url, &name).await?;
-    let pool = pool(
-        &settings.database.url,
-        &name,
-        settings.database.max_connections,
-    )
-    .await?;
+    let pool = if db.service_roles {
+        let password = db.passwords.get(service).map(String::as_str).unwrap_or("");
+        if !db.admin_url.is_empty() {
+            provision(&db.admin_url, &name, password).await?;
+        }
+        let options = options(&db.url, &name)?.username(&name).password(password);
+        PgPoolOptions::new()
+            .max_connections(db.max_connections)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .with_context(|| {
+                format!(
+                    "signing in to database {name} as role {name}: create both with `pd migrate` \
+                     and database.admin_url set (deploy/local/up.sh does), and give the role's \
+                     password in PD__DATABASE__PASSWORDS__{}",
+                    service.to_uppercase()
+                )
+            })?
+    } else {
+        ensure_database(&db.url, &name).await?;
+        pool(&db.url, &name, db.max_connections).await?
+    };
     migrate(&pool, migrators).await?;
     crate::metrics::watch_pool(service, &pool);
     Ok(pool)
+}
+
+/// As the superuser: role `name` (signing in with `password`) owning
+/// database `name`, which no other role may connect to. Idempotent; a
+/// database made by an earlier version, owned by the superuser, is handed
+/// over with its tables.
+pub async fn provision(admin_url: &str, name: &str, password: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "database name {name:?}: letters, digits and _ only"
+    );
+    let mut conn = PgConnection::connect_with(&options(admin_url, "postgres")?)
+        .await
+        .context("connecting to PostgreSQL as its administrator (database.admin_url)")?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
+    if !exists {
+        let sql = format!("CREATE ROLE \"{name}\" LOGIN");
+        if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+        {
+            // A concurrent creator won (duplicate_object).
+            if !matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("42710")) {
+                return Err(e).context("creating the service role");
+            }
+        }
+    }
+    // The password is a literal in ALTER ROLE (no parameters there).
+    let literal = if password.is_empty() {
+        "NULL".to_owned()
+    } else {
+        format!("'{}'", password.replace('\'', "''"))
+    };
+    let sql = format!("ALTER ROLE \"{name}\" LOGIN PASSWORD {literal}");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await
+        .context("setting the service role's password")?;
+    ensure_database(admin_url, name).await?;
+    for sql in [
+        format!("ALTER DATABASE \"{name}\" OWNER TO \"{name}\""),
+        format!("REVOKE ALL ON DATABASE \"{name}\" FROM PUBLIC"),
+        format!("GRANT CONNECT, TEMPORARY ON DATABASE \"{name}\" TO \"{name}\""),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .context("securing the service database")?;
+    }
+    conn.close().await.ok();
+    hand_over_objects(admin_url, name).await
+}
+
+/// Tables and functions an earlier version created as the superuser pass
+/// to the service role, so its migrations can alter them.
+async fn hand_over_objects(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    let mut conn = PgConnection::connect_with(&options(admin_url, name)?)
+        .await
+        .with_context(|| format!("connecting to {name} as its administrator"))?;
+    let sql = format!(
+        "DO $$ DECLARE r record; BEGIN
+           FOR r IN SELECT c.oid::regclass AS rel FROM pg_class c
+                    JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
+                      AND pg_get_userbyid(c.relowner) <> '{name}' LOOP
+             EXECUTE format('ALTER TABLE %s OWNER TO %I', r.rel, '{name}');
+           END LOOP;
+           FOR r IN SELECT p.oid::regprocedure AS fn FROM pg_proc p
+                    JOIN pg_namespace n ON n.oid = p.pronamespace
+                    WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> '{name}' LOOP
+             EXECUTE format('ALTER FUNCTION %s OWNER TO %I', r.fn, '{name}');
+           END LOOP;
+         END $$"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await
+        .context("handing the service's tables to its role")?;
+    conn.close().await.ok();
+    Ok(())
 }

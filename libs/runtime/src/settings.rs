@@ -21,9 +21,21 @@ pub struct Settings {
 
 #[derive(Clone, Deserialize)]
 pub struct DatabaseSettings {
+    /// The server (`postgres://host:port`): each service signs in to it as
+    /// its own role, unless `service_roles` is off.
     pub url: String,
     pub name_prefix: String,
     pub max_connections: u32,
+    /// A superuser URL, used only to create each service's role and
+    /// database (`pd migrate`, the setup scripts). Empty where services run.
+    pub admin_url: String,
+    /// Each service signs in as role `<name_prefix><service>`, which can
+    /// reach its own database only. Off: `url`'s own user (tests).
+    pub service_roles: bool,
+    /// The password of each service's role, by service name
+    /// (`PD__DATABASE__PASSWORDS__IDENTITY`); never compiled in.
+    #[serde(default)]
+    pub passwords: std::collections::HashMap<String, String>,
 }
 
 // The URL may carry a password.
@@ -49,6 +61,11 @@ pub struct NatsSettings {
     /// at most `retry_max_ms`.
     pub retry_base_ms: u64,
     pub retry_max_ms: u64,
+    /// How long events stay in the services' streams: a campaign cycle and
+    /// a margin, so a new consumer can catch up within the year.
+    pub event_retention_days: u64,
+    /// How long dead letters wait for `pd admin dlq replay`.
+    pub dead_letter_retention_days: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -26,9 +26,11 @@ impl TestEnv {
         init_tracing();
         let id = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
         let mut settings = Settings::defaults()?;
-        if let Ok(url) = std::env::var("PD_TEST_DATABASE_URL") {
-            settings.database.url = url;
-        }
+        // Tests sign in as one administrator (set by deploy/local/test.sh;
+        // trust authentication on 127.0.0.1 needs no password).
+        settings.database.url = std::env::var("PD_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
+        settings.database.service_roles = false;
         if let Ok(url) = std::env::var("PD_TEST_NATS_URL") {
             settings.nats.url = url;
         }
@@ -117,6 +119,19 @@ impl TestEnv {
                 .unwrap_or_default();
         for n in names {
             let sql = format!("DROP DATABASE IF EXISTS \"{n}\" WITH (FORCE)");
+            let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await;
+        }
+        // Service roles, for the tests that turn them on.
+        let roles: Vec<String> =
+            sqlx::query_scalar("SELECT rolname FROM pg_roles WHERE rolname LIKE $1")
+                .bind(format!("{}%", self.settings.database.name_prefix))
+                .fetch_all(&mut conn)
+                .await
+                .unwrap_or_default();
+        for r in roles {
+            let sql = format!("DROP ROLE IF EXISTS \"{r}\"");
             let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .execute(&mut conn)
                 .await;

@@ -88,7 +88,6 @@ impl EducatorRow {
     pub fn snapshot(&self) -> pb::EducatorSnapshot {
         pb::EducatorSnapshot {
             id: self.id.to_string(),
-            snils: self.snils.clone(),
             last_name: self.last_name.clone(),
             first_name: self.first_name.clone(),
             middle_name: self.middle_name.clone(),

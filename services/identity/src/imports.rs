@@ -662,7 +662,6 @@ async fn write_rows(
                 payload: pb::EducatorCreated {
                     educator: Some(pb::EducatorSnapshot {
                         id: id.to_string(),
-                        snils: r.snils.as_str().to_owned(),
                         last_name: r.last_name.clone(),
                         first_name: r.first_name.clone(),
                         middle_name: r.middle_name.clone(),

@@ -29,8 +29,12 @@ enum Command {
         #[arg(required = true)]
         services: Vec<String>,
     },
-    /// Create the services' databases and apply their migrations.
+    /// Create each service's role and database (with database.admin_url)
+    /// and apply the migrations.
     Migrate,
+    /// Print the names of the services that have a database, one a line
+    /// (the setup scripts make a role password for each).
+    Services,
     /// Demo data.
     Demo {
         #[command(subcommand)]
@@ -157,6 +161,12 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { services } => serve(services).await,
+        Command::Services => {
+            for def in SERVICES.iter().filter(|d| d.has_database()) {
+                println!("{}", def.name);
+            }
+            Ok(())
+        }
         Command::Migrate => {
             let settings = Settings::load()?;
             let _t = pd_runtime::telemetry::init(&settings, "pd")?;
