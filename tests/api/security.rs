@@ -234,10 +234,9 @@ async fn each_service_signs_in_as_its_own_role_reaching_only_its_database() {
     .database(&registry_db)
     .username(&identity_role)
     .password("secret-of-identity");
-    let refused = <sqlx::PgConnection as sqlx::Connection>::connect_with(&opts).await;
-    let err = refused
-        .err()
-        .expect("identity's role opened registry's database");
+    let err = <sqlx::PgConnection as sqlx::Connection>::connect_with(&opts)
+        .await
+        .expect_err("identity's role opened registry's database");
     assert!(err.to_string().contains("permission denied"), "{err}");
     // Without the administrator URL a service uses what exists, as its role.
     let again = pd_runtime::db::open_service_db(&crossing, "identity", &[&pd_identity::MIGRATOR])
