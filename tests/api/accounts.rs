@@ -1,6 +1,7 @@
 //! Issue 6: who may grant what to whom, and an account's life after it is
 //! created (listing, revoking, deactivating, passwords, sessions, audit).
 
+use super::fixtures::until_known;
 use super::walking_skeleton::count_events;
 use super::*;
 
@@ -265,22 +266,15 @@ async fn another_regions_campaign_shows_only_its_public_fields() {
         json!({"phase": ph, "starts_on": format!("{}-{m:02}-01", y + 1), "ends_on": format!("{}-{m:02}-20", y + 1)})
     })
     .collect::<Vec<_>>();
-    let mut created = (0, Value::Null);
-    for _ in 0..100 {
-        created = call(
-            &p,
-            Method::POST,
-            "/api/v1/campaigns",
-            Some(&ministry),
-            Some(json!({"region_id": home.region, "year": y + 1, "title": "ПК", "phases": phases})),
-        )
-        .await;
-        if created.0 != 422 {
-            break;
-        }
-        // The registry has not yet heard of the region.
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // Retried while the registry has not yet heard of the region.
+    let created = until_known(
+        &p,
+        Method::POST,
+        "/api/v1/campaigns",
+        &ministry,
+        json!({"region_id": home.region, "year": y + 1, "title": "ПК", "phases": phases}),
+    )
+    .await;
     assert_eq!(created.0, 201, "{}", created.1);
     let id = created.1["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/campaigns/{id}");

@@ -5,6 +5,7 @@ mod accounts;
 mod bounds;
 mod docs;
 mod errors;
+mod fixtures;
 mod imports;
 mod operators;
 mod registry;

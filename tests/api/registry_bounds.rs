@@ -3,7 +3,7 @@
 //! reply or a silently ignored filter), and a caller who may not act at
 //! all hears 403 before any 422.
 
-use super::registry::{calendar, chrono_today, day, program, status, until_known, user};
+use super::fixtures::{calendar, chrono_today, day, program, status, until_known, user};
 use super::*;
 
 /// The fields a problem body names, in order.

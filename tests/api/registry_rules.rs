@@ -5,7 +5,7 @@
 //! declines and the technical-review history, voucher blocks and the
 //! catalog, deletions, group cancellations and the calendar audit.
 
-use super::registry::{calendar, chrono_today, day, program, status, until_known, user};
+use super::fixtures::{calendar, chrono_today, day, program, status, until_known, user};
 use super::walking_skeleton::count_service_events;
 use super::*;
 

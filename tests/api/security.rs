@@ -245,3 +245,17 @@ async fn each_service_signs_in_as_its_own_role_reaching_only_its_database() {
     again.close().await;
     env.cleanup().await;
 }
+
+#[tokio::test]
+async fn the_public_catalog_is_rate_limited_per_client() {
+    let p = Platform::start_with(true, |s| s.gateway.public_requests_per_minute = 3)
+        .await
+        .unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let (s, _) = call(&p, Method::GET, "/api/v1/catalog", None, None).await;
+        statuses.push(s);
+    }
+    assert_eq!(statuses, vec![200, 200, 200, 429]);
+    p.stop().await;
+}

@@ -75,6 +75,8 @@ pub struct GatewaySettings {
     pub body_limit_bytes: usize,
     pub import_limit_bytes: usize,
     pub login_attempts_per_minute: u32,
+    /// Public catalog requests per minute and client address.
+    pub public_requests_per_minute: u32,
     /// Addresses (or CIDR ranges) of proxies in front of the gateway whose
     /// `X-Forwarded-For` names the real client; empty: none is trusted.
     pub trusted_proxies: Vec<String>,

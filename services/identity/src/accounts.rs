@@ -114,31 +114,50 @@ pub(crate) async fn list(
     let ministry: Vec<Uuid> = p.scopes(Role::Ministry).collect();
     let regional: Vec<Uuid> = p.scopes(Role::RegionalOperator).collect();
     let pattern = format!("%{}%", like_escape(&req.login.trim().to_lowercase()));
-    let ids: Vec<(Uuid, i64)> = sqlx::query_as(LIST_USERS)
-        .bind(scope.all)
-        .bind(p.user_id)
-        .bind(&regional)
-        .bind(&scope.municipalities)
-        .bind(&scope.orgs)
-        .bind(&ministry)
-        .bind(&pattern)
-        .bind(role)
-        .bind(org)
-        .bind(status)
+    let offset = offset(req.offset)?;
+    // The same filter twice: for the page, and for the total when the page
+    // is past the end (no row to carry the window count).
+    macro_rules! filtered {
+        ($q:expr) => {
+            $q.bind(scope.all)
+                .bind(p.user_id)
+                .bind(&regional)
+                .bind(&scope.municipalities)
+                .bind(&scope.orgs)
+                .bind(&ministry)
+                .bind(&pattern)
+                .bind(role)
+                .bind(org)
+                .bind(status)
+        };
+    }
+    let page = format!(
+        "SELECT u.id, count(*) OVER () {USERS_FILTER} ORDER BY u.login LIMIT $11 OFFSET $12"
+    );
+    let ids: Vec<(Uuid, i64)> = filtered!(sqlx::query_as(sqlx::AssertSqlSafe(page)))
         .bind(limit(req.limit)?)
-        .bind(offset(req.offset)?)
+        .bind(offset)
         .fetch_all(&state.pool)
         .await
         .map_err(db_error)?;
-    let total = ids.first().map(|r| r.1).unwrap_or(0);
+    let total = match ids.first() {
+        Some(r) => r.1,
+        None if offset > 0 => {
+            let count = format!("SELECT count(*) {USERS_FILTER}");
+            filtered!(sqlx::query_scalar(sqlx::AssertSqlSafe(count)))
+                .fetch_one(&state.pool)
+                .await
+                .map_err(db_error)?
+        }
+        None => 0,
+    };
     let ids: Vec<Uuid> = ids.into_iter().map(|r| r.0).collect();
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
     let items = users::load_users(&mut conn, &ids).await?;
     Ok(pb::UserList { items, total })
 }
 
-const LIST_USERS: &str = "
-SELECT u.id, count(*) OVER ()
+const USERS_FILTER: &str = "
 FROM users u
 WHERE ($1 OR u.id = $2 OR u.created_by = $2 OR EXISTS (
         SELECT 1 FROM role_grants g WHERE g.user_id = u.id AND (
@@ -157,9 +176,7 @@ WHERE ($1 OR u.id = $2 OR u.created_by = $2 OR EXISTS (
   AND ($9::uuid IS NULL OR EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = u.id AND (
            (g.role = 'org_operator' AND g.scope_id = $9)
         OR (g.role = 'educator' AND EXISTS (SELECT 1 FROM educators e WHERE e.id = g.scope_id AND e.organization_id = $9)))))
-  AND ($10::bool IS NULL OR u.active = $10)
-ORDER BY u.login
-LIMIT $11 OFFSET $12";
+  AND ($10::bool IS NULL OR u.active = $10)";
 
 /// The longest reason for a deactivation (the API's schema says the same).
 const DEACTIVATION_REASON: usize = 500;

@@ -92,7 +92,7 @@ pub(crate) async fn load_account(
         };
         // A grant whose scope vanished is outside everyone's scope but an admin's.
         let at = locate_scope(conn, role, *scope)
-            .await
+            .await?
             .unwrap_or(ScopeLocation::None);
         located.push((role, at));
     }
@@ -314,20 +314,19 @@ async fn locate_scope(
     conn: &mut PgConnection,
     role: Role,
     scope: Option<Uuid>,
-) -> Result<ScopeLocation, &'static str> {
-    let found = |x: Option<ScopeLocation>| x.ok_or(msg::SCOPE_NOT_FOUND);
-    let db = |_| msg::SCOPE_NOT_FOUND;
+) -> Result<Result<ScopeLocation, &'static str>, AppError> {
+    let found = |x: Option<ScopeLocation>| Ok(x.ok_or(msg::SCOPE_NOT_FOUND));
     match (role.scope_kind(), scope) {
-        (ScopeKind::None, None) => Ok(ScopeLocation::None),
-        (ScopeKind::None, Some(_)) => Err(msg::SCOPE_FORBIDDEN),
-        (_, None) => Err(msg::SCOPE_REQUIRED),
+        (ScopeKind::None, None) => Ok(Ok(ScopeLocation::None)),
+        (ScopeKind::None, Some(_)) => Ok(Err(msg::SCOPE_FORBIDDEN)),
+        (_, None) => Ok(Err(msg::SCOPE_REQUIRED)),
         (ScopeKind::Region, Some(id)) => {
             let exists: bool =
                 sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM regions WHERE id = $1)")
                     .bind(id)
                     .fetch_one(&mut *conn)
                     .await
-                    .map_err(db)?;
+                    .map_err(db_error)?;
             found(exists.then_some(ScopeLocation::Region(id)))
         }
         (ScopeKind::Municipality, Some(id)) => {
@@ -336,7 +335,7 @@ async fn locate_scope(
                     .bind(id)
                     .fetch_optional(&mut *conn)
                     .await
-                    .map_err(db)?;
+                    .map_err(db_error)?;
             found(r.map(|region_id| ScopeLocation::Municipality {
                 municipality_id: id,
                 region_id,
@@ -344,8 +343,7 @@ async fn locate_scope(
         }
         (ScopeKind::Organization, Some(id)) => found(
             org_location(conn, id)
-                .await
-                .map_err(|_| msg::SCOPE_NOT_FOUND)?
+                .await?
                 .map(ScopeLocation::Organization),
         ),
         (ScopeKind::Provider, Some(id)) => {
@@ -354,13 +352,11 @@ async fn locate_scope(
                     .bind(id)
                     .fetch_optional(&mut *conn)
                     .await
-                    .map_err(db)?;
+                    .map_err(db_error)?;
             found(r.map(|region_id| ScopeLocation::Provider { region_id }))
         }
         (ScopeKind::Educator, Some(id)) => {
-            let e = educators::load(conn, id)
-                .await
-                .map_err(|_| msg::SCOPE_NOT_FOUND)?;
+            let e = educators::load(conn, id).await?;
             found(e.map(|e| ScopeLocation::Educator(e.location())))
         }
     }
@@ -384,8 +380,9 @@ pub(crate) async fn grant_role(
     let role = Role::parse(req.role.trim()).ok_or_else(|| AppError::invalid("role", msg::ROLE))?;
     let scope = parse_scope(&req.scope_id)?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
+    // A database failure is a 500, not "no such scope".
     let location = locate_scope(&mut tx, role, scope)
-        .await
+        .await?
         .map_err(|m| AppError::invalid("scope_id", m))?;
     // Whether the caller may grant this comes first, so that nobody learns
     // which user ids exist by trying.
@@ -459,7 +456,7 @@ pub(crate) async fn revoke_role(
     let (role_name, scope) = grant.ok_or_else(|| AppError::not_found(msg::GRANT_NOT_FOUND))?;
     let role = Role::parse(&role_name).ok_or_else(|| AppError::not_found(msg::GRANT_NOT_FOUND))?;
     let location = locate_scope(&mut tx, role, scope)
-        .await
+        .await?
         .unwrap_or(ScopeLocation::None);
     ensure(access::can_grant(p, role, location))?;
     sqlx::query("DELETE FROM role_grants WHERE id = $1")
@@ -618,6 +615,7 @@ pub async fn create_user_direct(
     let mut tx = pool.begin().await?;
     locate_scope(&mut tx, role, scope)
         .await
+        .map_err(|e| anyhow::anyhow!("locating the scope: {}", e.detail))?
         .map_err(|m| anyhow::anyhow!("scope: {m}"))?;
     let outbox = Outbox::with_prefix(subject_prefix, crate::SERVICE);
     let educator = (role == Role::Educator).then_some(scope).flatten();

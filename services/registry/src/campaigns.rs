@@ -415,20 +415,88 @@ pub(crate) async fn list(
 ) -> Result<pb::CampaignList, AppError> {
     let p = ctx.principal()?;
     let region = crate::db::optional_id("region_id", &req.region_id)?;
+    let (limit, offset) = (crate::db::limit(req.limit)?, crate::db::offset(req.offset)?);
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
-    let rows: Vec<CampaignRow> = sqlx::query_as(
-        "SELECT id, region_id, year, title, time_zone, pass_threshold_percent, created_at FROM campaigns
-         WHERE ($1::uuid IS NULL OR region_id = $1) ORDER BY year DESC",
+    // One query per page: calendars, experts, criteria and the open phase
+    // are aggregated per row.
+    let rows: Vec<ListedCampaign> = sqlx::query_as(
+        "SELECT c.id, c.region_id, c.year, c.title, c.time_zone, c.pass_threshold_percent, c.created_at,
+                count(*) OVER () AS total,
+                COALESCE((SELECT json_agg(json_build_object('phase', k.phase, 'starts_on', k.starts_on::text,
+                                                           'ends_on', k.ends_on::text) ORDER BY k.starts_on)
+                          FROM campaign_calendar k WHERE k.campaign_id = c.id), '[]') AS phases,
+                COALESCE((SELECT json_agg(json_build_object('user_id', e.user_id::text,
+                                                           'affiliated_provider_ids', e.affiliated_provider_ids::text[])
+                                          ORDER BY e.user_id)
+                          FROM campaign_experts e WHERE e.campaign_id = c.id), '[]') AS experts,
+                COALESCE((SELECT json_agg(json_build_object('code', r.code, 'name', r.name, 'max_score', r.max_score,
+                                                           'weight', r.weight, 'min_score', r.min_score)
+                                          ORDER BY r.position)
+                          FROM campaign_criteria r WHERE r.campaign_id = c.id), '[]') AS criteria,
+                (SELECT k.phase FROM campaign_calendar k
+                 WHERE k.campaign_id = c.id AND k.opens_at <= now() AND now() < k.closes_at LIMIT 1) AS current_phase
+         FROM campaigns c
+         WHERE ($1::uuid IS NULL OR c.region_id = $1)
+         ORDER BY c.year DESC, c.created_at DESC, c.id LIMIT $2 OFFSET $3",
     )
     .bind(region)
+    .bind(limit)
+    .bind(offset)
     .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?;
-    let mut items = Vec::with_capacity(rows.len());
-    for r in rows {
-        items.push(to_proto_for(&mut conn, r, p).await?);
+    let total = match rows.first() {
+        Some(r) => r.total,
+        None if offset > 0 => sqlx::query_scalar(
+            "SELECT count(*) FROM campaigns WHERE ($1::uuid IS NULL OR region_id = $1)",
+        )
+        .bind(region)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_error)?,
+        None => 0,
+    };
+    let items = rows.into_iter().map(|r| r.for_viewer(p)).collect();
+    Ok(pb::CampaignList { items, total })
+}
+
+/// A campaign listed with what its page query aggregated.
+#[derive(sqlx::FromRow)]
+struct ListedCampaign {
+    #[sqlx(flatten)]
+    campaign: CampaignRow,
+    total: i64,
+    phases: sqlx::types::Json<Vec<pb::Phase>>,
+    experts: sqlx::types::Json<Vec<pb::Expert>>,
+    criteria: sqlx::types::Json<Vec<pb::Criterion>>,
+    current_phase: Option<String>,
+}
+
+impl ListedCampaign {
+    /// As `to_proto_for` shows a campaign, without a query.
+    fn for_viewer(self, viewer: &pd_domain::Principal) -> pb::Campaign {
+        let c = self.campaign;
+        let mut out = pb::Campaign {
+            id: c.id.to_string(),
+            region_id: c.region_id.to_string(),
+            year: c.year,
+            title: c.title,
+            time_zone: c.time_zone,
+            created_at: ts(c.created_at),
+            ..Default::default()
+        };
+        if !viewer.in_region(c.region_id) {
+            return out;
+        }
+        out.phases = self.phases.0;
+        out.criteria = self.criteria.0;
+        out.pass_threshold_percent = review::finite(c.pass_threshold_percent);
+        if access::runs_review(viewer, c.region_id) {
+            out.experts = self.experts.0;
+        }
+        out.current_phase = self.current_phase.unwrap_or_default();
+        out
     }
-    Ok(pb::CampaignList { items })
 }
 
 pub(crate) async fn set_criteria(

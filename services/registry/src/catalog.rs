@@ -40,6 +40,8 @@ struct EntryRow {
     total: i64,
 }
 
+/// `$7`, the text, is matched on the expression the trigram index
+/// `programs_catalog_text` holds.
 const FILTER: &str = "FROM programs g LEFT JOIN known_providers k ON k.id = g.provider_id
     WHERE g.status = 'approved'
       AND ($1::uuid IS NULL OR g.campaign_id = $1)
@@ -49,7 +51,7 @@ const FILTER: &str = "FROM programs g LEFT JOIN known_providers k ON k.id = g.pr
       AND ($5::uuid IS NULL OR g.provider_id = $5)
       AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM groups x WHERE x.program_id = g.id
                                         AND x.status = 'published' AND x.municipality_id = $6))
-      AND ($7::text IS NULL OR g.title ILIKE $7 OR g.topic ILIKE $7 OR g.annotation ILIKE $7)
+      AND ($7::text IS NULL OR (g.title || ' ' || g.topic || ' ' || g.annotation) ILIKE $7)
       AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM unnest(g.target_subjects) s WHERE lower(s) = lower($8)))
       AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM unnest(g.competences) c WHERE lower(c) = lower($9)))";
 

@@ -235,14 +235,33 @@ pub(crate) async fn to_proto(
     conn: &mut PgConnection,
     r: &ProgramRow,
 ) -> Result<pb::Program, AppError> {
-    let provider = provider(conn, r.provider_id).await?;
+    let provider = provider(conn, r.provider_id).await?.map(|p| (p.1, p.2));
+    let experts = assigned_experts(conn, r.id).await?;
+    Ok(assemble(r, provider, experts))
+}
+
+/// A program listed with what its page query joined in.
+#[derive(sqlx::FromRow)]
+struct ListedProgram {
+    #[sqlx(flatten)]
+    program: ProgramRow,
+    campaign_region: Uuid,
+    provider_name: Option<String>,
+    provider_licence: Option<String>,
+    expert_ids: Vec<Uuid>,
+    total: i64,
+}
+
+/// The program's answer from its row, its provider (name, licence) and
+/// its assigned experts.
+fn assemble(r: &ProgramRow, provider: Option<(String, String)>, experts: Vec<Uuid>) -> pb::Program {
     let fields = r.fields();
-    let checklist = rules::checklist(&fields, provider.as_ref().map(|p| p.2.as_str()));
-    Ok(pb::Program {
+    let checklist = rules::checklist(&fields, provider.as_ref().map(|p| p.1.as_str()));
+    pb::Program {
         id: r.id.to_string(),
         campaign_id: r.campaign_id.to_string(),
         provider_id: r.provider_id.to_string(),
-        provider_name: provider.map(|p| p.1).unwrap_or_default(),
+        provider_name: provider.map(|p| p.0).unwrap_or_default(),
         fields: Some(fields),
         status: r.status.clone(),
         remarks: r.remarks.clone(),
@@ -250,14 +269,10 @@ pub(crate) async fn to_proto(
         mean_score_percent: review::finite(r.mean_score_percent),
         include_votes: r.include_votes,
         exclude_votes: r.exclude_votes,
-        expert_ids: assigned_experts(conn, r.id)
-            .await?
-            .iter()
-            .map(Uuid::to_string)
-            .collect(),
+        expert_ids: experts.iter().map(Uuid::to_string).collect(),
         created_at: ts(r.created_at),
         updated_at: ts(r.updated_at),
-    })
+    }
 }
 
 /// Binds a program's editable fields as parameters $1..$14, in the order
@@ -406,14 +421,23 @@ pub(crate) async fn list(
     }
     let providers: Vec<Uuid> = p.scopes(Role::ProviderAdmin).collect();
     let filter = "FROM programs g JOIN campaigns c ON c.id = g.campaign_id
+        LEFT JOIN known_providers k ON k.id = g.provider_id
         WHERE ($1::uuid IS NULL OR g.campaign_id = $1) AND ($2::uuid IS NULL OR g.provider_id = $2)
           AND ($3::text IS NULL OR g.status = $3)
           AND ($4 OR (c.region_id = ANY($5) AND g.status <> 'draft') OR g.provider_id = ANY($6)
                OR EXISTS (SELECT 1 FROM review_assignments a WHERE a.program_id = g.id AND a.expert_id = $7))";
-    let page =
-        format!("SELECT g.* {filter} ORDER BY g.direction, g.title, g.id LIMIT $8 OFFSET $9");
+    // One query per page: the region, provider and experts of each row
+    // come with it, and the total with the window count.
+    let page = format!(
+        "SELECT g.*, c.region_id AS campaign_region, k.name AS provider_name,
+                k.licence_number AS provider_licence, count(*) OVER () AS total,
+                ARRAY(SELECT a.expert_id FROM review_assignments a
+                      WHERE a.program_id = g.id ORDER BY a.expert_id) AS expert_ids
+         {filter} ORDER BY g.direction, g.title, g.id LIMIT $8 OFFSET $9"
+    );
+    let (limit, offset) = (limit(req.limit)?, offset(req.offset)?);
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
-    let rows: Vec<ProgramRow> = sqlx::query_as(sqlx::AssertSqlSafe(page))
+    let rows: Vec<ListedProgram> = sqlx::query_as(sqlx::AssertSqlSafe(page))
         .bind(campaign)
         .bind(provider)
         .bind(&status)
@@ -421,27 +445,40 @@ pub(crate) async fn list(
         .bind(&all_regions)
         .bind(&providers)
         .bind(p.user_id)
-        .bind(limit(req.limit)?)
-        .bind(offset(req.offset)?)
+        .bind(limit)
+        .bind(offset)
         .fetch_all(&mut *conn)
         .await
         .map_err(db_error)?;
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) {filter}")))
-        .bind(campaign)
-        .bind(provider)
-        .bind(&status)
-        .bind(p.is_admin())
-        .bind(&all_regions)
-        .bind(&providers)
-        .bind(p.user_id)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db_error)?;
-    let mut items = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let region = campaigns::load(&mut conn, r.campaign_id).await?.region_id;
-        items.push(to_proto_for(&mut conn, r, p, region).await?);
-    }
+    let total = match rows.first() {
+        Some(r) => r.total,
+        // Past the last page the window count is not there: count apart.
+        None if offset > 0 => {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) {filter}")))
+                .bind(campaign)
+                .bind(provider)
+                .bind(&status)
+                .bind(p.is_admin())
+                .bind(&all_regions)
+                .bind(&providers)
+                .bind(p.user_id)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_error)?
+        }
+        None => 0,
+    };
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let provider = r.provider_name.zip(r.provider_licence);
+            let mut out = assemble(&r.program, provider, r.expert_ids);
+            if !access::reads_all_programs(p, r.campaign_region) {
+                out.expert_ids.clear();
+            }
+            out
+        })
+        .collect();
     Ok(pb::ProgramList { items, total })
 }
 

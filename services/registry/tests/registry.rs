@@ -340,7 +340,8 @@ async fn read_models_keep_the_newest_version_of_late_events() {
                 campaign = Some(c);
                 break;
             }
-            Err(e) if e.kind == ErrorKind::Invalid => {
+            // Not known yet (422), or the service's first moments (503).
+            Err(e) if matches!(e.kind, ErrorKind::Invalid | ErrorKind::Unavailable) => {
                 tokio::time::sleep(Duration::from_millis(25)).await
             }
             Err(e) => panic!("{e:?}"),

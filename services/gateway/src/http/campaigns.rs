@@ -49,9 +49,13 @@ async fn create_campaign(
 #[serde(default)]
 struct CampaignQuery {
     region_id: String,
+    #[param(minimum = 0, maximum = 200)]
+    limit: i32,
+    #[param(minimum = 0, maximum = 1000000)]
+    offset: i32,
 }
 
-/// Campaigns, newest first.
+/// A page of campaigns, newest first.
 #[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns", security(("bearer" = [])),
     params(CampaignQuery),
     responses((status = 200, description = "Campaigns", body = pb::CampaignList)))]
@@ -62,6 +66,8 @@ async fn list_campaigns(
 ) -> Result<Json<pb::CampaignList>, ApiError> {
     let req = pb::ListCampaignsRequest {
         region_id: q.region_id,
+        limit: q.limit,
+        offset: q.offset,
     };
     Ok(Json(
         s.send::<registry_ops::ListCampaigns>(&caller.ctx, &req)

@@ -362,12 +362,16 @@ struct CatalogQuery {
 /// and published groups. Public: no sign-in.
 #[utoipa::path(get, path = "/api/v1/catalog", tag = "catalog",
     params(CatalogQuery),
-    responses((status = 200, description = "A page of the registry", body = pb::Catalog)))]
+    responses(
+        (status = 200, description = "A page of the registry", body = pb::Catalog),
+        (status = 429, description = "Too many requests from this client", body = Problem),
+    ))]
 async fn catalog(
     State(s): State<AppState>,
     Anonymous(ctx): Anonymous,
     ApiQuery(q): ApiQuery<CatalogQuery>,
 ) -> Result<Json<pb::Catalog>, ApiError> {
+    s.check_public_rate(ctx.client_ip.as_deref())?;
     let req = pb::CatalogRequest {
         campaign_id: q.campaign_id,
         direction: q.direction,

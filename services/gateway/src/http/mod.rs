@@ -41,6 +41,8 @@ pub struct AppState {
     pub verifier: TokenVerifier,
     per_login: Arc<DefaultKeyedRateLimiter<String>>,
     per_ip: Arc<DefaultKeyedRateLimiter<String>>,
+    /// Public (anonymous) reads per client IP.
+    public_per_ip: Arc<DefaultKeyedRateLimiter<String>>,
     pub body_limit: usize,
     pub import_limit: usize,
     pub cors_origins: Vec<String>,
@@ -52,6 +54,7 @@ impl AppState {
     pub fn prune_rate_limits(&self) {
         self.per_login.retain_recent();
         self.per_ip.retain_recent();
+        self.public_per_ip.retain_recent();
     }
 
     pub fn new(bus: Bus, verifier: TokenVerifier, settings: &Settings) -> anyhow::Result<Self> {
@@ -59,11 +62,14 @@ impl AppState {
         let n = NonZeroU32::new(settings.gateway.login_attempts_per_minute.max(1))
             .unwrap_or(NonZeroU32::MIN);
         let ip_n = n.saturating_mul(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN));
+        let public_n = NonZeroU32::new(settings.gateway.public_requests_per_minute.max(1))
+            .unwrap_or(NonZeroU32::MIN);
         Ok(AppState {
             bus,
             verifier,
             per_login: Arc::new(RateLimiter::keyed(Quota::per_minute(n))),
             per_ip: Arc::new(RateLimiter::keyed(Quota::per_minute(ip_n))),
+            public_per_ip: Arc::new(RateLimiter::keyed(Quota::per_minute(public_n))),
             body_limit: settings.gateway.body_limit_bytes,
             import_limit: settings.gateway.import_limit_bytes,
             cors_origins: settings.gateway.cors_origins.clone(),
@@ -78,6 +84,18 @@ impl AppState {
         req: &O::Request,
     ) -> Result<O::Response, ApiError> {
         self.bus.call::<O>(req, ctx).await.map_err(ApiError)
+    }
+
+    /// Public reads (the catalog) per client IP: one client cannot take
+    /// the registry's capacity from everyone else.
+    pub fn check_public_rate(&self, ip: Option<&str>) -> Result<(), ApiError> {
+        if ip.is_some_and(|ip| self.public_per_ip.check_key(&ip.to_owned()).is_err()) {
+            return Err(ApiError(AppError::new(
+                ErrorKind::RateLimited,
+                "слишком много запросов; повторите через минуту",
+            )));
+        }
+        Ok(())
     }
 
     /// Login attempts per login name and per client IP.
