@@ -662,3 +662,56 @@ async fn providers_schedule_groups_of_registry_programs_and_every_published_chan
     assert_eq!(cat["total"], 0);
     p.stop().await;
 }
+
+/// Lists are pages with a total, past the last page too, and carry what
+/// each row needs (provider, experts for those who run the review).
+#[tokio::test]
+async fn program_and_campaign_lists_are_pages_with_totals() {
+    let p = Platform::start().await.unwrap();
+    let (c, _) = Campaign::with_programs(&p).await;
+    let list = |path: String| {
+        let token = c.ministry.clone();
+        let p = &p;
+        async move { call(p, Method::GET, &path, Some(&token), None).await }
+    };
+    let (s, all) = list(format!("/api/v1/programs?campaign_id={}", c.id)).await;
+    assert_eq!(s, 200, "{all}");
+    let total = all["total"].as_i64().unwrap();
+    assert_eq!(total, all["items"].as_array().unwrap().len() as i64);
+    assert!(total >= 3, "{all}");
+    let (_, first) = list(format!("/api/v1/programs?campaign_id={}&limit=1", c.id)).await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 1);
+    assert_eq!(first["total"], total);
+    assert!(
+        !first["items"][0]["provider_name"]
+            .as_str()
+            .unwrap()
+            .is_empty(),
+        "{first}"
+    );
+    let (_, past) = list(format!("/api/v1/programs?campaign_id={}&offset=1000", c.id)).await;
+    assert_eq!(past["items"].as_array().unwrap().len(), 0);
+    assert_eq!(past["total"], total, "the total past the last page");
+
+    let (s, campaigns) = list("/api/v1/campaigns?limit=1".to_owned()).await;
+    assert_eq!(s, 200, "{campaigns}");
+    assert_eq!(campaigns["total"], 1);
+    let listed = &campaigns["items"][0];
+    assert_eq!(listed["id"], c.id.as_str());
+    assert_eq!(listed["current_phase"], "program_submission");
+    assert!(
+        listed["criteria"].as_array().is_some_and(|a| !a.is_empty()),
+        "{listed}"
+    );
+    assert!(
+        listed["experts"].as_array().is_some_and(|a| a.len() == 3),
+        "{listed}"
+    );
+    assert_eq!(listed["phases"].as_array().unwrap().len(), 6);
+    let (_, past) = list("/api/v1/campaigns?offset=5".to_owned()).await;
+    assert_eq!(
+        (past["items"].as_array().unwrap().len(), &past["total"]),
+        (0, &json!(1))
+    );
+    p.stop().await;
+}
