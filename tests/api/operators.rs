@@ -262,3 +262,98 @@ async fn operators_search_sort_edit_and_record_leavers() {
     assert_eq!(jobs["items"][0]["errors"][0]["column"], "last_name");
     p.stop().await;
 }
+
+/// Keyset paging of a large list: pages follow `next`, none is skipped or
+/// repeated, in the same order as offset paging.
+#[tokio::test]
+async fn educator_pages_follow_the_next_cursor() {
+    let p = Platform::start().await.unwrap();
+    let admin = p.user_token("root", "admin", None).await.unwrap();
+    let w = build_world(&p, &admin, "63").await;
+    let mut csv = String::from(
+        "snils;last_name;first_name;middle_name;position;subjects;organization_inn;last_pd_completed_on\n",
+    );
+    for (i, name) in [
+        "Ёлкина",
+        "Авдеева",
+        "Елина",
+        "Жукова",
+        "Борисова",
+        "Ершова",
+        "Иванова",
+    ]
+    .iter()
+    .enumerate()
+    {
+        csv.push_str(&format!(
+            "{};{name};Анна;;учитель;;{};\n",
+            snils(900 + i as u32),
+            w.inns[0]
+        ));
+    }
+    let job = import_csv(&p, &admin, "", csv.into_bytes()).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let all = format!("/api/v1/educators?organization_id={}", w.orgs[0]);
+    let base = format!("{all}&limit=3");
+    let (_, by_offset) = call(
+        &p,
+        Method::GET,
+        &format!("{all}&limit=100"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    let expected: Vec<Value> = by_offset["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].clone())
+        .collect();
+    assert_eq!(expected.len(), 7);
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    for _ in 0..5 {
+        let (s, page) = call(
+            &p,
+            Method::GET,
+            &format!("{base}&after={after}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{page}");
+        assert_eq!(page["total"], 7);
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].clone()),
+        );
+        after = page["next"].as_str().unwrap().to_owned();
+        if after.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(seen, expected);
+    // Ё sorts with Е: Авдеева, Борисова, Елина, Ёлкина, Ершова, ...
+    let names: Vec<&str> = by_offset["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["last_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[..4], ["Авдеева", "Борисова", "Елина", "Ёлкина"]);
+    let first = expected[0].as_str().unwrap();
+    let (s, body) = call(
+        &p,
+        Method::GET,
+        &format!("{base}&after={first}&offset=3"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(s, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "offset");
+    p.stop().await;
+}

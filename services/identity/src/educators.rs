@@ -423,6 +423,11 @@ pub(crate) async fn list(
         "all" => None,
         _ => return Err(AppError::invalid("status", msg::EMPLOYMENT_STATUS)),
     };
+    let after = optional_filter("after", &req.after)?;
+    let offset = offset(req.offset)?;
+    if after.is_some() && offset > 0 {
+        return Err(AppError::invalid("offset", msg::OFFSET_WITH_AFTER));
+    }
     let filter = "WHERE ($1 OR e.organization_id = ANY($2) OR o.municipality_id = ANY($3)
                         OR o.region_id = ANY($4) OR e.id = ANY($5))
                    AND ($6::uuid IS NULL OR e.organization_id = $6)
@@ -433,11 +438,17 @@ pub(crate) async fn list(
                    AND ($11::text IS NULL OR lower(e.first_name) LIKE $11)
                    AND ($12::text IS NULL OR e.employment_status = $12) ";
     // Russian order: Ё sorts with Е, not before А as in the C collation.
+    // After a given educator: the rows past it in that order.
     let page_sql = format!(
-        "{}{filter}ORDER BY e.last_name COLLATE \"ru-x-icu\", e.first_name COLLATE \"ru-x-icu\", e.id
+        "{}{filter}AND ($15::uuid IS NULL OR
+                  (e.last_name COLLATE \"ru-x-icu\", e.first_name COLLATE \"ru-x-icu\", e.id) >
+                  (SELECT a.last_name COLLATE \"ru-x-icu\", a.first_name COLLATE \"ru-x-icu\", a.id
+                   FROM educators a WHERE a.id = $15))
+         ORDER BY e.last_name COLLATE \"ru-x-icu\", e.first_name COLLATE \"ru-x-icu\", e.id
          LIMIT $13 OFFSET $14",
         select_educators!()
     );
+    let limit = limit(req.limit)?;
     let rows: Vec<EducatorRow> = sqlx::query_as(sqlx::AssertSqlSafe(page_sql))
         .bind(scope.all)
         .bind(&scope.orgs)
@@ -451,8 +462,9 @@ pub(crate) async fn list(
         .bind(&search.last_name)
         .bind(&search.first_name)
         .bind(status)
-        .bind(limit(req.limit)?)
-        .bind(offset(req.offset)?)
+        .bind(limit)
+        .bind(offset)
+        .bind(after)
         .fetch_all(&state.pool)
         .await
         .map_err(db_error)?;
@@ -475,9 +487,15 @@ pub(crate) async fn list(
         .fetch_one(&state.pool)
         .await
         .map_err(db_error)?;
+    // A full page may have a following one.
+    let next = match rows.last() {
+        Some(last) if rows.len() as i64 == limit => last.id.to_string(),
+        _ => String::new(),
+    };
     Ok(pb::EducatorList {
         items: rows.iter().map(|r| r.to_proto(p)).collect(),
         total,
+        next,
     })
 }
 

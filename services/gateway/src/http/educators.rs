@@ -64,6 +64,9 @@ struct EducatorQuery {
     limit: i32,
     #[param(minimum = 0, maximum = 1000000)]
     offset: i32,
+    /// The `next` of the previous page (keyset paging, stable while rows
+    /// are added); `offset` must then be 0.
+    after: String,
 }
 
 /// Educators the caller may see, optionally filtered.
@@ -86,6 +89,7 @@ async fn list_educators(
         offset: q.offset,
         q: q.q,
         status: q.status,
+        after: q.after,
     };
     Ok(Json(
         s.send::<identity_ops::ListEducators>(&caller.ctx, &req)
