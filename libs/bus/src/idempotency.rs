@@ -4,11 +4,11 @@
 //! effect; the same key with another body is a 422; a retry while the
 //! first is still running is a 409.
 //!
-//! The key row is claimed before the handler runs and completed after it.
-//! If the process dies between the handler's commit and the completion,
-//! the row stays `pending`; after [`ABANDONED_AFTER`] a retry runs again.
-//! Handlers that create rows should still rely on natural unique keys
-//! where the domain has them.
+//! The key row is claimed before the handler runs. A creating handler
+//! commits through `RpcContext::commit`, which records the answer in the
+//! handler's own transaction: effect and answer are stored together or not
+//! at all. A row still `pending` after [`ABANDONED_AFTER`] therefore
+//! belongs to a request that changed nothing, and a retry runs it.
 
 use pd_domain::{AppError, ErrorKind};
 use sha2::{Digest, Sha256};
@@ -112,6 +112,26 @@ pub async fn claim(
     }
 }
 
+/// Records a successful answer inside the handler's transaction.
+pub async fn record_answer(
+    tx: &mut sqlx::PgConnection,
+    caller: &str,
+    key: &str,
+    body: &[u8],
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET outcome = 'ok', response = $3
+         WHERE caller = $1 AND key = $2 AND outcome = 'pending'",
+    )
+    .bind(caller)
+    .bind(key)
+    .bind(body)
+    .execute(tx)
+    .await
+    .map_err(|e| crate::rpc::internal("idempotency answer", e))?;
+    Ok(())
+}
+
 /// Records the answer to replay. Failures worth retrying (the service or
 /// its database was unavailable) release the key instead, so that a retry
 /// runs again.
@@ -137,7 +157,8 @@ pub async fn complete(
     let done = match outcome {
         Some((outcome, body)) => {
             sqlx::query(
-                "UPDATE idempotency_keys SET outcome = $3, response = $4 WHERE caller = $1 AND key = $2",
+                "UPDATE idempotency_keys SET outcome = $3, response = $4
+                 WHERE caller = $1 AND key = $2 AND outcome = 'pending'",
             )
             .bind(caller)
             .bind(key)
@@ -147,7 +168,10 @@ pub async fn complete(
             .await
         }
         None => {
-            sqlx::query("DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2")
+            // Never an answer recorded with its effect.
+            sqlx::query(
+                "DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2 AND outcome = 'pending'",
+            )
                 .bind(caller)
                 .bind(key)
                 .execute(pool)

@@ -41,9 +41,27 @@ pub struct RpcContext {
     pub principal: Option<Principal>,
     pub request_id: String,
     pub client_ip: Option<String>,
+    /// The claimed `Idempotency-Key` (caller, key) of a creating request.
+    idempotency: Option<(String, String)>,
 }
 
 impl RpcContext {
+    /// Commits a creating handler's transaction together with the answer
+    /// its `Idempotency-Key` will replay: a crash between the commit and
+    /// the recording can then never let a retry run the effect twice.
+    pub async fn commit<M: Message>(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        answer: &M,
+    ) -> Result<(), AppError> {
+        if let Some((caller, key)) = &self.idempotency {
+            idempotency::record_answer(&mut tx, caller, key, &answer.encode_to_vec()).await?;
+        }
+        tx.commit()
+            .await
+            .map_err(|e| internal("committing the request", e))
+    }
+
     /// The verified caller, or 401.
     pub fn principal(&self) -> Result<&Principal, AppError> {
         self.principal
@@ -226,6 +244,8 @@ pub struct RpcServer<S> {
     idempotency: Option<sqlx::PgPool>,
     /// The operations that honour it (`Operation::CREATES`).
     creates: HashSet<&'static str>,
+    #[doc(hidden)]
+    pub crash_after_handler: bool,
 }
 
 impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
@@ -237,6 +257,7 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
             max_in_flight: 512,
             idempotency: None,
             creates: HashSet::new(),
+            crash_after_handler: false,
         }
     }
 
@@ -402,10 +423,11 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
                 .as_ref()
                 .map(|p| p.user_id.to_string())
                 .unwrap_or_else(|| "anonymous".to_owned());
-            let ctx = RpcContext {
+            let mut ctx = RpcContext {
                 principal,
                 request_id: request_id.clone(),
                 client_ip: header(headers::CLIENT_IP),
+                idempotency: None,
             };
             let key = header(headers::IDEMPOTENCY_KEY);
             let pool = match (&self.idempotency, &key) {
@@ -419,7 +441,12 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
                     .map(error_from_proto)
                     .unwrap_or_else(|e| internal("stored idempotent answer", e))),
                 Claim::Run => {
+                    ctx.idempotency = Some((caller.clone(), key.clone()));
                     let r = handler(self.state.clone(), ctx, msg.payload.clone()).await;
+                    if self.crash_after_handler {
+                        // Test hook: the process "dies" before recording.
+                        return Err(AppError::new(ErrorKind::Unavailable, "simulated crash"));
+                    }
                     idempotency::complete(pool, &caller, &key, &r, |e| {
                         error_to_proto(e).encode_to_vec()
                     })

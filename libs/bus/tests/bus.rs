@@ -685,3 +685,93 @@ async fn dead_letters_are_never_lost_and_replay_to_their_effect_in_the_callers_t
     task.await.unwrap();
     env.cleanup().await;
 }
+
+mod thing_ops {
+    use pd_proto::common::v1::IdRequest;
+    pd_proto::operations! {
+        service "things";
+        CreateThing = "create_thing": IdRequest => IdRequest, creates;
+    }
+}
+
+/// A creating handler: one effect row per run, committed with its answer.
+fn things_server(pool: &PgPool) -> RpcServer<PgPool> {
+    RpcServer::new("things", pool.clone())
+        .op(
+            thing_ops::CreateThing,
+            |pool: PgPool, ctx, req: IdRequest| async move {
+                let mut tx = pool
+                    .begin()
+                    .await
+                    .map_err(|e| pd_bus::rpc::internal("begin", e))?;
+                sqlx::query("INSERT INTO effects (event_id, aggregate) VALUES ($1, $2)")
+                    .bind(uuid::Uuid::now_v7())
+                    .bind(&req.id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| pd_bus::rpc::internal("insert", e))?;
+                let answer = IdRequest {
+                    id: format!("{} #{}", req.id, uuid::Uuid::now_v7()),
+                };
+                ctx.commit(tx, &answer).await?;
+                Ok(answer)
+            },
+        )
+        .with_idempotency(pool.clone())
+}
+
+#[tokio::test]
+async fn a_crash_after_the_effect_never_lets_a_retry_repeat_it() {
+    let (env, bus, pool) = setup().await;
+    // The first server "dies" after its handler committed, before it could
+    // record the answer the old way.
+    let mut dying = things_server(&pool);
+    dying.crash_after_handler = true;
+    let stop = Shutdown::new();
+    let first = dying.serve(bus.clone(), stop.clone()).await.unwrap();
+    let ctx = CallContext {
+        idempotency_key: Some("order-42".into()),
+        ..Default::default()
+    };
+    let req = IdRequest { id: "thing".into() };
+    let lost = bus.call::<thing_ops::CreateThing>(&req, &ctx).await;
+    assert!(lost.is_err(), "the caller never got the answer");
+    stop.cancel();
+    first.await.unwrap();
+
+    // The client retries against a restarted service: the first answer,
+    // and still one effect.
+    let stop = Shutdown::new();
+    let second = things_server(&pool)
+        .serve(bus.clone(), stop.clone())
+        .await
+        .unwrap();
+    let replayed = bus
+        .call::<thing_ops::CreateThing>(&req, &ctx)
+        .await
+        .unwrap();
+    assert!(replayed.id.starts_with("thing #"), "{replayed:?}");
+    let again = bus
+        .call::<thing_ops::CreateThing>(&req, &ctx)
+        .await
+        .unwrap();
+    assert_eq!(again, replayed);
+    let effects: i64 = sqlx::query_scalar("SELECT count(*) FROM effects")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(effects, 1);
+    // Another key is another request.
+    let other = CallContext {
+        idempotency_key: Some("order-43".into()),
+        ..Default::default()
+    };
+    let fresh = bus
+        .call::<thing_ops::CreateThing>(&req, &other)
+        .await
+        .unwrap();
+    assert_ne!(fresh, replayed);
+    stop.cancel();
+    second.await.unwrap();
+    env.cleanup().await;
+}

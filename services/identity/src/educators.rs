@@ -238,9 +238,10 @@ pub(crate) async fn create(
         )
         .await
         .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
+    let out = row.to_proto(p);
+    ctx.commit(tx, &out).await?;
     tracing::info!(educator_id = %row.id, "educator created");
-    Ok(row.to_proto(p))
+    Ok(out)
 }
 
 pub(crate) async fn get(

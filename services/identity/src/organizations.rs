@@ -80,7 +80,7 @@ pub(crate) async fn create_municipality(
         .write(&mut tx, "municipality_created", &m.id, &ctx.actor(), &event)
         .await
         .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
+    ctx.commit(tx, &m).await?;
     Ok(m)
 }
 
@@ -203,7 +203,7 @@ pub(crate) async fn create(
         )
         .await
         .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
+    ctx.commit(tx, &org).await?;
     Ok(org)
 }
 
@@ -419,7 +419,7 @@ pub(crate) async fn create_provider(
         )
         .await
         .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
+    ctx.commit(tx, &provider).await?;
     Ok(provider)
 }
 

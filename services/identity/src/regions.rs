@@ -84,7 +84,7 @@ pub(crate) async fn create(
         .write(&mut tx, "region_created", &region.id, &ctx.actor(), &event)
         .await
         .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
+    ctx.commit(tx, &region).await?;
     Ok(region)
 }
 

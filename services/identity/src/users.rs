@@ -199,11 +199,11 @@ pub(crate) async fn create(
         serde_json::json!({"login": login}),
     )
     .await?;
-    tx.commit().await.map_err(db_error)?;
-    let mut conn = state.pool.acquire().await.map_err(db_error)?;
-    load_user(&mut conn, id)
+    let out = load_user(&mut tx, id)
         .await?
-        .ok_or_else(|| AppError::internal("user vanished"))
+        .ok_or_else(|| AppError::internal("user vanished"))?;
+    ctx.commit(tx, &out).await?;
+    Ok(out)
 }
 
 async fn insert_user(

@@ -276,7 +276,7 @@ pub(crate) async fn create(
     .map_err(db_error)?;
     publish_calendar(&state, &mut tx, &row, &phases, &ctx.actor()).await?;
     let out = to_proto(&mut tx, row).await?;
-    tx.commit().await.map_err(db_error)?;
+    ctx.commit(tx, &out).await?;
     Ok(out)
 }
 

@@ -352,7 +352,9 @@ pub(crate) async fn create(
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-    commit_and_show(tx, id).await
+    let out = reloaded(&mut tx, id).await?;
+    ctx.commit(tx, &out).await?;
+    Ok(out)
 }
 
 pub(crate) async fn update(

@@ -465,8 +465,7 @@ pub(crate) async fn submit(
         .await
         .map_err(db_error)?;
     }
-    tx.commit().await.map_err(db_error)?;
-    Ok(pb::Review {
+    let out = pb::Review {
         program_id: program.id.to_string(),
         expert_id: p.user_id.to_string(),
         scores: req.scores,
@@ -474,7 +473,9 @@ pub(crate) async fn submit(
         comment: req.comment.trim().to_owned(),
         score_percent: percent,
         submitted_at: ts(Utc::now()),
-    })
+    };
+    ctx.commit(tx, &out).await?;
+    Ok(out)
 }
 
 /// Each assigned expert's scores of a program, by criterion.

@@ -255,8 +255,9 @@ pub(crate) async fn create(
         .fetch_one(&mut *tx)
         .await
         .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
-    Ok(row.to_proto())
+    let out = row.to_proto();
+    ctx.commit(tx, &out).await?;
+    Ok(out)
 }
 
 async fn load_group(
