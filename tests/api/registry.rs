@@ -3,6 +3,7 @@
 //! One scenario per stage of the campaign, each on a fresh platform that
 //! [`Campaign`] brings to the state the stage starts from.
 
+use super::fixtures;
 use super::fixtures::{
     Campaign, chrono_today, council_votes, day, experts_on, group, program, status, until_known,
 };
@@ -587,6 +588,24 @@ async fn providers_schedule_groups_of_registry_programs_and_every_published_chan
         count_service_events(&p, "registry", "group_published", 2).await,
         2
     );
+
+    // A calendar that would strand a scheduled group is refused: here
+    // post-course monitoring would end before g2 (days 9–11) ends.
+    let (_, mut phases) = fixtures::calendar("schedule");
+    phases[5]["ends_on"] = json!(day(10));
+    phases[5]["starts_on"] = json!(day(10));
+    phases[4]["ends_on"] = json!(day(9));
+    let (s, body) = call(
+        &p,
+        Method::PATCH,
+        &c.path(""),
+        Some(&c.ministry),
+        Some(json!({"phases": phases})),
+    )
+    .await;
+    assert_eq!(s, 409, "{body}");
+    assert_eq!(body["reason"], "groups_outside_window");
+    assert_eq!(body["groups"], "2");
 
     // Later changes are events too.
     let g1_id = g1["id"].as_str().unwrap();

@@ -305,12 +305,49 @@ pub(crate) async fn update(
     }
     if !req.phases.is_empty() {
         let phases = calendar::validate(&req.phases, row.year).map_err(AppError::invalid_fields)?;
+        keeps_groups_in_window(&mut tx, &row, &phases).await?;
         audit_calendar(&mut tx, &row, &phases, &ctx.actor()).await?;
         publish_calendar(&state, &mut tx, &row, &phases, &ctx.actor()).await?;
     }
     let out = to_proto(&mut tx, row).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(out)
+}
+
+/// Groups run from the opening of applications to the end of post-course
+/// monitoring: a calendar that would leave a scheduled (not cancelled)
+/// group outside is refused, naming how many, instead of stranding them.
+async fn keeps_groups_in_window(
+    conn: &mut PgConnection,
+    c: &CampaignRow,
+    phases: &[calendar::PhaseDates],
+) -> Result<(), AppError> {
+    let day = |phase: &str, first: bool| {
+        phases
+            .iter()
+            .find(|p| p.phase == phase)
+            .map(|p| if first { p.starts_on } else { p.ends_on })
+    };
+    let (Some(opens), Some(closes)) = (day("applications", true), day("post_course", false)) else {
+        return Ok(());
+    };
+    let outside: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM groups g JOIN programs p ON p.id = g.program_id
+         WHERE p.campaign_id = $1 AND g.status <> 'cancelled'
+           AND (g.starts_on < $2 OR g.ends_on > $3)",
+    )
+    .bind(c.id)
+    .bind(opens)
+    .bind(closes)
+    .fetch_one(conn)
+    .await
+    .map_err(db_error)?;
+    if outside > 0 {
+        return Err(AppError::conflict(msg::GROUPS_OUTSIDE_WINDOW)
+            .with("reason", "groups_outside_window")
+            .with("groups", outside.to_string()));
+    }
+    Ok(())
 }
 
 async fn load_for_update(conn: &mut PgConnection, id: Uuid) -> Result<CampaignRow, AppError> {

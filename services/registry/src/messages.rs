@@ -120,3 +120,5 @@ pub fn past_date(today: chrono::NaiveDate) -> String {
 pub fn voucher_block(hours: i32) -> String {
     format!("в регионе именных образовательных чеков программа — блок {hours} ч")
 }
+
+pub const GROUPS_OUTSIDE_WINDOW: &str = "в новых сроках запланированные группы оказались бы вне периода обучения (от приёма заявлений до конца посткурсового мониторинга); сначала перенесите или отмените их";
