@@ -551,6 +551,15 @@ async fn the_council_considers_rejected_programs_and_the_ministry_returns_or_tri
         .map(|m| m["role"].as_str().unwrap())
         .collect();
     assert_eq!(roles, ["chair", "secretary", "member"]);
+    // Members are named as identity announced them, in the data and the page.
+    for m in protocol["attendance"].as_array().unwrap() {
+        let name = m["name"].as_str().unwrap_or("");
+        assert!(!name.is_empty(), "{m}");
+        assert!(
+            protocol["html"].as_str().unwrap_or("").contains(name) || protocol["html"] == "",
+            "{name}"
+        );
+    }
     assert_eq!(protocol["criteria"][1]["name"], "Содержание");
     let entries = protocol["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 3, "every program considered is listed");

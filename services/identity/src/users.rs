@@ -290,10 +290,18 @@ async fn insert_grant(
     if r.rows_affected() == 0 {
         return Ok(false);
     }
+    let (login, display_name): (String, String) =
+        sqlx::query_as("SELECT login, display_name FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_error)?;
     let event = pb::RoleGranted {
         user_id: user_id.to_string(),
         role: role.as_str().to_owned(),
         scope_id: opt_id(scope),
+        login,
+        display_name,
     };
     audit::account_changed(
         conn,

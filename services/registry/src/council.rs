@@ -570,12 +570,12 @@ pub(crate) async fn close(
         html: String::new(),
         number: number.to_string(),
         dated: dated.to_string(),
-        attendance: council::attendance(
-            &session.member_ids,
-            who.chair,
-            who.secretary,
-            &who.present,
-        ),
+        attendance: named(
+            &mut tx,
+            campaign.region_id,
+            council::attendance(&session.member_ids, who.chair, who.secretary, &who.present),
+        )
+        .await?,
         chair_id: who.chair.to_string(),
         secretary_id: who.secretary.to_string(),
         criteria: campaigns::criteria(&mut tx, campaign.id).await?,
@@ -878,4 +878,34 @@ async fn publish_registry(
         .await
         .map_err(db_error)?;
     Ok(())
+}
+
+/// The members' names as identity announced them (display name, else
+/// login), for the protocol a person reads.
+async fn named(
+    conn: &mut PgConnection,
+    region: Uuid,
+    mut seats: Vec<pb::ProtocolMember>,
+) -> Result<Vec<pb::ProtocolMember>, AppError> {
+    let ids: Vec<Uuid> = seats
+        .iter()
+        .filter_map(|m| m.user_id.parse().ok())
+        .collect();
+    let names: HashMap<Uuid, String> = sqlx::query_as::<_, (Uuid, String)>(
+        "SELECT user_id, COALESCE(NULLIF(display_name, ''), login) FROM known_grants
+         WHERE user_id = ANY($1) AND role = 'council_member' AND scope_id = $2",
+    )
+    .bind(&ids)
+    .bind(region)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?
+    .into_iter()
+    .collect();
+    for m in &mut seats {
+        if let Some(name) = m.user_id.parse().ok().and_then(|id: Uuid| names.get(&id)) {
+            m.name = name.clone();
+        }
+    }
+    Ok(seats)
 }

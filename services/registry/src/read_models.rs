@@ -76,7 +76,20 @@ async fn apply(conn: &mut PgConnection, event: Event) -> Result<(), HandleError>
         }
         "role_granted" => {
             let e: identity::RoleGranted = event.decode()?;
-            record_grant(conn, &event, &e.user_id, e.role, &e.scope_id, true).await?;
+            record_grant(conn, &event, &e.user_id, e.role.clone(), &e.scope_id, true).await?;
+            if !e.scope_id.is_empty() {
+                sqlx::query(
+                    "UPDATE known_grants SET login = $4, display_name = $5
+                     WHERE user_id = $1 AND role = $2 AND scope_id = $3",
+                )
+                .bind(id(&e.user_id)?)
+                .bind(e.role)
+                .bind(id(&e.scope_id)?)
+                .bind(e.login)
+                .bind(e.display_name)
+                .execute(conn)
+                .await?;
+            }
         }
         "role_revoked" => {
             let e: identity::RoleRevoked = event.decode()?;

@@ -301,6 +301,7 @@ async fn read_models_keep_the_newest_version_of_late_events() {
         user_id: user.to_string(),
         role: "expert".into(),
         scope_id: rid.clone(),
+        ..Default::default()
     };
     let revocation = identity::RoleRevoked {
         user_id: revoked.to_string(),

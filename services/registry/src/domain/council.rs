@@ -52,6 +52,7 @@ pub fn attendance(
             user_id: m.to_string(),
             role: role(m).1.to_owned(),
             present: present.contains(m),
+            name: String::new(),
         })
         .collect()
 }
@@ -160,7 +161,11 @@ pub fn html(p: &pb::Protocol) -> String {
         .map(|m| {
             format!(
                 "<li>{} — {}{}</li>",
-                escape(&m.user_id),
+                escape(if m.name.is_empty() {
+                    &m.user_id
+                } else {
+                    &m.name
+                }),
                 role_word(&m.role),
                 if m.present {
                     ""
