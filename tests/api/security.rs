@@ -259,3 +259,58 @@ async fn the_public_catalog_is_rate_limited_per_client() {
     assert_eq!(statuses, vec![200, 200, 200, 429]);
     p.stop().await;
 }
+
+/// A read-model older than a field (here a region's PD model, a council
+/// member's login) is brought up to date by republishing identity's
+/// snapshots (`pd admin republish identity`).
+#[tokio::test]
+async fn republished_snapshots_refresh_old_read_models() {
+    let p = Platform::start().await.unwrap();
+    let admin = p.user_token("root", "admin", None).await.unwrap();
+    let w = build_world(&p, &admin, "77").await;
+    let settings = &p.env.settings;
+    let registry = pd_runtime::db::pool(
+        &settings.database.url,
+        &settings.database_name("registry"),
+        2,
+    )
+    .await
+    .unwrap();
+    let region: uuid::Uuid = w.region.parse().unwrap();
+    let model = || async {
+        sqlx::query_scalar::<_, String>("SELECT pd_model FROM known_regions WHERE id = $1")
+            .bind(region)
+            .fetch_optional(&registry)
+            .await
+            .unwrap()
+    };
+    for _ in 0..200 {
+        if model().await.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(model().await.as_deref(), Some("un_quota"));
+    // As a registry that learnt the region before PD models existed.
+    sqlx::query("UPDATE known_regions SET pd_model = '' WHERE id = $1")
+        .bind(region)
+        .execute(&registry)
+        .await
+        .unwrap();
+    let identity = p.identity_db.as_ref().unwrap();
+    let done = pd_identity::republish(identity, &settings.nats.subject_prefix)
+        .await
+        .unwrap();
+    assert!(done.regions >= 1 && done.municipalities >= 2, "{done:?}");
+    let mut restored = None;
+    for _ in 0..200 {
+        restored = model().await;
+        if restored.as_deref() == Some("un_quota") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(restored.as_deref(), Some("un_quota"));
+    registry.close().await;
+    p.stop().await;
+}

@@ -13,6 +13,7 @@ mod imports;
 mod messages;
 mod organizations;
 mod regions;
+mod republish;
 mod rpc;
 mod users;
 
@@ -27,6 +28,7 @@ use sqlx::migrate::Migrator;
 pub const SERVICE: &str = "identity";
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/identity");
 
+pub use republish::{Republished, republish};
 pub use users::create_user_direct;
 
 #[derive(Clone)]

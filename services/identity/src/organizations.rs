@@ -18,7 +18,7 @@ use pd_domain::request::like_escape;
 // ---------- municipalities ----------
 
 #[derive(FromRow)]
-struct MunicipalityRow {
+pub(crate) struct MunicipalityRow {
     id: Uuid,
     region_id: Uuid,
     name: String,
@@ -342,7 +342,7 @@ pub(crate) use pd_domain::request::optional_id as optional_filter;
 // ---------- providers ----------
 
 #[derive(FromRow)]
-struct ProviderRow {
+pub(crate) struct ProviderRow {
     id: Uuid,
     region_id: Uuid,
     name: String,

@@ -88,6 +88,14 @@ enum AdminCommand {
         #[command(subcommand)]
         command: DlqCommand,
     },
+    /// Publish a service's snapshots again (regions, municipalities,
+    /// providers, role grants of identity), for consumers whose read-models
+    /// predate a field or the stream's retention; the running service's
+    /// relay publishes them.
+    Republish {
+        /// The service whose snapshots to publish: identity.
+        service: String,
+    },
     /// Outbox rows the relay set aside as unpublishable.
     Outbox {
         #[command(subcommand)]
@@ -224,6 +232,28 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::Outbox { command },
         } => outbox(command).await,
+        Command::Admin {
+            command: AdminCommand::Republish { service },
+        } => {
+            anyhow::ensure!(
+                service == pd_identity::SERVICE,
+                "only identity republishes its snapshots so far"
+            );
+            let settings = Settings::load()?;
+            let pool = pd_runtime::db::open_service_db(
+                &settings,
+                pd_identity::SERVICE,
+                &[&pd_identity::MIGRATOR],
+            )
+            .await?;
+            let done = pd_identity::republish(&pool, &settings.nats.subject_prefix).await?;
+            println!(
+                "written to identity's outbox: {} regions, {} municipalities, {} providers, {} role grants",
+                done.regions, done.municipalities, done.providers, done.grants
+            );
+            pool.close().await;
+            Ok(())
+        }
     }
 }
 
