@@ -63,8 +63,14 @@ async fn entries(
     limit: Option<i64>,
     offset: i64,
 ) -> Result<(Vec<pb::CatalogEntry>, i64), AppError> {
+    // The page is chosen on narrow rows first; only its (at most `limit`)
+    // programs are then read whole with their groups: a deep page no longer
+    // builds the groups of every program before it.
     let page = format!(
-        "SELECT g.*, k.name AS provider_name, count(*) OVER () AS total,
+        "WITH page AS (
+             SELECT g.id, count(*) OVER () AS total {FILTER}
+             ORDER BY g.direction, g.title, g.id LIMIT $10 OFFSET $11)
+         SELECT g.*, k.name AS provider_name, page.total,
                 COALESCE((SELECT json_agg(json_build_object(
                     'id', x.id::text, 'program_id', x.program_id::text, 'starts_on', x.starts_on::text,
                     'ends_on', x.ends_on::text, 'online', x.online, 'address', x.address,
@@ -73,7 +79,8 @@ async fn entries(
                     'cancellation', x.cancellation, 'cancel_reason', x.cancel_reason)
                     ORDER BY x.starts_on, x.id)
                   FROM groups x WHERE x.program_id = g.id AND x.status = 'published'), '[]') AS groups
-         {FILTER} ORDER BY g.direction, g.title, g.id LIMIT $10 OFFSET $11"
+         FROM page JOIN programs g ON g.id = page.id LEFT JOIN known_providers k ON k.id = g.provider_id
+         ORDER BY g.direction, g.title, g.id"
     );
     let rows: Vec<EntryRow> = bind_filter(sqlx::query_as(sqlx::AssertSqlSafe(page)), f)
         .bind(limit)
