@@ -32,17 +32,24 @@ random_secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 # This machine's database secrets, made once and never committed: the
 # PostgreSQL administrator's password (PD_PG_ADMIN_PASSWORD) and, once pd
 # is built, one password per service role (ensure_service_passwords).
+# A PD_PG_ADMIN_PASSWORD set by the caller (a PostgreSQL this script does
+# not manage) wins over the file's.
 ensure_db_secrets() {
+  local given="${PD_PG_ADMIN_PASSWORD:-}"
   mkdir -p "$STATE_DIR"
   if [ ! -s "$STATE_DIR/db.env" ]; then
-    (umask 077; echo "PD_PG_ADMIN_PASSWORD=$(random_secret)" >"$STATE_DIR/db.env")
+    (umask 077; echo "PD_PG_ADMIN_PASSWORD=${given:-$(random_secret)}" >"$STATE_DIR/db.env")
   fi
   set -a
   # shellcheck disable=SC1091
   source "$STATE_DIR/db.env"
   set +a
-  export PGPASSWORD="$PD_PG_ADMIN_PASSWORD"
+  [ -n "$given" ] && PD_PG_ADMIN_PASSWORD="$given"
+  export PD_PG_ADMIN_PASSWORD PGPASSWORD="$PD_PG_ADMIN_PASSWORD"
 }
+
+# The services never see the administrator's password.
+forget_admin_secrets() { unset PD_PG_ADMIN_PASSWORD PGPASSWORD; }
 
 # PD__DATABASE__PASSWORDS__<SERVICE> for every service `pd services` names.
 ensure_service_passwords() {

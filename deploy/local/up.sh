@@ -42,6 +42,8 @@ log "migrating (a role and a database per service)"
 PD__DATABASE__ADMIN_URL="$(pg_admin_url)" PD__ADMIN__BASE_PORT=0 "$PD" migrate >/dev/null 2>"$STATE_DIR/migrate.log" \
   || { tail -20 "$STATE_DIR/migrate.log"; exit 1; }
 
+forget_admin_secrets
+
 log "seeding the demo region (once)"
 PD__ADMIN__BASE_PORT=0 "$PD" demo seed --logins-file "$STATE_DIR/demo-logins.txt" >"$STATE_DIR/seed.out" 2>"$STATE_DIR/seed.log" \
   || { tail -20 "$STATE_DIR/seed.log"; exit 1; }

@@ -355,5 +355,20 @@ async fn educator_pages_follow_the_next_cursor() {
     .await;
     assert_eq!(s, 422, "{body}");
     assert_eq!(body["errors"][0]["field"], "offset");
+    // A cursor the caller cannot see is refused, not answered with a page.
+    let unseen = uuid::Uuid::now_v7();
+    let (s, body) = call(
+        &p,
+        Method::GET,
+        &format!("{base}&after={unseen}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, &body["errors"][0]["field"]),
+        (422, &json!("after")),
+        "{body}"
+    );
     p.stop().await;
 }

@@ -34,6 +34,22 @@ async fn clients_behind_a_trusted_proxy_are_limited_one_by_one() {
     // Another client of the same ingress is not.
     let second = failed_logins(&behind_ingress, "198.51.100.1, 127.0.0.1", 11..12).await;
     assert_eq!(second, vec![401]);
+    // A proxy that adds its own header line: the client's forged first line
+    // does not make it someone else.
+    let mut statuses = Vec::new();
+    for i in 0..11u32 {
+        let r = behind_ingress
+            .http
+            .post(behind_ingress.url("/api/v1/auth/login"))
+            .header("X-Forwarded-For", format!("192.0.2.{i}"))
+            .header("X-Forwarded-For", "198.51.100.77")
+            .json(&json!({"login": format!("other-{i}"), "password": "guess-guess"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses[10], 429, "{statuses:?}");
     behind_ingress.stop().await;
 
     // Without a trusted proxy the header is anyone's to write: ignored.

@@ -221,7 +221,8 @@ impl Consumer {
         let outcome = match applied {
             Ok(true) => Outcome::Applied,
             Ok(false) => Outcome::Duplicate,
-            Err(HandleError::Retry(why)) if delivered < max => {
+            // max_deliver ≤ 0: retried for ever, never dead-lettered.
+            Err(HandleError::Retry(why)) if max <= 0 || delivered < max => {
                 span.in_scope(|| tracing::warn!(%why, delivered, "event will be retried"));
                 self.nak(&msg, self.backoff(delivered.max(1) as u64)).await;
                 return Outcome::Retried;

@@ -59,9 +59,18 @@ impl Bus {
             return Ok(letters);
         }
         for sequence in state.first_sequence..=state.last_sequence {
-            // Replayed letters leave gaps.
-            let Ok(m) = stream.get_raw_message(sequence).await else {
-                continue;
+            let m = match stream.get_raw_message(sequence).await {
+                Ok(m) => m,
+                // Replayed letters leave gaps.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        async_nats::jetstream::stream::LastRawMessageErrorKind::NoMessageFound
+                    ) =>
+                {
+                    continue;
+                }
+                Err(e) => anyhow::bail!("reading dead letter {sequence}: {e}"),
             };
             let letter = read_letter(sequence, &m.headers, &m.payload, m.time);
             if consumer.is_none_or(|c| c == letter.consumer) {
@@ -91,14 +100,29 @@ impl Bus {
         let mut h = HeaderMap::new();
         // A fresh id: JetStream would drop the original id as a duplicate
         // within its window. Consumers still de-duplicate by the event id.
-        let msg_id = format!("replay-{}-{sequence}", self.dead_letter_stream());
+        // The event and the moment it was dead-lettered: unique even if the
+        // dead-letter stream was recreated and its sequences restarted.
+        let msg_id = format!(
+            "replay-{}-{}",
+            letter.event_id,
+            letter
+                .dead_lettered_at
+                .timestamp_nanos_opt()
+                .unwrap_or_default()
+        );
         h.insert(headers::MSG_ID, msg_id.as_str());
-        self.jetstream()
+        let ack = self
+            .jetstream()
             .publish_with_headers(letter.original_subject.clone(), h, m.payload.clone())
             .await
             .map_err(|e| anyhow::anyhow!("replaying to {}: {e}", letter.original_subject))?
             .await
             .map_err(|e| anyhow::anyhow!("replaying to {}: {e}", letter.original_subject))?;
+        // Kept unless the stream really took the replay.
+        anyhow::ensure!(
+            !ack.duplicate,
+            "dead letter {sequence} was replayed moments ago; it is kept, try again later"
+        );
         stream
             .delete_message(sequence)
             .await

@@ -119,7 +119,7 @@ pub async fn record_answer(
     key: &str,
     body: &[u8],
 ) -> Result<(), AppError> {
-    sqlx::query(
+    let recorded = sqlx::query(
         "UPDATE idempotency_keys SET outcome = 'ok', response = $3
          WHERE caller = $1 AND key = $2 AND outcome = 'pending'",
     )
@@ -128,7 +128,16 @@ pub async fn record_answer(
     .bind(body)
     .execute(tx)
     .await
-    .map_err(|e| crate::rpc::internal("idempotency answer", e))?;
+    .map_err(|e| crate::rpc::internal("idempotency answer", e))?
+    .rows_affected();
+    // Another run took the key over (this one outlived ABANDONED_AFTER)
+    // and answered first: this one's effect is rolled back, not doubled.
+    if recorded != 1 {
+        return Err(
+            AppError::conflict("запрос с этим ключом уже выполнен другим обращением")
+                .with("reason", "idempotency_key_in_progress"),
+        );
+    }
     Ok(())
 }
 

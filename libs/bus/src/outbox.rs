@@ -237,15 +237,24 @@ impl Relay {
             }
         };
         let mut last_cleanup = std::time::Instant::now();
+        // Doubles while batches keep failing (an outage), up to 30 s.
+        let mut backoff = Duration::from_millis(500);
         loop {
             // Drain everything that is committed now.
             loop {
                 match self.publish_batch().await {
                     Ok(n) if n as i64 == self.batch_size => continue,
-                    Ok(_) => break,
+                    Ok(_) => {
+                        backoff = Duration::from_millis(500);
+                        break;
+                    }
                     Err(e) => {
-                        tracing::warn!(service = self.service, error = %e, "outbox relay batch failed; will retry");
-                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        tracing::warn!(service = self.service, error = %e, retry_in = ?backoff, "outbox relay batch failed; will retry");
+                        tokio::select! {
+                            _ = tokio::time::sleep(backoff) => {}
+                            _ = shutdown.cancelled() => {}
+                        }
+                        backoff = (backoff * 2).min(Duration::from_secs(30));
                         break;
                     }
                 }
@@ -317,13 +326,17 @@ impl Relay {
         if rows.is_empty() {
             return Ok(0);
         }
-        let max_payload = self.bus.client().server_info().max_payload;
+        // Unknown (0) before the server's INFO: nothing is judged too big.
+        let max_payload = match self.bus.client().server_info().max_payload {
+            0 => usize::MAX,
+            n => n,
+        };
         let mut failures: Vec<(i64, String, bool)> = Vec::new();
         // Publish in order, then await every ack.
         let mut acks = Vec::with_capacity(rows.len());
         for (id, event_id, subject, body, _) in &rows {
             // Headers take a few hundred bytes; such a row can never go out.
-            if body.len() + 512 > max_payload {
+            if body.len().saturating_add(512) > max_payload {
                 let why = format!(
                     "{} bytes do not fit the bus limit of {max_payload}",
                     body.len()
@@ -383,6 +396,18 @@ impl Relay {
         Ok(rows.len())
     }
 
+    /// Whether JetStream itself is up: when it answers, a refusal is the
+    /// row's own; when it does not (a restart, an election, a full disk),
+    /// nothing is counted against the rows.
+    async fn jetstream_answers(&self) -> bool {
+        if !self.bus.is_connected() {
+            return false;
+        }
+        // The service's own stream: a request JetStream 2.9 answers.
+        let stream = self.bus.stream_name(self.service);
+        self.bus.jetstream().get_stream(stream).await.is_ok()
+    }
+
     /// Counts a failed attempt; parks the row when it can never succeed or
     /// has been refused [`MAX_ATTEMPTS`] times. Attempts that failed for
     /// the connection's sake (timeouts) are not counted: an outage of NATS
@@ -394,7 +419,7 @@ impl Relay {
         why: &str,
         never: bool,
     ) -> Result<(), sqlx::Error> {
-        let counts = never || self.bus.is_connected();
+        let counts = never || self.jetstream_answers().await;
         let parked: Option<(Uuid, String, i32)> = sqlx::query_as(
             "UPDATE outbox SET attempts = attempts + $2::int, last_error = $3,
                     parked_at = CASE WHEN $4 OR attempts + $2::int >= $5 THEN now() END

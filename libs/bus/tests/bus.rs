@@ -452,6 +452,19 @@ async fn an_unpublishable_row_is_parked_and_the_rest_of_the_outbox_flows() {
         1
     );
     assert_eq!(outbox_state(&pool).await, (1, 1));
+    // When JetStream does not answer at all (here: a relay whose own stream
+    // is missing), refusals are the outage's, not the row's: nothing is
+    // counted, nothing is parked.
+    let blind = Relay::new(bus.clone(), pool.clone(), "ghost");
+    for _ in 0..pd_bus::outbox::MAX_ATTEMPTS + 2 {
+        assert!(blind.publish_batch().await.is_err());
+    }
+    let attempts: i32 = sqlx::query_scalar("SELECT attempts FROM outbox WHERE id = $1")
+        .bind(parked[1].id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!((attempts, outbox_state(&pool).await), (0, (1, 1)));
     env.cleanup().await;
 }
 

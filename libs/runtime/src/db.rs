@@ -114,9 +114,15 @@ pub async fn provision(admin_url: &str, name: &str, password: &str) -> anyhow::R
         name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
         "database name {name:?}: letters, digits and _ only"
     );
-    let mut conn = PgConnection::connect_with(&options(admin_url, "postgres")?)
+    // Statements here carry a password: neither sqlx nor the server logs them.
+    let admin = options(admin_url, "postgres")?.disable_statement_logging();
+    let mut conn = PgConnection::connect_with(&admin)
         .await
         .context("connecting to PostgreSQL as its administrator (database.admin_url)")?;
+    sqlx::query("SET log_statement = 'none'")
+        .execute(&mut conn)
+        .await
+        .context("keeping the role's password out of the server's log")?;
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
             .bind(name)
@@ -134,17 +140,23 @@ pub async fn provision(admin_url: &str, name: &str, password: &str) -> anyhow::R
             }
         }
     }
-    // The password is a literal in ALTER ROLE (no parameters there).
-    let literal = if password.is_empty() {
-        "NULL".to_owned()
-    } else {
-        format!("'{}'", password.replace('\'', "''"))
-    };
-    let sql = format!("ALTER ROLE \"{name}\" LOGIN PASSWORD {literal}");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .execute(&mut conn)
+    // Without a configured password the role's is left as it is (a run
+    // without the secrets must not lock running services out). ALTER ROLE
+    // takes no parameters: the server quotes the literal itself.
+    if !password.is_empty() {
+        let sql: String = sqlx::query_scalar(
+            "SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', $1::text, $2::text)",
+        )
+        .bind(name)
+        .bind(password)
+        .fetch_one(&mut conn)
         .await
-        .context("setting the service role's password")?;
+        .context("quoting the service role's password")?;
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .context("setting the service role's password")?;
+    }
     ensure_database(admin_url, name).await?;
     for sql in [
         format!("ALTER DATABASE \"{name}\" OWNER TO \"{name}\""),

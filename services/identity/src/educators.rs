@@ -424,7 +424,28 @@ pub(crate) async fn list(
         "all" => None,
         _ => return Err(AppError::invalid("status", msg::EMPLOYMENT_STATUS)),
     };
+    // The cursor is an educator the caller may see (else a 422: nobody
+    // learns where an unseen person's name sorts).
     let after = optional_filter("after", &req.after)?;
+    if let Some(a) = after {
+        let visible: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM educators e JOIN organizations o ON o.id = e.organization_id
+             WHERE e.id = $6 AND ($1 OR e.organization_id = ANY($2) OR o.municipality_id = ANY($3)
+                                  OR o.region_id = ANY($4) OR e.id = ANY($5)))",
+        )
+        .bind(scope.all)
+        .bind(&scope.orgs)
+        .bind(&scope.municipalities)
+        .bind(&scope.regions)
+        .bind(&scope.educators)
+        .bind(a)
+        .fetch_one(&state.pool)
+        .await
+        .map_err(db_error)?;
+        if !visible {
+            return Err(AppError::invalid("after", msg::CURSOR_UNKNOWN));
+        }
+    }
     let offset = offset(req.offset)?;
     if after.is_some() && offset > 0 {
         return Err(AppError::invalid("offset", msg::OFFSET_WITH_AFTER));
@@ -444,7 +465,9 @@ pub(crate) async fn list(
         "{}{filter}AND ($15::uuid IS NULL OR
                   (e.last_name COLLATE \"ru-x-icu\", e.first_name COLLATE \"ru-x-icu\", e.id) >
                   (SELECT a.last_name COLLATE \"ru-x-icu\", a.first_name COLLATE \"ru-x-icu\", a.id
-                   FROM educators a WHERE a.id = $15))
+                   FROM educators a JOIN organizations ao ON ao.id = a.organization_id
+                   WHERE a.id = $15 AND ($1 OR a.organization_id = ANY($2) OR ao.municipality_id = ANY($3)
+                                         OR ao.region_id = ANY($4) OR a.id = ANY($5))))
          ORDER BY e.last_name COLLATE \"ru-x-icu\", e.first_name COLLATE \"ru-x-icu\", e.id
          LIMIT $13 OFFSET $14",
         select_educators!()

@@ -56,6 +56,7 @@ pub const WRONG_PASSWORD: &str = "неверный текущий пароль";
 pub const USER_STATUS: &str = "допустимые значения: active, inactive, all";
 pub const AUDIT_ACTION: &str = "неизвестное действие журнала";
 pub const EMPLOYMENT_STATUS: &str = "допустимые значения: employed, left, all";
+pub const CURSOR_UNKNOWN: &str = "нет такой позиции списка; начните с первой страницы";
 pub const OFFSET_WITH_AFTER: &str = "при after смещение offset должно быть 0";
 pub const LEAVE_REASON: &str = "допустимые значения: dismissal, retirement, transfer, other";
 pub const EDUCATOR_ALREADY_LEFT: &str = "педагог уже выбыл из организации";

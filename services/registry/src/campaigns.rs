@@ -641,7 +641,9 @@ pub(crate) async fn add_expert(
     if !is_expert {
         return Err(AppError::invalid("user_id", msg::EXPERT_UNKNOWN));
     }
-    // Someone who administers a provider is affiliated with it as well.
+    // Someone who administers a provider is affiliated with it as well, and
+    // stays so after the grant is revoked (no `active` filter): a conflict
+    // of interest does not end with the role.
     let administers: Vec<Uuid> = sqlx::query_scalar(
         "SELECT scope_id FROM known_grants WHERE user_id = $1 AND role = 'provider_admin'",
     )

@@ -66,6 +66,14 @@ async fn window(
     conn: &mut PgConnection,
     campaign: &CampaignRow,
 ) -> Result<rules::Window, AppError> {
+    // Held until the group is written: a calendar change (which takes the
+    // campaign for update and counts the groups) waits, so no group slips
+    // outside the new window between the two.
+    sqlx::query("SELECT 1 FROM campaigns WHERE id = $1 FOR SHARE")
+        .bind(campaign.id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
     let rows: Vec<(String, NaiveDate, NaiveDate)> = sqlx::query_as(
         "SELECT phase, starts_on, ends_on FROM campaign_calendar
          WHERE campaign_id = $1 AND phase IN ('applications', 'post_course')",

@@ -160,10 +160,16 @@ impl FromRequestParts<AppState> for Anonymous {
 }
 
 fn anonymous_context(parts: &Parts, state: &AppState) -> CallContext {
-    let forwarded_for = parts
+    // Every X-Forwarded-For line, in order: a proxy may add its own line
+    // rather than append to the client's, which must not come last.
+    let forwarded: Vec<&str> = parts
         .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let forwarded = forwarded.join(",");
+    let forwarded_for = (!forwarded.is_empty()).then_some(forwarded.as_str());
     CallContext {
         authorization: None,
         idempotency_key: parts
