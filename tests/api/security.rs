@@ -313,7 +313,22 @@ async fn republished_snapshots_refresh_old_read_models() {
         .execute(&registry)
         .await
         .unwrap();
+    // And a council member whose revocation it never applied.
+    let stale = uuid::Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO known_grants (user_id, role, scope_id, version, active) VALUES ($1, 'council_member', $2, 0, true)",
+    )
+    .bind(stale)
+    .bind(region)
+    .execute(&registry)
+    .await
+    .unwrap();
     let identity = p.identity_db.as_ref().unwrap();
+    sqlx::query("INSERT INTO users (id, login, password_hash) VALUES ($1, 'former.member', 'x')")
+        .bind(stale)
+        .execute(identity)
+        .await
+        .unwrap();
     let done = pd_identity::republish(identity, &settings.nats.subject_prefix)
         .await
         .unwrap();
@@ -327,6 +342,19 @@ async fn republished_snapshots_refresh_old_read_models() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert_eq!(restored.as_deref(), Some("un_quota"));
+    let mut active = true;
+    for _ in 0..200 {
+        active = sqlx::query_scalar("SELECT active FROM known_grants WHERE user_id = $1")
+            .bind(stale)
+            .fetch_one(&registry)
+            .await
+            .unwrap();
+        if !active {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(!active, "a grant identity no longer holds stayed active");
     registry.close().await;
     p.stop().await;
 }

@@ -22,7 +22,7 @@ pub struct Republished {
     pub grants: usize,
 }
 
-/// Writes every region, municipality, provider and scoped role grant to
+/// Writes every region, municipality, provider and account's scoped grants to
 /// the outbox in one transaction; the running identity's relay publishes.
 pub async fn republish(pool: &PgPool, subject_prefix: &str) -> anyhow::Result<Republished> {
     let outbox = Outbox::with_prefix(subject_prefix, crate::SERVICE);
@@ -86,25 +86,35 @@ pub async fn republish(pool: &PgPool, subject_prefix: &str) -> anyhow::Result<Re
         .write_many(&mut tx, "system", events.collect())
         .await?;
 
-    let grants: Vec<(Uuid, String, Uuid, String, String)> = sqlx::query_as(
-        "SELECT g.user_id, g.role, g.scope_id, u.login, u.display_name
-         FROM role_grants g JOIN users u ON u.id = g.user_id
-         WHERE g.scope_id IS NOT NULL ORDER BY g.user_id, g.role",
+    // One snapshot per account, also of accounts with no grant left, so a
+    // consumer that missed a revocation drops the grant.
+    let accounts: Vec<(Uuid, String, String, Vec<String>, Vec<Uuid>)> = sqlx::query_as(
+        "SELECT u.id, u.login, u.display_name,
+                COALESCE(array_agg(g.role ORDER BY g.role, g.scope_id) FILTER (WHERE g.scope_id IS NOT NULL), '{}'),
+                COALESCE(array_agg(g.scope_id ORDER BY g.role, g.scope_id) FILTER (WHERE g.scope_id IS NOT NULL), '{}')
+         FROM users u LEFT JOIN role_grants g ON g.user_id = u.id
+         GROUP BY u.id ORDER BY u.id",
     )
     .fetch_all(&mut *tx)
     .await?;
-    done.grants = grants.len();
-    let events = grants
+    done.grants = accounts.iter().map(|a| a.3.len()).sum();
+    let events = accounts
         .into_iter()
-        .map(|(user, role, scope, login, display_name)| {
-            let e = pb::RoleGranted {
+        .map(|(user, login, display_name, roles, scopes)| {
+            let e = pb::GrantsSnapshot {
                 user_id: user.to_string(),
-                role,
-                scope_id: scope.to_string(),
+                grants: roles
+                    .into_iter()
+                    .zip(scopes)
+                    .map(|(role, scope)| pb::ScopedGrant {
+                        role,
+                        scope_id: scope.to_string(),
+                    })
+                    .collect(),
                 login,
                 display_name,
             };
-            event("role_granted", user.to_string(), &e)
+            event("grants_snapshot", user.to_string(), &e)
         });
     outbox
         .write_many(&mut tx, "system", events.collect())

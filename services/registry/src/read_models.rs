@@ -91,6 +91,10 @@ async fn apply(conn: &mut PgConnection, event: Event) -> Result<(), HandleError>
                 .await?;
             }
         }
+        "grants_snapshot" => {
+            let e: identity::GrantsSnapshot = event.decode()?;
+            apply_grants_snapshot(conn, &event, e).await?;
+        }
         "role_revoked" => {
             let e: identity::RoleRevoked = event.decode()?;
             record_grant(conn, &event, &e.user_id, e.role, &e.scope_id, false).await?;
@@ -129,5 +133,43 @@ async fn record_grant(
     .bind(active)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Exactly the listed grants active for the account, as of the snapshot's
+/// version; grants changed by newer events stay as those left them.
+async fn apply_grants_snapshot(
+    conn: &mut PgConnection,
+    event: &Event,
+    e: identity::GrantsSnapshot,
+) -> Result<(), HandleError> {
+    let user = id(&e.user_id)?;
+    let version = i64::try_from(event.version())
+        .map_err(|_| HandleError::Reject("version out of range".to_owned()))?;
+    sqlx::query(
+        "UPDATE known_grants SET active = false, version = $2 WHERE user_id = $1 AND version < $2",
+    )
+    .bind(user)
+    .bind(version)
+    .execute(&mut *conn)
+    .await?;
+    for g in e.grants {
+        sqlx::query(
+            "INSERT INTO known_grants (user_id, role, scope_id, version, active, login, display_name)
+             VALUES ($1, $2, $3, $4, true, $5, $6)
+             ON CONFLICT (user_id, role, scope_id) DO UPDATE
+                SET active = true, version = EXCLUDED.version, login = EXCLUDED.login,
+                    display_name = EXCLUDED.display_name
+             WHERE known_grants.version <= EXCLUDED.version",
+        )
+        .bind(user)
+        .bind(&g.role)
+        .bind(id(&g.scope_id)?)
+        .bind(version)
+        .bind(&e.login)
+        .bind(&e.display_name)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
