@@ -13,6 +13,10 @@ use uuid::Uuid;
 use crate::organizations::{MunicipalityRow, ProviderRow};
 use crate::regions::RegionRow;
 
+/// An account with its login, display name, and its grants' roles and
+/// scopes side by side.
+type AccountGrants = (Uuid, String, String, Vec<String>, Vec<Uuid>);
+
 /// How many snapshots of each kind were written to the outbox.
 #[derive(Debug, Default)]
 pub struct Republished {
@@ -88,7 +92,7 @@ pub async fn republish(pool: &PgPool, subject_prefix: &str) -> anyhow::Result<Re
 
     // One snapshot per account, also of accounts with no grant left, so a
     // consumer that missed a revocation drops the grant.
-    let accounts: Vec<(Uuid, String, String, Vec<String>, Vec<Uuid>)> = sqlx::query_as(
+    let accounts: Vec<AccountGrants> = sqlx::query_as(
         "SELECT u.id, u.login, u.display_name,
                 COALESCE(array_agg(g.role ORDER BY g.role, g.scope_id) FILTER (WHERE g.scope_id IS NOT NULL), '{}'),
                 COALESCE(array_agg(g.scope_id ORDER BY g.role, g.scope_id) FILTER (WHERE g.scope_id IS NOT NULL), '{}')
