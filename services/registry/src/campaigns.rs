@@ -127,21 +127,27 @@ async fn to_proto_for(
 ) -> Result<pb::Campaign, AppError> {
     let region = c.region_id;
     if !viewer.in_region(region) {
-        return Ok(pb::Campaign {
-            id: c.id.to_string(),
-            region_id: c.region_id.to_string(),
-            year: c.year,
-            title: c.title,
-            time_zone: c.time_zone,
-            created_at: ts(c.created_at),
-            ..Default::default()
-        });
+        return Ok(public_fields(c));
     }
     let mut out = to_proto(conn, c).await?;
     if !access::runs_review(viewer, region) {
         out.experts.clear();
     }
     Ok(out)
+}
+
+/// What anyone signed in may see of any campaign: id, region, year,
+/// title, time zone (no calendar, criteria or experts).
+fn public_fields(c: CampaignRow) -> pb::Campaign {
+    pb::Campaign {
+        id: c.id.to_string(),
+        region_id: c.region_id.to_string(),
+        year: c.year,
+        title: c.title,
+        time_zone: c.time_zone,
+        created_at: ts(c.created_at),
+        ..Default::default()
+    }
 }
 
 async fn to_proto(conn: &mut PgConnection, c: CampaignRow) -> Result<pb::Campaign, AppError> {
@@ -513,22 +519,15 @@ impl ListedCampaign {
     /// As `to_proto_for` shows a campaign, without a query.
     fn for_viewer(self, viewer: &pd_domain::Principal) -> pb::Campaign {
         let c = self.campaign;
-        let mut out = pb::Campaign {
-            id: c.id.to_string(),
-            region_id: c.region_id.to_string(),
-            year: c.year,
-            title: c.title,
-            time_zone: c.time_zone,
-            created_at: ts(c.created_at),
-            ..Default::default()
-        };
-        if !viewer.in_region(c.region_id) {
+        let (region, threshold) = (c.region_id, c.pass_threshold_percent);
+        let mut out = public_fields(c);
+        if !viewer.in_region(region) {
             return out;
         }
         out.phases = self.phases.0;
         out.criteria = self.criteria.0;
-        out.pass_threshold_percent = review::finite(c.pass_threshold_percent);
-        if access::runs_review(viewer, c.region_id) {
+        out.pass_threshold_percent = review::finite(threshold);
+        if access::runs_review(viewer, region) {
             out.experts = self.experts.0;
         }
         out.current_phase = self.current_phase.unwrap_or_default();

@@ -439,14 +439,19 @@ pub(crate) async fn list(
     );
     let (limit, offset) = (limit(req.limit)?, offset(req.offset)?);
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
-    let rows: Vec<ListedProgram> = sqlx::query_as(sqlx::AssertSqlSafe(page))
-        .bind(campaign)
-        .bind(provider)
-        .bind(&status)
-        .bind(p.is_admin())
-        .bind(&all_regions)
-        .bind(&providers)
-        .bind(p.user_id)
+    // The filter's parameters $1..$7, for the page and for the count.
+    macro_rules! filtered {
+        ($q:expr) => {
+            $q.bind(campaign)
+                .bind(provider)
+                .bind(&status)
+                .bind(p.is_admin())
+                .bind(&all_regions)
+                .bind(&providers)
+                .bind(p.user_id)
+        };
+    }
+    let rows: Vec<ListedProgram> = filtered!(sqlx::query_as(sqlx::AssertSqlSafe(page)))
         .bind(limit)
         .bind(offset)
         .fetch_all(&mut *conn)
@@ -455,19 +460,12 @@ pub(crate) async fn list(
     let total = match rows.first() {
         Some(r) => r.total,
         // Past the last page the window count is not there: count apart.
-        None if offset > 0 => {
-            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) {filter}")))
-                .bind(campaign)
-                .bind(provider)
-                .bind(&status)
-                .bind(p.is_admin())
-                .bind(&all_regions)
-                .bind(&providers)
-                .bind(p.user_id)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(db_error)?
-        }
+        None if offset > 0 => filtered!(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) {filter}"
+        ))))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_error)?,
         None => 0,
     };
     let items = rows
