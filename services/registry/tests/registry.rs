@@ -58,6 +58,26 @@ async fn identity_event_version<M: prost::Message>(
         .unwrap();
 }
 
+/// Calls `O` until the registry knows what the request names: a 422 (not
+/// learnt from identity's events yet) or a 503 (the service's first
+/// moments) is tried again; anything else fails the test.
+async fn until_known<O: pd_proto::Operation>(
+    bus: &Bus,
+    req: &O::Request,
+    ctx: &CallContext,
+) -> Option<O::Response> {
+    for _ in 0..200 {
+        match bus.call::<O>(req, ctx).await {
+            Ok(r) => return Some(r),
+            Err(e) if matches!(e.kind, ErrorKind::Invalid | ErrorKind::Unavailable) => {
+                tokio::time::sleep(Duration::from_millis(25)).await
+            }
+            Err(e) => panic!("{}: {e:?}", O::NAME),
+        }
+    }
+    None
+}
+
 /// The calendar with program submission starting in the given number of
 /// days; the survey sits on January 1st of one year for every call, so
 /// calendars of one test belong to one campaign year whatever the date.
@@ -156,22 +176,7 @@ async fn learns_from_identity_and_gates_actions_on_the_calendar() {
     )
     .await;
 
-    let mut campaign = None;
-    for _ in 0..100 {
-        match bus
-            .call::<registry_ops::CreateCampaign>(&create, &ministry)
-            .await
-        {
-            Ok(c) => {
-                campaign = Some(c);
-                break;
-            }
-            Err(e) if e.kind == ErrorKind::Invalid => {
-                tokio::time::sleep(Duration::from_millis(50)).await
-            }
-            Err(e) => panic!("{e:?}"),
-        }
-    }
+    let campaign = until_known::<registry_ops::CreateCampaign>(&bus, &create, &ministry).await;
     let campaign = campaign.expect("the registry never learnt of the region");
     assert_eq!(campaign.time_zone, "Asia/Yekaterinburg");
     assert_eq!(campaign.current_phase, "", "no phase is open today");
@@ -331,23 +336,7 @@ async fn read_models_keep_the_newest_version_of_late_events() {
         title: "ПК".into(),
         phases: calendar,
     };
-    let mut campaign = None;
-    for _ in 0..200 {
-        match bus
-            .call::<registry_ops::CreateCampaign>(&create, &ministry)
-            .await
-        {
-            Ok(c) => {
-                campaign = Some(c);
-                break;
-            }
-            // Not known yet (422), or the service's first moments (503).
-            Err(e) if matches!(e.kind, ErrorKind::Invalid | ErrorKind::Unavailable) => {
-                tokio::time::sleep(Duration::from_millis(25)).await
-            }
-            Err(e) => panic!("{e:?}"),
-        }
-    }
+    let campaign = until_known::<registry_ops::CreateCampaign>(&bus, &create, &ministry).await;
     let campaign = campaign.expect("the registry never learnt of the region");
     assert_eq!(
         campaign.time_zone, "Asia/Omsk",
@@ -361,22 +350,7 @@ async fn read_models_keep_the_newest_version_of_late_events() {
         user_id: user.to_string(),
         affiliated_provider_ids: vec![],
     };
-    let mut added = None;
-    for _ in 0..200 {
-        match bus
-            .call::<registry_ops::AddExpert>(&add(kept), &ministry)
-            .await
-        {
-            Ok(c) => {
-                added = Some(c);
-                break;
-            }
-            Err(e) if e.kind == ErrorKind::Invalid => {
-                tokio::time::sleep(Duration::from_millis(25)).await
-            }
-            Err(e) => panic!("{e:?}"),
-        }
-    }
+    let added = until_known::<registry_ops::AddExpert>(&bus, &add(kept), &ministry).await;
     assert!(added.is_some(), "the kept expert was never known");
     let err = bus
         .call::<registry_ops::AddExpert>(&add(revoked), &ministry)
