@@ -3,6 +3,7 @@
 //! answers with.
 
 pub mod bounds;
+pub mod csv_text;
 pub mod error;
 pub mod inn;
 pub mod request;

@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 use pd_domain::Snils;
 use pd_domain::bounds::{NAME, PERSON_NAME};
+use pd_domain::csv_text;
 use std::collections::HashMap;
 
 use super::values;
@@ -101,45 +102,16 @@ const REQUIRED: [Column; 4] = [
     Column::Position,
 ];
 
-/// Decodes the file. UTF-8 (BOM optional) is taken as is; anything else is
-/// tried as Windows-1251 and kept only if its header then makes sense, so
-/// a file in another encoding is refused instead of imported as mojibake.
+/// Decodes the file (`pd_domain::csv_text`): Windows-1251 is accepted only
+/// when its header names the required columns.
 pub fn decode(bytes: &[u8]) -> Result<(String, &'static str), FileError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if bytes.contains(&0) {
-        return Err(FileError(msg::IMPORT_BINARY.to_owned()));
-    }
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return Ok((s.to_owned(), "utf-8"));
-    }
-    let (text, _, had_errors) = encoding_rs::WINDOWS_1251.decode(bytes);
-    let header = text.lines().next().unwrap_or("");
-    let delimiter = if header.contains(';') { ';' } else { ',' };
-    let known = header
-        .split(delimiter)
-        .filter(|h| Column::from_header(h.trim_matches('"')).is_some())
-        .count();
-    if had_errors || known < REQUIRED.len() || !looks_russian(&text) {
-        return Err(FileError(msg::IMPORT_ENCODING.to_owned()));
-    }
-    Ok((text.into_owned(), "windows-1251"))
-}
-
-/// Whether text decoded as Windows-1251 reads as Russian: nearly all of its
-/// non-ASCII characters are Cyrillic letters, mostly lowercase. KOI8-R read
-/// as Windows-1251 comes out mostly uppercase; CP866 mostly punctuation.
-fn looks_russian(text: &str) -> bool {
-    let (mut lower, mut upper, mut other) = (0usize, 0usize, 0usize);
-    for c in text.chars().filter(|c| !c.is_ascii()) {
-        match c {
-            'а'..='я' | 'ё' => lower += 1,
-            'А'..='Я' | 'Ё' => upper += 1,
-            '№' | '«' | '»' | '—' | '–' | '\u{a0}' => {}
-            _ => other += 1,
-        }
-    }
-    let letters = lower + upper;
-    letters >= 10 * other && lower >= upper
+    let header_ok = |header: &str| {
+        csv_text::header_cells(header)
+            .filter(|h| Column::from_header(h).is_some())
+            .count()
+            >= REQUIRED.len()
+    };
+    csv_text::decode(bytes, header_ok).map_err(|e| FileError(e.message().to_owned()))
 }
 
 /// Parses and checks every row. `default_org` says the caller named the
@@ -149,17 +121,7 @@ pub fn parse(bytes: &[u8], default_org: bool, today: NaiveDate) -> Result<Parsed
     if text.trim().is_empty() {
         return Err(FileError(msg::IMPORT_EMPTY.to_owned()));
     }
-    // Excel on Windows ends lines with CRLF, old Mac tools with CR alone;
-    // the CSV reader counts only LF, so row numbers would be off by one
-    // (CRLF) or all 1 (CR). One line ending for all.
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    let first_line = text.lines().next().unwrap_or("");
-    let delimiter = if first_line.contains(';') { b';' } else { b',' };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(text.as_bytes());
+    let mut reader = csv_text::reader(&text);
     let headers = reader
         .headers()
         .map_err(|e| FileError(format!("{}: {e}", msg::IMPORT_EMPTY)))?

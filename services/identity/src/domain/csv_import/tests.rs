@@ -42,7 +42,7 @@ fn other_encodings_are_refused_not_imported_as_mojibake() {
         .encode("СНИЛС;Фамилия;Имя;Должность\n11223344595;Иванова;Мария;учитель\n");
     assert_eq!(
         parse(&bytes, true, today()).unwrap_err(),
-        FileError(msg::IMPORT_ENCODING.into())
+        FileError(pd_domain::csv_text::TextError::Encoding.message().into())
     );
 }
 
