@@ -8,6 +8,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         root.join("pd/common/v1/common.proto"),
         root.join("pd/identity/v1/identity.proto"),
         root.join("pd/registry/v1/registry.proto"),
+        root.join("pd/surveys/v1/surveys.proto"),
+        root.join("pd/monitoring/v1/monitoring.proto"),
     ];
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());

@@ -20,6 +20,18 @@ pub mod registry {
     }
 }
 
+pub mod monitoring {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/pd.monitoring.v1.rs"));
+    }
+}
+
+pub mod surveys {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/pd.surveys.v1.rs"));
+    }
+}
+
 /// A request/reply operation of a service: its name, request and reply
 /// types declared once (in [`ops`]) and used on both sides, so a caller
 /// and the service cannot disagree on a name or a type and still compile.
@@ -63,4 +75,5 @@ macro_rules! operations {
 pub mod ops {
     pub mod identity;
     pub mod registry;
+    pub mod surveys;
 }

@@ -15,6 +15,7 @@ pub struct Settings {
     pub admin: AdminSettings,
     pub auth: AuthSettings,
     pub registry: RegistrySettings,
+    pub surveys: SurveysSettings,
     pub log: LogSettings,
     pub telemetry: TelemetrySettings,
 }
@@ -122,6 +123,13 @@ impl fmt::Debug for AuthSettings {
 pub struct RegistrySettings {
     pub council_quorum_fraction: f64,
     pub experts_per_program: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SurveysSettings {
+    /// How often (milliseconds) the service closes windows and attempts
+    /// whose time is up, emitting their events.
+    pub sweep_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
