@@ -12,6 +12,7 @@ mod registry;
 mod registry_bounds;
 mod registry_rules;
 mod security;
+mod surveys;
 mod walking_skeleton;
 
 use pd_e2e::{Platform, call};

@@ -15,6 +15,9 @@ pub struct Platform {
     pub http: reqwest::Client,
     /// The identity service's database, when the services run.
     pub identity_db: Option<PgPool>,
+    /// Every other service's database, by service name (tests move
+    /// instants there instead of sleeping: a deadline passed, say).
+    pub dbs: std::collections::HashMap<&'static str, PgPool>,
     shutdown: Shutdown,
     services: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -39,6 +42,7 @@ impl Platform {
         let shutdown = Shutdown::new();
         let mut services = Vec::new();
         let mut identity_db = None;
+        let mut dbs = std::collections::HashMap::new();
         let mut base = String::new();
         // Every service of the workspace's list, on its own database.
         for def in pd::SERVICES {
@@ -50,7 +54,7 @@ impl Platform {
                 if def.name == pd_identity::SERVICE {
                     identity_db = Some(pool);
                 } else {
-                    pool.close().await;
+                    dbs.insert(def.name, pool);
                 }
             }
             let running = (def.start)(env.settings.clone(), shutdown.clone()).await?;
@@ -67,6 +71,7 @@ impl Platform {
             base,
             http,
             identity_db,
+            dbs,
             shutdown,
             services,
         })
@@ -123,6 +128,9 @@ impl Platform {
             let _ = tokio::time::timeout(Duration::from_secs(10), s).await;
         }
         if let Some(pool) = self.identity_db {
+            pool.close().await;
+        }
+        for pool in self.dbs.into_values() {
             pool.close().await;
         }
         self.env.cleanup().await;

@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (name = "council", description = "The expert council, its protocol and approval"),
         (name = "catalog", description = "The published registry (public)"),
         (name = "schedule", description = "Groups of the schedule"),
+        (name = "surveys", description = "Competence catalog, questionnaires and tests, the needs survey, priorities and coverage"),
     )
 )]
 struct ApiDoc;

@@ -6,7 +6,12 @@ use pd_runtime::ServiceDef;
 
 /// Every service, in start order: the gateway last, once the services it
 /// calls take requests.
-pub static SERVICES: &[ServiceDef] = &[pd_identity::DEF, pd_registry::DEF, pd_surveys::DEF, pd_gateway::DEF];
+pub static SERVICES: &[ServiceDef] = &[
+    pd_identity::DEF,
+    pd_registry::DEF,
+    pd_surveys::DEF,
+    pd_gateway::DEF,
+];
 
 /// The service called `name`.
 pub fn service(name: &str) -> Option<&'static ServiceDef> {

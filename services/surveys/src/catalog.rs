@@ -84,8 +84,8 @@ pub(crate) async fn import(
         if !kept.contains(code.as_str()) {
             errors.push(pb::RowError {
                 row: 0,
-                column: "code".into(),
-                message: format!("{code}: {}", msg::CATALOG_USED),
+                column: format!("codes[{code}]"),
+                message: msg::CATALOG_USED.to_owned(),
             });
         }
     }
@@ -149,14 +149,18 @@ pub(crate) async fn import(
     })
 }
 
-/// A 422 listing the rows' errors as fields `rows[N].column`.
+/// A 422 listing the rows' errors as fields `rows[N].column`, and codes
+/// the file would drop while in use as `codes[CODE]`.
 fn rejected(errors: Vec<pb::RowError>) -> AppError {
     let total = errors.len();
     let fields = errors
         .into_iter()
         .take(MAX_REPORTED)
         .map(|e| FieldError {
-            field: format!("rows[{}].{}", e.row, e.column),
+            field: match e.row {
+                0 => e.column,
+                row => format!("rows[{row}].{}", e.column),
+            },
             message: e.message,
         })
         .collect();

@@ -219,6 +219,18 @@ async fn whose(conn: &mut PgConnection, p: &Principal, asked: &str) -> Result<Uu
     }
 }
 
+/// A published program and which of the educator's deficits it addresses.
+#[derive(sqlx::FromRow)]
+struct ProgramRow {
+    id: Uuid,
+    title: String,
+    provider_name: String,
+    direction: String,
+    addresses: Vec<String>,
+    hours: i32,
+    form: String,
+}
+
 /// The registry's programs that address the educator's deficits, those
 /// addressing more of them first.
 pub(crate) async fn trajectory(
@@ -238,7 +250,7 @@ pub(crate) async fn trajectory(
     .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?;
-    let rows: Vec<(Uuid, String, String, String, Vec<String>, i32, String)> = sqlx::query_as(
+    let rows: Vec<ProgramRow> = sqlx::query_as(
         "SELECT id, title, provider_name, direction,
                 ARRAY(SELECT unnest(competences) INTERSECT SELECT unnest($2::text[]) ORDER BY 1) AS addresses,
                 hours, form
@@ -255,19 +267,15 @@ pub(crate) async fn trajectory(
         deficits,
         items: rows
             .into_iter()
-            .map(
-                |(id, title, provider_name, direction, addresses, hours, form)| {
-                    pb::TrajectoryItem {
-                        program_id: id.to_string(),
-                        title,
-                        provider_name,
-                        direction,
-                        addresses,
-                        hours,
-                        form,
-                    }
-                },
-            )
+            .map(|r| pb::TrajectoryItem {
+                program_id: r.id.to_string(),
+                title: r.title,
+                provider_name: r.provider_name,
+                direction: r.direction,
+                addresses: r.addresses,
+                hours: r.hours,
+                form: r.form,
+            })
             .collect(),
     })
 }

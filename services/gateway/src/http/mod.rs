@@ -10,6 +10,7 @@ mod organizations;
 mod problem;
 mod programs;
 mod regions;
+mod surveys;
 mod users;
 
 use axum::Router;
@@ -419,6 +420,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(campaigns::routes())
         .merge(programs::routes())
         .merge(council::routes())
+        .merge(surveys::routes())
 }
 
 pub fn router(state: AppState) -> Router {

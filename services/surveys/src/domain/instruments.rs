@@ -101,10 +101,11 @@ fn validate_question(
     ids: &mut HashSet<String>,
 ) {
     let f = |name: &str| format!("questions[{i}].{name}");
-    if v.require(&f("id"), &q.id).is_some() && v.max_len(&f("id"), &q.id, CODE) {
-        if !ids.insert(q.id.clone()) {
-            v.add(f("id"), msg::DUPLICATE_QUESTION);
-        }
+    if v.require(&f("id"), &q.id).is_some()
+        && v.max_len(&f("id"), &q.id, CODE)
+        && !ids.insert(q.id.clone())
+    {
+        v.add(f("id"), msg::DUPLICATE_QUESTION);
     }
     if v.require(&f("text"), &q.text).is_some() {
         v.max_len(&f("text"), &q.text, QUESTION_TEXT);
