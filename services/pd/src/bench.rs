@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
+mod needs_survey;
+
 #[derive(clap::Args)]
 pub struct BenchArgs {
     #[command(subcommand)]
@@ -63,6 +65,15 @@ enum Scenario {
         #[arg(long)]
         hold: bool,
     },
+    /// The needs survey at Samara's scale: 45,651 educators answer through
+    /// the gateway, then the region's demand and response rates.
+    NeedsSurvey {
+        #[arg(long, default_value_t = 45_651)]
+        educators: u32,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 64)]
+        concurrency: u32,
+    },
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -82,6 +93,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             concurrency,
             hold,
         } => catalog::run(requests, per_kind, concurrency.max(1), hold).await,
+        Scenario::NeedsSurvey {
+            educators,
+            concurrency,
+        } => needs_survey::run(educators, concurrency.max(1)).await,
     }
 }
 
