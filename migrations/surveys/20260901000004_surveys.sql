@@ -132,22 +132,17 @@ CREATE TABLE responses (
     window_id    UUID NOT NULL REFERENCES windows (id),
     educator_id  UUID NOT NULL,
     answers      JSONB NOT NULL,
+    -- The needs survey's answers that count towards demand (option texts),
+    -- kept on the row: one row per response, aggregation unnests them.
+    -- (A row per chosen value, with an index on its few distinct values,
+    -- made the December-like rush of answers contend on hot index pages.)
+    directions   TEXT[] NOT NULL DEFAULT '{}',
+    topics       TEXT[] NOT NULL DEFAULT '{}',
+    forms        TEXT[] NOT NULL DEFAULT '{}',
     submitted_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
     UNIQUE (window_id, educator_id)
 );
-
--- The needs survey's answers that count towards demand, one row per chosen
--- value, so aggregation is a GROUP BY.
-CREATE TABLE response_choices (
-    response_id UUID NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
-    window_id   UUID NOT NULL,
-    educator_id UUID NOT NULL,
-    dimension   TEXT NOT NULL,
-    value       TEXT NOT NULL,
-    PRIMARY KEY (response_id, dimension, value)
-);
-CREATE INDEX response_choices_window ON response_choices (window_id, dimension, value);
 
 CREATE TABLE attempts (
     id            UUID PRIMARY KEY,
@@ -182,7 +177,6 @@ CREATE TABLE educator_deficits (
     marked_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (campaign_id, educator_id, code, source)
 );
-CREATE INDEX educator_deficits_code ON educator_deficits (campaign_id, code);
 
 -- ---------- priorities ----------
 

@@ -164,7 +164,7 @@ impl Seeder {
 
     /// This year's campaign with program submission open now, its criteria
     /// and the demo expert in its pool.
-    async fn campaign(&self, region: &str, expert: &str) -> anyhow::Result<()> {
+    async fn campaign(&self, region: &str, expert: &str) -> anyhow::Result<String> {
         use pd_proto::registry::v1 as reg;
         let today = chrono::Utc::now().date_naive();
         let span = [
@@ -215,9 +215,111 @@ impl Seeder {
             .await?;
         let _: reg::Campaign = self
             .registry::<registry_ops::AddExpert>(&reg::AddExpertRequest {
-                campaign_id: campaign.id,
+                campaign_id: campaign.id.clone(),
                 user_id: expert.to_owned(),
                 affiliated_provider_ids: vec![],
+            })
+            .await?;
+        Ok(campaign.id)
+    }
+
+    /// Calls the surveys service, retrying while it has not yet heard of
+    /// the campaign or the educator (its read-models follow events).
+    async fn surveys<O: Operation>(&self, req: &O::Request) -> anyhow::Result<O::Response> {
+        use pd_domain::ErrorKind;
+        for _ in 0..100 {
+            match self.bus.call::<O>(req, &self.ctx).await {
+                Ok(r) => return Ok(r),
+                Err(e) if matches!(e.kind, ErrorKind::Invalid | ErrorKind::NotFound) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => anyhow::bail!("{}: {} {}", O::NAME, e.kind.as_str(), e.detail),
+            }
+        }
+        anyhow::bail!("{}: the surveys service did not catch up", O::NAME)
+    }
+
+    /// The campaign's competence catalog, its needs survey (its phase is
+    /// over in the demo calendar) and a diagnostic test open for the demo
+    /// teacher for 30 days.
+    async fn surveys_demo(&self, campaign: &str, teacher: &str) -> anyhow::Result<()> {
+        use pd_proto::ops::surveys as ops;
+        use pd_proto::surveys::v1 as sv;
+        let catalog = "code;name;group_code;group_name\n\
+            A.1;Планирование и проведение учебных занятий;A;Общепедагогическая функция. Обучение\n\
+            A.2;Формирование универсальных учебных действий;A;Общепедагогическая функция. Обучение\n\
+            A.3;Объективная оценка знаний обучающихся;A;Общепедагогическая функция. Обучение\n\
+            B.1;Реализация программ воспитания;B;Воспитательная деятельность\n\
+            B.2;Работа с родителями;B;Воспитательная деятельность\n\
+            C.1;Обучение детей с ОВЗ;C;Развивающая деятельность\n\
+            D.1;Цифровые образовательные ресурсы;D;Цифровая среда\n";
+        let _: sv::CompetenceImport = self
+            .surveys::<ops::ImportCompetences>(&sv::ImportCompetencesRequest {
+                campaign_id: campaign.to_owned(),
+                data: catalog.as_bytes().to_vec(),
+                dry_run: false,
+            })
+            .await?;
+        let choice = |id: &str, text: &str, options: &[&str], dimension: &str, multiple: bool| sv::Question {
+            id: id.to_owned(),
+            kind: if multiple { "multiple_choice" } else { "single_choice" }.to_owned(),
+            text: text.to_owned(),
+            options: options.iter().map(|o| (*o).to_owned()).collect(),
+            required: dimension == "direction" || dimension == "form",
+            dimension: dimension.to_owned(),
+            ..Default::default()
+        };
+        let needs = sv::SaveInstrumentRequest {
+            campaign_id: campaign.to_owned(),
+            kind: "questionnaire".into(),
+            purpose: "needs_survey".into(),
+            title: "Анкета образовательных потребностей педагога".into(),
+            questions: vec![
+                choice("direction", "Какие направления повышения квалификации вам интересны?",
+                    &["Функциональная грамотность", "Цифровая образовательная среда", "Инклюзивное образование", "Воспитание"], "direction", true),
+                choice("form", "Предпочитаемая форма обучения", &["очная", "очно-заочная", "дистанционная"], "form", false),
+                choice("deficit", "В чём вы испытываете затруднения?", &["A.1", "A.2", "A.3", "B.1", "B.2", "C.1", "D.1"], "deficit", true),
+            ],
+            ..Default::default()
+        };
+        let _: sv::Instrument = self.surveys::<ops::CreateInstrument>(&needs).await?;
+        let question = |id: &str, text: &str, competence: &str| sv::Question {
+            id: id.to_owned(),
+            kind: "single_choice".into(),
+            text: text.to_owned(),
+            options: vec!["верно".into(), "неверно".into()],
+            correct: vec![0],
+            competence: competence.to_owned(),
+            ..Default::default()
+        };
+        let diagnostic = sv::SaveInstrumentRequest {
+            campaign_id: campaign.to_owned(),
+            kind: "test".into(),
+            purpose: "diagnostic".into(),
+            title: "Диагностика профессиональных дефицитов".into(),
+            questions: vec![
+                question("a1", "Технологическая карта урока описывает этапы и деятельность учеников", "A.1"),
+                question("a2", "Цель урока формулируется через результат ученика", "A.1"),
+                question("d1", "Электронный журнал — цифровой образовательный ресурс", "D.1"),
+                question("d2", "Облачные документы позволяют работать над текстом вместе", "D.1"),
+            ],
+            time_limit_minutes: 20,
+            pass_percent: 50,
+            sections: ["A.1", "D.1"]
+                .iter()
+                .map(|c| sv::Section { competence: (*c).to_owned(), threshold_percent: 60 })
+                .collect(),
+            ..Default::default()
+        };
+        let test: sv::Instrument = self.surveys::<ops::CreateInstrument>(&diagnostic).await?;
+        let closes = chrono::Utc::now() + chrono::Duration::days(30);
+        let _: sv::Window = self
+            .surveys::<ops::OpenWindow>(&sv::OpenWindowRequest {
+                instrument_id: test.id,
+                educator_ids: vec![teacher.to_owned()],
+                closes_at: closes.to_rfc3339(),
+                attempts_limit: 2,
+                ..Default::default()
             })
             .await?;
         Ok(())
@@ -452,9 +554,10 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
             providers[0].id.clone(),
             String::new(),
         ),
-        ("teacher", "educator", String::new(), first_educator),
+        ("teacher", "educator", String::new(), first_educator.clone()),
     ];
     let mut expert_id = String::new();
+    let teacher_educator = first_educator.clone();
     for (login, role, scope, educator) in roles {
         let (login, password, id) = s.user(login, role, &scope, &educator).await?;
         if role == "expert" {
@@ -463,7 +566,8 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
         logins.push((login, password, role.to_owned()));
     }
     pool.close().await;
-    s.campaign(&region.id, &expert_id).await?;
+    let campaign = s.campaign(&region.id, &expert_id).await?;
+    s.surveys_demo(&campaign, &teacher_educator).await?;
 
     let mut text = String::from("Demo logins (region DEMO-16, «Республика Татарстан (демо)»):\n");
     for (login, password, role) in &logins {

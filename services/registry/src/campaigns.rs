@@ -168,6 +168,13 @@ async fn to_proto(conn: &mut PgConnection, c: CampaignRow) -> Result<pb::Campaig
     let current = pd_calendar::open_phase(conn, c.id, Utc::now())
         .await
         .map_err(db_error)?;
+    let priorities: Option<(Vec<String>, Vec<String>, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT directions, topics, published_at FROM campaign_priorities WHERE campaign_id = $1",
+    )
+    .bind(c.id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_error)?;
     Ok(pb::Campaign {
         id: c.id.to_string(),
         region_id: c.region_id.to_string(),
@@ -193,6 +200,11 @@ async fn to_proto(conn: &mut PgConnection, c: CampaignRow) -> Result<pb::Campaig
             .collect(),
         created_at: ts(c.created_at),
         current_phase: current.unwrap_or_default(),
+        priorities: priorities.map(|(directions, topics, at)| pb::CampaignPriorities {
+            directions,
+            topics,
+            published_at: ts(at),
+        }),
     })
 }
 

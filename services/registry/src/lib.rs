@@ -69,6 +69,9 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
     let consumer = read_models::consumer(&bus, &pool)
         .start(shutdown.clone())
         .await?;
+    let priorities = read_models::surveys_consumer(&bus, &pool)
+        .start(shutdown.clone())
+        .await?;
     let relay_stop = Shutdown::new();
     let relay =
         tokio::spawn(Relay::new(bus.clone(), pool.clone(), SERVICE).run(relay_stop.clone()));
@@ -81,6 +84,7 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
     let task = tokio::spawn(async move {
         let _ = requests.await;
         let _ = consumer.await;
+        let _ = priorities.await;
         relay_stop.cancel();
         let _ = relay.await;
         pool.close().await;

@@ -1,5 +1,6 @@
 //! What the registry keeps of identity: regions (time zones, PD models),
-//! municipalities, providers and role grants, fed by identity's events.
+//! municipalities, providers and role grants, fed by identity's events;
+//! and of the surveys service: the campaign's published priorities.
 //! Snapshots (regions, providers) apply only when newer than what is held
 //! (`Event::is_newest`); grants keep their version per row, so a grant and
 //! its revocation delivered out of order end as identity left them.
@@ -8,6 +9,7 @@ use futures::FutureExt;
 use pd_bus::Bus;
 use pd_bus::consumer::{Consumer, Event, HandleError};
 use pd_proto::identity::v1 as identity;
+use pd_proto::surveys::v1 as surveys;
 use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -20,6 +22,36 @@ pub(crate) fn consumer(bus: &Bus, pool: &PgPool) -> Consumer {
         source: "identity",
         handler: Arc::new(|conn, event| apply(conn, event).boxed()),
     }
+}
+
+/// The surveys service's published priorities, shown with the campaign.
+pub(crate) fn surveys_consumer(bus: &Bus, pool: &PgPool) -> Consumer {
+    Consumer {
+        bus: bus.clone(),
+        pool: pool.clone(),
+        consumer: crate::SERVICE,
+        source: "surveys",
+        handler: Arc::new(|conn, event| apply_surveys(conn, event).boxed()),
+    }
+}
+
+async fn apply_surveys(conn: &mut PgConnection, event: Event) -> Result<(), HandleError> {
+    if event.event_type() == "priorities_published" && event.is_newest(conn).await? {
+        let e: surveys::PrioritiesPublished = event.decode()?;
+        let at = chrono::DateTime::parse_from_rfc3339(&e.published_at)
+            .map_err(|err| HandleError::Reject(format!("published_at: {err}")))?;
+        sqlx::query(
+            "INSERT INTO campaign_priorities (campaign_id, directions, topics, published_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (campaign_id) DO UPDATE SET directions = $2, topics = $3, published_at = $4",
+        )
+        .bind(id(&e.campaign_id)?)
+        .bind(e.directions)
+        .bind(e.topics)
+        .bind(at)
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
 }
 
 fn id(s: &str) -> Result<Uuid, HandleError> {

@@ -251,18 +251,24 @@ pub(crate) async fn demand(
         .await
         .map_err(db_error)?
     } else {
+        // `by` is one of three column names, checked above.
+        let column = match req.by.as_str() {
+            "direction" => "directions",
+            "topic" => "topics",
+            _ => "forms",
+        };
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT rc.value, rc.value, count(*) AS n
-             FROM response_choices rc JOIN known_educators e ON e.id = rc.educator_id
-             WHERE rc.window_id = $5 AND rc.dimension = $6 AND {IN_SCOPE}
-             GROUP BY rc.value ORDER BY n DESC, rc.value"
+            "SELECT v, v, count(*) AS n
+             FROM responses r JOIN known_educators e ON e.id = r.educator_id
+             CROSS JOIN LATERAL unnest(r.{column}) AS v
+             WHERE r.window_id = $5 AND {IN_SCOPE}
+             GROUP BY v ORDER BY n DESC, v"
         )))
         .bind(sc.region)
         .bind(sc.municipality)
         .bind(sc.organization)
         .bind(&sc.subject)
         .bind(window)
-        .bind(&req.by)
         .fetch_all(&mut *conn)
         .await
         .map_err(db_error)?

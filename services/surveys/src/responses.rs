@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::db::{db_error, from_json, to_json, ts};
 use crate::domain::instruments as rules;
-use crate::windows::{self, WindowRow};
+use crate::windows;
 use crate::{State, instruments, messages as msg};
 
 pub(crate) async fn submit(
@@ -29,28 +29,38 @@ pub(crate) async fn submit(
     let i = instruments::load(&mut tx, w.instrument_id).await?;
     let questions = i.questions()?;
     rules::validate_answers(&questions, &req.answers, true)?;
+    let chosen = if i.purpose == "needs_survey" {
+        rules::chosen_values(&questions, &req.answers)
+    } else {
+        Vec::new()
+    };
+    let of = |dimension: &str| -> Vec<&str> {
+        chosen
+            .iter()
+            .filter(|(d, _)| d == dimension)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
     let (id, submitted_at, updated_at, first): (Uuid, DateTime<Utc>, DateTime<Utc>, bool) =
         sqlx::query_as(
-            "INSERT INTO responses (id, window_id, educator_id, answers) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (window_id, educator_id) DO UPDATE SET answers = $4, updated_at = now()
-         RETURNING id, submitted_at, updated_at, (xmax = 0)",
+            "INSERT INTO responses (id, window_id, educator_id, answers, directions, topics, forms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (window_id, educator_id) DO UPDATE
+                 SET answers = $4, directions = $5, topics = $6, forms = $7, updated_at = now()
+             RETURNING id, submitted_at, updated_at, (xmax = 0)",
         )
         .bind(Uuid::now_v7())
         .bind(w.id)
         .bind(educator)
         .bind(to_json(&req.answers)?)
+        .bind(of("direction"))
+        .bind(of("topic"))
+        .bind(of("form"))
         .fetch_one(&mut *tx)
         .await
         .map_err(db_error)?;
-    if i.purpose == "needs_survey" {
-        record_choices(
-            &mut tx,
-            &w,
-            id,
-            educator,
-            &rules::chosen_values(&questions, &req.answers),
-        )
-        .await?;
+    if let (Some(campaign), "needs_survey") = (w.campaign_id, i.purpose.as_str()) {
+        record_deficits(&mut tx, campaign, educator, &of("deficit")).await?;
     }
     let event = pb::ResponseSubmitted {
         response_id: id.to_string(),
@@ -87,46 +97,22 @@ pub(crate) async fn submit(
     })
 }
 
-/// Replaces the response's demand rows and the educator's survey deficits.
-async fn record_choices(
+/// Replaces the deficits the educator picked in the needs survey.
+async fn record_deficits(
     tx: &mut PgConnection,
-    w: &WindowRow,
-    response: Uuid,
+    campaign: Uuid,
     educator: Uuid,
-    chosen: &[(String, String)],
+    codes: &[&str],
 ) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM response_choices WHERE response_id = $1")
-        .bind(response)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-    let (dims, values): (Vec<String>, Vec<String>) = chosen.iter().cloned().unzip();
-    sqlx::query(
-        "INSERT INTO response_choices (response_id, window_id, educator_id, dimension, value)
-         SELECT $1, $2, $3, d, v FROM unnest($4::text[], $5::text[]) AS t(d, v)",
-    )
-    .bind(response)
-    .bind(w.id)
-    .bind(educator)
-    .bind(&dims)
-    .bind(&values)
-    .execute(&mut *tx)
-    .await
-    .map_err(db_error)?;
-    let Some(campaign) = w.campaign_id else {
-        return Ok(());
-    };
     sqlx::query("DELETE FROM educator_deficits WHERE campaign_id = $1 AND educator_id = $2 AND source = 'survey'")
         .bind(campaign)
         .bind(educator)
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-    let codes: Vec<&String> = chosen
-        .iter()
-        .filter(|(d, _)| d == "deficit")
-        .map(|(_, v)| v)
-        .collect();
+    if codes.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO educator_deficits (campaign_id, educator_id, code, source)
          SELECT $1, $2, unnest($3::text[]), 'survey' ON CONFLICT DO NOTHING",

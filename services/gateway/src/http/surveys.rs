@@ -703,9 +703,10 @@ async fn demand(
         .into_response())
 }
 
-/// The demand as a `;`-separated file, a header line then one line per row.
+/// The demand as a `;`-separated file, a header line then one line per row,
+/// with a UTF-8 byte order mark so that Excel in Russia reads the Cyrillic.
 fn demand_csv(d: &pb::Demand) -> String {
-    let mut out = String::from("value;label;count;share\n");
+    let mut out = String::from("\u{FEFF}value;label;count;share\n");
     for r in &d.rows {
         out.push_str(&csv_cell(&r.value));
         out.push(';');
