@@ -930,7 +930,10 @@ async fn priorities_are_the_ministrys_and_coverage_gaps_close_when_a_covering_pr
     );
     // The registry shows them with the campaign (the call for programs).
     let campaign = eventually(&p, &c.prov_a, &path(""), |_, b| !b["priorities"].is_null()).await;
-    assert_eq!(campaign["priorities"]["topics"], json!(["Читательская грамотность"]));
+    assert_eq!(
+        campaign["priorities"]["topics"],
+        json!(["Читательская грамотность"])
+    );
 
     // The educator's deficits, from a diagnostic: ПК-1 and ПК-2.
     let (_, me) = call(&p, Method::GET, "/api/v1/me", Some(&c.educator), None).await;
@@ -1012,16 +1015,50 @@ async fn priorities_are_the_ministrys_and_coverage_gaps_close_when_a_covering_pr
     assert_eq!(row("ПК-2")["gap"], true);
     assert_eq!(row("ПК-2")["demand"], 1);
     // Providers keep the post-course test bank of their own programs only.
-    let bank = |program: &str| json!({"kind": "test", "purpose": "post_course_test", "program_id": program, "region_id": c.world.region,
-        "title": "Итоговый тест по программе", "questions": test_questions("q", 3, ""), "draw_count": 2, "pass_percent": 60});
-    let (st, b) = call(&p, Method::POST, "/api/v1/instruments", Some(&c.prov_a), Some(bank(&programs.a1))).await;
+    let bank = |program: &str| {
+        json!({"kind": "test", "purpose": "post_course_test", "program_id": program, "region_id": c.world.region,
+        "title": "Итоговый тест по программе", "questions": test_questions("q", 3, ""), "draw_count": 2, "pass_percent": 60})
+    };
+    let (st, b) = call(
+        &p,
+        Method::POST,
+        "/api/v1/instruments",
+        Some(&c.prov_a),
+        Some(bank(&programs.a1)),
+    )
+    .await;
     assert_eq!(st, 201, "{b}");
     assert_eq!(b["provider_id"], c.providers[0].as_str());
-    let (st, _) = call(&p, Method::POST, "/api/v1/instruments", Some(&c.prov_b), Some(bank(&programs.a1))).await;
+    let (st, _) = call(
+        &p,
+        Method::POST,
+        "/api/v1/instruments",
+        Some(&c.prov_b),
+        Some(bank(&programs.a1)),
+    )
+    .await;
     assert_eq!(st, 403, "another provider's program");
-    let (st, b) = call(&p, Method::POST, "/api/v1/instruments", Some(&c.prov_a), Some(bank(""))).await;
-    assert_eq!((st, &b["errors"][0]["field"]), (422, &json!("program_id")), "the region's default is not a provider's");
-    let (st, b) = call(&p, Method::POST, "/api/v1/instruments", Some(&c.prov_a), Some(bank(&programs.a1))).await;
+    let (st, b) = call(
+        &p,
+        Method::POST,
+        "/api/v1/instruments",
+        Some(&c.prov_a),
+        Some(bank("")),
+    )
+    .await;
+    assert_eq!(
+        (st, &b["errors"][0]["field"]),
+        (422, &json!("program_id")),
+        "the region's default is not a provider's"
+    );
+    let (st, b) = call(
+        &p,
+        Method::POST,
+        "/api/v1/instruments",
+        Some(&c.prov_a),
+        Some(bank(&programs.a1)),
+    )
+    .await;
     assert_eq!(st, 409, "one bank per program: {b}");
     // The gaps go to providers; the educator's trajectory leads to A1.
     assert_eq!(

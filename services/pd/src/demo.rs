@@ -260,14 +260,21 @@ impl Seeder {
                 dry_run: false,
             })
             .await?;
-        let choice = |id: &str, text: &str, options: &[&str], dimension: &str, multiple: bool| sv::Question {
-            id: id.to_owned(),
-            kind: if multiple { "multiple_choice" } else { "single_choice" }.to_owned(),
-            text: text.to_owned(),
-            options: options.iter().map(|o| (*o).to_owned()).collect(),
-            required: dimension == "direction" || dimension == "form",
-            dimension: dimension.to_owned(),
-            ..Default::default()
+        let choice = |id: &str, text: &str, options: &[&str], dimension: &str, multiple: bool| {
+            sv::Question {
+                id: id.to_owned(),
+                kind: if multiple {
+                    "multiple_choice"
+                } else {
+                    "single_choice"
+                }
+                .to_owned(),
+                text: text.to_owned(),
+                options: options.iter().map(|o| (*o).to_owned()).collect(),
+                required: dimension == "direction" || dimension == "form",
+                dimension: dimension.to_owned(),
+                ..Default::default()
+            }
         };
         let needs = sv::SaveInstrumentRequest {
             campaign_id: campaign.to_owned(),
@@ -275,10 +282,32 @@ impl Seeder {
             purpose: "needs_survey".into(),
             title: "Анкета образовательных потребностей педагога".into(),
             questions: vec![
-                choice("direction", "Какие направления повышения квалификации вам интересны?",
-                    &["Функциональная грамотность", "Цифровая образовательная среда", "Инклюзивное образование", "Воспитание"], "direction", true),
-                choice("form", "Предпочитаемая форма обучения", &["очная", "очно-заочная", "дистанционная"], "form", false),
-                choice("deficit", "В чём вы испытываете затруднения?", &["A.1", "A.2", "A.3", "B.1", "B.2", "C.1", "D.1"], "deficit", true),
+                choice(
+                    "direction",
+                    "Какие направления повышения квалификации вам интересны?",
+                    &[
+                        "Функциональная грамотность",
+                        "Цифровая образовательная среда",
+                        "Инклюзивное образование",
+                        "Воспитание",
+                    ],
+                    "direction",
+                    true,
+                ),
+                choice(
+                    "form",
+                    "Предпочитаемая форма обучения",
+                    &["очная", "очно-заочная", "дистанционная"],
+                    "form",
+                    false,
+                ),
+                choice(
+                    "deficit",
+                    "В чём вы испытываете затруднения?",
+                    &["A.1", "A.2", "A.3", "B.1", "B.2", "C.1", "D.1"],
+                    "deficit",
+                    true,
+                ),
             ],
             ..Default::default()
         };
@@ -298,16 +327,35 @@ impl Seeder {
             purpose: "diagnostic".into(),
             title: "Диагностика профессиональных дефицитов".into(),
             questions: vec![
-                question("a1", "Технологическая карта урока описывает этапы и деятельность учеников", "A.1"),
-                question("a2", "Цель урока формулируется через результат ученика", "A.1"),
-                question("d1", "Электронный журнал — цифровой образовательный ресурс", "D.1"),
-                question("d2", "Облачные документы позволяют работать над текстом вместе", "D.1"),
+                question(
+                    "a1",
+                    "Технологическая карта урока описывает этапы и деятельность учеников",
+                    "A.1",
+                ),
+                question(
+                    "a2",
+                    "Цель урока формулируется через результат ученика",
+                    "A.1",
+                ),
+                question(
+                    "d1",
+                    "Электронный журнал — цифровой образовательный ресурс",
+                    "D.1",
+                ),
+                question(
+                    "d2",
+                    "Облачные документы позволяют работать над текстом вместе",
+                    "D.1",
+                ),
             ],
             time_limit_minutes: 20,
             pass_percent: 50,
             sections: ["A.1", "D.1"]
                 .iter()
-                .map(|c| sv::Section { competence: (*c).to_owned(), threshold_percent: 60 })
+                .map(|c| sv::Section {
+                    competence: (*c).to_owned(),
+                    threshold_percent: 60,
+                })
                 .collect(),
             ..Default::default()
         };
