@@ -438,6 +438,51 @@ async fn the_needs_survey_is_answered_in_its_phase_counted_and_locked_at_close()
         .unwrap();
     let s = Survey::open(&p).await;
 
+    // Before its phase: refused, naming the phase (the calendar moved a day
+    // ahead, then back; not across New Year, where the campaign's year would
+    // change).
+    let year_of = |d: i64| {
+        use chrono::Datelike;
+        (chrono_today() + chrono::Duration::days(d)).year()
+    };
+    if year_of(1) == year_of(-3) {
+        let (st, c) = call(
+            &p,
+            Method::PATCH,
+            &s.path(""),
+            Some(&s.ministry),
+            Some(json!({"phases": phases(1, 3)})),
+        )
+        .await;
+        assert_eq!(st, 200, "{c}");
+        let b = eventually(
+            &p,
+            &s.educators[0].1,
+            &format!("/api/v1/windows/{}", s.window),
+            |_, w| w["status"] == "upcoming",
+        )
+        .await;
+        assert_eq!(b["phase"], "needs_survey");
+        let (st, b) = s.respond(0, answers(&[0], 0, &[])).await;
+        assert_eq!((st, &b["phase"]), (409, &json!("needs_survey")), "{b}");
+        let (st, c) = call(
+            &p,
+            Method::PATCH,
+            &s.path(""),
+            Some(&s.ministry),
+            Some(json!({"phases": phases(-3, 3)})),
+        )
+        .await;
+        assert_eq!(st, 200, "{c}");
+        eventually(
+            &p,
+            &s.educators[0].1,
+            &format!("/api/v1/windows/{}", s.window),
+            |_, w| w["status"] == "open",
+        )
+        .await;
+    }
+
     // Incomplete and malformed answers are refused, naming the question.
     let (st, b) = s
         .respond(
@@ -476,6 +521,16 @@ async fn the_needs_survey_is_answered_in_its_phase_counted_and_locked_at_close()
         )
         .await;
     assert_eq!(st, 404, "not answered yet");
+    // The window brings its questions to those who answer it.
+    let (st, w) = s
+        .get(&s.educators[3].1, &format!("/api/v1/windows/{}", s.window))
+        .await;
+    assert_eq!(
+        (st, w["questions"].as_array().map(Vec::len)),
+        (200, Some(5)),
+        "{w}"
+    );
+    assert_eq!(w["questions"][0]["options"][0], "Цифровая школа");
 
     // Demand for the region, by hand: directions {e0: Ц, e1: Ц, e2: И},
     // forms {e0: очная, e1: дистанционная, e2: очная}, deficits {e0: A.1, e1: A.1 B.1}.
@@ -779,8 +834,41 @@ async fn tests_draw_score_keep_the_best_refuse_extra_and_late_attempts_and_diagn
         .await;
     assert_eq!(counts(&d), pairs(&[("B.1", 1)]));
 
-    // A post-course test: a bank of 5, 3 drawn, 30 minutes, 2 attempts.
-    let (st, i) = call(&p, Method::POST, "/api/v1/instruments", Some(&s.operator), Some(json!({"region_id": s.world.region, "kind": "test", "purpose": "post_course_test", "title": "Итоговый тест", "questions": test_questions("q", 5, ""), "draw_count": 3, "time_limit_minutes": 30, "pass_percent": 60}))).await;
+    // Others do not see the diagnostic: another organization's operator,
+    // a provider (nor may they open windows on it).
+    assert_eq!(
+        s.get(&s.org_operator, &format!("/api/v1/windows/{dw}"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        s.get(
+            &s.provider_admin,
+            &format!("/api/v1/instruments/{diagnostic}")
+        )
+        .await
+        .0,
+        404
+    );
+    let (st, _) = call(
+        &p,
+        Method::POST,
+        &windows,
+        Some(&s.provider_admin),
+        Some(json!({"educator_ids": [s.educators[2].0], "closes_at": in_a_week})),
+    )
+    .await;
+    assert_eq!(st, 404);
+
+    // Post-course windows open only by monitoring's completions.
+    let (st, i) = call(&p, Method::POST, "/api/v1/instruments", Some(&s.operator), Some(json!({"region_id": s.world.region, "kind": "test", "purpose": "post_course_test", "title": "Итоговый тест", "questions": test_questions("q", 5, "")}))).await;
+    assert_eq!(st, 201, "{i}");
+    let (st, b) = call(&p, Method::POST, &format!("/api/v1/instruments/{}/windows", i["id"].as_str().unwrap()), Some(&s.operator), Some(json!({"educator_ids": [s.educators[0].0], "closes_at": in_a_week, "attempts_limit": 10}))).await;
+    assert_eq!(st, 409, "{b}");
+
+    // A test of the region: a bank of 5, 3 drawn, 30 minutes, 2 attempts.
+    let (st, i) = call(&p, Method::POST, "/api/v1/instruments", Some(&s.operator), Some(json!({"region_id": s.world.region, "kind": "test", "purpose": "other", "title": "Тест по функциональной грамотности", "questions": test_questions("q", 5, ""), "draw_count": 3, "time_limit_minutes": 30, "pass_percent": 60}))).await;
     assert_eq!(st, 201, "{i}");
     let test = i["id"].as_str().unwrap().to_owned();
     let (st, w) = call(&p, Method::POST, &format!("/api/v1/instruments/{test}/windows"), Some(&s.operator), Some(json!({"educator_ids": [s.educators[0].0, s.educators[1].0], "closes_at": in_a_week, "attempts_limit": 2}))).await;
@@ -811,29 +899,43 @@ async fn tests_draw_score_keep_the_best_refuse_extra_and_late_attempts_and_diagn
         (201, &first["id"]),
         "a retried start returns the running attempt"
     );
-    let (_, r) = submit(&first, all(&first, 0), 0).await;
+    // The first attempt is the better one: its score is the one kept.
+    let (_, r) = submit(&first, all(&first, 1), 0).await;
     assert_eq!(
         (
             r["percent"].as_i64(),
             r["passed"].as_bool(),
             r["attempts_left"].as_i64()
         ),
-        (Some(0), Some(false), Some(1)),
+        (Some(100), Some(true), Some(1)),
         "{r}"
     );
-    let (st, _) = submit(&first, all(&first, 1), 0).await;
+    assert!(
+        r["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|q| q["correct"] == json!([])),
+        "no correct answers while an attempt is left: {r}"
+    );
+    let (st, _) = submit(&first, all(&first, 0), 0).await;
     assert_eq!(st, 409, "a closed attempt takes no answers");
     let (_, second) = start(0).await;
     assert_eq!(second["number"], 2);
-    let (_, r) = submit(&second, all(&second, 1), 0).await;
+    let (_, r) = submit(&second, all(&second, 0), 0).await;
     assert_eq!(
         (
             r["percent"].as_i64(),
             r["best_percent"].as_i64(),
             r["attempts_left"].as_i64()
         ),
-        (Some(100), Some(100), Some(0)),
+        (Some(0), Some(100), Some(0)),
         "{r}"
+    );
+    assert_eq!(
+        r["questions"][0]["correct"],
+        json!([1]),
+        "shown once none is left"
     );
     let (st, b) = start(0).await;
     assert_eq!(st, 409, "a third attempt: {b}");
@@ -841,7 +943,10 @@ async fn tests_draw_score_keep_the_best_refuse_extra_and_late_attempts_and_diagn
         .get(&s.educators[0].1, &format!("/api/v1/windows/{tw}/attempts"))
         .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
-    assert_eq!(list["items"][0]["best_percent"], 100, "the best is kept");
+    assert_eq!(
+        list["items"][1]["best_percent"], 100,
+        "the best is kept, not the last"
+    );
     // Another educator's attempt is not hers to read.
     let path = format!("/api/v1/attempts/{}", first["id"].as_str().unwrap());
     assert_eq!(s.get(&s.educators[1].1, &path).await.0, 404);
@@ -879,6 +984,15 @@ async fn tests_draw_score_keep_the_best_refuse_extra_and_late_attempts_and_diagn
         (Some("time_limit"), Some(100)),
         "{closed}"
     );
+    // Once the window is over, a second attempt is refused too.
+    sqlx::query("UPDATE windows SET opens_at = now() - interval '2 seconds', closes_at = now() - interval '1 second' WHERE id = $1::uuid")
+        .bind(&tw)
+        .execute(surveys)
+        .await
+        .unwrap();
+    let (st, b) = start(1).await;
+    assert_eq!(st, 409, "{b}");
+    assert!(b["closes_at"].is_string(), "{b}");
     p.stop().await;
 }
 

@@ -1,6 +1,7 @@
 //! Test attempts: questions drawn from the bank per attempt, a time limit,
 //! up to the window's attempts limit, scored by the service with the best
-//! score kept. Correct answers are shown only once an attempt is closed;
+//! score kept. Correct answers are shown only once the attempts are used up
+//! or the window is over;
 //! an attempt out of time is closed and scored as it stands.
 
 use chrono::{DateTime, Duration, Utc};
@@ -66,15 +67,20 @@ async fn tally(
     .map_err(db_error)
 }
 
+/// The attempt as its educator sees it. Correct answers are shown once it
+/// is closed and no attempt is left to use them in (or the window is over):
+/// the next attempt draws from the same bank.
 async fn to_proto(
     conn: &mut PgConnection,
     a: AttemptRow,
-    limit: i32,
+    w: &windows::WindowRow,
 ) -> Result<pb::Attempt, AppError> {
+    let limit = w.attempts_limit;
     let (used, best) = tally(conn, a.window_id, a.educator_id).await?;
-    let closed = a.closed_at.is_some();
+    let reveal =
+        a.closed_at.is_some() && (used >= i64::from(limit) || w.status(Utc::now()) == "closed");
     let mut questions: Vec<pb::Question> = from_json(a.questions)?;
-    if !closed {
+    if !reveal {
         questions = questions.into_iter().map(rules::hide_answers).collect();
     }
     Ok(pb::Attempt {
@@ -131,7 +137,7 @@ pub(crate) async fn start(
     if let Some(id) = running {
         let a = load(&mut tx, id, true).await?;
         if a.deadline.is_none_or(|d| d > now) {
-            let out = to_proto(&mut tx, a, w.attempts_limit).await?;
+            let out = to_proto(&mut tx, a, &w).await?;
             ctx.commit(tx, &out).await?;
             return Ok(out);
         }
@@ -167,7 +173,7 @@ pub(crate) async fn start(
     .await
     .map_err(db_error)?;
     let a = load(&mut tx, id, false).await?;
-    let out = to_proto(&mut tx, a, w.attempts_limit).await?;
+    let out = to_proto(&mut tx, a, &w).await?;
     ctx.commit(tx, &out).await?;
     Ok(out)
 }
@@ -219,7 +225,7 @@ pub(crate) async fn submit(
         close(&s, &mut tx, a.id, "submitted").await?;
     }
     let a = load(&mut tx, a.id, false).await?;
-    let out = to_proto(&mut tx, a, w.attempts_limit).await?;
+    let out = to_proto(&mut tx, a, &w).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(out)
 }
@@ -240,7 +246,7 @@ pub(crate) async fn get(
     } else {
         a
     };
-    let out = to_proto(&mut tx, a, w.attempts_limit).await?;
+    let out = to_proto(&mut tx, a, &w).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(out)
 }
@@ -264,7 +270,7 @@ pub(crate) async fn list(
     .map_err(db_error)?;
     let mut items = Vec::with_capacity(rows.len());
     for a in rows {
-        items.push(to_proto(&mut conn, a, w.attempts_limit).await?);
+        items.push(to_proto(&mut conn, a, &w).await?);
     }
     Ok(pb::AttemptList { items })
 }

@@ -45,6 +45,13 @@ impl InstrumentRow {
     pub fn sections(&self) -> Result<Vec<pb::Section>, AppError> {
         from_json(self.sections.clone())
     }
+    /// Whether `p` may read it: its maintainers; the region's operators
+    /// the region's own instruments (not a provider's bank).
+    pub fn readable_by(&self, p: &Principal) -> bool {
+        self.maintained_by(p)
+            || (self.provider_id.is_none() && access::operates_in(p, self.region_id))
+    }
+
     /// Whether `p` maintains it (and so sees its correct answers).
     pub fn maintained_by(&self, p: &Principal) -> bool {
         match self.provider_id {
@@ -269,7 +276,7 @@ async fn visible(
     id: Uuid,
 ) -> Result<InstrumentRow, AppError> {
     let row = load(conn, id).await?;
-    if !access::reads_region_figures(p, row.region_id) {
+    if !row.readable_by(p) {
         return Err(AppError::not_found(msg::INSTRUMENT_NOT_FOUND));
     }
     Ok(row)
@@ -308,8 +315,14 @@ pub(crate) async fn list(
     ensure(access::reads_region_figures(p, region))?;
     let program = optional_id("program_id", &req.program_id)?;
     let campaign = optional_id("campaign_id", &req.campaign_id)?;
+    // As `readable_by`: managers all; operators the region's own; providers
+    // their programs'.
     let filter = "region_id = $1 AND ($2::uuid IS NULL OR campaign_id = $2)
-                  AND ($3 = '' OR purpose = $3) AND ($4::uuid IS NULL OR program_id = $4)";
+                  AND ($3 = '' OR purpose = $3) AND ($4::uuid IS NULL OR program_id = $4)
+                  AND ($7 OR (provider_id IS NULL AND $8) OR provider_id = ANY($9))";
+    let manages = access::manages_region(p, region);
+    let operates = access::operates_in(p, region);
+    let providers: Vec<Uuid> = p.scopes(pd_domain::Role::ProviderAdmin).collect();
     let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT count(*) FROM instruments WHERE {filter}"
     )))
@@ -317,6 +330,11 @@ pub(crate) async fn list(
     .bind(campaign)
     .bind(&req.purpose)
     .bind(program)
+    .bind(0i64)
+    .bind(0i64)
+    .bind(manages)
+    .bind(operates)
+    .bind(&providers)
     .fetch_one(&mut *conn)
     .await
     .map_err(db_error)?;
@@ -329,6 +347,9 @@ pub(crate) async fn list(
     .bind(program)
     .bind(limit)
     .bind(offset)
+    .bind(manages)
+    .bind(operates)
+    .bind(&providers)
     .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?;

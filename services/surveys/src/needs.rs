@@ -222,15 +222,26 @@ pub(crate) async fn demand(
     )
     .await?;
     let window = survey_window(&mut conn, sc.campaign).await?;
+    // Deficits count those who answered the survey or took a diagnostic of
+    // the campaign, so that a share never exceeds 1.
+    let diagnosed = if req.by == "deficit" {
+        "OR EXISTS (SELECT 1 FROM attempts a JOIN windows w ON w.id = a.window_id
+                    JOIN instruments i ON i.id = w.instrument_id
+                    WHERE i.campaign_id = $6 AND i.purpose = 'diagnostic'
+                      AND a.educator_id = e.id AND a.closed_at IS NOT NULL)"
+    } else {
+        ""
+    };
     let respondents: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT count(*) FROM responses r JOIN known_educators e ON e.id = r.educator_id
-         WHERE r.window_id = $5 AND {IN_SCOPE}"
+        "SELECT count(*) FROM known_educators e WHERE {IN_SCOPE} AND (
+             EXISTS (SELECT 1 FROM responses r WHERE r.window_id = $5 AND r.educator_id = e.id) {diagnosed})"
     )))
     .bind(sc.region)
     .bind(sc.municipality)
     .bind(sc.organization)
     .bind(&sc.subject)
     .bind(window)
+    .bind(sc.campaign)
     .fetch_one(&mut *conn)
     .await
     .map_err(db_error)?;

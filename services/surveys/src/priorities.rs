@@ -5,9 +5,11 @@
 
 use chrono::{DateTime, Utc};
 use pd_bus::RpcContext;
-use pd_domain::bounds::{LIST, TITLE};
+use pd_bus::outbox::PendingEvent;
+use pd_domain::bounds::{NAME, TITLE};
 use pd_domain::error::Validator;
 use pd_domain::{AppError, Principal};
+use pd_proto::Message;
 use pd_proto::surveys::v1 as pb;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -15,6 +17,9 @@ use uuid::Uuid;
 use crate::db::{campaign_region, db_error, ensure, optional_id, ts};
 use crate::domain::access;
 use crate::{State, messages as msg};
+
+const MAX_DIRECTIONS: usize = 50;
+const MAX_TOPICS: usize = 200;
 
 pub(crate) async fn publish(
     s: State,
@@ -34,8 +39,10 @@ pub(crate) async fn publish(
     if directions.is_empty() {
         v.add("directions", msg::REQUIRED);
     }
-    v.max_items("directions", &directions, LIST, TITLE);
-    v.max_items("topics", &topics, LIST * 5, TITLE);
+    // Within one event (256 KiB) whatever the text: 50 × 500 and 200 × 300
+    // characters of Cyrillic take at most 170 KB.
+    v.max_items("directions", &directions, MAX_DIRECTIONS, TITLE);
+    v.max_items("topics", &topics, MAX_TOPICS, NAME);
     v.finish()?;
     let mut tx = s.pool.begin().await.map_err(db_error)?;
     let (campaign, region) = campaign_region(&mut tx, p, &req.campaign_id).await?;
@@ -165,19 +172,37 @@ pub(crate) async fn publish_gaps(
     let (campaign, region) = campaign_region(&mut tx, p, &req.campaign_id).await?;
     ensure(access::manages_region(p, region))?;
     let cov = coverage_of(&mut tx, campaign).await?;
-    let event = pb::CoverageGapsPublished {
+    let region_id = region.to_string();
+    let mut events = Vec::new();
+    for gap in cov.rows.iter().filter(|r| r.gap) {
+        let event = pb::CoverageGapPublished {
+            campaign_id: campaign.to_string(),
+            region_id: region_id.clone(),
+            gap: Some(gap.clone()),
+        };
+        events.push(PendingEvent {
+            event_type: "coverage_gap_published",
+            aggregate_id: format!("{campaign}:{}", gap.competence),
+            payload: event.encode_to_vec(),
+        });
+    }
+    let summary = pb::CoverageGapsPublished {
         campaign_id: campaign.to_string(),
-        region_id: region.to_string(),
-        gaps: cov.rows.iter().filter(|r| r.gap).cloned().collect(),
+        region_id,
         published_at: ts(Utc::now()),
+        gap_count: events.len() as i32,
     };
+    s.outbox
+        .write_many(&mut tx, &ctx.actor(), events)
+        .await
+        .map_err(db_error)?;
     s.outbox
         .write(
             &mut tx,
             "coverage_gaps_published",
             &campaign.to_string(),
             &ctx.actor(),
-            &event,
+            &summary,
         )
         .await
         .map_err(db_error)?;

@@ -156,6 +156,9 @@ async fn apply_registry(conn: &mut PgConnection, event: Event) -> Result<(), Han
             pd_calendar::apply(conn, &e).await?;
         }
         "registry_entry_published" => {
+            if !event.is_newest(conn).await? {
+                return Ok(());
+            }
             let e: registry::RegistryEntryPublished = event.decode()?;
             let p = e.entry.unwrap_or_default();
             sqlx::query(

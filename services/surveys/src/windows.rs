@@ -14,9 +14,12 @@ use sqlx::{FromRow, PgConnection};
 use std::time::Duration;
 use uuid::Uuid;
 
-use crate::db::{db_error, instant, optional_id, path_id, ts};
+use crate::db::{db_error, ensure, instant, optional_id, path_id, ts};
 use crate::domain::access;
 use crate::{State, attempts, instruments, messages as msg};
+
+/// Test attempts in a post-course window when monitoring names none (seeds/001).
+const DEFAULT_POST_COURSE_ATTEMPTS: i32 = 2;
 
 /// Educators one request may open a window for (its `window_closed` event
 /// may list them all, within the outbox's 256 KiB).
@@ -61,18 +64,36 @@ impl WindowRow {
         }
     }
 
-    /// `Ok` while open; a 409 otherwise (naming the phase for phase windows).
+    /// `Ok` while open; a 409 otherwise (naming the phase for phase
+    /// windows). Then holds the window (`FOR SHARE`) until the caller's
+    /// transaction ends, so that closing it waits for answers being
+    /// written and never reports as missing one stored after it.
     pub async fn ensure_open(&self, conn: &mut PgConnection) -> Result<(), AppError> {
         let now = Utc::now();
         if let (Some(campaign), Some(phase)) = (self.campaign_id, self.phase.as_deref()) {
-            return pd_calendar::ensure_open(conn, campaign, &[phase], now).await;
+            pd_calendar::ensure_open(conn, campaign, &[phase], now).await?;
+        } else {
+            match self.status(now) {
+                "open" => {}
+                "upcoming" => {
+                    return Err(AppError::conflict(msg::WINDOW_NOT_OPEN_YET)
+                        .with("opens_at", self.opens_at.map(ts).unwrap_or_default()));
+                }
+                _ => {
+                    return Err(AppError::conflict(msg::WINDOW_CLOSED)
+                        .with("closes_at", self.closes_at.map(ts).unwrap_or_default()));
+                }
+            }
         }
-        match self.status(now) {
-            "open" => Ok(()),
-            "upcoming" => Err(AppError::conflict(msg::WINDOW_NOT_OPEN_YET)
-                .with("opens_at", self.opens_at.map(ts).unwrap_or_default())),
-            _ => Err(AppError::conflict(msg::WINDOW_CLOSED)
-                .with("closes_at", self.closes_at.map(ts).unwrap_or_default())),
+        let closed: Option<DateTime<Utc>> =
+            sqlx::query_scalar("SELECT closed_at FROM windows WHERE id = $1 FOR SHARE")
+                .bind(self.id)
+                .fetch_one(conn)
+                .await
+                .map_err(db_error)?;
+        match closed {
+            None => Ok(()),
+            Some(at) => Err(AppError::conflict(msg::WINDOW_CLOSED).with("closes_at", ts(at))),
         }
     }
 }
@@ -168,6 +189,7 @@ async fn to_proto(
         purpose: w.purpose,
         program_id: w.program_id.map(|c| c.to_string()).unwrap_or_default(),
         reference: w.reference,
+        questions: Vec::new(),
     })
 }
 
@@ -182,12 +204,19 @@ pub(crate) async fn open(
     let instrument = path_id(&req.instrument_id, msg::INSTRUMENT_NOT_FOUND)?;
     let mut tx = s.pool.begin().await.map_err(db_error)?;
     let i = instruments::load(&mut tx, instrument).await?;
-    if !access::reads_region_figures(&p, i.region_id) {
+    if !i.readable_by(&p) {
         return Err(AppError::not_found(msg::INSTRUMENT_NOT_FOUND));
     }
-    if i.purpose == "needs_survey" {
-        return Err(AppError::conflict(msg::WINDOW_PHASE_ONLY));
+    // The needs survey follows its phase; post-course windows are opened
+    // by monitoring's completions (never with more attempts by hand).
+    match i.purpose.as_str() {
+        "needs_survey" => return Err(AppError::conflict(msg::WINDOW_PHASE_ONLY)),
+        "post_course_survey" | "post_course_test" => {
+            return Err(AppError::conflict(msg::WINDOW_POST_COURSE));
+        }
+        _ => {}
     }
+    ensure(access::operates_in(&p, i.region_id))?;
     let now = Utc::now();
     let opens = if req.opens_at.is_empty() {
         now
@@ -339,6 +368,12 @@ pub(crate) async fn open_post_course(
     if closes <= opens {
         return Err(AppError::invalid("closes_at", msg::WINDOW_TIMES));
     }
+    // Two deliveries of one completion (a replay, two instances) open it once.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('post_course:' || $1))")
+        .bind(&e.completion_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
     for purpose in ["post_course_survey", "post_course_test"] {
         let Some(i) = instruments::post_course(conn, region, program, purpose).await? else {
             continue;
@@ -356,10 +391,10 @@ pub(crate) async fn open_post_course(
         if exists {
             continue;
         }
-        let attempts = if purpose == "post_course_test" {
-            e.attempts_limit.clamp(1, 10)
-        } else {
-            1
+        let attempts = match (purpose, e.attempts_limit) {
+            ("post_course_test", 0) => DEFAULT_POST_COURSE_ATTEMPTS,
+            ("post_course_test", n) => n.clamp(1, 10),
+            _ => 1,
         };
         open_personal(
             conn,
@@ -384,16 +419,33 @@ pub(crate) async fn get(
     let id = path_id(&req.window_id, msg::WINDOW_NOT_FOUND)?;
     let mut conn = s.pool.acquire().await.map_err(db_error)?;
     let w = load(&mut conn, id).await?;
-    let visible = match access::educator_id(p) {
-        Some(e) if !access::reads_region_figures(p, w.region_id) => {
-            is_member(&mut conn, &w, e, p).await?
-        }
-        _ => access::reads_region_figures(p, w.region_id),
-    };
+    let visible = oversees_window(&w, p)
+        || match access::educator_id(p) {
+            Some(e) => is_member(&mut conn, &w, e, p).await?,
+            None => false,
+        };
     if !visible {
         return Err(AppError::not_found(msg::WINDOW_NOT_FOUND));
     }
-    to_proto(&mut conn, w, p).await
+    // A questionnaire's questions come with its window (a test's with each attempt).
+    let questions = if w.instrument_kind == "questionnaire" {
+        instruments::load(&mut conn, w.instrument_id)
+            .await?
+            .questions()?
+    } else {
+        Vec::new()
+    };
+    let mut out = to_proto(&mut conn, w, p).await?;
+    out.questions = questions;
+    Ok(out)
+}
+
+/// Operators who see a window: those who manage its region, whoever opened
+/// it, and the region's operators the needs survey's (phase) window.
+fn oversees_window(w: &WindowRow, p: &Principal) -> bool {
+    access::manages_region(p, w.region_id)
+        || w.created_by == Some(p.user_id)
+        || (w.kind == "phase" && access::operates_in(p, w.region_id))
 }
 
 /// An educator's windows (those of their region's campaign phases and
@@ -417,20 +469,23 @@ pub(crate) async fn list(
     let educator = access::educator_id(p);
     let regions: Vec<Uuid> = p.grants.iter().filter_map(|g| g.region).collect();
     let admin = p.is_admin();
-    // Operators: windows of regions where they read figures; educators:
-    // phase windows of their region and their personal windows.
+    // As `get`: the regions the caller manages, the windows they opened,
+    // the phase windows of regions where they operate or teach, and their
+    // personal windows.
     let readable: Vec<Uuid> = regions
         .iter()
         .copied()
-        .filter(|r| access::reads_region_figures(p, *r))
+        .filter(|r| access::manages_region(p, *r))
         .collect();
     let educator_regions: Vec<Uuid> = p
         .grants
         .iter()
-        .filter(|g| g.role == Role::Educator)
+        .filter(|g| {
+            g.role == Role::Educator || access::operates_in(p, g.region.unwrap_or_default())
+        })
         .filter_map(|g| g.region)
         .collect();
-    let filter = "($1 OR w.region_id = ANY($2)
+    let filter = "($1 OR w.region_id = ANY($2) OR w.created_by = $10
                    OR (w.kind = 'phase' AND w.region_id = ANY($3))
                    OR (w.kind = 'personal' AND EXISTS (SELECT 1 FROM window_members m WHERE m.window_id = w.id AND m.educator_id = $4)))
               AND ($5::uuid IS NULL OR w.instrument_id = $5) AND ($6::uuid IS NULL OR w.campaign_id = $6)
@@ -449,6 +504,9 @@ pub(crate) async fn list(
         .bind(instrument)
         .bind(campaign)
         .bind(&req.status)
+        .bind(0i64)
+        .bind(0i64)
+        .bind(p.user_id)
         .fetch_one(&mut *conn)
         .await
         .map_err(db_error)?;
@@ -464,6 +522,7 @@ pub(crate) async fn list(
     .bind(&req.status)
     .bind(limit)
     .bind(offset)
+    .bind(p.user_id)
     .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?;
@@ -566,14 +625,18 @@ async fn close(s: &State, tx: &mut PgConnection, id: Uuid) -> Result<(), AppErro
         let n = ids.len() as i64;
         (ids.iter().map(Uuid::to_string).collect(), n)
     } else {
-        let educators: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM known_educators WHERE region_id = $1 AND active",
+        // A whole region's list would not fit one event: the count here,
+        // the names in `response_rates`.
+        let missing: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM known_educators e WHERE e.region_id = $1 AND e.active
+               AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.window_id = $2 AND r.educator_id = e.id)",
         )
         .bind(w.region_id)
+        .bind(id)
         .fetch_one(&mut *tx)
         .await
         .map_err(db_error)?;
-        (Vec::new(), (educators - responded).max(0))
+        (Vec::new(), missing)
     };
     let event = pb::WindowClosed {
         window_id: id.to_string(),

@@ -49,6 +49,17 @@ pub fn reads_region_figures(p: &Principal, region: Uuid) -> bool {
         })
 }
 
+/// Operators of the region at any level (and those who manage it): they
+/// see the region's questionnaires and diagnostics and open diagnostics
+/// for their own educators. Providers, experts and the council do not.
+pub fn operates_in(p: &Principal, region: Uuid) -> bool {
+    manages_region(p, region)
+        || p.grants.iter().any(|g| {
+            matches!(g.role, Role::OrgOperator | Role::MunicipalOperator)
+                && g.region == Some(region)
+        })
+}
+
 /// The educator the caller is, if any.
 pub fn educator_id(p: &Principal) -> Option<Uuid> {
     p.scopes(Role::Educator).next()
