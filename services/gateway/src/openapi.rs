@@ -213,6 +213,15 @@ const REQUIRED: &[(&str, &[&str])] = &[
     ("ReviewBody", &["conclusion", "scores"]),
     ("TechnicalDecision", &["decision"]),
     ("ExpertBody", &["user_id"]),
+    ("CompetenceBody", &["name"]),
+    ("InstrumentBody", &["kind", "purpose", "title", "questions"]),
+    ("Question", &["id", "kind", "text"]),
+    ("Section", &["competence", "threshold_percent"]),
+    ("WindowBody", &["educator_ids", "closes_at"]),
+    ("AnswersBody", &["answers"]),
+    ("Answer", &["question_id"]),
+    ("AttemptBody", &["answers"]),
+    ("PrioritiesBody", &["directions"]),
 ];
 
 /// Values a field of a request takes (the services answer 422 otherwise).
@@ -255,6 +264,29 @@ const ENUMS: &[(&str, &str, &[&str])] = &[
         "Leaving",
         "reason",
         &["dismissal", "retirement", "transfer", "other"],
+    ),
+    ("InstrumentBody", "kind", &["questionnaire", "test"]),
+    (
+        "InstrumentBody",
+        "purpose",
+        &[
+            "needs_survey",
+            "diagnostic",
+            "post_course_survey",
+            "post_course_test",
+            "other",
+        ],
+    ),
+    (
+        "Question",
+        "kind",
+        &[
+            "single_choice",
+            "multiple_choice",
+            "scale",
+            "short_text",
+            "long_text",
+        ],
     ),
 ];
 

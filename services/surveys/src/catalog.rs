@@ -4,7 +4,7 @@
 //! (educators pick their deficits from it).
 
 use pd_bus::RpcContext;
-use pd_domain::bounds::{CODE, NAME, TITLE};
+use pd_domain::bounds::{CODE, NAME};
 use pd_domain::error::Validator;
 use pd_domain::{AppError, FieldError};
 use pd_proto::common::v1::Empty;
@@ -182,7 +182,7 @@ pub(crate) async fn put(
         v.max_len("competence.code", &c.code, CODE);
     }
     if v.require("competence.name", &c.name).is_some() {
-        v.max_len("competence.name", &c.name, TITLE);
+        v.max_len("competence.name", &c.name, NAME);
     }
     v.max_len("competence.group_code", &c.group_code, CODE);
     v.max_len("competence.group_name", &c.group_name, NAME);

@@ -3,7 +3,7 @@
 //! line and column. Encodings and delimiters as every import
 //! (`pd_domain::csv_text`). No I/O.
 
-use pd_domain::bounds::{CODE, NAME, TITLE, too_long};
+use pd_domain::bounds::{CODE, NAME, too_long};
 use pd_domain::csv_text;
 use pd_proto::surveys::v1 as pb;
 use std::collections::HashMap;
@@ -131,7 +131,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
             value
         };
         let code = bounded(Column::Code, cell(Column::Code), CODE, true);
-        let name = bounded(Column::Name, cell(Column::Name), TITLE, true);
+        let name = bounded(Column::Name, cell(Column::Name), NAME, true);
         let group_code = bounded(Column::GroupCode, cell(Column::GroupCode), CODE, false);
         let group_name = bounded(Column::GroupName, cell(Column::GroupName), NAME, false);
         if !code.is_empty() {
