@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod outbox;
 pub mod rpc;
 pub mod sessions;
+pub mod testing;
 
 use anyhow::Context;
 use pd_runtime::settings::NatsSettings;

@@ -2,32 +2,21 @@
 //! JetStream: its requests, its scope checks, its events.
 
 use futures::StreamExt;
+use pd_bus::testing::context_as;
 use pd_bus::{Bus, CallContext};
-use pd_domain::{ErrorKind, Grant, Principal, Role};
+use pd_domain::{ErrorKind, Role};
 use pd_proto::common::v1::EventEnvelope;
 use pd_proto::identity::v1 as pb;
 use pd_proto::ops::identity as identity_ops;
 use pd_runtime::Shutdown;
-use pd_runtime::tokens::{TokenIssuer, TokenVerifier};
+use pd_runtime::tokens::TokenVerifier;
 use pd_testkit::TestEnv;
 use prost::Message;
 use std::time::Duration;
 use uuid::Uuid;
 
 fn as_role(env: &TestEnv, role: Role, scope: Option<Uuid>) -> CallContext {
-    let principal = Principal {
-        user_id: Uuid::now_v7(),
-        login: "test".into(),
-        grants: vec![Grant::new(role, scope)],
-    };
-    let token = TokenIssuer::new(&env.settings.auth)
-        .unwrap()
-        .issue(&principal)
-        .unwrap();
-    CallContext {
-        authorization: Some(format!("Bearer {token}")),
-        ..Default::default()
-    }
+    context_as(&env.settings.auth, role, scope).unwrap()
 }
 
 #[tokio::test]

@@ -2,31 +2,20 @@
 //! JetStream: it learns regions and providers from identity's events and
 //! gates actions on its campaign calendar.
 
+use pd_bus::testing::{context_as, publish_event};
 use pd_bus::{Bus, CallContext};
-use pd_domain::{ErrorKind, Grant, Principal, Role};
+use pd_domain::{ErrorKind, Role};
 use pd_proto::identity::v1 as identity;
 use pd_proto::ops::registry as registry_ops;
 use pd_proto::registry::v1 as pb;
 use pd_runtime::Shutdown;
-use pd_runtime::tokens::{TokenIssuer, TokenVerifier};
+use pd_runtime::tokens::TokenVerifier;
 use pd_testkit::TestEnv;
 use std::time::Duration;
 use uuid::Uuid;
 
 fn as_role(env: &TestEnv, role: Role, scope: Uuid) -> CallContext {
-    let principal = Principal {
-        user_id: Uuid::now_v7(),
-        login: "test".into(),
-        grants: vec![Grant::new(role, Some(scope))],
-    };
-    let token = TokenIssuer::new(&env.settings.auth)
-        .unwrap()
-        .issue(&principal)
-        .unwrap();
-    CallContext {
-        authorization: Some(format!("Bearer {token}")),
-        ..Default::default()
-    }
+    context_as(&env.settings.auth, role, Some(scope)).unwrap()
 }
 
 /// Publishes an event on identity's stream, as identity's relay would.
@@ -42,18 +31,7 @@ async fn identity_event_version<M: prost::Message>(
     version: u64,
     payload: &M,
 ) {
-    let mut envelope = pd_bus::events::envelope(event, aggregate, "test", payload);
-    envelope.version = version;
-    let mut h = async_nats::HeaderMap::new();
-    h.insert("Nats-Msg-Id", envelope.event_id.as_str());
-    bus.jetstream()
-        .publish_with_headers(
-            bus.event_subject("identity", event),
-            h,
-            bytes::Bytes::from(prost::Message::encode_to_vec(&envelope)),
-        )
-        .await
-        .unwrap()
+    publish_event(bus, "identity", event, aggregate, version, payload)
         .await
         .unwrap();
 }

@@ -4,46 +4,25 @@
 //! educator's response goes out as an event carrying the completion.
 
 use futures::StreamExt;
+use pd_bus::testing::{context_as, publish_event};
 use pd_bus::{Bus, CallContext};
-use pd_domain::{Grant, Principal, Role};
+use pd_domain::Role;
 use pd_proto::monitoring::v1 as monitoring;
 use pd_proto::ops::surveys as ops;
 use pd_proto::surveys::v1 as pb;
 use pd_runtime::Shutdown;
-use pd_runtime::tokens::{TokenIssuer, TokenVerifier};
+use pd_runtime::tokens::TokenVerifier;
 use pd_testkit::TestEnv;
 use std::time::Duration;
 use uuid::Uuid;
 
 fn as_role(env: &TestEnv, role: Role, scope: Uuid) -> CallContext {
-    let principal = Principal {
-        user_id: Uuid::now_v7(),
-        login: "test".into(),
-        grants: vec![Grant::new(role, Some(scope))],
-    };
-    let token = TokenIssuer::new(&env.settings.auth)
-        .unwrap()
-        .issue(&principal)
-        .unwrap();
-    CallContext {
-        authorization: Some(format!("Bearer {token}")),
-        ..Default::default()
-    }
+    context_as(&env.settings.auth, role, Some(scope)).unwrap()
 }
 
 /// Publishes an event on monitoring's stream, as its relay would.
 async fn monitoring_event<M: prost::Message>(bus: &Bus, event: &str, aggregate: &str, payload: &M) {
-    let envelope = pd_bus::events::envelope(event, aggregate, "test", payload);
-    let mut h = async_nats::HeaderMap::new();
-    h.insert("Nats-Msg-Id", envelope.event_id.as_str());
-    bus.jetstream()
-        .publish_with_headers(
-            bus.event_subject("monitoring", event),
-            h,
-            bytes::Bytes::from(prost::Message::encode_to_vec(&envelope)),
-        )
-        .await
-        .unwrap()
+    publish_event(bus, "monitoring", event, aggregate, 0, payload)
         .await
         .unwrap();
 }

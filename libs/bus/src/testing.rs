@@ -1,0 +1,52 @@
+//! For tests of a service over the bus (`services/*/tests`): a caller with
+//! a role, and another service's event published as its relay would.
+
+use crate::{Bus, CallContext};
+use pd_domain::{Grant, Principal, Role};
+use pd_runtime::settings::AuthSettings;
+use pd_runtime::tokens::TokenIssuer;
+use prost::Message;
+use uuid::Uuid;
+
+/// A caller holding `role` over `scope`, with a token signed by `auth`'s key.
+pub fn context_as(
+    auth: &AuthSettings,
+    role: Role,
+    scope: Option<Uuid>,
+) -> anyhow::Result<CallContext> {
+    let principal = Principal {
+        user_id: Uuid::now_v7(),
+        login: "test".into(),
+        grants: vec![Grant::new(role, scope)],
+    };
+    let token = TokenIssuer::new(auth)?.issue(&principal)?;
+    Ok(CallContext {
+        authorization: Some(format!("Bearer {token}")),
+        ..Default::default()
+    })
+}
+
+/// Publishes `payload` as event `event` of service `source` on its stream,
+/// with the aggregate's `version` (0: unversioned), and waits for the ack.
+pub async fn publish_event<M: Message>(
+    bus: &Bus,
+    source: &str,
+    event: &str,
+    aggregate: &str,
+    version: u64,
+    payload: &M,
+) -> anyhow::Result<()> {
+    let mut envelope = crate::events::envelope(event, aggregate, "test", payload);
+    envelope.version = version;
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", envelope.event_id.as_str());
+    bus.jetstream()
+        .publish_with_headers(
+            bus.event_subject(source, event),
+            headers,
+            bytes::Bytes::from(envelope.encode_to_vec()),
+        )
+        .await?
+        .await?;
+    Ok(())
+}
