@@ -210,6 +210,28 @@ impl<'p> Survey<'p> {
     }
 }
 
+/// A subscription to one of the surveys service's events, taken before the
+/// action that emits it (with the client that keeps it alive).
+async fn subscribe(p: &Platform, event: &str) -> (async_nats::Client, async_nats::Subscriber) {
+    let nats = &p.env.settings.nats;
+    let client = async_nats::connect(&nats.url).await.unwrap();
+    let subject = format!("{}.surveys.evt.{event}.v1", nats.subject_prefix);
+    let sub = client.subscribe(subject).await.unwrap();
+    (client, sub)
+}
+
+/// The next event of a subscription, decoded (10 s at most).
+async fn next_event<M: pd_proto::Message + Default>(sub: &mut async_nats::Subscriber) -> M {
+    use futures::StreamExt;
+    use pd_proto::Message;
+    let msg = tokio::time::timeout(Duration::from_secs(10), sub.next())
+        .await
+        .expect("an event within 10 s")
+        .unwrap();
+    let envelope = pd_proto::common::v1::EventEnvelope::decode(msg.payload).unwrap();
+    M::decode(envelope.payload.as_slice()).unwrap()
+}
+
 /// Polls `path` until `done(status, body)`, for what the service learns
 /// from other services' events.
 async fn eventually(
@@ -643,7 +665,11 @@ async fn the_needs_survey_is_answered_in_its_phase_counted_and_locked_at_close()
     assert_eq!(s.get(&s.provider_admin, &demand("form", "")).await.0, 403);
     assert_eq!(s.get(&s.operator, &demand("colour", "")).await.0, 422);
 
-    // The ministry closes the phase: answers are locked, naming the phase.
+    // The ministry closes the phase: answers are locked, naming the phase,
+    // and the region's list of who did not answer goes out in parts before
+    // the summary.
+    let (_c1, mut missing) = subscribe(&p, "window_not_responded").await;
+    let (_c2, mut closed) = subscribe(&p, "window_closed").await;
     let (st, c) = call(
         &p,
         Method::PATCH,
@@ -659,6 +685,20 @@ async fn the_needs_survey_is_answered_in_its_phase_counted_and_locked_at_close()
     })
     .await;
     assert_eq!(w["phase"], "needs_survey");
+    let part: pd_proto::surveys::v1::WindowNotResponded = next_event(&mut missing).await;
+    assert_eq!(
+        (part.educator_ids, part.part, part.parts),
+        (vec![s.educators[3].0.clone()], 1, 1)
+    );
+    let summary: pd_proto::surveys::v1::WindowClosed = next_event(&mut closed).await;
+    assert_eq!(
+        (
+            summary.window_id.as_str(),
+            summary.responded,
+            summary.not_responded_count
+        ),
+        (s.window.as_str(), 3, 1)
+    );
     let (st, b) = s.respond(0, answers(&[1], 1, &[])).await;
     assert_eq!(st, 409, "{b}");
     assert_eq!(b["phase"], "needs_survey", "{b}");
@@ -1187,6 +1227,8 @@ async fn priorities_are_the_ministrys_and_coverage_gaps_close_when_a_covering_pr
         .0,
         403
     );
+    let (_c1, mut gap_events) = subscribe(&p, "coverage_gap_published").await;
+    let (_c2, mut summaries) = subscribe(&p, "coverage_gaps_published").await;
     let (st, published) = call(
         &p,
         Method::POST,
@@ -1196,6 +1238,14 @@ async fn priorities_are_the_ministrys_and_coverage_gaps_close_when_a_covering_pr
     )
     .await;
     assert_eq!((st, published["gaps"].as_i64()), (200, Some(1)));
+    let gap: pd_proto::surveys::v1::CoverageGapPublished = next_event(&mut gap_events).await;
+    let gap = gap.gap.unwrap_or_default();
+    assert_eq!((gap.competence.as_str(), gap.demand), ("ПК-2", 1));
+    let summary: pd_proto::surveys::v1::CoverageGapsPublished = next_event(&mut summaries).await;
+    assert_eq!(
+        (summary.campaign_id.as_str(), summary.gap_count),
+        (c.id.as_str(), 1)
+    );
     let (_, t) = call(
         &p,
         Method::GET,

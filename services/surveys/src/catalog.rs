@@ -82,9 +82,8 @@ pub(crate) async fn import(
     let kept: HashSet<&str> = parsed.rows.iter().map(|c| c.code.as_str()).collect();
     for code in used_codes(&mut tx, campaign).await? {
         if !kept.contains(code.as_str()) {
-            errors.push(pb::RowError {
-                row: 0,
-                column: format!("codes[{code}]"),
+            errors.push(FieldError {
+                field: format!("codes[{code}]"),
                 message: msg::CATALOG_USED.to_owned(),
             });
         }
@@ -107,34 +106,19 @@ pub(crate) async fn import(
         .await
         .map_err(db_error)?;
     let version = bump(&mut tx, campaign, region).await?;
-    let (codes, names, group_codes, group_names): (Vec<_>, Vec<_>, Vec<_>, Vec<_>) = parsed
-        .rows
-        .iter()
-        .map(|c| {
-            (
-                c.code.clone(),
-                c.name.clone(),
-                c.group_code.clone(),
-                c.group_name.clone(),
-            )
-        })
-        .fold((vec![], vec![], vec![], vec![]), |mut acc, r| {
-            acc.0.push(r.0);
-            acc.1.push(r.1);
-            acc.2.push(r.2);
-            acc.3.push(r.3);
-            acc
-        });
+    let column = |f: fn(&pb::Competence) -> &String| -> Vec<&str> {
+        parsed.rows.iter().map(|c| f(c).as_str()).collect()
+    };
     sqlx::query(
         "INSERT INTO competences (campaign_id, code, name, group_code, group_name, position)
          SELECT $1, c, n, gc, gn, o::int FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
              WITH ORDINALITY AS t(c, n, gc, gn, o)",
     )
     .bind(campaign)
-    .bind(codes)
-    .bind(names)
-    .bind(group_codes)
-    .bind(group_names)
+    .bind(column(|c| &c.code))
+    .bind(column(|c| &c.name))
+    .bind(column(|c| &c.group_code))
+    .bind(column(|c| &c.group_name))
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
@@ -151,20 +135,10 @@ pub(crate) async fn import(
 
 /// A 422 listing the rows' errors as fields `rows[N].column`, and codes
 /// the file would drop while in use as `codes[CODE]`.
-fn rejected(errors: Vec<pb::RowError>) -> AppError {
+fn rejected(mut errors: Vec<FieldError>) -> AppError {
     let total = errors.len();
-    let fields = errors
-        .into_iter()
-        .take(MAX_REPORTED)
-        .map(|e| FieldError {
-            field: match e.row {
-                0 => e.column,
-                row => format!("rows[{row}].{}", e.column),
-            },
-            message: e.message,
-        })
-        .collect();
-    let mut err = AppError::invalid_fields(fields);
+    errors.truncate(MAX_REPORTED);
+    let mut err = AppError::invalid_fields(errors);
     err.detail = format!("{} ({total})", msg::IMPORT_REJECTED);
     err.with("error_count", total.to_string())
 }

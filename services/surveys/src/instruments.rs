@@ -319,7 +319,7 @@ pub(crate) async fn list(
     // their programs'.
     let filter = "region_id = $1 AND ($2::uuid IS NULL OR campaign_id = $2)
                   AND ($3 = '' OR purpose = $3) AND ($4::uuid IS NULL OR program_id = $4)
-                  AND ($7 OR (provider_id IS NULL AND $8) OR provider_id = ANY($9))";
+                  AND ($5 OR (provider_id IS NULL AND $6) OR provider_id = ANY($7))";
     let manages = access::manages_region(p, region);
     let operates = access::operates_in(p, region);
     let providers: Vec<Uuid> = p.scopes(pd_domain::Role::ProviderAdmin).collect();
@@ -330,8 +330,6 @@ pub(crate) async fn list(
     .bind(campaign)
     .bind(&req.purpose)
     .bind(program)
-    .bind(0i64)
-    .bind(0i64)
     .bind(manages)
     .bind(operates)
     .bind(&providers)
@@ -339,17 +337,17 @@ pub(crate) async fn list(
     .await
     .map_err(db_error)?;
     let rows: Vec<InstrumentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM instruments WHERE {filter} ORDER BY created_at, id LIMIT $5 OFFSET $6"
+        "SELECT {COLUMNS} FROM instruments WHERE {filter} ORDER BY created_at, id LIMIT $8 OFFSET $9"
     )))
     .bind(region)
     .bind(campaign)
     .bind(&req.purpose)
     .bind(program)
-    .bind(limit)
-    .bind(offset)
     .bind(manages)
     .bind(operates)
     .bind(&providers)
+    .bind(limit)
+    .bind(offset)
     .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?;

@@ -7,19 +7,25 @@
 
 use chrono::{DateTime, Utc};
 use pd_bus::RpcContext;
+use pd_bus::outbox::PendingEvent;
 use pd_domain::{AppError, Principal, Role};
+use pd_proto::Message;
 use pd_proto::surveys::v1 as pb;
 use pd_runtime::Shutdown;
 use sqlx::{FromRow, PgConnection};
 use std::time::Duration;
 use uuid::Uuid;
 
-use crate::db::{db_error, ensure, instant, optional_id, path_id, ts};
+use crate::db::{body_id, db_error, ensure, instant, optional_id, path_id, ts};
 use crate::domain::access;
 use crate::{State, attempts, instruments, messages as msg};
 
 /// Test attempts in a post-course window when monitoring names none (seeds/001).
 const DEFAULT_POST_COURSE_ATTEMPTS: i32 = 2;
+
+/// Educators named per `window_not_responded` event (36-byte ids: about
+/// 190 KB, within the outbox's 256 KiB).
+const NOT_RESPONDED_PER_EVENT: usize = 5_000;
 
 /// Educators one request may open a window for (its `window_closed` event
 /// may list them all, within the outbox's 256 KiB).
@@ -70,10 +76,15 @@ impl WindowRow {
     /// written and never reports as missing one stored after it.
     pub async fn ensure_open(&self, conn: &mut PgConnection) -> Result<(), AppError> {
         let now = Utc::now();
-        if let (Some(campaign), Some(phase)) = (self.campaign_id, self.phase.as_deref()) {
+        let status = self.status(now);
+        if let (Some(campaign), Some(phase), false) =
+            (self.campaign_id, self.phase.as_deref(), status == "open")
+        {
+            // The row already carries the phase's instants; the calendar is
+            // asked only for the 409 that names the phase and its dates.
             pd_calendar::ensure_open(conn, campaign, &[phase], now).await?;
-        } else {
-            match self.status(now) {
+        } else if self.phase.is_none() {
+            match status {
                 "open" => {}
                 "upcoming" => {
                     return Err(AppError::conflict(msg::WINDOW_NOT_OPEN_YET)
@@ -360,8 +371,8 @@ pub(crate) async fn open_post_course(
     conn: &mut PgConnection,
     e: &pd_proto::monitoring::v1::PostCourseWindowOpened,
 ) -> Result<(), AppError> {
-    let region = path_id(&e.region_id, "region_id")?;
-    let educator = path_id(&e.educator_id, "educator_id")?;
+    let region = body_id("region_id", &e.region_id)?;
+    let educator = body_id("educator_id", &e.educator_id)?;
     let program = optional_id("program_id", &e.program_id)?;
     let opens = instant("opens_at", &e.opens_at)?;
     let closes = instant("closes_at", &e.closes_at)?;
@@ -485,7 +496,7 @@ pub(crate) async fn list(
         })
         .filter_map(|g| g.region)
         .collect();
-    let filter = "($1 OR w.region_id = ANY($2) OR w.created_by = $10
+    let filter = "($1 OR w.region_id = ANY($2) OR w.created_by = $8
                    OR (w.kind = 'phase' AND w.region_id = ANY($3))
                    OR (w.kind = 'personal' AND EXISTS (SELECT 1 FROM window_members m WHERE m.window_id = w.id AND m.educator_id = $4)))
               AND ($5::uuid IS NULL OR w.instrument_id = $5) AND ($6::uuid IS NULL OR w.campaign_id = $6)
@@ -504,14 +515,12 @@ pub(crate) async fn list(
         .bind(instrument)
         .bind(campaign)
         .bind(&req.status)
-        .bind(0i64)
-        .bind(0i64)
         .bind(p.user_id)
         .fetch_one(&mut *conn)
         .await
         .map_err(db_error)?;
     let rows: Vec<WindowRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE {filter} ORDER BY COALESCE(w.closes_at, c.closes_at) DESC NULLS FIRST, w.id LIMIT $8 OFFSET $9"
+        "{SELECT} WHERE {filter} ORDER BY COALESCE(w.closes_at, c.closes_at) DESC NULLS FIRST, w.id LIMIT $9 OFFSET $10"
     )))
     .bind(admin)
     .bind(&readable)
@@ -520,9 +529,9 @@ pub(crate) async fn list(
     .bind(instrument)
     .bind(campaign)
     .bind(&req.status)
+    .bind(p.user_id)
     .bind(limit)
     .bind(offset)
-    .bind(p.user_id)
     .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?;
@@ -625,18 +634,42 @@ async fn close(s: &State, tx: &mut PgConnection, id: Uuid) -> Result<(), AppErro
         let n = ids.len() as i64;
         (ids.iter().map(Uuid::to_string).collect(), n)
     } else {
-        // A whole region's list would not fit one event: the count here,
-        // the names in `response_rates`.
-        let missing: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM known_educators e WHERE e.region_id = $1 AND e.active
-               AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.window_id = $2 AND r.educator_id = e.id)",
+        // A whole region's list does not fit one event (256 KiB): it goes
+        // out in parts before the summary.
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT e.id FROM known_educators e WHERE e.region_id = $1 AND e.active
+               AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.window_id = $2 AND r.educator_id = e.id)
+             ORDER BY e.id",
         )
         .bind(w.region_id)
         .bind(id)
-        .fetch_one(&mut *tx)
+        .fetch_all(&mut *tx)
         .await
         .map_err(db_error)?;
-        (Vec::new(), missing)
+        let parts = ids.chunks(NOT_RESPONDED_PER_EVENT);
+        let count = parts.len() as i32;
+        let events = parts
+            .enumerate()
+            .map(|(n, chunk)| PendingEvent {
+                event_type: "window_not_responded",
+                aggregate_id: id.to_string(),
+                payload: pb::WindowNotResponded {
+                    window_id: id.to_string(),
+                    purpose: w.purpose.clone(),
+                    campaign_id: w.campaign_id.map(|c| c.to_string()).unwrap_or_default(),
+                    region_id: w.region_id.to_string(),
+                    educator_ids: chunk.iter().map(Uuid::to_string).collect(),
+                    part: n as i32 + 1,
+                    parts: count,
+                }
+                .encode_to_vec(),
+            })
+            .collect();
+        s.outbox
+            .write_many(tx, "system", events)
+            .await
+            .map_err(db_error)?;
+        (Vec::new(), ids.len() as i64)
     };
     let event = pb::WindowClosed {
         window_id: id.to_string(),

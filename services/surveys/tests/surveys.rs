@@ -27,6 +27,25 @@ async fn monitoring_event<M: prost::Message>(bus: &Bus, event: &str, aggregate: 
         .unwrap();
 }
 
+/// The caller's windows once `ready` holds of them (they follow events);
+/// what they are after 10 s otherwise.
+async fn windows_once(
+    bus: &Bus,
+    ctx: &CallContext,
+    ready: impl Fn(&pb::WindowList) -> bool,
+) -> pb::WindowList {
+    let list = pb::ListWindowsRequest::default();
+    let mut windows = pb::WindowList::default();
+    for _ in 0..400 {
+        windows = bus.call::<ops::ListWindows>(&list, ctx).await.unwrap();
+        if ready(&windows) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    windows
+}
+
 #[tokio::test]
 async fn a_completion_opens_the_post_course_window_once_and_the_response_names_it() {
     let env = TestEnv::new().unwrap();
@@ -85,20 +104,11 @@ async fn a_completion_opens_the_post_course_window_once_and_the_response_names_i
         &later,
     )
     .await;
-    let list = pb::ListWindowsRequest::default();
-    let mut windows = pb::WindowList::default();
     // The later completion's window shows both deliveries were handled.
-    for _ in 0..400 {
-        windows = bus.call::<ops::ListWindows>(&list, &teacher).await.unwrap();
-        if windows
-            .items
-            .iter()
-            .any(|w| w.reference == later.completion_id)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let windows = windows_once(&bus, &teacher, |w| {
+        w.items.iter().any(|w| w.reference == later.completion_id)
+    })
+    .await;
     assert_eq!(windows.items.len(), 2, "{windows:?}");
     let w = windows
         .items
@@ -237,15 +247,7 @@ async fn attempts_and_windows_out_of_time_are_closed_scored_and_reported() {
         &opened,
     )
     .await;
-    let list = pb::ListWindowsRequest::default();
-    let mut windows = pb::WindowList::default();
-    for _ in 0..400 {
-        windows = bus.call::<ops::ListWindows>(&list, &teacher).await.unwrap();
-        if windows.items.len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let windows = windows_once(&bus, &teacher, |w| w.items.len() >= 2).await;
     let test_window = windows
         .items
         .iter()

@@ -3,6 +3,7 @@
 //! line and column. Encodings and delimiters as every import
 //! (`pd_domain::csv_text`). No I/O.
 
+use pd_domain::FieldError;
 use pd_domain::bounds::{CODE, NAME, too_long};
 use pd_domain::csv_text;
 use pd_proto::surveys::v1 as pb;
@@ -50,13 +51,13 @@ const REQUIRED: [Column; 2] = [Column::Code, Column::Name];
 pub struct Parsed {
     pub encoding: &'static str,
     pub rows: Vec<pb::Competence>,
-    pub errors: Vec<pb::RowError>,
+    /// Each bad cell as a field `rows[LINE].column` (the header is line 1).
+    pub errors: Vec<FieldError>,
 }
 
-fn error(row: i32, column: Column, message: impl Into<String>) -> pb::RowError {
-    pb::RowError {
-        row,
-        column: column.name().to_owned(),
+fn error(row: i32, column: Column, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: format!("rows[{row}].{}", column.name()),
         message: message.into(),
     }
 }
@@ -85,7 +86,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
             index.entry(c).or_insert(i);
         }
     }
-    let missing: Vec<pb::RowError> = REQUIRED
+    let missing: Vec<FieldError> = REQUIRED
         .iter()
         .filter(|c| !index.contains_key(c))
         .map(|c| error(1, *c, msg::COLUMN_MISSING))
@@ -178,20 +179,15 @@ mod tests {
         assert_eq!(p.encoding, "windows-1251");
         assert_eq!(p.rows.len(), 2);
         assert_eq!(p.rows[1].group_name, "Воспитание");
-        let errs: Vec<(i32, &str)> = p
-            .errors
-            .iter()
-            .map(|e| (e.row, e.column.as_str()))
-            .collect();
-        assert_eq!(errs, vec![(3, "code"), (4, "code")]);
+        let errs: Vec<&str> = p.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(errs, vec!["rows[3].code", "rows[4].code"]);
         assert!(p.errors[1].message.contains('2'), "names the first row");
     }
 
     #[test]
     fn a_file_without_the_name_column_is_refused_at_its_header() {
         let p = parse(b"code,group\nA,x\n").unwrap();
-        assert_eq!(p.errors[0].row, 1);
-        assert_eq!(p.errors[0].column, "name");
+        assert_eq!(p.errors[0].field, "rows[1].name");
         assert!(parse(b"").is_err());
     }
 }
