@@ -14,10 +14,15 @@ pub fn context_as(
     role: Role,
     scope: Option<Uuid>,
 ) -> anyhow::Result<CallContext> {
+    context_with(auth, vec![Grant::new(role, scope)])
+}
+
+/// A caller holding `grants` (with their regions, as identity signs them).
+pub fn context_with(auth: &AuthSettings, grants: Vec<Grant>) -> anyhow::Result<CallContext> {
     let principal = Principal {
         user_id: Uuid::now_v7(),
         login: "test".into(),
-        grants: vec![Grant::new(role, scope)],
+        grants,
     };
     let token = TokenIssuer::new(auth)?.issue(&principal)?;
     Ok(CallContext {

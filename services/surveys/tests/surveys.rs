@@ -344,3 +344,233 @@ async fn attempts_and_windows_out_of_time_are_closed_scored_and_reported() {
     db.close().await;
     env.cleanup().await;
 }
+
+/// Calls `O` until the service has learnt what the request names from
+/// other services' events (a 404 or 422 meanwhile).
+async fn once_known<O: pd_proto::Operation>(
+    bus: &Bus,
+    req: &O::Request,
+    ctx: &CallContext,
+) -> O::Response {
+    for _ in 0..400 {
+        match bus.call::<O>(req, ctx).await {
+            Ok(r) => return r,
+            Err(e)
+                if matches!(
+                    e.kind,
+                    pd_domain::ErrorKind::NotFound | pd_domain::ErrorKind::Invalid
+                ) =>
+            {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            Err(e) => panic!("{}: {e:?}", O::NAME),
+        }
+    }
+    panic!("{}: never known", O::NAME)
+}
+
+#[tokio::test]
+async fn the_trajectory_ranks_published_programs_by_the_deficits_they_address() {
+    use pd_domain::Grant;
+    use pd_proto::identity::v1 as identity;
+    use pd_proto::registry::v1 as registry;
+    let env = TestEnv::new().unwrap();
+    env.database(pd_surveys::SERVICE, &pd_surveys::MIGRATORS)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let shutdown = Shutdown::new();
+    let surveys = pd_surveys::start(env.settings.clone(), shutdown.clone())
+        .await
+        .unwrap();
+    let bus = Bus::connect(
+        &env.settings.nats,
+        TokenVerifier::new(&env.settings.auth).unwrap(),
+    )
+    .await
+    .unwrap();
+    let (region, campaign, educator, provider) = (
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+    );
+    let now = chrono::Utc::now();
+    // The registry's calendar and identity's educator, as their relays send them.
+    let calendar = registry::CampaignCalendarChanged {
+        campaign_id: campaign.to_string(),
+        region_id: region.to_string(),
+        year: 2026,
+        time_zone: "Europe/Samara".into(),
+        phases: vec![registry::PhaseWindow {
+            phase: "needs_survey".into(),
+            starts_on: (now - chrono::Duration::days(1)).date_naive().to_string(),
+            ends_on: (now + chrono::Duration::days(7)).date_naive().to_string(),
+            opens_at: (now - chrono::Duration::days(1)).to_rfc3339(),
+            closes_at: (now + chrono::Duration::days(7)).to_rfc3339(),
+        }],
+    };
+    publish_event(
+        &bus,
+        "registry",
+        "campaign_calendar_changed",
+        &campaign.to_string(),
+        0,
+        &calendar,
+    )
+    .await
+    .unwrap();
+    let snapshot = identity::EducatorSnapshot {
+        id: educator.to_string(),
+        last_name: "Иванова".into(),
+        first_name: "Мария".into(),
+        region_id: region.to_string(),
+        municipality_id: Uuid::now_v7().to_string(),
+        organization_id: Uuid::now_v7().to_string(),
+        ..Default::default()
+    };
+    let created = identity::EducatorCreated {
+        educator: Some(snapshot),
+    };
+    publish_event(
+        &bus,
+        "identity",
+        "educator_created",
+        &educator.to_string(),
+        1,
+        &created,
+    )
+    .await
+    .unwrap();
+    // Three published programs: P2 addresses two of her deficits, P1 one, P3 none.
+    for (title, competences) in [
+        ("P1", vec!["K1"]),
+        ("P2", vec!["K1", "K2"]),
+        ("P3", vec!["K3"]),
+    ] {
+        let entry = registry::RegistryEntryPublished {
+            campaign_id: campaign.to_string(),
+            region_id: region.to_string(),
+            entry: Some(registry::CatalogEntry {
+                program_id: Uuid::now_v7().to_string(),
+                provider_id: provider.to_string(),
+                title: title.into(),
+                competences: competences.into_iter().map(str::to_owned).collect(),
+                ..Default::default()
+            }),
+        };
+        let id = entry
+            .entry
+            .as_ref()
+            .map(|e| e.program_id.clone())
+            .unwrap_or_default();
+        publish_event(&bus, "registry", "registry_entry_published", &id, 1, &entry)
+            .await
+            .unwrap();
+    }
+
+    // A diagnostic finds K1 and K2 (answered wrong), not K3.
+    let operator = context_as(&env.settings.auth, Role::RegionalOperator, Some(region)).unwrap();
+    let catalog = pb::ImportCompetencesRequest {
+        campaign_id: campaign.to_string(),
+        data: "code;name\nK1;Урок\nK2;Оценивание\nK3;Воспитание\n"
+            .as_bytes()
+            .to_vec(),
+        dry_run: false,
+    };
+    once_known::<ops::ImportCompetences>(&bus, &catalog, &operator).await;
+    let question = |code: &str| pb::Question {
+        id: code.to_lowercase(),
+        kind: "single_choice".into(),
+        text: "Верно ли?".into(),
+        options: vec!["нет".into(), "да".into()],
+        correct: vec![1],
+        competence: code.into(),
+        ..Default::default()
+    };
+    let diagnostic = pb::SaveInstrumentRequest {
+        campaign_id: campaign.to_string(),
+        kind: "test".into(),
+        purpose: "diagnostic".into(),
+        title: "Диагностика".into(),
+        questions: ["K1", "K2", "K3"].map(question).to_vec(),
+        sections: ["K1", "K2", "K3"]
+            .map(|c| pb::Section {
+                competence: c.into(),
+                threshold_percent: 50,
+            })
+            .to_vec(),
+        ..Default::default()
+    };
+    let i = bus
+        .call::<ops::CreateInstrument>(&diagnostic, &operator)
+        .await
+        .unwrap();
+    let open = pb::OpenWindowRequest {
+        instrument_id: i.id,
+        educator_ids: vec![educator.to_string()],
+        closes_at: (now + chrono::Duration::days(1)).to_rfc3339(),
+        ..Default::default()
+    };
+    let w = once_known::<ops::OpenWindow>(&bus, &open, &operator).await;
+    let teacher = pd_bus::testing::context_with(
+        &env.settings.auth,
+        vec![Grant {
+            role: Role::Educator,
+            scope: Some(educator),
+            region: Some(region),
+        }],
+    )
+    .unwrap();
+    let a = bus
+        .call::<ops::StartAttempt>(&pb::WindowRequest { window_id: w.id }, &teacher)
+        .await
+        .unwrap();
+    let answers = a
+        .questions
+        .iter()
+        .map(|q| pb::Answer {
+            question_id: q.id.clone(),
+            choices: vec![if q.competence == "K3" { 1 } else { 0 }],
+            ..Default::default()
+        })
+        .collect();
+    let submit = pb::SubmitAttemptRequest {
+        attempt_id: a.id,
+        answers,
+        save_only: false,
+    };
+    bus.call::<ops::SubmitAttempt>(&submit, &teacher)
+        .await
+        .unwrap();
+
+    let ask = pb::TrajectoryRequest {
+        campaign_id: campaign.to_string(),
+        ..Default::default()
+    };
+    let mut t = pb::Trajectory::default();
+    for _ in 0..400 {
+        t = bus.call::<ops::Trajectory>(&ask, &teacher).await.unwrap();
+        if t.items.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(t.deficits, vec!["K1", "K2"]);
+    let ranked: Vec<(&str, Vec<String>)> = t
+        .items
+        .iter()
+        .map(|i| (i.title.as_str(), i.addresses.clone()))
+        .collect();
+    assert_eq!(
+        ranked,
+        vec![
+            ("P2", vec!["K1".to_owned(), "K2".to_owned()]),
+            ("P1", vec!["K1".to_owned()])
+        ]
+    );
+    shutdown.cancel();
+    surveys.wait().await;
+    env.cleanup().await;
+}
