@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         root.join("pd/registry/v1/registry.proto"),
         root.join("pd/surveys/v1/surveys.proto"),
         root.join("pd/monitoring/v1/monitoring.proto"),
+        root.join("pd/allocation/v1/allocation.proto"),
     ];
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());

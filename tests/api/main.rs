@@ -2,6 +2,7 @@
 //! test binary links the whole stack).
 
 mod accounts;
+mod allocation;
 mod bounds;
 mod docs;
 mod errors;
@@ -29,12 +30,17 @@ pub struct World {
 }
 
 pub async fn build_world(p: &Platform, admin: &str, code: &str) -> World {
+    build_world_with(p, admin, code, "un_quota").await
+}
+
+/// [`build_world`] with the region's PD model.
+pub async fn build_world_with(p: &Platform, admin: &str, code: &str, model: &str) -> World {
     let (s, region) = call(
         p,
         Method::POST,
         "/api/v1/regions",
         Some(admin),
-        Some(json!({"code": code, "name": "Республика Татарстан", "time_zone": "Europe/Moscow", "pd_model": "un_quota"})),
+        Some(json!({"code": code, "name": "Республика Татарстан", "time_zone": "Europe/Moscow", "pd_model": model})),
     )
     .await;
     assert_eq!(s, 201, "{region}");

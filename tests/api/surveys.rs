@@ -3,7 +3,7 @@
 //! against a hand-computed case, a diagnostic marking deficits, a test with
 //! two attempts, coverage gaps and trajectories, and every forbidden actor.
 
-use super::fixtures::{Campaign, chrono_today, status, user};
+use super::fixtures::{Campaign, chrono_today, eventually, next_event, status, user};
 use super::*;
 
 /// Questions of the needs survey: directions, topics, form of study,
@@ -213,43 +213,7 @@ impl<'p> Survey<'p> {
 /// A subscription to one of the surveys service's events, taken before the
 /// action that emits it (with the client that keeps it alive).
 async fn subscribe(p: &Platform, event: &str) -> (async_nats::Client, async_nats::Subscriber) {
-    let nats = &p.env.settings.nats;
-    let client = async_nats::connect(&nats.url).await.unwrap();
-    let subject = format!("{}.surveys.evt.{event}.v1", nats.subject_prefix);
-    let sub = client.subscribe(subject).await.unwrap();
-    (client, sub)
-}
-
-/// The next event of a subscription, decoded (10 s at most).
-async fn next_event<M: pd_proto::Message + Default>(sub: &mut async_nats::Subscriber) -> M {
-    use futures::StreamExt;
-    use pd_proto::Message;
-    let msg = tokio::time::timeout(Duration::from_secs(10), sub.next())
-        .await
-        .expect("an event within 10 s")
-        .unwrap();
-    let envelope = pd_proto::common::v1::EventEnvelope::decode(msg.payload).unwrap();
-    M::decode(envelope.payload.as_slice()).unwrap()
-}
-
-/// Polls `path` until `done(status, body)`, for what the service learns
-/// from other services' events.
-async fn eventually(
-    p: &Platform,
-    token: &str,
-    path: &str,
-    done: impl Fn(u16, &Value) -> bool,
-) -> Value {
-    let mut last = (0, Value::Null);
-    for _ in 0..150 {
-        let (s, b) = call(p, Method::GET, path, Some(token), None).await;
-        if done(s, &b) {
-            return b;
-        }
-        last = (s, b);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{path} never became ready: {} {}", last.0, last.1);
+    super::fixtures::subscribe_to(p, "surveys", event).await
 }
 
 /// Opens a window, retrying while the service has not yet heard of the

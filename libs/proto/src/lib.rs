@@ -20,6 +20,12 @@ pub mod registry {
     }
 }
 
+pub mod allocation {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/pd.allocation.v1.rs"));
+    }
+}
+
 pub mod monitoring {
     pub mod v1 {
         include!(concat!(env!("OUT_DIR"), "/pd.monitoring.v1.rs"));
@@ -73,6 +79,7 @@ macro_rules! operations {
 
 /// The operations of each service.
 pub mod ops {
+    pub mod allocation;
     pub mod identity;
     pub mod registry;
     pub mod surveys;

@@ -16,6 +16,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub registry: RegistrySettings,
     pub surveys: SurveysSettings,
+    pub allocation: AllocationSettings,
     pub log: LogSettings,
     pub telemetry: TelemetrySettings,
 }
@@ -130,6 +131,16 @@ pub struct SurveysSettings {
     /// How often (milliseconds) the service closes windows and attempts
     /// whose time is up, emitting their events.
     pub sweep_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AllocationSettings {
+    /// Days a freed funded place stays with its organization's operator
+    /// before the municipal operator may reassign it.
+    pub organization_days: u32,
+    /// Further days with the municipal operator before the regional
+    /// operator may reassign it anywhere in the region.
+    pub municipality_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

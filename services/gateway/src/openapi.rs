@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         (name = "catalog", description = "The published registry (public)"),
         (name = "schedule", description = "Groups of the schedule"),
         (name = "surveys", description = "Competence catalog, questionnaires and tests, the needs survey, priorities and coverage"),
+        (name = "allocation", description = "Candidates and their lists, funding and quotas, unique numbers and vouchers, refusals and redistribution"),
     )
 )]
 struct ApiDoc;

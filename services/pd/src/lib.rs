@@ -10,6 +10,7 @@ pub static SERVICES: &[ServiceDef] = &[
     pd_identity::DEF,
     pd_registry::DEF,
     pd_surveys::DEF,
+    pd_allocation::DEF,
     pd_gateway::DEF,
 ];
 

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by the resources: state, the problem+json error,
 //! extractors for the caller and JSON bodies, the observing middleware.
 
+mod allocation;
 mod auth;
 mod campaigns;
 mod client_ip;
@@ -421,6 +422,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(programs::routes())
         .merge(council::routes())
         .merge(surveys::routes())
+        .merge(allocation::routes())
 }
 
 pub fn router(state: AppState) -> Router {
