@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::db::{body_id, db_error, ensure, limit, offset, opt_id, org_location, path_id, ts};
 use crate::domain::access::{self, OrgLocation};
-use crate::domain::values;
+use crate::domain::{educator_sync, values};
 use crate::organizations::optional_filter;
 use crate::{State, messages as msg};
 
@@ -84,20 +84,43 @@ impl EducatorRow {
         }
     }
 
-    /// What consumers of educator events keep.
-    pub fn snapshot(&self) -> pb::EducatorSnapshot {
-        pb::EducatorSnapshot {
-            id: self.id.to_string(),
+    /// The record as an import may change it.
+    pub fn fields(&self) -> educator_sync::Fields {
+        educator_sync::Fields {
             last_name: self.last_name.clone(),
             first_name: self.first_name.clone(),
             middle_name: self.middle_name.clone(),
             position: self.position.clone(),
             subjects: self.subjects.clone(),
-            organization_id: self.organization_id.to_string(),
-            municipality_id: self.municipality_id.to_string(),
-            region_id: self.region_id.to_string(),
-            last_pd_completed_on: date(self.last_pd_completed_on),
+            organization_id: self.organization_id,
+            last_pd_completed_on: self.last_pd_completed_on,
         }
+    }
+
+    /// What consumers of educator events keep.
+    pub fn snapshot(&self) -> pb::EducatorSnapshot {
+        snapshot(self.id, &self.fields(), &self.location())
+    }
+}
+
+/// What consumers of educator events keep: the one builder of every
+/// educator event's payload (single changes and imports alike).
+pub(crate) fn snapshot(
+    id: Uuid,
+    f: &educator_sync::Fields,
+    loc: &OrgLocation,
+) -> pb::EducatorSnapshot {
+    pb::EducatorSnapshot {
+        id: id.to_string(),
+        last_name: f.last_name.clone(),
+        first_name: f.first_name.clone(),
+        middle_name: f.middle_name.clone(),
+        position: f.position.clone(),
+        subjects: f.subjects.clone(),
+        organization_id: f.organization_id.to_string(),
+        municipality_id: loc.municipality_id.to_string(),
+        region_id: loc.region_id.to_string(),
+        last_pd_completed_on: date(f.last_pd_completed_on),
     }
 }
 
@@ -690,42 +713,5 @@ pub(crate) async fn history(
 
 /// The fields an update changed, as history keeps them (no SNILS: it never changes).
 fn changed_fields(before: &EducatorRow, after: &EducatorRow) -> serde_json::Value {
-    let mut m = serde_json::Map::new();
-    let mut diff = |name: &str, a: String, b: String| {
-        if a != b {
-            m.insert(name.to_owned(), serde_json::json!({"from": a, "to": b}));
-        }
-    };
-    diff(
-        "last_name",
-        before.last_name.clone(),
-        after.last_name.clone(),
-    );
-    diff(
-        "first_name",
-        before.first_name.clone(),
-        after.first_name.clone(),
-    );
-    diff(
-        "middle_name",
-        before.middle_name.clone(),
-        after.middle_name.clone(),
-    );
-    diff("position", before.position.clone(), after.position.clone());
-    diff(
-        "subjects",
-        before.subjects.join("|"),
-        after.subjects.join("|"),
-    );
-    diff(
-        "organization_id",
-        before.organization_id.to_string(),
-        after.organization_id.to_string(),
-    );
-    diff(
-        "last_pd_completed_on",
-        date(before.last_pd_completed_on),
-        date(after.last_pd_completed_on),
-    );
-    serde_json::Value::Object(m)
+    educator_sync::changed_fields(&before.fields(), &after.fields())
 }

@@ -2,6 +2,13 @@
 //! message is at most 1 MB), is checked in the background with progress
 //! kept on the job, and is imported all-or-nothing: one bad row and nothing
 //! is written, with every bad row reported.
+//!
+//! In update mode a SNILS already known updates that educator (moving them
+//! when the row names another organization) instead of being an error. Every
+//! job reports, per organization of the file, the educators it creates,
+//! changes and leaves as they are, and the employed educators of that
+//! organization the file does not list ("absent": reported, never changed).
+//! Organizations files use the same chunks (`organization_imports`).
 
 use chrono::Utc;
 use pd_bus::RpcContext;
@@ -16,6 +23,9 @@ use uuid::Uuid;
 use crate::db::{body_id, db_error, ensure, limit, offset, org_location, path_id, ts};
 use crate::domain::access::{self, OrgLocation};
 use crate::domain::csv_import::{self, ImportRow, RowError};
+use crate::domain::educator_sync::{
+    self, Change, Columns, Decision, Fields, Known, OrgDiff, Planned,
+};
 use crate::{State, messages as msg};
 
 /// Rows written per statement.
@@ -27,14 +37,18 @@ const CLAIM_TIMEOUT: &str = "2 minutes";
 /// Largest file accepted.
 const MAX_FILE_BYTES: i64 = 64 * 1024 * 1024;
 
+/// What a job imports.
+pub(crate) const EDUCATORS: &str = "educators";
+pub(crate) const ORGANIZATIONS: &str = "organizations";
+
 #[derive(sqlx::FromRow)]
-struct JobRow {
-    id: Uuid,
-    created_by: Uuid,
+pub(crate) struct JobRow {
+    pub id: Uuid,
+    pub created_by: Uuid,
     grants: sqlx::types::Json<Vec<Grant>>,
     organization_id: Option<Uuid>,
-    dry_run: bool,
-    status: String,
+    pub dry_run: bool,
+    pub status: String,
     total_rows: i64,
     processed_rows: i64,
     imported_rows: i64,
@@ -43,6 +57,32 @@ struct JobRow {
     encoding: String,
     created_at: chrono::DateTime<Utc>,
     finished_at: Option<chrono::DateTime<Utc>>,
+    pub kind: String,
+    pub region_id: Option<Uuid>,
+    update_existing: bool,
+    report: sqlx::types::Json<Vec<StoredDiff>>,
+}
+
+/// A report entry as the job keeps it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredDiff {
+    #[serde(flatten)]
+    diff: OrgDiff,
+    organization_inn: String,
+}
+
+impl From<StoredDiff> for pb::ImportDiff {
+    fn from(d: StoredDiff) -> Self {
+        pb::ImportDiff {
+            organization_id: d.diff.organization_id.to_string(),
+            organization_inn: d.organization_inn,
+            new: d.diff.new,
+            changed: d.diff.changed,
+            moved_in: d.diff.moved_in,
+            unchanged: d.diff.unchanged,
+            absent: d.diff.absent,
+        }
+    }
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -83,6 +123,8 @@ impl JobRow {
             created_at: ts(self.created_at),
             finished_at: self.finished_at.map(ts).unwrap_or_default(),
             error_count,
+            update_existing: self.update_existing,
+            report: self.report.0.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -110,9 +152,10 @@ pub(crate) async fn list(
     let rows: Vec<JobPageRow> = sqlx::query_as(
         "SELECT id, created_by, grants, organization_id, dry_run, status, total_rows, processed_rows,
                 imported_rows, jsonb_path_query_array(errors, '$[0 to 19]') AS errors, message,
-                encoding, created_at, finished_at, jsonb_array_length(errors)::bigint AS error_total,
-                count(*) OVER () AS total
-         FROM import_jobs WHERE ($1 OR created_by = $2)
+                encoding, created_at, finished_at, kind, region_id, update_existing,
+                jsonb_path_query_array(report, '$[0 to 19]') AS report,
+                jsonb_array_length(errors)::bigint AS error_total, count(*) OVER () AS total
+         FROM import_jobs WHERE ($1 OR created_by = $2) AND kind = 'educators'
          ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4",
     )
     .bind(p.is_admin())
@@ -151,7 +194,7 @@ async fn load_job(state: &State, id: Uuid) -> Result<Option<JobRow>, AppError> {
 }
 
 /// The caller's own job, else 404.
-async fn own_job(state: &State, p: &Principal, id: &str) -> Result<JobRow, AppError> {
+pub(crate) async fn own_job(state: &State, p: &Principal, id: &str) -> Result<JobRow, AppError> {
     let id = path_id(id, msg::IMPORT_NOT_FOUND)?;
     match load_job(state, id).await? {
         Some(j) if j.created_by == p.user_id || p.is_admin() => Ok(j),
@@ -159,7 +202,7 @@ async fn own_job(state: &State, p: &Principal, id: &str) -> Result<JobRow, AppEr
     }
 }
 
-fn may_import(p: &Principal) -> bool {
+pub(crate) fn may_import(p: &Principal) -> bool {
     p.is_admin()
         || p.has_role(Role::RegionalOperator)
         || p.has_role(Role::MunicipalOperator)
@@ -172,7 +215,35 @@ pub(crate) async fn begin(
     req: pb::ImportBeginRequest,
 ) -> Result<pb::ImportJob, AppError> {
     let p = ctx.principal()?;
-    let org = if req.organization_id.trim().is_empty() {
+    let region = match req.kind.trim() {
+        "" | EDUCATORS => {
+            if !req.region_id.trim().is_empty() {
+                return Err(AppError::invalid(
+                    "region_id",
+                    msg::IMPORT_REGION_FOR_ORGANIZATIONS,
+                ));
+            }
+            None
+        }
+        ORGANIZATIONS => {
+            if !req.organization_id.trim().is_empty() {
+                return Err(AppError::invalid(
+                    "organization_id",
+                    msg::IMPORT_ORGANIZATION_FOR_EDUCATORS,
+                ));
+            }
+            Some(crate::organization_imports::check_region(&state, p, &req.region_id).await?)
+        }
+        _ => return Err(AppError::invalid("kind", msg::IMPORT_KIND)),
+    };
+    let kind = if region.is_some() {
+        ORGANIZATIONS
+    } else {
+        EDUCATORS
+    };
+    let org = if region.is_some() {
+        None
+    } else if req.organization_id.trim().is_empty() {
         ensure(may_import(p))?;
         None
     } else {
@@ -186,14 +257,18 @@ pub(crate) async fn begin(
     };
     let id = Uuid::now_v7();
     sqlx::query(
-        "INSERT INTO import_jobs (id, created_by, grants, organization_id, dry_run, status)
-         VALUES ($1, $2, $3, $4, $5, 'receiving')",
+        "INSERT INTO import_jobs (id, created_by, grants, organization_id, dry_run, status, kind,
+                                  region_id, update_existing)
+         VALUES ($1, $2, $3, $4, $5, 'receiving', $6, $7, $8)",
     )
     .bind(id)
     .bind(p.user_id)
     .bind(sqlx::types::Json(&p.grants))
     .bind(org)
     .bind(req.dry_run)
+    .bind(kind)
+    .bind(region)
+    .bind(req.update_existing && region.is_none())
     .execute(&state.pool)
     .await
     .map_err(db_error)?;
@@ -223,7 +298,7 @@ pub(crate) async fn chunk(
     if size + req.data.len() as i64 > MAX_FILE_BYTES {
         return Err(AppError::new(
             pd_domain::ErrorKind::PayloadTooLarge,
-            "файл больше 64 МБ",
+            msg::FILE_TOO_LARGE.replace("{mb}", &(MAX_FILE_BYTES / (1024 * 1024)).to_string()),
         ));
     }
     // A retried chunk replaces itself.
@@ -247,6 +322,9 @@ pub(crate) async fn commit(
 ) -> Result<pb::ImportJob, AppError> {
     let p = ctx.principal()?;
     let job = own_job(&state, p, &req.import_id).await?;
+    if job.kind != EDUCATORS {
+        return Err(AppError::conflict(msg::IMPORT_OTHER_KIND));
+    }
     if job.status != "receiving" {
         return Err(AppError::conflict(msg::IMPORT_STATE));
     }
@@ -259,14 +337,7 @@ pub(crate) async fn commit(
             .map_err(db_error)?;
         return Err(AppError::invalid("file", msg::IMPORT_EMPTY));
     }
-    let chunks: i64 = sqlx::query_scalar("SELECT count(*) FROM import_chunks WHERE job_id = $1")
-        .bind(job.id)
-        .fetch_one(&state.pool)
-        .await
-        .map_err(db_error)?;
-    if chunks != i64::from(req.chunks) {
-        return Err(AppError::invalid("chunks", msg::IMPORT_CHUNKS));
-    }
+    check_chunks(&state, job.id, req.chunks).await?;
     let claimed = sqlx::query(
         "UPDATE import_jobs SET status = 'queued' WHERE id = $1 AND status = 'receiving'",
     )
@@ -285,6 +356,19 @@ pub(crate) async fn commit(
         .ok_or_else(|| AppError::internal("job vanished"))
 }
 
+/// Every chunk the uploader counted has arrived.
+pub(crate) async fn check_chunks(state: &State, job: Uuid, expected: i32) -> Result<(), AppError> {
+    let chunks: i64 = sqlx::query_scalar("SELECT count(*) FROM import_chunks WHERE job_id = $1")
+        .bind(job)
+        .fetch_one(&state.pool)
+        .await
+        .map_err(db_error)?;
+    if chunks != i64::from(expected) {
+        return Err(AppError::invalid("chunks", msg::IMPORT_CHUNKS));
+    }
+    Ok(())
+}
+
 pub(crate) async fn get(
     state: State,
     ctx: RpcContext,
@@ -296,6 +380,10 @@ pub(crate) async fn get(
         n => (n as usize).min(MAX_ERROR_PAGE),
     };
     let job = own_job(&state, p, &req.id).await?;
+    // An organizations file is answered when imported, never a job to poll.
+    if job.kind != EDUCATORS {
+        return Err(AppError::not_found(msg::IMPORT_NOT_FOUND));
+    }
     Ok(job.into_proto(req.errors_offset.max(0) as usize, limit))
 }
 
@@ -303,8 +391,10 @@ pub(crate) async fn get(
 /// transaction, so a rerun starts from a clean slate.
 pub(crate) async fn resume_unfinished(state: &State) {
     let sql = format!(
-        "SELECT id FROM import_jobs WHERE status = 'queued' OR (status IN ('validating', 'importing')
-           AND (claimed_at IS NULL OR claimed_at < now() - interval '{CLAIM_TIMEOUT}')) ORDER BY created_at"
+        "SELECT id FROM import_jobs WHERE kind = 'educators' AND (status = 'queued'
+           OR (status IN ('validating', 'importing')
+               AND (claimed_at IS NULL OR claimed_at < now() - interval '{CLAIM_TIMEOUT}')))
+         ORDER BY created_at"
     );
     let ids: Vec<Uuid> = match sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .fetch_all(&state.pool)
@@ -332,7 +422,7 @@ fn spawn(state: State, id: Uuid) {
                  WHERE id = $1 AND status NOT IN ('completed', 'rejected')",
             )
             .bind(id)
-            .bind("внутренняя ошибка при импорте; попробуйте ещё раз")
+            .bind(msg::IMPORT_INTERNAL)
             .execute(&state.pool)
             .await;
         }
@@ -348,16 +438,19 @@ async fn set_status(state: &State, id: Uuid, status: &str) -> anyhow::Result<()>
     Ok(())
 }
 
-async fn finish(
-    state: &State,
-    id: Uuid,
-    status: &str,
+/// A job's answer: its status, the bad rows, the report and a message.
+struct Outcome<'a> {
+    status: &'a str,
     total: i64,
-    errors: &[RowError],
+    errors: &'a [RowError],
+    report: Vec<StoredDiff>,
     message: String,
-    encoding: &str,
-) -> anyhow::Result<()> {
-    let stored: Vec<StoredError> = errors
+    encoding: &'a str,
+}
+
+async fn finish(state: &State, id: Uuid, o: Outcome<'_>) -> anyhow::Result<()> {
+    let stored: Vec<StoredError> = o
+        .errors
         .iter()
         .map(|e| StoredError {
             row: e.row,
@@ -367,14 +460,16 @@ async fn finish(
         .collect();
     sqlx::query(
         "UPDATE import_jobs SET status = $2, total_rows = $3, processed_rows = $3, errors = $4,
-                message = $5, encoding = $6, finished_at = clock_timestamp() WHERE id = $1",
+                message = $5, encoding = $6, report = $7, finished_at = clock_timestamp()
+         WHERE id = $1",
     )
     .bind(id)
-    .bind(status)
-    .bind(total)
+    .bind(o.status)
+    .bind(o.total)
     .bind(sqlx::types::Json(stored))
-    .bind(message)
-    .bind(encoding)
+    .bind(o.message)
+    .bind(o.encoding)
+    .bind(sqlx::types::Json(o.report))
     .execute(&state.pool)
     .await?;
     // The file is not needed once the job has its answer.
@@ -383,6 +478,54 @@ async fn finish(
         .execute(&state.pool)
         .await?;
     Ok(())
+}
+
+/// The file's rows placed in their organizations, with those
+/// organizations' INNs for the report.
+struct Located<'a> {
+    rows: Vec<(&'a ImportRow, OrgLocation)>,
+    inns: HashMap<Uuid, String>,
+}
+
+impl Located<'_> {
+    fn report(&self, diffs: Vec<OrgDiff>) -> Vec<StoredDiff> {
+        diffs
+            .into_iter()
+            .map(|diff| StoredDiff {
+                organization_inn: self
+                    .inns
+                    .get(&diff.organization_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                diff,
+            })
+            .collect()
+    }
+}
+
+fn rejected_message(errors: &[RowError]) -> String {
+    let bad_rows = errors.iter().map(|e| e.row).collect::<HashSet<_>>().len();
+    msg::IMPORT_REJECTED
+        .replace("{errors}", &errors.len().to_string())
+        .replace("{rows}", &bad_rows.to_string())
+}
+
+/// Counts of a plan: new, changed, unchanged.
+fn counts(planned: &[Planned<'_>]) -> (usize, usize, usize) {
+    planned
+        .iter()
+        .fold((0, 0, 0), |(n, c, u), p| match p.decision {
+            Decision::Create => (n + 1, c, u),
+            Decision::Change { .. } => (n, c + 1, u),
+            Decision::Unchanged { .. } => (n, c, u + 1),
+        })
+}
+
+fn fill(template: &str, (new, changed, unchanged): (usize, usize, usize)) -> String {
+    template
+        .replace("{new}", &new.to_string())
+        .replace("{changed}", &changed.to_string())
+        .replace("{unchanged}", &unchanged.to_string())
 }
 
 async fn process(state: &State, id: Uuid) -> anyhow::Result<()> {
@@ -416,7 +559,17 @@ async fn process(state: &State, id: Uuid) -> anyhow::Result<()> {
         tokio::task::spawn_blocking(move || csv_import::parse(&bytes, default_org, today)).await?;
     let parsed = match parsed {
         Ok(p) => p,
-        Err(csv_import::FileError(m)) => return finish(state, id, "rejected", 0, &[], m, "").await,
+        Err(csv_import::FileError(m)) => {
+            let o = Outcome {
+                status: "rejected",
+                total: 0,
+                errors: &[],
+                report: Vec::new(),
+                message: m,
+                encoding: "",
+            };
+            return finish(state, id, o).await;
+        }
     };
     let total = (parsed.rows.len()
         + parsed
@@ -439,48 +592,79 @@ async fn process(state: &State, id: Uuid) -> anyhow::Result<()> {
     let mut errors = parsed.errors;
     let located = locate_rows(
         state,
-        id,
         &principal,
         job.organization_id,
         &parsed.rows,
         &mut errors,
     )
     .await?;
+    let known = {
+        let mut conn = state.pool.acquire().await?;
+        let snils: Vec<&str> = parsed.rows.iter().map(|r| r.snils.as_str()).collect();
+        known_educators(&mut conn, &snils, false, Some((state, id))).await?
+    };
+    let planned = educator_sync::plan(
+        &located.rows,
+        &known,
+        job.update_existing,
+        parsed.columns,
+        &principal,
+        &mut errors,
+    );
+    let employed = {
+        let mut conn = state.pool.acquire().await?;
+        employed_counts(&mut conn, &planned).await?
+    };
+    let report = located.report(educator_sync::report(&planned, &known, &employed));
     errors.sort_by_key(|e| e.row);
     if !errors.is_empty() {
-        let bad_rows = errors.iter().map(|e| e.row).collect::<HashSet<_>>().len();
-        let m = format!(
-            "ошибок: {} в {} строках; ничего не импортировано",
-            errors.len(),
-            bad_rows
-        );
-        return finish(state, id, "rejected", total, &errors, m, parsed.encoding).await;
+        let o = Outcome {
+            status: "rejected",
+            total,
+            errors: &errors,
+            report,
+            message: rejected_message(&errors),
+            encoding: parsed.encoding,
+        };
+        return finish(state, id, o).await;
     }
     if job.dry_run {
-        let m = format!(
-            "проверка пройдена: {} строк готовы к импорту",
-            located.len()
-        );
-        return finish(state, id, "completed", total, &[], m, parsed.encoding).await;
+        let message = fill(msg::IMPORT_CHECKED, counts(&planned))
+            .replace("{rows}", &planned.len().to_string());
+        let o = Outcome {
+            status: "completed",
+            total,
+            errors: &[],
+            report,
+            message,
+            encoding: parsed.encoding,
+        };
+        return finish(state, id, o).await;
     }
     set_status(state, id, "importing").await?;
     // In SNILS order, so two overlapping imports wait for each other on
     // the same row first instead of deadlocking.
-    let mut located = located;
-    located.sort_by(|a, b| a.0.snils.as_str().cmp(b.0.snils.as_str()));
-    write_or_reject(state, &job, &located, parsed.encoding, total).await
+    let mut rows = located.rows.clone();
+    rows.sort_by(|a, b| a.0.snils.as_str().cmp(b.0.snils.as_str()));
+    let import = Import {
+        job: &job,
+        principal: &principal,
+        columns: parsed.columns,
+        located: &located,
+        known_before: &known,
+    };
+    write_or_reject(state, &import, &rows, parsed.encoding, total).await
 }
 
-/// Resolves each row's organization and checks the caller's scope and SNILS
-/// uniqueness against the database; problems go to `errors`.
+/// Resolves each row's organization and checks the caller's scope over it;
+/// problems go to `errors`.
 async fn locate_rows<'a>(
     state: &State,
-    job_id: Uuid,
     principal: &Principal,
     default_org: Option<Uuid>,
     rows: &'a [ImportRow],
     errors: &mut Vec<RowError>,
-) -> anyhow::Result<Vec<(&'a ImportRow, OrgLocation)>> {
+) -> anyhow::Result<Located<'a>> {
     let mut by_inn: HashMap<String, OrgLocation> = HashMap::new();
     let inns: Vec<String> = rows
         .iter()
@@ -489,31 +673,27 @@ async fn locate_rows<'a>(
         .into_iter()
         .collect();
     let found: Vec<(Uuid, String, Uuid, Uuid)> = sqlx::query_as(
-        "SELECT id, inn, municipality_id, region_id FROM organizations WHERE inn = ANY($1)",
+        "SELECT id, inn, municipality_id, region_id FROM organizations
+         WHERE inn = ANY($1) OR id = $2",
     )
     .bind(&inns)
+    .bind(default_org)
     .fetch_all(&state.pool)
     .await?;
+    let mut org_inns = HashMap::new();
+    let mut default_loc = None;
     for (org_id, inn, municipality_id, region_id) in found {
-        by_inn.insert(
-            inn,
-            OrgLocation {
-                org_id,
-                municipality_id,
-                region_id,
-            },
-        );
-    }
-    let default_loc = match default_org {
-        Some(id) => {
-            let mut conn = state.pool.acquire().await?;
-            org_location(&mut conn, id)
-                .await
-                .map_err(|e| anyhow::anyhow!(e.detail))?
+        let loc = OrgLocation {
+            org_id,
+            municipality_id,
+            region_id,
+        };
+        if default_org == Some(org_id) {
+            default_loc = Some(loc);
         }
-        None => None,
-    };
-    let taken = taken_snils(state, job_id, rows).await?;
+        org_inns.insert(org_id, inn.clone());
+        by_inn.insert(inn, loc);
+    }
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let mut bad = |column: &str, message: &str| {
@@ -535,76 +715,186 @@ async fn locate_rows<'a>(
             bad("organization_inn", msg::IMPORT_NO_ORG_ACCESS);
             continue;
         }
-        if taken.contains(r.snils.as_str()) {
-            bad("snils", msg::SNILS_TAKEN);
-            continue;
-        }
         out.push((r, loc));
     }
-    Ok(out)
+    Ok(Located {
+        rows: out,
+        inns: org_inns,
+    })
 }
 
-/// The file's SNILS numbers already in the database. A join against the
-/// unnested batch (not `= ANY` over the whole file, whose plan degraded to
-/// minutes at 250,000 rows) in batches, with the progress of the check
-/// shown on the job between them.
-async fn taken_snils(
-    state: &State,
-    job_id: Uuid,
-    rows: &[ImportRow],
-) -> anyhow::Result<HashSet<String>> {
-    let mut taken = HashSet::new();
+/// An educator found under a SNILS of the file.
+#[derive(sqlx::FromRow)]
+struct KnownRow {
+    snils: String,
+    id: Uuid,
+    organization_id: Uuid,
+    municipality_id: Uuid,
+    region_id: Uuid,
+    last_name: String,
+    first_name: String,
+    middle_name: String,
+    position: String,
+    subjects: Vec<String>,
+    last_pd_completed_on: Option<chrono::NaiveDate>,
+    employed: bool,
+}
+
+impl KnownRow {
+    fn into_known(self) -> (String, Known) {
+        let known = Known {
+            id: self.id,
+            location: OrgLocation {
+                org_id: self.organization_id,
+                municipality_id: self.municipality_id,
+                region_id: self.region_id,
+            },
+            fields: Fields {
+                last_name: self.last_name,
+                first_name: self.first_name,
+                middle_name: self.middle_name,
+                position: self.position,
+                subjects: self.subjects,
+                organization_id: self.organization_id,
+                last_pd_completed_on: self.last_pd_completed_on,
+            },
+            employed: self.employed,
+        };
+        (self.snils, known)
+    }
+}
+
+macro_rules! known_educators_sql {
+    () => {
+        "SELECT e.snils, e.id, e.organization_id, o.municipality_id, o.region_id, e.last_name,
+                e.first_name, e.middle_name, e.position, e.subjects, e.last_pd_completed_on,
+                e.employment_status = 'employed' AS employed
+         FROM unnest($1::text[]) AS f(snils)
+         JOIN educators e ON e.snils = f.snils
+         JOIN organizations o ON o.id = e.organization_id"
+    };
+}
+
+/// The educators the database has under the file's SNILS numbers. A join
+/// against the unnested batch (not `= ANY` over the whole file, whose plan
+/// degraded to minutes at 250,000 rows) in batches; `lock` takes them for
+/// update (in SNILS order), `progress` shows the check on the job.
+async fn known_educators(
+    conn: &mut sqlx::PgConnection,
+    snils: &[&str],
+    lock: bool,
+    progress: Option<(&State, Uuid)>,
+) -> anyhow::Result<HashMap<String, Known>> {
+    let mut known = HashMap::new();
     let mut checked = 0i64;
-    for batch in rows.chunks(CHECK_BATCH) {
-        let snilses: Vec<&str> = batch.iter().map(|r| r.snils.as_str()).collect();
-        let found: Vec<String> = sqlx::query_scalar(
-            "SELECT e.snils FROM unnest($1::text[]) AS f(snils) JOIN educators e ON e.snils = f.snils",
-        )
-        .bind(&snilses)
-        .fetch_all(&state.pool)
-        .await?;
-        taken.extend(found);
+    for batch in snils.chunks(CHECK_BATCH) {
+        let sql = if lock {
+            concat!(known_educators_sql!(), " ORDER BY e.snils FOR UPDATE OF e")
+        } else {
+            known_educators_sql!()
+        };
+        let found: Vec<KnownRow> = sqlx::query_as(sql)
+            .bind(batch)
+            .fetch_all(&mut *conn)
+            .await?;
+        known.extend(found.into_iter().map(KnownRow::into_known));
         checked += batch.len() as i64;
-        sqlx::query("UPDATE import_jobs SET processed_rows = $2, claimed_at = now() WHERE id = $1")
+        if let Some((state, job_id)) = progress {
+            sqlx::query(
+                "UPDATE import_jobs SET processed_rows = $2, claimed_at = now() WHERE id = $1",
+            )
             .bind(job_id)
             .bind(checked)
             .execute(&state.pool)
             .await?;
+        }
     }
-    Ok(taken)
+    Ok(known)
 }
 
-/// Writes the rows; when another import took some of the same SNILS numbers
-/// meanwhile, the job is rejected with those rows named (as a dry run would
+/// Employed educators of each organization the plan names.
+async fn employed_counts(
+    conn: &mut sqlx::PgConnection,
+    planned: &[Planned<'_>],
+) -> anyhow::Result<HashMap<Uuid, i64>> {
+    let orgs: Vec<Uuid> = planned
+        .iter()
+        .map(|p| p.loc.org_id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let counts: Vec<(Uuid, i64)> = sqlx::query_as(
+        "SELECT organization_id, count(*) FROM educators
+         WHERE organization_id = ANY($1) AND employment_status = 'employed'
+         GROUP BY organization_id",
+    )
+    .bind(&orgs)
+    .fetch_all(conn)
+    .await?;
+    Ok(counts.into_iter().collect())
+}
+
+/// What the writing of a checked file needs.
+struct Import<'a> {
+    job: &'a JobRow,
+    principal: &'a Principal,
+    columns: Columns,
+    located: &'a Located<'a>,
+    /// The educators known when the file was checked.
+    known_before: &'a HashMap<String, Known>,
+}
+
+/// Writes the rows. When another import took some of the same SNILS numbers
+/// meanwhile, or the educators to update changed so that a row no longer
+/// holds, the job is rejected with those rows named (as a dry run would
 /// have), instead of failing with an internal error.
 async fn write_or_reject(
     state: &State,
-    job: &JobRow,
+    import: &Import<'_>,
     rows: &[(&ImportRow, OrgLocation)],
     encoding: &str,
     total: i64,
 ) -> anyhow::Result<()> {
-    match write_rows(state, job, rows).await {
+    let job = import.job;
+    let (errors, message) = match write_rows(state, import, rows).await {
+        Ok(None) => return Ok(()),
+        Ok(Some(errors)) => {
+            let m = msg::IMPORT_CHANGED_MEANWHILE.replace("{errors}", &errors.len().to_string());
+            (errors, m)
+        }
         Err(e) if is_snils_conflict(&e) => {
-            let plain: Vec<ImportRow> = rows.iter().map(|(r, _)| (*r).clone()).collect();
-            let taken = taken_snils(state, job.id, &plain).await?;
-            let errors: Vec<RowError> = plain
+            // Rows meant to create educators whose SNILS is now taken.
+            let mut conn = state.pool.acquire().await?;
+            let snils: Vec<&str> = rows.iter().map(|(r, _)| r.snils.as_str()).collect();
+            let now_known = known_educators(&mut conn, &snils, false, None).await?;
+            let errors: Vec<RowError> = rows
                 .iter()
-                .filter(|r| taken.contains(r.snils.as_str()))
-                .map(|r| RowError {
+                .filter(|(r, _)| {
+                    now_known.contains_key(r.snils.as_str())
+                        && !import.known_before.contains_key(r.snils.as_str())
+                })
+                .map(|(r, _)| RowError {
                     row: r.row,
                     column: "snils".to_owned(),
                     message: msg::SNILS_TAKEN.to_owned(),
                 })
                 .collect();
-            let m = format!(
-                "ошибок: {} — эти педагоги добавлены другим импортом во время этого; ничего не импортировано",
-                errors.len()
-            );
-            finish(state, job.id, "rejected", total, &errors, m, encoding).await
+            let m = msg::IMPORT_TAKEN_MEANWHILE.replace("{errors}", &errors.len().to_string());
+            (errors, m)
         }
-        other => other,
-    }
+        Err(e) => return Err(e),
+    };
+    let mut errors = errors;
+    errors.sort_by_key(|e| e.row);
+    let o = Outcome {
+        status: "rejected",
+        total,
+        errors: &errors,
+        report: Vec::new(),
+        message,
+        encoding,
+    };
+    finish(state, job.id, o).await
 }
 
 /// Another import took some of the same SNILS numbers: a unique violation,
@@ -618,68 +908,54 @@ fn is_snils_conflict(e: &anyhow::Error) -> bool {
 }
 
 /// Writes every row and its event in one transaction, reporting progress
-/// on the job between batches.
+/// on the job between batches. In update mode the known educators are
+/// locked and every row decided again against them first: `Some(errors)`
+/// when a row no longer holds (nothing is written then).
 async fn write_rows(
     state: &State,
-    job: &JobRow,
+    import: &Import<'_>,
     rows: &[(&ImportRow, OrgLocation)],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<Vec<RowError>>> {
+    let job = import.job;
     let actor = job.created_by.to_string();
     let mut tx = state.pool.begin().await?;
+    let known = if job.update_existing {
+        let snils: Vec<&str> = rows.iter().map(|(r, _)| r.snils.as_str()).collect();
+        known_educators(&mut tx, &snils, true, None).await?
+    } else {
+        HashMap::new()
+    };
+    let mut errors = Vec::new();
+    let planned = educator_sync::plan(
+        rows,
+        &known,
+        job.update_existing,
+        import.columns,
+        import.principal,
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Ok(Some(errors));
+    }
+    let employed = employed_counts(&mut tx, &planned).await?;
+    let report = import
+        .located
+        .report(educator_sync::report(&planned, &known, &employed));
     let mut done = 0i64;
-    for batch in rows.chunks(BATCH) {
-        let ids: Vec<Uuid> = batch.iter().map(|_| Uuid::now_v7()).collect();
-        let col = |f: &dyn Fn(&ImportRow) -> String| {
-            batch.iter().map(|(r, _)| f(r)).collect::<Vec<String>>()
-        };
-        sqlx::query(
-            "INSERT INTO educators (id, snils, last_name, first_name, middle_name, position, subjects,
-                                    organization_id, last_pd_completed_on)
-             SELECT id, snils, last_name, first_name, middle_name, position,
-                    CASE WHEN subjects = '' THEN '{}'::text[] ELSE string_to_array(subjects, E'\\x1f') END,
-                    organization_id, last_pd
-             FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                         $8::uuid[], $9::date[])
-                  AS t(id, snils, last_name, first_name, middle_name, position, subjects, organization_id, last_pd)",
-        )
-        .bind(&ids)
-        .bind(col(&|r| r.snils.as_str().to_owned()))
-        .bind(col(&|r| r.last_name.clone()))
-        .bind(col(&|r| r.first_name.clone()))
-        .bind(col(&|r| r.middle_name.clone()))
-        .bind(col(&|r| r.position.clone()))
-        .bind(col(&|r| r.subjects.join("\u{1f}")))
-        .bind(batch.iter().map(|(_, l)| l.org_id).collect::<Vec<_>>())
-        .bind(batch.iter().map(|(r, _)| r.last_pd_completed_on).collect::<Vec<_>>())
-        .execute(&mut *tx)
-        .await?;
-        let events = batch
+    for batch in planned.chunks(BATCH) {
+        let creates: Vec<&Planned> = batch
             .iter()
-            .zip(&ids)
-            .map(|((r, loc), id)| PendingEvent {
-                event_type: "educator_created",
-                aggregate_id: id.to_string(),
-                payload: pb::EducatorCreated {
-                    educator: Some(pb::EducatorSnapshot {
-                        id: id.to_string(),
-                        last_name: r.last_name.clone(),
-                        first_name: r.first_name.clone(),
-                        middle_name: r.middle_name.clone(),
-                        position: r.position.clone(),
-                        subjects: r.subjects.clone(),
-                        organization_id: loc.org_id.to_string(),
-                        municipality_id: loc.municipality_id.to_string(),
-                        region_id: loc.region_id.to_string(),
-                        last_pd_completed_on: r
-                            .last_pd_completed_on
-                            .map(|d| d.to_string())
-                            .unwrap_or_default(),
-                    }),
-                }
-                .encode_to_vec(),
+            .filter(|p| p.decision == Decision::Create)
+            .collect();
+        insert_educators(state, &mut tx, &actor, &creates).await?;
+        let changes: Vec<(&Change, OrgLocation)> = batch
+            .iter()
+            .filter_map(|p| match &p.decision {
+                Decision::Change(c) => Some((&**c, p.loc)),
+                _ => None,
             })
             .collect();
-        state.outbox.write_many(&mut tx, &actor, events).await?;
+        update_educators(state, &mut tx, job.created_by, &changes).await?;
         done += batch.len() as i64;
         // Progress is visible before the import commits.
         sqlx::query("UPDATE import_jobs SET processed_rows = $2, claimed_at = now() WHERE id = $1")
@@ -688,14 +964,17 @@ async fn write_rows(
             .execute(&state.pool)
             .await?;
     }
+    let (new, changed, unchanged) = counts(&planned);
     // The job completes in the same transaction as its rows.
     sqlx::query(
-        "UPDATE import_jobs SET status = 'completed', processed_rows = $2, imported_rows = $2,
-                message = $3, finished_at = clock_timestamp() WHERE id = $1",
+        "UPDATE import_jobs SET status = 'completed', processed_rows = $2, imported_rows = $3,
+                message = $4, report = $5, finished_at = clock_timestamp() WHERE id = $1",
     )
     .bind(job.id)
     .bind(done)
-    .bind(format!("импортировано педагогов: {done}"))
+    .bind((new + changed) as i64)
+    .bind(fill(msg::IMPORT_DONE, (new, changed, unchanged)))
+    .bind(sqlx::types::Json(report))
     .execute(&mut *tx)
     .await?;
     sqlx::query("DELETE FROM import_chunks WHERE job_id = $1")
@@ -703,6 +982,169 @@ async fn write_rows(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    tracing::info!(import_id = %job.id, rows = done, "educators imported");
+    tracing::info!(import_id = %job.id, new, changed, unchanged, "educators imported");
+    Ok(None)
+}
+
+/// The record a row creates.
+fn new_fields(r: &ImportRow, loc: &OrgLocation) -> Fields {
+    Fields {
+        last_name: r.last_name.clone(),
+        first_name: r.first_name.clone(),
+        middle_name: r.middle_name.clone(),
+        position: r.position.clone(),
+        subjects: r.subjects.clone(),
+        organization_id: loc.org_id,
+        last_pd_completed_on: r.last_pd_completed_on,
+    }
+}
+
+/// Creates the educators of a batch, each with its `educator_created`.
+async fn insert_educators(
+    state: &State,
+    tx: &mut sqlx::PgConnection,
+    actor: &str,
+    batch: &[&Planned<'_>],
+) -> anyhow::Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = batch.iter().map(|_| Uuid::now_v7()).collect();
+    let col =
+        |f: &dyn Fn(&ImportRow) -> String| batch.iter().map(|p| f(p.row)).collect::<Vec<String>>();
+    sqlx::query(
+        "INSERT INTO educators (id, snils, last_name, first_name, middle_name, position, subjects,
+                                organization_id, last_pd_completed_on)
+         SELECT id, snils, last_name, first_name, middle_name, position,
+                CASE WHEN subjects = '' THEN '{}'::text[] ELSE string_to_array(subjects, E'\\x1f') END,
+                organization_id, last_pd
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::uuid[], $9::date[])
+              AS t(id, snils, last_name, first_name, middle_name, position, subjects, organization_id, last_pd)",
+    )
+    .bind(&ids)
+    .bind(col(&|r| r.snils.as_str().to_owned()))
+    .bind(col(&|r| r.last_name.clone()))
+    .bind(col(&|r| r.first_name.clone()))
+    .bind(col(&|r| r.middle_name.clone()))
+    .bind(col(&|r| r.position.clone()))
+    .bind(col(&|r| r.subjects.join("\u{1f}")))
+    .bind(batch.iter().map(|p| p.loc.org_id).collect::<Vec<_>>())
+    .bind(batch.iter().map(|p| p.row.last_pd_completed_on).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+    let events = batch
+        .iter()
+        .zip(&ids)
+        .map(|(p, id)| PendingEvent {
+            event_type: "educator_created",
+            aggregate_id: id.to_string(),
+            payload: pb::EducatorCreated {
+                educator: Some(crate::educators::snapshot(
+                    *id,
+                    &new_fields(p.row, &p.loc),
+                    &p.loc,
+                )),
+            }
+            .encode_to_vec(),
+        })
+        .collect();
+    state.outbox.write_many(tx, actor, events).await?;
+    Ok(())
+}
+
+/// Changes the known educators of a batch as `UpdateEducator` does: the
+/// record, a history entry ("moved" or "updated", with the fields that
+/// changed) and `educator_moved` or `educator_updated` with the same
+/// snapshot.
+async fn update_educators(
+    state: &State,
+    tx: &mut sqlx::PgConnection,
+    actor: Uuid,
+    changes: &[(&Change, OrgLocation)],
+) -> anyhow::Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let col = |f: &dyn Fn(&Fields) -> String| {
+        changes
+            .iter()
+            .map(|(c, _)| f(&c.after))
+            .collect::<Vec<String>>()
+    };
+    let ids: Vec<Uuid> = changes.iter().map(|(c, _)| c.id).collect();
+    sqlx::query(
+        "UPDATE educators e
+         SET last_name = t.last_name, first_name = t.first_name, middle_name = t.middle_name,
+             position = t.position,
+             subjects = CASE WHEN t.subjects = '' THEN '{}'::text[]
+                             ELSE string_to_array(t.subjects, E'\\x1f') END,
+             organization_id = t.organization_id, last_pd_completed_on = t.last_pd,
+             updated_at = now()
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                     $7::uuid[], $8::date[])
+              AS t(id, last_name, first_name, middle_name, position, subjects, organization_id, last_pd)
+         WHERE e.id = t.id",
+    )
+    .bind(&ids)
+    .bind(col(&|f| f.last_name.clone()))
+    .bind(col(&|f| f.first_name.clone()))
+    .bind(col(&|f| f.middle_name.clone()))
+    .bind(col(&|f| f.position.clone()))
+    .bind(col(&|f| f.subjects.join("\u{1f}")))
+    .bind(changes.iter().map(|(c, _)| c.after.organization_id).collect::<Vec<_>>())
+    .bind(changes.iter().map(|(c, _)| c.after.last_pd_completed_on).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+    let kind = |c: &Change| {
+        if c.moved_from.is_some() {
+            "moved"
+        } else {
+            "updated"
+        }
+    };
+    sqlx::query(
+        "INSERT INTO educator_history (id, educator_id, actor_id, change, details)
+         SELECT id, educator_id, $3, change, details::jsonb
+         FROM UNNEST($1::uuid[], $2::uuid[], $4::text[], $5::text[]) AS t(id, educator_id, change, details)",
+    )
+    .bind(changes.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+    .bind(&ids)
+    .bind(actor)
+    .bind(changes.iter().map(|(c, _)| kind(c).to_owned()).collect::<Vec<_>>())
+    .bind(
+        changes
+            .iter()
+            .map(|(c, _)| educator_sync::changed_fields(&c.before, &c.after).to_string())
+            .collect::<Vec<_>>(),
+    )
+    .execute(&mut *tx)
+    .await?;
+    let events = changes
+        .iter()
+        .map(|(c, loc)| {
+            let educator = Some(crate::educators::snapshot(c.id, &c.after, loc));
+            match c.moved_from {
+                Some(from) => PendingEvent {
+                    event_type: "educator_moved",
+                    aggregate_id: c.id.to_string(),
+                    payload: pb::EducatorMoved {
+                        educator,
+                        from_organization_id: from.to_string(),
+                    }
+                    .encode_to_vec(),
+                },
+                None => PendingEvent {
+                    event_type: "educator_updated",
+                    aggregate_id: c.id.to_string(),
+                    payload: pb::EducatorUpdated { educator }.encode_to_vec(),
+                },
+            }
+        })
+        .collect();
+    state
+        .outbox
+        .write_many(tx, &actor.to_string(), events)
+        .await?;
     Ok(())
 }

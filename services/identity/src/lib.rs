@@ -1,7 +1,8 @@
 //! Identity service: regions (and their PD model), municipalities,
 //! organizations, providers, educators, users, credentials, role grants and
-//! the bulk import of educators. Every read and write is checked against the
-//! caller's role scope here, in the service that owns the data.
+//! the bulk imports of educators and organizations. Every read and write is
+//! checked against the caller's role scope here, in the service that owns
+//! the data.
 
 mod accounts;
 mod audit;
@@ -11,6 +12,7 @@ pub mod domain;
 mod educators;
 mod imports;
 mod messages;
+mod organization_imports;
 mod organizations;
 mod regions;
 mod republish;

@@ -58,3 +58,38 @@ pub const CURSOR_UNKNOWN: &str = "нет такой позиции списка;
 pub const OFFSET_WITH_AFTER: &str = "при after смещение offset должно быть 0";
 pub const LEAVE_REASON: &str = "допустимые значения: dismissal, retirement, transfer, other";
 pub const EDUCATOR_ALREADY_LEFT: &str = "педагог уже выбыл из организации";
+pub const IMPORT_EDUCATOR_OUTSIDE_SCOPE: &str =
+    "педагог с этим СНИЛС работает в организации вне вашей области";
+pub const IMPORT_EDUCATOR_LEFT: &str =
+    "педагог с этим СНИЛС отмечен выбывшим из организации; импорт не возвращает выбывших";
+pub const IMPORT_KIND: &str = "допустимые значения: educators, organizations";
+pub const IMPORT_OTHER_KIND: &str = "этот импорт другого вида";
+pub const IMPORT_REGION_FOR_ORGANIZATIONS: &str =
+    "регион указывается только для импорта организаций";
+pub const IMPORT_ORGANIZATION_FOR_EDUCATORS: &str =
+    "организация указывается только для импорта педагогов";
+pub const IMPORT_CHECKED: &str =
+    "проверка пройдена: {rows} строк; новых {new}, изменится {changed}, без изменений {unchanged}";
+pub const IMPORT_DONE: &str =
+    "импортировано: новых педагогов {new}, изменено {changed}, без изменений {unchanged}";
+pub const IMPORT_REJECTED: &str = "ошибок: {errors} в {rows} строках; ничего не импортировано";
+pub const IMPORT_CHANGED_MEANWHILE: &str =
+    "ошибок: {errors}: эти педагоги изменены во время импорта; ничего не импортировано";
+pub const ORG_IMPORT_MUNICIPALITY_UNKNOWN: &str =
+    "муниципальный район с таким названием в регионе не найден";
+pub const ORG_IMPORT_MUNICIPALITY_AMBIGUOUS: &str =
+    "этому названию соответствуют несколько муниципальных районов; укажите id района";
+pub const ORG_IMPORT_NO_MUNICIPALITY_ACCESS: &str = "нет доступа к муниципальному району";
+pub const ORG_IMPORT_OTHER_REGION: &str = "организация с таким ИНН есть в другом регионе";
+pub const ORG_IMPORT_OTHER_MUNICIPALITY: &str = "организация с этим ИНН относится к другому муниципальному району; импорт не переносит организации";
+pub const ORG_IMPORT_DUPLICATE_IN_FILE: &str = "ИНН повторяется в файле (строка {row})";
+pub const ORG_IMPORT_KIND: &str = "допустимые значения: school (школа), preschool (детский сад), college (колледж, техникум), additional_education (дополнительное образование), provider (организация ДПО)";
+pub const ORG_IMPORT_KIND_REQUIRED: &str = "для новой организации нужен тип (kind)";
+pub const ORG_IMPORT_REJECTED: &str = "ошибок в файле: {errors}; ничего не импортировано";
+pub const ORG_IMPORT_CHECKED: &str = "проверка пройдена: новых организаций {created}, изменится {updated}, без изменений {unchanged}";
+pub const ORG_IMPORT_DONE: &str =
+    "импортировано: новых организаций {created}, изменено {updated}, без изменений {unchanged}";
+pub const FILE_TOO_LARGE: &str = "файл больше {mb} МБ";
+pub const IMPORT_INTERNAL: &str = "внутренняя ошибка при импорте; попробуйте ещё раз";
+pub const MISSING_COLUMN: &str = "нет обязательного столбца";
+pub const IMPORT_TAKEN_MEANWHILE: &str = "ошибок: {errors} — эти педагоги добавлены другим импортом во время этого; ничего не импортировано";

@@ -106,7 +106,7 @@ pub(crate) async fn list_municipalities(
 // ---------- organizations ----------
 
 #[derive(FromRow)]
-struct OrganizationRow {
+pub(crate) struct OrganizationRow {
     id: Uuid,
     region_id: Uuid,
     municipality_id: Uuid,

@@ -4,7 +4,8 @@ use pd_bus::RpcServer;
 use pd_proto::ops::identity as ops;
 
 use crate::{
-    SERVICE, State, accounts, audit, auth, educators, imports, organizations, regions, users,
+    SERVICE, State, accounts, audit, auth, educators, imports, organization_imports, organizations,
+    regions, users,
 };
 
 pub(crate) fn server(state: State) -> RpcServer<State> {
@@ -46,4 +47,5 @@ pub(crate) fn server(state: State) -> RpcServer<State> {
         .op(ops::ImportCommit, imports::commit)
         .op(ops::GetImport, imports::get)
         .op(ops::ListImports, imports::list)
+        .op(ops::ImportOrganizations, organization_imports::import)
 }

@@ -44,4 +44,5 @@ crate::operations! {
     ImportCommit = "import_commit": pb::ImportCommitRequest => pb::ImportJob;
     GetImport = "get_import": pb::GetImportRequest => pb::ImportJob;
     ListImports = "list_imports": pb::ListImportsRequest => pb::ImportJobList;
+    ImportOrganizations = "import_organizations": pb::ImportOrganizationsRequest => pb::OrganizationImport;
 }

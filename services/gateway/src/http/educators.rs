@@ -171,6 +171,20 @@ struct ImportQuery {
     /// Put every row into this organization (then the file needs no
     /// organization_inn column).
     organization_id: String,
+    /// `create` (default): a SNILS already known is a bad row. `update`: it
+    /// updates that educator (names, position, subjects, organization, the
+    /// last PD date when given) instead.
+    #[param(inline)]
+    mode: ImportMode,
+}
+
+/// What an educators import does with a SNILS already known.
+#[derive(Deserialize, ToSchema, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum ImportMode {
+    #[default]
+    Create,
+    Update,
 }
 
 /// Import educators from a CSV file (`;` or `,`, UTF-8 with or without BOM,
@@ -179,6 +193,14 @@ struct ImportQuery {
 /// organization_inn, last_pd_completed_on — or their Russian names.
 /// All-or-nothing: any bad row and nothing is imported. Answers 202 at
 /// once; follow `Location` for progress and the per-row report.
+///
+/// `mode=update` reloads a staff list: a known SNILS updates that educator
+/// (`educator_updated`, or `educator_moved` when the row names another
+/// organization; absent optional columns and an empty date keep what is
+/// there); left educators and educators outside the caller's scope are bad
+/// rows. Every job (dry run included) reports per organization of the file
+/// the educators new, changed, unchanged, and `absent`: employed in that
+/// organization but not in the file (reported only, never changed).
 #[utoipa::path(post, path = "/api/v1/educators/imports", tag = "educators", security(("bearer" = [])),
     params(ImportQuery),
     request_body(content = String, content_type = "text/csv", description = "The CSV file"),
@@ -195,33 +217,17 @@ async fn start_import(
     ApiQuery(q): ApiQuery<ImportQuery>,
     body: Body,
 ) -> Result<impl IntoResponse, ApiError> {
-    let bytes = axum::body::to_bytes(body, s.import_limit)
-        .await
-        .map_err(|_| {
-            ApiError(AppError::new(
-                ErrorKind::PayloadTooLarge,
-                format!("файл больше {} МБ", s.import_limit / (1024 * 1024)),
-            ))
-        })?;
+    let bytes = read_file(body, s.import_limit).await?;
     let begin = pb::ImportBeginRequest {
         organization_id: q.organization_id,
         dry_run: q.dry_run,
+        update_existing: q.mode == ImportMode::Update,
+        ..Default::default()
     };
     let job: pb::ImportJob = s
         .send::<identity_ops::ImportBegin>(&caller.ctx, &begin)
         .await?;
-    let mut chunks = 0;
-    for (seq, piece) in bytes.chunks(IMPORT_CHUNK_BYTES).enumerate() {
-        let chunk = pb::ImportChunkRequest {
-            import_id: job.id.clone(),
-            seq: seq as i32,
-            data: piece.to_vec(),
-        };
-        let _: Empty = s
-            .send::<identity_ops::ImportChunk>(&caller.ctx, &chunk)
-            .await?;
-        chunks += 1;
-    }
+    let chunks = upload(&s, &caller, &job.id, &bytes).await?;
     let commit = pb::ImportCommitRequest {
         import_id: job.id.clone(),
         chunks,
@@ -235,6 +241,38 @@ async fn start_import(
         [(header::LOCATION, location)],
         Json(job),
     ))
+}
+
+/// Reads an uploaded file of at most `limit` bytes (else 413).
+pub(super) async fn read_file(body: Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError(AppError::new(
+            ErrorKind::PayloadTooLarge,
+            format!("файл больше {} МБ", limit / (1024 * 1024)),
+        ))
+    })
+}
+
+/// Sends a begun import's file in pieces; returns how many.
+pub(super) async fn upload(
+    s: &AppState,
+    caller: &Caller,
+    import_id: &str,
+    bytes: &[u8],
+) -> Result<i32, ApiError> {
+    let mut chunks = 0;
+    for (seq, piece) in bytes.chunks(IMPORT_CHUNK_BYTES).enumerate() {
+        let chunk = pb::ImportChunkRequest {
+            import_id: import_id.to_owned(),
+            seq: seq as i32,
+            data: piece.to_vec(),
+        };
+        let _: Empty = s
+            .send::<identity_ops::ImportChunk>(&caller.ctx, &chunk)
+            .await?;
+        chunks += 1;
+    }
+    Ok(chunks)
 }
 
 #[derive(Deserialize, IntoParams, Default)]

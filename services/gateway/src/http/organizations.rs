@@ -1,6 +1,7 @@
 //! `/api/v1/organizations` and `/api/v1/providers`.
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use pd_proto::common::v1::IdRequest;
@@ -18,6 +19,78 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_organization, update_organization))
         .routes(routes!(issue_educator_logins))
         .routes(routes!(list_providers, create_provider))
+        .routes(routes!(import_organizations))
+}
+
+/// Largest organizations file: a region's few thousand rows take well
+/// under a megabyte or two.
+const ORGANIZATIONS_FILE_BYTES: usize = 16 * 1024 * 1024;
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct OrganizationImportQuery {
+    /// The region whose organizations the file lists.
+    region_id: String,
+    /// Check the file and report every bad row without changing anything.
+    dry_run: bool,
+}
+
+/// Import a region's organizations from a CSV file (admin, the region's
+/// regional operator; a municipal operator for rows of their municipality).
+///
+/// Columns: name, inn, municipality (its name, matched case-insensitively
+/// within the region, or its id), kind (school, preschool, college,
+/// additional_education, provider, or the Russian names: школа, детский
+/// сад, колледж, …), or their Russian headings (наименование, ИНН,
+/// муниципальный район, тип). Separated by `;` or `,`; UTF-8 (with or
+/// without BOM) or Windows-1251 as Excel saves it. A known INN of the
+/// region updates that organization's name and kind (`organization_updated`;
+/// an empty kind keeps it), a new INN creates one (`organization_created`,
+/// kind required). All-or-nothing: any bad row and nothing changes; a 422
+/// then lists every bad cell as a field `rows[N].column` (N the file's
+/// line, the header being line 1). `dry_run=true` only checks the file.
+#[utoipa::path(post, path = "/api/v1/organizations/imports", tag = "organizations", security(("bearer" = [])),
+    params(OrganizationImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "The CSV file"),
+    responses(
+        (status = 200, description = "Imported, or checked (dry run)", body = pb::OrganizationImport),
+        (status = 403, description = "Not adding organizations in the region", body = Problem),
+        (status = 413, description = "File too large", body = Problem),
+        (status = 422, description = "An unreadable file, an unknown region, or bad rows named `rows[N].column`", body = Problem),
+    ))]
+async fn import_organizations(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<OrganizationImportQuery>,
+    body: Body,
+) -> Result<Json<pb::OrganizationImport>, ApiError> {
+    let bytes =
+        super::educators::read_file(body, s.import_limit.min(ORGANIZATIONS_FILE_BYTES)).await?;
+    let begin = pb::ImportBeginRequest {
+        kind: "organizations".into(),
+        region_id: q.region_id,
+        dry_run: q.dry_run,
+        ..Default::default()
+    };
+    let job: pb::ImportJob = s
+        .send::<identity_ops::ImportBegin>(&caller.ctx, &begin)
+        .await?;
+    let chunks = super::educators::upload(&s, &caller, &job.id, &bytes).await?;
+    let req = pb::ImportOrganizationsRequest {
+        import_id: job.id,
+        chunks,
+    };
+    // Thousands of rows in one transaction: a longer deadline.
+    let done = s
+        .bus
+        .call_with_deadline::<identity_ops::ImportOrganizations>(
+            &req,
+            &caller.ctx,
+            std::time::Duration::from_secs(120),
+        )
+        .await?;
+    Ok(Json(done))
 }
 
 /// Create an organization in a municipality (admin, regional or municipal operator).

@@ -9,6 +9,7 @@ use pd_domain::bounds::{NAME, PERSON_NAME};
 use pd_domain::csv_text;
 use std::collections::HashMap;
 
+use super::educator_sync::Columns;
 use super::values;
 use crate::messages as msg;
 
@@ -38,6 +39,8 @@ pub struct Parsed {
     pub encoding: &'static str,
     pub rows: Vec<ImportRow>,
     pub errors: Vec<RowError>,
+    /// The optional columns the file has (an update keeps the others).
+    pub columns: Columns,
 }
 
 /// The file cannot be read at all.
@@ -149,11 +152,16 @@ pub fn parse(bytes: &[u8], default_org: bool, today: NaiveDate) -> Result<Parsed
             message: msg::IMPORT_ORG_COLUMN.to_owned(),
         });
     }
+    let columns = Columns {
+        middle_name: index.contains_key(&Column::MiddleName),
+        subjects: index.contains_key(&Column::Subjects),
+    };
     if !header_errors.is_empty() {
         return Ok(Parsed {
             encoding,
             rows: Vec::new(),
             errors: header_errors,
+            columns,
         });
     }
 
@@ -267,6 +275,7 @@ pub fn parse(bytes: &[u8], default_org: bool, today: NaiveDate) -> Result<Parsed
         encoding,
         rows,
         errors,
+        columns,
     })
 }
 

@@ -2,4 +2,6 @@
 
 pub mod access;
 pub mod csv_import;
+pub mod educator_sync;
+pub mod org_import;
 pub mod values;
