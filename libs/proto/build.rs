@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         root.join("pd/surveys/v1/surveys.proto"),
         root.join("pd/monitoring/v1/monitoring.proto"),
         root.join("pd/allocation/v1/allocation.proto"),
+        root.join("pd/enrollment/v1/enrollment.proto"),
     ];
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());

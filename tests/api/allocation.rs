@@ -8,6 +8,29 @@
 use super::fixtures::{chrono_today, eventually, next_event, subscribe_to, user};
 use super::*;
 use pd_proto::allocation::v1 as pb;
+use pd_proto::enrollment::v1 as enrollment;
+
+/// Publishes an application's snapshot as enrollment's relay would
+/// (enrollment itself is issue 10): `event` is application_submitted or
+/// application_withdrawn, `version` the application's outbox version.
+async fn application_event(
+    p: &Platform,
+    event: &str,
+    version: u64,
+    a: &enrollment::ApplicationSnapshot,
+) {
+    let verifier = pd_runtime::tokens::TokenVerifier::new(&p.env.settings.auth).unwrap();
+    let bus = pd_bus::Bus::connect(&p.env.settings.nats, verifier)
+        .await
+        .unwrap();
+    bus.ensure_stream("enrollment").await.unwrap();
+    let payload = enrollment::ApplicationSubmitted {
+        application: Some(a.clone()),
+    };
+    pd_bus::testing::publish_event(&bus, "enrollment", event, &a.id, version, &payload)
+        .await
+        .unwrap();
+}
 
 /// A region (with the given PD model), its operators at every level, and
 /// a campaign of this year whose candidates the allocation service knows.
@@ -626,6 +649,36 @@ async fn quotas_add_up_numbers_go_in_order_and_catch_typos() {
     );
     let (s, _) = r.get(&alekseeva, "/api/v1/unique-numbers/ABC").await;
     assert_eq!(s, 422);
+    // An application using the number marks it used; a used number cannot be refused.
+    let egorova = r.educator("Егорова").await;
+    let (s, n) = r
+        .get(&egorova, &format!("/api/v1/unique-numbers/{}", org0[1].1))
+        .await;
+    assert_eq!(s, 200, "{n}");
+    let application = enrollment::ApplicationSnapshot {
+        id: uuid::Uuid::now_v7().to_string(),
+        campaign_id: r.campaign.clone(),
+        educator_id: r.id("Егорова").to_owned(),
+        organization_id: r.world.orgs[0].clone(),
+        unique_number_id: n["id"].as_str().unwrap().to_owned(),
+        status: "submitted".into(),
+        ..Default::default()
+    };
+    application_event(&p, "application_submitted", 1, &application).await;
+    let path = format!("/api/v1/unique-numbers/{}", org0[1].1);
+    eventually(&p, &egorova, &path, |s, b| {
+        s == 200 && b["status"] == "used"
+    })
+    .await;
+    let (s, b) = r
+        .send(
+            Method::POST,
+            &egorova,
+            &r.path("/refusals"),
+            json!({"reason": "болезнь"}),
+        )
+        .await;
+    assert_eq!(s, 409, "{b}");
     let kozlova = everyone.iter().find(|n| n.0 == "Козлова").unwrap();
     let (s, _) = r
         .get(&alekseeva, &format!("/api/v1/unique-numbers/{}", kozlova.1))
@@ -972,6 +1025,52 @@ async fn vouchers_have_a_subject_block_or_an_internship_and_cost_by_the_hour() {
         .collect();
     assert_eq!(kinds, [("subject", 36), ("free", 36)]);
 
+    // Spending a block and withdrawing give exact balances, whatever the replays.
+    let spend = enrollment::ApplicationSnapshot {
+        id: uuid::Uuid::now_v7().to_string(),
+        campaign_id: r.campaign.clone(),
+        educator_id: r.id("Козлова").to_owned(),
+        organization_id: r.world.orgs[2].clone(),
+        unique_number_id: v["id"].as_str().unwrap().to_owned(),
+        voucher_blocks: vec![1],
+        status: "submitted".into(),
+        ..Default::default()
+    };
+    let me_path = r.path("/allocation/me");
+    application_event(&p, "application_submitted", 1, &spend).await;
+    application_event(&p, "application_submitted", 1, &spend).await;
+    let me = eventually(&p, &teacher, &me_path, |s, b| {
+        s == 200 && b["voucher"]["hours_left"] == 36
+    })
+    .await;
+    assert_eq!(me["voucher"]["blocks"][0]["status"], "spent", "{me}");
+    assert_eq!(
+        me["voucher"]["blocks"][0]["application_id"],
+        spend.id.as_str()
+    );
+    let withdrawn = enrollment::ApplicationSnapshot {
+        status: "withdrawn".into(),
+        ..spend.clone()
+    };
+    application_event(&p, "application_withdrawn", 2, &withdrawn).await;
+    // A late copy of the submission (an older version) changes nothing.
+    application_event(&p, "application_submitted", 1, &spend).await;
+    let marker = enrollment::ApplicationSnapshot {
+        id: uuid::Uuid::now_v7().to_string(),
+        voucher_blocks: vec![2],
+        ..spend.clone()
+    };
+    application_event(&p, "application_submitted", 1, &marker).await;
+    let me = eventually(&p, &teacher, &me_path, |s, b| {
+        s == 200 && b["voucher"]["blocks"][1]["status"] == "spent"
+    })
+    .await;
+    assert_eq!(
+        me["voucher"]["hours_left"], 36,
+        "block 1 given back, block 2 spent: {me}"
+    );
+    assert_eq!(me["voucher"]["blocks"][0]["status"], "open");
+
     let master = r.educator("Лебедева").await;
     let (s, me) = r.get(&master, &r.path("/allocation/me")).await;
     assert_eq!(s, 200, "{me}");
@@ -988,5 +1087,78 @@ async fn vouchers_have_a_subject_block_or_an_internship_and_cost_by_the_hour() {
         .map(|b| (b["kind"].as_str().unwrap(), b["hours"].as_i64().unwrap()))
         .collect();
     assert_eq!(kinds, [("free", 36), ("internship", 54)]);
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn plan_order_hours_are_shared_by_the_largest_remainder_and_drawn_by_team_applications() {
+    let p = Platform::start().await.unwrap();
+    let r = Region::open(&p, "E1", "cumulative_route").await;
+    r.confirm_all().await;
+    // 10,000 ₽ at 100 ₽ an hour: 100 hours of the plan-order, no numbers.
+    let a = r.fund_and_allocate(1_000_000, 10_000, 0).await;
+    assert_eq!(
+        (a["funded_places"].as_i64(), a["numbers_assigned"].as_i64()),
+        (Some(100), Some(0)),
+        "{a}"
+    );
+    // Municipalities 100×7/9 = 77.77 and 22.22 → 78 and 22; organizations of
+    // municipality 0: 78×4/7 = 44.57 and 33.42 → 45 and 33.
+    let (s, q) = r
+        .get(&r.operator, &r.path("/quotas?level=organization"))
+        .await;
+    assert_eq!(s, 200, "{q}");
+    let quota = |q: &Value, org: &str, field: &str| {
+        q["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["unit_id"] == org)
+            .unwrap()[field]
+            .as_i64()
+            .unwrap()
+    };
+    let quotas: Vec<i64> = r.world.orgs.iter().map(|o| quota(&q, o, "quota")).collect();
+    assert_eq!(quotas, [45, 33, 22]);
+
+    let team = enrollment::ApplicationSnapshot {
+        id: uuid::Uuid::now_v7().to_string(),
+        campaign_id: r.campaign.clone(),
+        educator_id: r.id("Алексеева").to_owned(),
+        organization_id: r.world.orgs[0].clone(),
+        hours: 36,
+        status: "submitted".into(),
+        ..Default::default()
+    };
+    application_event(&p, "application_submitted", 1, &team).await;
+    let path = r.path(&format!(
+        "/quotas?level=organization&municipality_id={}",
+        r.world.municipalities[0]
+    ));
+    let q = eventually(&p, &r.muni_operators[0], &path, |s, b| {
+        s == 200
+            && b["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["hours_used"] == 36)
+    })
+    .await;
+    assert_eq!(quota(&q, &r.world.orgs[0], "hours_left"), 9, "{q}");
+    let withdrawn = enrollment::ApplicationSnapshot {
+        status: "rejected".into(),
+        ..team.clone()
+    };
+    application_event(&p, "application_withdrawn", 2, &withdrawn).await;
+    let q = eventually(&p, &r.muni_operators[0], &path, |s, b| {
+        s == 200
+            && b["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|x| x["hours_used"] == 0)
+    })
+    .await;
+    assert_eq!(quota(&q, &r.world.orgs[0], "hours_left"), 45, "{q}");
     p.stop().await;
 }

@@ -26,6 +26,12 @@ pub mod allocation {
     }
 }
 
+pub mod enrollment {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/pd.enrollment.v1.rs"));
+    }
+}
+
 pub mod monitoring {
     pub mod v1 {
         include!(concat!(env!("OUT_DIR"), "/pd.monitoring.v1.rs"));

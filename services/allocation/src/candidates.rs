@@ -26,7 +26,8 @@ pub(crate) enum Refresh {
 }
 
 /// Recomputes who is due in the campaigns `what` touches: an educator is
-/// due when employed and their last PD ended before 1 January of the
+/// due when employed and their last PD (the later of identity's date and
+/// monitoring's records that count) ended before 1 January of the
 /// campaign year minus the region's interval (`domain::eligibility`), or
 /// they have none. Rows are kept when someone stops being due, so a
 /// decision taken on them stays on record.
@@ -39,11 +40,13 @@ pub(crate) async fn refresh(conn: &mut PgConnection, what: Refresh) -> Result<()
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO candidates (campaign_id, educator_id, region_id, municipality_id, organization_id,
                                  last_pd_completed_on, eligible)
-         SELECT k.id, e.id, e.region_id, e.municipality_id, e.organization_id, e.last_pd_completed_on,
-                e.active AND (e.last_pd_completed_on IS NULL
-                    OR e.last_pd_completed_on < make_date(k.year - COALESCE(r.pd_interval_years, 3), 1, 1))
+         SELECT k.id, e.id, e.region_id, e.municipality_id, e.organization_id, e.last_pd,
+                e.active AND (e.last_pd IS NULL
+                    OR e.last_pd < make_date(k.year - COALESCE(r.pd_interval_years, 3), 1, 1))
          FROM known_campaigns k
-         JOIN known_educators e ON e.region_id = k.region_id
+         JOIN (SELECT e.*, GREATEST(e.last_pd_completed_on,
+                          (SELECT max(ended_on) FROM pd_records p WHERE p.educator_id = e.id AND p.counts)) AS last_pd
+               FROM known_educators e) e ON e.region_id = k.region_id
          LEFT JOIN known_regions r ON r.id = k.region_id
          WHERE {filter}
          ON CONFLICT (campaign_id, educator_id) DO UPDATE SET

@@ -287,7 +287,9 @@ async fn share_places(
             _ => municipalities.push((m, n)),
         }
     }
-    let (m_shares, unused) = quotas::largest_remainder(places, &municipalities);
+    // Hours of a plan-order are shared whole; places of people at most one each.
+    let capped = c.pd_model != "cumulative_route";
+    let (m_shares, unused) = quotas::largest_remainder(places, &municipalities, capped);
     let total: i64 = municipalities.iter().map(|m| m.1).sum();
     let mut rows = Vec::new();
     for m in &m_shares {
@@ -297,8 +299,8 @@ async fn share_places(
             .filter(|o| o.0 == m.unit)
             .map(|o| (o.1, o.2))
             .collect();
-        // A municipality's quota never exceeds its candidates: nothing is left over here.
-        let (o_shares, _) = quotas::largest_remainder(m.quota, &orgs);
+        // A capped municipality's quota never exceeds its candidates: nothing is left over here.
+        let (o_shares, _) = quotas::largest_remainder(m.quota, &orgs, capped);
         for o in &o_shares {
             rows.push(QuotaRow::of(
                 "organization",
@@ -459,6 +461,10 @@ pub(crate) async fn list_quotas(
                 (SELECT count(*) FROM unique_numbers u WHERE u.campaign_id = q.campaign_id
                     AND (u.organization_id = q.unit_id OR u.municipality_id = q.unit_id)
                     AND u.status IN ('assigned', 'used')) AS assigned,
+                (SELECT COALESCE(sum(h.hours), 0) FROM hour_draws h
+                    JOIN known_organizations ho ON ho.id = h.organization_id
+                    WHERE h.campaign_id = q.campaign_id AND h.active
+                      AND (h.organization_id = q.unit_id OR ho.municipality_id = q.unit_id)) AS hours_used,
                 count(*) OVER () AS total
          FROM quotas q
          LEFT JOIN known_organizations o ON o.id = q.unit_id
@@ -478,7 +484,10 @@ pub(crate) async fn list_quotas(
     .map_err(db_error)?;
     Ok(pb::QuotaList {
         total: rows.first().map(|r| r.total).unwrap_or(0),
-        items: rows.into_iter().map(QuotaView::into_proto).collect(),
+        items: rows
+            .into_iter()
+            .map(|q| q.into_proto(c.pd_model == "cumulative_route"))
+            .collect(),
         rule: msg::QUOTA_RULE.into(),
     })
 }
@@ -497,15 +506,29 @@ struct QuotaView {
     extra_place: bool,
     quota: i32,
     assigned: i64,
+    hours_used: i64,
     total: i64,
 }
 
 impl QuotaView {
-    fn into_proto(self) -> pb::Quota {
+    /// `hours`: the quota is in plan-order hours (cumulative_route).
+    fn into_proto(self, hours: bool) -> pb::Quota {
+        // What was shared: hours whole, places at most one per candidate.
+        let shared = if hours {
+            self.places_total
+        } else {
+            self.places_total.min(self.candidates_total)
+        };
+        let (hours_used, hours_left) = if hours {
+            (self.hours_used as i32, self.quota - self.hours_used as i32)
+        } else {
+            (0, 0)
+        };
         pb::Quota {
+            hours_used,
+            hours_left,
             exact_share: quotas::decimal(
-                i64::from(self.places_total.min(self.candidates_total))
-                    * i64::from(self.candidates),
+                i64::from(shared) * i64::from(self.candidates),
                 i64::from(self.candidates_total),
             ),
             level: self.level,

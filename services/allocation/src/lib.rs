@@ -5,6 +5,7 @@
 //! the organization up to the region (stages 1 and 7 of the cycle in
 //! DESIGN.md; seed 002, fifth and sixth stages; seed 003).
 
+mod balances;
 mod candidates;
 mod db;
 pub mod domain;
@@ -53,8 +54,8 @@ pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Migrates, connects, follows identity's and the registry's events and
-/// serves requests.
+/// Migrates, connects, follows identity's, the registry's, enrollment's and
+/// monitoring's events and serves requests.
 pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Running> {
     let pool = pd_runtime::db::open_service_db(&settings, SERVICE, &MIGRATORS).await?;
     let verifier = TokenVerifier::new(&settings.auth)?;
@@ -76,6 +77,12 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
     let registry = read_models::registry_consumer(&bus, &pool)
         .start(shutdown.clone())
         .await?;
+    let enrollment = read_models::enrollment_consumer(&bus, &pool)
+        .start(shutdown.clone())
+        .await?;
+    let monitoring = read_models::monitoring_consumer(&bus, &pool)
+        .start(shutdown.clone())
+        .await?;
     let relay_stop = Shutdown::new();
     let relay =
         tokio::spawn(Relay::new(bus.clone(), pool.clone(), SERVICE).run(relay_stop.clone()));
@@ -88,6 +95,8 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         let _ = requests.await;
         let _ = identity.await;
         let _ = registry.await;
+        let _ = enrollment.await;
+        let _ = monitoring.await;
         relay_stop.cancel();
         let _ = relay.await;
         pool.close().await;

@@ -2,18 +2,22 @@
 //! events only (a fresh database catches up from the streams): identity's
 //! regions (PD model and interval), municipalities, organizations and
 //! educators (with the last completed PD of the historical import), and
-//! the registry's campaigns. Every change that can make someone due or not
+//! the registry's campaigns; enrollment's applications (the balances) and
+//! monitoring's PD records. Every change that can make someone due or not
 //! due recomputes the candidates it touches.
 
 use futures::FutureExt;
 use pd_bus::Bus;
 use pd_bus::consumer::{Consumer, Event, HandleError};
+use pd_proto::enrollment::v1 as enrollment;
 use pd_proto::identity::v1 as identity;
+use pd_proto::monitoring::v1 as monitoring;
 use pd_proto::registry::v1 as registry;
 use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;
 use uuid::Uuid;
 
+use crate::balances;
 use crate::candidates::{self, Refresh};
 
 pub(crate) fn identity_consumer(bus: &Bus, pool: &PgPool) -> Consumer {
@@ -24,6 +28,54 @@ pub(crate) fn identity_consumer(bus: &Bus, pool: &PgPool) -> Consumer {
         source: "identity",
         handler: Arc::new(|conn, event| apply_identity(conn, event).boxed()),
     }
+}
+
+/// Enrollment's applications: numbers used, voucher blocks spent, hours drawn.
+pub(crate) fn enrollment_consumer(bus: &Bus, pool: &PgPool) -> Consumer {
+    Consumer {
+        bus: bus.clone(),
+        pool: pool.clone(),
+        consumer: crate::SERVICE,
+        source: "enrollment",
+        handler: Arc::new(|conn, event| apply_enrollment(conn, event).boxed()),
+    }
+}
+
+/// Monitoring's PD records: the last completed PD of each educator.
+pub(crate) fn monitoring_consumer(bus: &Bus, pool: &PgPool) -> Consumer {
+    Consumer {
+        bus: bus.clone(),
+        pool: pool.clone(),
+        consumer: crate::SERVICE,
+        source: "monitoring",
+        handler: Arc::new(|conn, event| apply_monitoring(conn, event).boxed()),
+    }
+}
+
+async fn apply_enrollment(conn: &mut PgConnection, event: Event) -> Result<(), HandleError> {
+    // Both carry the application's snapshot as field 1.
+    if matches!(
+        event.event_type(),
+        "application_submitted" | "application_withdrawn"
+    ) {
+        if !event.is_newest(conn).await? {
+            return Ok(());
+        }
+        let e: enrollment::ApplicationSubmitted = event.decode()?;
+        balances::apply_application(conn, &e.application.unwrap_or_default()).await?;
+    }
+    Ok(())
+}
+
+async fn apply_monitoring(conn: &mut PgConnection, event: Event) -> Result<(), HandleError> {
+    if event.event_type() == "pd_record_changed" {
+        if !event.is_newest(conn).await? {
+            return Ok(());
+        }
+        let e: monitoring::PdRecordChanged = event.decode()?;
+        balances::apply_pd_record(conn, &e).await?;
+    }
+    Ok(())
 }
 
 pub(crate) fn registry_consumer(bus: &Bus, pool: &PgPool) -> Consumer {

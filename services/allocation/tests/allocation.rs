@@ -1,13 +1,15 @@
 //! The allocation service on its own, over NATS, against real PostgreSQL
 //! and JetStream: a fresh database builds its read-models from the
 //! streams alone (events published before the service ever ran), and
-//! candidates follow the region's interval and the educators' changes.
+//! candidates follow the region's interval, the educators' changes and
+//! monitoring's PD records.
 
 use pd_bus::testing::{context_with, publish_event};
 use pd_bus::{Bus, CallContext};
 use pd_domain::{Grant, Role};
 use pd_proto::allocation::v1 as pb;
 use pd_proto::identity::v1 as identity;
+use pd_proto::monitoring::v1 as monitoring;
 use pd_proto::ops::allocation as ops;
 use pd_proto::registry::v1 as registry;
 use pd_runtime::Shutdown;
@@ -207,6 +209,42 @@ async fn a_fresh_database_catches_up_from_the_streams_and_follows_changes() {
         &people[3].id,
         2,
         &trained,
+    )
+    .await
+    .unwrap();
+    let names = candidates_once(&bus, &operator, campaign, |n| n.len() == 2).await;
+    assert_eq!(names, ["Белова", "Волкова"]);
+
+    // Monitoring's PD record that counts is later than identity's date:
+    // no longer due; once it no longer counts, due again.
+    let record = Uuid::now_v7().to_string();
+    let mut changed = monitoring::PdRecordChanged {
+        record_id: record.clone(),
+        educator_id: people[2].id.clone(),
+        region_id: r.clone(),
+        ended_on: "2029-03-01".into(),
+        counts: true,
+    };
+    publish_event(
+        &bus,
+        "monitoring",
+        "pd_record_changed",
+        &record,
+        1,
+        &changed,
+    )
+    .await
+    .unwrap();
+    let names = candidates_once(&bus, &operator, campaign, |n| n.len() == 1).await;
+    assert_eq!(names, ["Белова"]);
+    changed.counts = false;
+    publish_event(
+        &bus,
+        "monitoring",
+        "pd_record_changed",
+        &record,
+        2,
+        &changed,
     )
     .await
     .unwrap();

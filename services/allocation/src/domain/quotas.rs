@@ -3,9 +3,10 @@
 //! (Hamilton) method: each unit gets the floor of its exact share, then the
 //! places left go one each to the largest remainders. Ties in the remainder
 //! go to the unit with more candidates, then to the smaller id, so the
-//! result is the same on every run. No unit gets more places than it has
-//! candidates: with more places than candidates everyone is funded and the
-//! rest stays with the region.
+//! result is the same on every run. Places of people (numbers, vouchers)
+//! are capped: no unit gets more than it has candidates, and with more
+//! places than candidates everyone is funded and the rest stays with the
+//! region. Hours of a plan-order are shared whole.
 
 use uuid::Uuid;
 
@@ -23,8 +24,9 @@ pub struct Share {
 }
 
 /// `units` are (id, confirmed candidates). Returns one share per unit, in
-/// the order given, and the places nobody could take.
-pub fn largest_remainder(places: i64, units: &[(Uuid, i64)]) -> (Vec<Share>, i64) {
+/// the order given, and the places nobody could take (`capped`: at most
+/// one place per candidate).
+pub fn largest_remainder(places: i64, units: &[(Uuid, i64)], capped: bool) -> (Vec<Share>, i64) {
     let total: i64 = units.iter().map(|u| u.1.max(0)).sum();
     if total == 0 {
         let shares = units.iter().map(|&(unit, c)| Share {
@@ -38,8 +40,8 @@ pub fn largest_remainder(places: i64, units: &[(Uuid, i64)]) -> (Vec<Share>, i64
         });
         return (shares.collect(), places);
     }
-    // Everyone can be funded: each unit gets its candidates.
-    let shared = places.min(total);
+    // With places for everyone, each unit gets its candidates.
+    let shared = if capped { places.min(total) } else { places };
     let mut shares: Vec<Share> = units
         .iter()
         .map(|&(unit, c)| {
@@ -96,11 +98,11 @@ mod tests {
     fn parts_add_up_exactly_and_largest_remainders_win() {
         let u = ids(3);
         // 10 places over 5, 3, 2 candidates of 10... exact shares 5, 3, 2.
-        let (s, unused) = largest_remainder(10, &[(u[0], 5), (u[1], 3), (u[2], 2)]);
+        let (s, unused) = largest_remainder(10, &[(u[0], 5), (u[1], 3), (u[2], 2)], true);
         assert_eq!(s.iter().map(|s| s.quota).collect::<Vec<_>>(), vec![5, 3, 2]);
         assert_eq!(unused, 0);
         // 7 places over 5, 3, 2: exact 3.5, 2.1, 1.4 → floors 3, 2, 1, one left → the 0.5.
-        let (s, _) = largest_remainder(7, &[(u[0], 5), (u[1], 3), (u[2], 2)]);
+        let (s, _) = largest_remainder(7, &[(u[0], 5), (u[1], 3), (u[2], 2)], true);
         assert_eq!(s.iter().map(|s| s.quota).collect::<Vec<_>>(), vec![4, 2, 1]);
         assert!(s[0].extra && s[0].remainder_rank == 1);
         assert_eq!(s.iter().map(|s| s.quota).sum::<i64>(), 7);
@@ -110,7 +112,7 @@ mod tests {
     fn ties_go_to_more_candidates_then_smaller_id() {
         let u = ids(3);
         // 1 place over 1, 1, 1: all remainders equal → the smallest id.
-        let (s, _) = largest_remainder(1, &[(u[2], 1), (u[0], 1), (u[1], 1)]);
+        let (s, _) = largest_remainder(1, &[(u[2], 1), (u[0], 1), (u[1], 1)], true);
         assert_eq!(s[1].quota, 1);
         assert_eq!(s.iter().map(|s| s.quota).sum::<i64>(), 1);
     }
@@ -118,11 +120,14 @@ mod tests {
     #[test]
     fn more_places_than_candidates_leaves_the_rest_unused() {
         let u = ids(2);
-        let (s, unused) = largest_remainder(10, &[(u[0], 3), (u[1], 4)]);
+        let (s, unused) = largest_remainder(10, &[(u[0], 3), (u[1], 4)], true);
         assert_eq!(s[0].quota + s[1].quota, 7);
         assert_eq!(unused, 3);
-        let (_, unused) = largest_remainder(5, &[(u[0], 0)]);
+        let (_, unused) = largest_remainder(5, &[(u[0], 0)], true);
         assert_eq!(unused, 5);
+        // Hours are shared whole: 10 over 3 and 4 → 4.28 and 5.71 → 4 and 6.
+        let (s, unused) = largest_remainder(10, &[(u[0], 3), (u[1], 4)], false);
+        assert_eq!((s[0].quota, s[1].quota, unused), (4, 6, 0));
     }
 
     #[test]
