@@ -871,6 +871,29 @@ async fn a_refused_number_is_reassigned_by_the_org_then_the_municipality_then_th
         )
         .await;
     assert_eq!(s, 422, "excluded from the list: {b}");
+    let refused = json!({"educator_id": r.id("Алексеева")});
+    let (s, b) = r
+        .send(Method::POST, &r.org_operators[0], &assign, refused)
+        .await;
+    assert_eq!(s, 409, "refused for the year: {b}");
+    let (s, b) = r
+        .get(
+            &r.org_operators[0],
+            &r.path("/candidates?status=included&unfunded_only=true"),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let waiting: Vec<&str> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        waiting,
+        ["Васильева"],
+        "neither the funded nor the one who refused"
+    );
     let (s, n) = r
         .send(
             Method::POST,

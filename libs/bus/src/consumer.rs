@@ -26,6 +26,9 @@ use uuid::Uuid;
 
 use crate::{Bus, headers};
 
+/// Events handled in one transaction at most, when that many have arrived.
+const BATCH: usize = 256;
+
 /// A received event.
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -100,6 +103,15 @@ pub type EventHandler = Arc<
         + Sync,
 >;
 
+/// Applies the fresh events of a batch at once, in order, inside the
+/// consumer's transaction: for a stream of many small snapshots (a region's
+/// educators) set-based statements instead of a few per event.
+pub type BatchHandler = Arc<
+    dyn for<'c> Fn(&'c mut PgConnection, Vec<Event>) -> BoxFuture<'c, Result<(), HandleError>>
+        + Send
+        + Sync,
+>;
+
 pub struct Consumer {
     pub bus: Bus,
     pub pool: PgPool,
@@ -108,6 +120,64 @@ pub struct Consumer {
     /// The producing service whose stream is read.
     pub source: &'static str,
     pub handler: EventHandler,
+    /// Used instead of `handler` for batches, when given; a batch that
+    /// fails is retried one event at a time with `handler`.
+    pub batch_handler: Option<BatchHandler>,
+}
+
+/// Of snapshot events, the newest of each aggregate that is newer than
+/// what was applied, in their order, with their versions recorded in the
+/// transaction ([`Event::is_newest`] for many events in one statement).
+/// Events without a version always count.
+pub async fn newest_of(
+    conn: &mut PgConnection,
+    events: Vec<Event>,
+) -> Result<Vec<Event>, HandleError> {
+    let Some(consumer) = events.first().map(|e| e.consumer) else {
+        return Ok(events);
+    };
+    // The last snapshot of each aggregate in the batch is the one that counts.
+    let mut last: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (i, e) in events.iter().enumerate() {
+        if e.version() > 0 {
+            let slot = last.entry(e.envelope.aggregate_id.clone()).or_insert(i);
+            if events[*slot].version() <= e.version() {
+                *slot = i;
+            }
+        }
+    }
+    let mut aggregates = Vec::with_capacity(last.len());
+    let mut versions = Vec::with_capacity(last.len());
+    for (aggregate, &i) in &last {
+        aggregates.push(aggregate.clone());
+        versions.push(i64::try_from(events[i].version()).map_err(|_| {
+            HandleError::Reject(format!("version {} out of range", events[i].version()))
+        })?);
+    }
+    let newer: std::collections::HashSet<String> = sqlx::query_scalar(
+        "INSERT INTO applied_versions (consumer, aggregate_id, version)
+         SELECT $1, a, v FROM unnest($2::text[], $3::bigint[]) AS t(a, v)
+         ON CONFLICT (consumer, aggregate_id) DO UPDATE SET version = EXCLUDED.version
+         WHERE applied_versions.version < EXCLUDED.version
+         RETURNING aggregate_id",
+    )
+    .bind(consumer)
+    .bind(&aggregates)
+    .bind(&versions)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .collect();
+    Ok(events
+        .into_iter()
+        .enumerate()
+        .filter(|(i, e)| {
+            e.version() == 0
+                || (newer.contains(&e.envelope.aggregate_id)
+                    && last.get(&e.envelope.aggregate_id) == Some(i))
+        })
+        .map(|(_, e)| e)
+        .collect())
 }
 
 /// What happened to one delivery.
@@ -155,10 +225,14 @@ impl Consumer {
                 .await
                 .map_err(|e| anyhow::anyhow!("updating consumer {}: {e}", self.consumer))?;
         }
+        // What has arrived is handled together (one transaction for up to
+        // BATCH events): a stream that is catching up costs one commit per
+        // batch, not one per event.
         let mut messages = consumer
             .messages()
             .await
-            .map_err(|e| anyhow::anyhow!("consuming {}: {e}", self.source))?;
+            .map_err(|e| anyhow::anyhow!("consuming {}: {e}", self.source))?
+            .ready_chunks(BATCH);
         let mut watched = consumer.clone();
         Ok(tokio::spawn(async move {
             // Deliveries report the lag as they come; while nothing comes,
@@ -175,15 +249,21 @@ impl Consumer {
                     }
                     _ = shutdown.cancelled() => break,
                 };
-                match next {
-                    Some(Ok(msg)) => {
-                        self.process(msg).await;
+                let Some(chunk) = next else { break };
+                let mut batch = Vec::with_capacity(chunk.len());
+                let mut failed = false;
+                for m in chunk {
+                    match m {
+                        Ok(msg) => batch.push(msg),
+                        Err(e) => {
+                            tracing::warn!(consumer = self.consumer, error = %e, "consumer stream error");
+                            failed = true;
+                        }
                     }
-                    Some(Err(e)) => {
-                        tracing::warn!(consumer = self.consumer, error = %e, "consumer stream error");
-                        tokio::time::sleep(Duration::from_millis(200)).await;
-                    }
-                    None => break,
+                }
+                self.process_batch(batch).await;
+                if failed {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
                 }
             }
         }))
@@ -197,6 +277,97 @@ impl Consumer {
                 source: self.source.to_owned(),
             })
             .set(i64::try_from(pending).unwrap_or(i64::MAX));
+    }
+
+    /// Handles deliveries that arrived together in one transaction and acks
+    /// them after the commit. If any of them fails, nothing of the batch is
+    /// kept and each is handled on its own ([`Consumer::process`]), so a
+    /// bad event is retried or dead-lettered alone.
+    pub async fn process_batch(&self, batch: Vec<async_nats::jetstream::Message>) -> Vec<Outcome> {
+        if batch.len() > 1 {
+            match self.apply_batch(&batch).await {
+                Ok(outcomes) => {
+                    for (msg, outcome) in batch.iter().zip(&outcomes) {
+                        self.settled(msg, outcome).await;
+                    }
+                    return outcomes;
+                }
+                Err(e) => {
+                    tracing::debug!(consumer = self.consumer, error = ?e, size = batch.len(), "batch failed; one event at a time");
+                }
+            }
+        }
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for msg in batch {
+            outcomes.push(self.process(msg).await);
+        }
+        outcomes
+    }
+
+    /// Every event of the batch applied in one transaction, or none.
+    async fn apply_batch(
+        &self,
+        batch: &[async_nats::jetstream::Message],
+    ) -> Result<Vec<Outcome>, HandleError> {
+        let mut tx = self.pool.begin().await?;
+        let events = batch
+            .iter()
+            .map(|m| self.event(m))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+        let fresh: std::collections::HashSet<Uuid> = sqlx::query_scalar(
+            "INSERT INTO processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[])
+             ON CONFLICT DO NOTHING RETURNING event_id",
+        )
+        .bind(self.consumer)
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
+        // The same event twice in a batch counts once.
+        let mut seen = std::collections::HashSet::new();
+        let mut outcomes = Vec::with_capacity(events.len());
+        let mut todo = Vec::with_capacity(events.len());
+        for event in events {
+            if fresh.contains(&event.event_id) && seen.insert(event.event_id) {
+                outcomes.push(Outcome::Applied);
+                todo.push(event);
+            } else {
+                outcomes.push(Outcome::Duplicate);
+            }
+        }
+        match &self.batch_handler {
+            Some(handler) => handler(&mut tx, todo).await?,
+            None => {
+                for event in todo {
+                    let span = tracing::info_span!("event", consumer = self.consumer, subject = %event.subject, event_id = %event.event_id);
+                    pd_runtime::telemetry::set_remote_parent(&span, &event.envelope.traceparent);
+                    (self.handler)(&mut tx, event).instrument(span).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// Acks a delivery whose effect is committed, and counts it.
+    async fn settled(&self, msg: &async_nats::jetstream::Message, outcome: &Outcome) {
+        if let Ok(info) = msg.info() {
+            self.report_lag(info.pending);
+        }
+        if let Err(e) = msg.ack().await {
+            // Not acked: it comes back and is recognised as a duplicate.
+            tracing::warn!(error = %e, "ack failed");
+        }
+        if *outcome == Outcome::Applied {
+            metrics()
+                .events_consumed
+                .get_or_create(&ServiceLabels {
+                    service: self.consumer.to_owned(),
+                })
+                .inc();
+        }
     }
 
     /// Handles one delivery and acks, naks or dead-letters it, in a span
@@ -240,18 +411,7 @@ impl Consumer {
                 return Outcome::DeadLettered;
             }
         };
-        if let Err(e) = msg.ack().await {
-            // Not acked: it comes back and is recognised as a duplicate.
-            tracing::warn!(error = %e, "ack failed");
-        }
-        if outcome == Outcome::Applied {
-            metrics()
-                .events_consumed
-                .get_or_create(&ServiceLabels {
-                    service: self.consumer.to_owned(),
-                })
-                .inc();
-        }
+        self.settled(&msg, &outcome).await;
         outcome
     }
 
@@ -285,6 +445,16 @@ impl Consumer {
     /// `Ok(false)` when the event was processed before.
     async fn apply(&self, event: Event) -> Result<bool, HandleError> {
         let mut tx = self.pool.begin().await?;
+        let fresh = self.handle(&mut tx, event).await?;
+        if fresh {
+            tx.commit().await?;
+        }
+        Ok(fresh)
+    }
+
+    /// Records the event as processed and applies it, in the caller's
+    /// transaction; `Ok(false)` when it was processed before.
+    async fn handle(&self, tx: &mut PgConnection, event: Event) -> Result<bool, HandleError> {
         let fresh = sqlx::query(
             "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
@@ -297,8 +467,7 @@ impl Consumer {
         if !fresh {
             return Ok(false);
         }
-        (self.handler)(&mut tx, event).await?;
-        tx.commit().await?;
+        (self.handler)(tx, event).await?;
         Ok(true)
     }
 

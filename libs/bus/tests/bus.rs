@@ -33,6 +33,7 @@ fn counting_consumer(bus: &Bus, pool: &PgPool, fail_first: Arc<AtomicUsize>) -> 
         pool: pool.clone(),
         consumer: "counter",
         source: "producer",
+        batch_handler: None,
         handler: Arc::new(move |conn, event| {
             let fail_first = fail_first.clone();
             async move {
@@ -475,6 +476,7 @@ fn snapshot_consumer(bus: &Bus, pool: &PgPool) -> Consumer {
         pool: pool.clone(),
         consumer: "snapshots",
         source: "producer",
+        batch_handler: None,
         handler: Arc::new(move |conn, event| {
             async move {
                 if event.is_newest(&mut *conn).await? {
@@ -609,6 +611,7 @@ fn fragile_consumer(
         pool: pool.clone(),
         consumer: "fragile",
         source: "producer",
+        batch_handler: None,
         handler: Arc::new(move |conn, event| {
             let broken = broken.clone();
             let calls = calls.clone();

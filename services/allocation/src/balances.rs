@@ -119,6 +119,6 @@ pub(crate) async fn apply_pd_record(
     .bind(r.counts)
     .execute(&mut *conn)
     .await?;
-    candidates::refresh(conn, Refresh::Educator(educator)).await?;
+    candidates::refresh(conn, Refresh::Educators(vec![educator])).await?;
     Ok(())
 }

@@ -22,7 +22,7 @@ use crate::{State, messages as msg};
 pub(crate) enum Refresh {
     Campaign(Uuid),
     Region(Uuid),
-    Educator(Uuid),
+    Educators(Vec<Uuid>),
 }
 
 /// Recomputes who is due in the campaigns `what` touches: an educator is
@@ -32,10 +32,10 @@ pub(crate) enum Refresh {
 /// they have none. Rows are kept when someone stops being due, so a
 /// decision taken on them stays on record.
 pub(crate) async fn refresh(conn: &mut PgConnection, what: Refresh) -> Result<(), sqlx::Error> {
-    let (filter, id) = match what {
-        Refresh::Campaign(id) => ("k.id = $1", id),
-        Refresh::Region(id) => ("k.region_id = $1", id),
-        Refresh::Educator(id) => ("e.id = $1", id),
+    let (filter, ids) = match what {
+        Refresh::Campaign(id) => ("k.id = ANY($1)", vec![id]),
+        Refresh::Region(id) => ("k.region_id = ANY($1)", vec![id]),
+        Refresh::Educators(ids) => ("e.id = ANY($1)", ids),
     };
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO candidates (campaign_id, educator_id, region_id, municipality_id, organization_id,
@@ -53,7 +53,7 @@ pub(crate) async fn refresh(conn: &mut PgConnection, what: Refresh) -> Result<()
              municipality_id = EXCLUDED.municipality_id, organization_id = EXCLUDED.organization_id,
              last_pd_completed_on = EXCLUDED.last_pd_completed_on, eligible = EXCLUDED.eligible"
     )))
-    .bind(id)
+    .bind(ids)
     .execute(conn)
     .await?;
     Ok(())
@@ -129,7 +129,9 @@ const LIST: &str = "
     FROM scoped s
     LEFT JOIN unique_numbers u ON u.campaign_id = s.campaign_id AND u.educator_id = s.educator_id
                               AND u.status IN ('assigned', 'used')
-    WHERE ($4 = '' OR s.status = $4) AND (NOT $5 OR u.number IS NULL)
+    WHERE ($4 = '' OR s.status = $4)
+      AND (NOT $5 OR NOT EXISTS (SELECT 1 FROM unique_numbers x
+                                 WHERE x.campaign_id = s.campaign_id AND x.educator_id = s.educator_id))
       AND ($8::uuid IS NULL OR s.educator_id = $8)
     ORDER BY s.organization_id, s.rank NULLS LAST, s.last_name, s.first_name, s.educator_id
     LIMIT $6 OFFSET $7";

@@ -14,6 +14,7 @@ use pd_domain::error::Validator;
 use pd_proto::allocation::v1 as pb;
 use prost::Message;
 use sqlx::PgConnection;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::candidates::RANKED;
@@ -210,12 +211,13 @@ pub(crate) async fn allocate(
         .map_err(db_error)?;
     let now = Utc::now();
     let distributable = i64::from(f.funded_places - f.reserve_places);
-    let (shares, municipality_unused) = share_places(&mut tx, &c, distributable).await?;
+    let shares = share_places(&mut tx, &c, distributable).await?;
     let assigned = if c.pd_model == "cumulative_route" {
         0
     } else {
-        assign(&s, &mut tx, &ctx, &c, now).await?
+        assign(&s, &mut tx, &ctx, &c, &shares.organizations, now).await?
     };
+    let municipality_unused = shares.unused;
     let free = i64::from(f.reserve_places) + municipality_unused;
     sqlx::query(
         "INSERT INTO free_places (id, campaign_id, region_id, freed_at)
@@ -242,8 +244,8 @@ pub(crate) async fn allocate(
         campaign_id: c.id.to_string(),
         funded_places: f.funded_places,
         reserve_places: f.reserve_places,
-        municipalities: shares.0 as i32,
-        organizations: shares.1 as i32,
+        municipalities: shares.municipalities as i32,
+        organizations: shares.organizations.len() as i32,
         numbers_assigned: assigned as i32,
         unused_places: municipality_unused as i32,
         allocated_at: ts(now),
@@ -266,13 +268,22 @@ pub(crate) async fn allocate(
     Ok(answer)
 }
 
-/// Quotas of municipalities, then of the organizations of each; returns
-/// how many of each got a quota row and the places nobody could take.
+/// What the places were shared into.
+struct Shares {
+    municipalities: usize,
+    /// Each organization's quota.
+    organizations: HashMap<Uuid, i64>,
+    /// Places nobody could take.
+    unused: i64,
+}
+
+/// Quotas of municipalities, then of the organizations of each, written
+/// with how each was computed.
 async fn share_places(
     tx: &mut PgConnection,
     c: &Campaign,
     places: i64,
-) -> Result<((usize, usize), i64), AppError> {
+) -> Result<Shares, AppError> {
     let counts: Vec<(Uuid, Uuid, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT municipality_id, organization_id, count(*) FROM ({RANKED}) r GROUP BY 1, 2 ORDER BY 1, 2"
     )))
@@ -311,10 +322,17 @@ async fn share_places(
             ));
         }
     }
-    let municipalities_n = m_shares.len();
-    let organizations_n = rows.len() - municipalities_n;
+    let shares = Shares {
+        municipalities: m_shares.len(),
+        organizations: rows
+            .iter()
+            .filter(|r| r.level == "organization")
+            .map(|r| (r.unit, r.share.quota))
+            .collect(),
+        unused,
+    };
     insert_quotas(tx, c.id, rows).await?;
-    Ok(((municipalities_n, organizations_n), unused))
+    Ok(shares)
 }
 
 struct QuotaRow {
@@ -383,22 +401,25 @@ async fn assign(
     tx: &mut PgConnection,
     ctx: &RpcContext,
     c: &Campaign,
+    quotas: &HashMap<Uuid, i64>,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    let funded: Vec<(Uuid, Uuid, Uuid, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT r.educator_id, r.organization_id, r.municipality_id, e.position
-         FROM ({RANKED}) r
-         JOIN quotas q ON q.campaign_id = $1 AND q.level = 'organization' AND q.unit_id = r.organization_id
-         JOIN known_educators e ON e.id = r.educator_id
-         WHERE r.rank <= q.quota ORDER BY r.organization_id, r.rank"
-    )))
-    .bind(c.id)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(db_error)?;
-    let rows: Vec<NumberRow> = funded
+    // Every confirmed candidate in order, each organization's first
+    // `quota` taken here: one scan and sort, whatever the planner knows of
+    // tables filled a moment ago.
+    let ranked: Vec<(Uuid, Uuid, Uuid, String, i64)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT r.educator_id, r.organization_id, r.municipality_id, e.position, r.rank
+         FROM ({RANKED}) r JOIN known_educators e ON e.id = r.educator_id"
+        )))
+        .bind(c.id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    let rows: Vec<NumberRow> = ranked
         .into_iter()
-        .map(|(educator, org, muni, position)| NumberRow {
+        .filter(|r| r.4 <= quotas.get(&r.1).copied().unwrap_or(0))
+        .map(|(educator, org, muni, position, _)| NumberRow {
             id: Uuid::now_v7(),
             number: un::generate(&mut rand::thread_rng()),
             campaign_id: c.id,

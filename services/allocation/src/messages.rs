@@ -28,6 +28,7 @@ pub const PLACE_TAKEN: &str = "место уже передано другому
 pub const NOT_YOUR_TURN: &str = "сейчас место распределяет оператор другого уровня";
 pub const OUT_OF_PLACE_SCOPE: &str =
     "педагог должен работать в организации (районе, регионе) этого места";
+pub const REFUSED_THIS_YEAR: &str = "педагог отказался от обучения в этом году";
 pub const ALREADY_FUNDED: &str = "у педагога уже есть уникальный номер в этой кампании";
 pub const NOT_CONFIRMED: &str = "педагог не входит в подтверждённый список организации";
 pub const TEXT_INVALID: &str = "текст содержит недопустимые символы";

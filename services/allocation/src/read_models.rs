@@ -27,6 +27,9 @@ pub(crate) fn identity_consumer(bus: &Bus, pool: &PgPool) -> Consumer {
         consumer: crate::SERVICE,
         source: "identity",
         handler: Arc::new(|conn, event| apply_identity(conn, event).boxed()),
+        batch_handler: Some(Arc::new(|conn, events| {
+            apply_identity_batch(conn, events).boxed()
+        })),
     }
 }
 
@@ -38,6 +41,7 @@ pub(crate) fn enrollment_consumer(bus: &Bus, pool: &PgPool) -> Consumer {
         consumer: crate::SERVICE,
         source: "enrollment",
         handler: Arc::new(|conn, event| apply_enrollment(conn, event).boxed()),
+        batch_handler: None,
     }
 }
 
@@ -49,6 +53,7 @@ pub(crate) fn monitoring_consumer(bus: &Bus, pool: &PgPool) -> Consumer {
         consumer: crate::SERVICE,
         source: "monitoring",
         handler: Arc::new(|conn, event| apply_monitoring(conn, event).boxed()),
+        batch_handler: None,
     }
 }
 
@@ -85,6 +90,7 @@ pub(crate) fn registry_consumer(bus: &Bus, pool: &PgPool) -> Consumer {
         consumer: crate::SERVICE,
         source: "registry",
         handler: Arc::new(|conn, event| apply_registry(conn, event).boxed()),
+        batch_handler: None,
     }
 }
 
@@ -163,55 +169,118 @@ async fn apply_identity(conn: &mut PgConnection, event: Event) -> Result<(), Han
             .execute(conn)
             .await?;
         }
-        // Each carries the educator's snapshot as field 1.
-        "educator_created" | "educator_updated" | "educator_moved" => {
-            if !event.is_newest(conn).await? {
-                return Ok(());
-            }
-            let e = event.decode::<identity::EducatorCreated>()?;
-            upsert_educator(conn, e.educator.unwrap_or_default(), true).await?;
-        }
-        "educator_left" => {
-            if !event.is_newest(conn).await? {
-                return Ok(());
-            }
-            let e = event.decode::<identity::EducatorLeft>()?;
-            upsert_educator(conn, e.educator.unwrap_or_default(), false).await?;
+        "educator_created" | "educator_updated" | "educator_moved" | "educator_left" => {
+            educators_at_once(conn, vec![event]).await?;
         }
         _ => {}
     }
     Ok(())
 }
 
-async fn upsert_educator(
+/// identity's events of a batch in order, runs of educator snapshots
+/// applied together (a region's yearly reload is tens of thousands).
+async fn apply_identity_batch(
     conn: &mut PgConnection,
-    e: identity::EducatorSnapshot,
-    active: bool,
+    events: Vec<Event>,
 ) -> Result<(), HandleError> {
-    let educator = id(&e.id)?;
+    let mut run = Vec::new();
+    for event in events {
+        if event.event_type().starts_with("educator_") {
+            run.push(event);
+        } else {
+            educators_at_once(conn, std::mem::take(&mut run)).await?;
+            apply_identity(conn, event).await?;
+        }
+    }
+    educators_at_once(conn, run).await
+}
+
+/// Educator snapshots (`educator_created`, `_updated`, `_moved`: employed;
+/// `educator_left`: not), the newest of each educator only, written in one
+/// statement, then the candidacies they touch recomputed at once.
+async fn educators_at_once(conn: &mut PgConnection, run: Vec<Event>) -> Result<(), HandleError> {
+    let run: Vec<Event> = run
+        .into_iter()
+        .filter(|e| {
+            matches!(
+                e.event_type(),
+                "educator_created" | "educator_updated" | "educator_moved" | "educator_left"
+            )
+        })
+        .collect();
+    if run.is_empty() {
+        return Ok(());
+    }
+    let mut rows = EducatorRows::default();
+    for event in pd_bus::consumer::newest_of(conn, run).await? {
+        // Each carries the educator's snapshot as field 1.
+        let active = event.event_type() != "educator_left";
+        let snapshot = event.decode::<identity::EducatorCreated>()?.educator;
+        rows.push(snapshot.unwrap_or_default(), active)?;
+    }
     sqlx::query(
         "INSERT INTO known_educators (id, region_id, municipality_id, organization_id, last_name, first_name,
                                       middle_name, position, subjects, last_pd_completed_on, active)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-         ON CONFLICT (id) DO UPDATE SET region_id = $2, municipality_id = $3, organization_id = $4,
-             last_name = $5, first_name = $6, middle_name = $7, position = $8, subjects = $9,
-             last_pd_completed_on = $10, active = $11",
+         SELECT id, r, m, o, ln, fn, mn, pos, string_to_array(subj, chr(31)), pd, act
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[],
+                     $8::text[], $9::text[], $10::date[], $11::bool[])
+              AS t(id, r, m, o, ln, fn, mn, pos, subj, pd, act)
+         ON CONFLICT (id) DO UPDATE SET region_id = EXCLUDED.region_id,
+             municipality_id = EXCLUDED.municipality_id, organization_id = EXCLUDED.organization_id,
+             last_name = EXCLUDED.last_name, first_name = EXCLUDED.first_name,
+             middle_name = EXCLUDED.middle_name, position = EXCLUDED.position,
+             subjects = EXCLUDED.subjects, last_pd_completed_on = EXCLUDED.last_pd_completed_on,
+             active = EXCLUDED.active",
     )
-    .bind(educator)
-    .bind(id(&e.region_id)?)
-    .bind(id(&e.municipality_id)?)
-    .bind(id(&e.organization_id)?)
-    .bind(e.last_name)
-    .bind(e.first_name)
-    .bind(e.middle_name)
-    .bind(e.position)
-    .bind(e.subjects)
-    .bind(date(&e.last_pd_completed_on)?)
-    .bind(active)
+    .bind(&rows.id)
+    .bind(&rows.region)
+    .bind(&rows.municipality)
+    .bind(&rows.organization)
+    .bind(&rows.last_name)
+    .bind(&rows.first_name)
+    .bind(&rows.middle_name)
+    .bind(&rows.position)
+    .bind(&rows.subjects)
+    .bind(&rows.last_pd)
+    .bind(&rows.active)
     .execute(&mut *conn)
     .await?;
-    candidates::refresh(conn, Refresh::Educator(educator)).await?;
+    candidates::refresh(conn, Refresh::Educators(rows.id)).await?;
     Ok(())
+}
+
+/// Educator snapshots as columns (PostgreSQL has no arrays of arrays:
+/// subjects travel joined by the unit separator).
+#[derive(Default)]
+struct EducatorRows {
+    id: Vec<Uuid>,
+    region: Vec<Uuid>,
+    municipality: Vec<Uuid>,
+    organization: Vec<Uuid>,
+    last_name: Vec<String>,
+    first_name: Vec<String>,
+    middle_name: Vec<String>,
+    position: Vec<String>,
+    subjects: Vec<String>,
+    last_pd: Vec<Option<chrono::NaiveDate>>,
+    active: Vec<bool>,
+}
+
+impl EducatorRows {
+    fn push(&mut self, e: identity::EducatorSnapshot, active: bool) -> Result<(), HandleError> {
+        self.id.push(id(&e.id)?);
+        self.region.push(id(&e.region_id)?);
+        self.municipality.push(id(&e.municipality_id)?);
+        self.organization.push(id(&e.organization_id)?);
+        self.last_pd.push(date(&e.last_pd_completed_on)?);
+        self.last_name.push(e.last_name);
+        self.first_name.push(e.first_name);
+        self.middle_name.push(e.middle_name);
+        self.position.push(e.position);
+        self.subjects.push(e.subjects.join("\u{1f}"));
+        self.active.push(active);
+        Ok(())
+    }
 }
 
 async fn apply_registry(conn: &mut PgConnection, event: Event) -> Result<(), HandleError> {

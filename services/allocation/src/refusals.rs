@@ -649,8 +649,8 @@ pub(crate) async fn reassign(
     Ok(number)
 }
 
-/// The new holder: a confirmed candidate of the campaign without a live
-/// number, in the place's organization, municipality or region as the
+/// The new holder: a confirmed candidate of the campaign without a
+/// number (live or refused this year), in the place's organization, municipality or region as the
 /// level allows. Returns their organization, municipality and position.
 async fn new_holder(
     tx: &mut PgConnection,
@@ -659,10 +659,12 @@ async fn new_holder(
     level: Level,
     educator: Uuid,
 ) -> Result<(Uuid, Uuid, String), AppError> {
-    let row: Option<(Uuid, Uuid, String, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let row: Option<(Uuid, Uuid, String, bool, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT r.organization_id, r.municipality_id, e.position,
                 EXISTS (SELECT 1 FROM unique_numbers u WHERE u.campaign_id = $1 AND u.educator_id = $2
-                                                       AND u.status IN ('assigned', 'used'))
+                                                       AND u.status IN ('assigned', 'used')),
+                EXISTS (SELECT 1 FROM unique_numbers u WHERE u.campaign_id = $1 AND u.educator_id = $2
+                                                       AND u.status IN ('refused', 'reassigned'))
          FROM ({}) r JOIN known_educators e ON e.id = r.educator_id WHERE r.educator_id = $2",
         crate::candidates::RANKED
     )))
@@ -671,10 +673,14 @@ async fn new_holder(
     .fetch_optional(&mut *tx)
     .await
     .map_err(db_error)?;
-    let (org, muni, position, funded) =
+    let (org, muni, position, funded, refused) =
         row.ok_or_else(|| AppError::invalid("educator_id", msg::NOT_CONFIRMED))?;
     if funded {
         return Err(AppError::conflict(msg::ALREADY_FUNDED));
+    }
+    // A refusal is for the year: the place goes to someone else.
+    if refused {
+        return Err(AppError::conflict(msg::REFUSED_THIS_YEAR));
     }
     let inside = match level {
         Level::Organization => place.organization_id == Some(org),

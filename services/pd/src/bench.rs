@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
+mod allocation;
 mod needs_survey;
 
 #[derive(clap::Args)]
@@ -74,6 +75,19 @@ enum Scenario {
         #[arg(long, default_value_t = 64)]
         concurrency: u32,
     },
+    /// Eligibility, quotas and unique numbers at Samara's scale: identity's
+    /// and the registry's events on the streams, then the allocation
+    /// service builds its candidates, every list is confirmed, the ministry
+    /// funds the places and one run assigns every number.
+    Allocation {
+        #[arg(long, default_value_t = 45_651)]
+        educators: u32,
+        #[arg(long, default_value_t = 2_146)]
+        organizations: u32,
+        /// Funded places (a number each).
+        #[arg(long, default_value_t = 20_000)]
+        places: u32,
+    },
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -97,6 +111,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             educators,
             concurrency,
         } => needs_survey::run(educators, concurrency.max(1)).await,
+        Scenario::Allocation {
+            educators,
+            organizations,
+            places,
+        } => allocation::run(educators, organizations, places).await,
     }
 }
 

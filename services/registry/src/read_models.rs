@@ -21,6 +21,7 @@ pub(crate) fn consumer(bus: &Bus, pool: &PgPool) -> Consumer {
         consumer: crate::SERVICE,
         source: "identity",
         handler: Arc::new(|conn, event| apply(conn, event).boxed()),
+        batch_handler: None,
     }
 }
 
@@ -32,6 +33,7 @@ pub(crate) fn surveys_consumer(bus: &Bus, pool: &PgPool) -> Consumer {
         consumer: crate::SERVICE,
         source: "surveys",
         handler: Arc::new(|conn, event| apply_surveys(conn, event).boxed()),
+        batch_handler: None,
     }
 }
 

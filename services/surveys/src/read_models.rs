@@ -21,6 +21,7 @@ pub(crate) fn identity_consumer(bus: &Bus, pool: &PgPool) -> Consumer {
         consumer: crate::SERVICE,
         source: "identity",
         handler: Arc::new(|conn, event| apply_identity(conn, event).boxed()),
+        batch_handler: None,
     }
 }
 
@@ -31,6 +32,7 @@ pub(crate) fn registry_consumer(bus: &Bus, pool: &PgPool) -> Consumer {
         consumer: crate::SERVICE,
         source: "registry",
         handler: Arc::new(|conn, event| apply_registry(conn, event).boxed()),
+        batch_handler: None,
     }
 }
 
@@ -43,6 +45,7 @@ pub(crate) fn monitoring_consumer(bus: &Bus, pool: &PgPool) -> Consumer {
         consumer: crate::SERVICE,
         source: "monitoring",
         handler: Arc::new(|conn, event| apply_monitoring(conn, event).boxed()),
+        batch_handler: None,
     }
 }
 
