@@ -1,13 +1,18 @@
 //! `pd demo seed`: a Tatarstan-like demo region created through the
 //! identity service's own requests (so every change also yields its
-//! events), once; later runs only print the logins.
+//! events), once; later runs print the logins and only finish the demo
+//! campaign's allocation if it is not done yet (a region seeded before the
+//! allocation service existed gets it then).
 
 use anyhow::Context;
 use pd_bus::{Bus, CallContext};
+use pd_domain::ErrorKind;
 use pd_domain::{Grant, Inn, Principal, Role, Snils};
 use pd_proto::Operation;
+use pd_proto::allocation::v1 as al;
 use pd_proto::common::v1::Empty;
 use pd_proto::identity::v1 as pb;
+use pd_proto::ops::allocation as allocation_ops;
 use pd_proto::ops::identity as identity_ops;
 use pd_proto::ops::registry as registry_ops;
 use pd_runtime::tokens::{TokenIssuer, TokenVerifier};
@@ -15,6 +20,14 @@ use pd_runtime::{Settings, Shutdown};
 use std::path::Path;
 
 const REGION_CODE: &str = "DEMO-16";
+
+/// How long the allocation service may take to learn the demo's campaign
+/// and educators from the registry's and identity's events.
+const ALLOCATION_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(120);
+/// The demo's normative cost: 25,000 ₽ per educator (un_quota), 350 ₽ per
+/// hour of a 72-hour voucher or plan-order (the other models), in kopecks.
+const NORMATIVE_PER_EDUCATOR: i64 = 2_500_000;
+const NORMATIVE_PER_HOUR: i64 = 35_000;
 
 const MUNICIPALITIES: [&str; 3] = [
     "г. Казань",
@@ -163,8 +176,8 @@ impl Seeder {
     }
 
     /// This year's campaign with program submission open now, its criteria
-    /// and the demo expert in its pool.
-    async fn campaign(&self, region: &str, expert: &str) -> anyhow::Result<String> {
+    /// and the demo expert in its pool: its id and year.
+    async fn campaign(&self, region: &str, expert: &str) -> anyhow::Result<(String, i32)> {
         use pd_proto::registry::v1 as reg;
         let today = chrono::Utc::now().date_naive();
         let span = [
@@ -220,7 +233,7 @@ impl Seeder {
                 affiliated_provider_ids: vec![],
             })
             .await?;
-        Ok(campaign.id)
+        Ok((campaign.id, year))
     }
 
     /// Calls the surveys service, retrying while it has not yet heard of
@@ -373,6 +386,220 @@ impl Seeder {
         Ok(())
     }
 
+    /// The region's employed educators due for PD in the campaign `year`,
+    /// by the allocation service's own rule: the candidates it must learn.
+    async fn due_educators(&self, region: &pb::Region, year: i32) -> anyhow::Result<i64> {
+        use pd_allocation::domain::eligibility::is_due;
+        let (mut due, mut after) = (0, String::new());
+        loop {
+            let page: pb::EducatorList = self
+                .call::<identity_ops::ListEducators>(&pb::ListEducatorsRequest {
+                    region_id: region.id.clone(),
+                    limit: 500,
+                    after: after.clone(),
+                    ..Default::default()
+                })
+                .await?;
+            due += page
+                .items
+                .iter()
+                .filter(|e| {
+                    let last =
+                        chrono::NaiveDate::parse_from_str(&e.last_pd_completed_on, "%Y-%m-%d").ok();
+                    is_due(last, year, region.pd_interval_years)
+                })
+                .count() as i64;
+            if page.next.is_empty() || page.items.is_empty() {
+                return Ok(due);
+            }
+            after = page.next;
+        }
+    }
+
+    /// Waits (bounded) until the allocation service, which learns the
+    /// campaign and the educators from events, lists `expected` candidates.
+    async fn allocation_candidates(&self, campaign: &str, expected: i64) -> anyhow::Result<i64> {
+        let started = std::time::Instant::now();
+        let mut known = 0;
+        while started.elapsed() < ALLOCATION_CATCH_UP {
+            let req = al::ListCandidatesRequest {
+                campaign_id: campaign.to_owned(),
+                limit: 1,
+                ..Default::default()
+            };
+            match self
+                .bus
+                .call::<allocation_ops::ListCandidates>(&req, &self.ctx)
+                .await
+            {
+                Ok(list) if list.total >= expected => return Ok(list.total),
+                Ok(list) => known = list.total,
+                // The campaign itself is a 404 until the registry's event arrives.
+                Err(e) if e.kind == ErrorKind::NotFound => {}
+                Err(e) => anyhow::bail!(
+                    "{}: {} {}",
+                    allocation_ops::ListCandidates::NAME,
+                    e.kind.as_str(),
+                    e.detail
+                ),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        anyhow::bail!(
+            "allocation: after {} s it lists {known} of the demo campaign's {expected} candidates; \
+             is it following identity's and the registry's events (`pd admin dlq list --consumer allocation`)?",
+            ALLOCATION_CATCH_UP.as_secs()
+        )
+    }
+
+    /// The demo campaign's allocation, each step skipped when done: every
+    /// organization's list confirmed as it stands, funding for about half
+    /// the candidates with a 10 % regional reserve (unless funding is set
+    /// already), then the allocation run (409 once allocated: done). Returns
+    /// a line saying where the demo teacher sees the outcome.
+    async fn allocation_demo(
+        &self,
+        region: &pb::Region,
+        campaign: &str,
+        year: i32,
+    ) -> anyhow::Result<String> {
+        let expected = self.due_educators(region, year).await?;
+        self.allocation_candidates(campaign, expected).await?;
+        let campaign_req = al::CampaignRequest {
+            campaign_id: campaign.to_owned(),
+        };
+        let funding = match self
+            .bus
+            .call::<allocation_ops::GetFunding>(&campaign_req, &self.ctx)
+            .await
+        {
+            Ok(f) => Some(f),
+            Err(e) if e.kind == ErrorKind::NotFound => None,
+            Err(e) => anyhow::bail!(
+                "{}: {} {}",
+                allocation_ops::GetFunding::NAME,
+                e.kind.as_str(),
+                e.detail
+            ),
+        };
+        if funding.as_ref().is_none_or(|f| f.allocated_at.is_empty()) {
+            self.confirm_lists(campaign).await?;
+        }
+        let funding = match funding {
+            Some(f) => f,
+            None => {
+                let lists: al::ListStates = self
+                    .call::<allocation_ops::ListStates>(&al::ListStatesRequest {
+                        campaign_id: campaign.to_owned(),
+                        limit: 1,
+                        ..Default::default()
+                    })
+                    .await?;
+                let places = (i64::from(lists.included) + 1) / 2;
+                let (normative, per_place) = match region.pd_model.as_str() {
+                    "un_quota" => (NORMATIVE_PER_EDUCATOR, 1),
+                    _ => (
+                        NORMATIVE_PER_HOUR,
+                        pd_allocation::domain::vouchers::STANDARD_HOURS,
+                    ),
+                };
+                self.call::<allocation_ops::SetFunding>(&al::SetFundingRequest {
+                    campaign_id: campaign.to_owned(),
+                    budget_kopecks: places * per_place * normative,
+                    normative_cost_kopecks: normative,
+                    reserve_percent: 10,
+                })
+                .await?
+            }
+        };
+        if funding.allocated_at.is_empty() {
+            match self
+                .bus
+                .call_with_deadline::<allocation_ops::Allocate>(
+                    &campaign_req,
+                    &self.ctx,
+                    std::time::Duration::from_secs(60),
+                )
+                .await
+            {
+                Ok(_) => {}
+                // Allocated already.
+                Err(e) if e.kind == ErrorKind::Conflict => {}
+                Err(e) => anyhow::bail!(
+                    "{}: {} {}",
+                    allocation_ops::Allocate::NAME,
+                    e.kind.as_str(),
+                    e.detail
+                ),
+            }
+        }
+        let numbers: al::NumberList = self
+            .call::<allocation_ops::ListNumbers>(&al::ListNumbersRequest {
+                campaign_id: campaign.to_owned(),
+                status: "assigned".into(),
+                limit: 1,
+                ..Default::default()
+            })
+            .await?;
+        Ok(format!(
+            "Allocation (campaign {campaign}): {} funded places, {} in the region's reserve, {} unique numbers assigned; \
+             the teacher's: GET /api/v1/campaigns/{campaign}/allocation/me\n",
+            funding.funded_places, funding.reserve_places, numbers.total
+        ))
+    }
+
+    /// Confirms every organization's list that is not confirmed yet (409:
+    /// someone confirmed it meanwhile).
+    async fn confirm_lists(&self, campaign: &str) -> anyhow::Result<()> {
+        let lists: al::ListStates = self
+            .call::<allocation_ops::ListStates>(&al::ListStatesRequest {
+                campaign_id: campaign.to_owned(),
+                state: "unconfirmed".into(),
+                limit: 500,
+                ..Default::default()
+            })
+            .await?;
+        for list in lists.items {
+            let req = al::OrganizationListRequest {
+                campaign_id: campaign.to_owned(),
+                organization_id: list.organization_id,
+            };
+            match self
+                .bus
+                .call::<allocation_ops::ConfirmList>(&req, &self.ctx)
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if e.kind == ErrorKind::Conflict => {}
+                Err(e) => anyhow::bail!(
+                    "{}: {} {}",
+                    allocation_ops::ConfirmList::NAME,
+                    e.kind.as_str(),
+                    e.detail
+                ),
+            }
+        }
+        Ok(())
+    }
+
+    /// On a later run: the demo campaign (the region's campaign with the
+    /// demo's title), if there is one.
+    async fn demo_campaign(&self, region: &str) -> anyhow::Result<Option<(String, i32)>> {
+        use pd_proto::registry::v1 as reg;
+        let list: reg::CampaignList = self
+            .call::<registry_ops::ListCampaigns>(&reg::ListCampaignsRequest {
+                region_id: region.to_owned(),
+                limit: 200,
+                offset: 0,
+            })
+            .await?;
+        Ok(list
+            .items
+            .into_iter()
+            .find(|c| c.title == campaign_title(c.year))
+            .map(|c| (c.id, c.year)))
+    }
+
     async fn user(
         &self,
         login: &str,
@@ -440,14 +667,24 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
         },
     };
     let regions: pb::RegionList = s.call::<identity_ops::ListRegions>(&Empty {}).await?;
-    if regions.items.iter().any(|r| r.code == REGION_CODE) {
+    if let Some(region) = regions.items.iter().find(|r| r.code == REGION_CODE) {
+        pool.close().await;
         match std::fs::read_to_string(logins_file) {
             Ok(logins) => print!("{logins}"),
             Err(_) => println!(
                 "The demo region exists, but its logins file {logins_file} is gone; create a user with `pd admin create-user`."
             ),
         }
-        pool.close().await;
+        // Only what is not done yet; a failure here leaves the demo usable.
+        let allocation = match s.demo_campaign(&region.id).await {
+            Ok(Some((campaign, year))) => s.allocation_demo(region, &campaign, year).await,
+            Ok(None) => return Ok(()),
+            Err(e) => Err(e),
+        };
+        match allocation {
+            Ok(line) => print!("{line}"),
+            Err(e) => println!("The demo campaign's allocation is not finished: {e:#}"),
+        }
         return Ok(());
     }
 
@@ -614,7 +851,7 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
         logins.push((login, password, role.to_owned()));
     }
     pool.close().await;
-    let campaign = s.campaign(&region.id, &expert_id).await?;
+    let (campaign, year) = s.campaign(&region.id, &expert_id).await?;
     s.surveys_demo(&campaign, &teacher_educator).await?;
 
     let mut text = String::from("Demo logins (region DEMO-16, «Республика Татарстан (демо)»):\n");
@@ -626,6 +863,8 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
     }
     std::fs::write(logins_file, &text).with_context(|| format!("writing {logins_file}"))?;
     print!("{text}");
+    // After the logins are kept: a run that fails here finishes it next time.
+    print!("{}", s.allocation_demo(&region, &campaign, year).await?);
     Ok(())
 }
 
