@@ -27,7 +27,7 @@ use uuid::Uuid;
 use crate::{Bus, headers};
 
 /// Events handled in one transaction at most, when that many have arrived.
-const BATCH: usize = 256;
+const BATCH: usize = 512;
 
 /// A received event.
 #[derive(Debug, Clone)]
@@ -229,6 +229,8 @@ impl Consumer {
         // BATCH events): a stream that is catching up costs one commit per
         // batch, not one per event.
         let mut messages = consumer
+            .stream()
+            .max_messages_per_batch(BATCH)
             .messages()
             .await
             .map_err(|e| anyhow::anyhow!("consuming {}: {e}", self.source))?

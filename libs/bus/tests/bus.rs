@@ -791,3 +791,128 @@ async fn a_crash_after_the_effect_never_lets_a_retry_repeat_it() {
     second.await.unwrap();
     env.cleanup().await;
 }
+
+/// Keeps one row per aggregate (a snapshot's state); rejects the aggregate
+/// "poison". Batches go through `newest_of`, single events through
+/// `is_newest`: both must end in the same state.
+fn snapshot_batcher(bus: &Bus, pool: &PgPool) -> Consumer {
+    async fn keep(
+        conn: &mut sqlx::PgConnection,
+        e: &pd_bus::consumer::Event,
+    ) -> Result<(), HandleError> {
+        if e.envelope.aggregate_id == "poison" {
+            return Err(HandleError::Reject("poison".into()));
+        }
+        sqlx::query("DELETE FROM effects WHERE aggregate = $1")
+            .bind(&e.envelope.aggregate_id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("INSERT INTO effects (event_id, aggregate) VALUES ($1, $2)")
+            .bind(e.event_id)
+            .bind(&e.envelope.aggregate_id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+    Consumer {
+        bus: bus.clone(),
+        pool: pool.clone(),
+        consumer: "batcher",
+        source: "producer",
+        handler: Arc::new(|conn, event| {
+            async move {
+                if event.is_newest(conn).await? {
+                    keep(conn, &event).await?;
+                }
+                Ok(())
+            }
+            .boxed()
+        }),
+        batch_handler: Some(Arc::new(|conn, events| {
+            async move {
+                for e in pd_bus::consumer::newest_of(conn, events).await? {
+                    keep(conn, &e).await?;
+                }
+                Ok(())
+            }
+            .boxed()
+        })),
+    }
+}
+
+#[tokio::test]
+async fn a_batch_with_a_bad_event_keeps_the_others_and_snapshots_end_newest() {
+    let (env, bus, pool) = setup().await;
+    let subject = bus.event_subject("producer", "thing_happened");
+    let envelope = |aggregate: &str, version: u64| {
+        let mut e = pd_bus::events::envelope("thing_happened", aggregate, "tester", &Empty {});
+        e.version = version;
+        e
+    };
+    let mut published = Vec::new();
+    // Published before the consumer starts: they arrive together.
+    for v in [1, 3, 2] {
+        published.push(envelope("a", v));
+    }
+    for i in 0..20 {
+        published.push(envelope(&format!("filler-{i}"), 1));
+    }
+    published.push(envelope("poison", 1));
+    // The same event twice (published without a message id, so the stream keeps both).
+    published.push(published[3].clone());
+    for e in &published {
+        bus.jetstream()
+            .publish(subject.clone(), prost::Message::encode_to_vec(e).into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    let shutdown = Shutdown::new();
+    let task = snapshot_batcher(&bus, &pool)
+        .start(shutdown.clone())
+        .await
+        .unwrap();
+    // "a" ends at version 3 whatever the order; every filler once; the
+    // poison alone goes to the dead letters.
+    assert_eq!(wait_for_effects(&pool, 21).await, 21);
+    let a: uuid::Uuid = sqlx::query_scalar("SELECT event_id FROM effects WHERE aggregate = 'a'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        a.to_string(),
+        published[1].event_id,
+        "the newest snapshot of a"
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let letters = loop {
+        let letters = bus.dead_letters(Some("batcher")).await.unwrap();
+        if !letters.is_empty() || Instant::now() > deadline {
+            break letters;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(letters[0].event_id, published[23].event_id);
+
+    // A later batch without a bad event: applied together, older copies skipped.
+    for e in [envelope("a", 2), envelope("a", 4), envelope("b", 1)] {
+        bus.jetstream()
+            .publish(subject.clone(), prost::Message::encode_to_vec(&e).into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        published.push(e);
+    }
+    assert_eq!(wait_for_effects(&pool, 22).await, 22);
+    let a: uuid::Uuid = sqlx::query_scalar("SELECT event_id FROM effects WHERE aggregate = 'a'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(a.to_string(), published[26].event_id, "version 4 of a");
+    shutdown.cancel();
+    task.await.unwrap();
+    env.cleanup().await;
+}

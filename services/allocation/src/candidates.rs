@@ -32,28 +32,37 @@ pub(crate) enum Refresh {
 /// they have none. Rows are kept when someone stops being due, so a
 /// decision taken on them stays on record.
 pub(crate) async fn refresh(conn: &mut PgConnection, what: Refresh) -> Result<(), sqlx::Error> {
-    let (filter, ids) = match what {
-        Refresh::Campaign(id) => ("k.id = ANY($1)", vec![id]),
-        Refresh::Region(id) => ("k.region_id = ANY($1)", vec![id]),
-        Refresh::Educators(ids) => ("e.id = ANY($1)", ids),
+    // The educators are picked first (by primary key when named), so a
+    // batch of a reload costs its own rows, not a scan of the region.
+    let (educators, campaigns, ids) = match what {
+        Refresh::Campaign(id) => ("true", "k.id = ANY($1)", vec![id]),
+        Refresh::Region(id) => ("e.region_id = ANY($1)", "true", vec![id]),
+        Refresh::Educators(ids) => ("e.id = ANY($1)", "true", ids),
     };
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO candidates (campaign_id, educator_id, region_id, municipality_id, organization_id,
+        "WITH e AS MATERIALIZED (
+             SELECT e.id, e.region_id, e.municipality_id, e.organization_id, e.active,
+                    GREATEST(e.last_pd_completed_on,
+                             (SELECT max(ended_on) FROM pd_records p WHERE p.educator_id = e.id AND p.counts)) AS last_pd
+             FROM known_educators e WHERE {educators}
+         )
+         INSERT INTO candidates (campaign_id, educator_id, region_id, municipality_id, organization_id,
                                  last_pd_completed_on, eligible)
          SELECT k.id, e.id, e.region_id, e.municipality_id, e.organization_id, e.last_pd,
                 e.active AND (e.last_pd IS NULL
                     OR e.last_pd < make_date(k.year - COALESCE(r.pd_interval_years, 3), 1, 1))
-         FROM known_campaigns k
-         JOIN (SELECT e.*, GREATEST(e.last_pd_completed_on,
-                          (SELECT max(ended_on) FROM pd_records p WHERE p.educator_id = e.id AND p.counts)) AS last_pd
-               FROM known_educators e) e ON e.region_id = k.region_id
+         FROM e
+         JOIN known_campaigns k ON k.region_id = e.region_id
          LEFT JOIN known_regions r ON r.id = k.region_id
-         WHERE {filter}
+         WHERE {campaigns}
          ON CONFLICT (campaign_id, educator_id) DO UPDATE SET
              municipality_id = EXCLUDED.municipality_id, organization_id = EXCLUDED.organization_id,
              last_pd_completed_on = EXCLUDED.last_pd_completed_on, eligible = EXCLUDED.eligible"
     )))
     .bind(ids)
+    // Planned for these ids each time: a cached generic plan may scan
+    // every educator for a batch of 64.
+    .persistent(false)
     .execute(conn)
     .await?;
     Ok(())

@@ -66,6 +66,7 @@ struct Region {
     id: Uuid,
     organizations: Vec<(Uuid, Uuid)>,
     campaign: Uuid,
+    educators: i64,
     due: i64,
 }
 
@@ -150,16 +151,37 @@ async fn measure(
     let outbox: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
         .fetch_one(pool)
         .await?;
+    let total = started.elapsed();
     println!(
         "  from the first event to every number assigned: {:.2} s (events → candidates {:.2} s + confirmations {:.2} s + run {:.2} s); \
          {outbox} events in the outbox; peak rss {:.0} MB",
-        started.elapsed().as_secs_f64(),
+        total.as_secs_f64(),
         (published + caught_up).as_secs_f64(),
         confirmed.as_secs_f64(),
         allocated.as_secs_f64(),
         peak_rss_mb()
     );
-    drop(service);
+    // What consumers downstream (enrollment) wait for: every event on the stream.
+    let t = Instant::now();
+    loop {
+        let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            .fetch_one(pool)
+            .await?;
+        if unsent == 0 {
+            break;
+        }
+        anyhow::ensure!(
+            t.elapsed() < Duration::from_secs(300),
+            "{unsent} events unsent after 5 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "  the relay published the run's {outbox} events to JetStream {:.2} s after it",
+        t.elapsed().as_secs_f64()
+    );
+    shutdown.cancel();
+    service.wait().await;
     Ok(())
 }
 
@@ -250,6 +272,7 @@ async fn publish(bus: &Bus, educators: u32, organizations: u32) -> anyhow::Resul
         id: region,
         organizations: orgs,
         campaign,
+        educators: i64::from(educators),
         due,
     })
 }
@@ -288,10 +311,24 @@ async fn settle(pending: &mut Vec<Ack>, keep: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Waits until the service holds every due educator as a candidate.
+/// Waits until the service holds every due educator as a candidate;
+/// prints when the last educator arrived in its read-model.
 async fn wait_for_candidates(pool: &PgPool, region: &Region) -> anyhow::Result<Duration> {
     let t = Instant::now();
+    let mut educators_at = None;
     loop {
+        if educators_at.is_none() {
+            let known: i64 = sqlx::query_scalar("SELECT count(*) FROM known_educators")
+                .fetch_one(pool)
+                .await?;
+            if known == region.educators {
+                educators_at = Some(t.elapsed());
+                println!(
+                    "  every educator in the read-model after {:.2} s",
+                    t.elapsed().as_secs_f64()
+                );
+            }
+        }
         let n: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM candidates WHERE campaign_id = $1 AND eligible",
         )
