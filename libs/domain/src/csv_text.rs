@@ -74,6 +74,20 @@ pub fn reader(text: &str) -> csv::Reader<std::io::Cursor<Vec<u8>>> {
         .from_reader(std::io::Cursor::new(text.into_bytes()))
 }
 
+/// The data rows of a [`reader`], each with its line in the file (the
+/// header is line 1); blank rows are skipped, and a row the reader cannot
+/// split comes as `Err` with its line.
+pub fn rows<R: std::io::Read>(
+    reader: &mut csv::Reader<R>,
+) -> impl Iterator<Item = Result<(i32, csv::StringRecord), (i32, csv::Error)>> + '_ {
+    let line = |p: Option<&csv::Position>| p.map(|p| p.line() as i32).unwrap_or(0);
+    reader.records().filter_map(move |record| match record {
+        Ok(r) if r.iter().all(|c| c.trim().is_empty()) => None,
+        Ok(r) => Some(Ok((line(r.position()), r))),
+        Err(e) => Some(Err((line(e.position()), e))),
+    })
+}
+
 /// Whether text decoded as Windows-1251 reads as Russian: nearly all of its
 /// non-ASCII characters are Cyrillic letters, mostly lowercase. KOI8-R read
 /// as Windows-1251 comes out mostly uppercase; CP866 mostly punctuation.

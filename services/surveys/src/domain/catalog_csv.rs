@@ -101,19 +101,14 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut seen: HashMap<String, i32> = HashMap::new();
-    for record in reader.records() {
-        let record = match record {
+    for record in csv_text::rows(&mut reader) {
+        let (row, record) = match record {
             Ok(r) => r,
-            Err(e) => {
-                let row = e.position().map(|p| p.line() as i32).unwrap_or(0);
+            Err((row, e)) => {
                 errors.push(error(row, Column::Code, format!("{e}")));
                 continue;
             }
         };
-        let row = record.position().map(|p| p.line() as i32).unwrap_or(0);
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
         let cell = |c: Column| {
             index
                 .get(&c)
