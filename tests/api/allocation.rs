@@ -712,6 +712,79 @@ async fn quotas_add_up_numbers_go_in_order_and_catch_typos() {
     assert_eq!(s, 200, "{places}");
     assert_eq!(places["total"], 1);
     assert_eq!(places["items"][0]["level"], "region");
+    let reserve = format!(
+        "/api/v1/free-places/{}/assignment",
+        places["items"][0]["id"].as_str().unwrap()
+    );
+    let to_borisova = json!({"educator_id": r.id("Борисова")});
+    let (s, _) = r
+        .send(
+            Method::POST,
+            &r.org_operators[0],
+            &reserve,
+            to_borisova.clone(),
+        )
+        .await;
+    assert_eq!(s, 404, "the reserve is the region's: not even visible to an organization");
+    let (s, n) = r
+        .send(Method::POST, &r.operator, &reserve, to_borisova)
+        .await;
+    assert_eq!(
+        (s, n["assigned_by_level"].as_str()),
+        (201, Some("region")),
+        "{n}"
+    );
+    let (s, me) = r.get(&borisova, &r.path("/allocation/me")).await;
+    assert_eq!((s, me["status"].as_str()), (200, Some("funded")), "{me}");
+
+    // Forbidden actors: educators and providers see no lists, funding or
+    // quotas; nobody but the ministry and the region's operator runs anything.
+    let admin = r.admin.clone();
+    let inn = pd_domain::Inn::from_body(165_900_001).unwrap();
+    let (s, pr) = call(&p, Method::POST, "/api/v1/providers", Some(&admin), Some(json!({"region_id": r.world.region, "name": "ИРО", "inn": inn.as_str(), "licence_number": "Л035-03"}))).await;
+    assert_eq!(s, 201, "{pr}");
+    let (_, provider) = user(
+        &p,
+        &admin,
+        "provider",
+        "provider_admin",
+        pr["id"].as_str().unwrap(),
+    )
+    .await;
+    for token in [&alekseeva, &provider] {
+        for path in [
+            "/candidates",
+            "/candidate-lists",
+            "/funding",
+            "/quotas",
+            "/unique-numbers",
+            "/refusals",
+            "/free-places",
+        ] {
+            let (s, b) = r.get(token, &r.path(path)).await;
+            assert_eq!(s, 403, "{path}: {b}");
+        }
+        let (s, _) = r
+            .send(Method::POST, token, &r.path("/allocation"), json!({}))
+            .await;
+        assert_eq!(s, 403);
+    }
+    let (s, _) = r.get(&provider, &r.path("/allocation/me")).await;
+    assert_eq!(s, 403, "only educators have an allocation of their own");
+
+    // Once the application phase is over, an unused number shows as expired.
+    sqlx::query("UPDATE campaign_calendar SET closes_at = now() - interval '1 minute' WHERE phase = 'applications'")
+        .execute(&p.dbs["allocation"])
+        .await
+        .unwrap();
+    let expired = r.numbers(&r.operator, "?status=expired").await;
+    let mut holders: Vec<&str> = expired.iter().map(|n| n.0.as_str()).collect();
+    holders.sort();
+    assert_eq!(
+        holders,
+        ["Алексеева", "Борисова", "Жукова", "Козлова"],
+        "Егорова's number is used"
+    );
     p.stop().await;
 }
 
