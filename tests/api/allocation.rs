@@ -505,6 +505,16 @@ async fn quotas_add_up_numbers_go_in_order_and_catch_typos() {
         .await;
     assert_eq!(s, 422, "{b}");
     assert_eq!(b["errors"].as_array().unwrap().len(), 2, "{b}");
+    let huge =
+        json!({"budget_kopecks": i64::MAX, "normative_cost_kopecks": 1, "reserve_percent": 50});
+    let (s, b) = r
+        .send(Method::PUT, &r.ministry, &r.path("/funding"), huge)
+        .await;
+    assert_eq!(
+        (s, b["errors"][0]["field"].as_str()),
+        (422, Some("budget_kopecks")),
+        "{b}"
+    );
 
     // 165,000 ₽ at 30,000 ₽ a place: 5 places, 20 % reserve → 1, 4 to share
     // over 9 confirmed candidates (municipality 0: 4 + 3, municipality 1: 2).
@@ -725,7 +735,10 @@ async fn quotas_add_up_numbers_go_in_order_and_catch_typos() {
             to_borisova.clone(),
         )
         .await;
-    assert_eq!(s, 404, "the reserve is the region's: not even visible to an organization");
+    assert_eq!(
+        s, 404,
+        "the reserve is the region's: not even visible to an organization"
+    );
     let (s, n) = r
         .send(Method::POST, &r.operator, &reserve, to_borisova)
         .await;
@@ -1072,6 +1085,60 @@ async fn a_refused_number_is_reassigned_by_the_org_then_the_municipality_then_th
         .get(&r.muni_operators[0], &r.path("/refusals?status=approved"))
         .await;
     assert_eq!((s, b["total"].as_i64()), (200, Some(3)), "{b}");
+
+    // A refusal asked for, then an application uses the number: approving
+    // it now would fund the place twice.
+    let kozlova = r.educator("Козлова").await;
+    let (s, refusal) = r
+        .send(
+            Method::POST,
+            &kozlova,
+            &r.path("/refusals"),
+            json!({"reason": "переезд"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{refusal}");
+    let (s, mine) = r.get(&kozlova, &r.path("/allocation/me")).await;
+    assert_eq!(s, 200, "{mine}");
+    let number = mine["unique_number"]["number"].as_str().unwrap().to_owned();
+    let application = enrollment::ApplicationSnapshot {
+        id: uuid::Uuid::now_v7().to_string(),
+        campaign_id: r.campaign.clone(),
+        educator_id: r.id("Козлова").to_owned(),
+        organization_id: r.world.orgs[2].clone(),
+        unique_number_id: mine["unique_number"]["id"].as_str().unwrap().to_owned(),
+        status: "submitted".into(),
+        ..Default::default()
+    };
+    application_event(&p, "application_submitted", 1, &application).await;
+    eventually(
+        &p,
+        &kozlova,
+        &format!("/api/v1/unique-numbers/{number}"),
+        |s, b| s == 200 && b["status"] == "used",
+    )
+    .await;
+    let decision = format!(
+        "/api/v1/refusals/{}/decision",
+        refusal["id"].as_str().unwrap()
+    );
+    let (s, b) = r
+        .send(
+            Method::POST,
+            &r.org_operators[2],
+            &decision,
+            json!({"approve": true}),
+        )
+        .await;
+    assert_eq!(s, 409, "{b}");
+    let (s, b) = r
+        .get(&r.operator, &r.path("/free-places?status=open"))
+        .await;
+    assert_eq!(
+        (s, b["total"].as_i64()),
+        (200, Some(0)),
+        "nothing freed: {b}"
+    );
     p.stop().await;
 }
 
@@ -1144,6 +1211,17 @@ async fn vouchers_have_a_subject_block_or_an_internship_and_cost_by_the_hour() {
         me["voucher"]["blocks"][0]["application_id"],
         spend.id.as_str()
     );
+    // A voucher being spent is used: it can no longer be refused.
+    assert_eq!(me["unique_number"]["status"], "used", "{me}");
+    let (s, b) = r
+        .send(
+            Method::POST,
+            &teacher,
+            &r.path("/refusals"),
+            json!({"reason": "болезнь"}),
+        )
+        .await;
+    assert_eq!(s, 409, "{b}");
     let withdrawn = enrollment::ApplicationSnapshot {
         status: "withdrawn".into(),
         ..spend.clone()

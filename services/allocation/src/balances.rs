@@ -76,7 +76,9 @@ async fn use_number(
     Ok(())
 }
 
-/// The voucher's blocks at `positions` are spent by the application, or open again.
+/// The voucher's blocks at `positions` are spent by the application (and
+/// no others of it), or all of its blocks open again; the voucher is
+/// `used` while any block is spent.
 async fn spend_blocks(
     conn: &mut PgConnection,
     number: Uuid,
@@ -84,19 +86,34 @@ async fn spend_blocks(
     positions: &[i32],
     gives_back: bool,
 ) -> Result<(), sqlx::Error> {
-    let sql = if gives_back {
+    let kept: &[i32] = if gives_back { &[] } else { positions };
+    sqlx::query(
         "UPDATE voucher_blocks SET application_id = NULL
-         WHERE number_id = $1 AND application_id = $2 AND position = ANY($3)"
-    } else {
+         WHERE number_id = $1 AND application_id = $2 AND NOT (position = ANY($3))",
+    )
+    .bind(number)
+    .bind(application)
+    .bind(kept)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
         "UPDATE voucher_blocks SET application_id = $2
-         WHERE number_id = $1 AND position = ANY($3) AND (application_id IS NULL OR application_id = $2)"
-    };
-    sqlx::query(sql)
-        .bind(number)
-        .bind(application)
-        .bind(positions)
-        .execute(conn)
-        .await?;
+         WHERE number_id = $1 AND position = ANY($3) AND application_id IS NULL",
+    )
+    .bind(number)
+    .bind(application)
+    .bind(kept)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE unique_numbers SET status = CASE WHEN EXISTS (
+             SELECT 1 FROM voucher_blocks b WHERE b.number_id = $1 AND b.application_id IS NOT NULL)
+             THEN 'used' ELSE 'assigned' END
+         WHERE id = $1 AND status IN ('assigned', 'used')",
+    )
+    .bind(number)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

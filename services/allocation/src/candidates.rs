@@ -68,19 +68,28 @@ pub(crate) async fn refresh(conn: &mut PgConnection, what: Refresh) -> Result<()
     Ok(())
 }
 
+/// The published order of an organization's candidates
+/// (`messages::RANK_RULE`): no PD on record first, then the earliest last
+/// PD, then surname, name, patronymic and id.
+macro_rules! rank_order {
+    () => {
+        "c.last_pd_completed_on ASC NULLS FIRST, e.last_name, e.first_name, e.middle_name, c.educator_id"
+    };
+}
+
 /// Confirmed candidates of a campaign (included, due, their organization's
-/// list confirmed) with their place in the organization's order — the
-/// published rule (`messages::RANK_RULE`): no PD on record first, then the
-/// earliest last PD, then surname, name, patronymic and id. `$1` is the campaign.
-pub(crate) const RANKED: &str = "
-    SELECT c.educator_id, c.organization_id, c.municipality_id, c.last_pd_completed_on,
-           row_number() OVER (PARTITION BY c.organization_id
-               ORDER BY c.last_pd_completed_on ASC NULLS FIRST, e.last_name, e.first_name,
-                        e.middle_name, c.educator_id) AS rank
-    FROM candidates c
-    JOIN known_educators e ON e.id = c.educator_id
-    JOIN candidate_lists l ON l.campaign_id = c.campaign_id AND l.organization_id = c.organization_id
-    WHERE c.campaign_id = $1 AND c.eligible AND c.status = 'included'";
+/// list confirmed) with their place in the organization's order. `$1` is
+/// the campaign.
+pub(crate) const RANKED: &str = concat!(
+    "SELECT c.educator_id, c.organization_id, c.municipality_id, c.last_pd_completed_on,
+            row_number() OVER (PARTITION BY c.organization_id ORDER BY ",
+    rank_order!(),
+    ") AS rank
+     FROM candidates c
+     JOIN known_educators e ON e.id = c.educator_id
+     JOIN candidate_lists l ON l.campaign_id = c.campaign_id AND l.organization_id = c.organization_id
+     WHERE c.campaign_id = $1 AND c.eligible AND c.status = 'included'"
+);
 
 #[derive(sqlx::FromRow)]
 struct CandidateRow {
@@ -120,13 +129,14 @@ impl CandidateRow {
 
 /// The candidates of a scope, each with their place in the order (ranks
 /// count included candidates; an excluded one has none).
-const LIST: &str = "
+const LIST: &str = concat!(
+    "
     WITH scoped AS (
         SELECT c.*, e.last_name, e.first_name, e.middle_name, e.position,
                CASE WHEN c.status = 'included' THEN row_number() OVER (
-                   PARTITION BY c.organization_id, c.status
-                   ORDER BY c.last_pd_completed_on ASC NULLS FIRST, e.last_name, e.first_name,
-                            e.middle_name, c.educator_id) END AS rank
+                   PARTITION BY c.organization_id, c.status ORDER BY ",
+    rank_order!(),
+    ") END AS rank
         FROM candidates c JOIN known_educators e ON e.id = c.educator_id
         WHERE c.campaign_id = $1 AND c.eligible
           AND ($2::uuid IS NULL OR c.organization_id = $2)
@@ -143,7 +153,8 @@ const LIST: &str = "
                                  WHERE x.campaign_id = s.campaign_id AND x.educator_id = s.educator_id))
       AND ($8::uuid IS NULL OR s.educator_id = $8)
     ORDER BY s.organization_id, s.rank NULLS LAST, s.last_name, s.first_name, s.educator_id
-    LIMIT $6 OFFSET $7";
+    LIMIT $6 OFFSET $7"
+);
 
 pub(crate) async fn list(
     s: State,
@@ -240,19 +251,26 @@ async fn decidable(
     educator: &str,
 ) -> Result<Uuid, AppError> {
     let id = db::body_id("educator_id", educator)?;
-    let row: Option<(Uuid, Uuid, bool)> = sqlx::query_as(
-        "SELECT c.organization_id, c.municipality_id,
-                EXISTS (SELECT 1 FROM candidate_lists l WHERE l.campaign_id = c.campaign_id
-                                                         AND l.organization_id = c.organization_id)
-         FROM candidates c WHERE c.campaign_id = $1 AND c.educator_id = $2 AND c.eligible FOR UPDATE",
+    let row: Option<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT organization_id, municipality_id FROM candidates
+         WHERE campaign_id = $1 AND educator_id = $2 AND eligible FOR UPDATE",
     )
     .bind(c.id)
     .bind(id)
     .fetch_optional(&mut *conn)
     .await
     .map_err(db_error)?;
-    let (organization, municipality, confirmed) =
+    let (organization, municipality) =
         row.ok_or_else(|| AppError::not_found(msg::NOT_A_CANDIDATE))?;
+    // Asked once the row is ours: a confirmation holding it has committed by now.
+    let confirmed: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM candidate_lists WHERE campaign_id = $1 AND organization_id = $2)",
+    )
+    .bind(c.id)
+    .bind(organization)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_error)?;
     let unit = Unit {
         region: c.region,
         municipality,
@@ -344,10 +362,23 @@ pub(crate) async fn confirm(
     let c = db::campaign(&mut tx, p, &req.campaign_id).await?;
     let unit = db::organization(&mut tx, c.region, "organization_id", &req.organization_id).await?;
     ensure(access::decides_for_org(p, &unit))?;
-    // The candidates' rows are locked by exclusions: confirming waits for them.
+    // Places are shared among the lists confirmed before the run.
+    let allocated: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM funding WHERE campaign_id = $1 AND allocated_at IS NOT NULL)",
+    )
+    .bind(c.id)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    if allocated {
+        return Err(AppError::conflict(msg::ALLOCATED));
+    }
+    // Exclusions and inclusions lock the candidates' rows: confirming
+    // waits for them, and they wait for it (then find the list confirmed).
     let count: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM (SELECT 1 FROM candidates WHERE campaign_id = $1 AND organization_id = $2
-                               AND eligible AND status = 'included' FOR UPDATE) x",
+        "SELECT count(*) FILTER (WHERE status = 'included') FROM (
+             SELECT status FROM candidates WHERE campaign_id = $1 AND organization_id = $2 AND eligible
+             FOR UPDATE) x",
     )
     .bind(c.id)
     .bind(unit.organization)

@@ -141,7 +141,7 @@ pub async fn scope(
                 .await
                 .map_err(db_error)?;
         if region != Some(c.region) {
-            return Err(AppError::not_found("муниципалитет не найден"));
+            return Err(AppError::not_found(msg::MUNICIPALITY_NOT_FOUND));
         }
         ensure(access::sees_municipality(p, c.region, m))?;
         return Ok(Scope {
@@ -163,6 +163,6 @@ pub async fn scope(
             organization: Some(*o),
             municipality: None,
         }),
-        _ => Err(AppError::forbidden("укажите организацию или муниципалитет")),
+        _ => Err(AppError::forbidden(msg::NAME_A_UNIT)),
     }
 }

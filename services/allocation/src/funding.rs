@@ -78,6 +78,9 @@ fn place_cost(model: &str, normative: i64) -> i64 {
     }
 }
 
+/// Funded places at most (a region has tens of thousands of educators).
+const MAX_PLACES: i64 = 1_000_000;
+
 const FUNDING: &str = "SELECT pd_model, budget_kopecks, normative_cost_kopecks, reserve_percent, funded_places,
                               reserve_places, set_at, allocated_at FROM funding WHERE campaign_id = $1";
 
@@ -109,9 +112,11 @@ pub(crate) async fn set(
         return Err(AppError::conflict(msg::ALLOCATED));
     }
     let places = req.budget_kopecks / place_cost(&c.pd_model, req.normative_cost_kopecks);
-    let places =
-        i32::try_from(places).map_err(|_| AppError::invalid("budget_kopecks", msg::BUDGET))?;
-    let reserve = places * req.reserve_percent / 100;
+    if places > MAX_PLACES {
+        return Err(AppError::invalid("budget_kopecks", msg::PLACES_TOO_MANY));
+    }
+    let reserve = places * i64::from(req.reserve_percent) / 100;
+    let (places, reserve) = (places as i32, reserve as i32);
     sqlx::query(
         "INSERT INTO funding (campaign_id, region_id, pd_model, budget_kopecks, normative_cost_kopecks,
                               reserve_percent, funded_places, reserve_places, set_by, set_at)
@@ -211,11 +216,14 @@ pub(crate) async fn allocate(
         .map_err(db_error)?;
     let now = Utc::now();
     let distributable = i64::from(f.funded_places - f.reserve_places);
-    let shares = share_places(&mut tx, &c, distributable).await?;
+    // Read once, so the quotas and the numbers come from the same list
+    // whatever identity's events change meanwhile.
+    let ranked = ranked(&mut tx, &c).await?;
+    let shares = share_places(&mut tx, &c, &ranked, distributable).await?;
     let assigned = if c.pd_model == "cumulative_route" {
         0
     } else {
-        assign(&s, &mut tx, &ctx, &c, &shares.organizations, now).await?
+        assign(&s, &mut tx, &ctx, &c, ranked, &shares.organizations, now).await?
     };
     let municipality_unused = shares.unused;
     let free = i64::from(f.reserve_places) + municipality_unused;
@@ -277,20 +285,41 @@ struct Shares {
     unused: i64,
 }
 
+/// A confirmed candidate in the published order: educator, organization,
+/// municipality, position, place in the organization's order.
+type Ranked = (Uuid, Uuid, Uuid, String, i64);
+
+/// Every confirmed candidate of the campaign, ordered by municipality,
+/// organization and rank: one scan and sort, whatever the planner knows of
+/// tables filled a moment ago.
+async fn ranked(tx: &mut PgConnection, c: &Campaign) -> Result<Vec<Ranked>, AppError> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT r.educator_id, r.organization_id, r.municipality_id, e.position, r.rank
+         FROM ({RANKED}) r JOIN known_educators e ON e.id = r.educator_id
+         ORDER BY r.municipality_id, r.organization_id, r.rank"
+    )))
+    .bind(c.id)
+    .fetch_all(tx)
+    .await
+    .map_err(db_error)
+}
+
 /// Quotas of municipalities, then of the organizations of each, written
 /// with how each was computed.
 async fn share_places(
     tx: &mut PgConnection,
     c: &Campaign,
+    ranked: &[Ranked],
     places: i64,
 ) -> Result<Shares, AppError> {
-    let counts: Vec<(Uuid, Uuid, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT municipality_id, organization_id, count(*) FROM ({RANKED}) r GROUP BY 1, 2 ORDER BY 1, 2"
-    )))
-    .bind(c.id)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(db_error)?;
+    // Confirmed candidates by (municipality, organization), in that order.
+    let mut counts: Vec<(Uuid, Uuid, i64)> = Vec::new();
+    for r in ranked {
+        match counts.last_mut() {
+            Some(last) if last.0 == r.2 && last.1 == r.1 => last.2 += 1,
+            _ => counts.push((r.2, r.1, 1)),
+        }
+    }
     let mut municipalities: Vec<(Uuid, i64)> = Vec::new();
     for &(m, _, n) in &counts {
         match municipalities.last_mut() {
@@ -401,21 +430,10 @@ async fn assign(
     tx: &mut PgConnection,
     ctx: &RpcContext,
     c: &Campaign,
+    ranked: Vec<Ranked>,
     quotas: &HashMap<Uuid, i64>,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    // Every confirmed candidate in order, each organization's first
-    // `quota` taken here: one scan and sort, whatever the planner knows of
-    // tables filled a moment ago.
-    let ranked: Vec<(Uuid, Uuid, Uuid, String, i64)> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT r.educator_id, r.organization_id, r.municipality_id, e.position, r.rank
-         FROM ({RANKED}) r JOIN known_educators e ON e.id = r.educator_id"
-        )))
-        .bind(c.id)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_error)?;
     let rows: Vec<NumberRow> = ranked
         .into_iter()
         .filter(|r| r.4 <= quotas.get(&r.1).copied().unwrap_or(0))

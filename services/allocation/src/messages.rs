@@ -32,6 +32,10 @@ pub const REFUSED_THIS_YEAR: &str = "педагог отказался от об
 pub const ALREADY_FUNDED: &str = "у педагога уже есть уникальный номер в этой кампании";
 pub const NOT_CONFIRMED: &str = "педагог не входит в подтверждённый список организации";
 pub const TEXT_INVALID: &str = "текст содержит недопустимые символы";
+pub const MUNICIPALITY_NOT_FOUND: &str = "муниципалитет не найден";
+pub const NAME_A_UNIT: &str = "укажите организацию или муниципалитет";
+pub const EDUCATORS_ONLY: &str = "только для педагогов";
+pub const PLACES_TOO_MANY: &str = "не больше 1 000 000 мест: проверьте сумму и норматив";
 pub const DUPLICATE: &str = "такая запись уже существует";
 
 /// The ranking rule, as shown to educators and operators.

@@ -278,7 +278,7 @@ pub(crate) async fn mine(
 ) -> Result<pb::MyAllocation, AppError> {
     let p = ctx.principal()?;
     let educator =
-        access::educator_id(p).ok_or_else(|| AppError::forbidden("только для педагогов"))?;
+        access::educator_id(p).ok_or_else(|| AppError::forbidden(msg::EDUCATORS_ONLY))?;
     let mut conn = s.pool.acquire().await.map_err(db_error)?;
     let c = db::campaign(&mut conn, p, &req.campaign_id).await?;
     let row: Option<(bool, String, Option<chrono::NaiveDate>, Uuid)> = sqlx::query_as(

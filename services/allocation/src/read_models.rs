@@ -285,6 +285,10 @@ impl EducatorRows {
 
 async fn apply_registry(conn: &mut PgConnection, event: Event) -> Result<(), HandleError> {
     if event.event_type() == "campaign_calendar_changed" {
+        // A snapshot: a late, older calendar must not replace a newer one.
+        if !event.is_newest(conn).await? {
+            return Ok(());
+        }
         let e: registry::CampaignCalendarChanged = event.decode()?;
         pd_calendar::apply(conn, &e).await?;
         let campaign = id(&e.campaign_id)?;

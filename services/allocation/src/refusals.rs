@@ -131,7 +131,7 @@ pub(crate) async fn request(
 ) -> Result<pb::Refusal, AppError> {
     let p = ctx.principal()?;
     let educator =
-        access::educator_id(p).ok_or_else(|| AppError::forbidden("только для педагогов"))?;
+        access::educator_id(p).ok_or_else(|| AppError::forbidden(msg::EDUCATORS_ONLY))?;
     let mut v = Validator::new();
     if req.reason.trim().is_empty() {
         v.add("reason", msg::NOTE_REQUIRED);
@@ -257,11 +257,17 @@ async fn free_place(
     ctx: &RpcContext,
     r: &RefusalRow,
 ) -> Result<(), AppError> {
-    sqlx::query("UPDATE unique_numbers SET status = 'refused' WHERE id = $1")
-        .bind(r.number_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+    // An application may have used the number since the request.
+    let refused = sqlx::query(
+        "UPDATE unique_numbers SET status = 'refused' WHERE id = $1 AND status = 'assigned'",
+    )
+    .bind(r.number_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    if refused.rows_affected() == 0 {
+        return Err(AppError::conflict(msg::NUMBER_USED));
+    }
     let place = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO free_places (id, campaign_id, region_id, municipality_id, organization_id, freed_number, freed_at)
@@ -289,7 +295,7 @@ async fn free_place(
         )
         .await
         .map_err(db_error)?;
-    let place = free_places(tx, s.windows, PlaceFilter::one(place), (1, 0))
+    let freed = free_places(tx, s.windows, PlaceFilter::one(place), (1, 0))
         .await?
         .1
         .into_iter()
@@ -298,9 +304,9 @@ async fn free_place(
         .write(
             tx,
             "place_freed",
-            &r.number_id.to_string(),
+            &place.to_string(),
             &ctx.actor(),
-            &pb::PlaceFreed { place },
+            &pb::PlaceFreed { place: freed },
         )
         .await
         .map_err(db_error)?;
