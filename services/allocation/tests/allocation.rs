@@ -63,19 +63,24 @@ async fn candidates_once(
         ..Default::default()
     };
     let mut names = Vec::new();
+    let mut last_error = None;
     for _ in 0..400 {
-        if let Ok(list) = bus.call::<ops::ListCandidates>(&req, ctx).await {
-            names = list
-                .items
-                .iter()
-                .map(|c| c.name.split(' ').next().unwrap_or_default().to_owned())
-                .collect();
-            if ready(&names) {
-                break;
+        match bus.call::<ops::ListCandidates>(&req, ctx).await {
+            Ok(list) => {
+                names = list
+                    .items
+                    .iter()
+                    .map(|c| c.name.split(' ').next().unwrap_or_default().to_owned())
+                    .collect();
+                if ready(&names) {
+                    return names;
+                }
             }
+            Err(e) => last_error = Some(e),
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    eprintln!("not ready after 10 s; last error: {last_error:?}");
     names
 }
 
