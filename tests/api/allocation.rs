@@ -1013,6 +1013,7 @@ async fn a_refused_number_is_reassigned_by_the_org_then_the_municipality_then_th
     // Left alone past the organization's window: the municipality's turn,
     // within the municipality.
     let place = r.refuse("Егорова", &r.org_operators[0]).await;
+    let (_client, mut escalated) = subscribe_to(&p, "allocation", "place_escalated").await;
     r.age_free_places(5).await;
     let assign = format!("/api/v1/free-places/{place}/assignment");
     let (s, _) = r
@@ -1024,6 +1025,17 @@ async fn a_refused_number_is_reassigned_by_the_org_then_the_municipality_then_th
         )
         .await;
     assert_eq!(s, 403, "the organization's window is over");
+    // The handover is recorded and published once.
+    let handover: pb::PlaceEscalated = next_event(&mut escalated).await;
+    let moved = handover.place.unwrap();
+    assert_eq!(
+        (
+            handover.from_level.as_str(),
+            moved.level.as_str(),
+            moved.id.as_str()
+        ),
+        ("organization", "municipality", place.as_str())
+    );
     let (s, b) = r
         .send(
             Method::POST,

@@ -231,6 +231,12 @@ impl Consumer {
         let mut messages = consumer
             .stream()
             .max_messages_per_batch(BATCH)
+            // What `Consumer::messages()` sets and `stream()` does not: the
+            // server's idle heartbeats tell a lost pull request from a quiet
+            // stream, so a lost one is renewed at once instead of after its
+            // 30 s expiry (seen as a consumer silent for 10 s and more).
+            .heartbeat(Duration::from_secs(5))
+            .expires(Duration::from_secs(30))
             .messages()
             .await
             .map_err(|e| anyhow::anyhow!("consuming {}: {e}", self.source))?

@@ -141,6 +141,9 @@ pub struct AllocationSettings {
     /// Further days with the municipal operator before the regional
     /// operator may reassign it anywhere in the region.
     pub municipality_days: u32,
+    /// How often (ms) the handovers of freed places whose window ended
+    /// are recorded and published (also done whenever places are read).
+    pub sweep_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

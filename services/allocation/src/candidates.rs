@@ -32,6 +32,12 @@ pub(crate) enum Refresh {
 /// they have none. Rows are kept when someone stops being due, so a
 /// decision taken on them stays on record.
 pub(crate) async fn refresh(conn: &mut PgConnection, what: Refresh) -> Result<(), sqlx::Error> {
+    // Identity's and the registry's consumers both write candidacies; two
+    // statements inserting the same keys in different orders would
+    // deadlock, so refreshes take turns (until their transaction ends).
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('allocation.candidates'))")
+        .execute(&mut *conn)
+        .await?;
     // The educators are picked first (by primary key when named), so a
     // batch of a reload costs its own rows, not a scan of the region.
     let (educators, campaigns, ids) = match what {

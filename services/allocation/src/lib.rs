@@ -22,6 +22,7 @@ use pd_runtime::tokens::TokenVerifier;
 use pd_runtime::{Running, ServiceDef, Settings, Shutdown};
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
+use std::time::Duration;
 
 use crate::domain::cascade::Windows;
 
@@ -86,6 +87,11 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
     let relay_stop = Shutdown::new();
     let relay =
         tokio::spawn(Relay::new(bus.clone(), pool.clone(), SERVICE).run(relay_stop.clone()));
+    let sweeper = tokio::spawn(refusals::escalate_forever(
+        state.clone(),
+        Duration::from_millis(settings.allocation.sweep_interval_ms.max(50)),
+        shutdown.clone(),
+    ));
     bus.follow_session_revocations(shutdown.clone()).await?;
     let requests = rpc::server(state)
         .with_idempotency(pool.clone())
@@ -97,6 +103,7 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         let _ = registry.await;
         let _ = enrollment.await;
         let _ = monitoring.await;
+        let _ = sweeper.await;
         relay_stop.cancel();
         let _ = relay.await;
         pool.close().await;

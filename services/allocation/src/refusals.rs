@@ -370,6 +370,77 @@ pub(crate) async fn list(
 
 // ---------- free places ----------
 
+/// Records and publishes every handover due now: open places whose window
+/// ended move to the next level (`place_escalated`), one transaction each,
+/// skipping places another instance is handling.
+pub(crate) async fn escalate(s: &State) -> Result<(), AppError> {
+    let now = Utc::now();
+    let (org, muni) = (
+        i64::from(s.windows.organization_days),
+        i64::from(s.windows.municipality_days),
+    );
+    loop {
+        let mut tx = s.pool.begin().await.map_err(db_error)?;
+        let due: Option<(Uuid, String)> = sqlx::query_as(
+            "SELECT id, level FROM free_places
+             WHERE taken_by IS NULL AND organization_id IS NOT NULL
+               AND ((level = 'organization' AND freed_at + make_interval(days => $1::int) <= $3)
+                 OR (level = 'municipality' AND freed_at + make_interval(days => ($1 + $2)::int) <= $3))
+             ORDER BY freed_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(org)
+        .bind(muni)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let Some((id, from)) = due else { return Ok(()) };
+        let place = place_rows(&mut tx, &PlaceFilter::one(id), (1, 0), false)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| AppError::not_found(msg::PLACE_NOT_FOUND))?;
+        let level = place.level(s.windows, now);
+        sqlx::query("UPDATE free_places SET level = $2 WHERE id = $1")
+            .bind(id)
+            .bind(level.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let event = pb::PlaceEscalated {
+            place: Some(place.into_proto(s.windows, now)),
+            from_level: from,
+        };
+        s.outbox
+            .write(
+                &mut tx,
+                "place_escalated",
+                &id.to_string(),
+                "system",
+                &event,
+            )
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+    }
+}
+
+pub(crate) async fn escalate_forever(
+    s: State,
+    every: std::time::Duration,
+    shutdown: pd_runtime::Shutdown,
+) {
+    loop {
+        if let Err(e) = escalate(&s).await {
+            tracing::warn!(error = %e.detail, "handing freed places over failed; retrying");
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct PlaceRow {
     id: Uuid,
@@ -509,6 +580,8 @@ pub(crate) async fn list_places(
     req: pb::ListFreePlacesRequest,
 ) -> Result<pb::FreePlaceList, AppError> {
     let p = ctx.principal()?;
+    // Handovers due are recorded before anyone reads whose turn it is.
+    escalate(&s).await?;
     let mut conn = s.pool.acquire().await.map_err(db_error)?;
     let c = db::campaign(&mut conn, p, &req.campaign_id).await?;
     let scope = db::scope(&mut conn, p, &c, &req.organization_id, &req.municipality_id).await?;
@@ -556,6 +629,7 @@ pub(crate) async fn reassign(
     let p = ctx.principal()?;
     let id = path_id(&req.place_id, msg::PLACE_NOT_FOUND)?;
     let educator = db::body_id("educator_id", &req.educator_id)?;
+    escalate(&s).await?;
     let mut tx = s.pool.begin().await.map_err(db_error)?;
     let place = place_rows(&mut tx, &PlaceFilter::one(id), (1, 0), true)
         .await?
