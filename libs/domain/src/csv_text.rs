@@ -88,6 +88,20 @@ pub fn rows<R: std::io::Read>(
     })
 }
 
+/// The trimmed cell of `column` in a row, by the header's column index;
+/// empty when the file has no such column or the row is short.
+pub fn cell<'r, K: std::hash::Hash + Eq>(
+    index: &std::collections::HashMap<K, usize>,
+    record: &'r csv::StringRecord,
+    column: K,
+) -> &'r str {
+    index
+        .get(&column)
+        .and_then(|i| record.get(*i))
+        .unwrap_or("")
+        .trim()
+}
+
 /// Whether text decoded as Windows-1251 reads as Russian: nearly all of its
 /// non-ASCII characters are Cyrillic letters, mostly lowercase. KOI8-R read
 /// as Windows-1251 comes out mostly uppercase; CP866 mostly punctuation.

@@ -83,19 +83,29 @@ macro_rules! rank_order {
     };
 }
 
-/// Confirmed candidates of a campaign (included, due, their organization's
-/// list confirmed) with their place in the organization's order. `$1` is
-/// the campaign.
-pub(crate) const RANKED: &str = concat!(
-    "SELECT c.educator_id, c.organization_id, c.municipality_id, c.last_pd_completed_on,
-            row_number() OVER (PARTITION BY c.organization_id ORDER BY ",
-    rank_order!(),
-    ") AS rank
-     FROM candidates c
-     JOIN known_educators e ON e.id = c.educator_id
-     JOIN candidate_lists l ON l.campaign_id = c.campaign_id AND l.organization_id = c.organization_id
-     WHERE c.campaign_id = $1 AND c.eligible AND c.status = 'included'"
-);
+/// Confirmed candidates (included, due, their organization's list
+/// confirmed) with their place in the organization's order; `$1` is the
+/// campaign, `$filter` more conditions.
+macro_rules! ranked {
+    ($filter:literal) => {
+        concat!(
+            "SELECT c.educator_id, c.organization_id, c.municipality_id, c.last_pd_completed_on,
+                    row_number() OVER (PARTITION BY c.organization_id ORDER BY ",
+            rank_order!(),
+            ") AS rank
+             FROM candidates c
+             JOIN known_educators e ON e.id = c.educator_id
+             JOIN candidate_lists l ON l.campaign_id = c.campaign_id AND l.organization_id = c.organization_id
+             WHERE c.campaign_id = $1 AND c.eligible AND c.status = 'included'",
+            $filter
+        )
+    };
+}
+
+/// The campaign's confirmed candidates ranked ([`ranked!`]).
+pub(crate) const RANKED: &str = ranked!("");
+/// One organization's (`$2`) confirmed candidates ranked.
+pub(crate) const RANKED_IN_ORG: &str = ranked!(" AND c.organization_id = $2");
 
 #[derive(sqlx::FromRow)]
 struct CandidateRow {

@@ -10,7 +10,7 @@ use pd_proto::allocation::v1 as pb;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::candidates::RANKED;
+use crate::candidates::RANKED_IN_ORG;
 use crate::db::{self, date, db_error, full_name, limit, offset, ts};
 use crate::domain::access::{self, Unit};
 use crate::domain::{eligibility, numbers as un, vouchers};
@@ -152,7 +152,7 @@ impl NumberView {
 
 /// Numbers with their holder's name and the status shown; `$1` campaign
 /// (or NULL), `$2` organization, `$3` municipality, `$4` status, `$5` number,
-/// `$6` educator, then limit and offset.
+/// `$6` educator, `$7` limit, `$8` offset, `$9` the number's id.
 pub(crate) const NUMBERS: &str = "
     WITH shown AS (
         SELECT u.*, CASE WHEN u.status = 'assigned' AND EXISTS (
@@ -163,6 +163,7 @@ pub(crate) const NUMBERS: &str = "
         WHERE ($1::uuid IS NULL OR u.campaign_id = $1)
           AND ($2::uuid IS NULL OR u.organization_id = $2) AND ($3::uuid IS NULL OR u.municipality_id = $3)
           AND ($5::text IS NULL OR u.number = $5) AND ($6::uuid IS NULL OR u.educator_id = $6)
+          AND ($9::uuid IS NULL OR u.id = $9)
     )
     SELECT s.id, s.number, s.campaign_id, s.educator_id, e.last_name, e.first_name, e.middle_name,
            s.organization_id, s.municipality_id, s.region_id, s.shown_status AS status, s.assigned_at,
@@ -189,6 +190,7 @@ pub(crate) struct NumberFilter<'a> {
     pub status: &'a str,
     pub number: Option<&'a str>,
     pub educator: Option<Uuid>,
+    pub id: Option<Uuid>,
 }
 
 pub(crate) async fn fetch(
@@ -205,6 +207,7 @@ pub(crate) async fn fetch(
         .bind(f.educator)
         .bind(limit)
         .bind(offset)
+        .bind(f.id)
         .fetch_all(conn)
         .await
         .map_err(db_error)?;
@@ -356,14 +359,16 @@ pub(crate) async fn mine(
             "Вы отказались от обучения в этом году; номер передан другому педагогу.".into();
         return Ok(out);
     }
+    // Ranked within the educator's organization only: this is read often.
     let (rank, quota, count): (Option<i64>, Option<i32>, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT (SELECT rank FROM ({RANKED}) r WHERE r.educator_id = $2),
-                (SELECT quota FROM quotas WHERE campaign_id = $1 AND level = 'organization' AND unit_id = $3),
-                (SELECT count(*) FROM ({RANKED}) r WHERE r.organization_id = $3)"
+        "SELECT max(r.rank) FILTER (WHERE r.educator_id = $3),
+                (SELECT quota FROM quotas WHERE campaign_id = $1 AND level = 'organization' AND unit_id = $2),
+                count(*)
+         FROM ({RANKED_IN_ORG}) r"
     )))
     .bind(c.id)
-    .bind(educator)
     .bind(org)
+    .bind(educator)
     .fetch_one(&mut *conn)
     .await
     .map_err(db_error)?;

@@ -314,13 +314,8 @@ async fn free_place(
 }
 
 async fn number_by_id(conn: &mut PgConnection, id: Uuid) -> Result<pb::UniqueNumber, AppError> {
-    let number: String = sqlx::query_scalar("SELECT number FROM unique_numbers WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db_error)?;
     let filter = NumberFilter {
-        number: Some(&number),
+        id: Some(id),
         ..Default::default()
     };
     numbers::fetch(conn, filter, (1, 0))
@@ -739,15 +734,18 @@ async fn new_holder(
     level: Level,
     educator: Uuid,
 ) -> Result<(Uuid, Uuid, String), AppError> {
-    let row: Option<(Uuid, Uuid, String, bool, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT r.organization_id, r.municipality_id, e.position,
+    // A confirmed candidate: due, included, their organization's list confirmed.
+    let row: Option<(Uuid, Uuid, String, bool, bool)> = sqlx::query_as(
+        "SELECT c.organization_id, c.municipality_id, e.position,
                 EXISTS (SELECT 1 FROM unique_numbers u WHERE u.campaign_id = $1 AND u.educator_id = $2
                                                        AND u.status IN ('assigned', 'used')),
                 EXISTS (SELECT 1 FROM unique_numbers u WHERE u.campaign_id = $1 AND u.educator_id = $2
                                                        AND u.status IN ('refused', 'reassigned'))
-         FROM ({}) r JOIN known_educators e ON e.id = r.educator_id WHERE r.educator_id = $2",
-        crate::candidates::RANKED
-    )))
+         FROM candidates c
+         JOIN known_educators e ON e.id = c.educator_id
+         JOIN candidate_lists l ON l.campaign_id = c.campaign_id AND l.organization_id = c.organization_id
+         WHERE c.campaign_id = $1 AND c.educator_id = $2 AND c.eligible AND c.status = 'included'",
+    )
     .bind(c.id)
     .bind(educator)
     .fetch_optional(&mut *tx)

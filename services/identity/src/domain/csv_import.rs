@@ -180,13 +180,7 @@ pub fn parse(bytes: &[u8], default_org: bool, today: NaiveDate) -> Result<Parsed
                 continue;
             }
         };
-        let cell = |c: Column| {
-            index
-                .get(&c)
-                .and_then(|i| record.get(*i))
-                .unwrap_or("")
-                .trim()
-        };
+        let cell = |c: Column| csv_text::cell(&index, &record, c);
         let mut row_errors: Vec<(Column, String)> = Vec::new();
         let snils = Snils::parse(cell(Column::Snils))
             .map_err(|e| row_errors.push((Column::Snils, e.to_string())))

@@ -177,13 +177,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
                 continue;
             }
         };
-        let cell = |c: Column| {
-            index
-                .get(&c)
-                .and_then(|i| record.get(*i))
-                .unwrap_or("")
-                .trim()
-        };
+        let cell = |c: Column| csv_text::cell(&index, &record, c);
         let mut bad: Vec<(Column, String)> = Vec::new();
         let name = values::required_text(cell(Column::Name), TITLE)
             .map_err(|m| bad.push((Column::Name, m)))

@@ -109,14 +109,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
                 continue;
             }
         };
-        let cell = |c: Column| {
-            index
-                .get(&c)
-                .and_then(|i| record.get(*i))
-                .unwrap_or("")
-                .trim()
-                .to_owned()
-        };
+        let cell = |c: Column| csv_text::cell(&index, &record, c).to_owned();
         let mut row_errors = Vec::new();
         let mut bounded = |c: Column, value: String, max: usize, required: bool| {
             if required && value.is_empty() {
