@@ -5,6 +5,7 @@ mod accounts;
 mod allocation;
 mod bounds;
 mod docs;
+mod enrollment;
 mod errors;
 mod fixtures;
 mod imports;

@@ -9,6 +9,7 @@ pub mod inn;
 pub mod request;
 pub mod roles;
 pub mod snils;
+pub mod unique_number;
 
 pub use error::{AppError, ErrorKind, FieldError};
 pub use inn::Inn;

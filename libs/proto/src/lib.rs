@@ -86,6 +86,7 @@ macro_rules! operations {
 /// The operations of each service.
 pub mod ops {
     pub mod allocation;
+    pub mod enrollment;
     pub mod identity;
     pub mod registry;
     pub mod surveys;

@@ -28,6 +28,19 @@ pub struct ServiceLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabels {
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ShedLabels {
+    /// gateway | <service>
+    pub at: String,
+    /// full (503: in-flight and queue bounds reached) | client (429)
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ConsumerLabels {
     pub consumer: String,
     pub source: String,
@@ -66,6 +79,17 @@ pub struct Metrics {
     pub outbox_parked: Family<ServiceLabels, IntGauge>,
     /// Set by each consumer from its JetStream consumer's pending count.
     pub consumer_lag: Family<ConsumerLabels, IntGauge>,
+    /// Requests being handled / waiting for a handler, per service
+    /// (`gateway` for the HTTP front).
+    pub requests_in_flight: Family<ServiceLabels, IntGauge>,
+    pub requests_queued: Family<ServiceLabels, IntGauge>,
+    /// Requests refused at once because the bounds were reached.
+    pub requests_shed: Family<ShedLabels, Counter>,
+    /// Enrollment: applications by the status they got or ended with
+    /// (enrolled, waitlisted, promoted, withdrawn_seat, withdrawn_waitlist).
+    pub applications: Family<StatusLabels, Counter>,
+    /// Enrollment: free seats of published groups, refreshed every few seconds.
+    pub seats_left: IntGauge,
     pools: Mutex<Vec<(String, sqlx::PgPool)>>,
 }
 
@@ -91,6 +115,11 @@ pub fn metrics() -> &'static Metrics {
             outbox_backlog: Family::default(),
             outbox_parked: Family::default(),
             consumer_lag: Family::default(),
+            requests_in_flight: Family::default(),
+            requests_queued: Family::default(),
+            requests_shed: Family::default(),
+            applications: Family::default(),
+            seats_left: IntGauge::default(),
             pools: Mutex::new(Vec::new()),
         };
         registry.register(
@@ -167,6 +196,31 @@ pub fn metrics() -> &'static Metrics {
             "consumer_lag",
             "Events of the source stream not yet delivered to the consumer",
             m.consumer_lag.clone(),
+        );
+        registry.register(
+            "requests_in_flight",
+            "Requests being handled, per service (gateway: HTTP)",
+            m.requests_in_flight.clone(),
+        );
+        registry.register(
+            "requests_queued",
+            "Requests waiting for a free handler, per service (gateway: HTTP)",
+            m.requests_queued.clone(),
+        );
+        registry.register(
+            "requests_shed",
+            "Requests refused at once with 503 (bounds reached) or 429 (one client's share)",
+            m.requests_shed.clone(),
+        );
+        registry.register(
+            "applications",
+            "Enrollment applications by status taken or ended with",
+            m.applications.clone(),
+        );
+        registry.register(
+            "seats_left",
+            "Free seats of published groups (enrollment)",
+            m.seats_left.clone(),
         );
         if let Ok(mut r) = m.registry.lock() {
             *r = registry;

@@ -19,9 +19,10 @@ use uuid::Uuid;
 
 use crate::candidates::RANKED;
 use crate::db::{self, Campaign, db_error, ensure, limit, offset, ts};
-use crate::domain::{access, numbers as un, quotas, vouchers};
+use crate::domain::{access, quotas, vouchers};
 use crate::numbers::{self as numbers_mod, NumberRow};
 use crate::{State, messages as msg};
+use pd_domain::unique_number as un;
 
 #[derive(sqlx::FromRow)]
 struct FundingRow {

@@ -13,8 +13,9 @@ use uuid::Uuid;
 use crate::candidates::RANKED_IN_ORG;
 use crate::db::{self, date, db_error, full_name, limit, offset, ts};
 use crate::domain::access::{self, Unit};
-use crate::domain::{eligibility, numbers as un, vouchers};
+use crate::domain::{eligibility, vouchers};
 use crate::{State, messages as msg};
+use pd_domain::unique_number as un;
 
 /// A number about to be written.
 pub(crate) struct NumberRow {

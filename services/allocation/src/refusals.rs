@@ -19,9 +19,9 @@ use uuid::Uuid;
 use crate::db::{self, Campaign, db_error, ensure, full_name, limit, offset, path_id, ts};
 use crate::domain::access::{self, Unit};
 use crate::domain::cascade::{self, Level, Windows};
-use crate::domain::numbers as un;
 use crate::numbers::{self, NumberFilter, NumberRow};
 use crate::{State, messages as msg};
+use pd_domain::unique_number as un;
 
 #[derive(sqlx::FromRow)]
 struct RefusalRow {

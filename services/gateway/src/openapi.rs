@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         (name = "schedule", description = "Groups of the schedule"),
         (name = "surveys", description = "Competence catalog, questionnaires and tests, the needs survey, priorities and coverage"),
         (name = "allocation", description = "Candidates and their lists, funding and quotas, unique numbers and vouchers, refusals and redistribution"),
+        (name = "enrollment", description = "Applications in the December window: seats, waitlists, withdrawals, the operators' lists"),
     )
 )]
 struct ApiDoc;
@@ -140,6 +141,11 @@ fn complete_operation(path: &str, op: &mut serde_json::Value) {
             .entry(status.to_owned())
             .or_insert_with(|| problem(description));
     };
+    // Any request may be shed when the platform is at its bounds.
+    add(
+        "503",
+        "Overloaded: the request was not run; retry after the Retry-After seconds",
+    );
     if secured {
         add("401", "Not signed in, or the token expired or was revoked");
         add("403", "The caller's roles do not allow this");

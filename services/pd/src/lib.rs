@@ -11,6 +11,7 @@ pub static SERVICES: &[ServiceDef] = &[
     pd_registry::DEF,
     pd_surveys::DEF,
     pd_allocation::DEF,
+    pd_enrollment::DEF,
     pd_gateway::DEF,
 ];
 

@@ -7,6 +7,7 @@ mod campaigns;
 mod client_ip;
 mod council;
 mod educators;
+mod enrollment;
 mod organizations;
 mod problem;
 mod programs;
@@ -423,6 +424,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(council::routes())
         .merge(surveys::routes())
         .merge(allocation::routes())
+        .merge(enrollment::routes())
 }
 
 pub fn router(state: AppState) -> Router {
@@ -468,6 +470,16 @@ fn cors(origins: &[String]) -> CorsLayer {
             "x-trace-id".parse().unwrap_or(header::ACCEPT),
         ])
         .max_age(Duration::from_secs(3600))
+}
+
+/// A cell, quoted (its quotes doubled) when it holds a separator, a quote
+/// or a line break.
+pub(crate) fn csv_cell(s: &str) -> String {
+    if s.contains([';', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
 }
 
 /// Query parameters whose errors are problems (400 naming the problem).

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiJson, ApiQuery, AppState, Caller, Problem};
+use super::{ApiError, ApiJson, ApiQuery, AppState, Caller, Problem, csv_cell};
 
 /// The catalog file travels to the service in one bus message (at most
 /// 1 MB by default), so it is refused above this even when the gateway's
@@ -714,16 +714,6 @@ fn demand_csv(d: &pb::Demand) -> String {
         out.push_str(&format!(";{};{:.4}\n", r.count, r.share));
     }
     out
-}
-
-/// A cell, quoted (its quotes doubled) when it holds a separator, a quote
-/// or a line break.
-fn csv_cell(s: &str) -> String {
-    if s.contains([';', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 // ---------- priorities, coverage, trajectories ----------

@@ -1,0 +1,14 @@
+//! The operations the enrollment service answers on `<prefix>.enrollment.rpc.<op>.v1`.
+
+use crate::enrollment::v1 as pb;
+
+crate::operations! {
+    service "enrollment";
+    Apply = "apply": pb::ApplyRequest => pb::Application, creates;
+    GetApplication = "get_application": pb::ApplicationRequest => pb::Application;
+    Withdraw = "withdraw": pb::WithdrawRequest => pb::Application;
+    MyApplications = "my_applications": pb::MyApplicationsRequest => pb::ApplicationList;
+    ListApplications = "list_applications": pb::ListApplicationsRequest => pb::ApplicationList;
+    Summary = "summary": pb::SummaryRequest => pb::Summary;
+    Availability = "availability": pb::GroupRequest => pb::Availability;
+}

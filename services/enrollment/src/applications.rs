@@ -1,0 +1,478 @@
+//! Applications: applying with a unique number to a group (the seat, the
+//! row and the event in one transaction), withdrawing with a reason (the
+//! freed seat goes to the head of the waitlist in the same transaction),
+//! and reading one's own. Operators of the educator's scope may do each
+//! on the educator's behalf.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use pd_bus::RpcContext;
+use pd_bus::outbox::Outbox;
+use pd_domain::unique_number as un;
+use pd_domain::{AppError, Principal};
+use pd_proto::enrollment::v1 as pb;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::db::{self, body_id, date, db_error, optional_id, path_id, ts};
+use crate::domain::access::{self, Unit};
+use crate::domain::withdrawal::{self, ReasonError};
+use crate::seats::{self, Seat};
+use crate::{State, messages as msg};
+
+/// An application as read back, with what the lists show of it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct AppRow {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub region_id: Uuid,
+    pub municipality_id: Uuid,
+    pub organization_id: Uuid,
+    pub educator_id: Uuid,
+    pub educator_name: String,
+    pub group_id: Uuid,
+    pub program_id: Uuid,
+    pub program_title: String,
+    pub provider_name: String,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub unique_number_id: Uuid,
+    pub number: String,
+    pub status: String,
+    pub waitlist_position: i64,
+    pub reason: String,
+    pub note: String,
+    pub filed_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The application view; `WHERE`, order and paging are the caller's.
+pub(crate) const APPLICATIONS: &str = "
+    SELECT a.id, a.campaign_id, a.region_id, a.municipality_id, a.organization_id, a.educator_id,
+           coalesce(nullif(concat_ws(' ', e.last_name, e.first_name, nullif(e.middle_name, '')), ''),
+                    n.educator_name) AS educator_name,
+           a.group_id, a.program_id, g.program_title, g.provider_name, g.starts_on, g.ends_on,
+           a.unique_number_id, n.number, a.status,
+           CASE WHEN a.status = 'waitlisted' THEN
+               (SELECT count(*) FROM applications w
+                WHERE w.group_id = a.group_id AND w.status = 'waitlisted' AND w.seq <= a.seq)
+           ELSE 0 END AS waitlist_position,
+           a.reason, a.note, a.filed_by, a.created_at, a.updated_at
+    FROM applications a
+    JOIN groups g ON g.id = a.group_id
+    JOIN unique_numbers n ON n.id = a.unique_number_id
+    LEFT JOIN known_educators e ON e.id = a.educator_id";
+
+impl AppRow {
+    pub fn unit(&self) -> Unit {
+        Unit {
+            region: self.region_id,
+            municipality: self.municipality_id,
+            organization: self.organization_id,
+        }
+    }
+
+    pub fn snapshot(&self) -> pb::ApplicationSnapshot {
+        pb::ApplicationSnapshot {
+            id: self.id.to_string(),
+            campaign_id: self.campaign_id.to_string(),
+            educator_id: self.educator_id.to_string(),
+            organization_id: self.organization_id.to_string(),
+            group_id: self.group_id.to_string(),
+            program_id: self.program_id.to_string(),
+            unique_number_id: self.unique_number_id.to_string(),
+            voucher_blocks: Vec::new(),
+            hours: 0,
+            status: self.status.clone(),
+        }
+    }
+
+    pub fn into_proto(self) -> pb::Application {
+        pb::Application {
+            id: self.id.to_string(),
+            campaign_id: self.campaign_id.to_string(),
+            educator_id: self.educator_id.to_string(),
+            educator_name: self.educator_name,
+            organization_id: self.organization_id.to_string(),
+            municipality_id: self.municipality_id.to_string(),
+            group_id: self.group_id.to_string(),
+            program_id: self.program_id.to_string(),
+            program_title: self.program_title,
+            group_starts_on: date(self.starts_on),
+            group_ends_on: date(self.ends_on),
+            unique_number: self.number,
+            status: self.status,
+            waitlist_position: self.waitlist_position as i32,
+            reason: self.reason,
+            note: self.note,
+            filed_by: self.filed_by,
+            submitted_at: ts(self.created_at),
+            updated_at: ts(self.updated_at),
+            provider_name: self.provider_name,
+        }
+    }
+}
+
+/// Applications by id, in the order asked.
+pub(crate) async fn by_ids(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<AppRow>, sqlx::Error> {
+    let sql = format!("{APPLICATIONS} WHERE a.id = ANY($1) ORDER BY a.seq");
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(ids)
+        .fetch_all(conn)
+        .await
+}
+
+async fn one(conn: &mut PgConnection, id: Uuid) -> Result<Option<AppRow>, AppError> {
+    Ok(by_ids(conn, &[id]).await.map_err(db_error)?.pop())
+}
+
+/// The number an application names, as enrollment knows it.
+#[derive(sqlx::FromRow)]
+struct NumberRow {
+    id: Uuid,
+    campaign_id: Uuid,
+    educator_id: Uuid,
+    organization_id: Uuid,
+    municipality_id: Uuid,
+    funds: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct GroupRow {
+    campaign_id: Uuid,
+    region_id: Uuid,
+    program_id: Uuid,
+    status: String,
+}
+
+fn number_error(e: un::NumberError) -> AppError {
+    match e {
+        un::NumberError::Malformed => AppError::invalid("unique_number", msg::NUMBER_MALFORMED),
+        un::NumberError::Mistyped => AppError::invalid("unique_number", msg::NUMBER_MISTYPED)
+            .with("reason", "check_character"),
+    }
+}
+
+/// Whom the application is for: the caller themself, or (operators) the
+/// educator named in the request.
+fn applicant(p: &Principal, req: &pb::ApplyRequest) -> Result<Uuid, AppError> {
+    if let Some(me) = access::educator_id(p)
+        && (req.educator_id.is_empty() || req.educator_id == me.to_string())
+    {
+        return Ok(me);
+    }
+    optional_id("educator_id", &req.educator_id)?
+        .ok_or_else(|| AppError::invalid("educator_id", msg::EDUCATOR_REQUIRED))
+}
+
+/// Applies with a unique number to a group: only in the application
+/// phase, with the educator's own funding number, one active application
+/// per number; the seat (or, when asked, a waitlist place) is taken in the
+/// same transaction as the row and its `application_submitted` event.
+pub(crate) async fn apply(
+    s: State,
+    ctx: RpcContext,
+    req: pb::ApplyRequest,
+) -> Result<pb::Application, AppError> {
+    let p = ctx.principal()?;
+    let group = body_id("group_id", &req.group_id)?;
+    let number = un::parse(&req.unique_number).map_err(number_error)?;
+    let educator = applicant(p, &req)?;
+    let mut tx = s.pool.begin().await.map_err(db_error)?;
+    let n: NumberRow = sqlx::query_as(
+        "SELECT id, campaign_id, educator_id, organization_id, municipality_id, funds
+         FROM unique_numbers WHERE number = $1",
+    )
+    .bind(&number)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_error)?
+    .filter(|n: &NumberRow| n.educator_id == educator)
+    .ok_or_else(|| AppError::invalid("unique_number", msg::NUMBER_UNKNOWN))?;
+    let g: GroupRow = sqlx::query_as(
+        "SELECT campaign_id, region_id, program_id, status FROM groups WHERE id = $1",
+    )
+    .bind(group)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_error)?
+    .filter(|g: &GroupRow| p.in_region(g.region_id))
+    .ok_or_else(|| AppError::not_found(msg::GROUP_NOT_FOUND))?;
+    let unit = Unit {
+        region: g.region_id,
+        municipality: n.municipality_id,
+        organization: n.organization_id,
+    };
+    let filed_by = if access::educator_id(p) == Some(educator) {
+        "educator"
+    } else {
+        db::ensure(access::oversees(p, &unit))?;
+        access::level(p, &unit)
+    };
+    check_can_apply(&mut tx, &n, &g).await?;
+    let seat = seats::take(&mut tx, group, req.join_waitlist).await?;
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO applications (id, campaign_id, region_id, municipality_id, organization_id,
+                                   educator_id, group_id, program_id, unique_number_id, status,
+                                   filed_by, filed_by_user)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(id)
+    .bind(n.campaign_id)
+    .bind(g.region_id)
+    .bind(n.municipality_id)
+    .bind(n.organization_id)
+    .bind(educator)
+    .bind(group)
+    .bind(g.program_id)
+    .bind(n.id)
+    .bind(seat.status())
+    .bind(filed_by)
+    .bind(p.user_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| match db_error(e) {
+        // Another request with the same number won the race.
+        e if e.kind == pd_domain::ErrorKind::Conflict => {
+            AppError::conflict(msg::NUMBER_IN_USE).with("reason", "number_in_use")
+        }
+        e => e,
+    })?;
+    let row = one(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::internal("the application just written is missing"))?;
+    let event = pb::ApplicationSubmitted {
+        application: Some(row.snapshot()),
+    };
+    s.outbox
+        .write(
+            &mut tx,
+            "application_submitted",
+            &id.to_string(),
+            &ctx.actor(),
+            &event,
+        )
+        .await
+        .map_err(db_error)?;
+    let answer = row.into_proto();
+    ctx.commit(tx, &answer).await?;
+    crate::metrics::applied(seat);
+    Ok(answer)
+}
+
+/// The number still funds, the group is open for this campaign's
+/// applications, and no other application uses the number.
+async fn check_can_apply(
+    tx: &mut PgConnection,
+    n: &NumberRow,
+    g: &GroupRow,
+) -> Result<(), AppError> {
+    if !n.funds {
+        return Err(AppError::conflict(msg::NUMBER_RELEASED).with("reason", "number_released"));
+    }
+    if g.campaign_id != n.campaign_id {
+        return Err(AppError::invalid("group_id", msg::GROUP_OTHER_CAMPAIGN));
+    }
+    if g.status != "published" {
+        return Err(AppError::conflict(msg::GROUP_CANCELLED).with("reason", "group_cancelled"));
+    }
+    pd_calendar::ensure_open(tx, n.campaign_id, &["applications"], Utc::now()).await?;
+    let active: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM applications
+         WHERE unique_number_id = $1 AND status IN ('enrolled', 'waitlisted')",
+    )
+    .bind(n.id)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    if let Some(a) = active {
+        return Err(AppError::conflict(msg::NUMBER_IN_USE)
+            .with("reason", "number_in_use")
+            .with("application_id", a.to_string()));
+    }
+    Ok(())
+}
+
+/// An application the caller may see: their own, or one in their scope
+/// (404 for anything else).
+async fn visible(conn: &mut PgConnection, p: &Principal, id: &str) -> Result<AppRow, AppError> {
+    let id = path_id(id, msg::APPLICATION_NOT_FOUND)?;
+    one(conn, id)
+        .await?
+        .filter(|a| access::educator_id(p) == Some(a.educator_id) || access::oversees(p, &a.unit()))
+        .ok_or_else(|| AppError::not_found(msg::APPLICATION_NOT_FOUND))
+}
+
+pub(crate) async fn get(
+    s: State,
+    ctx: RpcContext,
+    req: pb::ApplicationRequest,
+) -> Result<pb::Application, AppError> {
+    let p = ctx.principal()?;
+    let mut conn = s.pool.acquire().await.map_err(db_error)?;
+    Ok(visible(&mut conn, p, &req.id).await?.into_proto())
+}
+
+/// The caller's own applications (educators), newest first.
+pub(crate) async fn mine(
+    s: State,
+    ctx: RpcContext,
+    req: pb::MyApplicationsRequest,
+) -> Result<pb::ApplicationList, AppError> {
+    let p = ctx.principal()?;
+    let Some(me) = access::educator_id(p) else {
+        return Ok(pb::ApplicationList::default());
+    };
+    let campaign = optional_id("campaign_id", &req.campaign_id)?;
+    let sql = format!(
+        "{APPLICATIONS} WHERE a.educator_id = $1 AND ($2::uuid IS NULL OR a.campaign_id = $2)
+         ORDER BY a.seq DESC LIMIT 100"
+    );
+    let mut conn = s.pool.acquire().await.map_err(db_error)?;
+    let rows: Vec<AppRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(me)
+        .bind(campaign)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    Ok(pb::ApplicationList {
+        total: rows.len() as i64,
+        items: rows.into_iter().map(AppRow::into_proto).collect(),
+    })
+}
+
+/// Withdraws an application with a reason, in the application phase (the
+/// educator, or an operator of their scope). A freed seat goes to the
+/// head of the group's waitlist in the same transaction.
+pub(crate) async fn withdraw(
+    s: State,
+    ctx: RpcContext,
+    req: pb::WithdrawRequest,
+) -> Result<pb::Application, AppError> {
+    let p = ctx.principal()?;
+    withdrawal::check(&req.reason, &req.note).map_err(|e| match e {
+        ReasonError::Unknown => AppError::invalid("reason", msg::REASON),
+        ReasonError::NoteRequired => AppError::invalid("note", msg::NOTE_REQUIRED),
+    })?;
+    let mut v = pd_domain::error::Validator::new();
+    v.max_len("note", &req.note, pd_domain::bounds::TEXT);
+    v.finish()?;
+    let mut tx = s.pool.begin().await.map_err(db_error)?;
+    let a = visible(&mut tx, p, &req.id).await?;
+    pd_calendar::ensure_open(&mut tx, a.campaign_id, &["applications"], Utc::now()).await?;
+    let ended = end(
+        &mut tx,
+        &s.outbox,
+        &ctx.actor(),
+        a.id,
+        Ending {
+            status: "withdrawn",
+            reason: &req.reason,
+            note: req.note.trim(),
+        },
+    )
+    .await?
+    .ok_or_else(|| AppError::conflict(msg::NOT_ACTIVE).with("reason", "not_active"))?;
+    let answer = ended.into_proto();
+    tx.commit().await.map_err(db_error)?;
+    Ok(answer)
+}
+
+/// How an application ends.
+pub(crate) struct Ending<'a> {
+    /// withdrawn | rejected
+    pub status: &'a str,
+    pub reason: &'a str,
+    pub note: &'a str,
+}
+
+/// Ends an active application (withdrawn by its educator, rejected when
+/// its group is cancelled or its number released), gives back its seat or
+/// waitlist place and promotes the waitlist's head: `application_withdrawn`
+/// and `application_promoted` events in the same transaction. `None` when
+/// the application is no longer active.
+pub(crate) async fn end(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    actor: &str,
+    id: Uuid,
+    how: Ending<'_>,
+) -> Result<Option<AppRow>, AppError> {
+    let group: Option<Uuid> = sqlx::query_scalar("SELECT group_id FROM applications WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    let Some(group) = group else { return Ok(None) };
+    seats::lock(tx, group).await.map_err(db_error)?;
+    let before: Option<String> = sqlx::query_scalar(
+        "UPDATE applications a SET status = $2, reason = $3, note = $4, updated_at = now()
+         FROM (SELECT id, status FROM applications WHERE id = $1 FOR UPDATE) old
+         WHERE a.id = old.id AND old.status IN ('enrolled', 'waitlisted')
+         RETURNING old.status",
+    )
+    .bind(id)
+    .bind(how.status)
+    .bind(how.reason)
+    .bind(how.note)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let Some(before) = before else {
+        return Ok(None);
+    };
+    let held = if before == "enrolled" {
+        Seat::Taken
+    } else {
+        Seat::Waitlisted
+    };
+    let promoted = seats::give_back(tx, group, held).await.map_err(db_error)?;
+    let mut rows = by_ids(tx, &[id]).await.map_err(db_error)?;
+    let ended = rows
+        .pop()
+        .ok_or_else(|| AppError::internal("the application just ended is missing"))?;
+    let event = pb::ApplicationWithdrawn {
+        application: Some(ended.snapshot()),
+        reason: how.reason.to_owned(),
+    };
+    outbox
+        .write(tx, "application_withdrawn", &id.to_string(), actor, &event)
+        .await
+        .map_err(db_error)?;
+    promote(tx, outbox, actor, &promoted).await?;
+    crate::metrics::ended(held);
+    Ok(Some(ended))
+}
+
+/// `application_promoted` for each application that got a seat.
+pub(crate) async fn promote(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    actor: &str,
+    promoted: &[Uuid],
+) -> Result<(), AppError> {
+    if promoted.is_empty() {
+        return Ok(());
+    }
+    for row in by_ids(tx, promoted).await.map_err(db_error)? {
+        let event = pb::ApplicationPromoted {
+            application: Some(row.snapshot()),
+        };
+        outbox
+            .write(
+                tx,
+                "application_promoted",
+                &row.id.to_string(),
+                actor,
+                &event,
+            )
+            .await
+            .map_err(db_error)?;
+    }
+    crate::metrics::promoted(promoted.len());
+    Ok(())
+}

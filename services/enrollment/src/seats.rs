@@ -1,0 +1,214 @@
+//! A group's seats and its waitlist. Every change of a group's counters
+//! goes through its row in `groups`, which is locked first: takers,
+//! withdrawals and promotions of one group take turns across every
+//! instance, and the waitlist is always served before a seat is left free.
+//! Lock order everywhere: the group's row, then its applications' rows.
+
+use chrono::NaiveDate;
+use pd_bus::RpcContext;
+use pd_domain::AppError;
+use pd_proto::enrollment::v1 as pb;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::db::{date, db_error, path_id};
+use crate::{State, messages as msg};
+
+/// What an application got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Seat {
+    Taken,
+    Waitlisted,
+}
+
+impl Seat {
+    pub fn status(self) -> &'static str {
+        match self {
+            Seat::Taken => "enrolled",
+            Seat::Waitlisted => "waitlisted",
+        }
+    }
+}
+
+/// Takes a seat of a published group, or a place on its waitlist when
+/// `waitlist` (a 409 `group_full`, naming the program's groups that still
+/// have seats, otherwise).
+pub(crate) async fn take(
+    tx: &mut PgConnection,
+    group: Uuid,
+    waitlist: bool,
+) -> Result<Seat, AppError> {
+    let seat: Option<i32> = sqlx::query_scalar(
+        "UPDATE groups SET taken = taken + 1
+         WHERE id = $1 AND status = 'published' AND taken < capacity RETURNING taken",
+    )
+    .bind(group)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    if seat.is_some() {
+        return Ok(Seat::Taken);
+    }
+    if !waitlist {
+        let others = alternatives(tx, group).await?;
+        let ids: Vec<String> = others.iter().map(|g| g.group_id.clone()).collect();
+        return Err(AppError::conflict(msg::GROUP_FULL)
+            .with("reason", "group_full")
+            .with("alternative_groups", ids.join(",")));
+    }
+    // Counting the newcomer locks the row: a seat freed meanwhile is seen
+    // here, and then taken instead of waiting.
+    let (taken, capacity): (i32, i32) = sqlx::query_as(
+        "UPDATE groups SET waitlisted = waitlisted + 1 WHERE id = $1 RETURNING taken, capacity",
+    )
+    .bind(group)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    if taken < capacity {
+        sqlx::query(
+            "UPDATE groups SET waitlisted = waitlisted - 1, taken = taken + 1 WHERE id = $1",
+        )
+        .bind(group)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        return Ok(Seat::Taken);
+    }
+    Ok(Seat::Waitlisted)
+}
+
+/// Locks the group's row (before any of its applications' rows).
+pub(crate) async fn lock(tx: &mut PgConnection, group: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1 FROM groups WHERE id = $1 FOR UPDATE")
+        .bind(group)
+        .execute(tx)
+        .await
+        .map(|_| ())
+}
+
+/// Gives back what an ending application held (its seat or its waitlist
+/// place); a freed seat goes to the head of the waitlist. The group's row
+/// must be locked already. Returns the promoted applications.
+pub(crate) async fn give_back(
+    tx: &mut PgConnection,
+    group: Uuid,
+    held: Seat,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let sql = match held {
+        Seat::Taken => "UPDATE groups SET taken = greatest(taken - 1, 0) WHERE id = $1",
+        Seat::Waitlisted => {
+            "UPDATE groups SET waitlisted = greatest(waitlisted - 1, 0) WHERE id = $1"
+        }
+    };
+    sqlx::query(sql).bind(group).execute(&mut *tx).await?;
+    fill(tx, group).await
+}
+
+/// Promotes waitlisted applications, oldest first, while the group has
+/// free seats (after a withdrawal, or when the registry enlarges it). The
+/// group's row must be locked already, so this statement sees every
+/// waitlisted application committed before.
+pub(crate) async fn fill(tx: &mut PgConnection, group: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+    let promoted: Vec<Uuid> = sqlx::query_scalar(
+        "UPDATE applications SET status = 'enrolled', updated_at = now()
+         WHERE id IN (SELECT a.id FROM applications a
+                      WHERE a.group_id = $1 AND a.status = 'waitlisted'
+                      ORDER BY a.seq
+                      LIMIT (SELECT greatest(capacity - taken, 0) FROM groups
+                             WHERE id = $1 AND status = 'published'))
+         RETURNING id",
+    )
+    .bind(group)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !promoted.is_empty() {
+        let n = promoted.len() as i32;
+        sqlx::query(
+            "UPDATE groups SET taken = taken + $2, waitlisted = greatest(waitlisted - $2, 0) WHERE id = $1",
+        )
+        .bind(group)
+        .bind(n)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(promoted)
+}
+
+#[derive(sqlx::FromRow)]
+struct SeatsRow {
+    id: Uuid,
+    region_id: Uuid,
+    program_id: Uuid,
+    program_title: String,
+    starts_on: Option<NaiveDate>,
+    ends_on: Option<NaiveDate>,
+    capacity: i32,
+    taken: i32,
+    waitlisted: i32,
+    status: String,
+    online: bool,
+    address: String,
+}
+
+impl SeatsRow {
+    fn into_proto(self) -> pb::GroupSeats {
+        pb::GroupSeats {
+            group_id: self.id.to_string(),
+            program_id: self.program_id.to_string(),
+            program_title: self.program_title,
+            starts_on: date(self.starts_on),
+            ends_on: date(self.ends_on),
+            capacity: self.capacity,
+            seats_left: (self.capacity - self.taken).max(0),
+            waitlisted: self.waitlisted,
+            status: self.status,
+            online: self.online,
+            address: self.address,
+        }
+    }
+}
+
+const SEATS: &str =
+    "SELECT id, region_id, program_id, program_title, starts_on, ends_on, capacity, taken,
+                            waitlisted, status, online, address FROM groups";
+
+/// The program's other published groups with free seats, earliest first.
+async fn alternatives(tx: &mut PgConnection, group: Uuid) -> Result<Vec<pb::GroupSeats>, AppError> {
+    let sql = format!(
+        "{SEATS} WHERE program_id = (SELECT program_id FROM groups WHERE id = $1)
+           AND id <> $1 AND status = 'published' AND taken < capacity
+         ORDER BY starts_on NULLS LAST, id LIMIT 20"
+    );
+    let rows: Vec<SeatsRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(group)
+        .fetch_all(tx)
+        .await
+        .map_err(db_error)?;
+    Ok(rows.into_iter().map(SeatsRow::into_proto).collect())
+}
+
+/// A group's seats and waitlist, with the program's other groups that
+/// still have seats (anyone signed in of the group's region: the catalog
+/// is public anyway).
+pub(crate) async fn availability(
+    s: State,
+    ctx: RpcContext,
+    req: pb::GroupRequest,
+) -> Result<pb::Availability, AppError> {
+    let p = ctx.principal()?;
+    let id = path_id(&req.id, msg::GROUP_NOT_FOUND)?;
+    let mut conn = s.pool.acquire().await.map_err(db_error)?;
+    let sql = format!("{SEATS} WHERE id = $1");
+    let group: SeatsRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_error)?
+        .filter(|g: &SeatsRow| p.in_region(g.region_id))
+        .ok_or_else(|| AppError::not_found(msg::GROUP_NOT_FOUND))?;
+    Ok(pb::Availability {
+        group: Some(group.into_proto()),
+        alternatives: alternatives(&mut conn, id).await?,
+    })
+}

@@ -1,0 +1,334 @@
+//! The enrollment service: applying with a unique number
+//! (`/api/v1/applications`), withdrawing, the educator's own applications,
+//! a group's seats, and the operators' lists and counts (JSON or CSV).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use pd_domain::AppError;
+use pd_proto::enrollment::v1 as pb;
+use pd_proto::ops::enrollment as ops;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{ApiError, ApiJson, ApiQuery, AppState, Caller, Problem, csv_cell};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(apply))
+        .routes(routes!(get_application))
+        .routes(routes!(withdraw))
+        .routes(routes!(my_applications))
+        .routes(routes!(list_applications))
+        .routes(routes!(summary))
+        .routes(routes!(availability))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ApplyBody {
+    group_id: String,
+    /// The unique number, e.g. `7KQ2-XM4P-0D9R-WT3F` (case, spaces and dashes do not matter).
+    unique_number: String,
+    /// When the group is full: join its waitlist instead of being refused.
+    join_waitlist: bool,
+    /// Operators only: the educator (of their scope) to apply for.
+    educator_id: String,
+}
+
+/// Apply to a group with a unique number, in the application phase. The
+/// seat is taken with the application; a full group answers 409
+/// (`reason=group_full`, `alternative_groups` naming the program's groups
+/// with seats) unless `join_waitlist`, which answers the waitlist position.
+/// Send an `Idempotency-Key`: a retry with the same key and body gets the
+/// same answer and never a second application.
+#[utoipa::path(post, path = "/api/v1/applications", tag = "enrollment", security(("bearer" = [])),
+    request_body = ApplyBody,
+    responses(
+        (status = 201, description = "The application: enrolled, or waitlisted with its position", body = pb::Application),
+        (status = 403, description = "Not an operator of the educator's scope", body = Problem),
+        (status = 404, description = "Unknown group", body = Problem),
+        (status = 409, description = "Outside the application phase, group full (reason=group_full) or cancelled, number released or already used", body = Problem),
+        (status = 422, description = "Malformed or unknown unique number, group of another campaign, the same key with another body", body = Problem),
+        (status = 429, description = "Too many requests from this client", body = Problem),
+        (status = 503, description = "Overloaded: retry after the Retry-After seconds", body = Problem),
+    ))]
+async fn apply(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<ApplyBody>,
+) -> Result<(StatusCode, Json<pb::Application>), ApiError> {
+    let req = pb::ApplyRequest {
+        group_id: body.group_id,
+        unique_number: body.unique_number,
+        join_waitlist: body.join_waitlist,
+        educator_id: body.educator_id,
+    };
+    let a = s.send::<ops::Apply>(&caller.ctx, &req).await?;
+    Ok((StatusCode::CREATED, Json(a)))
+}
+
+/// One application (its educator, operators of their scope).
+#[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "enrollment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Application id")),
+    responses(
+        (status = 200, description = "The application", body = pb::Application),
+        (status = 404, description = "Unknown, or not the caller's to see", body = Problem),
+    ))]
+async fn get_application(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::Application>, ApiError> {
+    let req = pb::ApplicationRequest { id };
+    Ok(Json(
+        s.send::<ops::GetApplication>(&caller.ctx, &req).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct WithdrawalBody {
+    /// illness | work | family | schedule | other
+    reason: String,
+    /// Required for `other`.
+    note: String,
+}
+
+/// Withdraw an application with a reason, in the application phase (its
+/// educator, or an operator of their scope). The freed seat goes to the
+/// head of the group's waitlist at once.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/withdrawal", tag = "enrollment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Application id")),
+    request_body = WithdrawalBody,
+    responses(
+        (status = 200, description = "The application, withdrawn", body = pb::Application),
+        (status = 404, description = "Unknown, or not the caller's", body = Problem),
+        (status = 409, description = "Withdrawn already, or outside the application phase", body = Problem),
+        (status = 422, description = "Invalid reason or note", body = Problem),
+    ))]
+async fn withdraw(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<WithdrawalBody>,
+) -> Result<Json<pb::Application>, ApiError> {
+    let req = pb::WithdrawRequest {
+        id,
+        reason: body.reason,
+        note: body.note,
+    };
+    Ok(Json(s.send::<ops::Withdraw>(&caller.ctx, &req).await?))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct MineQuery {
+    /// One campaign only.
+    campaign_id: String,
+}
+
+/// The caller's own applications, newest first, with their status and
+/// waitlist position (educators).
+#[utoipa::path(get, path = "/api/v1/me/applications", tag = "enrollment", security(("bearer" = [])),
+    params(MineQuery),
+    responses(
+        (status = 200, description = "The caller's applications", body = pb::ApplicationList),
+        (status = 422, description = "Invalid campaign id", body = Problem),
+    ))]
+async fn my_applications(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<MineQuery>,
+) -> Result<Json<pb::ApplicationList>, ApiError> {
+    let req = pb::MyApplicationsRequest {
+        campaign_id: q.campaign_id,
+    };
+    Ok(Json(
+        s.send::<ops::MyApplications>(&caller.ctx, &req).await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct ListQuery {
+    /// An organization of the region (default: the caller's own scope).
+    organization_id: String,
+    /// A municipality of the region (default: the caller's own scope).
+    municipality_id: String,
+    group_id: String,
+    /// enrolled | waitlisted | withdrawn | rejected
+    status: String,
+    #[param(minimum = 0, maximum = 500)]
+    limit: i32,
+    #[param(minimum = 0, maximum = 1000000)]
+    offset: i32,
+    /// json (default) | csv
+    format: String,
+}
+
+fn wants_csv(format: &str) -> Result<bool, ApiError> {
+    match format {
+        "" | "json" => Ok(false),
+        "csv" => Ok(true),
+        _ => Err(ApiError(AppError::invalid(
+            "format",
+            "допустимые значения: json, csv",
+        ))),
+    }
+}
+
+fn csv_response(name: &str, body: String) -> Response {
+    let disposition = format!("attachment; filename=\"{name}.csv\"");
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A campaign's applications in the caller's scope (operators), oldest
+/// first, with status, waitlist position and withdrawal reason.
+/// `format=csv` answers a `;`-separated file (UTF-8 with BOM).
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/applications", tag = "enrollment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Campaign id"), ListQuery),
+    responses(
+        (status = 200, description = "A page of applications, as JSON or (`format=csv`) as a CSV attachment",
+            headers(("Content-Disposition" = String, description = "CSV only: attachment; filename=\"applications.csv\"")),
+            content(
+                (pb::ApplicationList = "application/json"),
+                (String = "text/csv"),
+            )),
+        (status = 403, description = "Outside the caller's scope", body = Problem),
+        (status = 404, description = "Unknown campaign or unit", body = Problem),
+        (status = 422, description = "Invalid filter", body = Problem),
+    ))]
+async fn list_applications(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Response, ApiError> {
+    let csv = wants_csv(&q.format)?;
+    let req = pb::ListApplicationsRequest {
+        campaign_id: id,
+        organization_id: q.organization_id,
+        municipality_id: q.municipality_id,
+        group_id: q.group_id,
+        status: q.status,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    let list = s.send::<ops::ListApplications>(&caller.ctx, &req).await?;
+    if !csv {
+        return Ok(Json(list).into_response());
+    }
+    let mut out = String::from(
+        "\u{FEFF}id;educator;organization_id;municipality_id;program;group_id;starts_on;status;waitlist_position;reason;note;filed_by;submitted_at\n",
+    );
+    for a in &list.items {
+        let cells = [
+            a.id.clone(),
+            csv_cell(&a.educator_name),
+            a.organization_id.clone(),
+            a.municipality_id.clone(),
+            csv_cell(&a.program_title),
+            a.group_id.clone(),
+            a.group_starts_on.clone(),
+            a.status.clone(),
+            a.waitlist_position.to_string(),
+            a.reason.clone(),
+            csv_cell(&a.note),
+            a.filed_by.clone(),
+            a.submitted_at.clone(),
+        ];
+        out.push_str(&cells.join(";"));
+        out.push('\n');
+    }
+    Ok(csv_response("applications", out))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct SummaryQuery {
+    /// organization (default) | municipality
+    by: String,
+    /// One municipality of the region (default: the caller's scope).
+    municipality_id: String,
+    /// json (default) | csv
+    format: String,
+}
+
+/// Counts of a campaign's applications by status, with the reasons of
+/// withdrawals and rejections, per organization or municipality of the
+/// caller's scope. `format=csv` answers a `;`-separated file.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/applications/summary", tag = "enrollment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Campaign id"), SummaryQuery),
+    responses(
+        (status = 200, description = "The counts, as JSON or (`format=csv`) as a CSV attachment",
+            headers(("Content-Disposition" = String, description = "CSV only: attachment; filename=\"applications-<by>.csv\"")),
+            content(
+                (pb::Summary = "application/json"),
+                (String = "text/csv"),
+            )),
+        (status = 403, description = "Outside the caller's scope", body = Problem),
+        (status = 404, description = "Unknown campaign or municipality", body = Problem),
+        (status = 422, description = "Invalid `by` or `format`", body = Problem),
+    ))]
+async fn summary(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<SummaryQuery>,
+) -> Result<Response, ApiError> {
+    let csv = wants_csv(&q.format)?;
+    let req = pb::SummaryRequest {
+        campaign_id: id,
+        by: q.by,
+        municipality_id: q.municipality_id,
+    };
+    let sum = s.send::<ops::Summary>(&caller.ctx, &req).await?;
+    if !csv {
+        return Ok(Json(sum).into_response());
+    }
+    let mut out =
+        String::from("\u{FEFF}unit_id;unit_name;enrolled;waitlisted;withdrawn;rejected;reasons\n");
+    for r in &sum.rows {
+        out.push_str(&format!(
+            "{};{};{};{};{};{};{}\n",
+            r.unit_id,
+            csv_cell(&r.unit_name),
+            r.enrolled,
+            r.waitlisted,
+            r.withdrawn,
+            r.rejected,
+            csv_cell(&r.reasons.join(", "))
+        ));
+    }
+    Ok(csv_response(&format!("applications-{}", sum.by), out))
+}
+
+/// A group's seats left and waitlist length, with the program's other
+/// groups that still have seats.
+#[utoipa::path(get, path = "/api/v1/groups/{id}/availability", tag = "enrollment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Group id")),
+    responses(
+        (status = 200, description = "Seats and alternatives", body = pb::Availability),
+        (status = 404, description = "Unknown group", body = Problem),
+    ))]
+async fn availability(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::Availability>, ApiError> {
+    let req = pb::GroupRequest { id };
+    Ok(Json(s.send::<ops::Availability>(&caller.ctx, &req).await?))
+}

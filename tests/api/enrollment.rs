@@ -1,0 +1,503 @@
+//! The enrollment service through the gateway: applying in the window
+//! with the unique number allocation assigned (the phase, the number's
+//! owner, one application per number, an idempotent retry), a full group's
+//! waitlist served in order when a seat is withdrawn, operators filing and
+//! seeing their scope's applications (JSON and CSV), and allocation
+//! following the applications' events.
+
+use super::fixtures::{Campaign, day, eventually, next_event, subscribe_to, user};
+use super::*;
+use pd_proto::enrollment::v1 as pb;
+
+/// A published registry with two groups of program A1 (g1: 2 seats, g2:
+/// 3 seats), five funded educators holding their numbers, and the
+/// calendar in the schedule phase (the window opens with `open_window`).
+struct Window<'p> {
+    c: Campaign<'p>,
+    g1: String,
+    g2: String,
+    /// (surname, educator id, token, unique number): four of organization
+    /// 0, `Демина` of organization 2.
+    people: Vec<(String, String, String, String)>,
+    /// Operators of organizations 0 and 2.
+    org0: String,
+    org2: String,
+}
+
+impl<'p> Window<'p> {
+    async fn funded(p: &'p Platform) -> Window<'p> {
+        let (c, pr) = Campaign::published(p).await;
+        let admin = p.login("root", "root-password-123").await.unwrap();
+        c.move_to("schedule").await;
+        let groups = format!("/api/v1/programs/{}/groups", pr.a1);
+        let mut ids = Vec::new();
+        for capacity in [2, 3] {
+            let body = json!({"starts_on": day(8), "ends_on": day(12), "online": true, "capacity": capacity, "min_size": 1});
+            let (s, g) = call(p, Method::POST, &groups, Some(&c.prov_a), Some(body)).await;
+            assert_eq!(s, 201, "{g}");
+            ids.push(g["id"].as_str().unwrap().to_owned());
+        }
+        let (s, b) = call(
+            p,
+            Method::POST,
+            &c.path("/schedule/approve"),
+            Some(&c.operator),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        let mut people = Vec::new();
+        for (i, (surname, org)) in [
+            ("Андреева", 0),
+            ("Белова", 0),
+            ("Волкова", 0),
+            ("Галкина", 0),
+            ("Демина", 2),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (s, e) = call(p, Method::POST, "/api/v1/educators", Some(&admin), Some(json!({"snils": snils(900 + i as u32), "last_name": surname, "first_name": "Анна", "position": "учитель", "subjects": ["Математика"], "organization_id": c.world.orgs[org]}))).await;
+            assert_eq!(s, 201, "{e}");
+            let id = e["id"].as_str().unwrap().to_owned();
+            let token = user(p, &admin, &format!("teacher{i}"), "educator", &id)
+                .await
+                .1;
+            people.push((surname.to_owned(), id, token, String::new()));
+        }
+        // Allocation: every list confirmed (the regional operator stands
+        // in), enough money for everyone, the run.
+        eventually(p, &c.operator, &c.path("/candidates"), |s, b| {
+            s == 200 && b["total"] == 6
+        })
+        .await;
+        for org in &c.world.orgs {
+            let (s, b) = call(
+                p,
+                Method::POST,
+                &c.path(&format!("/candidate-lists/{org}/confirmation")),
+                Some(&c.operator),
+                Some(json!({})),
+            )
+            .await;
+            assert_eq!(s, 200, "{b}");
+        }
+        let (s, f) = call(p, Method::PUT, &c.path("/funding"), Some(&c.ministry), Some(json!({"budget_kopecks": 10_000_000, "normative_cost_kopecks": 1_000_000, "reserve_percent": 0}))).await;
+        assert_eq!(s, 200, "{f}");
+        let (s, a) = call(
+            p,
+            Method::POST,
+            &c.path("/allocation"),
+            Some(&c.ministry),
+            Some(json!({})),
+        )
+        .await;
+        assert_eq!(s, 201, "{a}");
+        for person in &mut people {
+            let (s, me) = call(
+                p,
+                Method::GET,
+                &c.path("/allocation/me"),
+                Some(&person.2),
+                None,
+            )
+            .await;
+            assert_eq!(s, 200, "{me}");
+            person.3 = me["unique_number"]["number"]
+                .as_str()
+                .expect("funded")
+                .to_owned();
+        }
+        let org0 = user(p, &admin, "org.op0", "org_operator", &c.world.orgs[0])
+            .await
+            .1;
+        let org2 = user(p, &admin, "org.op2", "org_operator", &c.world.orgs[2])
+            .await
+            .1;
+        let w = Window {
+            c,
+            g1: ids[0].clone(),
+            g2: ids[1].clone(),
+            people,
+            org0,
+            org2,
+        };
+        // Enrollment learns the groups and the numbers from events.
+        let path = format!("/api/v1/groups/{}/availability", w.g1);
+        eventually(p, &w.c.operator, &path, |s, b| {
+            s == 200 && b["alternatives"].as_array().is_some_and(|a| a.len() == 1)
+        })
+        .await;
+        w
+    }
+
+    fn person(&self, surname: &str) -> &(String, String, String, String) {
+        self.people.iter().find(|x| x.0 == surname).unwrap()
+    }
+
+    /// `POST /api/v1/applications` with an Idempotency-Key.
+    async fn apply(&self, token: &str, key: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .c
+            .p
+            .http
+            .post(self.c.p.url("/api/v1/applications"))
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap())
+    }
+
+    /// The educator applies with their own number to `group`.
+    async fn apply_as(&self, surname: &str, group: &str, waitlist: bool) -> (u16, Value) {
+        let (_, id, token, number) = self.person(surname);
+        let key = format!("{id}-{group}-{waitlist}");
+        self.apply(
+            token,
+            &key,
+            json!({"group_id": group, "unique_number": number, "join_waitlist": waitlist}),
+        )
+        .await
+    }
+
+    async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        call(self.c.p, Method::GET, path, Some(token), None).await
+    }
+}
+
+#[tokio::test]
+async fn seats_are_taken_in_the_window_a_full_group_waitlists_and_a_withdrawal_promotes_its_head() {
+    let p = Platform::start().await.unwrap();
+    let w = Window::funded(&p).await;
+    let (_, _, andreeva, a_number) = w.person("Андреева").clone();
+
+    // Before the window: a 409 naming the phase.
+    let (s, b) = w.apply_as("Андреева", &w.g1, false).await;
+    assert_eq!(s, 409, "{b}");
+    assert_eq!(b["phase"], "applications");
+    w.c.move_to("applications").await;
+    let (_, mut promoted) = subscribe_to(&p, "enrollment", "application_promoted").await;
+
+    // The first application, and its retry with the same key and body.
+    let body = json!({"group_id": w.g1, "unique_number": a_number});
+    let (s, first) = w.apply(&andreeva, "k-1", body.clone()).await;
+    assert_eq!(s, 201, "{first}");
+    assert_eq!(first["status"], "enrolled");
+    assert_eq!(first["filed_by"], "educator");
+    assert_eq!(first["educator_name"], "Андреева Анна");
+    let (s, again) = w.apply(&andreeva, "k-1", body).await;
+    assert_eq!(
+        (s, &again["id"]),
+        (201, &first["id"]),
+        "the retry answered the first application"
+    );
+    let (s, b) = w
+        .apply(
+            &andreeva,
+            "k-1",
+            json!({"group_id": w.g2, "unique_number": a_number}),
+        )
+        .await;
+    assert_eq!(s, 422, "the same key with another body: {b}");
+    // One active application per number, whatever the key.
+    let (s, b) = w
+        .apply(
+            &andreeva,
+            "k-2",
+            json!({"group_id": w.g2, "unique_number": a_number}),
+        )
+        .await;
+    assert_eq!(s, 409, "{b}");
+    assert_eq!(b["reason"], "number_in_use");
+    assert_eq!(b["application_id"], first["id"]);
+    // Someone else's number, and a mistyped one.
+    let (_, _, belova, b_number) = w.person("Белова").clone();
+    let (s, b) = w
+        .apply(
+            &belova,
+            "k-3",
+            json!({"group_id": w.g1, "unique_number": a_number}),
+        )
+        .await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(b["errors"][0]["field"], "unique_number");
+    let mut typo = b_number.clone().into_bytes();
+    typo[0] = if typo[0] == b'7' { b'8' } else { b'7' };
+    let (s, b) = w
+        .apply(
+            &belova,
+            "k-4",
+            json!({"group_id": w.g1, "unique_number": String::from_utf8(typo).unwrap()}),
+        )
+        .await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(b["reason"], "check_character");
+    // Case and dashes do not matter: the last seat.
+    let typed = b_number.replace('-', "").to_lowercase();
+    let (s, b) = w
+        .apply(
+            &belova,
+            "k-5",
+            json!({"group_id": w.g1, "unique_number": typed}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["status"], "enrolled");
+
+    // Full: refused with the program's groups that have seats, or waitlisted.
+    let (s, b) = w.apply_as("Волкова", &w.g1, false).await;
+    assert_eq!(s, 409, "{b}");
+    assert_eq!(b["reason"], "group_full");
+    assert_eq!(b["alternative_groups"], w.g2.as_str());
+    let (s, volkova) = w.apply_as("Волкова", &w.g1, true).await;
+    assert_eq!(s, 201, "{volkova}");
+    assert_eq!(
+        (
+            volkova["status"].as_str(),
+            volkova["waitlist_position"].as_i64()
+        ),
+        (Some("waitlisted"), Some(1))
+    );
+    let (s, galkina) = w.apply_as("Галкина", &w.g1, true).await;
+    assert_eq!(s, 201, "{galkina}");
+    assert_eq!(galkina["waitlist_position"], 2);
+    let (s, seats) = w
+        .get(&andreeva, &format!("/api/v1/groups/{}/availability", w.g1))
+        .await;
+    assert_eq!(s, 200, "{seats}");
+    assert_eq!(
+        (
+            seats["group"]["seats_left"].as_i64(),
+            seats["group"]["waitlisted"].as_i64()
+        ),
+        (Some(0), Some(2))
+    );
+
+    // Withdrawal needs a known reason; it frees the seat for the head of the waitlist.
+    let withdraw = format!(
+        "/api/v1/applications/{}/withdrawal",
+        first["id"].as_str().unwrap()
+    );
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        &withdraw,
+        Some(&andreeva),
+        Some(json!({"reason": "other"})),
+    )
+    .await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(b["errors"][0]["field"], "note");
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        &withdraw,
+        Some(&belova),
+        Some(json!({"reason": "illness"})),
+    )
+    .await;
+    assert_eq!(s, 404, "another educator's application: {b}");
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        &withdraw,
+        Some(&andreeva),
+        Some(json!({"reason": "illness"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        (b["status"].as_str(), b["reason"].as_str()),
+        (Some("withdrawn"), Some("illness"))
+    );
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        &withdraw,
+        Some(&andreeva),
+        Some(json!({"reason": "illness"})),
+    )
+    .await;
+    assert_eq!((s, b["reason"].as_str()), (409, Some("not_active")), "{b}");
+    let event: pb::ApplicationPromoted = next_event(&mut promoted).await;
+    let head = event.application.unwrap();
+    assert_eq!(
+        (head.id.as_str(), head.status.as_str()),
+        (volkova["id"].as_str().unwrap(), "enrolled")
+    );
+    let volkova_token = &w.person("Волкова").2;
+    let (s, v) = w
+        .get(volkova_token, &format!("/api/v1/applications/{}", head.id))
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("enrolled")), "{v}");
+    let (s, mine) = w
+        .get(&w.person("Галкина").2, "/api/v1/me/applications")
+        .await;
+    assert_eq!(s, 200, "{mine}");
+    assert_eq!(mine["items"][0]["waitlist_position"], 1, "{mine}");
+    // The withdrawn number funds again: Андреева applies to g2.
+    let (s, b) = w
+        .apply(
+            &andreeva,
+            "k-6",
+            json!({"group_id": w.g2, "unique_number": a_number}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+
+    // Allocation follows: Белова's number is used by her application.
+    let numbers = w.c.path("/unique-numbers");
+    eventually(&p, &w.c.operator, &numbers, |s, b| {
+        s == 200
+            && b["items"].as_array().is_some_and(|items| {
+                items
+                    .iter()
+                    .any(|n| n["number"] == b_number.as_str() && n["status"] == "used")
+            })
+    })
+    .await;
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn operators_file_for_their_educators_and_see_their_scope_as_json_and_csv() {
+    let p = Platform::start().await.unwrap();
+    let w = Window::funded(&p).await;
+    w.c.move_to("applications").await;
+    let (_, demina_id, _, demina_number) = w.person("Демина").clone();
+    let (_, galkina_id, _, galkina_number) = w.person("Галкина").clone();
+
+    // Another organization's operator may not file for Демина; hers may.
+    let on_behalf =
+        json!({"group_id": w.g2, "unique_number": demina_number, "educator_id": demina_id});
+    let (s, b) = w.apply(&w.org0, "o-1", on_behalf.clone()).await;
+    assert_eq!(s, 403, "{b}");
+    let (s, b) = w
+        .apply(
+            &w.org2,
+            "o-2",
+            json!({"group_id": w.g2, "unique_number": demina_number}),
+        )
+        .await;
+    assert_eq!(s, 422, "an operator names the educator: {b}");
+    assert_eq!(b["errors"][0]["field"], "educator_id");
+    let (s, demina) = w.apply(&w.org2, "o-3", on_behalf).await;
+    assert_eq!(s, 201, "{demina}");
+    assert_eq!(demina["filed_by"], "organization");
+    let (s, galkina) = w
+        .apply(
+            &w.c.operator,
+            "o-4",
+            json!({"group_id": w.g2, "unique_number": galkina_number, "educator_id": galkina_id}),
+        )
+        .await;
+    assert_eq!(s, 201, "{galkina}");
+    assert_eq!(galkina["filed_by"], "region");
+    let withdraw = format!(
+        "/api/v1/applications/{}/withdrawal",
+        galkina["id"].as_str().unwrap()
+    );
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        &withdraw,
+        Some(&w.org2),
+        Some(json!({"reason": "work"})),
+    )
+    .await;
+    assert_eq!(s, 404, "outside organization 2: {b}");
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        &withdraw,
+        Some(&w.org0),
+        Some(json!({"reason": "other", "note": "переезд"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+
+    // Each operator sees their own scope; the region sees both.
+    let list = w.c.path("/applications");
+    let (s, b) = w.get(&w.org2, &list).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["total"], 1);
+    assert_eq!(b["items"][0]["educator_name"], "Демина Анна");
+    let (s, b) = w
+        .get(
+            &w.org2,
+            &format!("{list}?organization_id={}", w.c.world.orgs[0]),
+        )
+        .await;
+    assert_eq!(s, 403, "{b}");
+    let (s, b) = w
+        .get(&w.c.operator, &format!("{list}?status=withdrawn"))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        (b["total"].as_i64(), b["items"][0]["note"].as_str()),
+        (Some(1), Some("переезд"))
+    );
+    let r = p
+        .http
+        .get(p.url(&format!("{list}?format=csv")))
+        .bearer_auth(&w.c.operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = r.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[0].starts_with("\u{FEFF}id;educator;"), "{csv}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("Демина Анна") && l.contains(";enrolled;")),
+        "{csv}"
+    );
+    let (s, sum) = w
+        .get(&w.c.operator, &w.c.path("/applications/summary"))
+        .await;
+    assert_eq!(s, 200, "{sum}");
+    let rows = sum["rows"].as_array().unwrap();
+    let org0 = rows
+        .iter()
+        .find(|r| r["unit_id"] == w.c.world.orgs[0].as_str())
+        .unwrap();
+    assert_eq!(
+        (org0["withdrawn"].as_i64(), org0["reasons"][0].as_str()),
+        (Some(1), Some("other=1")),
+        "{sum}"
+    );
+    let org2 = rows
+        .iter()
+        .find(|r| r["unit_id"] == w.c.world.orgs[2].as_str())
+        .unwrap();
+    assert_eq!(org2["enrolled"], 1, "{sum}");
+    let (s, sum) = w
+        .get(
+            &w.c.operator,
+            &w.c.path("/applications/summary?by=municipality&format=csv"),
+        )
+        .await;
+    assert_eq!(s, 200, "{sum}");
+    assert!(
+        sum.as_str()
+            .unwrap()
+            .starts_with("\u{FEFF}unit_id;unit_name;enrolled"),
+        "{sum}"
+    );
+    let (s, b) = w.get(&w.person("Андреева").2, &list).await;
+    assert_eq!(s, 403, "educators see only their own: {b}");
+    p.stop().await;
+}
