@@ -10,6 +10,7 @@ mod errors;
 mod fixtures;
 mod imports;
 mod operators;
+mod overload;
 mod registry;
 mod registry_bounds;
 mod registry_rules;

@@ -916,3 +916,79 @@ async fn a_batch_with_a_bad_event_keeps_the_others_and_snapshots_end_newest() {
     task.await.unwrap();
     env.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_full_service_sheds_requests_at_once_and_keeps_serving_the_admitted() {
+    let env = TestEnv::new().unwrap();
+    let verifier = TokenVerifier::new(&env.settings.auth).unwrap();
+    let mut nats = env.settings.nats.clone();
+    nats.max_in_flight = 1;
+    nats.max_queued = 1;
+    let bus = Bus::connect(&nats, verifier).await.unwrap();
+    let shutdown = Shutdown::new();
+    let release = Arc::new(tokio::sync::Notify::new());
+    let gate = release.clone();
+    let server = RpcServer::new("busy", ()).route("hold", move |_, _, req: IdRequest| {
+        let gate = gate.clone();
+        async move {
+            gate.notified().await;
+            Ok(req)
+        }
+    });
+    let task = server.serve(bus.clone(), shutdown.clone()).await.unwrap();
+    let ctx = CallContext::default();
+    let call = |id: &str| {
+        let (bus, ctx, req) = (bus.clone(), ctx.clone(), IdRequest { id: id.into() });
+        tokio::spawn(async move {
+            bus.request::<_, IdRequest>("busy", "hold", &req, &ctx)
+                .await
+        })
+    };
+    // The service's gauges, once they read `want` (the requests arrive
+    // in their own time).
+    let gauges_reach = |want: &'static str| async move {
+        for _ in 0..200 {
+            if pd_runtime::metrics::render().contains(want) {
+                return;
+            }
+            tokio::task::yield_now().await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("never saw {want}");
+    };
+    // One runs, one waits for its slot: both are admitted.
+    let running = call("running");
+    gauges_reach("pd_requests_in_flight{service=\"busy\"} 1").await;
+    let queued = call("queued");
+    gauges_reach("pd_requests_queued{service=\"busy\"} 1").await;
+    // The third finds both bounds reached: refused at once, with a retry hint.
+    let started = Instant::now();
+    let err = bus
+        .request::<_, IdRequest>("busy", "hold", &IdRequest { id: "shed".into() }, &ctx)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Unavailable, "{err:?}");
+    assert_eq!(
+        err.extensions.get("retry_after").map(String::as_str),
+        Some("1")
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "shed at once"
+    );
+    let page = pd_runtime::metrics::render();
+    assert!(
+        page.contains("pd_requests_shed_total{at=\"busy\",reason=\"full\"} 1"),
+        "{page}"
+    );
+    // Released, the admitted two complete with their own answers.
+    release.notify_one();
+    assert_eq!(running.await.unwrap().unwrap().id, "running");
+    release.notify_one();
+    assert_eq!(queued.await.unwrap().unwrap().id, "queued");
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap();
+}

@@ -68,6 +68,11 @@ pub struct NatsSettings {
     pub event_retention_days: u64,
     /// How long dead letters wait for `pd admin dlq replay`.
     pub dead_letter_retention_days: u64,
+    /// Requests one service process handles at once; beyond that up to
+    /// `max_queued` wait for a handler, and any more are answered
+    /// `unavailable` (503 with Retry-After) at once instead of timing out.
+    pub max_in_flight: usize,
+    pub max_queued: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -82,6 +87,12 @@ pub struct GatewaySettings {
     /// Addresses (or CIDR ranges) of proxies in front of the gateway whose
     /// `X-Forwarded-For` names the real client; empty: none is trusted.
     pub trusted_proxies: Vec<String>,
+    /// HTTP requests handled at once / allowed to wait (then 503).
+    pub max_in_flight: usize,
+    pub max_queued: usize,
+    /// One client's average rate and burst (then 429).
+    pub client_requests_per_second: u32,
+    pub client_burst: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -45,17 +45,22 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
     bus.follow_session_revocations(shutdown.clone()).await?;
     let state = http::AppState::new(bus, verifier, &settings)?;
     let pruned = state.clone();
+    let admission = http::Admission::new(&settings);
+    let pruned_clients = admission.clone();
     let stop = shutdown.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             tokio::select! {
-                _ = tick.tick() => pruned.prune_rate_limits(),
+                _ = tick.tick() => {
+                    pruned.prune_rate_limits();
+                    pruned_clients.prune();
+                }
                 _ = stop.cancelled() => break,
             }
         }
     });
-    let app = http::router(state);
+    let app = http::router(state, admission);
     let listener = tokio::net::TcpListener::bind(&settings.gateway.listen)
         .await
         .with_context(|| format!("binding gateway.listen {}", settings.gateway.listen))?;

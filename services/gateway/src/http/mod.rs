@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by the resources: state, the problem+json error,
 //! extractors for the caller and JSON bodies, the observing middleware.
 
+mod admission;
 mod allocation;
 mod auth;
 mod campaigns;
@@ -36,6 +37,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::Instrument;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use admission::Admission;
 pub use problem::{ApiError, Problem};
 
 #[derive(Clone)]
@@ -427,7 +429,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(enrollment::routes())
 }
 
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, admission: Arc<admission::Admission>) -> Router {
     let (api, doc) = api().split_for_parts();
     let doc = crate::openapi::complete(doc);
     let cors = cors(&state.cors_origins);
@@ -441,6 +443,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // Imports read their (larger) body themselves, up to import_limit.
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(admission, admission::admit))
         .layer(cors)
         .layer(middleware::from_fn(observe))
         .with_state(state)

@@ -98,9 +98,21 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if e.kind == ErrorKind::RateLimited {
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        // Refused before running: say when to come back (seconds).
+        let retry_after = match e.kind {
+            ErrorKind::RateLimited => Some("60"),
+            ErrorKind::Unavailable => Some("1"),
+            _ => None,
+        };
+        if let Some(default) = retry_after {
+            let seconds = problem
+                .extensions
+                .get("retry_after")
+                .map(String::as_str)
+                .unwrap_or(default);
+            if let Ok(v) = HeaderValue::from_str(seconds) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
         }
         if e.kind == ErrorKind::Unauthenticated {
             r.headers_mut()
