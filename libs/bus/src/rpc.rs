@@ -44,6 +44,9 @@ pub struct RpcContext {
     pub client_ip: Option<String>,
     /// The claimed `Idempotency-Key` (caller, key) of a creating request.
     idempotency: Option<(String, String)>,
+    /// Set once [`RpcContext::commit`] stored the answer with the effect:
+    /// nothing is left to record afterwards.
+    recorded: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl RpcContext {
@@ -60,7 +63,10 @@ impl RpcContext {
         }
         tx.commit()
             .await
-            .map_err(|e| internal("committing the request", e))
+            .map_err(|e| internal("committing the request", e))?;
+        self.recorded
+            .store(self.idempotency.is_some(), Ordering::Release);
+        Ok(())
     }
 
     /// The verified caller, or 401.
@@ -453,6 +459,7 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
                 request_id: request_id.clone(),
                 client_ip: header(headers::CLIENT_IP),
                 idempotency: None,
+                recorded: Default::default(),
             };
             let key = header(headers::IDEMPOTENCY_KEY);
             let pool = match (&self.idempotency, &key) {
@@ -467,15 +474,18 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
                     .unwrap_or_else(|e| internal("stored idempotent answer", e))),
                 Claim::Run => {
                     ctx.idempotency = Some((caller.clone(), key.clone()));
+                    let recorded = ctx.recorded.clone();
                     let r = handler(self.state.clone(), ctx, msg.payload.clone()).await;
                     if self.crash_after_handler {
                         // Test hook: the process "dies" before recording.
                         return Err(AppError::new(ErrorKind::Unavailable, "simulated crash"));
                     }
-                    idempotency::complete(pool, &caller, &key, &r, |e| {
-                        error_to_proto(e).encode_to_vec()
-                    })
-                    .await;
+                    if !(r.is_ok() && recorded.load(Ordering::Acquire)) {
+                        idempotency::complete(pool, &caller, &key, &r, |e| {
+                            error_to_proto(e).encode_to_vec()
+                        })
+                        .await;
+                    }
                     r
                 }
             }

@@ -46,11 +46,19 @@ pub(crate) struct AppRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The educator's name as identity has it now, else as allocation named
+/// them (`e`: known_educators, `n`: unique_numbers).
+macro_rules! educator_name {
+    () => {
+        "coalesce(nullif(concat_ws(' ', e.last_name, e.first_name, nullif(e.middle_name, '')), ''), n.educator_name)"
+    };
+}
+
 /// The application view; `WHERE`, order and paging are the caller's.
-pub(crate) const APPLICATIONS: &str = "
-    SELECT a.id, a.campaign_id, a.region_id, a.municipality_id, a.organization_id, a.educator_id,
-           coalesce(nullif(concat_ws(' ', e.last_name, e.first_name, nullif(e.middle_name, '')), ''),
-                    n.educator_name) AS educator_name,
+pub(crate) const APPLICATIONS: &str = concat!(
+    "SELECT a.id, a.campaign_id, a.region_id, a.municipality_id, a.organization_id, a.educator_id, ",
+    educator_name!(),
+    " AS educator_name,
            a.group_id, a.program_id, g.program_title, g.provider_name, g.starts_on, g.ends_on,
            a.unique_number_id, n.number, a.status,
            CASE WHEN a.status = 'waitlisted' THEN
@@ -61,7 +69,8 @@ pub(crate) const APPLICATIONS: &str = "
     FROM applications a
     JOIN groups g ON g.id = a.group_id
     JOIN unique_numbers n ON n.id = a.unique_number_id
-    LEFT JOIN known_educators e ON e.id = a.educator_id";
+    LEFT JOIN known_educators e ON e.id = a.educator_id"
+);
 
 impl AppRow {
     pub fn unit(&self) -> Unit {
@@ -129,24 +138,46 @@ async fn one(conn: &mut PgConnection, id: Uuid) -> Result<Option<AppRow>, AppErr
     Ok(by_ids(conn, &[id]).await.map_err(db_error)?.pop())
 }
 
-/// The number an application names, as enrollment knows it.
+/// Everything applying checks, read in one round trip: the number as
+/// enrollment knows it, the group, whether the application phase is open
+/// and the number's active application, if any.
 #[derive(sqlx::FromRow)]
-struct NumberRow {
-    id: Uuid,
+struct Applying {
+    number_id: Uuid,
+    number: String,
     campaign_id: Uuid,
     educator_id: Uuid,
+    educator_name: String,
     organization_id: Uuid,
     municipality_id: Uuid,
     funds: bool,
+    group_campaign: Option<Uuid>,
+    region_id: Option<Uuid>,
+    program_id: Option<Uuid>,
+    group_status: Option<String>,
+    program_title: Option<String>,
+    provider_name: Option<String>,
+    starts_on: Option<NaiveDate>,
+    ends_on: Option<NaiveDate>,
+    phase_open: bool,
+    active: Option<Uuid>,
 }
 
-#[derive(sqlx::FromRow)]
-struct GroupRow {
-    campaign_id: Uuid,
-    region_id: Uuid,
-    program_id: Uuid,
-    status: String,
-}
+const APPLYING: &str = concat!(
+    "SELECT n.id AS number_id, n.number, n.campaign_id, n.educator_id, ",
+    educator_name!(),
+    " AS educator_name, n.organization_id, n.municipality_id, n.funds,
+           g.campaign_id AS group_campaign, g.region_id, g.program_id, g.status AS group_status,
+           g.program_title, g.provider_name, g.starts_on, g.ends_on,
+           EXISTS (SELECT 1 FROM campaign_calendar c
+                   WHERE c.campaign_id = n.campaign_id AND c.phase = 'applications'
+                     AND c.opens_at <= $3 AND $3 < c.closes_at) AS phase_open,
+           (SELECT a.id FROM applications a
+            WHERE a.unique_number_id = n.id AND a.status IN ('enrolled', 'waitlisted')) AS active
+    FROM unique_numbers n LEFT JOIN groups g ON g.id = $2
+    LEFT JOIN known_educators e ON e.id = n.educator_id
+    WHERE n.number = $1"
+);
 
 fn number_error(e: un::NumberError) -> AppError {
     match e {
@@ -171,7 +202,9 @@ fn applicant(p: &Principal, req: &pb::ApplyRequest) -> Result<Uuid, AppError> {
 /// Applies with a unique number to a group: only in the application
 /// phase, with the educator's own funding number, one active application
 /// per number; the seat (or, when asked, a waitlist place) is taken in the
-/// same transaction as the row and its `application_submitted` event.
+/// same transaction as the row and its `application_submitted` event. A
+/// full group is answered before anything is written; a taken seat holds
+/// the group's row only over the three statements before the commit.
 pub(crate) async fn apply(
     s: State,
     ctx: RpcContext,
@@ -181,30 +214,25 @@ pub(crate) async fn apply(
     let group = body_id("group_id", &req.group_id)?;
     let number = un::parse(&req.unique_number).map_err(number_error)?;
     let educator = applicant(p, &req)?;
+    let now = Utc::now();
     let mut tx = s.pool.begin().await.map_err(db_error)?;
-    let n: NumberRow = sqlx::query_as(
-        "SELECT id, campaign_id, educator_id, organization_id, municipality_id, funds
-         FROM unique_numbers WHERE number = $1",
-    )
-    .bind(&number)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(db_error)?
-    .filter(|n: &NumberRow| n.educator_id == educator)
-    .ok_or_else(|| AppError::invalid("unique_number", msg::NUMBER_UNKNOWN))?;
-    let g: GroupRow = sqlx::query_as(
-        "SELECT campaign_id, region_id, program_id, status FROM groups WHERE id = $1",
-    )
-    .bind(group)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(db_error)?
-    .filter(|g: &GroupRow| p.in_region(g.region_id))
-    .ok_or_else(|| AppError::not_found(msg::GROUP_NOT_FOUND))?;
+    let c: Applying = sqlx::query_as(APPLYING)
+        .bind(&number)
+        .bind(group)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .filter(|c: &Applying| c.educator_id == educator)
+        .ok_or_else(|| AppError::invalid("unique_number", msg::NUMBER_UNKNOWN))?;
+    let (region, program) = match (c.region_id, c.program_id) {
+        (Some(r), Some(program)) if p.in_region(r) => (r, program),
+        _ => return Err(AppError::not_found(msg::GROUP_NOT_FOUND)),
+    };
     let unit = Unit {
-        region: g.region_id,
-        municipality: n.municipality_id,
-        organization: n.organization_id,
+        region,
+        municipality: c.municipality_id,
+        organization: c.organization_id,
     };
     let filed_by = if access::educator_id(p) == Some(educator) {
         "educator"
@@ -212,8 +240,8 @@ pub(crate) async fn apply(
         db::ensure(access::oversees(p, &unit))?;
         access::level(p, &unit)
     };
-    check_can_apply(&mut tx, &n, &g).await?;
-    let seat = seats::take(&mut tx, group, req.join_waitlist).await?;
+    check_can_apply(&mut tx, &c, now).await?;
+    let (seat, position) = seats::take(&mut tx, group, req.join_waitlist).await?;
     let id = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO applications (id, campaign_id, region_id, municipality_id, organization_id,
@@ -222,14 +250,14 @@ pub(crate) async fn apply(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(id)
-    .bind(n.campaign_id)
-    .bind(g.region_id)
-    .bind(n.municipality_id)
-    .bind(n.organization_id)
+    .bind(c.campaign_id)
+    .bind(region)
+    .bind(c.municipality_id)
+    .bind(c.organization_id)
     .bind(educator)
     .bind(group)
-    .bind(g.program_id)
-    .bind(n.id)
+    .bind(program)
+    .bind(c.number_id)
     .bind(seat.status())
     .bind(filed_by)
     .bind(p.user_id)
@@ -242,9 +270,30 @@ pub(crate) async fn apply(
         }
         e => e,
     })?;
-    let row = one(&mut tx, id)
-        .await?
-        .ok_or_else(|| AppError::internal("the application just written is missing"))?;
+    let row = AppRow {
+        id,
+        campaign_id: c.campaign_id,
+        region_id: region,
+        municipality_id: c.municipality_id,
+        organization_id: c.organization_id,
+        educator_id: educator,
+        educator_name: c.educator_name,
+        group_id: group,
+        program_id: program,
+        program_title: c.program_title.unwrap_or_default(),
+        provider_name: c.provider_name.unwrap_or_default(),
+        starts_on: c.starts_on,
+        ends_on: c.ends_on,
+        unique_number_id: c.number_id,
+        number: c.number,
+        status: seat.status().to_owned(),
+        waitlist_position: position,
+        reason: String::new(),
+        note: String::new(),
+        filed_by: filed_by.to_owned(),
+        created_at: now,
+        updated_at: now,
+    };
     let event = pb::ApplicationSubmitted {
         application: Some(row.snapshot()),
     };
@@ -268,28 +317,23 @@ pub(crate) async fn apply(
 /// applications, and no other application uses the number.
 async fn check_can_apply(
     tx: &mut PgConnection,
-    n: &NumberRow,
-    g: &GroupRow,
+    c: &Applying,
+    now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    if !n.funds {
+    if !c.funds {
         return Err(AppError::conflict(msg::NUMBER_RELEASED).with("reason", "number_released"));
     }
-    if g.campaign_id != n.campaign_id {
+    if c.group_campaign != Some(c.campaign_id) {
         return Err(AppError::invalid("group_id", msg::GROUP_OTHER_CAMPAIGN));
     }
-    if g.status != "published" {
+    if c.group_status.as_deref() != Some("published") {
         return Err(AppError::conflict(msg::GROUP_CANCELLED).with("reason", "group_cancelled"));
     }
-    pd_calendar::ensure_open(tx, n.campaign_id, &["applications"], Utc::now()).await?;
-    let active: Option<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM applications
-         WHERE unique_number_id = $1 AND status IN ('enrolled', 'waitlisted')",
-    )
-    .bind(n.id)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(db_error)?;
-    if let Some(a) = active {
+    if !c.phase_open {
+        // The 409 that names the phase and its dates.
+        pd_calendar::ensure_open(tx, c.campaign_id, &["applications"], now).await?;
+    }
+    if let Some(a) = c.active {
         return Err(AppError::conflict(msg::NUMBER_IN_USE)
             .with("reason", "number_in_use")
             .with("application_id", a.to_string()));

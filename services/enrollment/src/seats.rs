@@ -32,12 +32,12 @@ impl Seat {
 
 /// Takes a seat of a published group, or a place on its waitlist when
 /// `waitlist` (a 409 `group_full`, naming the program's groups that still
-/// have seats, otherwise).
+/// have seats, otherwise). Returns the waitlist position (0 with a seat).
 pub(crate) async fn take(
     tx: &mut PgConnection,
     group: Uuid,
     waitlist: bool,
-) -> Result<Seat, AppError> {
+) -> Result<(Seat, i64), AppError> {
     let seat: Option<i32> = sqlx::query_scalar(
         "UPDATE groups SET taken = taken + 1
          WHERE id = $1 AND status = 'published' AND taken < capacity RETURNING taken",
@@ -47,7 +47,7 @@ pub(crate) async fn take(
     .await
     .map_err(db_error)?;
     if seat.is_some() {
-        return Ok(Seat::Taken);
+        return Ok((Seat::Taken, 0));
     }
     if !waitlist {
         let others = alternatives(tx, group).await?;
@@ -57,14 +57,20 @@ pub(crate) async fn take(
             .with("alternative_groups", ids.join(",")));
     }
     // Counting the newcomer locks the row: a seat freed meanwhile is seen
-    // here, and then taken instead of waiting.
-    let (taken, capacity): (i32, i32) = sqlx::query_as(
-        "UPDATE groups SET waitlisted = waitlisted + 1 WHERE id = $1 RETURNING taken, capacity",
+    // here, and then taken instead of waiting. The counter is exact under
+    // the lock, so the newcomer's position is the count.
+    let counted: Option<(i32, i32, i32)> = sqlx::query_as(
+        "UPDATE groups SET waitlisted = waitlisted + 1 WHERE id = $1 AND status = 'published'
+         RETURNING taken, capacity, waitlisted",
     )
     .bind(group)
-    .fetch_one(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await
     .map_err(db_error)?;
+    // Cancelled meanwhile (the registry's event arrived after the checks).
+    let Some((taken, capacity, waitlisted)) = counted else {
+        return Err(AppError::conflict(msg::GROUP_CANCELLED).with("reason", "group_cancelled"));
+    };
     if taken < capacity {
         sqlx::query(
             "UPDATE groups SET waitlisted = waitlisted - 1, taken = taken + 1 WHERE id = $1",
@@ -73,9 +79,9 @@ pub(crate) async fn take(
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        return Ok(Seat::Taken);
+        return Ok((Seat::Taken, 0));
     }
-    Ok(Seat::Waitlisted)
+    Ok((Seat::Waitlisted, i64::from(waitlisted)))
 }
 
 /// Locks the group's row (before any of its applications' rows).

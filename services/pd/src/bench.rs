@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 mod allocation;
+mod december;
 mod needs_survey;
 
 #[derive(clap::Args)]
@@ -88,6 +89,10 @@ enum Scenario {
         #[arg(long, default_value_t = 20_000)]
         places: u32,
     },
+    /// The December application window at Samara's scale: 45,651 funded
+    /// educators apply through the gateway to ~3,000 groups, against the
+    /// same transaction run directly in PostgreSQL.
+    December(december::Args),
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -116,6 +121,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             organizations,
             places,
         } => allocation::run(educators, organizations, places).await,
+        Scenario::December(args) => december::run(args).await,
     }
 }
 

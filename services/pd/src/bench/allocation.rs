@@ -277,10 +277,10 @@ async fn publish(bus: &Bus, educators: u32, organizations: u32) -> anyhow::Resul
     })
 }
 
-type Ack = async_nats::jetstream::context::PublishAckFuture;
+pub(super) type Ack = async_nats::jetstream::context::PublishAckFuture;
 
 /// Publishes one event (version 1 of its aggregate) without awaiting its ack.
-async fn event<M: Message>(
+pub(super) async fn event<M: Message>(
     bus: &Bus,
     source: &str,
     event: &str,
@@ -302,7 +302,7 @@ async fn event<M: Message>(
 }
 
 /// Awaits the acks once more than `keep` are pending.
-async fn settle(pending: &mut Vec<Ack>, keep: usize) -> anyhow::Result<()> {
+pub(super) async fn settle(pending: &mut Vec<Ack>, keep: usize) -> anyhow::Result<()> {
     if pending.len() > keep {
         for ack in pending.drain(..) {
             ack.await?;
@@ -369,7 +369,7 @@ async fn confirm_all(bus: &Bus, region: &Region, ctx: &CallContext) -> anyhow::R
 }
 
 /// The most resident memory this process had (every service of the bench runs in it).
-fn peak_rss_mb() -> f64 {
+pub(super) fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
