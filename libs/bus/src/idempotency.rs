@@ -4,11 +4,14 @@
 //! effect; the same key with another body is a 422; a retry while the
 //! first is still running is a 409.
 //!
-//! The key row is claimed before the handler runs. A creating handler
-//! commits through `RpcContext::commit`, which records the answer in the
-//! handler's own transaction: effect and answer are stored together or not
-//! at all. A row still `pending` after [`ABANDONED_AFTER`] therefore
-//! belongs to a request that changed nothing, and a retry runs it.
+//! The key row is claimed before the handler runs, with a claim id. A
+//! creating handler commits through `RpcContext::commit`, which records
+//! the answer in the handler's own transaction, only while its claim still
+//! holds the key: effect and answer are stored together or not at all. A
+//! row still `pending` once its caller has stopped waiting (the request
+//! timeout: the process running it died, or it is stuck) is taken over by
+//! a retry with a new claim; should the first run still finish, its answer
+//! is refused and its effect rolls back, so the effect happens once.
 
 use pd_domain::{AppError, ErrorKind};
 use sha2::{Digest, Sha256};
@@ -16,15 +19,13 @@ use sqlx::PgPool;
 
 /// How long an answer is replayed.
 pub const KEEP_FOR: &str = "24 hours";
-/// A `pending` claim older than this belongs to a request that died.
-pub const ABANDONED_AFTER: &str = "1 minute";
 /// The longest key accepted.
 pub const MAX_KEY_LEN: usize = 255;
 
 /// What to do with a request that carries a key.
 pub enum Claim {
-    /// First time: run it, then [`complete`].
-    Run,
+    /// First time (or a claim taken over): run it, then [`complete`].
+    Run(uuid::Uuid),
     /// Seen before: send this reply (`ok` or not) again.
     Replay { ok: bool, body: Vec<u8> },
 }
@@ -50,40 +51,45 @@ fn request_hash(operation: &str, body: &[u8]) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
-/// Claims `key` for this request, or finds the earlier answer.
+/// Claims `key` for this request, or finds the earlier answer. A pending
+/// claim older than `abandoned` (how long callers wait) is taken over.
 pub async fn claim(
     pool: &PgPool,
     caller: &str,
     key: &str,
     operation: &str,
     body: &[u8],
+    abandoned: std::time::Duration,
 ) -> Result<Claim, AppError> {
     check_key(key)?;
     let hash = request_hash(operation, body);
     let db = |e: sqlx::Error| crate::rpc::internal("idempotency key", e);
+    let id = uuid::Uuid::now_v7();
     // A fresh claim, or taking over one that expired or was abandoned.
     let sql = format!(
-        "INSERT INTO idempotency_keys (caller, key, operation, request_hash, outcome)
-         VALUES ($1, $2, $3, $4, 'pending')
+        "INSERT INTO idempotency_keys (caller, key, operation, request_hash, outcome, claim)
+         VALUES ($1, $2, $3, $4, 'pending', $5)
          ON CONFLICT (caller, key) DO UPDATE
             SET operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash,
-                outcome = 'pending', response = NULL, created_at = now()
+                outcome = 'pending', response = NULL, created_at = now(), claim = EXCLUDED.claim
             WHERE idempotency_keys.created_at < now() - interval '{KEEP_FOR}'
                OR (idempotency_keys.outcome = 'pending'
                    AND idempotency_keys.request_hash = EXCLUDED.request_hash
-                   AND idempotency_keys.created_at < now() - interval '{ABANDONED_AFTER}')"
+                   AND idempotency_keys.created_at < now() - make_interval(secs => $6))"
     );
     let claimed = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(caller)
         .bind(key)
         .bind(operation)
         .bind(&hash)
+        .bind(id)
+        .bind(abandoned.as_secs_f64())
         .execute(pool)
         .await
         .map_err(db)?
         .rows_affected();
     if claimed == 1 {
-        return Ok(Claim::Run);
+        return Ok(Claim::Run(id));
     }
     let row: Option<(Vec<u8>, String, Option<Vec<u8>>)> = sqlx::query_as(
         "SELECT request_hash, outcome, response FROM idempotency_keys WHERE caller = $1 AND key = $2",
@@ -95,7 +101,7 @@ pub async fn claim(
     .map_err(db)?;
     match row {
         // Deleted in between (a failed first attempt): run it.
-        None => Box::pin(claim(pool, caller, key, operation, body)).await,
+        None => Box::pin(claim(pool, caller, key, operation, body, abandoned)).await,
         Some((h, _, _)) if h != hash => Err(AppError::invalid(
             "Idempotency-Key",
             "этот ключ уже использован для другого запроса",
@@ -112,26 +118,29 @@ pub async fn claim(
     }
 }
 
-/// Records a successful answer inside the handler's transaction.
+/// Records a successful answer inside the handler's transaction, while
+/// this run's claim still holds the key.
 pub async fn record_answer(
     tx: &mut sqlx::PgConnection,
     caller: &str,
     key: &str,
+    claim: uuid::Uuid,
     body: &[u8],
 ) -> Result<(), AppError> {
     let recorded = sqlx::query(
         "UPDATE idempotency_keys SET outcome = 'ok', response = $3
-         WHERE caller = $1 AND key = $2 AND outcome = 'pending'",
+         WHERE caller = $1 AND key = $2 AND outcome = 'pending' AND claim = $4",
     )
     .bind(caller)
     .bind(key)
     .bind(body)
+    .bind(claim)
     .execute(tx)
     .await
     .map_err(|e| crate::rpc::internal("idempotency answer", e))?
     .rows_affected();
-    // Another run took the key over (this one outlived ABANDONED_AFTER)
-    // and answered first: this one's effect is rolled back, not doubled.
+    // Another run took the key over (this one outlived its caller's
+    // patience): this one's effect is rolled back, not doubled.
     if recorded != 1 {
         return Err(
             AppError::conflict("запрос с этим ключом уже выполнен другим обращением")
@@ -148,6 +157,7 @@ pub async fn complete(
     pool: &PgPool,
     caller: &str,
     key: &str,
+    claim: uuid::Uuid,
     result: &Result<Vec<u8>, AppError>,
     error_body: impl FnOnce(&AppError) -> Vec<u8>,
 ) {
@@ -167,24 +177,27 @@ pub async fn complete(
         Some((outcome, body)) => {
             sqlx::query(
                 "UPDATE idempotency_keys SET outcome = $3, response = $4
-                 WHERE caller = $1 AND key = $2 AND outcome = 'pending'",
+                 WHERE caller = $1 AND key = $2 AND outcome = 'pending' AND claim = $5",
             )
             .bind(caller)
             .bind(key)
             .bind(outcome)
             .bind(body)
+            .bind(claim)
             .execute(pool)
             .await
         }
         None => {
             // Never an answer recorded with its effect.
             sqlx::query(
-                "DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2 AND outcome = 'pending'",
+                "DELETE FROM idempotency_keys
+                 WHERE caller = $1 AND key = $2 AND outcome = 'pending' AND claim = $3",
             )
-                .bind(caller)
-                .bind(key)
-                .execute(pool)
-                .await
+            .bind(caller)
+            .bind(key)
+            .bind(claim)
+            .execute(pool)
+            .await
         }
     };
     if let Err(e) = done {

@@ -42,8 +42,8 @@ pub struct RpcContext {
     pub principal: Option<Principal>,
     pub request_id: String,
     pub client_ip: Option<String>,
-    /// The claimed `Idempotency-Key` (caller, key) of a creating request.
-    idempotency: Option<(String, String)>,
+    /// The claimed `Idempotency-Key` (caller, key, claim) of a creating request.
+    idempotency: Option<(String, String, uuid::Uuid)>,
     /// Set once [`RpcContext::commit`] stored the answer with the effect:
     /// nothing is left to record afterwards.
     recorded: Arc<std::sync::atomic::AtomicBool>,
@@ -58,8 +58,9 @@ impl RpcContext {
         mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
         answer: &M,
     ) -> Result<(), AppError> {
-        if let Some((caller, key)) = &self.idempotency {
-            idempotency::record_answer(&mut tx, caller, key, &answer.encode_to_vec()).await?;
+        if let Some((caller, key, claim)) = &self.idempotency {
+            idempotency::record_answer(&mut tx, caller, key, *claim, &answer.encode_to_vec())
+                .await?;
         }
         tx.commit()
             .await
@@ -467,13 +468,18 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
                 _ => return handler(self.state.clone(), ctx, msg.payload.clone()).await,
             };
             let key = key.unwrap_or_default();
-            match idempotency::claim(pool, &caller, &key, &operation, &msg.payload).await? {
+            // Callers stop waiting after the request timeout: a claim
+            // older than that may be taken over by their retry.
+            let abandoned = Duration::from_millis(bus.settings().request_timeout_ms.max(1000));
+            match idempotency::claim(pool, &caller, &key, &operation, &msg.payload, abandoned)
+                .await?
+            {
                 Claim::Replay { ok: true, body } => Ok(body),
                 Claim::Replay { ok: false, body } => Err(common::Error::decode(body.as_slice())
                     .map(error_from_proto)
                     .unwrap_or_else(|e| internal("stored idempotent answer", e))),
-                Claim::Run => {
-                    ctx.idempotency = Some((caller.clone(), key.clone()));
+                Claim::Run(claim) => {
+                    ctx.idempotency = Some((caller.clone(), key.clone(), claim));
                     let recorded = ctx.recorded.clone();
                     let r = handler(self.state.clone(), ctx, msg.payload.clone()).await;
                     if self.crash_after_handler {
@@ -481,7 +487,7 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
                         return Err(AppError::new(ErrorKind::Unavailable, "simulated crash"));
                     }
                     if !(r.is_ok() && recorded.load(Ordering::Acquire)) {
-                        idempotency::complete(pool, &caller, &key, &r, |e| {
+                        idempotency::complete(pool, &caller, &key, claim, &r, |e| {
                             error_to_proto(e).encode_to_vec()
                         })
                         .await;

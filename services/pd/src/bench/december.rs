@@ -22,7 +22,7 @@ use pd_testkit::TestEnv;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use std::collections::HashMap;
-use std::process::{Child, Command};
+use std::process::Child;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -333,28 +333,15 @@ fn free_port() -> anyhow::Result<u16> {
         .port())
 }
 
-/// `pd serve <service>` with this environment's databases, subjects and keys.
+/// `pd serve <service>` with this environment's databases, subjects and
+/// keys, the gateway on `port`.
 fn spawn(env: &TestEnv, service: &str, port: u16) -> anyhow::Result<Child> {
-    let s = &env.settings;
+    let mut settings = env.settings.clone();
+    settings.database.max_connections = 16;
+    settings.gateway.listen = format!("127.0.0.1:{port}");
+    settings.gateway.login_attempts_per_minute = 1_000_000;
     let exe = std::env::current_exe().context("the pd binary")?;
-    Command::new(exe)
-        .args(["serve", service])
-        .env("PD__DATABASE__URL", &s.database.url)
-        .env("PD__DATABASE__NAME_PREFIX", &s.database.name_prefix)
-        .env("PD__DATABASE__SERVICE_ROLES", "false")
-        .env("PD__DATABASE__MAX_CONNECTIONS", "16")
-        .env("PD__NATS__URL", &s.nats.url)
-        .env("PD__NATS__SUBJECT_PREFIX", &s.nats.subject_prefix)
-        .env("PD__NATS__STREAM_PREFIX", &s.nats.stream_prefix)
-        .env("PD__AUTH__SIGNING_KEY", &s.auth.signing_key)
-        .env("PD__AUTH__VERIFYING_KEY", &s.auth.verifying_key)
-        .env("PD__ADMIN__BASE_PORT", "0")
-        .env("PD__GATEWAY__LISTEN", format!("127.0.0.1:{port}"))
-        .env("PD__GATEWAY__LOGIN_ATTEMPTS_PER_MINUTE", "1000000")
-        .env(
-            "PD__LOG__LEVEL",
-            std::env::var("PD__LOG__LEVEL").unwrap_or_else(|_| "warn".into()),
-        )
+    pd::serve_command(&exe, &settings, &[service])
         .spawn()
         .with_context(|| format!("starting pd serve {service}"))
 }
