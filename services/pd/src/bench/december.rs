@@ -515,8 +515,10 @@ fn by_program(groups: &[Group]) -> HashMap<usize, Vec<usize>> {
 #[derive(Default)]
 struct Window {
     elapsed: Duration,
-    /// Every apply request's time to its answer.
+    /// Every apply request's time to its answer, for those run ...
     latencies: Vec<Duration>,
+    /// ... and those refused at once (503, 429).
+    shed_latencies: Vec<Duration>,
     /// Answers by HTTP status (and `reason` for 409s).
     answers: HashMap<String, u64>,
     /// Application ids acknowledged (201), once each.
@@ -525,20 +527,26 @@ struct Window {
     withdrawn: Vec<Uuid>,
     /// A retry with the same key that answered another application.
     retry_mismatches: u64,
+    /// Retries still shed after every Retry-After the client waited.
+    retries_not_through: u64,
     enrolled: u64,
     waitlisted: u64,
     shed_retries: u64,
 }
 
+fn percentile(latencies: &[Duration], p: f64) -> f64 {
+    let mut v = latencies.to_vec();
+    v.sort();
+    if v.is_empty() {
+        return 0.0;
+    }
+    let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1;
+    v[i].as_secs_f64() * 1000.0
+}
+
 impl Window {
     fn percentile(&self, p: f64) -> f64 {
-        let mut v = self.latencies.clone();
-        v.sort();
-        if v.is_empty() {
-            return 0.0;
-        }
-        let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1;
-        v[i].as_secs_f64() * 1000.0
+        percentile(&self.latencies, p)
     }
 
     fn print(&self, baseline: f64) {
@@ -550,11 +558,12 @@ impl Window {
             self.acknowledged.len()
         );
         println!(
-            "  enrolled {}, waitlisted {}, withdrawn {}; retries with the same key answering another application: {}",
+            "  enrolled {}, waitlisted {}, withdrawn {}; retries with the same key answering another application: {} (not through after 60 sheds: {})",
             self.enrolled,
             self.waitlisted,
             self.withdrawn.len(),
-            self.retry_mismatches
+            self.retry_mismatches,
+            self.retries_not_through
         );
         println!(
             "  apply latency p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
@@ -571,6 +580,13 @@ impl Window {
             answers.join(", "),
             self.shed_retries
         );
+        if !self.shed_latencies.is_empty() {
+            println!(
+                "  shed answers (503/429) took p50 {:.1} ms, p99 {:.1} ms; the latencies above are of the requests run",
+                percentile(&self.shed_latencies, 0.50),
+                percentile(&self.shed_latencies, 0.99)
+            );
+        }
         println!(
             "  ratio to direct PostgreSQL: {:.2} ({rate:.0} / {baseline:.0})",
             rate / baseline.max(1.0)
@@ -627,15 +643,17 @@ async fn apply(
             s => s.to_string(),
         };
         if let Ok(mut w) = w.lock() {
-            w.latencies.push(took);
             *w.answers.entry(kind.clone()).or_default() += 1;
             if matches!(status, 503 | 429) {
                 w.shed_retries += 1;
+                w.shed_latencies.push(took);
+            } else {
+                w.latencies.push(took);
             }
         }
         match (status, retry_after) {
             // Shed: come back when told, with the same key.
-            (503 | 429, Some(secs)) if shed < 20 => {
+            (503 | 429, Some(secs)) if shed < 60 => {
                 shed += 1;
                 tokio::time::sleep(Duration::from_secs(secs)).await;
             }
@@ -725,12 +743,13 @@ async fn one_applicant(
         attempt += 1;
         format!("apply-{i}-{attempt}")
     };
+    // (key, group, join_waitlist) of the request acknowledged, and its answer.
     let mut outcome = None;
     for &group in choices {
         let key = next_key();
         let (kind, body) = apply(http, base, a, &key, group, false, w).await;
         if kind == "201" {
-            outcome = Some((key, body));
+            outcome = Some((key, group, false, body));
             break;
         }
         if kind != "409 group_full" {
@@ -744,7 +763,7 @@ async fn one_applicant(
             let key = next_key();
             let (kind, body) = apply(http, base, a, &key, g, false, w).await;
             if kind == "201" {
-                outcome = Some((key, body));
+                outcome = Some((key, g, false, body));
                 break;
             }
         }
@@ -753,18 +772,16 @@ async fn one_applicant(
         let key = next_key();
         let (kind, body) = apply(http, base, a, &key, choices[0], true, w).await;
         if kind == "201" {
-            outcome = Some((key, body));
+            outcome = Some((key, choices[0], true, body));
         }
     }
-    let Some((key, body)) = outcome else { return };
+    let Some((key, group, asked_waitlist, body)) = outcome else {
+        return;
+    };
     let Some(id) = body["id"].as_str().and_then(|s| Uuid::parse_str(s).ok()) else {
         return;
     };
     let waitlisted = body["status"] == "waitlisted";
-    let group = body["group_id"]
-        .as_str()
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .unwrap_or(choices[0]);
     if let Ok(mut w) = w.lock() {
         w.acknowledged.push(id);
         if waitlisted {
@@ -774,11 +791,14 @@ async fn one_applicant(
         }
     }
     if (h % 100) < u64::from(retry) {
-        let (_, again) = apply(http, base, a, &key, group, waitlisted, w).await;
-        if again["id"] != body["id"]
-            && let Ok(mut w) = w.lock()
-        {
-            w.retry_mismatches += 1;
+        // The very same request again: the same key and body.
+        let (kind, again) = apply(http, base, a, &key, group, asked_waitlist, w).await;
+        if let Ok(mut w) = w.lock() {
+            if kind != "201" {
+                w.retries_not_through += 1;
+            } else if again["id"] != body["id"] {
+                w.retry_mismatches += 1;
+            }
         }
     }
     if ((h >> 8) % 100) < u64::from(withdraw) {
