@@ -55,3 +55,36 @@ pub async fn publish_event<M: Message>(
         .await?;
     Ok(())
 }
+
+/// A campaign's calendar with `phase` open from a day ago for `days`
+/// days, as the registry publishes it (`campaign_calendar_changed`).
+pub fn calendar_open_now(
+    campaign: Uuid,
+    region: Uuid,
+    phase: &str,
+    days: i64,
+) -> pd_proto::registry::v1::CampaignCalendarChanged {
+    let now = chrono::Utc::now();
+    let (from, to) = (
+        now - chrono::Duration::days(1),
+        now + chrono::Duration::days(days),
+    );
+    pd_proto::registry::v1::CampaignCalendarChanged {
+        campaign_id: campaign.to_string(),
+        region_id: region.to_string(),
+        year: now
+            .date_naive()
+            .format("%Y")
+            .to_string()
+            .parse()
+            .unwrap_or(2026),
+        time_zone: "Europe/Moscow".into(),
+        phases: vec![pd_proto::registry::v1::PhaseWindow {
+            phase: phase.into(),
+            starts_on: from.date_naive().to_string(),
+            ends_on: to.date_naive().to_string(),
+            opens_at: from.to_rfc3339(),
+            closes_at: to.to_rfc3339(),
+        }],
+    }
+}

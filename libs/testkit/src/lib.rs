@@ -83,6 +83,73 @@ impl TestEnv {
         pd_runtime::db::pool(&self.settings.database.url, &name, 8).await
     }
 
+    /// A fresh consumer of `service`'s stream filtered to `event`.
+    async fn event_consumer(
+        &self,
+        service: &str,
+        event: &str,
+    ) -> anyhow::Result<(
+        async_nats::jetstream::stream::Stream,
+        async_nats::jetstream::consumer::PullConsumer,
+    )> {
+        let client = async_nats::connect(self.settings.nats.url.as_str()).await?;
+        let js = async_nats::jetstream::new(client);
+        let stream = js
+            .get_stream(format!(
+                "{}_{}",
+                self.settings.nats.stream_prefix,
+                service.to_uppercase()
+            ))
+            .await?;
+        let subject = format!(
+            "{}.{service}.evt.{event}.v1",
+            self.settings.nats.subject_prefix
+        );
+        let consumer = stream
+            .create_consumer(async_nats::jetstream::consumer::pull::Config {
+                filter_subject: subject,
+                ack_policy: async_nats::jetstream::consumer::AckPolicy::None,
+                ..Default::default()
+            })
+            .await?;
+        Ok((stream, consumer))
+    }
+
+    /// How many `event`s of `service` its stream holds.
+    pub async fn event_count(&self, service: &str, event: &str) -> anyhow::Result<u64> {
+        let (stream, mut consumer) = self.event_consumer(service, event).await?;
+        let pending = consumer.info().await?.num_pending;
+        let name = consumer.cached_info().name.clone();
+        let _ = stream.delete_consumer(&name).await;
+        Ok(pending)
+    }
+
+    /// Every `event` of `service` on its stream (the envelopes' bytes), in order.
+    pub async fn events(&self, service: &str, event: &str) -> anyhow::Result<Vec<Vec<u8>>> {
+        use futures::StreamExt;
+        let (stream, consumer) = self.event_consumer(service, event).await?;
+        let mut out = Vec::new();
+        loop {
+            let mut batch = consumer
+                .fetch()
+                .max_messages(10_000)
+                .expires(Duration::from_millis(500))
+                .messages()
+                .await?;
+            let before = out.len();
+            while let Some(m) = batch.next().await {
+                let m = m.map_err(|e| anyhow::anyhow!("reading {event}: {e}"))?;
+                out.push(m.payload.to_vec());
+            }
+            if out.len() == before {
+                break;
+            }
+        }
+        let name = consumer.cached_info().name.clone();
+        let _ = stream.delete_consumer(&name).await;
+        Ok(out)
+    }
+
     /// Drops this environment's databases and JetStream streams (best effort).
     pub async fn cleanup(&self) {
         self.delete_streams().await;

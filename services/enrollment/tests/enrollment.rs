@@ -4,7 +4,7 @@
 //! group, and not one seat is overbooked, no acknowledged application is
 //! lost or doubled, and each has exactly one event.
 
-use pd_bus::testing::{context_with, publish_event};
+use pd_bus::testing::{calendar_open_now, context_with, publish_event};
 use pd_bus::{Bus, CallContext};
 use pd_domain::{ErrorKind, Grant, Role};
 use pd_proto::allocation::v1 as allocation;
@@ -17,26 +17,6 @@ use pd_testkit::TestEnv;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use uuid::Uuid;
-
-/// The campaign's calendar with the application phase open now.
-fn calendar(campaign: Uuid, region: Uuid) -> registry::CampaignCalendarChanged {
-    let now = chrono::Utc::now();
-    let day = |d: i64| (now + chrono::Duration::days(d)).date_naive().to_string();
-    let at = |d: i64| (now + chrono::Duration::days(d)).to_rfc3339();
-    registry::CampaignCalendarChanged {
-        campaign_id: campaign.to_string(),
-        region_id: region.to_string(),
-        year: 2026,
-        time_zone: "Europe/Moscow".into(),
-        phases: vec![registry::PhaseWindow {
-            phase: "applications".into(),
-            starts_on: day(-1),
-            ends_on: day(1),
-            opens_at: at(-1),
-            closes_at: at(1),
-        }],
-    }
-}
 
 /// The numbers of `n` educators, as allocation assigns them.
 fn numbers(campaign: Uuid, n: usize) -> Vec<allocation::UniqueNumber> {
@@ -56,32 +36,6 @@ fn numbers(campaign: Uuid, n: usize) -> Vec<allocation::UniqueNumber> {
         .collect()
 }
 
-/// How many events of `event` the service's stream holds (a fresh
-/// consumer filtered to the subject has them all pending).
-async fn events_in_stream(env: &TestEnv, event: &str) -> u64 {
-    let client = async_nats::connect(env.settings.nats.url.as_str())
-        .await
-        .unwrap();
-    let js = async_nats::jetstream::new(client);
-    let stream = format!("{}_ENROLLMENT", env.settings.nats.stream_prefix);
-    let subject = format!(
-        "{}.enrollment.evt.{event}.v1",
-        env.settings.nats.subject_prefix
-    );
-    let s = js.get_stream(&stream).await.unwrap();
-    let mut consumer = s
-        .create_consumer(async_nats::jetstream::consumer::pull::Config {
-            filter_subject: subject,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let pending = consumer.info().await.unwrap().num_pending;
-    let name = consumer.cached_info().name.clone();
-    let _ = s.delete_consumer(&name).await;
-    pending
-}
-
 #[tokio::test]
 async fn three_instances_never_overbook_the_last_seats_nor_lose_an_acknowledged_application() {
     let env = TestEnv::new().unwrap();
@@ -99,7 +53,7 @@ async fn three_instances_never_overbook_the_last_seats_nor_lose_an_acknowledged_
         bus.ensure_stream(s).await.unwrap();
     }
     let (region, campaign, group) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-    let cal = calendar(campaign, region);
+    let cal = calendar_open_now(campaign, region, "applications", 1);
     publish_event(
         &bus,
         "registry",
@@ -266,7 +220,10 @@ async fn three_instances_never_overbook_the_last_seats_nor_lose_an_acknowledged_
     // Each acknowledged application's event, once.
     let mut events = 0;
     for _ in 0..250 {
-        events = events_in_stream(&env, "application_submitted").await;
+        events = env
+            .event_count("enrollment", "application_submitted")
+            .await
+            .unwrap();
         if events >= 5 {
             break;
         }

@@ -8,7 +8,7 @@
 //! is overbooked, every application's event is on the stream exactly once,
 //! and the service answered again within 5 s of the fault ending.
 
-use pd_bus::testing::{context_with, publish_event};
+use pd_bus::testing::{calendar_open_now, context_with, publish_event};
 use pd_bus::{Bus, CallContext};
 use pd_domain::{ErrorKind, Grant, Role};
 use pd_proto::allocation::v1 as allocation;
@@ -171,20 +171,7 @@ async fn seed(
     for s in ["registry", "allocation", "identity", "enrollment"] {
         bus.ensure_stream(s).await.unwrap();
     }
-    let now = chrono::Utc::now();
-    let cal = registry::CampaignCalendarChanged {
-        campaign_id: campaign.to_string(),
-        region_id: region.to_string(),
-        year: 2026,
-        time_zone: "Europe/Moscow".into(),
-        phases: vec![registry::PhaseWindow {
-            phase: "applications".into(),
-            starts_on: (now - chrono::Duration::days(1)).date_naive().to_string(),
-            ends_on: (now + chrono::Duration::days(1)).date_naive().to_string(),
-            opens_at: (now - chrono::Duration::days(1)).to_rfc3339(),
-            closes_at: (now + chrono::Duration::days(1)).to_rfc3339(),
-        }],
-    };
+    let cal = calendar_open_now(campaign, region, "applications", 1);
     publish_event(
         bus,
         "registry",
@@ -300,36 +287,13 @@ async fn applicant(
 
 /// Every `application_submitted` on the stream, counted per application.
 async fn events_per_application(env: &TestEnv) -> HashMap<String, usize> {
-    let client = async_nats::connect(env.settings.nats.url.as_str())
-        .await
-        .unwrap();
-    let js = async_nats::jetstream::new(client);
-    let stream = js
-        .get_stream(format!("{}_ENROLLMENT", env.settings.nats.stream_prefix))
-        .await
-        .unwrap();
-    let subject = format!(
-        "{}.enrollment.evt.application_submitted.v1",
-        env.settings.nats.subject_prefix
-    );
-    let consumer = stream
-        .create_consumer(async_nats::jetstream::consumer::pull::Config {
-            filter_subject: subject,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
     let mut counts = HashMap::new();
-    use futures::StreamExt;
-    let mut messages = consumer
-        .fetch()
-        .max_messages(10_000)
-        .expires(Duration::from_secs(1))
-        .messages()
+    for bytes in env
+        .events("enrollment", "application_submitted")
         .await
-        .unwrap();
-    while let Some(Ok(m)) = messages.next().await {
-        let envelope = pd_proto::common::v1::EventEnvelope::decode(m.payload.clone()).unwrap();
+        .unwrap()
+    {
+        let envelope = pd_proto::common::v1::EventEnvelope::decode(bytes.as_slice()).unwrap();
         *counts.entry(envelope.aggregate_id).or_insert(0) += 1;
     }
     counts

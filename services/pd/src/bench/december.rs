@@ -227,20 +227,7 @@ async fn publish_groups(
     campaign: Uuid,
     args: &Args,
 ) -> anyhow::Result<Vec<Group>> {
-    let now = chrono::Utc::now();
-    let cal = registry::CampaignCalendarChanged {
-        campaign_id: campaign.to_string(),
-        region_id: region.to_string(),
-        year: 2027,
-        time_zone: "Europe/Samara".into(),
-        phases: vec![registry::PhaseWindow {
-            phase: "applications".into(),
-            starts_on: (now - chrono::Duration::days(1)).date_naive().to_string(),
-            ends_on: (now + chrono::Duration::days(18)).date_naive().to_string(),
-            opens_at: (now - chrono::Duration::days(1)).to_rfc3339(),
-            closes_at: (now + chrono::Duration::days(18)).to_rfc3339(),
-        }],
-    };
+    let cal = pd_bus::testing::calendar_open_now(campaign, region, "applications", 18);
     let mut pending: Vec<Ack> =
         vec![event(bus, "registry", "campaign_calendar_changed", campaign, &cal).await?];
     let programs: Vec<Uuid> = (0..args.programs.max(1)).map(|_| Uuid::now_v7()).collect();
@@ -863,34 +850,19 @@ async fn verify(env: &TestEnv, db: &PgPool, w: &Window) -> anyhow::Result<()> {
         "  applications acknowledged but missing: {}",
         w.acknowledged.len() as i64 - found
     );
-    let submitted = stream_count(env, "application_submitted").await?;
-    let withdrawn = stream_count(env, "application_withdrawn").await?;
-    let promoted = stream_count(env, "application_promoted").await?;
+    let submitted = env
+        .event_count("enrollment", "application_submitted")
+        .await?;
+    let withdrawn = env
+        .event_count("enrollment", "application_withdrawn")
+        .await?;
+    let promoted = env
+        .event_count("enrollment", "application_promoted")
+        .await?;
     println!(
         "  events published vs rows written: application_submitted {submitted} / {rows} applications; application_withdrawn {withdrawn} / {ended} ended; application_promoted {promoted}"
     );
     Ok(())
-}
-
-async fn stream_count(env: &TestEnv, event: &str) -> anyhow::Result<u64> {
-    let client = async_nats::connect(env.settings.nats.url.as_str()).await?;
-    let js = async_nats::jetstream::new(client);
-    let stream = format!("{}_ENROLLMENT", env.settings.nats.stream_prefix);
-    let subject = format!(
-        "{}.enrollment.evt.{event}.v1",
-        env.settings.nats.subject_prefix
-    );
-    let s = js.get_stream(&stream).await?;
-    let mut consumer = s
-        .create_consumer(async_nats::jetstream::consumer::pull::Config {
-            filter_subject: subject,
-            ..Default::default()
-        })
-        .await?;
-    let pending = consumer.info().await?.num_pending;
-    let name = consumer.cached_info().name.clone();
-    let _ = s.delete_consumer(&name).await;
-    Ok(pending)
 }
 
 fn child_peak_rss_mb(pid: u32) -> f64 {
