@@ -11,14 +11,14 @@ use pd_domain::{AppError, ErrorKind, FieldError, Principal};
 use pd_proto::Operation;
 use pd_proto::common::v1 as common;
 use pd_runtime::Shutdown;
-use pd_runtime::metrics::{RpcLabels, ServiceLabels, ShedLabels, metrics};
+use pd_runtime::admission::Admission;
+use pd_runtime::metrics::{RpcLabels, metrics};
 use prost::Message;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
@@ -356,7 +356,15 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
         // Read once: `server_info()` clones the whole server description.
         let max_payload = bus.client().server_info().max_payload;
         let this = Arc::new(self);
-        let admission = Admission::new(this.service, bus.settings());
+        let admission = {
+            let s = bus.settings();
+            Admission::new(
+                this.service,
+                s.max_in_flight,
+                s.max_queued,
+                Duration::from_millis(s.request_timeout_ms.max(1)),
+            )
+        };
         let handle = tokio::spawn(async move {
             let tracker = TaskTracker::new();
             let mut draining = false;
@@ -399,11 +407,6 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
     /// the Retry-After seconds instead of waiting for its deadline.
     async fn shed(&self, bus: &Bus, msg: async_nats::Message) {
         let Some(reply_to) = msg.reply else { return };
-        let labels = ShedLabels {
-            at: self.service.to_owned(),
-            reason: "full".to_owned(),
-        };
-        metrics().requests_shed.get_or_create(&labels).inc();
         let e = AppError::new(
             ErrorKind::Unavailable,
             "сервис перегружен; повторите запрос через секунду",
@@ -548,105 +551,5 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
         {
             tracing::warn!(error = %e, "cannot send reply");
         }
-    }
-}
-
-/// Bounds a service's requests: `max_in_flight` run at once, up to
-/// `max_queued` more wait for a slot, the rest are shed. The gauges
-/// `pd_requests_in_flight` and `pd_requests_queued` follow both.
-struct Admission {
-    slots: Arc<Semaphore>,
-    queued: AtomicUsize,
-    max_in_flight: usize,
-    max_queued: usize,
-    /// Callers stop waiting after this: a request queued longer is left.
-    max_wait: Duration,
-    labels: ServiceLabels,
-}
-
-/// A request let in: it runs once it holds a slot.
-struct Ticket {
-    admission: Arc<Admission>,
-    slot: Option<OwnedSemaphorePermit>,
-}
-
-/// A slot held by a running request; the gauge follows when it ends.
-struct Slot {
-    admission: Arc<Admission>,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl Admission {
-    fn new(service: &str, settings: &pd_runtime::settings::NatsSettings) -> Arc<Admission> {
-        let max_in_flight = settings.max_in_flight.max(1);
-        Arc::new(Admission {
-            slots: Arc::new(Semaphore::new(max_in_flight)),
-            queued: AtomicUsize::new(0),
-            max_in_flight,
-            max_queued: settings.max_queued,
-            max_wait: Duration::from_millis(settings.request_timeout_ms.max(1)),
-            labels: ServiceLabels {
-                service: service.to_owned(),
-            },
-        })
-    }
-
-    /// A ticket for a request, or `None` when both bounds are reached.
-    fn admit(self: &Arc<Self>) -> Option<Ticket> {
-        let slot = match self.slots.clone().try_acquire_owned() {
-            Ok(permit) => Some(permit),
-            Err(_) => {
-                let queued = self.queued.fetch_add(1, Ordering::AcqRel);
-                if queued >= self.max_queued {
-                    self.queued.fetch_sub(1, Ordering::AcqRel);
-                    return None;
-                }
-                None
-            }
-        };
-        self.report(0);
-        Some(Ticket {
-            admission: self.clone(),
-            slot,
-        })
-    }
-
-    /// Sets the gauges; `releasing` slots are about to be given back.
-    fn report(&self, releasing: usize) {
-        let busy = self.max_in_flight - self.slots.available_permits() - releasing;
-        let m = metrics();
-        m.requests_in_flight
-            .get_or_create(&self.labels)
-            .set(busy as i64);
-        m.requests_queued
-            .get_or_create(&self.labels)
-            .set(self.queued.load(Ordering::Acquire) as i64);
-    }
-}
-
-impl Ticket {
-    /// The slot, once free; `None` when the request waited longer than
-    /// its caller does.
-    async fn wait(self) -> Option<Slot> {
-        let a = self.admission;
-        let permit = match self.slot {
-            Some(p) => Some(p),
-            None => {
-                let p = tokio::time::timeout(a.max_wait, a.slots.clone().acquire_owned()).await;
-                a.queued.fetch_sub(1, Ordering::AcqRel);
-                p.ok().and_then(Result::ok)
-            }
-        };
-        a.report(0);
-        permit.map(|p| Slot {
-            admission: a,
-            _permit: p,
-        })
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.admission.report(1);
     }
 }

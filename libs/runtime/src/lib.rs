@@ -2,6 +2,7 @@
 //! database with migrations, an admin port, tokens, graceful shutdown.
 
 pub mod admin;
+pub mod admission;
 pub mod db;
 pub mod memory;
 pub mod metrics;

@@ -14,21 +14,15 @@ use axum::response::{IntoResponse, Response};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use pd_domain::{AppError, ErrorKind};
 use pd_runtime::Settings;
-use pd_runtime::metrics::{ServiceLabels, ShedLabels, metrics};
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::sync::Semaphore;
+use std::time::Duration;
 
 use super::ApiError;
 
 pub struct Admission {
-    slots: Arc<Semaphore>,
-    queued: AtomicUsize,
-    max_in_flight: usize,
-    max_queued: usize,
+    bounds: Arc<pd_runtime::admission::Admission>,
     per_client: DefaultKeyedRateLimiter<String>,
-    labels: ServiceLabels,
 }
 
 impl Admission {
@@ -36,41 +30,22 @@ impl Admission {
         let g = &settings.gateway;
         let rate = NonZeroU32::new(g.client_requests_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(g.client_burst.max(1)).unwrap_or(NonZeroU32::MIN);
-        let max_in_flight = g.max_in_flight.max(1);
+        // A request queued longer than the services answer is not worth running.
+        let max_wait = Duration::from_millis(settings.nats.request_timeout_ms.max(1));
         Arc::new(Admission {
-            slots: Arc::new(Semaphore::new(max_in_flight)),
-            queued: AtomicUsize::new(0),
-            max_in_flight,
-            max_queued: g.max_queued,
+            bounds: pd_runtime::admission::Admission::new(
+                "gateway",
+                g.max_in_flight,
+                g.max_queued,
+                max_wait,
+            ),
             per_client: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
-            labels: ServiceLabels {
-                service: "gateway".to_owned(),
-            },
         })
     }
 
     /// Forgets clients that have recovered, so memory stays bounded.
     pub fn prune(&self) {
         self.per_client.retain_recent();
-    }
-
-    fn report(&self, releasing: usize) {
-        let busy = self.max_in_flight - self.slots.available_permits() - releasing;
-        let m = metrics();
-        m.requests_in_flight
-            .get_or_create(&self.labels)
-            .set(busy as i64);
-        m.requests_queued
-            .get_or_create(&self.labels)
-            .set(self.queued.load(Ordering::Acquire) as i64);
-    }
-
-    fn shed(reason: &str) {
-        let labels = ShedLabels {
-            at: "gateway".to_owned(),
-            reason: reason.to_owned(),
-        };
-        metrics().requests_shed.get_or_create(&labels).inc();
     }
 }
 
@@ -81,9 +56,20 @@ fn client_key(req: &Request) -> Option<String> {
     Some(auth.chars().rev().take(48).collect())
 }
 
+fn overloaded() -> Response {
+    ApiError(
+        AppError::new(
+            ErrorKind::Unavailable,
+            "платформа перегружена; повторите запрос через секунду",
+        )
+        .with("retry_after", "1"),
+    )
+    .into_response()
+}
+
 pub async fn admit(State(a): State<Arc<Admission>>, req: Request, next: Next) -> Response {
     if client_key(&req).is_some_and(|k| a.per_client.check_key(&k).is_err()) {
-        Admission::shed("client");
+        a.bounds.shed("client");
         return ApiError(
             AppError::new(
                 ErrorKind::RateLimited,
@@ -93,36 +79,11 @@ pub async fn admit(State(a): State<Arc<Admission>>, req: Request, next: Next) ->
         )
         .into_response();
     }
-    let permit = match a.slots.clone().try_acquire_owned() {
-        Ok(p) => p,
-        Err(_) => {
-            if a.queued.fetch_add(1, Ordering::AcqRel) >= a.max_queued {
-                a.queued.fetch_sub(1, Ordering::AcqRel);
-                Admission::shed("full");
-                return ApiError(
-                    AppError::new(
-                        ErrorKind::Unavailable,
-                        "платформа перегружена; повторите запрос через секунду",
-                    )
-                    .with("retry_after", "1"),
-                )
-                .into_response();
-            }
-            a.report(0);
-            let p = a.slots.clone().acquire_owned().await;
-            a.queued.fetch_sub(1, Ordering::AcqRel);
-            match p {
-                Ok(p) => p,
-                Err(_) => {
-                    return ApiError(AppError::new(ErrorKind::Unavailable, "остановка"))
-                        .into_response();
-                }
-            }
-        }
+    let Some(ticket) = a.bounds.admit() else {
+        return overloaded();
     };
-    a.report(0);
-    let response = next.run(req).await;
-    a.report(1);
-    drop(permit);
-    response
+    let Some(_slot) = ticket.wait().await else {
+        return overloaded();
+    };
+    next.run(req).await
 }
