@@ -64,7 +64,7 @@ cat <<MSG
 PD Platform is up.
   API:      http://$LISTEN/api/v1
   Docs:     http://$LISTEN/api/v1/docs   (OpenAPI: http://$LISTEN/api/v1/openapi.json)
-  Health:   http://127.0.0.1:9100/readyz (gateway), :9101 (identity), :9102 (surveys), :9103 (registry), :9104 (allocation); /metrics on each
+  Health:   http://127.0.0.1:9100/readyz (gateway), :9101 (identity), :9102 (surveys), :9103 (registry), :9104 (allocation), :9105 (enrollment); /metrics on each
   Log:      $STATE_DIR/pd.log
   Stop:     ./deploy/local/down.sh
 
