@@ -356,33 +356,9 @@ pub async fn count_events(p: &Platform, event: &str, want: usize) -> usize {
 /// Counts the events of one type on a service's stream, waiting for at
 /// least `want`.
 pub async fn count_service_events(p: &Platform, service: &str, event: &str, want: usize) -> usize {
-    let client = async_nats::connect(p.env.settings.nats.url.as_str())
-        .await
-        .unwrap();
-    let js = async_nats::jetstream::new(client);
-    let subject = format!(
-        "{}.{service}.evt.{event}.v1",
-        p.env.settings.nats.subject_prefix
-    );
-    let stream = format!(
-        "{}_{}",
-        p.env.settings.nats.stream_prefix,
-        service.to_uppercase()
-    );
     let mut seen = 0;
     for _ in 0..100 {
-        let s = js.get_stream(&stream).await.unwrap();
-        // A fresh consumer filtered to the subject has them all pending.
-        let mut consumer = s
-            .create_consumer(async_nats::jetstream::consumer::pull::Config {
-                filter_subject: subject.clone(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        seen = consumer.info().await.unwrap().num_pending as usize;
-        let name = consumer.cached_info().name.clone();
-        let _ = s.delete_consumer(&name).await;
+        seen = p.env.event_count(service, event).await.unwrap() as usize;
         if seen >= want {
             break;
         }
