@@ -5,17 +5,19 @@
 //! seeing their scope's applications (JSON and CSV), and allocation
 //! following the applications' events.
 
-use super::fixtures::{Campaign, day, eventually, next_event, subscribe_to, user};
+use super::fixtures::{Campaign, calendar, day, eventually, next_event, subscribe_to, user};
 use super::*;
 use pd_proto::enrollment::v1 as pb;
 
-/// A published registry with two groups of program A1 (g1: 2 seats, g2:
-/// 3 seats), five funded educators holding their numbers, and the
-/// calendar in the schedule phase (the window opens with `open_window`).
+/// A published registry with groups of program A1 (by default g1: 2
+/// seats, g2: 3 seats), five funded educators holding their numbers, and
+/// the calendar in the schedule phase (the window opens with `move_to`).
 struct Window<'p> {
     c: Campaign<'p>,
     g1: String,
     g2: String,
+    /// Every group, g1 and g2 first.
+    groups: Vec<String>,
     /// (surname, educator id, token, unique number): four of organization
     /// 0, `Демина` of organization 2.
     people: Vec<(String, String, String, String)>,
@@ -26,13 +28,18 @@ struct Window<'p> {
 
 impl<'p> Window<'p> {
     async fn funded(p: &'p Platform) -> Window<'p> {
+        Self::funded_with(p, &[(2, 1), (3, 1)]).await
+    }
+
+    /// As `funded`, with groups of these (capacity, minimum size).
+    async fn funded_with(p: &'p Platform, sizes: &[(u32, u32)]) -> Window<'p> {
         let (c, pr) = Campaign::published(p).await;
         let admin = p.login("root", "root-password-123").await.unwrap();
         c.move_to("schedule").await;
         let groups = format!("/api/v1/programs/{}/groups", pr.a1);
         let mut ids = Vec::new();
-        for capacity in [2, 3] {
-            let body = json!({"starts_on": day(8), "ends_on": day(12), "online": true, "capacity": capacity, "min_size": 1});
+        for (capacity, min_size) in sizes {
+            let body = json!({"starts_on": day(8), "ends_on": day(12), "online": true, "capacity": capacity, "min_size": min_size});
             let (s, g) = call(p, Method::POST, &groups, Some(&c.prov_a), Some(body)).await;
             assert_eq!(s, 201, "{g}");
             ids.push(g["id"].as_str().unwrap().to_owned());
@@ -118,6 +125,7 @@ impl<'p> Window<'p> {
             c,
             g1: ids[0].clone(),
             g2: ids[1].clone(),
+            groups: ids.clone(),
             people,
             org0,
             org2,
@@ -125,7 +133,10 @@ impl<'p> Window<'p> {
         // Enrollment learns the groups and the numbers from events.
         let path = format!("/api/v1/groups/{}/availability", w.g1);
         eventually(p, &w.c.operator, &path, |s, b| {
-            s == 200 && b["alternatives"].as_array().is_some_and(|a| a.len() == 1)
+            s == 200
+                && b["alternatives"]
+                    .as_array()
+                    .is_some_and(|a| a.len() == sizes.len() - 1)
         })
         .await;
         w
@@ -180,9 +191,44 @@ impl<'p> Window<'p> {
         panic!("the application phase never opened in enrollment");
     }
 
+    /// Closes the application window yesterday; the groups (days 8–12)
+    /// stay within the training period, which runs on to the post-course
+    /// monitoring.
+    async fn close_window(&self) {
+        let (_, mut phases) = calendar("applications");
+        for phase in &mut phases {
+            if phase["phase"] == "applications" {
+                phase["ends_on"] = json!(day(-1));
+            }
+        }
+        let body = json!({"phases": phases});
+        let (s, c) = call(
+            self.c.p,
+            Method::PATCH,
+            &self.c.path(""),
+            Some(&self.c.ministry),
+            Some(body),
+        )
+        .await;
+        assert_eq!(s, 200, "{c}");
+    }
+
     async fn get(&self, token: &str, path: &str) -> (u16, Value) {
         call(self.c.p, Method::GET, path, Some(token), None).await
     }
+}
+
+/// A GET answered as text (the CSV exports).
+async fn call_text(p: &Platform, path: &str, token: &str) -> (u16, String) {
+    let r = p
+        .http
+        .get(p.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.text().await.unwrap())
 }
 
 #[tokio::test]
@@ -516,4 +562,178 @@ async fn operators_file_for_their_educators_and_see_their_scope_as_json_and_csv(
     let (s, b) = w.get(&w.person("Андреева").2, &list).await;
     assert_eq!(s, 403, "educators see only their own: {b}");
     p.stop().await;
+}
+
+/// Group formation at the window's close: waitlists end, an under-minimum
+/// group is merged into another of its program, a formed one cancelled in
+/// the registry rejects its applications, and providers get their rosters
+/// as events and as CSV.
+#[tokio::test]
+async fn the_window_closes_into_fixed_rosters_under_min_groups_merge_or_are_cancelled() {
+    let p = Platform::start().await.unwrap();
+    // g1: 2 seats, g2 and g3: 3 seats; at least 2 learners each.
+    let w = Window::funded_with(&p, &[(2, 2), (3, 2), (3, 2)]).await;
+    let g3 = w.groups[2].clone();
+    let op = w.c.operator.clone();
+    let formation = w.c.path("/formation");
+    w.c.move_to("applications").await;
+    let (_, _, andreeva, a_number) = w.person("Андреева").clone();
+    let body = json!({"group_id": w.g1, "unique_number": a_number});
+    let (_, s, b) = w.apply_once_open(&andreeva, "f-0", body).await;
+    assert_eq!(s, 201, "{b}");
+    for (who, group, waitlist, status) in [
+        ("Белова", &w.g1, false, "enrolled"),
+        ("Волкова", &w.g1, true, "waitlisted"),
+        ("Галкина", &w.g2, false, "enrolled"),
+        ("Демина", &g3, false, "enrolled"),
+    ] {
+        let (s, b) = w.apply_as(who, group, waitlist).await;
+        assert_eq!((s, b["status"].as_str()), (201, Some(status)), "{who}: {b}");
+    }
+
+    // While the window is open: nothing to form yet.
+    let (s, b) = w.get(&op, &formation).await;
+    assert_eq!((s, &b["reason"]), (409, &json!("not_formed")), "{b}");
+    let (s, b) = call(&p, Method::POST, &formation, Some(&op), None).await;
+    assert_eq!((s, &b["reason"]), (409, &json!("phase_not_closed")), "{b}");
+    let (s, _) = call(&p, Method::POST, &formation, Some(&w.org0), None).await;
+    assert_eq!(s, 403, "an organization's operator does not form groups");
+
+    // The window closes: reading the formation forms the groups.
+    let (_, mut fixed) = subscribe_to(&p, "enrollment", "roster_fixed").await;
+    let (_, mut moved) = subscribe_to(&p, "enrollment", "application_moved").await;
+    w.close_window().await;
+    let f = eventually(&p, &op, &formation, |s, _| s == 200).await;
+    assert_eq!(
+        (
+            &f["groups"],
+            &f["formed"],
+            &f["under_min"],
+            &f["waitlist_rejected"]
+        ),
+        (&json!(3), &json!(1), &json!(2), &json!(1)),
+        "{f}"
+    );
+    let (s, again) = call(&p, Method::POST, &formation, Some(&op), None).await;
+    assert_eq!(
+        (s, &again["formed_at"]),
+        (200, &f["formed_at"]),
+        "formed once: {again}"
+    );
+    let volkova = &w.person("Волкова").2;
+    let (_, mine) = w.get(volkova, "/api/v1/me/applications").await;
+    assert_eq!(mine["items"][0]["status"], "rejected", "{mine}");
+    assert_eq!(mine["items"][0]["reason"], "window_closed", "{mine}");
+    let mut rosters = Vec::new();
+    for _ in 0..3 {
+        rosters.push(
+            next_event::<pb::RosterFixed>(&mut fixed)
+                .await
+                .roster
+                .unwrap(),
+        );
+    }
+    let g1_roster = rosters
+        .iter()
+        .find(|r| r.group.as_ref().unwrap().group_id == w.g1)
+        .unwrap();
+    assert_eq!(g1_roster.roster, "formed");
+    let names: Vec<&str> = g1_roster
+        .members
+        .iter()
+        .map(|m| m.educator_name.as_str())
+        .collect();
+    assert_eq!(names, ["Андреева Анна", "Белова Анна"]);
+
+    // The regional operator's list of groups to decide on.
+    let under = w.c.path("/rosters?roster=under_min");
+    let (s, list) = w.get(&op, &under).await;
+    assert_eq!((s, &list["total"]), (200, &json!(2)), "{list}");
+    let (s, b) = w.get(&w.org0, &under).await;
+    assert_eq!(s, 403, "{b}");
+    let (s, csv) = call_text(&p, &format!("{under}&format=csv"), &op).await;
+    assert_eq!(s, 200);
+    assert!(
+        csv.starts_with('\u{FEFF}') && csv.lines().count() == 3 && csv.contains(";under_min;"),
+        "{csv}"
+    );
+
+    // Merging: not into a full group, not a formed one; g2 into g3.
+    let merge = |group: String, into: String| {
+        let (p, op) = (&p, op.clone());
+        async move {
+            let path = format!("/api/v1/groups/{group}/merge");
+            let body = json!({"into_group_id": into});
+            call(p, Method::POST, &path, Some(&op), Some(body)).await
+        }
+    };
+    let (s, b) = merge(w.g2.clone(), w.g1.clone()).await;
+    assert_eq!((s, &b["reason"]), (409, &json!("not_enough_seats")), "{b}");
+    let (s, b) = merge(w.g1.clone(), w.g2.clone()).await;
+    assert_eq!((s, &b["reason"]), (409, &json!("not_under_min")), "{b}");
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        &format!("/api/v1/groups/{}/merge", w.g2),
+        Some(&w.c.prov_a),
+        Some(json!({"into_group_id": g3})),
+    )
+    .await;
+    assert_eq!(s, 403, "providers do not merge: {b}");
+    let (s, merged) = merge(w.g2.clone(), g3.clone()).await;
+    assert_eq!(s, 200, "{merged}");
+    assert_eq!(
+        (&merged["roster"], &merged["enrolled"]),
+        (&json!("formed"), &json!(2)),
+        "{merged}"
+    );
+    let galkina = merged["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["educator_name"] == "Галкина Анна")
+        .expect("Галкина moved");
+    assert_eq!(galkina["moved_from_group_id"], w.g2.as_str());
+    let note: pb::ApplicationMoved = next_event(&mut moved).await;
+    assert_eq!(note.from_group_id, w.g2);
+    assert_eq!(note.application.unwrap().group_id, g3);
+    let (_, mine) = w
+        .get(&w.person("Галкина").2, "/api/v1/me/applications")
+        .await;
+    assert_eq!(mine["items"][0]["group_id"], g3.as_str(), "{mine}");
+
+    // The provider's final roster of g3, as CSV; nobody else's to read.
+    let roster = format!("/api/v1/groups/{g3}/roster");
+    let (s, csv) = call_text(&p, &format!("{roster}?format=csv"), &w.c.prov_a).await;
+    assert_eq!(s, 200);
+    assert!(
+        csv.contains("Галкина Анна") && csv.contains("Демина Анна"),
+        "{csv}"
+    );
+    let (s, _) = w.get(&w.org0, &roster).await;
+    assert_eq!(s, 404);
+
+    // Cancelling g1 in the registry rejects its applications after formation.
+    let cancel = format!("/api/v1/groups/{}/cancel", w.g1);
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        &cancel,
+        Some(&op),
+        Some(json!({"reason": "болезнь преподавателя"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let f = eventually(&p, &op, &formation, |s, b| s == 200 && b["cancelled"] == 1).await;
+    assert_eq!(
+        (&f["formed"], &f["merged"], &f["under_min"]),
+        (&json!(1), &json!(1), &json!(0)),
+        "{f}"
+    );
+    let (_, mine) = w.get(&andreeva, "/api/v1/me/applications").await;
+    assert_eq!(
+        (&mine["items"][0]["status"], &mine["items"][0]["reason"]),
+        (&json!("rejected"), &json!("group_cancelled")),
+        "{mine}"
+    );
 }

@@ -142,3 +142,37 @@ pub async fn ensure_open(
     }
     Err(err)
 }
+
+/// `Ok` once `phase` of the campaign has closed at `now`; else a 409
+/// (`reason=phase_not_closed`) naming the phase and when it closes.
+pub async fn ensure_closed(
+    conn: &mut PgConnection,
+    campaign: Uuid,
+    phase: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let closes: Option<(NaiveDate, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT ends_on, closes_at FROM campaign_calendar WHERE campaign_id = $1 AND phase = $2",
+    )
+    .bind(campaign)
+    .bind(phase)
+    .fetch_optional(conn)
+    .await
+    .map_err(|e| AppError::internal(format!("calendar: {e}")))?;
+    match closes {
+        Some((_, at)) if at <= now => Ok(()),
+        Some((ends, at)) => Err(AppError::conflict(format!(
+            "фаза «{}» ещё не закончилась (до {} включительно)",
+            phase_title(phase),
+            ends.format("%d.%m.%Y")
+        ))
+        .with("reason", "phase_not_closed")
+        .with("phase", phase)
+        .with("closes_at", at.to_rfc3339())),
+        None => Err(
+            AppError::conflict(format!("даты фазы «{}» не назначены", phase_title(phase)))
+                .with("reason", "phase_not_closed")
+                .with("phase", phase),
+        ),
+    }
+}

@@ -17,6 +17,7 @@ pub struct Settings {
     pub registry: RegistrySettings,
     pub surveys: SurveysSettings,
     pub allocation: AllocationSettings,
+    pub enrollment: EnrollmentSettings,
     pub log: LogSettings,
     pub telemetry: TelemetrySettings,
 }
@@ -154,6 +155,13 @@ pub struct AllocationSettings {
     pub municipality_days: u32,
     /// How often (ms) the handovers of freed places whose window ended
     /// are recorded and published (also done whenever places are read).
+    pub sweep_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EnrollmentSettings {
+    /// How often (ms) campaigns whose application phase has closed get
+    /// their groups formed (also done whenever rosters are read).
     pub sweep_interval_ms: u64,
 }
 

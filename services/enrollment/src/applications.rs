@@ -53,6 +53,7 @@ macro_rules! educator_name {
         "coalesce(nullif(concat_ws(' ', e.last_name, e.first_name, nullif(e.middle_name, '')), ''), n.educator_name)"
     };
 }
+pub(crate) use educator_name;
 
 /// The application view; `WHERE`, order and paging are the caller's.
 pub(crate) const APPLICATIONS: &str = concat!(

@@ -13,6 +13,7 @@ mod messages;
 mod metrics;
 mod read_models;
 mod reports;
+mod rosters;
 mod rpc;
 mod seats;
 
@@ -76,6 +77,11 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         std::time::Duration::from_secs(5),
         shutdown.clone(),
     ));
+    let former = tokio::spawn(rosters::form_forever(
+        state.clone(),
+        std::time::Duration::from_millis(settings.enrollment.sweep_interval_ms.max(50)),
+        shutdown.clone(),
+    ));
     let relay_stop = Shutdown::new();
     let relay =
         tokio::spawn(Relay::new(bus.clone(), pool.clone(), SERVICE).run(relay_stop.clone()));
@@ -89,6 +95,7 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         for c in consumers {
             let _ = c.await;
         }
+        let _ = former.await;
         relay_stop.cancel();
         let _ = relay.await;
         pool.close().await;

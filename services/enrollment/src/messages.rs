@@ -25,3 +25,13 @@ pub const TEXT_INVALID: &str = "текст содержит недопустим
 pub const DUPLICATE: &str = "такая запись уже есть";
 pub const MUNICIPALITY_NOT_FOUND: &str = "муниципалитет не найден";
 pub const NAME_A_UNIT: &str = "укажите организацию или муниципалитет";
+pub const NOT_FORMED: &str = "группы кампании ещё не скомплектованы: приём заявлений не закончился";
+pub const ROSTER: &str = "допустимые значения: open, formed, under_min, merged, cancelled";
+pub const MERGE_SAME: &str = "группу нельзя объединить саму с собой";
+pub const MERGE_NOT_UNDER_MIN: &str =
+    "объединять можно только группу, не набравшую минимальной численности";
+pub const MERGE_OTHER_PROGRAM: &str = "объединять можно только группы одной программы";
+pub const MERGE_TARGET_CLOSED: &str =
+    "группа, в которую переводятся слушатели, отменена или объединена";
+pub const MERGE_NO_ROOM: &str =
+    "в группе недостаточно свободных мест для слушателей объединяемой группы";

@@ -31,6 +31,11 @@ pub(crate) fn ended(held: Seat) {
     );
 }
 
+/// Waitlisted applications rejected when the window closed.
+pub(crate) fn closed_waitlist(n: usize) {
+    count("rejected_window_closed", n as u64);
+}
+
 pub(crate) fn promoted(n: usize) {
     count("promoted", n as u64);
 }

@@ -339,7 +339,10 @@ async fn group(
                 .await
                 .map_err(retry)?;
         }
-        return Ok(());
+        // After formation: the provider learns the roster is gone.
+        return crate::rosters::cancelled(conn, outbox, &actor, group)
+            .await
+            .map_err(retry);
     }
     seats::lock(conn, group).await?;
     let promoted = seats::fill(conn, group).await?;

@@ -3,7 +3,7 @@
 use pd_bus::RpcServer;
 use pd_proto::ops::enrollment as ops;
 
-use crate::{SERVICE, State, applications, reports, seats};
+use crate::{SERVICE, State, applications, reports, rosters, seats};
 
 pub(crate) fn server(state: State) -> RpcServer<State> {
     RpcServer::new(SERVICE, state)
@@ -14,4 +14,9 @@ pub(crate) fn server(state: State) -> RpcServer<State> {
         .op(ops::ListApplications, reports::list)
         .op(ops::Summary, reports::summary)
         .op(ops::Availability, seats::availability)
+        .op(ops::FormGroups, rosters::form_now)
+        .op(ops::GetFormation, rosters::get_formation)
+        .op(ops::ListRosters, rosters::list)
+        .op(ops::GetRoster, rosters::get)
+        .op(ops::MergeGroup, rosters::merge)
 }

@@ -141,24 +141,25 @@ pub(crate) async fn fill(tx: &mut PgConnection, group: Uuid) -> Result<Vec<Uuid>
     Ok(promoted)
 }
 
+/// A group's seats as the lists show them (also part of a roster).
 #[derive(sqlx::FromRow)]
-struct SeatsRow {
-    id: Uuid,
-    region_id: Uuid,
-    program_id: Uuid,
-    program_title: String,
-    starts_on: Option<NaiveDate>,
-    ends_on: Option<NaiveDate>,
-    capacity: i32,
-    taken: i32,
-    waitlisted: i32,
-    status: String,
-    online: bool,
-    address: String,
+pub(crate) struct SeatsRow {
+    pub id: Uuid,
+    pub region_id: Uuid,
+    pub program_id: Uuid,
+    pub program_title: String,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub capacity: i32,
+    pub taken: i32,
+    pub waitlisted: i32,
+    pub status: String,
+    pub online: bool,
+    pub address: String,
 }
 
 impl SeatsRow {
-    fn into_proto(self) -> pb::GroupSeats {
+    pub fn into_proto(self) -> pb::GroupSeats {
         pb::GroupSeats {
             group_id: self.id.to_string(),
             program_id: self.program_id.to_string(),

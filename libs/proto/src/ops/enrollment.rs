@@ -11,4 +11,9 @@ crate::operations! {
     ListApplications = "list_applications": pb::ListApplicationsRequest => pb::ApplicationList;
     Summary = "summary": pb::SummaryRequest => pb::Summary;
     Availability = "availability": pb::GroupRequest => pb::Availability;
+    FormGroups = "form_groups": pb::FormationRequest => pb::Formation;
+    GetFormation = "get_formation": pb::FormationRequest => pb::Formation;
+    ListRosters = "list_rosters": pb::ListRostersRequest => pb::RosterList;
+    GetRoster = "get_roster": pb::GroupRequest => pb::GroupRoster;
+    MergeGroup = "merge_group": pb::MergeGroupRequest => pb::GroupRoster;
 }

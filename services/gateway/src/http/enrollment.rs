@@ -1,6 +1,7 @@
 //! The enrollment service: applying with a unique number
 //! (`/api/v1/applications`), withdrawing, the educator's own applications,
-//! a group's seats, and the operators' lists and counts (JSON or CSV).
+//! a group's seats, the operators' lists and counts (JSON or CSV), and
+//! group formation at the window's close (rosters, merges, CSV rosters).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -24,6 +25,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_applications))
         .routes(routes!(summary))
         .routes(routes!(availability))
+        .routes(routes!(form_groups, get_formation))
+        .routes(routes!(list_rosters))
+        .routes(routes!(get_roster))
+        .routes(routes!(merge_group))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -331,4 +336,207 @@ async fn availability(
 ) -> Result<Json<pb::Availability>, ApiError> {
     let req = pb::GroupRequest { id };
     Ok(Json(s.send::<ops::Availability>(&caller.ctx, &req).await?))
+}
+
+/// Form the campaign's groups now that its application phase has closed
+/// (the regional operator; the service also does it by itself shortly
+/// after the close): rosters are fixed, applications still waitlisted are
+/// rejected (`window_closed`), groups under their minimum size are listed
+/// as `under_min`. Forming again changes nothing.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/formation", tag = "enrollment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "The formation's counts", body = pb::Formation),
+        (status = 403, description = "Not the region's operator", body = Problem),
+        (status = 404, description = "Unknown campaign", body = Problem),
+        (status = 409, description = "The application phase has not closed (reason=phase_not_closed)", body = Problem),
+    ))]
+async fn form_groups(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::Formation>, ApiError> {
+    let req = pb::FormationRequest { campaign_id: id };
+    Ok(Json(s.send::<ops::FormGroups>(&caller.ctx, &req).await?))
+}
+
+/// Where the formation of the campaign's groups stands: groups formed,
+/// under their minimum, merged, cancelled (the regional operator, the ministry).
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/formation", tag = "enrollment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "The formation's counts", body = pb::Formation),
+        (status = 403, description = "Not the region's operator", body = Problem),
+        (status = 404, description = "Unknown campaign", body = Problem),
+        (status = 409, description = "Not formed yet: the window is still open (reason=not_formed)", body = Problem),
+    ))]
+async fn get_formation(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::Formation>, ApiError> {
+    let req = pb::FormationRequest { campaign_id: id };
+    Ok(Json(s.send::<ops::GetFormation>(&caller.ctx, &req).await?))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct RostersQuery {
+    /// open | formed | under_min | merged | cancelled
+    roster: String,
+    /// One provider's groups (providers see only their own).
+    provider_id: String,
+    #[param(minimum = 0, maximum = 500)]
+    limit: i32,
+    #[param(minimum = 0, maximum = 1000000)]
+    offset: i32,
+    /// json (default) | csv
+    format: String,
+}
+
+/// A campaign's groups with their roster state and counts, without the
+/// members: `roster=under_min` lists the groups the regional operator is
+/// to cancel or merge; a provider sees its own groups.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/rosters", tag = "enrollment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Campaign id"), RostersQuery),
+    responses(
+        (status = 200, description = "A page of rosters, as JSON or (`format=csv`) as a CSV attachment",
+            headers(("Content-Disposition" = String, description = "CSV only: attachment; filename=\"rosters.csv\"")),
+            content(
+                (pb::RosterList = "application/json"),
+                (String = "text/csv"),
+            )),
+        (status = 403, description = "Neither the region's operator nor a provider", body = Problem),
+        (status = 404, description = "Unknown campaign", body = Problem),
+        (status = 422, description = "Invalid filter", body = Problem),
+    ))]
+async fn list_rosters(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<RostersQuery>,
+) -> Result<Response, ApiError> {
+    let csv = wants_csv(&q.format)?;
+    let req = pb::ListRostersRequest {
+        campaign_id: id,
+        roster: q.roster,
+        provider_id: q.provider_id,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    let list = s.send::<ops::ListRosters>(&caller.ctx, &req).await?;
+    if !csv {
+        return Ok(Json(list).into_response());
+    }
+    let mut out = String::from(
+        "\u{FEFF}group_id;program;provider;starts_on;ends_on;capacity;min_size;enrolled;roster;merged_into\n",
+    );
+    for r in &list.items {
+        let g = r.group.clone().unwrap_or_default();
+        let cells = [
+            g.group_id,
+            csv_cell(&g.program_title),
+            csv_cell(&r.provider_name),
+            g.starts_on,
+            g.ends_on,
+            g.capacity.to_string(),
+            r.min_size.to_string(),
+            r.enrolled.to_string(),
+            r.roster.clone(),
+            r.merged_into.clone(),
+        ];
+        out.push_str(&cells.join(";"));
+        out.push('\n');
+    }
+    Ok(csv_response("rosters", out))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct RosterQuery {
+    /// json (default) | csv
+    format: String,
+}
+
+/// A group's roster with its learners (the group's provider, the regional
+/// operator): final once `roster` is `formed`. `format=csv` answers a
+/// `;`-separated file.
+#[utoipa::path(get, path = "/api/v1/groups/{id}/roster", tag = "enrollment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Group id"), RosterQuery),
+    responses(
+        (status = 200, description = "The roster, as JSON or (`format=csv`) as a CSV attachment",
+            headers(("Content-Disposition" = String, description = "CSV only: attachment; filename=\"roster-<group>.csv\"")),
+            content(
+                (pb::GroupRoster = "application/json"),
+                (String = "text/csv"),
+            )),
+        (status = 404, description = "Unknown group, or not the caller's", body = Problem),
+        (status = 422, description = "Invalid format", body = Problem),
+    ))]
+async fn get_roster(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<RosterQuery>,
+) -> Result<Response, ApiError> {
+    let csv = wants_csv(&q.format)?;
+    let req = pb::GroupRequest { id };
+    let r = s.send::<ops::GetRoster>(&caller.ctx, &req).await?;
+    if !csv {
+        return Ok(Json(r).into_response());
+    }
+    let mut out = String::from(
+        "\u{FEFF}n;educator;organization;municipality;application_id;moved_from_group_id\n",
+    );
+    for (i, m) in r.members.iter().enumerate() {
+        let cells = [
+            (i + 1).to_string(),
+            csv_cell(&m.educator_name),
+            csv_cell(&m.organization_name),
+            csv_cell(&m.municipality_name),
+            m.application_id.clone(),
+            m.moved_from_group_id.clone(),
+        ];
+        out.push_str(&cells.join(";"));
+        out.push('\n');
+    }
+    let group = r.group.map(|g| g.group_id).unwrap_or_default();
+    Ok(csv_response(&format!("roster-{group}"), out))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct MergeBody {
+    /// A formed or under-minimum group of the same program with room for the learners.
+    into_group_id: String,
+}
+
+/// Merge a group that stayed under its minimum size into another group of
+/// its program (the regional operator, after formation): its learners
+/// move with their applications (each gets an `application_moved`
+/// notification) and both rosters are fixed again. To cancel the group
+/// instead, cancel it in the registry (`POST /api/v1/groups/{id}/cancel`).
+#[utoipa::path(post, path = "/api/v1/groups/{id}/merge", tag = "enrollment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The under-minimum group")),
+    request_body = MergeBody,
+    responses(
+        (status = 200, description = "The roster of the group the learners joined", body = pb::GroupRoster),
+        (status = 403, description = "Not the region's operator", body = Problem),
+        (status = 404, description = "Unknown group", body = Problem),
+        (status = 409, description = "Not formed yet, not under its minimum, target closed or without room (reason=not_enough_seats)", body = Problem),
+        (status = 422, description = "Target of another program, unknown or the same group", body = Problem),
+    ))]
+async fn merge_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<MergeBody>,
+) -> Result<Json<pb::GroupRoster>, ApiError> {
+    let req = pb::MergeGroupRequest {
+        id,
+        into_group_id: body.into_group_id,
+    };
+    Ok(Json(s.send::<ops::MergeGroup>(&caller.ctx, &req).await?))
 }
