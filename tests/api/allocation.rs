@@ -1273,6 +1273,28 @@ async fn vouchers_have_a_subject_block_or_an_internship_and_cost_by_the_hour() {
         .map(|b| (b["kind"].as_str().unwrap(), b["hours"].as_i64().unwrap()))
         .collect();
     assert_eq!(kinds, [("free", 36), ("internship", 54)]);
+    // Enrollment learns the blocks from the assignment events.
+    let assigned = p
+        .env
+        .events("allocation", "unique_number_assigned")
+        .await
+        .unwrap();
+    let master_id = v["id"].as_str().unwrap();
+    let event = assigned
+        .iter()
+        .map(|bytes| {
+            use pd_proto::Message;
+            let env = pd_proto::common::v1::EventEnvelope::decode(bytes.as_slice()).unwrap();
+            pb::UniqueNumberAssigned::decode(env.payload.as_slice()).unwrap()
+        })
+        .find(|e| e.unique_number.as_ref().is_some_and(|n| n.id == master_id))
+        .expect("the master's voucher was announced");
+    let kinds: Vec<(&str, i32)> = event
+        .voucher_blocks
+        .iter()
+        .map(|b| (b.kind.as_str(), b.hours))
+        .collect();
+    assert_eq!(kinds, [("free", 36), ("internship", 54)]);
     p.stop().await;
 }
 

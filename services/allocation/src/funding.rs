@@ -460,6 +460,7 @@ async fn assign(
             aggregate_id: r.id.to_string(),
             payload: pb::UniqueNumberAssigned {
                 unique_number: Some(r.to_proto("assigned", "", "")),
+                voucher_blocks: numbers_mod::new_blocks(&c.pd_model, &r.position),
             }
             .encode_to_vec(),
         })

@@ -105,6 +105,23 @@ pub(crate) async fn insert(
     Ok(())
 }
 
+/// The blocks of a new voucher as events carry them, in position order
+/// (none outside `voucher_hours`).
+pub(crate) fn new_blocks(pd_model: &str, position: &str) -> Vec<pb::VoucherBlock> {
+    if pd_model != "voucher_hours" {
+        return Vec::new();
+    }
+    vouchers::blocks(position)
+        .iter()
+        .map(|(kind, hours)| pb::VoucherBlock {
+            kind: (*kind).into(),
+            hours: *hours,
+            status: "open".into(),
+            application_id: String::new(),
+        })
+        .collect()
+}
+
 /// A number as read back: the status shown is `expired` for an unused one
 /// once the campaign's application phase has closed.
 #[derive(sqlx::FromRow)]

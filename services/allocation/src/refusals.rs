@@ -703,6 +703,7 @@ pub(crate) async fn reassign(
             &ctx.actor(),
             &pb::UniqueNumberAssigned {
                 unique_number: Some(number.clone()),
+                voucher_blocks: numbers::new_blocks(&c.pd_model, &row.position),
             },
         )
         .await

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::db::{self, body_id, date, db_error, optional_id, path_id, ts};
 use crate::domain::access::{self, Unit};
+use crate::domain::vouchers::{self, VoucherError};
 use crate::domain::withdrawal::{self, ReasonError};
 use crate::seats::{self, Seat};
 use crate::{State, messages as msg};
@@ -37,6 +38,8 @@ pub(crate) struct AppRow {
     pub ends_on: Option<NaiveDate>,
     pub unique_number_id: Uuid,
     pub number: String,
+    /// voucher_hours: the voucher's blocks (positions) it spends.
+    pub voucher_blocks: Vec<i32>,
     pub status: String,
     pub waitlist_position: i64,
     pub reason: String,
@@ -61,7 +64,7 @@ pub(crate) const APPLICATIONS: &str = concat!(
     educator_name!(),
     " AS educator_name,
            a.group_id, a.program_id, g.program_title, g.provider_name, g.starts_on, g.ends_on,
-           a.unique_number_id, n.number, a.status,
+           a.unique_number_id, n.number, a.voucher_blocks, a.status,
            CASE WHEN a.status = 'waitlisted' THEN
                (SELECT count(*) FROM applications w
                 WHERE w.group_id = a.group_id AND w.status = 'waitlisted' AND w.seq <= a.seq)
@@ -91,7 +94,7 @@ impl AppRow {
             group_id: self.group_id.to_string(),
             program_id: self.program_id.to_string(),
             unique_number_id: self.unique_number_id.to_string(),
-            voucher_blocks: Vec::new(),
+            voucher_blocks: self.voucher_blocks.clone(),
             hours: 0,
             status: self.status.clone(),
         }
@@ -111,6 +114,7 @@ impl AppRow {
             group_starts_on: date(self.starts_on),
             group_ends_on: date(self.ends_on),
             unique_number: self.number,
+            voucher_blocks: self.voucher_blocks,
             status: self.status,
             waitlist_position: self.waitlist_position as i32,
             reason: self.reason,
@@ -160,8 +164,15 @@ struct Applying {
     provider_name: Option<String>,
     starts_on: Option<NaiveDate>,
     ends_on: Option<NaiveDate>,
+    program_kind: Option<String>,
+    program_hours: Option<i32>,
+    target_subjects: Option<Vec<String>>,
+    taught: Option<Vec<String>>,
     phase_open: bool,
+    /// The number's active application (a voucher's: in this group).
     active: Option<Uuid>,
+    /// A voucher (voucher_hours): the application spends its blocks.
+    voucher: bool,
 }
 
 const APPLYING: &str = concat!(
@@ -170,11 +181,14 @@ const APPLYING: &str = concat!(
     " AS educator_name, n.organization_id, n.municipality_id, n.funds,
            g.campaign_id AS group_campaign, g.region_id, g.program_id, g.status AS group_status,
            g.program_title, g.provider_name, g.starts_on, g.ends_on,
+           g.program_kind, g.program_hours, g.target_subjects, e.subjects AS taught,
+           EXISTS (SELECT 1 FROM voucher_blocks b WHERE b.number_id = n.id) AS voucher,
            EXISTS (SELECT 1 FROM campaign_calendar c
                    WHERE c.campaign_id = n.campaign_id AND c.phase = 'applications'
                      AND c.opens_at <= $3 AND $3 < c.closes_at) AS phase_open,
            (SELECT a.id FROM applications a
-            WHERE a.unique_number_id = n.id AND a.status IN ('enrolled', 'waitlisted')) AS active
+            WHERE a.unique_number_id = n.id AND a.status IN ('enrolled', 'waitlisted')
+              AND (a.voucher_blocks = '{}' OR a.group_id = $2) LIMIT 1) AS active
     FROM unique_numbers n LEFT JOIN groups g ON g.id = $2
     LEFT JOIN known_educators e ON e.id = n.educator_id
     WHERE n.number = $1"
@@ -242,13 +256,21 @@ pub(crate) async fn apply(
         access::level(p, &unit)
     };
     check_can_apply(&mut tx, &c, now).await?;
+    let blocks = if c.voucher {
+        voucher_blocks(&mut tx, &c).await?
+    } else {
+        Vec::new()
+    };
     let (seat, position) = seats::take(&mut tx, group, req.join_waitlist).await?;
     let id = Uuid::now_v7();
+    if c.voucher {
+        spend(&mut tx, c.number_id, id, &blocks).await?;
+    }
     sqlx::query(
         "INSERT INTO applications (id, campaign_id, region_id, municipality_id, organization_id,
                                    educator_id, group_id, program_id, unique_number_id, status,
-                                   filed_by, filed_by_user)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                                   filed_by, filed_by_user, voucher_blocks)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(id)
     .bind(c.campaign_id)
@@ -262,6 +284,7 @@ pub(crate) async fn apply(
     .bind(seat.status())
     .bind(filed_by)
     .bind(p.user_id)
+    .bind(&blocks)
     .execute(&mut *tx)
     .await
     .map_err(|e| match db_error(e) {
@@ -287,6 +310,7 @@ pub(crate) async fn apply(
         ends_on: c.ends_on,
         unique_number_id: c.number_id,
         number: c.number,
+        voucher_blocks: blocks,
         status: seat.status().to_owned(),
         waitlist_position: position,
         reason: String::new(),
@@ -334,11 +358,93 @@ async fn check_can_apply(
         // The 409 that names the phase and its dates.
         pd_calendar::ensure_open(tx, c.campaign_id, &["applications"], now).await?;
     }
+    // A voucher may pay for several applications (one per block), each
+    // to another group.
     if let Some(a) = c.active {
-        return Err(AppError::conflict(msg::NUMBER_IN_USE)
-            .with("reason", "number_in_use")
+        let (detail, reason) = if c.voucher {
+            (msg::ALREADY_IN_GROUP, "already_applied")
+        } else {
+            (msg::NUMBER_IN_USE, "number_in_use")
+        };
+        return Err(AppError::conflict(detail)
+            .with("reason", reason)
             .with("application_id", a.to_string()));
     }
+    Ok(())
+}
+
+/// The blocks of the voucher the application is to spend, by the
+/// subject-match and internship rules (409 naming the rule otherwise).
+async fn voucher_blocks(tx: &mut PgConnection, c: &Applying) -> Result<Vec<i32>, AppError> {
+    let rows: Vec<(i32, String, i32, bool)> = sqlx::query_as(
+        "SELECT position, kind, hours, application_id IS NULL FROM voucher_blocks
+         WHERE number_id = $1 ORDER BY position",
+    )
+    .bind(c.number_id)
+    .fetch_all(tx)
+    .await
+    .map_err(db_error)?;
+    let blocks: Vec<vouchers::Block> = rows
+        .into_iter()
+        .map(|(position, kind, hours, open)| vouchers::Block {
+            position,
+            kind,
+            hours,
+            open,
+        })
+        .collect();
+    let subjects = c.target_subjects.clone().unwrap_or_default();
+    let program = vouchers::Program {
+        kind: c.program_kind.as_deref().unwrap_or("ordinary"),
+        hours: c.program_hours.unwrap_or(0),
+        subjects: &subjects,
+    };
+    let taught = c.taught.clone().unwrap_or_default();
+    vouchers::choose(&blocks, &program, &taught).map_err(|e| match e {
+        VoucherError::SubjectMismatch => {
+            AppError::conflict(msg::VOUCHER_SUBJECT).with("reason", "subject_mismatch")
+        }
+        VoucherError::InternshipOnly => {
+            AppError::conflict(msg::VOUCHER_INTERNSHIP).with("reason", "internship_only")
+        }
+        VoucherError::NotEnoughHours { left } => AppError::conflict(msg::VOUCHER_HOURS)
+            .with("reason", "voucher_hours")
+            .with("hours_left", left.to_string())
+            .with("hours_needed", program.hours.to_string()),
+    })
+}
+
+/// Spends the blocks for the application: each only if still open (the
+/// row lock orders two applications of one voucher; the loser gets a 409).
+async fn spend(
+    tx: &mut PgConnection,
+    number: Uuid,
+    application: Uuid,
+    blocks: &[i32],
+) -> Result<(), AppError> {
+    let done = sqlx::query(
+        "UPDATE voucher_blocks SET application_id = $3
+         WHERE number_id = $1 AND position = ANY($2) AND application_id IS NULL",
+    )
+    .bind(number)
+    .bind(blocks)
+    .bind(application)
+    .execute(tx)
+    .await
+    .map_err(db_error)?;
+    if done.rows_affected() as usize != blocks.len() {
+        return Err(AppError::conflict(msg::VOUCHER_BLOCK_SPENT).with("reason", "block_spent"));
+    }
+    Ok(())
+}
+
+/// Opens again the voucher blocks the ended applications spent.
+pub(crate) async fn free_blocks(tx: &mut PgConnection, ended: &[Uuid]) -> Result<(), AppError> {
+    sqlx::query("UPDATE voucher_blocks SET application_id = NULL WHERE application_id = ANY($1)")
+        .bind(ended)
+        .execute(tx)
+        .await
+        .map_err(db_error)?;
     Ok(())
 }
 
@@ -470,6 +576,7 @@ pub(crate) async fn end(
     let Some(before) = before else {
         return Ok(None);
     };
+    free_blocks(tx, &[id]).await?;
     let held = if before == "enrolled" {
         Seat::Taken
     } else {

@@ -296,11 +296,13 @@ async fn group(
     sqlx::query(
         "INSERT INTO groups (id, campaign_id, region_id, program_id, provider_id, provider_name,
                              program_title, program_hours, starts_on, ends_on, online, address,
-                             municipality_id, capacity, min_size, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                             municipality_id, capacity, min_size, status, program_kind,
+                             target_subjects)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
          ON CONFLICT (id) DO UPDATE SET provider_name = $6, program_title = $7, program_hours = $8,
              starts_on = $9, ends_on = $10, online = $11, address = $12, municipality_id = $13,
-             capacity = $14, min_size = $15, status = $16",
+             capacity = $14, min_size = $15, status = $16, program_kind = $17,
+             target_subjects = $18",
     )
     .bind(group)
     .bind(id(&s.campaign_id)?)
@@ -318,6 +320,12 @@ async fn group(
     .bind(g.capacity.max(0))
     .bind(g.min_size.max(0))
     .bind(status)
+    .bind(if s.program_kind.is_empty() {
+        "ordinary"
+    } else {
+        s.program_kind.as_str()
+    })
+    .bind(&s.target_subjects)
     .execute(&mut *conn)
     .await?;
     let actor = event.envelope.actor.clone();
@@ -377,23 +385,24 @@ fn apply_allocation(
     .boxed()
 }
 
-/// A released number's active application is rejected: the number no
-/// longer funds it (allocation refuses a refusal once a number is used,
-/// so this happens only when the two crossed).
+/// A released number's active applications (one, or one per voucher
+/// block) are rejected: the number no longer funds them (allocation
+/// refuses a refusal once a number is used, so this happens only when the
+/// two crossed).
 async fn release(
     conn: &mut PgConnection,
     event: &Event,
     outbox: &Outbox,
 ) -> Result<(), HandleError> {
     let n = id(&event.envelope.aggregate_id)?;
-    let active: Option<Uuid> = sqlx::query_scalar(
+    let active: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM applications
-         WHERE unique_number_id = $1 AND status IN ('enrolled', 'waitlisted')",
+         WHERE unique_number_id = $1 AND status IN ('enrolled', 'waitlisted') ORDER BY seq",
     )
     .bind(n)
-    .fetch_optional(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    if let Some(a) = active {
+    for a in active {
         let how = Ending {
             status: "rejected",
             reason: "number_released",
@@ -406,18 +415,40 @@ async fn release(
     Ok(())
 }
 
-/// Assigned numbers, the newest snapshot of each, in one statement.
+/// Assigned numbers (with their voucher blocks), the newest snapshot of
+/// each, in one statement each.
 fn numbers(conn: &mut PgConnection, run: Vec<Event>) -> BoxFuture<'_, Result<(), HandleError>> {
     async move {
         let mut snapshots = Vec::new();
+        let mut blocks: (Vec<Uuid>, Vec<i32>, Vec<String>, Vec<i32>) = Default::default();
         for event in pd_bus::consumer::newest_of(conn, run).await? {
-            let n = event
-                .decode::<allocation::UniqueNumberAssigned>()?
-                .unique_number
-                .unwrap_or_default();
+            let e = event.decode::<allocation::UniqueNumberAssigned>()?;
+            let n = e.unique_number.unwrap_or_default();
+            for (i, b) in e.voucher_blocks.into_iter().enumerate() {
+                blocks.0.push(id(&n.id)?);
+                blocks.1.push(i as i32 + 1);
+                blocks.2.push(b.kind);
+                blocks.3.push(b.hours);
+            }
             snapshots.push(n);
         }
-        upsert_numbers(conn, &snapshots, true).await
+        upsert_numbers(conn, &snapshots, true).await?;
+        if blocks.0.is_empty() {
+            return Ok(());
+        }
+        // Spending is enrollment's own: a replay never reopens a block.
+        sqlx::query(
+            "INSERT INTO voucher_blocks (number_id, position, kind, hours)
+             SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[])
+             ON CONFLICT (number_id, position) DO NOTHING",
+        )
+        .bind(&blocks.0)
+        .bind(&blocks.1)
+        .bind(&blocks.2)
+        .bind(&blocks.3)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
     }
     .boxed()
 }

@@ -94,6 +94,7 @@ async fn form(s: &State, campaign: Uuid, actor: &str) -> Result<bool, AppError> 
     .fetch_all(&mut *tx)
     .await
     .map_err(db_error)?;
+    crate::applications::free_blocks(&mut tx, &rejected).await?;
     sqlx::query(
         "UPDATE groups SET waitlisted = 0, roster = CASE
              WHEN status = 'cancelled' THEN 'cancelled'

@@ -9,6 +9,7 @@ use pd_bus::{Bus, CallContext};
 use pd_domain::{ErrorKind, Grant, Role};
 use pd_proto::allocation::v1 as allocation;
 use pd_proto::enrollment::v1 as pb;
+use pd_proto::identity::v1 as identity;
 use pd_proto::ops::enrollment as ops;
 use pd_proto::registry::v1 as registry;
 use pd_runtime::Shutdown;
@@ -36,70 +37,134 @@ fn numbers(campaign: Uuid, n: usize) -> Vec<allocation::UniqueNumber> {
         .collect()
 }
 
-#[tokio::test]
-async fn three_instances_never_overbook_the_last_seats_nor_lose_an_acknowledged_application() {
-    let env = TestEnv::new().unwrap();
-    let pool = env
-        .database(pd_enrollment::SERVICE, &pd_enrollment::MIGRATORS)
+/// A region with a campaign whose application phase is open, as the
+/// registry announces it, and the streams enrollment follows.
+struct Window {
+    env: TestEnv,
+    pool: sqlx::PgPool,
+    bus: Bus,
+    region: Uuid,
+    campaign: Uuid,
+}
+
+impl Window {
+    async fn open() -> Window {
+        let env = TestEnv::new().unwrap();
+        let pool = env
+            .database(pd_enrollment::SERVICE, &pd_enrollment::MIGRATORS)
+            .await
+            .unwrap();
+        let bus = Bus::connect(
+            &env.settings.nats,
+            TokenVerifier::new(&env.settings.auth).unwrap(),
+        )
         .await
         .unwrap();
-    let bus = Bus::connect(
-        &env.settings.nats,
-        TokenVerifier::new(&env.settings.auth).unwrap(),
-    )
-    .await
-    .unwrap();
-    for s in ["registry", "allocation", "identity"] {
-        bus.ensure_stream(s).await.unwrap();
+        for s in ["registry", "allocation", "identity"] {
+            bus.ensure_stream(s).await.unwrap();
+        }
+        let (region, campaign) = (Uuid::now_v7(), Uuid::now_v7());
+        let cal = calendar_open_now(campaign, region, "applications", 1);
+        let aggregate = campaign.to_string();
+        publish_event(
+            &bus,
+            "registry",
+            "campaign_calendar_changed",
+            &aggregate,
+            1,
+            &cal,
+        )
+        .await
+        .unwrap();
+        Window {
+            env,
+            pool,
+            bus,
+            region,
+            campaign,
+        }
     }
-    let (region, campaign, group) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-    let cal = calendar_open_now(campaign, region, "applications", 1);
-    publish_event(
-        &bus,
-        "registry",
-        "campaign_calendar_changed",
-        &campaign.to_string(),
-        1,
-        &cal,
-    )
-    .await
-    .unwrap();
-    let snapshot = registry::GroupSnapshot {
-        group: Some(registry::Group {
-            id: group.to_string(),
-            program_id: Uuid::now_v7().to_string(),
-            starts_on: "2027-02-01".into(),
-            ends_on: "2027-02-05".into(),
-            capacity: 5,
-            min_size: 1,
-            status: "published".into(),
+
+    /// Publishes a group of a new program: (kind, hours, target subjects).
+    async fn group(&self, capacity: i32, program: (&str, i32, &[&str])) -> Uuid {
+        let group = Uuid::now_v7();
+        let snapshot = registry::GroupSnapshot {
+            group: Some(registry::Group {
+                id: group.to_string(),
+                program_id: Uuid::now_v7().to_string(),
+                starts_on: "2027-02-01".into(),
+                ends_on: "2027-02-05".into(),
+                capacity,
+                min_size: 1,
+                status: "published".into(),
+                ..Default::default()
+            }),
+            campaign_id: self.campaign.to_string(),
+            region_id: self.region.to_string(),
+            provider_id: Uuid::now_v7().to_string(),
+            program_title: "Финансовая грамотность".into(),
+            program_kind: program.0.into(),
+            program_hours: program.1,
+            target_subjects: program.2.iter().map(|s| (*s).to_owned()).collect(),
             ..Default::default()
-        }),
-        campaign_id: campaign.to_string(),
-        region_id: region.to_string(),
-        provider_id: Uuid::now_v7().to_string(),
-        program_title: "Финансовая грамотность".into(),
-        ..Default::default()
-    };
-    let published = registry::GroupPublished {
-        group: Some(snapshot),
-    };
-    publish_event(
-        &bus,
-        "registry",
-        "group_published",
-        &group.to_string(),
-        1,
-        &published,
-    )
-    .await
-    .unwrap();
-    let people = numbers(campaign, 40);
+        };
+        let published = registry::GroupPublished {
+            group: Some(snapshot),
+        };
+        let aggregate = group.to_string();
+        publish_event(
+            &self.bus,
+            "registry",
+            "group_published",
+            &aggregate,
+            1,
+            &published,
+        )
+        .await
+        .unwrap();
+        group
+    }
+
+    /// A call context of the educator, with an idempotency key.
+    fn educator(&self, educator: &str, key: &str) -> CallContext {
+        let grant = Grant {
+            role: Role::Educator,
+            scope: Some(Uuid::parse_str(educator).unwrap()),
+            region: Some(self.region),
+        };
+        let mut ctx = context_with(&self.env.settings.auth, vec![grant]).unwrap();
+        ctx.idempotency_key = Some(key.to_owned());
+        ctx
+    }
+
+    /// Polls `sql` (a count) until it reaches `n`: the read-models caught up.
+    async fn until_count(&self, sql: &str, n: i64) {
+        for _ in 0..500 {
+            let got: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
+            if got >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("never reached {n}: {sql}");
+    }
+}
+
+#[tokio::test]
+async fn three_instances_never_overbook_the_last_seats_nor_lose_an_acknowledged_application() {
+    let w = Window::open().await;
+    let (region, group) = (w.region, w.group(5, ("ordinary", 36, &[])).await);
+    let (env, pool, bus) = (&w.env, w.pool.clone(), &w.bus);
+    let people = numbers(w.campaign, 40);
     for n in &people {
         let e = allocation::UniqueNumberAssigned {
             unique_number: Some(n.clone()),
+            ..Default::default()
         };
-        publish_event(&bus, "allocation", "unique_number_assigned", &n.id, 1, &e)
+        publish_event(bus, "allocation", "unique_number_assigned", &n.id, 1, &e)
             .await
             .unwrap();
     }
@@ -150,14 +215,7 @@ async fn three_instances_never_overbook_the_last_seats_nor_lose_an_acknowledged_
     // with the same key (a client retrying after a lost answer).
     let mut calls = Vec::new();
     for (i, n) in people.iter().enumerate() {
-        let educator = Uuid::parse_str(&n.educator_id).unwrap();
-        let grant = Grant {
-            role: Role::Educator,
-            scope: Some(educator),
-            region: Some(region),
-        };
-        let mut ctx: CallContext = context_with(&env.settings.auth, vec![grant]).unwrap();
-        ctx.idempotency_key = Some(format!("apply-{i}"));
+        let ctx = w.educator(&n.educator_id, &format!("apply-{i}"));
         let req = pb::ApplyRequest {
             group_id: group.to_string(),
             unique_number: n.number.clone(),
@@ -240,4 +298,165 @@ async fn three_instances_never_overbook_the_last_seats_nor_lose_an_acknowledged_
     }
     pool.close().await;
     env.cleanup().await;
+}
+
+/// A named voucher (voucher_hours) pays block by block: the subject block
+/// only for a program of a subject taught, the internship block only for
+/// an internship, a withdrawal opens its block again, and each
+/// application's event names the blocks it spent.
+#[tokio::test]
+async fn a_voucher_spends_its_blocks_by_the_subject_and_internship_rules() {
+    let w = Window::open().await;
+    let maths = w.group(5, ("ordinary", 36, &["Математика"])).await;
+    let long_maths = w.group(5, ("ordinary", 72, &["Математика"])).await;
+    let history = w.group(5, ("ordinary", 36, &["История"])).await;
+    let history2 = w.group(5, ("ordinary", 36, &["История"])).await;
+    let internship = w.group(5, ("internship", 54, &[])).await;
+    // A teacher of mathematics (36 h subject + 36 h free) and a vocational
+    // master (36 h free + 54 h internship), as identity and allocation tell.
+    let mut people = numbers(w.campaign, 2);
+    let blocks = [
+        [("subject", 36), ("free", 36)],
+        [("free", 36), ("internship", 54)],
+    ];
+    for (n, (kinds, subjects)) in people.iter_mut().zip([
+        (blocks[0], vec!["математика".to_owned()]),
+        (blocks[1], vec![]),
+    ]) {
+        let e = identity::EducatorCreated {
+            educator: Some(identity::EducatorSnapshot {
+                id: n.educator_id.clone(),
+                last_name: "Петрова".into(),
+                first_name: "Анна".into(),
+                subjects,
+                organization_id: n.organization_id.clone(),
+                municipality_id: n.municipality_id.clone(),
+                region_id: w.region.to_string(),
+                ..Default::default()
+            }),
+        };
+        let id = n.educator_id.clone();
+        publish_event(&w.bus, "identity", "educator_created", &id, 1, &e)
+            .await
+            .unwrap();
+        let voucher = allocation::UniqueNumberAssigned {
+            unique_number: Some(n.clone()),
+            voucher_blocks: kinds
+                .iter()
+                .map(|(kind, hours)| allocation::VoucherBlock {
+                    kind: (*kind).into(),
+                    hours: *hours,
+                    status: "open".into(),
+                    ..Default::default()
+                })
+                .collect(),
+        };
+        publish_event(
+            &w.bus,
+            "allocation",
+            "unique_number_assigned",
+            &n.id,
+            1,
+            &voucher,
+        )
+        .await
+        .unwrap();
+    }
+    let shutdown = Shutdown::new();
+    let running = pd_enrollment::start(w.env.settings.clone(), shutdown.clone())
+        .await
+        .unwrap();
+    w.until_count("SELECT count(*) FROM groups", 5).await;
+    w.until_count("SELECT count(*) FROM voucher_blocks", 4)
+        .await;
+    w.until_count("SELECT count(*) FROM known_educators", 2)
+        .await;
+
+    let apply = |who: usize, group: Uuid, key: &str| {
+        let n = &people[who];
+        let ctx = w.educator(&n.educator_id, key);
+        let req = pb::ApplyRequest {
+            group_id: group.to_string(),
+            unique_number: n.number.clone(),
+            ..Default::default()
+        };
+        let bus = w.bus.clone();
+        async move { bus.call::<ops::Apply>(&req, &ctx).await }
+    };
+    let reason = |r: Result<pb::Application, pd_domain::AppError>| {
+        let e = r.expect_err("refused");
+        e.extensions.get("reason").cloned().unwrap_or_default()
+    };
+    // The teacher: history takes the free block; the subject block pays
+    // for mathematics only, and is not enough for 72 hours alone.
+    let hist = apply(0, history, "t-1").await.unwrap();
+    assert_eq!(
+        (hist.status.as_str(), hist.voucher_blocks.as_slice()),
+        ("enrolled", &[2][..])
+    );
+    assert_eq!(reason(apply(0, history2, "t-2").await), "subject_mismatch");
+    assert_eq!(reason(apply(0, history, "t-3").await), "already_applied");
+    assert_eq!(reason(apply(0, long_maths, "t-4").await), "voucher_hours");
+    let m = apply(0, maths, "t-5").await.unwrap();
+    assert_eq!(m.voucher_blocks, [1]);
+    // Withdrawing the history course opens its block again.
+    let mut ctx = w.educator(&people[0].educator_id, "t-6");
+    ctx.idempotency_key = None;
+    let withdraw = pb::WithdrawRequest {
+        id: hist.id.clone(),
+        reason: "schedule".into(),
+        ..Default::default()
+    };
+    w.bus.call::<ops::Withdraw>(&withdraw, &ctx).await.unwrap();
+    let again = apply(0, history2, "t-7").await.unwrap();
+    assert_eq!(again.voucher_blocks, [2]);
+    // The master: a course takes the free block, then only an internship fits.
+    assert_eq!(apply(1, maths, "m-1").await.unwrap().voucher_blocks, [1]);
+    assert_eq!(reason(apply(1, history, "m-2").await), "internship_only");
+    assert_eq!(
+        apply(1, internship, "m-3").await.unwrap().voucher_blocks,
+        [2]
+    );
+
+    // Every block spent by exactly the application that says so.
+    let spent: Vec<(Uuid, i32, Option<Uuid>)> = sqlx::query_as(
+        "SELECT number_id, position, application_id FROM voucher_blocks ORDER BY number_id, position",
+    )
+    .fetch_all(&w.pool)
+    .await
+    .unwrap();
+    let by_app: Vec<Option<String>> = spent.iter().map(|r| r.2.map(|a| a.to_string())).collect();
+    assert_eq!(by_app[0].as_deref(), Some(m.id.as_str()));
+    assert_eq!(by_app[1].as_deref(), Some(again.id.as_str()));
+    assert!(by_app[2].is_some() && by_app[3].is_some(), "{spent:?}");
+    // The events carry the blocks: allocation keeps its balances from them.
+    let mut submitted = Vec::new();
+    for _ in 0..250 {
+        submitted = w
+            .env
+            .events("enrollment", "application_submitted")
+            .await
+            .unwrap();
+        if submitted.len() >= 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let blocks: Vec<Vec<i32>> = submitted
+        .iter()
+        .map(|bytes| {
+            use prost::Message;
+            let env = pd_proto::common::v1::EventEnvelope::decode(bytes.as_slice()).unwrap();
+            let e = pb::ApplicationSubmitted::decode(env.payload.as_slice()).unwrap();
+            e.application.unwrap().voucher_blocks
+        })
+        .collect();
+    assert_eq!(blocks, [vec![2], vec![1], vec![2], vec![1], vec![2]]);
+
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(10), running.wait())
+        .await
+        .unwrap();
+    w.pool.close().await;
+    w.env.cleanup().await;
 }

@@ -205,6 +205,7 @@ async fn seed(
         };
         let e = allocation::UniqueNumberAssigned {
             unique_number: Some(n.clone()),
+            ..Default::default()
         };
         publish_event(bus, "allocation", "unique_number_assigned", &n.id, 1, &e)
             .await

@@ -1,5 +1,6 @@
-//! The enrollment rules, without I/O: who may do what, and why an
-//! application can be withdrawn.
+//! The enrollment rules, without I/O: who may do what, why an application
+//! can be withdrawn, which voucher blocks it spends.
 
 pub mod access;
+pub mod vouchers;
 pub mod withdrawal;

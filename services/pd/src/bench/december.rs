@@ -305,6 +305,7 @@ async fn publish_numbers(
         let id = Uuid::parse_str(&n.id)?;
         let e = allocation::UniqueNumberAssigned {
             unique_number: Some(n.clone()),
+            ..Default::default()
         };
         pending.push(event(bus, "allocation", "unique_number_assigned", id, &e).await?);
         settle(&mut pending, 2_000).await?;
