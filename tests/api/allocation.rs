@@ -1328,6 +1328,24 @@ async fn plan_order_hours_are_shared_by_the_largest_remainder_and_drawn_by_team_
     };
     let quotas: Vec<i64> = r.world.orgs.iter().map(|o| quota(&q, o, "quota")).collect();
     assert_eq!(quotas, [45, 33, 22]);
+    // Enrollment learns each organization's hours from the run's events.
+    let mut announced: Vec<(String, i32)> = p
+        .env
+        .events("allocation", "hour_quota_set")
+        .await
+        .unwrap()
+        .iter()
+        .map(|bytes| {
+            use pd_proto::Message;
+            let env = pd_proto::common::v1::EventEnvelope::decode(bytes.as_slice()).unwrap();
+            let q = pb::HourQuotaSet::decode(env.payload.as_slice()).unwrap();
+            (q.organization_id, q.hours)
+        })
+        .collect();
+    announced.sort();
+    let mut expected: Vec<(String, i32)> = r.world.orgs.iter().cloned().zip([45, 33, 22]).collect();
+    expected.sort();
+    assert_eq!(announced, expected);
 
     let team = enrollment::ApplicationSnapshot {
         id: uuid::Uuid::now_v7().to_string(),

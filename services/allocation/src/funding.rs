@@ -222,6 +222,7 @@ pub(crate) async fn allocate(
     let ranked = ranked(&mut tx, &c).await?;
     let shares = share_places(&mut tx, &c, &ranked, distributable).await?;
     let assigned = if c.pd_model == "cumulative_route" {
+        announce_hours(&s, &mut tx, &ctx, &c, &shares.organizations).await?;
         0
     } else {
         assign(&s, &mut tx, &ctx, &c, ranked, &shares.organizations, now).await?
@@ -275,6 +276,34 @@ pub(crate) async fn allocate(
     ctx.commit(tx, &answer).await?;
     tracing::info!(campaign = %c.id, assigned, "allocation run done");
     Ok(answer)
+}
+
+/// cumulative_route: each organization's plan-order hours, one
+/// `hour_quota_set` event each (enrollment draws routes and teams from them).
+async fn announce_hours(
+    s: &State,
+    tx: &mut PgConnection,
+    ctx: &RpcContext,
+    c: &Campaign,
+    quotas: &HashMap<Uuid, i64>,
+) -> Result<(), AppError> {
+    let events = quotas
+        .iter()
+        .map(|(org, hours)| PendingEvent {
+            event_type: "hour_quota_set",
+            aggregate_id: format!("{}/{org}", c.id),
+            payload: pb::HourQuotaSet {
+                campaign_id: c.id.to_string(),
+                organization_id: org.to_string(),
+                hours: i32::try_from(*hours).unwrap_or(i32::MAX),
+            }
+            .encode_to_vec(),
+        })
+        .collect();
+    s.outbox
+        .write_many(tx, &ctx.actor(), events)
+        .await
+        .map_err(db_error)
 }
 
 /// What the places were shared into.

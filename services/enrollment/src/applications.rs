@@ -36,10 +36,15 @@ pub(crate) struct AppRow {
     pub provider_name: String,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
-    pub unique_number_id: Uuid,
+    /// None for routes and team members (cumulative_route).
+    pub unique_number_id: Option<Uuid>,
     pub number: String,
     /// voucher_hours: the voucher's blocks (positions) it spends.
     pub voucher_blocks: Vec<i32>,
+    /// cumulative_route: the route's modules and the plan-order hours drawn.
+    pub modules: Vec<String>,
+    pub hours: i32,
+    pub team_id: Option<Uuid>,
     pub status: String,
     pub waitlist_position: i64,
     pub reason: String,
@@ -64,7 +69,8 @@ pub(crate) const APPLICATIONS: &str = concat!(
     educator_name!(),
     " AS educator_name,
            a.group_id, a.program_id, g.program_title, g.provider_name, g.starts_on, g.ends_on,
-           a.unique_number_id, n.number, a.voucher_blocks, a.status,
+           a.unique_number_id, coalesce(n.number, '') AS number, a.voucher_blocks,
+           a.modules, a.hours, a.team_id, a.status,
            CASE WHEN a.status = 'waitlisted' THEN
                (SELECT count(*) FROM applications w
                 WHERE w.group_id = a.group_id AND w.status = 'waitlisted' AND w.seq <= a.seq)
@@ -72,7 +78,7 @@ pub(crate) const APPLICATIONS: &str = concat!(
            a.reason, a.note, a.filed_by, a.created_at, a.updated_at
     FROM applications a
     JOIN groups g ON g.id = a.group_id
-    JOIN unique_numbers n ON n.id = a.unique_number_id
+    LEFT JOIN unique_numbers n ON n.id = a.unique_number_id
     LEFT JOIN known_educators e ON e.id = a.educator_id"
 );
 
@@ -93,9 +99,12 @@ impl AppRow {
             organization_id: self.organization_id.to_string(),
             group_id: self.group_id.to_string(),
             program_id: self.program_id.to_string(),
-            unique_number_id: self.unique_number_id.to_string(),
+            unique_number_id: self
+                .unique_number_id
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
             voucher_blocks: self.voucher_blocks.clone(),
-            hours: 0,
+            hours: self.hours,
             status: self.status.clone(),
         }
     }
@@ -115,6 +124,9 @@ impl AppRow {
             group_ends_on: date(self.ends_on),
             unique_number: self.number,
             voucher_blocks: self.voucher_blocks,
+            modules: self.modules,
+            hours: self.hours,
+            team_id: self.team_id.map(|t| t.to_string()).unwrap_or_default(),
             status: self.status,
             waitlist_position: self.waitlist_position as i32,
             reason: self.reason,
@@ -204,13 +216,13 @@ fn number_error(e: un::NumberError) -> AppError {
 
 /// Whom the application is for: the caller themself, or (operators) the
 /// educator named in the request.
-fn applicant(p: &Principal, req: &pb::ApplyRequest) -> Result<Uuid, AppError> {
+pub(crate) fn applicant(p: &Principal, educator_id: &str) -> Result<Uuid, AppError> {
     if let Some(me) = access::educator_id(p)
-        && (req.educator_id.is_empty() || req.educator_id == me.to_string())
+        && (educator_id.is_empty() || educator_id == me.to_string())
     {
         return Ok(me);
     }
-    optional_id("educator_id", &req.educator_id)?
+    optional_id("educator_id", educator_id)?
         .ok_or_else(|| AppError::invalid("educator_id", msg::EDUCATOR_REQUIRED))
 }
 
@@ -228,7 +240,7 @@ pub(crate) async fn apply(
     let p = ctx.principal()?;
     let group = body_id("group_id", &req.group_id)?;
     let number = un::parse(&req.unique_number).map_err(number_error)?;
-    let educator = applicant(p, &req)?;
+    let educator = applicant(p, &req.educator_id)?;
     let now = Utc::now();
     let mut tx = s.pool.begin().await.map_err(db_error)?;
     let c: Applying = sqlx::query_as(APPLYING)
@@ -308,9 +320,12 @@ pub(crate) async fn apply(
         provider_name: c.provider_name.unwrap_or_default(),
         starts_on: c.starts_on,
         ends_on: c.ends_on,
-        unique_number_id: c.number_id,
+        unique_number_id: Some(c.number_id),
         number: c.number,
         voucher_blocks: blocks,
+        modules: Vec::new(),
+        hours: 0,
+        team_id: None,
         status: seat.status().to_owned(),
         waitlist_position: position,
         reason: String::new(),
@@ -438,13 +453,24 @@ async fn spend(
     Ok(())
 }
 
-/// Opens again the voucher blocks the ended applications spent.
-pub(crate) async fn free_blocks(tx: &mut PgConnection, ended: &[Uuid]) -> Result<(), AppError> {
+/// Gives back what the ended applications drew: the voucher blocks they
+/// spent and the plan-order hours of routes and team members.
+pub(crate) async fn release_funding(tx: &mut PgConnection, ended: &[Uuid]) -> Result<(), AppError> {
     sqlx::query("UPDATE voucher_blocks SET application_id = NULL WHERE application_id = ANY($1)")
         .bind(ended)
-        .execute(tx)
+        .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+    sqlx::query(
+        "UPDATE hour_quotas q SET used = greatest(q.used - d.hours, 0)
+         FROM (SELECT campaign_id, organization_id, sum(hours)::int AS hours FROM applications
+               WHERE id = ANY($1) AND hours > 0 GROUP BY campaign_id, organization_id) d
+         WHERE q.campaign_id = d.campaign_id AND q.organization_id = d.organization_id",
+    )
+    .bind(ended)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
     Ok(())
 }
 
@@ -576,7 +602,7 @@ pub(crate) async fn end(
     let Some(before) = before else {
         return Ok(None);
     };
-    free_blocks(tx, &[id]).await?;
+    release_funding(tx, &[id]).await?;
     let held = if before == "enrolled" {
         Seat::Taken
     } else {

@@ -14,8 +14,10 @@ mod metrics;
 mod read_models;
 mod reports;
 mod rosters;
+mod routes;
 mod rpc;
 mod seats;
+mod teams;
 
 use pd_bus::Bus;
 use pd_bus::outbox::{Outbox, Relay};

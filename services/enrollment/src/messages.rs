@@ -42,3 +42,23 @@ pub const VOUCHER_HOURS: &str = "в сертификате не осталось
 pub const VOUCHER_BLOCK_SPENT: &str =
     "блок сертификата только что потрачен другим заявлением: обновите страницу";
 pub const ALREADY_IN_GROUP: &str = "заявление в эту группу по этому сертификату уже подано";
+pub const EDUCATOR_UNKNOWN: &str = "педагог не найден или уже не работает в организации";
+pub const NOT_CUMULATIVE: &str =
+    "индивидуальный маршрут и обучение команды возможны только по накопительной программе";
+pub const NO_MODULES: &str = "выберите хотя бы один модуль программы";
+pub const UNKNOWN_MODULE: &str = "в программе нет такого модуля";
+pub const REPEATED_MODULE: &str = "модуль выбран дважды";
+pub const ROUTE_TOO_LONG: &str =
+    "обучение по маршруту длится не больше 6 месяцев, а эта группа идёт дольше";
+pub const HOURS_EXHAUSTED: &str = "в плане-заказе организации не осталось столько часов";
+pub const TEAM_SIZE: &str = "в команде от 2 до 100 педагогов";
+pub const MEMBER_TWICE: &str = "педагог указан в команде дважды";
+pub const MEMBER_OTHER_ORGANIZATION: &str = "все участники команды — педагоги одной организации";
+pub const TEAM_NOT_FOUND: &str = "заявка команды не найдена";
+pub const TEAM_DECISION: &str = "допустимые значения: accept, reject";
+pub const TEAM_REJECT_REASON: &str =
+    "допустимые значения: hours_exhausted, unclear_goals, goals_differ, other";
+pub const TEAM_DECIDED: &str = "по заявке команды уже принято решение";
+pub const TEAM_NO_SEATS: &str = "в группе не хватает мест для всей команды";
+pub const MEMBER_APPLIED: &str = "участник команды уже подал заявление в эту группу";
+pub const TEAM_STATUS: &str = "допустимые значения: submitted, accepted, rejected";

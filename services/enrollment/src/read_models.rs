@@ -297,12 +297,13 @@ async fn group(
         "INSERT INTO groups (id, campaign_id, region_id, program_id, provider_id, provider_name,
                              program_title, program_hours, starts_on, ends_on, online, address,
                              municipality_id, capacity, min_size, status, program_kind,
-                             target_subjects)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                             target_subjects, module_names, module_hours)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                 $19, $20)
          ON CONFLICT (id) DO UPDATE SET provider_name = $6, program_title = $7, program_hours = $8,
              starts_on = $9, ends_on = $10, online = $11, address = $12, municipality_id = $13,
              capacity = $14, min_size = $15, status = $16, program_kind = $17,
-             target_subjects = $18",
+             target_subjects = $18, module_names = $19, module_hours = $20",
     )
     .bind(group)
     .bind(id(&s.campaign_id)?)
@@ -326,6 +327,13 @@ async fn group(
         s.program_kind.as_str()
     })
     .bind(&s.target_subjects)
+    .bind(
+        s.modules
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(s.modules.iter().map(|m| m.hours).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
     let actor = event.envelope.actor.clone();
@@ -367,6 +375,20 @@ fn apply_allocation(
     async move {
         match event.event_type() {
             "unique_number_assigned" => numbers(conn, vec![event]).await?,
+            "hour_quota_set" => {
+                let q: allocation::HourQuotaSet = event.decode()?;
+                // What is drawn stays: only the quota changes.
+                sqlx::query(
+                    "INSERT INTO hour_quotas (campaign_id, organization_id, hours)
+                     VALUES ($1, $2, $3)
+                     ON CONFLICT (campaign_id, organization_id) DO UPDATE SET hours = $3",
+                )
+                .bind(id(&q.campaign_id)?)
+                .bind(id(&q.organization_id)?)
+                .bind(q.hours.max(0))
+                .execute(&mut *conn)
+                .await?;
+            }
             "unique_number_released" => {
                 if !event.is_newest(conn).await? {
                     return Ok(());

@@ -94,7 +94,7 @@ async fn form(s: &State, campaign: Uuid, actor: &str) -> Result<bool, AppError> 
     .fetch_all(&mut *tx)
     .await
     .map_err(db_error)?;
-    crate::applications::free_blocks(&mut tx, &rejected).await?;
+    crate::applications::release_funding(&mut tx, &rejected).await?;
     sqlx::query(
         "UPDATE groups SET waitlisted = 0, roster = CASE
              WHEN status = 'cancelled' THEN 'cancelled'
@@ -283,7 +283,7 @@ async fn member_rows(conn: &mut PgConnection, groups: &[Uuid]) -> Result<Vec<Mem
                coalesce(o.name, '') AS organization_name, coalesce(m.name, '') AS municipality_name,
                a.moved_from
         FROM applications a
-        JOIN unique_numbers n ON n.id = a.unique_number_id
+        LEFT JOIN unique_numbers n ON n.id = a.unique_number_id
         LEFT JOIN known_educators e ON e.id = a.educator_id
         LEFT JOIN known_organizations o ON o.id = a.organization_id
         LEFT JOIN known_municipalities m ON m.id = a.municipality_id

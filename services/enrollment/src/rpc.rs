@@ -3,7 +3,7 @@
 use pd_bus::RpcServer;
 use pd_proto::ops::enrollment as ops;
 
-use crate::{SERVICE, State, applications, reports, rosters, seats};
+use crate::{SERVICE, State, applications, reports, rosters, routes, seats, teams};
 
 pub(crate) fn server(state: State) -> RpcServer<State> {
     RpcServer::new(SERVICE, state)
@@ -19,4 +19,9 @@ pub(crate) fn server(state: State) -> RpcServer<State> {
         .op(ops::ListRosters, rosters::list)
         .op(ops::GetRoster, rosters::get)
         .op(ops::MergeGroup, rosters::merge)
+        .op(ops::ApplyRoute, routes::apply)
+        .op(ops::SubmitTeam, teams::submit)
+        .op(ops::GetTeam, teams::get)
+        .op(ops::DecideTeam, teams::decide)
+        .op(ops::ListTeams, teams::list)
 }

@@ -37,6 +37,17 @@ fn numbers(campaign: Uuid, n: usize) -> Vec<allocation::UniqueNumber> {
         .collect()
 }
 
+/// A refusal's kind and its reason (else the field it names).
+fn refusal<T: std::fmt::Debug>(r: Result<T, pd_domain::AppError>) -> (ErrorKind, String) {
+    let e = r.expect_err("refused");
+    let field = e
+        .fields
+        .first()
+        .map(|f| f.field.clone())
+        .unwrap_or_default();
+    (e.kind, e.extensions.get("reason").cloned().unwrap_or(field))
+}
+
 /// A region with a campaign whose application phase is open, as the
 /// registry announces it, and the streams enrollment follows.
 struct Window {
@@ -85,12 +96,11 @@ impl Window {
         }
     }
 
-    /// Publishes a group of a new program: (kind, hours, target subjects).
-    async fn group(&self, capacity: i32, program: (&str, i32, &[&str])) -> Uuid {
-        let group = Uuid::now_v7();
-        let snapshot = registry::GroupSnapshot {
+    /// A published group of a new program: (kind, hours, target subjects).
+    fn snapshot(&self, capacity: i32, program: (&str, i32, &[&str])) -> registry::GroupSnapshot {
+        registry::GroupSnapshot {
             group: Some(registry::Group {
-                id: group.to_string(),
+                id: Uuid::now_v7().to_string(),
                 program_id: Uuid::now_v7().to_string(),
                 starts_on: "2027-02-01".into(),
                 ends_on: "2027-02-05".into(),
@@ -107,34 +117,61 @@ impl Window {
             program_hours: program.1,
             target_subjects: program.2.iter().map(|s| (*s).to_owned()).collect(),
             ..Default::default()
-        };
+        }
+    }
+
+    /// Announces the group as the registry does; its id.
+    async fn publish(&self, snapshot: registry::GroupSnapshot) -> Uuid {
+        let id = snapshot.group.as_ref().unwrap().id.clone();
         let published = registry::GroupPublished {
             group: Some(snapshot),
         };
-        let aggregate = group.to_string();
-        publish_event(
-            &self.bus,
-            "registry",
-            "group_published",
-            &aggregate,
-            1,
-            &published,
-        )
-        .await
-        .unwrap();
-        group
+        publish_event(&self.bus, "registry", "group_published", &id, 1, &published)
+            .await
+            .unwrap();
+        Uuid::parse_str(&id).unwrap()
+    }
+
+    async fn group(&self, capacity: i32, program: (&str, i32, &[&str])) -> Uuid {
+        self.publish(self.snapshot(capacity, program)).await
+    }
+
+    /// A call context with one grant, and an idempotency key if any.
+    fn as_role(&self, role: Role, scope: Uuid, key: Option<&str>) -> CallContext {
+        let grant = Grant {
+            role,
+            scope: Some(scope),
+            region: Some(self.region),
+        };
+        let mut ctx = context_with(&self.env.settings.auth, vec![grant]).unwrap();
+        ctx.idempotency_key = key.map(str::to_owned);
+        ctx
     }
 
     /// A call context of the educator, with an idempotency key.
     fn educator(&self, educator: &str, key: &str) -> CallContext {
-        let grant = Grant {
-            role: Role::Educator,
-            scope: Some(Uuid::parse_str(educator).unwrap()),
-            region: Some(self.region),
+        let educator = Uuid::parse_str(educator).unwrap();
+        self.as_role(Role::Educator, educator, Some(key))
+    }
+
+    /// Announces an educator of `organization` as identity does.
+    async fn educator_known(&self, id: Uuid, organization: Uuid, subjects: Vec<String>) {
+        let e = identity::EducatorCreated {
+            educator: Some(identity::EducatorSnapshot {
+                id: id.to_string(),
+                last_name: "Петрова".into(),
+                first_name: "Анна".into(),
+                subjects,
+                organization_id: organization.to_string(),
+                municipality_id: organization.to_string(),
+                region_id: self.region.to_string(),
+                ..Default::default()
+            }),
         };
-        let mut ctx = context_with(&self.env.settings.auth, vec![grant]).unwrap();
-        ctx.idempotency_key = Some(key.to_owned());
-        ctx
+        let aggregate = id.to_string();
+        publish_event(&self.bus, "identity", "educator_created", &aggregate, 1, &e)
+            .await
+            .unwrap();
     }
 
     /// Polls `sql` (a count) until it reaches `n`: the read-models caught up.
@@ -323,22 +360,9 @@ async fn a_voucher_spends_its_blocks_by_the_subject_and_internship_rules() {
         (blocks[0], vec!["математика".to_owned()]),
         (blocks[1], vec![]),
     ]) {
-        let e = identity::EducatorCreated {
-            educator: Some(identity::EducatorSnapshot {
-                id: n.educator_id.clone(),
-                last_name: "Петрова".into(),
-                first_name: "Анна".into(),
-                subjects,
-                organization_id: n.organization_id.clone(),
-                municipality_id: n.municipality_id.clone(),
-                region_id: w.region.to_string(),
-                ..Default::default()
-            }),
-        };
-        let id = n.educator_id.clone();
-        publish_event(&w.bus, "identity", "educator_created", &id, 1, &e)
-            .await
-            .unwrap();
+        let (id, org) = (&n.educator_id, &n.organization_id);
+        let (id, org) = (Uuid::parse_str(id).unwrap(), Uuid::parse_str(org).unwrap());
+        w.educator_known(id, org, subjects).await;
         let voucher = allocation::UniqueNumberAssigned {
             unique_number: Some(n.clone()),
             voucher_blocks: kinds
@@ -383,10 +407,7 @@ async fn a_voucher_spends_its_blocks_by_the_subject_and_internship_rules() {
         let bus = w.bus.clone();
         async move { bus.call::<ops::Apply>(&req, &ctx).await }
     };
-    let reason = |r: Result<pb::Application, pd_domain::AppError>| {
-        let e = r.expect_err("refused");
-        e.extensions.get("reason").cloned().unwrap_or_default()
-    };
+    let reason = |r| refusal(r).1;
     // The teacher: history takes the free block; the subject block pays
     // for mathematics only, and is not enough for 72 hours alone.
     let hist = apply(0, history, "t-1").await.unwrap();
@@ -400,8 +421,8 @@ async fn a_voucher_spends_its_blocks_by_the_subject_and_internship_rules() {
     let m = apply(0, maths, "t-5").await.unwrap();
     assert_eq!(m.voucher_blocks, [1]);
     // Withdrawing the history course opens its block again.
-    let mut ctx = w.educator(&people[0].educator_id, "t-6");
-    ctx.idempotency_key = None;
+    let educator = Uuid::parse_str(&people[0].educator_id).unwrap();
+    let ctx = w.as_role(Role::Educator, educator, None);
     let withdraw = pb::WithdrawRequest {
         id: hist.id.clone(),
         reason: "schedule".into(),
@@ -452,6 +473,242 @@ async fn a_voucher_spends_its_blocks_by_the_subject_and_internship_rules() {
         })
         .collect();
     assert_eq!(blocks, [vec![2], vec![1], vec![2], vec![1], vec![2]]);
+
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(10), running.wait())
+        .await
+        .unwrap();
+    w.pool.close().await;
+    w.env.cleanup().await;
+}
+
+/// The cumulative model: individual routes draw their modules' hours from
+/// the organization's plan-order with the seat; a school team is accepted
+/// by its provider only when the plan-order has the hours for every
+/// member (or rejected with a reason), and a withdrawal gives hours back.
+#[tokio::test]
+async fn routes_and_school_teams_draw_the_plan_order_hours() {
+    let w = Window::open().await;
+    let provider = Uuid::now_v7();
+    let cumulative = |starts: &str, ends: &str| {
+        let mut g = w.snapshot(5, ("cumulative", 72, &[]));
+        let group = g.group.as_mut().unwrap();
+        (group.starts_on, group.ends_on) = (starts.into(), ends.into());
+        g.provider_id = provider.to_string();
+        g.modules = [("Теория", 16), ("Практика", 20), ("Проект", 36)]
+            .iter()
+            .map(|(name, hours)| registry::Module {
+                name: (*name).into(),
+                hours: *hours,
+                ..Default::default()
+            })
+            .collect();
+        g
+    };
+    let group = w.publish(cumulative("2027-02-01", "2027-06-30")).await;
+    let too_long = w.publish(cumulative("2027-01-10", "2027-08-01")).await;
+    let ordinary = w.group(5, ("ordinary", 36, &[])).await;
+    // Organization `school` has 100 plan-order hours; `other` none.
+    let (school, other) = (Uuid::now_v7(), Uuid::now_v7());
+    let quota = allocation::HourQuotaSet {
+        campaign_id: w.campaign.to_string(),
+        organization_id: school.to_string(),
+        hours: 100,
+    };
+    let aggregate = format!("{}/{school}", w.campaign);
+    publish_event(
+        &w.bus,
+        "allocation",
+        "hour_quota_set",
+        &aggregate,
+        1,
+        &quota,
+    )
+    .await
+    .unwrap();
+    let people: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
+    for (i, id) in people.iter().enumerate() {
+        let org = if i < 3 { school } else { other };
+        w.educator_known(*id, org, Vec::new()).await;
+    }
+    let shutdown = Shutdown::new();
+    let running = pd_enrollment::start(w.env.settings.clone(), shutdown.clone())
+        .await
+        .unwrap();
+    w.until_count("SELECT count(*) FROM groups", 3).await;
+    w.until_count("SELECT count(*) FROM hour_quotas", 1).await;
+    w.until_count("SELECT count(*) FROM known_educators", 4)
+        .await;
+    let used = || async {
+        let n: i32 = sqlx::query_scalar("SELECT used FROM hour_quotas")
+            .fetch_one(&w.pool)
+            .await
+            .unwrap();
+        n
+    };
+
+    let route = |who: usize, group: Uuid, modules: &[&str], key: &str| {
+        let ctx = w.educator(&people[who].to_string(), key);
+        let req = pb::RouteRequest {
+            group_id: group.to_string(),
+            modules: modules.iter().map(|m| (*m).to_owned()).collect(),
+            ..Default::default()
+        };
+        let bus = w.bus.clone();
+        async move { bus.call::<ops::ApplyRoute>(&req, &ctx).await }
+    };
+    let a = route(0, group, &["Теория", "Практика"], "r-1")
+        .await
+        .unwrap();
+    assert_eq!((a.status.as_str(), a.hours), ("enrolled", 36));
+    assert_eq!(a.modules, ["Теория", "Практика"]);
+    assert_eq!(used().await, 36);
+    let invalid = ErrorKind::Invalid;
+    assert_eq!(
+        refusal(route(1, ordinary, &["Теория"], "r-2").await),
+        (invalid, "group_id".into())
+    );
+    assert_eq!(
+        refusal(route(1, too_long, &["Теория"], "r-3").await),
+        (invalid, "group_id".into())
+    );
+    assert_eq!(
+        refusal(route(1, group, &["Иное"], "r-4").await),
+        (invalid, "modules".into())
+    );
+    assert_eq!(
+        refusal(route(1, group, &["Теория", "Теория"], "r-5").await),
+        (invalid, "modules".into())
+    );
+    let conflict = ErrorKind::Conflict;
+    assert_eq!(
+        refusal(route(0, group, &["Проект"], "r-6").await),
+        (conflict, "already_applied".into())
+    );
+    assert_eq!(
+        refusal(route(3, group, &["Теория"], "r-7").await),
+        (conflict, "hours_exhausted".into())
+    );
+
+    // A team of two for the whole program (72 h each): 144 h > 64 h left.
+    let operator = w.as_role(Role::OrgOperator, school, None);
+    let provider_admin = w.as_role(Role::ProviderAdmin, provider, None);
+    let submit = |modules: &[&str]| {
+        let req = pb::TeamRequest {
+            group_id: group.to_string(),
+            member_ids: vec![people[1].to_string(), people[2].to_string()],
+            goals: "Формирующее оценивание в основной школе".into(),
+            final_work_format: "проект".into(),
+            modules: modules.iter().map(|m| (*m).to_owned()).collect(),
+        };
+        let (bus, ctx) = (w.bus.clone(), operator.clone());
+        async move { bus.call::<ops::SubmitTeam>(&req, &ctx).await }
+    };
+    let decide = |team: &str, decision: &str, reason: &str, ctx: &CallContext| {
+        let req = pb::TeamDecisionRequest {
+            id: team.to_owned(),
+            decision: decision.into(),
+            reason: reason.into(),
+            ..Default::default()
+        };
+        let (bus, ctx) = (w.bus.clone(), ctx.clone());
+        async move { bus.call::<ops::DecideTeam>(&req, &ctx).await }
+    };
+    let team = submit(&[]).await.unwrap();
+    assert_eq!(
+        (
+            team.status.as_str(),
+            team.hours_per_member,
+            team.hours_total
+        ),
+        ("submitted", 72, 144)
+    );
+    assert_eq!(
+        refusal(decide(&team.id, "accept", "", &operator).await).0,
+        ErrorKind::Forbidden
+    );
+    assert_eq!(
+        refusal(decide(&team.id, "accept", "", &provider_admin).await),
+        (conflict, "hours_exhausted".into())
+    );
+    let rejected = decide(&team.id, "reject", "hours_exhausted", &provider_admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        (rejected.status.as_str(), rejected.reason.as_str()),
+        ("rejected", "hours_exhausted")
+    );
+    assert_eq!(
+        refusal(decide(&team.id, "reject", "unclear_goals", &provider_admin).await),
+        (conflict, "already_decided".into())
+    );
+
+    // The route withdrawn gives its hours back; a smaller team fits.
+    let withdraw = pb::WithdrawRequest {
+        id: a.id.clone(),
+        reason: "work".into(),
+        ..Default::default()
+    };
+    let own = w.as_role(Role::Educator, people[0], None);
+    w.bus.call::<ops::Withdraw>(&withdraw, &own).await.unwrap();
+    assert_eq!(used().await, 0);
+    let team = submit(&["Проект"]).await.unwrap();
+    let accepted = decide(&team.id, "accept", "", &provider_admin)
+        .await
+        .unwrap();
+    assert_eq!(accepted.status, "accepted");
+    assert!(
+        accepted
+            .members
+            .iter()
+            .all(|m| !m.application_id.is_empty()),
+        "{accepted:?}"
+    );
+    assert_eq!(used().await, 72);
+    let list = pb::ListTeamsRequest {
+        campaign_id: w.campaign.to_string(),
+        ..Default::default()
+    };
+    let seen = w
+        .bus
+        .call::<ops::ListTeams>(&list, &provider_admin)
+        .await
+        .unwrap();
+    assert_eq!(seen.total, 2);
+    let stranger = w.as_role(Role::OrgOperator, other, None);
+    let seen = w
+        .bus
+        .call::<ops::ListTeams>(&list, &stranger)
+        .await
+        .unwrap();
+    assert_eq!(seen.total, 0, "another organization's operator sees none");
+
+    // Allocation learns each application's hours from its event.
+    let mut submitted = Vec::new();
+    for _ in 0..250 {
+        submitted = w
+            .env
+            .events("enrollment", "application_submitted")
+            .await
+            .unwrap();
+        if submitted.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let hours: Vec<(i32, bool)> = submitted
+        .iter()
+        .map(|bytes| {
+            use prost::Message;
+            let env = pd_proto::common::v1::EventEnvelope::decode(bytes.as_slice()).unwrap();
+            let a = pb::ApplicationSubmitted::decode(env.payload.as_slice())
+                .unwrap()
+                .application
+                .unwrap();
+            (a.hours, a.unique_number_id.is_empty())
+        })
+        .collect();
+    assert_eq!(hours, [(36, true), (36, true), (36, true)]);
 
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(10), running.wait())

@@ -16,4 +16,9 @@ crate::operations! {
     ListRosters = "list_rosters": pb::ListRostersRequest => pb::RosterList;
     GetRoster = "get_roster": pb::GroupRequest => pb::GroupRoster;
     MergeGroup = "merge_group": pb::MergeGroupRequest => pb::GroupRoster;
+    ApplyRoute = "apply_route": pb::RouteRequest => pb::Application, creates;
+    SubmitTeam = "submit_team": pb::TeamRequest => pb::Team, creates;
+    GetTeam = "get_team": pb::TeamIdRequest => pb::Team;
+    DecideTeam = "decide_team": pb::TeamDecisionRequest => pb::Team;
+    ListTeams = "list_teams": pb::ListTeamsRequest => pb::TeamList;
 }

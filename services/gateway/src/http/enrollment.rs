@@ -1,7 +1,8 @@
 //! The enrollment service: applying with a unique number
 //! (`/api/v1/applications`), withdrawing, the educator's own applications,
 //! a group's seats, the operators' lists and counts (JSON or CSV), and
-//! group formation at the window's close (rosters, merges, CSV rosters).
+//! group formation at the window's close (rosters, merges, CSV rosters),
+//! and the cumulative model's individual routes and school teams.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -29,6 +30,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_rosters))
         .routes(routes!(get_roster))
         .routes(routes!(merge_group))
+        .routes(routes!(apply_route))
+        .routes(routes!(submit_team))
+        .routes(routes!(get_team))
+        .routes(routes!(decide_team))
+        .routes(routes!(list_teams))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -539,4 +545,181 @@ async fn merge_group(
         into_group_id: body.into_group_id,
     };
     Ok(Json(s.send::<ops::MergeGroup>(&caller.ctx, &req).await?))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RouteBody {
+    /// A group of a cumulative program running at most 6 months.
+    group_id: String,
+    /// Names of the program's modules making the route.
+    modules: Vec<String>,
+    /// When the group is full: join its waitlist instead of being refused.
+    join_waitlist: bool,
+    /// Operators only: the educator (of their scope) to apply for.
+    educator_id: String,
+}
+
+/// Apply with an individual educational route (`cumulative_route`): the
+/// chosen modules of a cumulative program's group, their hours drawn from
+/// the organization's plan-order with the seat. Send an `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/routes", tag = "enrollment", security(("bearer" = [])),
+    request_body = RouteBody,
+    responses(
+        (status = 201, description = "The route's application: enrolled, or waitlisted", body = pb::Application),
+        (status = 403, description = "Not an operator of the educator's scope", body = Problem),
+        (status = 404, description = "Unknown group", body = Problem),
+        (status = 409, description = "Outside the application phase, group full or cancelled, plan-order hours exhausted (reason=hours_exhausted), applied already", body = Problem),
+        (status = 422, description = "Not a cumulative program, unknown or repeated module, longer than 6 months", body = Problem),
+        (status = 429, description = "Too many requests from this client", body = Problem),
+        (status = 503, description = "Overloaded: retry after the Retry-After seconds", body = Problem),
+    ))]
+async fn apply_route(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<RouteBody>,
+) -> Result<(StatusCode, Json<pb::Application>), ApiError> {
+    let req = pb::RouteRequest {
+        group_id: body.group_id,
+        modules: body.modules,
+        join_waitlist: body.join_waitlist,
+        educator_id: body.educator_id,
+    };
+    let a = s.send::<ops::ApplyRoute>(&caller.ctx, &req).await?;
+    Ok((StatusCode::CREATED, Json(a)))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct TeamBody {
+    /// A group of a cumulative program.
+    group_id: String,
+    /// Educators of one organization (2 to 100).
+    member_ids: Vec<String>,
+    /// What the team is to achieve (the organization's development goals).
+    goals: String,
+    /// The format of the team's final work.
+    final_work_format: String,
+    /// The route's modules; empty: the whole program.
+    modules: Vec<String>,
+}
+
+/// Submit a school team's application (the organization's operator): the
+/// group's provider accepts or rejects it.
+#[utoipa::path(post, path = "/api/v1/teams", tag = "enrollment", security(("bearer" = [])),
+    request_body = TeamBody,
+    responses(
+        (status = 201, description = "The team's application, submitted", body = pb::Team),
+        (status = 403, description = "Not an operator of the members' organization", body = Problem),
+        (status = 404, description = "Unknown group", body = Problem),
+        (status = 409, description = "Outside the application phase, group cancelled", body = Problem),
+        (status = 422, description = "Invalid members, goals, format or modules", body = Problem),
+    ))]
+async fn submit_team(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<TeamBody>,
+) -> Result<(StatusCode, Json<pb::Team>), ApiError> {
+    let req = pb::TeamRequest {
+        group_id: body.group_id,
+        member_ids: body.member_ids,
+        goals: body.goals,
+        final_work_format: body.final_work_format,
+        modules: body.modules,
+    };
+    let t = s.send::<ops::SubmitTeam>(&caller.ctx, &req).await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// One team's application (its organization's operators, the group's
+/// provider, the region's operator).
+#[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "enrollment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Team application id")),
+    responses(
+        (status = 200, description = "The team's application", body = pb::Team),
+        (status = 404, description = "Unknown, or not the caller's to see", body = Problem),
+    ))]
+async fn get_team(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::Team>, ApiError> {
+    let req = pb::TeamIdRequest { id };
+    Ok(Json(s.send::<ops::GetTeam>(&caller.ctx, &req).await?))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct TeamDecisionBody {
+    /// accept | reject
+    decision: String,
+    /// To reject: hours_exhausted | unclear_goals | goals_differ | other
+    reason: String,
+    /// Required with `other`.
+    note: String,
+}
+
+/// The group's provider accepts a team (every member enrolled, the hours
+/// drawn from the organization's plan-order) or rejects it with a reason.
+#[utoipa::path(post, path = "/api/v1/teams/{id}/decision", tag = "enrollment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Team application id")),
+    request_body = TeamDecisionBody,
+    responses(
+        (status = 200, description = "The team's application, accepted or rejected", body = pb::Team),
+        (status = 403, description = "Not the group's provider", body = Problem),
+        (status = 404, description = "Unknown team application", body = Problem),
+        (status = 409, description = "Decided already, outside the application phase, not enough seats or plan-order hours", body = Problem),
+        (status = 422, description = "Invalid decision or reason", body = Problem),
+    ))]
+async fn decide_team(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<TeamDecisionBody>,
+) -> Result<Json<pb::Team>, ApiError> {
+    let req = pb::TeamDecisionRequest {
+        id,
+        decision: body.decision,
+        reason: body.reason,
+        note: body.note,
+    };
+    Ok(Json(s.send::<ops::DecideTeam>(&caller.ctx, &req).await?))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct TeamsQuery {
+    /// submitted | accepted | rejected
+    status: String,
+    #[param(minimum = 0, maximum = 500)]
+    limit: i32,
+    #[param(minimum = 0, maximum = 1000000)]
+    offset: i32,
+}
+
+/// A campaign's team applications the caller may see: the region's, a
+/// municipality's or an organization's (their operators), or those to a
+/// provider's groups.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/teams", tag = "enrollment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Campaign id"), TeamsQuery),
+    responses(
+        (status = 200, description = "A page of team applications", body = pb::TeamList),
+        (status = 403, description = "Neither an operator nor a provider", body = Problem),
+        (status = 404, description = "Unknown campaign", body = Problem),
+        (status = 422, description = "Invalid filter", body = Problem),
+    ))]
+async fn list_teams(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<TeamsQuery>,
+) -> Result<Json<pb::TeamList>, ApiError> {
+    let req = pb::ListTeamsRequest {
+        campaign_id: id,
+        status: q.status,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    Ok(Json(s.send::<ops::ListTeams>(&caller.ctx, &req).await?))
 }
