@@ -334,17 +334,24 @@ pub(crate) async fn apply(
         created_at: now,
         updated_at: now,
     };
+    acknowledge(&s, &ctx, tx, row, seat).await
+}
+
+/// Writes the new application's `application_submitted` event and commits
+/// with the answer (recorded for its idempotency key).
+pub(crate) async fn acknowledge(
+    s: &State,
+    ctx: &RpcContext,
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    row: AppRow,
+    seat: Seat,
+) -> Result<pb::Application, AppError> {
     let event = pb::ApplicationSubmitted {
         application: Some(row.snapshot()),
     };
+    let id = row.id.to_string();
     s.outbox
-        .write(
-            &mut tx,
-            "application_submitted",
-            &id.to_string(),
-            &ctx.actor(),
-            &event,
-        )
+        .write(&mut tx, "application_submitted", &id, &ctx.actor(), &event)
         .await
         .map_err(db_error)?;
     let answer = row.into_proto();

@@ -216,21 +216,5 @@ pub(crate) async fn apply(
         .map_err(db_error)?
         .pop()
         .ok_or_else(|| AppError::internal("the route just written is missing"))?;
-    let event = pb::ApplicationSubmitted {
-        application: Some(row.snapshot()),
-    };
-    s.outbox
-        .write(
-            &mut tx,
-            "application_submitted",
-            &id.to_string(),
-            &ctx.actor(),
-            &event,
-        )
-        .await
-        .map_err(db_error)?;
-    let answer = row.into_proto();
-    ctx.commit(tx, &answer).await?;
-    crate::metrics::applied(seat);
-    Ok(answer)
+    applications::acknowledge(&s, &ctx, tx, row, seat).await
 }

@@ -174,6 +174,24 @@ impl Window {
             .unwrap();
     }
 
+    /// Polls the application until its (status, reason) are `expected`.
+    async fn until_status(&self, id: &str, expected: (&str, &str)) {
+        let id = Uuid::parse_str(id).unwrap();
+        let mut last = (String::new(), String::new());
+        for _ in 0..500 {
+            last = sqlx::query_as("SELECT status, reason FROM applications WHERE id = $1")
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
+            if (last.0.as_str(), last.1.as_str()) == expected {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("{id} stayed {last:?}, not {expected:?}");
+    }
+
     /// Polls `sql` (a count) until it reaches `n`: the read-models caught up.
     async fn until_count(&self, sql: &str, n: i64) {
         for _ in 0..500 {
@@ -709,6 +727,100 @@ async fn routes_and_school_teams_draw_the_plan_order_hours() {
         })
         .collect();
     assert_eq!(hours, [(36, true), (36, true), (36, true)]);
+
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(10), running.wait())
+        .await
+        .unwrap();
+    w.pool.close().await;
+    w.env.cleanup().await;
+}
+
+/// What other services change reaches applications: a group the registry
+/// enlarges serves its waitlist, a number allocation releases rejects the
+/// application that used it (its seat goes back).
+#[tokio::test]
+async fn a_larger_group_serves_its_waitlist_and_a_released_number_rejects_its_application() {
+    let w = Window::open().await;
+    let snapshot = w.snapshot(1, ("ordinary", 36, &[]));
+    let group = w.publish(snapshot.clone()).await;
+    let people = numbers(w.campaign, 2);
+    for n in &people {
+        let e = allocation::UniqueNumberAssigned {
+            unique_number: Some(n.clone()),
+            ..Default::default()
+        };
+        publish_event(&w.bus, "allocation", "unique_number_assigned", &n.id, 1, &e)
+            .await
+            .unwrap();
+    }
+    let shutdown = Shutdown::new();
+    let running = pd_enrollment::start(w.env.settings.clone(), shutdown.clone())
+        .await
+        .unwrap();
+    w.until_count("SELECT count(*) FROM unique_numbers", 2)
+        .await;
+    w.until_count("SELECT count(*) FROM groups", 1).await;
+    let mut answers = Vec::new();
+    for (i, n) in people.iter().enumerate() {
+        let req = pb::ApplyRequest {
+            group_id: group.to_string(),
+            unique_number: n.number.clone(),
+            join_waitlist: true,
+            ..Default::default()
+        };
+        let ctx = w.educator(&n.educator_id, &format!("k-{i}"));
+        answers.push(w.bus.call::<ops::Apply>(&req, &ctx).await.unwrap());
+    }
+    let statuses: Vec<&str> = answers.iter().map(|a| a.status.as_str()).collect();
+    assert_eq!(statuses, ["enrolled", "waitlisted"]);
+    // The registry makes room for two: the waitlist's head gets the seat.
+    let mut larger = snapshot.clone();
+    larger.group.as_mut().unwrap().capacity = 2;
+    let changed = registry::GroupChanged {
+        group: Some(larger),
+    };
+    let aggregate = group.to_string();
+    publish_event(&w.bus, "registry", "group_changed", &aggregate, 2, &changed)
+        .await
+        .unwrap();
+    w.until_status(&answers[1].id, ("enrolled", "")).await;
+
+    // Allocation releases the first number (a refusal crossed the application).
+    let released = allocation::UniqueNumberReleased {
+        unique_number: Some(allocation::UniqueNumber {
+            status: "refused".into(),
+            ..people[0].clone()
+        }),
+    };
+    publish_event(
+        &w.bus,
+        "allocation",
+        "unique_number_released",
+        &people[0].id,
+        2,
+        &released,
+    )
+    .await
+    .unwrap();
+    w.until_status(&answers[0].id, ("rejected", "number_released"))
+        .await;
+    let taken: i32 = sqlx::query_scalar("SELECT taken FROM groups WHERE id = $1")
+        .bind(group)
+        .fetch_one(&w.pool)
+        .await
+        .unwrap();
+    assert_eq!(taken, 1, "the released number's seat went back");
+    // The counters an ops team scales on: applications by outcome.
+    let metrics = pd_runtime::metrics::render();
+    assert!(
+        metrics.contains("pd_applications_total{status=\"waitlisted\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("pd_applications_total{status=\"promoted\"}"),
+        "{metrics}"
+    );
 
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(10), running.wait())
