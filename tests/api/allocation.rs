@@ -1159,7 +1159,8 @@ async fn vouchers_have_a_subject_block_or_an_internship_and_cost_by_the_hour() {
     let p = Platform::start().await.unwrap();
     let r = Region::open(&p, "D1", "voucher_hours").await;
     r.confirm_all().await;
-    // 100 ₽ an hour: a place is a 72-hour voucher (7,200 ₽); 10 places.
+    // 100 ₽ an hour: a place is a 72-hour voucher (7,200 ₽); 10 places
+    // (720 h) pay for eight 72-hour vouchers and a 90-hour one.
     let (s, f) = r
         .send(
             Method::PUT,

@@ -225,7 +225,12 @@ pub(crate) async fn allocate(
         announce_hours(&s, &mut tx, &ctx, &c, &shares.organizations).await?;
         0
     } else {
-        assign(&s, &mut tx, &ctx, &c, ranked, &shares.organizations, now).await?
+        // Vouchers are paid by the hour: the quotas' vouchers must fit in
+        // the budget less the region's reserve.
+        let hours = f.budget_kopecks / f.normative_cost_kopecks.max(1)
+            - i64::from(f.reserve_places) * vouchers::STANDARD_HOURS;
+        let funded = funded(&c, ranked, &shares.organizations, hours);
+        assign(&s, &mut tx, &ctx, &c, funded, now).await?
     };
     let municipality_unused = shares.unused;
     let free = i64::from(f.reserve_places) + municipality_unused;
@@ -276,6 +281,59 @@ pub(crate) async fn allocate(
     ctx.commit(tx, &answer).await?;
     tracing::info!(campaign = %c.id, assigned, "allocation run done");
     Ok(answer)
+}
+
+/// The candidates each organization's quota funds, in the published
+/// order: its first `quota`; with vouchers (voucher_hours), as many of
+/// them as the budget's hours pay for.
+fn funded(
+    c: &Campaign,
+    ranked: Vec<Ranked>,
+    quotas: &HashMap<Uuid, i64>,
+    budget_hours: i64,
+) -> Vec<Ranked> {
+    let quota = |org: &Uuid| quotas.get(org).copied().unwrap_or(0);
+    let within: Vec<Ranked> = ranked.into_iter().filter(|r| r.4 <= quota(&r.1)).collect();
+    if c.pd_model != "voucher_hours" {
+        return within;
+    }
+    let costs: Vec<(i64, i32)> = within
+        .iter()
+        .map(|r| (r.4, vouchers::hours(vouchers::blocks(&r.3))))
+        .collect();
+    let keep = vouchers::within_budget(&costs, budget_hours);
+    within
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(r, k)| k.then_some(r))
+        .collect()
+}
+
+/// voucher_hours: 409 `over_budget` when the campaign's live vouchers
+/// (assigned or used) would cost more than its budget, as after handing
+/// a freed 72-hour place to a holder of a 90-hour voucher.
+pub(crate) async fn ensure_vouchers_within_budget(
+    tx: &mut PgConnection,
+    campaign: Uuid,
+) -> Result<(), AppError> {
+    let (budget, cost): (i64, i64) = sqlx::query_as(
+        "SELECT f.budget_kopecks,
+                f.normative_cost_kopecks * (SELECT coalesce(sum(b.hours), 0)::bigint
+                    FROM voucher_blocks b JOIN unique_numbers n ON n.id = b.number_id
+                    WHERE n.campaign_id = $1 AND n.status IN ('assigned', 'used'))
+         FROM funding f WHERE f.campaign_id = $1",
+    )
+    .bind(campaign)
+    .fetch_one(tx)
+    .await
+    .map_err(db_error)?;
+    if cost > budget {
+        return Err(AppError::conflict(msg::OVER_BUDGET)
+            .with("reason", "over_budget")
+            .with("budget_kopecks", budget.to_string())
+            .with("cost_kopecks", cost.to_string()));
+    }
+    Ok(())
 }
 
 /// cumulative_route: each organization's plan-order hours, one
@@ -453,20 +511,18 @@ async fn insert_quotas(
     Ok(())
 }
 
-/// A number (or voucher) for each organization's first `quota` candidates
-/// in the published order; one `unique_number_assigned` event each.
+/// A number (or voucher) for each funded candidate (see [`funded`]); one
+/// `unique_number_assigned` event each.
 async fn assign(
     s: &State,
     tx: &mut PgConnection,
     ctx: &RpcContext,
     c: &Campaign,
-    ranked: Vec<Ranked>,
-    quotas: &HashMap<Uuid, i64>,
+    funded: Vec<Ranked>,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    let rows: Vec<NumberRow> = ranked
+    let rows: Vec<NumberRow> = funded
         .into_iter()
-        .filter(|r| r.4 <= quotas.get(&r.1).copied().unwrap_or(0))
         .map(|(educator, org, muni, position, _)| NumberRow {
             id: Uuid::now_v7(),
             number: un::generate(&mut rand::thread_rng()),

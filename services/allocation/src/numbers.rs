@@ -411,8 +411,13 @@ pub(crate) async fn mine(
         ),
         (Some(r), Some(q)) => format!(
             "Ваше место в очереди организации: {r} из {count} ({pd}); квота организации: {q}. \
-             Номер может освободиться, если кто-то откажется. {}",
-            msg::RANK_RULE
+             Номер может освободиться, если кто-то откажется. {}{}",
+            msg::RANK_RULE,
+            if c.pd_model == "voucher_hours" {
+                msg::VOUCHER_QUOTA_RULE
+            } else {
+                ""
+            }
         ),
     };
     Ok(out)

@@ -682,6 +682,9 @@ pub(crate) async fn reassign(
             .await
             .map_err(db_error)?;
     }
+    if c.pd_model == "voucher_hours" {
+        crate::funding::ensure_vouchers_within_budget(&mut tx, c.id).await?;
+    }
     sqlx::query("UPDATE free_places SET taken_by = $2, taken_at = $3 WHERE id = $1")
         .bind(id)
         .bind(row.id)
