@@ -1299,6 +1299,52 @@ async fn vouchers_have_a_subject_block_or_an_internship_and_cost_by_the_hour() {
     p.stop().await;
 }
 
+/// Places are counted as 72-hour vouchers; when a 90-hour voucher would
+/// take the cost past the budget, the last in its organization's order
+/// goes without, and is told why.
+#[tokio::test]
+async fn ninety_hour_vouchers_never_take_the_cost_past_the_budget() {
+    let p = Platform::start().await.unwrap();
+    let r = Region::open(&p, "D2", "voucher_hours").await;
+    r.confirm_all().await;
+    // 9 places = 648 h for nine candidates, one of them a master (90 h):
+    // 8 × 72 + 90 = 666 h would be 1,800 ₽ over.
+    let a = r.fund_and_allocate(6_480_000, 10_000, 0).await;
+    assert_eq!(a["funded_places"], 9, "{a}");
+    assert_eq!(a["numbers_assigned"], 8, "{a}");
+    let (s, list) = r
+        .get(&r.operator, &r.path("/unique-numbers?limit=100"))
+        .await;
+    assert_eq!(s, 200, "{list}");
+    let mut hours = 0;
+    let mut holders = Vec::new();
+    for n in list["items"].as_array().unwrap() {
+        let holder = n["educator_name"]
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
+        holders.push(holder.to_owned());
+        let (s, me) = r
+            .get(&r.educator(holder).await, &r.path("/allocation/me"))
+            .await;
+        assert_eq!(s, 200, "{me}");
+        hours += me["voucher"]["hours"].as_i64().unwrap();
+    }
+    assert!(
+        hours * 10_000 <= 6_480_000,
+        "{hours} h cost more than the budget"
+    );
+    assert_eq!(
+        hours,
+        7 * 72 + 90,
+        "the master and seven teachers: {holders:?}"
+    );
+    assert!(holders.iter().any(|h| h == "Лебедева"), "{holders:?}");
+    p.stop().await;
+}
+
 #[tokio::test]
 async fn plan_order_hours_are_shared_by_the_largest_remainder_and_drawn_by_team_applications() {
     let p = Platform::start().await.unwrap();
