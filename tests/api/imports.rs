@@ -457,6 +457,48 @@ async fn organizations_import_reports_bad_rows_creates_and_then_updates() {
         .unwrap();
     let (s, _) = import_orgs(&p, &oo, &region, other.into_bytes()).await;
     assert_eq!(s, 403);
+
+    // A municipality with its OKTMO code: a region-wide file may name it so.
+    let path = format!("/api/v1/regions/{}/municipalities", w.region);
+    let new = |name: &str, code: &str| json!({"name": name, "code": code});
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        &path,
+        Some(&admin),
+        Some(new("Елабужский район", "9262")),
+    )
+    .await;
+    assert_eq!((s, &b["errors"][0]["field"]), (422, &json!("code")), "{b}");
+    let (s, m) = call(
+        &p,
+        Method::POST,
+        &path,
+        Some(&admin),
+        Some(new("Елабужский район", "92626000")),
+    )
+    .await;
+    assert_eq!((s, &m["code"]), (201, &json!("92626000")), "{m}");
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        &path,
+        Some(&admin),
+        Some(new("Другой район", "92626000")),
+    )
+    .await;
+    assert_eq!(s, 409, "the code is taken in the region: {b}");
+    let by_code = format!(
+        "name;inn;oktmo;kind\nШкола № 1 г. Елабуги;{};92626000;school\n",
+        inn(5).as_str()
+    );
+    let (s, r) = import_orgs(&p, &admin, &region, by_code.into_bytes()).await;
+    assert_eq!((s, &r["created"]), (200, &json!(1)), "{r}");
+    let e: pd_proto::identity::v1::OrganizationCreated = next_event(&mut created).await;
+    assert_eq!(
+        e.organization.unwrap().municipality_id,
+        m["id"].as_str().unwrap()
+    );
     p.stop().await;
 }
 

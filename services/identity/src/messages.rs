@@ -93,3 +93,4 @@ pub const FILE_TOO_LARGE: &str = "файл больше {mb} МБ";
 pub const IMPORT_INTERNAL: &str = "внутренняя ошибка при импорте; попробуйте ещё раз";
 pub const MISSING_COLUMN: &str = "нет обязательного столбца";
 pub const IMPORT_TAKEN_MEANWHILE: &str = "ошибок: {errors} — эти педагоги добавлены другим импортом во время этого; ничего не импортировано";
+pub const MUNICIPALITY_CODE: &str = "код ОКТМО — 8 или 11 цифр";

@@ -98,8 +98,8 @@ pub(crate) async fn import(
         .map_err(|FileError(m)| AppError::invalid("file", m))?;
     let mut errors = parsed.errors;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    let municipalities: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT id, name FROM municipalities WHERE region_id = $1")
+    let municipalities: Vec<(Uuid, String, String)> =
+        sqlx::query_as("SELECT id, name, code FROM municipalities WHERE region_id = $1")
             .bind(region)
             .fetch_all(&mut *tx)
             .await

@@ -22,6 +22,7 @@ pub(crate) struct MunicipalityRow {
     id: Uuid,
     region_id: Uuid,
     name: String,
+    code: String,
     created_at: DateTime<Utc>,
 }
 
@@ -31,6 +32,7 @@ impl From<MunicipalityRow> for pb::Municipality {
             id: r.id.to_string(),
             region_id: r.region_id.to_string(),
             name: r.name,
+            code: r.code,
             created_at: ts(r.created_at),
         }
     }
@@ -57,17 +59,21 @@ pub(crate) async fn create_municipality(
     }
     let mut v = Validator::new();
     let name = v.check("name", values::required_text(&req.name, NAME));
+    let code = v.check("code", values::municipality_code(&req.code));
     v.finish()?;
-    let name = name.ok_or_else(|| AppError::internal("validation"))?;
+    let (Some(name), Some(code)) = (name, code) else {
+        return Err(AppError::internal("validation"));
+    };
     ensure(access::can_administer_region(p, region_id))?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let row: MunicipalityRow = sqlx::query_as(
-        "INSERT INTO municipalities (id, region_id, name) VALUES ($1, $2, $3)
-         RETURNING id, region_id, name, created_at",
+        "INSERT INTO municipalities (id, region_id, name, code) VALUES ($1, $2, $3, $4)
+         RETURNING id, region_id, name, code, created_at",
     )
     .bind(Uuid::now_v7())
     .bind(region_id)
     .bind(name)
+    .bind(code)
     .fetch_one(&mut *tx)
     .await
     .map_err(db_error)?;
@@ -92,7 +98,7 @@ pub(crate) async fn list_municipalities(
     ctx.principal()?;
     let region_id = path_id(&req.region_id, msg::REGION_NOT_FOUND)?;
     let rows: Vec<MunicipalityRow> = sqlx::query_as(
-        "SELECT id, region_id, name, created_at FROM municipalities WHERE region_id = $1 ORDER BY name",
+        "SELECT id, region_id, name, code, created_at FROM municipalities WHERE region_id = $1 ORDER BY name",
     )
     .bind(region_id)
     .fetch_all(&state.pool)

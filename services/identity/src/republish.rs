@@ -53,10 +53,11 @@ pub async fn republish(pool: &PgPool, subject_prefix: &str) -> anyhow::Result<Re
         .write_many(&mut tx, "system", events.collect())
         .await?;
 
-    let municipalities: Vec<MunicipalityRow> =
-        sqlx::query_as("SELECT id, region_id, name, created_at FROM municipalities ORDER BY id")
-            .fetch_all(&mut *tx)
-            .await?;
+    let municipalities: Vec<MunicipalityRow> = sqlx::query_as(
+        "SELECT id, region_id, name, code, created_at FROM municipalities ORDER BY id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     done.municipalities = municipalities.len();
     let events = municipalities.into_iter().map(|m| {
         let m = pb::Municipality::from(m);

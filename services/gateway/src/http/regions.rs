@@ -74,6 +74,8 @@ async fn get_region(
 #[serde(default, deny_unknown_fields)]
 struct NewMunicipality {
     name: String,
+    /// OKTMO code, 8 or 11 digits (optional; region-wide files may name the municipality by it).
+    code: String,
 }
 
 /// Add a municipality to a region (admin, regional operator).
@@ -83,7 +85,7 @@ struct NewMunicipality {
     responses(
         (status = 201, description = "Created", body = pb::Municipality),
         (status = 403, description = "Not allowed", body = Problem),
-        (status = 409, description = "Name taken in the region", body = Problem),
+        (status = 409, description = "Name or code taken in the region", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
     ))]
 async fn create_municipality(
@@ -95,6 +97,7 @@ async fn create_municipality(
     let req = pb::CreateMunicipalityRequest {
         region_id: id,
         name: body.name,
+        code: body.code,
     };
     let m = s
         .send::<identity_ops::CreateMunicipality>(&caller.ctx, &req)

@@ -19,7 +19,7 @@ pub struct OrgRow {
     pub row: i32,
     pub name: String,
     pub inn: String,
-    /// The municipality as the file names it (its name, or its id).
+    /// The municipality as the file names it (its name, OKTMO code or id).
     pub municipality: String,
     /// Empty: keep a known organization's kind (a new one needs it).
     pub kind: Option<String>,
@@ -64,6 +64,10 @@ impl Column {
             "municipality"
             | "municipality_name"
             | "municipality_id"
+            | "municipality_code"
+            | "oktmo"
+            | "октмо"
+            | "код октмо"
             | "муниципалитет"
             | "муниципальный район"
             | "муниципальное образование"
@@ -237,13 +241,18 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
     })
 }
 
-/// The region's municipalities as a file may name them: by id, or by
-/// name compared with [`key`]. `None`: two of them share the name so
-/// compared, and the file must give the id.
-pub fn municipality_index(municipalities: &[(Uuid, String)]) -> HashMap<String, Option<Uuid>> {
+/// The region's municipalities (id, name, OKTMO code) as a file may name
+/// them: by id, by code, or by name compared with [`key`]. `None`: two of
+/// them share the name so compared, and the file must give the id or code.
+pub fn municipality_index(
+    municipalities: &[(Uuid, String, String)],
+) -> HashMap<String, Option<Uuid>> {
     let mut by: HashMap<String, Option<Uuid>> = HashMap::new();
-    for (id, name) in municipalities {
+    for (id, name, code) in municipalities {
         by.insert(id.to_string(), Some(*id));
+        if !code.is_empty() {
+            by.insert(code.clone(), Some(*id));
+        }
         by.entry(key(name))
             .and_modify(|m| *m = None)
             .or_insert(Some(*id));

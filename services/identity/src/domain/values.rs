@@ -29,6 +29,17 @@ pub fn org_kind(s: &str) -> Result<String, &'static str> {
         .ok_or(msg::ORG_KIND)
 }
 
+/// A municipality's OKTMO code: empty, or 8 or 11 digits.
+pub fn municipality_code(s: &str) -> Result<String, &'static str> {
+    let s = s.trim();
+    let digits = s.bytes().all(|b| b.is_ascii_digit());
+    if s.is_empty() || (digits && (s.len() == 8 || s.len() == 11)) {
+        Ok(s.to_owned())
+    } else {
+        Err(msg::MUNICIPALITY_CODE)
+    }
+}
+
 /// An IANA zone name known to the time-zone database, such as
 /// `Europe/Moscow` (a made-up `Mars/Olympus` is refused).
 pub fn time_zone(s: &str) -> Result<String, &'static str> {

@@ -15,8 +15,8 @@ fn admin() -> Principal {
 
 fn municipalities() -> HashMap<String, Option<Uuid>> {
     municipality_index(&[
-        (KAZAN, "г. Казань".into()),
-        (CHELNY, "г. Набережные Челны".into()),
+        (KAZAN, "г. Казань".into(), "92701000".into()),
+        (CHELNY, "г. Набережные Челны".into(), String::new()),
     ])
 }
 
@@ -56,9 +56,9 @@ fn a_missing_column_is_reported_on_the_header() {
 }
 
 #[test]
-fn municipalities_match_by_name_whatever_the_case_or_by_id() {
+fn municipalities_match_by_name_whatever_the_case_by_oktmo_code_or_by_id() {
     let csv = format!(
-        "name,inn,municipality,kind\nШкола,7707083893,Г. КАЗАНЬ,school\nСад,3664069397,{CHELNY},preschool\nТретья,500100732259,Елабуга,school\n"
+        "name,inn,municipality,kind\nШкола,7707083893,Г. КАЗАНЬ,school\nСад,3664069397,{CHELNY},preschool\nТретья,500100732259,Елабуга,school\nЛицей,7728168971,92701000,school\n"
     );
     let p = parse(csv.as_bytes()).unwrap();
     assert_eq!(p.errors, vec![]);
@@ -71,13 +71,21 @@ fn municipalities_match_by_name_whatever_the_case_or_by_id() {
         &admin(),
         &mut errors,
     );
-    assert_eq!(planned.len(), 2);
+    assert_eq!(planned.len(), 3);
     assert_eq!(
         planned[0].1,
         OrgDecision::Create {
             municipality_id: KAZAN,
             kind: "school".into()
         }
+    );
+    assert_eq!(
+        planned[2].1,
+        OrgDecision::Create {
+            municipality_id: KAZAN,
+            kind: "school".into()
+        },
+        "by its OKTMO code"
     );
     assert_eq!(
         planned[1].1,
@@ -152,7 +160,10 @@ fn known_inns_update_within_their_municipality_and_scope_is_checked() {
 #[test]
 fn a_new_organization_needs_a_kind_and_names_may_be_ambiguous() {
     let p = parse("name,inn,municipality\nШкола,7707083893,г. Казань\n".as_bytes()).unwrap();
-    let index = municipality_index(&[(KAZAN, "г. Казань".into()), (CHELNY, "Г. КАЗАНЬ".into())]);
+    let index = municipality_index(&[
+        (KAZAN, "г. Казань".into(), String::new()),
+        (CHELNY, "Г. КАЗАНЬ".into(), String::new()),
+    ]);
     let mut errors = Vec::new();
     plan(
         &p.rows,
