@@ -278,6 +278,35 @@ async fn update_mode_reloads_a_staff_list_and_reports_the_difference_per_organiz
     )
     .await;
     assert_eq!(list["total"], 3, "{list}");
+
+    // The region's operator reloads the region with a file that leaves the
+    // first school out altogether: all its staff are reported absent.
+    let region_op = p
+        .user_token("ro1", "regional_operator", Some(w.region.parse().unwrap()))
+        .await
+        .unwrap();
+    let only_second = format!(
+        "snils;last_name;first_name;position;organization_inn\n{};Галиева2;Алсу;учитель;{}\n",
+        snils(2),
+        w.inns[1]
+    );
+    let dry = import_csv(
+        &p,
+        &region_op,
+        "?mode=update&dry_run=true",
+        only_second.into_bytes(),
+    )
+    .await;
+    assert_eq!(dry["status"], "completed", "{dry}");
+    assert_eq!(diff(&dry, &w.orgs[1]), (0, 0, 0, 1, 0));
+    assert_eq!(diff(&dry, &w.orgs[0]), (0, 0, 0, 0, 3), "{dry}");
+    let first = dry["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["organization_id"] == w.orgs[0].as_str())
+        .unwrap();
+    assert_eq!(first["organization_inn"], w.inns[0].as_str());
     p.stop().await;
 }
 

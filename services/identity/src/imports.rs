@@ -488,13 +488,16 @@ struct Located<'a> {
 }
 
 impl Located<'_> {
-    fn report(&self, diffs: Vec<OrgDiff>) -> Vec<StoredDiff> {
+    /// The diffs with their organizations' INNs (`others`: of those the
+    /// file does not name).
+    fn report(&self, diffs: Vec<OrgDiff>, others: &HashMap<Uuid, String>) -> Vec<StoredDiff> {
         diffs
             .into_iter()
             .map(|diff| StoredDiff {
                 organization_inn: self
                     .inns
                     .get(&diff.organization_id)
+                    .or_else(|| others.get(&diff.organization_id))
                     .cloned()
                     .unwrap_or_default(),
                 diff,
@@ -611,11 +614,15 @@ async fn process(state: &State, id: Uuid) -> anyhow::Result<()> {
         &principal,
         &mut errors,
     );
+    let reload = (job.update_existing && job.organization_id.is_none()).then_some(&principal);
     let employed = {
         let mut conn = state.pool.acquire().await?;
-        employed_counts(&mut conn, &planned).await?
+        employed_counts(&mut conn, &planned, reload).await?
     };
-    let report = located.report(educator_sync::report(&planned, &known, &employed));
+    let report = located.report(
+        educator_sync::report(&planned, &known, &employed.counts),
+        &employed.inns,
+    );
     errors.sort_by_key(|e| e.row);
     if !errors.is_empty() {
         let o = Outcome {
@@ -812,26 +819,58 @@ async fn known_educators(
     Ok(known)
 }
 
-/// Employed educators of each organization the plan names.
+/// Employed educators of each organization the plan names and, when the
+/// file reloads the importer's whole scope (update mode without a default
+/// organization), of every other organization of that scope: one the
+/// file leaves out has all its educators absent. With the INNs of the
+/// organizations the file does not name.
+struct Employed {
+    counts: HashMap<Uuid, i64>,
+    inns: HashMap<Uuid, String>,
+}
+
 async fn employed_counts(
     conn: &mut sqlx::PgConnection,
     planned: &[Planned<'_>],
-) -> anyhow::Result<HashMap<Uuid, i64>> {
-    let orgs: Vec<Uuid> = planned
-        .iter()
-        .map(|p| p.loc.org_id)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let counts: Vec<(Uuid, i64)> = sqlx::query_as(
-        "SELECT organization_id, count(*) FROM educators
-         WHERE organization_id = ANY($1) AND employment_status = 'employed'
-         GROUP BY organization_id",
+    reload: Option<&Principal>,
+) -> anyhow::Result<Employed> {
+    let named: HashSet<Uuid> = planned.iter().map(|p| p.loc.org_id).collect();
+    let orgs: Vec<Uuid> = named.iter().copied().collect();
+    let (mut regions, mut munis, mut own) = (Vec::new(), Vec::new(), Vec::new());
+    if let Some(p) = reload {
+        regions = p.scopes(Role::RegionalOperator).collect();
+        if p.is_admin() {
+            regions.extend(planned.iter().map(|p| p.loc.region_id));
+        }
+        munis = p.scopes(Role::MunicipalOperator).collect();
+        own = p.scopes(Role::OrgOperator).collect();
+    }
+    let rows: Vec<(Uuid, String, i64)> = sqlx::query_as(
+        "SELECT o.id, o.inn, count(e.id)
+         FROM organizations o
+         LEFT JOIN educators e ON e.organization_id = o.id AND e.employment_status = 'employed'
+         WHERE o.id = ANY($1) OR o.region_id = ANY($2) OR o.municipality_id = ANY($3)
+            OR o.id = ANY($4)
+         GROUP BY o.id, o.inn
+         HAVING count(e.id) > 0",
     )
     .bind(&orgs)
+    .bind(&regions)
+    .bind(&munis)
+    .bind(&own)
     .fetch_all(conn)
     .await?;
-    Ok(counts.into_iter().collect())
+    let mut out = Employed {
+        counts: HashMap::new(),
+        inns: HashMap::new(),
+    };
+    for (org, inn, n) in rows {
+        if !named.contains(&org) {
+            out.inns.insert(org, inn);
+        }
+        out.counts.insert(org, n);
+    }
+    Ok(out)
 }
 
 /// What the writing of a checked file needs.
@@ -937,10 +976,12 @@ async fn write_rows(
     if !errors.is_empty() {
         return Ok(Some(errors));
     }
-    let employed = employed_counts(&mut tx, &planned).await?;
-    let report = import
-        .located
-        .report(educator_sync::report(&planned, &known, &employed));
+    let reload = (job.update_existing && job.organization_id.is_none()).then_some(import.principal);
+    let employed = employed_counts(&mut tx, &planned, reload).await?;
+    let report = import.located.report(
+        educator_sync::report(&planned, &known, &employed.counts),
+        &employed.inns,
+    );
     let mut done = 0i64;
     for batch in planned.chunks(BATCH) {
         let creates: Vec<&Planned> = batch

@@ -166,11 +166,12 @@ pub struct OrgDiff {
     pub absent: i64,
 }
 
-/// The per-organization report of the organizations the rows name, in
-/// their id order. `absent`: of the employed educators each organization
-/// has (`employed`, before the import), those whose SNILS is not in the
-/// file; an employed educator `known` under a SNILS of the file is
-/// present, whichever organization the row names.
+/// The per-organization report of the organizations the rows name and of
+/// those `employed` counts (a reload's whole scope), in their id order.
+/// `absent`: of the employed educators each organization has (`employed`,
+/// before the import), those whose SNILS is not in the file; an employed
+/// educator `known` under a SNILS of the file is present, whichever
+/// organization the row names.
 pub fn report(
     planned: &[Planned<'_>],
     known: &HashMap<String, Known>,
@@ -192,6 +193,12 @@ pub fn report(
             }
             Decision::Unchanged { .. } => d.unchanged += 1,
         }
+    }
+    for org in employed.keys() {
+        by_org.entry(*org).or_insert_with(|| OrgDiff {
+            organization_id: *org,
+            ..OrgDiff::default()
+        });
     }
     let mut listed: HashMap<Uuid, i64> = HashMap::new();
     for k in known.values().filter(|k| k.employed) {
