@@ -187,6 +187,7 @@ impl Service {
                 &pb::CreateMunicipalityRequest {
                     region_id: region.id,
                     name: "г. о. Самара".into(),
+                    code: "36701000".into(),
                 },
                 &self.admin,
             )

@@ -703,6 +703,7 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
             .call::<identity_ops::CreateMunicipality>(&pb::CreateMunicipalityRequest {
                 region_id: region.id.clone(),
                 name: name.into(),
+                ..Default::default()
             })
             .await?;
         municipalities.push(m);
