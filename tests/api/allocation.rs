@@ -1345,6 +1345,51 @@ async fn ninety_hour_vouchers_never_take_the_cost_past_the_budget() {
     p.stop().await;
 }
 
+/// A freed 72-hour voucher cannot go to a master when their 90 hours
+/// would take the campaign past its budget.
+#[tokio::test]
+async fn a_freed_voucher_goes_to_a_master_only_within_the_budget() {
+    let p = Platform::start().await.unwrap();
+    let r = Region::open(&p, "D3", "voucher_hours").await;
+    r.confirm_all().await;
+    // 5 places (360 h): municipality 1's one place goes to Козлова, ahead
+    // of Лебедева (a master) in organization 2; five 72-hour vouchers
+    // spend the whole budget.
+    let a = r.fund_and_allocate(3_600_000, 10_000, 0).await;
+    assert_eq!(a["numbers_assigned"], 5, "{a}");
+    let kozlova = r.educator("Козлова").await;
+    let (s, refusal) = r
+        .send(
+            Method::POST,
+            &kozlova,
+            &r.path("/refusals"),
+            json!({"reason": "переезд"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{refusal}");
+    let decision = format!(
+        "/api/v1/refusals/{}/decision",
+        refusal["id"].as_str().unwrap()
+    );
+    let org2 = &r.org_operators[2];
+    let (s, b) = r
+        .send(Method::POST, org2, &decision, json!({"approve": true}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, places) = r.get(org2, &r.path("/free-places?status=open")).await;
+    assert_eq!(s, 200, "{places}");
+    let place = places["items"][0]["id"].as_str().unwrap().to_owned();
+    let assign = format!("/api/v1/free-places/{place}/assignment");
+    let master = json!({"educator_id": r.id("Лебедева")});
+    let (s, b) = r.send(Method::POST, org2, &assign, master).await;
+    assert_eq!((s, &b["reason"]), (409, &json!("over_budget")), "{b}");
+    assert_eq!(b["budget_kopecks"], "3600000", "{b}");
+    // Nothing changed: the place is still free.
+    let (_, places) = r.get(org2, &r.path("/free-places?status=open")).await;
+    assert_eq!(places["items"][0]["id"], place.as_str(), "{places}");
+    p.stop().await;
+}
+
 #[tokio::test]
 async fn plan_order_hours_are_shared_by_the_largest_remainder_and_drawn_by_team_applications() {
     let p = Platform::start().await.unwrap();
