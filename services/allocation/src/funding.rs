@@ -316,6 +316,12 @@ pub(crate) async fn ensure_vouchers_within_budget(
     tx: &mut PgConnection,
     campaign: Uuid,
 ) -> Result<(), AppError> {
+    // Two reassignments at once take turns here, each counting the other's voucher.
+    sqlx::query("SELECT 1 FROM funding WHERE campaign_id = $1 FOR UPDATE")
+        .bind(campaign)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
     let (budget, cost): (i64, i64) = sqlx::query_as(
         "SELECT f.budget_kopecks,
                 f.normative_cost_kopecks * (SELECT coalesce(sum(b.hours), 0)::bigint

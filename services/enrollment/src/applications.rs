@@ -226,12 +226,27 @@ pub(crate) fn applicant(p: &Principal, educator_id: &str) -> Result<Uuid, AppErr
         .ok_or_else(|| AppError::invalid("educator_id", msg::EDUCATOR_REQUIRED))
 }
 
+/// Who files for the educator: the educator, or an operator of their
+/// scope at the level they act at (403 for anyone else).
+pub(crate) fn filed_by(
+    p: &Principal,
+    educator: Uuid,
+    unit: &Unit,
+) -> Result<&'static str, AppError> {
+    if access::educator_id(p) == Some(educator) {
+        return Ok("educator");
+    }
+    db::ensure(access::oversees(p, unit))?;
+    Ok(access::level(p, unit))
+}
+
 /// Applies with a unique number to a group: only in the application
 /// phase, with the educator's own funding number, one active application
 /// per number; the seat (or, when asked, a waitlist place) is taken in the
 /// same transaction as the row and its `application_submitted` event. A
 /// full group is answered before anything is written; a taken seat holds
-/// the group's row only over the three statements before the commit.
+/// the group's row only over the last statements before the commit (the
+/// voucher's blocks, the row, the event, the recorded answer).
 pub(crate) async fn apply(
     s: State,
     ctx: RpcContext,
@@ -261,12 +276,7 @@ pub(crate) async fn apply(
         municipality: c.municipality_id,
         organization: c.organization_id,
     };
-    let filed_by = if access::educator_id(p) == Some(educator) {
-        "educator"
-    } else {
-        db::ensure(access::oversees(p, &unit))?;
-        access::level(p, &unit)
-    };
+    let filed_by = filed_by(p, educator, &unit)?;
     check_can_apply(&mut tx, &c, now).await?;
     let blocks = if c.voucher {
         voucher_blocks(&mut tx, &c).await?
@@ -300,7 +310,11 @@ pub(crate) async fn apply(
     .execute(&mut *tx)
     .await
     .map_err(|e| match db_error(e) {
-        // Another request with the same number won the race.
+        // Another request with the same number (a voucher: for the same
+        // group) won the race.
+        e if e.kind == pd_domain::ErrorKind::Conflict && c.voucher => {
+            AppError::conflict(msg::ALREADY_IN_GROUP).with("reason", "already_applied")
+        }
         e if e.kind == pd_domain::ErrorKind::Conflict => {
             AppError::conflict(msg::NUMBER_IN_USE).with("reason", "number_in_use")
         }
@@ -591,8 +605,28 @@ pub(crate) async fn end(
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_error)?;
-    let Some(group) = group else { return Ok(None) };
+    let Some(mut group) = group else {
+        return Ok(None);
+    };
     seats::lock(tx, group).await.map_err(db_error)?;
+    // A merge may have moved the application while this waited for the
+    // lock (it commits first, holding both groups): follow it.
+    let now_in: Uuid =
+        sqlx::query_scalar("SELECT group_id FROM applications WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    if now_in != group {
+        group = now_in;
+        seats::lock(tx, group).await.map_err(db_error)?;
+    }
+    // The educator's own withdrawal only while the roster is open (one
+    // that waited for the lock past the window's close finds it fixed);
+    // rejections (group cancelled, number released) come at any time.
+    if how.status == "withdrawn" {
+        seats::ensure_open(tx, group).await?;
+    }
     let before: Option<String> = sqlx::query_scalar(
         "UPDATE applications a SET status = $2, reason = $3, note = $4, updated_at = now()
          FROM (SELECT id, status FROM applications WHERE id = $1 FOR UPDATE) old
@@ -616,6 +650,7 @@ pub(crate) async fn end(
         Seat::Waitlisted
     };
     let promoted = seats::give_back(tx, group, held).await.map_err(db_error)?;
+    crate::rosters::refix(tx, outbox, actor, group).await?;
     let mut rows = by_ids(tx, &[id]).await.map_err(db_error)?;
     let ended = rows
         .pop()

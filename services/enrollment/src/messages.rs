@@ -62,3 +62,4 @@ pub const TEAM_DECIDED: &str = "по заявке команды уже прин
 pub const TEAM_NO_SEATS: &str = "в группе не хватает мест для всей команды";
 pub const MEMBER_APPLIED: &str = "участник команды уже подал заявление в эту группу";
 pub const TEAM_STATUS: &str = "допустимые значения: submitted, accepted, rejected";
+pub const ROSTER_FIXED: &str = "приём заявлений закончился: состав группы уже сформирован";

@@ -376,6 +376,9 @@ fn apply_allocation(
         match event.event_type() {
             "unique_number_assigned" => numbers(conn, vec![event]).await?,
             "hour_quota_set" => {
+                if !event.is_newest(conn).await? {
+                    return Ok(());
+                }
                 let q: allocation::HourQuotaSet = event.decode()?;
                 // What is drawn stays: only the quota changes.
                 sqlx::query(
@@ -408,7 +411,7 @@ fn apply_allocation(
 }
 
 /// A released number's active applications (one, or one per voucher
-/// block) are rejected: the number no longer funds them (allocation
+/// block; in group order, as formation locks groups) are rejected: the number no longer funds them (allocation
 /// refuses a refusal once a number is used, so this happens only when the
 /// two crossed).
 async fn release(
@@ -419,7 +422,8 @@ async fn release(
     let n = id(&event.envelope.aggregate_id)?;
     let active: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM applications
-         WHERE unique_number_id = $1 AND status IN ('enrolled', 'waitlisted') ORDER BY seq",
+         WHERE unique_number_id = $1 AND status IN ('enrolled', 'waitlisted')
+         ORDER BY group_id",
     )
     .bind(n)
     .fetch_all(&mut *conn)

@@ -120,6 +120,7 @@ async fn form(s: &State, campaign: Uuid, actor: &str) -> Result<bool, AppError> 
         events.push(pending("application_withdrawn", a.id, &e));
     }
     events.extend(roster_events(&mut tx, &groups).await?);
+    events.extend(crate::teams::close_pending(&mut tx, campaign).await?);
     s.outbox
         .write_many(&mut tx, actor, events)
         .await
@@ -169,8 +170,34 @@ pub(crate) async fn cancelled(
     group: Uuid,
 ) -> Result<(), AppError> {
     let changed: Option<Uuid> = sqlx::query_scalar(
-        "UPDATE groups SET roster = 'cancelled', taken = 0
+        "UPDATE groups SET roster = 'cancelled'
          WHERE id = $1 AND roster IN ('formed', 'under_min') RETURNING id",
+    )
+    .bind(group)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    if changed.is_none() {
+        return Ok(());
+    }
+    let events = roster_events(tx, &[group]).await?;
+    outbox.write_many(tx, actor, events).await.map_err(db_error)
+}
+
+/// A formed group lost a learner after formation (a number released):
+/// its roster is fixed again, `under_min` when it fell below its minimum,
+/// and the provider learns it. Nothing while the roster is open, or for a
+/// cancelled or merged group.
+pub(crate) async fn refix(
+    tx: &mut PgConnection,
+    outbox: &Outbox,
+    actor: &str,
+    group: Uuid,
+) -> Result<(), AppError> {
+    let changed: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE groups SET roster = CASE WHEN taken >= min_size THEN 'formed' ELSE 'under_min' END
+         WHERE id = $1 AND status = 'published' AND roster IN ('formed', 'under_min')
+         RETURNING id",
     )
     .bind(group)
     .fetch_optional(&mut *tx)
@@ -305,7 +332,7 @@ pub(crate) async fn form_now(
     req: pb::FormationRequest,
 ) -> Result<pb::Formation, AppError> {
     let p = ctx.principal()?;
-    let campaign = managed_campaign(&s, p, &req.campaign_id).await?;
+    let campaign = managed_campaign(&s, p, &req.campaign_id, access::forms_groups).await?;
     let mut conn = s.pool.acquire().await.map_err(db_error)?;
     pd_calendar::ensure_closed(&mut conn, campaign, "applications", Utc::now()).await?;
     drop(conn);
@@ -321,17 +348,22 @@ pub(crate) async fn get_formation(
     req: pb::FormationRequest,
 ) -> Result<pb::Formation, AppError> {
     let p = ctx.principal()?;
-    let campaign = managed_campaign(&s, p, &req.campaign_id).await?;
+    let campaign = managed_campaign(&s, p, &req.campaign_id, access::manages_region).await?;
     form_due(&s, Utc::now()).await?;
     formation(&s, campaign).await
 }
 
-/// A campaign of the caller's region that the caller manages (404 for
-/// another region's, 403 for anyone else).
-async fn managed_campaign(s: &State, p: &Principal, campaign: &str) -> Result<Uuid, AppError> {
+/// A campaign of the caller's region where `allowed` lets the caller act
+/// (404 for another region's, 403 for anyone else).
+async fn managed_campaign(
+    s: &State,
+    p: &Principal,
+    campaign: &str,
+    allowed: fn(&Principal, Uuid) -> bool,
+) -> Result<Uuid, AppError> {
     let mut conn = s.pool.acquire().await.map_err(db_error)?;
     let (campaign, region) = db::campaign_region(&mut conn, p, campaign).await?;
-    ensure(access::manages_region(p, region))?;
+    ensure(allowed(p, region))?;
     Ok(campaign)
 }
 
@@ -365,11 +397,6 @@ async fn formation(s: &State, campaign: Uuid) -> Result<pb::Formation, AppError>
     })
 }
 
-/// The provider the caller administers, when they ask as one.
-fn provider_of(p: &Principal) -> Option<Uuid> {
-    p.scopes(Role::ProviderAdmin).next()
-}
-
 /// A campaign's group rosters without their members: the regional
 /// operator's (filter `under_min` for the groups to decide on), or a
 /// provider's own groups.
@@ -381,12 +408,19 @@ pub(crate) async fn list(
     let p = ctx.principal()?;
     let mut conn = s.pool.acquire().await.map_err(db_error)?;
     let (campaign, region) = db::campaign_region(&mut conn, p, &req.campaign_id).await?;
-    let mut provider = optional_id("provider_id", &req.provider_id)?;
-    if !access::manages_region(p, region) {
-        let own = provider_of(p).filter(|own| provider.is_none_or(|asked| asked == *own));
-        ensure(own.is_some())?;
-        provider = own;
-    }
+    let asked = optional_id("provider_id", &req.provider_id)?;
+    // The region's operators see every provider's groups; a provider's
+    // administrators their own providers' (the one asked for, or all).
+    let providers: Option<Vec<Uuid>> = if access::manages_region(p, region) {
+        asked.map(|a| vec![a])
+    } else {
+        let own: Vec<Uuid> = p
+            .scopes(Role::ProviderAdmin)
+            .filter(|own| asked.is_none_or(|a| a == *own))
+            .collect();
+        ensure(!own.is_empty())?;
+        Some(own)
+    };
     let roster = match req.roster.as_str() {
         "" => None,
         "open" | "formed" | "under_min" | "merged" | "cancelled" => Some(req.roster.as_str()),
@@ -397,13 +431,13 @@ pub(crate) async fn list(
     form_due(&s, Utc::now()).await?;
     let sql = format!(
         "{ROSTERS} WHERE campaign_id = $1 AND ($2::text IS NULL OR roster = $2)
-           AND ($3::uuid IS NULL OR provider_id = $3)
+           AND ($3::uuid[] IS NULL OR provider_id = ANY($3))
          ORDER BY program_title, starts_on, id LIMIT $4 OFFSET $5"
     );
     let rows: Vec<RosterRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(campaign)
         .bind(roster)
-        .bind(provider)
+        .bind(providers)
         .bind(limit)
         .bind(offset)
         .fetch_all(&s.pool)
@@ -437,6 +471,9 @@ pub(crate) async fn get(
     if !sees {
         return Err(AppError::not_found(msg::GROUP_NOT_FOUND));
     }
+    drop(conn);
+    form_due(&s, Utc::now()).await?;
+    let mut conn = s.pool.acquire().await.map_err(db_error)?;
     rosters(&mut conn, &[id], true)
         .await?
         .pop()
@@ -471,7 +508,7 @@ pub(crate) async fn merge(
     .map_err(db_error)?;
     let find = |id: Uuid| rows.iter().find(|r| r.id == id && p.in_region(r.region_id));
     let from = find(source).ok_or_else(|| AppError::not_found(msg::GROUP_NOT_FOUND))?;
-    ensure(access::manages_region(p, from.region_id))?;
+    ensure(access::forms_groups(p, from.region_id))?;
     let into =
         find(target).ok_or_else(|| AppError::invalid("into_group_id", msg::GROUP_NOT_FOUND))?;
     check_merge(from, into)?;
@@ -484,6 +521,10 @@ pub(crate) async fn merge(
     .fetch_all(&mut *tx)
     .await
     .map_err(db_error)?;
+    // The counter said how many would move; the rows decide (all or none).
+    if moved.len() as i32 > into.capacity - into.taken {
+        return Err(AppError::conflict(msg::MERGE_NO_ROOM).with("reason", "not_enough_seats"));
+    }
     sqlx::query("UPDATE groups SET taken = 0, roster = 'merged', merged_into = $2 WHERE id = $1")
         .bind(source)
         .bind(target)

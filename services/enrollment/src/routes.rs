@@ -13,8 +13,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::applications::{self, by_ids};
-use crate::db::{self, body_id, db_error};
-use crate::domain::access::{self, Unit};
+use crate::db::{body_id, db_error};
+use crate::domain::access::Unit;
 use crate::domain::routes::{self, RouteError};
 use crate::seats;
 use crate::{State, messages as msg};
@@ -169,12 +169,7 @@ pub(crate) async fn apply(
     let now = Utc::now();
     let mut tx = s.pool.begin().await.map_err(db_error)?;
     let unit = educator_unit(&mut tx, educator, "educator_id").await?;
-    let filed_by = if access::educator_id(p) == Some(educator) {
-        "educator"
-    } else {
-        db::ensure(access::oversees(p, &unit))?;
-        access::level(p, &unit)
-    };
+    let filed_by = applications::filed_by(p, educator, &unit)?;
     let g = open_group(&mut tx, p, group, now).await?;
     if g.region_id != unit.region {
         return Err(AppError::not_found(msg::GROUP_NOT_FOUND));

@@ -30,9 +30,12 @@ impl Seat {
     }
 }
 
-/// Takes a seat of a published group, or a place on its waitlist when
-/// `waitlist` (a 409 `group_full`, naming the program's groups that still
-/// have seats, otherwise). Returns the waitlist position (0 with a seat).
+/// Takes a seat of a published group whose roster is still open, or a
+/// place on its waitlist when `waitlist` (a 409 `group_full`, naming the
+/// program's groups that still have seats, otherwise). Returns the
+/// waitlist position (0 with a seat). The roster is checked under the
+/// row's lock: a request that waited for the lock past the window's close
+/// finds the roster fixed (409 `window_closed`), never a seat in it.
 pub(crate) async fn take(
     tx: &mut PgConnection,
     group: Uuid,
@@ -40,7 +43,8 @@ pub(crate) async fn take(
 ) -> Result<(Seat, i64), AppError> {
     let seat: Option<i32> = sqlx::query_scalar(
         "UPDATE groups SET taken = taken + 1
-         WHERE id = $1 AND status = 'published' AND taken < capacity RETURNING taken",
+         WHERE id = $1 AND status = 'published' AND roster = 'open' AND taken < capacity
+         RETURNING taken",
     )
     .bind(group)
     .fetch_optional(&mut *tx)
@@ -49,6 +53,7 @@ pub(crate) async fn take(
     if seat.is_some() {
         return Ok((Seat::Taken, 0));
     }
+    ensure_open(tx, group).await?;
     if !waitlist {
         let others = alternatives(tx, group).await?;
         let ids: Vec<String> = others.iter().map(|g| g.group_id.clone()).collect();
@@ -60,15 +65,17 @@ pub(crate) async fn take(
     // here, and then taken instead of waiting. The counter is exact under
     // the lock, so the newcomer's position is the count.
     let counted: Option<(i32, i32, i32)> = sqlx::query_as(
-        "UPDATE groups SET waitlisted = waitlisted + 1 WHERE id = $1 AND status = 'published'
+        "UPDATE groups SET waitlisted = waitlisted + 1
+         WHERE id = $1 AND status = 'published' AND roster = 'open'
          RETURNING taken, capacity, waitlisted",
     )
     .bind(group)
     .fetch_optional(&mut *tx)
     .await
     .map_err(db_error)?;
-    // Cancelled meanwhile (the registry's event arrived after the checks).
+    // Cancelled, or formed, meanwhile (after the checks).
     let Some((taken, capacity, waitlisted)) = counted else {
+        ensure_open(tx, group).await?;
         return Err(AppError::conflict(msg::GROUP_CANCELLED).with("reason", "group_cancelled"));
     };
     if taken < capacity {
@@ -82,6 +89,26 @@ pub(crate) async fn take(
         return Ok((Seat::Taken, 0));
     }
     Ok((Seat::Waitlisted, i64::from(waitlisted)))
+}
+
+/// 409 when the group was cancelled, or its roster fixed, by the time
+/// its row is locked (read after a failed conditional update of the row).
+pub(crate) async fn ensure_open(tx: &mut PgConnection, group: Uuid) -> Result<(), AppError> {
+    let state: Option<(String, String)> =
+        sqlx::query_as("SELECT status, roster FROM groups WHERE id = $1")
+            .bind(group)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    match state {
+        Some((status, _)) if status != "published" => {
+            Err(AppError::conflict(msg::GROUP_CANCELLED).with("reason", "group_cancelled"))
+        }
+        Some((_, roster)) if roster != "open" => {
+            Err(AppError::conflict(msg::ROSTER_FIXED).with("reason", "window_closed"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Locks the group's row (before any of its applications' rows).
@@ -121,8 +148,8 @@ pub(crate) async fn fill(tx: &mut PgConnection, group: Uuid) -> Result<Vec<Uuid>
          WHERE id IN (SELECT a.id FROM applications a
                       WHERE a.group_id = $1 AND a.status = 'waitlisted'
                       ORDER BY a.seq
-                      LIMIT (SELECT greatest(capacity - taken, 0) FROM groups
-                             WHERE id = $1 AND status = 'published'))
+                      LIMIT coalesce((SELECT greatest(capacity - taken, 0) FROM groups
+                                      WHERE id = $1 AND status = 'published'), 0))
          RETURNING id",
     )
     .bind(group)
@@ -184,7 +211,7 @@ const SEATS: &str =
 async fn alternatives(tx: &mut PgConnection, group: Uuid) -> Result<Vec<pb::GroupSeats>, AppError> {
     let sql = format!(
         "{SEATS} WHERE program_id = (SELECT program_id FROM groups WHERE id = $1)
-           AND id <> $1 AND status = 'published' AND taken < capacity
+           AND id <> $1 AND status = 'published' AND roster = 'open' AND taken < capacity
          ORDER BY starts_on NULLS LAST, id LIMIT 20"
     );
     let rows: Vec<SeatsRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))

@@ -8,10 +8,12 @@
 
 use chrono::{DateTime, Utc};
 use pd_bus::RpcContext;
+use pd_bus::outbox::PendingEvent;
 use pd_domain::bounds::{LIST, NAME, TEXT, TITLE};
 use pd_domain::error::Validator;
 use pd_domain::{AppError, Principal, Role};
 use pd_proto::enrollment::v1 as pb;
+use prost::Message;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -198,7 +200,8 @@ async fn members(
         }
     }
     let unit = team.ok_or_else(|| AppError::invalid("member_ids", msg::TEAM_SIZE))?;
-    ensure(access::oversees(p, &unit))?;
+    // The organization applies for its team (seed 004), through its operator.
+    ensure(p.is_admin() || p.has_scope(Role::OrgOperator, unit.organization))?;
     Ok((members, unit))
 }
 
@@ -364,7 +367,8 @@ async fn enroll(
     let n = t.members.len() as i32;
     let seated: Option<i32> = sqlx::query_scalar(
         "UPDATE groups SET taken = taken + $2
-         WHERE id = $1 AND status = 'published' AND taken + $2 <= capacity RETURNING taken",
+         WHERE id = $1 AND status = 'published' AND roster = 'open' AND taken + $2 <= capacity
+         RETURNING taken",
     )
     .bind(t.group_id)
     .bind(n)
@@ -372,6 +376,7 @@ async fn enroll(
     .await
     .map_err(db_error)?;
     if seated.is_none() {
+        crate::seats::ensure_open(tx, t.group_id).await?;
         let left: i32 =
             sqlx::query_scalar("SELECT greatest(capacity - taken, 0) FROM groups WHERE id = $1")
                 .bind(t.group_id)
@@ -430,6 +435,40 @@ async fn enroll(
         crate::metrics::applied(crate::seats::Seat::Taken);
     }
     Ok(())
+}
+
+/// At the window's close: teams still waiting for their provider's
+/// decision are rejected (`window_closed`), with their events.
+pub(crate) async fn close_pending(
+    tx: &mut PgConnection,
+    campaign: Uuid,
+) -> Result<Vec<PendingEvent>, AppError> {
+    let closed: Vec<Uuid> = sqlx::query_scalar(
+        "UPDATE teams SET status = 'rejected', reason = 'window_closed', decided_at = now()
+         WHERE campaign_id = $1 AND status = 'submitted' RETURNING id",
+    )
+    .bind(campaign)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    if closed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("{TEAMS} WHERE t.id = ANY($1)");
+    let rows: Vec<TeamRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(&closed)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    Ok(to_proto(tx, rows)
+        .await?
+        .into_iter()
+        .map(|team| PendingEvent {
+            event_type: "team_application_decided",
+            aggregate_id: team.id.clone(),
+            payload: pb::TeamApplicationDecided { team: Some(team) }.encode_to_vec(),
+        })
+        .collect())
 }
 
 /// One team (its organization's operators, the group's provider, the region).

@@ -728,6 +728,59 @@ async fn routes_and_school_teams_draw_the_plan_order_hours() {
         .collect();
     assert_eq!(hours, [(36, true), (36, true), (36, true)]);
 
+    // A team still waiting when the window closes is rejected at formation.
+    let pending = submit(&["Теория"]).await.unwrap();
+    let mut closed = calendar_open_now(w.campaign, w.region, "applications", 1);
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    closed.phases[0].closes_at = past.to_rfc3339();
+    closed.phases[0].ends_on = past.date_naive().to_string();
+    let aggregate = w.campaign.to_string();
+    publish_event(
+        &w.bus,
+        "registry",
+        "campaign_calendar_changed",
+        &aggregate,
+        2,
+        &closed,
+    )
+    .await
+    .unwrap();
+    let regional = w.as_role(Role::RegionalOperator, w.region, None);
+    let form = pb::FormationRequest {
+        campaign_id: w.campaign.to_string(),
+    };
+    let mut formed = None;
+    for _ in 0..250 {
+        match w.bus.call::<ops::FormGroups>(&form, &regional).await {
+            Ok(f) => {
+                formed = Some(f);
+                break;
+            }
+            Err(e)
+                if e.extensions.get("reason").map(String::as_str) == Some("phase_not_closed") =>
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert!(
+        formed.is_some(),
+        "the closed phase never reached enrollment"
+    );
+    let id = pb::TeamIdRequest { id: pending.id };
+    let team = w.bus.call::<ops::GetTeam>(&id, &operator).await.unwrap();
+    assert_eq!(
+        (team.status.as_str(), team.reason.as_str()),
+        ("rejected", "window_closed")
+    );
+    let ministry = w.as_role(Role::Ministry, w.region, None);
+    assert_eq!(
+        refusal(w.bus.call::<ops::FormGroups>(&form, &ministry).await).0,
+        ErrorKind::Forbidden,
+        "the regional operator forms groups, not the ministry"
+    );
+
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(10), running.wait())
         .await

@@ -846,13 +846,12 @@ async fn employed_counts(
         own = p.scopes(Role::OrgOperator).collect();
     }
     let rows: Vec<(Uuid, String, i64)> = sqlx::query_as(
-        "SELECT o.id, o.inn, count(e.id)
+        "SELECT o.id, o.inn, count(*)
          FROM organizations o
-         LEFT JOIN educators e ON e.organization_id = o.id AND e.employment_status = 'employed'
+         JOIN educators e ON e.organization_id = o.id AND e.employment_status = 'employed'
          WHERE o.id = ANY($1) OR o.region_id = ANY($2) OR o.municipality_id = ANY($3)
             OR o.id = ANY($4)
-         GROUP BY o.id, o.inn
-         HAVING count(e.id) > 0",
+         GROUP BY o.id, o.inn",
     )
     .bind(&orgs)
     .bind(&regions)

@@ -18,6 +18,13 @@ pub fn manages_region(p: &Principal, region: Uuid) -> bool {
         || p.has_scope(Role::Ministry, region)
 }
 
+/// Who forms a campaign's groups at the window's close and merges those
+/// under their minimum: the regional operator (seed 003: комплектование
+/// групп), not the ministry.
+pub fn forms_groups(p: &Principal, region: Uuid) -> bool {
+    p.is_admin() || p.has_scope(Role::RegionalOperator, region)
+}
+
 /// Operators who see a unit's applications and file or withdraw them on
 /// behalf of its educators (seed 002: operators accompany the filing).
 pub fn oversees(p: &Principal, u: &Unit) -> bool {

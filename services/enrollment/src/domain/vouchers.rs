@@ -6,8 +6,8 @@
 //!   include one the educator teaches (and not for an internship);
 //! - an `internship` block pays only for an internship program;
 //! - a `free` block pays for any program;
-//! - an application spends as few open blocks as cover the program's
-//!   hours, the most constrained first (the subject or internship block
+//! - an application spends open blocks until the program's hours are
+//!   covered, the most constrained first (the subject or internship block
 //!   where it may be spent, since it can be spent on little else).
 
 /// One block of the voucher as enrollment knows it.
