@@ -288,28 +288,22 @@ pub(crate) async fn apply(
     if c.voucher {
         spend(&mut tx, c.number_id, id, &blocks).await?;
     }
-    sqlx::query(
-        "INSERT INTO applications (id, campaign_id, region_id, municipality_id, organization_id,
-                                   educator_id, group_id, program_id, unique_number_id, status,
-                                   filed_by, filed_by_user, voucher_blocks)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(id)
-    .bind(c.campaign_id)
-    .bind(region)
-    .bind(c.municipality_id)
-    .bind(c.organization_id)
-    .bind(educator)
-    .bind(group)
-    .bind(program)
-    .bind(c.number_id)
-    .bind(seat.status())
-    .bind(filed_by)
-    .bind(p.user_id)
-    .bind(&blocks)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| match db_error(e) {
+    let new = NewApplication {
+        id,
+        campaign: c.campaign_id,
+        unit: &unit,
+        educator,
+        group,
+        program,
+        number: Some(c.number_id),
+        seat,
+        filed_by,
+        filed_by_user: p.user_id,
+        voucher_blocks: &blocks,
+        modules: &[],
+        hours: 0,
+    };
+    insert(&mut tx, &new).await.map_err(|e| match db_error(e) {
         // Another request with the same number (a voucher: for the same
         // group) won the race.
         e if e.kind == pd_domain::ErrorKind::Conflict && c.voucher => {
@@ -372,6 +366,55 @@ pub(crate) async fn acknowledge(
     ctx.commit(tx, &answer).await?;
     crate::metrics::applied(seat);
     Ok(answer)
+}
+
+/// A new application's row: a number's (`voucher_blocks` for a voucher),
+/// or a route's (`modules`, `hours`, no number).
+pub(crate) struct NewApplication<'a> {
+    pub id: Uuid,
+    pub campaign: Uuid,
+    pub unit: &'a Unit,
+    pub educator: Uuid,
+    pub group: Uuid,
+    pub program: Uuid,
+    pub number: Option<Uuid>,
+    pub seat: Seat,
+    pub filed_by: &'a str,
+    pub filed_by_user: Uuid,
+    pub voucher_blocks: &'a [i32],
+    pub modules: &'a [String],
+    pub hours: i32,
+}
+
+/// Writes the row (a unique violation is the caller's to name).
+pub(crate) async fn insert(
+    tx: &mut PgConnection,
+    a: &NewApplication<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO applications (id, campaign_id, region_id, municipality_id, organization_id,
+                                   educator_id, group_id, program_id, unique_number_id, status,
+                                   filed_by, filed_by_user, voucher_blocks, modules, hours)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(a.id)
+    .bind(a.campaign)
+    .bind(a.unit.region)
+    .bind(a.unit.municipality)
+    .bind(a.unit.organization)
+    .bind(a.educator)
+    .bind(a.group)
+    .bind(a.program)
+    .bind(a.number)
+    .bind(a.seat.status())
+    .bind(a.filed_by)
+    .bind(a.filed_by_user)
+    .bind(a.voucher_blocks)
+    .bind(a.modules)
+    .bind(a.hours)
+    .execute(tx)
+    .await
+    .map(|_| ())
 }
 
 /// The number still funds, the group is open for this campaign's

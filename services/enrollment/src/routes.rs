@@ -179,33 +179,29 @@ pub(crate) async fn apply(
     draw_hours(&mut tx, g.campaign_id, unit.organization, hours).await?;
     let id = Uuid::now_v7();
     let modules: Vec<String> = req.modules.iter().map(|m| m.trim().to_owned()).collect();
-    sqlx::query(
-        "INSERT INTO applications (id, campaign_id, region_id, municipality_id, organization_id,
-                                   educator_id, group_id, program_id, status, filed_by,
-                                   filed_by_user, modules, hours)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(id)
-    .bind(g.campaign_id)
-    .bind(unit.region)
-    .bind(unit.municipality)
-    .bind(unit.organization)
-    .bind(educator)
-    .bind(group)
-    .bind(g.program_id)
-    .bind(seat.status())
-    .bind(filed_by)
-    .bind(p.user_id)
-    .bind(&modules)
-    .bind(hours)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| match db_error(e) {
-        e if e.kind == pd_domain::ErrorKind::Conflict => {
-            AppError::conflict(msg::ALREADY_IN_GROUP).with("reason", "already_applied")
-        }
-        e => e,
-    })?;
+    let new = applications::NewApplication {
+        id,
+        campaign: g.campaign_id,
+        unit: &unit,
+        educator,
+        group,
+        program: g.program_id,
+        number: None,
+        seat,
+        filed_by,
+        filed_by_user: p.user_id,
+        voucher_blocks: &[],
+        modules: &modules,
+        hours,
+    };
+    applications::insert(&mut tx, &new)
+        .await
+        .map_err(|e| match db_error(e) {
+            e if e.kind == pd_domain::ErrorKind::Conflict => {
+                AppError::conflict(msg::ALREADY_IN_GROUP).with("reason", "already_applied")
+            }
+            e => e,
+        })?;
     let row = by_ids(&mut tx, &[id])
         .await
         .map_err(db_error)?
