@@ -1,17 +1,17 @@
 //! `Idempotency-Key` for every service (DESIGN.md, Conventions): a request
 //! that carries a key is run once per caller and key; a retry with the same
 //! body within 24 hours gets the first answer again without a second
-//! effect; the same key with another body is a 422; a retry while the
-//! first is still running is a 409.
+//! effect; the same key with another body is a 422.
 //!
-//! The key row is claimed before the handler runs, with a claim id. A
-//! creating handler commits through `RpcContext::commit`, which records
-//! the answer in the handler's own transaction, only while its claim still
-//! holds the key: effect and answer are stored together or not at all. A
-//! row still `pending` once its caller has stopped waiting (the request
-//! timeout: the process running it died, or it is stuck) is taken over by
-//! a retry with a new claim; should the first run still finish, its answer
-//! is refused and its effect rolls back, so the effect happens once.
+//! Nothing is written before the handler runs: a creating handler commits
+//! through `RpcContext::commit`, which inserts the answer's row in the
+//! handler's own transaction, so effect and answer are stored together or
+//! not at all. Two runs of one key at once (a retry while the first still
+//! runs) both reach that insert; the second waits on the key's row until
+//! the first commits, then finds the key taken, rolls back its effect and
+//! answers the first's answer. A run that died left nothing behind, so its
+//! retry simply runs. Answers without an effect (errors) are recorded
+//! after the handler, and the same way give way to an answer already there.
 
 use pd_domain::{AppError, ErrorKind};
 use sha2::{Digest, Sha256};
@@ -22,10 +22,19 @@ pub const KEEP_FOR: &str = "24 hours";
 /// The longest key accepted.
 pub const MAX_KEY_LEN: usize = 255;
 
+/// A request's key as the handler's run carries it.
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub caller: String,
+    pub key: String,
+    pub operation: String,
+    request_hash: Vec<u8>,
+}
+
 /// What to do with a request that carries a key.
-pub enum Claim {
-    /// First time (or a claim taken over): run it, then [`complete`].
-    Run(uuid::Uuid),
+pub enum Lookup {
+    /// Not answered yet (or the answer expired): run it.
+    Run(Key),
     /// Seen before: send this reply (`ok` or not) again.
     Replay { ok: bool, body: Vec<u8> },
 }
@@ -51,157 +60,150 @@ fn request_hash(operation: &str, body: &[u8]) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
-/// Claims `key` for this request, or finds the earlier answer. A pending
-/// claim older than `abandoned` (how long callers wait) is taken over.
-pub async fn claim(
+/// Finds the stored answer to `key`, or says to run the request: 422
+/// when the key was used for another request. A read, nothing written.
+pub async fn lookup(
     pool: &PgPool,
     caller: &str,
     key: &str,
     operation: &str,
     body: &[u8],
-    abandoned: std::time::Duration,
-) -> Result<Claim, AppError> {
+) -> Result<Lookup, AppError> {
     check_key(key)?;
     let hash = request_hash(operation, body);
-    let db = |e: sqlx::Error| crate::rpc::internal("idempotency key", e);
-    let id = uuid::Uuid::now_v7();
-    // A fresh claim, or taking over one that expired or was abandoned.
     let sql = format!(
-        "INSERT INTO idempotency_keys (caller, key, operation, request_hash, outcome, claim)
-         VALUES ($1, $2, $3, $4, 'pending', $5)
-         ON CONFLICT (caller, key) DO UPDATE
-            SET operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash,
-                outcome = 'pending', response = NULL, created_at = now(), claim = EXCLUDED.claim
-            WHERE idempotency_keys.created_at < now() - interval '{KEEP_FOR}'
-               OR (idempotency_keys.outcome = 'pending'
-                   AND idempotency_keys.request_hash = EXCLUDED.request_hash
-                   AND idempotency_keys.created_at < now() - make_interval(secs => $6))"
+        "SELECT request_hash, outcome, response FROM idempotency_keys
+         WHERE caller = $1 AND key = $2 AND created_at >= now() - interval '{KEEP_FOR}'"
     );
-    let claimed = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row: Option<(Vec<u8>, String, Option<Vec<u8>>)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(caller)
         .bind(key)
-        .bind(operation)
-        .bind(&hash)
-        .bind(id)
-        .bind(abandoned.as_secs_f64())
-        .execute(pool)
+        .fetch_optional(pool)
         .await
-        .map_err(db)?
-        .rows_affected();
-    if claimed == 1 {
-        return Ok(Claim::Run(id));
-    }
-    let row: Option<(Vec<u8>, String, Option<Vec<u8>>)> = sqlx::query_as(
-        "SELECT request_hash, outcome, response FROM idempotency_keys WHERE caller = $1 AND key = $2",
-    )
-    .bind(caller)
-    .bind(key)
-    .fetch_optional(pool)
-    .await
-    .map_err(db)?;
+        .map_err(|e| crate::rpc::internal("idempotency key", e))?;
     match row {
-        // Deleted in between (a failed first attempt): run it.
-        None => Box::pin(claim(pool, caller, key, operation, body, abandoned)).await,
         Some((h, _, _)) if h != hash => Err(AppError::invalid(
             "Idempotency-Key",
             "этот ключ уже использован для другого запроса",
         )
         .with("reason", "idempotency_key_reused")),
-        Some((_, outcome, Some(body))) if outcome != "pending" => Ok(Claim::Replay {
+        // A row `pending` is an earlier version's claim: its run is over.
+        Some((_, outcome, Some(body))) if outcome != "pending" => Ok(Lookup::Replay {
             ok: outcome == "ok",
             body,
         }),
-        Some(_) => Err(
-            AppError::conflict("запрос с этим ключом ещё выполняется; повторите позже")
-                .with("reason", "idempotency_key_in_progress"),
-        ),
+        _ => Ok(Lookup::Run(Key {
+            caller: caller.to_owned(),
+            key: key.to_owned(),
+            operation: operation.to_owned(),
+            request_hash: hash,
+        })),
     }
 }
 
-/// Records a successful answer inside the handler's transaction, while
-/// this run's claim still holds the key.
+/// Stores an answer under the key unless another run's answer is there
+/// already (waiting for that run to end first); `false` then.
+async fn store<'e, E: sqlx::PgExecutor<'e>>(
+    conn: E,
+    k: &Key,
+    outcome: &str,
+    body: &[u8],
+) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO idempotency_keys (caller, key, operation, request_hash, outcome, response)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (caller, key) DO UPDATE
+            SET operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash,
+                outcome = EXCLUDED.outcome, response = EXCLUDED.response, created_at = now(),
+                claim = NULL
+            WHERE idempotency_keys.outcome = 'pending'
+               OR idempotency_keys.created_at < now() - interval '{KEEP_FOR}'
+         RETURNING 1"
+    );
+    let stored: Option<i32> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(&k.caller)
+        .bind(&k.key)
+        .bind(&k.operation)
+        .bind(&k.request_hash)
+        .bind(outcome)
+        .bind(body)
+        .fetch_optional(conn)
+        .await?;
+    Ok(stored.is_some())
+}
+
+/// The reason of the error a run gets when another run of its key
+/// answered first: its effect is rolled back and the other's answer sent.
+pub const ANSWERED_BY_ANOTHER_RUN: &str = "idempotency_answered";
+
+/// Records a successful answer inside the handler's transaction; an
+/// [`ANSWERED_BY_ANOTHER_RUN`] conflict when another run of the key
+/// committed its answer first (the caller rolls back).
 pub async fn record_answer(
     tx: &mut sqlx::PgConnection,
-    caller: &str,
-    key: &str,
-    claim: uuid::Uuid,
+    k: &Key,
     body: &[u8],
 ) -> Result<(), AppError> {
-    let recorded = sqlx::query(
-        "UPDATE idempotency_keys SET outcome = 'ok', response = $3
-         WHERE caller = $1 AND key = $2 AND outcome = 'pending' AND claim = $4",
-    )
-    .bind(caller)
-    .bind(key)
-    .bind(body)
-    .bind(claim)
-    .execute(tx)
-    .await
-    .map_err(|e| crate::rpc::internal("idempotency answer", e))?
-    .rows_affected();
-    // Another run took the key over (this one outlived its caller's
-    // patience): this one's effect is rolled back, not doubled.
-    if recorded != 1 {
-        return Err(
+    let stored = store(tx, k, "ok", body)
+        .await
+        .map_err(|e| crate::rpc::internal("idempotency answer", e))?;
+    if stored {
+        Ok(())
+    } else {
+        Err(
             AppError::conflict("запрос с этим ключом уже выполнен другим обращением")
-                .with("reason", "idempotency_key_in_progress"),
-        );
+                .with("reason", ANSWERED_BY_ANOTHER_RUN),
+        )
     }
-    Ok(())
 }
 
-/// Records the answer to replay. Failures worth retrying (the service or
-/// its database was unavailable) release the key instead, so that a retry
-/// runs again.
+/// Records the answer of a run that did not record it with an effect
+/// (errors, answers without a transaction). Failures worth retrying (the
+/// service or its database was unavailable) are not recorded, so that a
+/// retry runs again. `false` when another run's answer is there.
 pub async fn complete(
     pool: &PgPool,
-    caller: &str,
-    key: &str,
-    claim: uuid::Uuid,
+    k: &Key,
     result: &Result<Vec<u8>, AppError>,
     error_body: impl FnOnce(&AppError) -> Vec<u8>,
-) {
-    let outcome = match result {
-        Ok(body) => Some(("ok", body.clone())),
+) -> bool {
+    let (outcome, body) = match result {
+        Ok(body) => ("ok", body.clone()),
         Err(e)
             if matches!(
                 e.kind,
                 ErrorKind::Internal | ErrorKind::Unavailable | ErrorKind::Timeout
             ) =>
         {
-            None
+            return true;
         }
-        Err(e) => Some(("error", error_body(e))),
+        Err(e) => ("error", error_body(e)),
     };
-    let done = match outcome {
-        Some((outcome, body)) => {
-            sqlx::query(
-                "UPDATE idempotency_keys SET outcome = $3, response = $4
-                 WHERE caller = $1 AND key = $2 AND outcome = 'pending' AND claim = $5",
-            )
-            .bind(caller)
-            .bind(key)
-            .bind(outcome)
-            .bind(body)
-            .bind(claim)
-            .execute(pool)
-            .await
+    match store(pool, k, outcome, &body).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot record the answer to an idempotency key");
+            true
         }
-        None => {
-            // Never an answer recorded with its effect.
-            sqlx::query(
-                "DELETE FROM idempotency_keys
-                 WHERE caller = $1 AND key = $2 AND outcome = 'pending' AND claim = $3",
-            )
-            .bind(caller)
-            .bind(key)
-            .bind(claim)
-            .execute(pool)
-            .await
-        }
-    };
-    if let Err(e) = done {
-        tracing::warn!(error = %e, "cannot record the answer to an idempotency key");
+    }
+}
+
+/// The answer stored under the key (after another run answered first).
+pub async fn stored(pool: &PgPool, k: &Key) -> Result<(bool, Vec<u8>), AppError> {
+    let row: Option<(String, Option<Vec<u8>>)> = sqlx::query_as(
+        "SELECT outcome, response FROM idempotency_keys WHERE caller = $1 AND key = $2",
+    )
+    .bind(&k.caller)
+    .bind(&k.key)
+    .fetch_optional(pool)
+    .await
+    .map_err(|e| crate::rpc::internal("idempotency key", e))?;
+    match row {
+        Some((outcome, Some(body))) if outcome != "pending" => Ok((outcome == "ok", body)),
+        _ => Err(AppError::new(
+            ErrorKind::Unavailable,
+            "ответ на запрос с этим ключом ещё не записан; повторите позже",
+        )),
     }
 }
 

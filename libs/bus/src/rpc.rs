@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::idempotency::{self, Claim};
+use crate::idempotency::{self, Lookup};
 use crate::{Bus, headers};
 
 /// What the caller passes along with a request.
@@ -42,8 +42,8 @@ pub struct RpcContext {
     pub principal: Option<Principal>,
     pub request_id: String,
     pub client_ip: Option<String>,
-    /// The claimed `Idempotency-Key` (caller, key, claim) of a creating request.
-    idempotency: Option<(String, String, uuid::Uuid)>,
+    /// The `Idempotency-Key` of a creating request, while it runs.
+    idempotency: Option<idempotency::Key>,
     /// Set once [`RpcContext::commit`] stored the answer with the effect:
     /// nothing is left to record afterwards.
     recorded: Arc<std::sync::atomic::AtomicBool>,
@@ -52,15 +52,15 @@ pub struct RpcContext {
 impl RpcContext {
     /// Commits a creating handler's transaction together with the answer
     /// its `Idempotency-Key` will replay: a crash between the commit and
-    /// the recording can then never let a retry run the effect twice.
+    /// the recording can then never let a retry run the effect twice, and
+    /// of two runs of one key only the first to commit keeps its effect.
     pub async fn commit<M: Message>(
         &self,
         mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
         answer: &M,
     ) -> Result<(), AppError> {
-        if let Some((caller, key, claim)) = &self.idempotency {
-            idempotency::record_answer(&mut tx, caller, key, *claim, &answer.encode_to_vec())
-                .await?;
+        if let Some(k) = &self.idempotency {
+            idempotency::record_answer(&mut tx, k, &answer.encode_to_vec()).await?;
         }
         tx.commit()
             .await
@@ -83,6 +83,17 @@ impl RpcContext {
             .as_ref()
             .map(|p| p.user_id.to_string())
             .unwrap_or_else(|| "anonymous".to_owned())
+    }
+}
+
+/// A stored answer sent again: the reply's bytes, or the error it was.
+fn replay(ok: bool, body: Vec<u8>) -> Result<Vec<u8>, AppError> {
+    if ok {
+        Ok(body)
+    } else {
+        Err(common::Error::decode(body.as_slice())
+            .map(error_from_proto)
+            .unwrap_or_else(|e| internal("stored idempotent answer", e)))
     }
 }
 
@@ -471,33 +482,32 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
                 _ => return handler(self.state.clone(), ctx, msg.payload.clone()).await,
             };
             let key = key.unwrap_or_default();
-            // Callers stop waiting after the request timeout: a claim
-            // older than that may be taken over by their retry.
-            let abandoned = Duration::from_millis(bus.settings().request_timeout_ms.max(1000));
-            match idempotency::claim(pool, &caller, &key, &operation, &msg.payload, abandoned)
-                .await?
+            let k = match idempotency::lookup(pool, &caller, &key, &operation, &msg.payload).await?
             {
-                Claim::Replay { ok: true, body } => Ok(body),
-                Claim::Replay { ok: false, body } => Err(common::Error::decode(body.as_slice())
-                    .map(error_from_proto)
-                    .unwrap_or_else(|e| internal("stored idempotent answer", e))),
-                Claim::Run(claim) => {
-                    ctx.idempotency = Some((caller.clone(), key.clone(), claim));
-                    let recorded = ctx.recorded.clone();
-                    let r = handler(self.state.clone(), ctx, msg.payload.clone()).await;
-                    if self.crash_after_handler {
-                        // Test hook: the process "dies" before recording.
-                        return Err(AppError::new(ErrorKind::Unavailable, "simulated crash"));
-                    }
-                    if !(r.is_ok() && recorded.load(Ordering::Acquire)) {
-                        idempotency::complete(pool, &caller, &key, claim, &r, |e| {
-                            error_to_proto(e).encode_to_vec()
-                        })
-                        .await;
-                    }
-                    r
-                }
+                Lookup::Replay { ok, body } => return replay(ok, body),
+                Lookup::Run(k) => k,
+            };
+            ctx.idempotency = Some(k.clone());
+            let recorded = ctx.recorded.clone();
+            let r = handler(self.state.clone(), ctx, msg.payload.clone()).await;
+            if self.crash_after_handler {
+                // Test hook: the process "dies" after its handler.
+                return Err(AppError::new(ErrorKind::Unavailable, "simulated crash"));
             }
+            let answered_by_another = matches!(&r, Err(e)
+                if e.extensions.get("reason").map(String::as_str)
+                    == Some(idempotency::ANSWERED_BY_ANOTHER_RUN));
+            if r.is_ok() && recorded.load(Ordering::Acquire) {
+                return r;
+            }
+            if answered_by_another
+                || !idempotency::complete(pool, &k, &r, |e| error_to_proto(e).encode_to_vec()).await
+            {
+                // Another run of the key answered first: its answer is the one.
+                let (ok, body) = idempotency::stored(pool, &k).await?;
+                return replay(ok, body);
+            }
+            r
         }
         .instrument(span.clone())
         .await;

@@ -712,10 +712,16 @@ mod thing_ops {
 
 /// A creating handler: one effect row per run, committed with its answer.
 fn things_server(pool: &PgPool) -> RpcServer<PgPool> {
+    things_server_taking(pool, 0.0)
+}
+
+/// The same, its transaction open for `seconds` before the commit (a slow
+/// run that a retry catches up with).
+fn things_server_taking(pool: &PgPool, seconds: f64) -> RpcServer<PgPool> {
     RpcServer::new("things", pool.clone())
         .op(
             thing_ops::CreateThing,
-            |pool: PgPool, ctx, req: IdRequest| async move {
+            move |pool: PgPool, ctx, req: IdRequest| async move {
                 let mut tx = pool
                     .begin()
                     .await
@@ -726,6 +732,11 @@ fn things_server(pool: &PgPool) -> RpcServer<PgPool> {
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| pd_bus::rpc::internal("insert", e))?;
+                sqlx::query("SELECT pg_sleep($1)")
+                    .bind(seconds)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| pd_bus::rpc::internal("sleep", e))?;
                 let answer = IdRequest {
                     id: format!("{} #{}", req.id, uuid::Uuid::now_v7()),
                 };
@@ -789,6 +800,45 @@ async fn a_crash_after_the_effect_never_lets_a_retry_repeat_it() {
     assert_ne!(fresh, replayed);
     stop.cancel();
     second.await.unwrap();
+    env.cleanup().await;
+}
+
+#[tokio::test]
+async fn two_runs_of_one_key_at_once_answer_alike_with_one_effect() {
+    let (env, bus, pool) = setup().await;
+    let stop = Shutdown::new();
+    let server = things_server_taking(&pool, 0.3)
+        .serve(bus.clone(), stop.clone())
+        .await
+        .unwrap();
+    let ctx = CallContext {
+        idempotency_key: Some("order-7".into()),
+        ..Default::default()
+    };
+    let req = IdRequest { id: "thing".into() };
+    // The retry arrives while the first run still holds its transaction.
+    let (a, b) = tokio::join!(
+        bus.call::<thing_ops::CreateThing>(&req, &ctx),
+        bus.call::<thing_ops::CreateThing>(&req, &ctx)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a, b, "both answered the first run's answer");
+    let effects: i64 = sqlx::query_scalar("SELECT count(*) FROM effects")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(effects, 1, "the second run's effect rolled back");
+    // The same key with another body is refused by name.
+    let other = IdRequest {
+        id: "another".into(),
+    };
+    let e = bus
+        .call::<thing_ops::CreateThing>(&other, &ctx)
+        .await
+        .unwrap_err();
+    assert_eq!(e.extensions["reason"], "idempotency_key_reused");
+    stop.cancel();
+    server.await.unwrap();
     env.cleanup().await;
 }
 

@@ -249,16 +249,12 @@ async fn applicant(
         let deadline = Instant::now() + Duration::from_secs(60);
         let answer = loop {
             match bus.call::<ops::Apply>(&req, &ctx).await {
-                // Transient: the fault itself, or the first run of this key
-                // still held by a process that died (taken over once its
-                // caller has stopped waiting).
+                // Transient: the fault itself.
                 Err(e)
-                    if (matches!(
+                    if matches!(
                         e.kind,
                         ErrorKind::Timeout | ErrorKind::Unavailable | ErrorKind::Internal
-                    ) || e.extensions.get("reason").map(String::as_str)
-                        == Some("idempotency_key_in_progress"))
-                        && Instant::now() < deadline =>
+                    ) && Instant::now() < deadline =>
                 {
                     seen.lock().unwrap().transient += 1;
                     tokio::time::sleep(Duration::from_millis(50)).await;
