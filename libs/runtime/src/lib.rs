@@ -8,6 +8,7 @@ pub mod memory;
 pub mod metrics;
 pub mod service;
 pub mod settings;
+pub mod sweeper;
 pub mod telemetry;
 pub mod tokens;
 

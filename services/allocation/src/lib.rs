@@ -87,10 +87,15 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
     let relay_stop = Shutdown::new();
     let relay =
         tokio::spawn(Relay::new(bus.clone(), pool.clone(), SERVICE).run(relay_stop.clone()));
-    let sweeper = tokio::spawn(refusals::escalate_forever(
-        state.clone(),
+    let escalating = state.clone();
+    let sweeper = tokio::spawn(pd_runtime::sweeper::every(
+        "handing freed places over",
         Duration::from_millis(settings.allocation.sweep_interval_ms.max(50)),
         shutdown.clone(),
+        move || {
+            let s = escalating.clone();
+            async move { refusals::escalate(&s).await }
+        },
     ));
     bus.follow_session_revocations(shutdown.clone()).await?;
     let requests = rpc::server(state)

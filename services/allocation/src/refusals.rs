@@ -420,22 +420,6 @@ pub(crate) async fn escalate(s: &State) -> Result<(), AppError> {
     }
 }
 
-pub(crate) async fn escalate_forever(
-    s: State,
-    every: std::time::Duration,
-    shutdown: pd_runtime::Shutdown,
-) {
-    loop {
-        if let Err(e) = escalate(&s).await {
-            tracing::warn!(error = %e.detail, "handing freed places over failed; retrying");
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
-        }
-    }
-}
-
 #[derive(sqlx::FromRow)]
 struct PlaceRow {
     id: Uuid,

@@ -79,10 +79,15 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         std::time::Duration::from_secs(5),
         shutdown.clone(),
     ));
-    let former = tokio::spawn(rosters::form_forever(
-        state.clone(),
+    let forming = state.clone();
+    let former = tokio::spawn(pd_runtime::sweeper::every(
+        "forming groups",
         std::time::Duration::from_millis(settings.enrollment.sweep_interval_ms.max(50)),
         shutdown.clone(),
+        move || {
+            let s = forming.clone();
+            async move { rosters::form_due(&s, chrono::Utc::now()).await }
+        },
     ));
     let relay_stop = Shutdown::new();
     let relay =

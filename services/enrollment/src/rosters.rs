@@ -47,23 +47,6 @@ pub(crate) async fn form_due(s: &State, now: DateTime<Utc>) -> Result<(), AppErr
     Ok(())
 }
 
-/// Runs [`form_due`] every `every` until `shutdown`.
-pub(crate) async fn form_forever(
-    s: State,
-    every: std::time::Duration,
-    shutdown: pd_runtime::Shutdown,
-) {
-    loop {
-        if let Err(e) = form_due(&s, Utc::now()).await {
-            tracing::warn!(error = %e.detail, "forming groups failed; retrying");
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
-        }
-    }
-}
-
 /// Forms a campaign's groups in one transaction; `false` when they were
 /// formed already (the `formations` row is taken first, so a second
 /// instance waits for the first and then does nothing).

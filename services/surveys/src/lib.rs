@@ -78,10 +78,15 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
     let relay_stop = Shutdown::new();
     let relay =
         tokio::spawn(Relay::new(bus.clone(), pool.clone(), SERVICE).run(relay_stop.clone()));
-    let sweeper = tokio::spawn(windows::sweep_forever(
-        state.clone(),
+    let sweeping = state.clone();
+    let sweeper = tokio::spawn(pd_runtime::sweeper::every(
+        "closing windows and attempts",
         Duration::from_millis(settings.surveys.sweep_interval_ms.max(50)),
         shutdown.clone(),
+        move || {
+            let s = sweeping.clone();
+            async move { windows::sweep(&s).await }
+        },
     ));
     bus.follow_session_revocations(shutdown.clone()).await?;
     let requests = rpc::server(state)

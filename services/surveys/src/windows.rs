@@ -11,9 +11,7 @@ use pd_bus::outbox::PendingEvent;
 use pd_domain::{AppError, Principal, Role};
 use pd_proto::Message;
 use pd_proto::surveys::v1 as pb;
-use pd_runtime::Shutdown;
 use sqlx::{FromRow, PgConnection};
-use std::time::Duration;
 use uuid::Uuid;
 
 use crate::db::{body_id, db_error, ensure, instant, optional_id, path_id, ts};
@@ -540,20 +538,6 @@ pub(crate) async fn list(
         items.push(to_proto(&mut conn, w, p).await?);
     }
     Ok(pb::WindowList { items, total })
-}
-
-/// Closes, every `every`, test attempts past their time limit and windows
-/// past their end, until shut down.
-pub(crate) async fn sweep_forever(s: State, every: Duration, shutdown: Shutdown) {
-    loop {
-        if let Err(e) = sweep(&s).await {
-            tracing::warn!(error = %e.detail, "closing windows and attempts failed; retrying");
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
-        }
-    }
 }
 
 /// One pass: attempts out of time, then windows out of time. Each is closed
