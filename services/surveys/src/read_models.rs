@@ -67,42 +67,10 @@ fn id(s: &str) -> Result<Uuid, HandleError> {
 }
 
 async fn apply_identity(conn: &mut PgConnection, event: Event) -> Result<(), HandleError> {
+    if pd_units::apply(conn, &event).await? {
+        return Ok(());
+    }
     match event.event_type() {
-        "municipality_created" => {
-            let m = event
-                .decode::<identity::MunicipalityCreated>()?
-                .municipality
-                .unwrap_or_default();
-            sqlx::query(
-                "INSERT INTO known_municipalities (id, region_id, name) VALUES ($1, $2, $3)
-                 ON CONFLICT (id) DO UPDATE SET name = $3",
-            )
-            .bind(id(&m.id)?)
-            .bind(id(&m.region_id)?)
-            .bind(m.name)
-            .execute(conn)
-            .await?;
-        }
-        // `organization_updated` carries the organization as field 1 too.
-        "organization_created" | "organization_updated" => {
-            if !event.is_newest(conn).await? {
-                return Ok(());
-            }
-            let o = event
-                .decode::<identity::OrganizationCreated>()?
-                .organization
-                .unwrap_or_default();
-            sqlx::query(
-                "INSERT INTO known_organizations (id, region_id, municipality_id, name) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (id) DO UPDATE SET municipality_id = $3, name = $4",
-            )
-            .bind(id(&o.id)?)
-            .bind(id(&o.region_id)?)
-            .bind(id(&o.municipality_id)?)
-            .bind(o.name)
-            .execute(conn)
-            .await?;
-        }
         // Each carries the educator's snapshot as field 1.
         "educator_created" | "educator_updated" | "educator_moved" => {
             if !event.is_newest(conn).await? {
