@@ -103,18 +103,10 @@ pub fn date(d: Option<chrono::NaiveDate>) -> String {
         .unwrap_or_default()
 }
 
-/// The part of a campaign's region a list shows: one organization, one
-/// municipality, or the whole region.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Scope {
-    pub organization: Option<Uuid>,
-    pub municipality: Option<Uuid>,
-}
+pub use pd_units::Scope;
 
-/// The scope a caller asked for (`organization_id`, `municipality_id`),
-/// checked; with neither, the whole region for those who manage it, or
-/// the caller's one organization or municipality. 403 outside the caller's
-/// scope, 404 for units of another region.
+/// The scope a caller asked for in a campaign's region (see
+/// [`pd_units::scope`]; the region's managers are allocation's).
 pub async fn scope(
     conn: &mut PgConnection,
     p: &Principal,
@@ -123,46 +115,13 @@ pub async fn scope(
     municipality: &str,
 ) -> Result<Scope, AppError> {
     use crate::domain::access;
-    use pd_domain::Role;
-    if !organization.is_empty() {
-        let unit = self::organization(conn, c.region, "organization_id", organization).await?;
-        ensure(access::oversees(p, &unit))?;
-        return Ok(Scope {
-            organization: Some(unit.organization),
-            municipality: None,
-        });
-    }
-    if !municipality.is_empty() {
-        let m = body_id("municipality_id", municipality)?;
-        let region: Option<Uuid> =
-            sqlx::query_scalar("SELECT region_id FROM known_municipalities WHERE id = $1")
-                .bind(m)
-                .fetch_optional(conn)
-                .await
-                .map_err(db_error)?;
-        if region != Some(c.region) {
-            return Err(AppError::not_found(msg::MUNICIPALITY_NOT_FOUND));
-        }
-        ensure(access::sees_municipality(p, c.region, m))?;
-        return Ok(Scope {
-            organization: None,
-            municipality: Some(m),
-        });
-    }
-    if access::manages_region(p, c.region) {
-        return Ok(Scope::default());
-    }
-    let orgs: Vec<Uuid> = p.scopes(Role::OrgOperator).collect();
-    let munis: Vec<Uuid> = p.scopes(Role::MunicipalOperator).collect();
-    match (orgs.as_slice(), munis.as_slice()) {
-        ([], [m]) => Ok(Scope {
-            organization: None,
-            municipality: Some(*m),
-        }),
-        ([o], []) => Ok(Scope {
-            organization: Some(*o),
-            municipality: None,
-        }),
-        _ => Err(AppError::forbidden(msg::NAME_A_UNIT)),
-    }
+    pd_units::scope(
+        conn,
+        p,
+        c.region,
+        organization,
+        municipality,
+        access::manages_region,
+    )
+    .await
 }

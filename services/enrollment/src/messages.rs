@@ -3,7 +3,6 @@
 pub const APPLICATION_NOT_FOUND: &str = "заявление не найдено";
 pub const GROUP_NOT_FOUND: &str = "группа не найдена";
 pub const CAMPAIGN_NOT_FOUND: &str = "кампания не найдена";
-pub const ORGANIZATION_NOT_FOUND: &str = "организация не найдена";
 pub const NUMBER_MALFORMED: &str =
     "уникальный номер — 16 знаков: цифры и латинские буквы, например 7KQ2-XM4P-0D9R-WT3F";
 pub const NUMBER_MISTYPED: &str = "в номере опечатка: проверьте каждый знак";
@@ -23,8 +22,6 @@ pub const SUMMARY_BY: &str = "допустимые значения: organizatio
 pub const STATUS: &str = "допустимые значения: enrolled, waitlisted, withdrawn, rejected";
 pub const TEXT_INVALID: &str = "текст содержит недопустимые символы";
 pub const DUPLICATE: &str = "такая запись уже есть";
-pub const MUNICIPALITY_NOT_FOUND: &str = "муниципалитет не найден";
-pub const NAME_A_UNIT: &str = "укажите организацию или муниципалитет";
 pub const NOT_FORMED: &str = "группы кампании ещё не скомплектованы: приём заявлений не закончился";
 pub const ROSTER: &str = "допустимые значения: open, formed, under_min, merged, cancelled";
 pub const MERGE_SAME: &str = "группу нельзя объединить саму с собой";

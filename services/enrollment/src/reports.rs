@@ -4,27 +4,20 @@
 //! municipality with the reasons.
 
 use pd_bus::RpcContext;
-use pd_domain::{AppError, Principal, Role};
+use pd_domain::{AppError, Principal};
 use pd_proto::enrollment::v1 as pb;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::applications::{APPLICATIONS, AppRow};
-use crate::db::{self, body_id, db_error, ensure, limit, offset, optional_id};
-use crate::domain::access::{self, Unit};
+use crate::db::{self, db_error, limit, offset, optional_id};
+use crate::domain::access;
 use crate::{State, messages as msg};
 
-/// The part of a region a list shows: one organization, one
-/// municipality, or the whole region (both `None`).
-#[derive(Debug, Clone, Copy, Default)]
-struct Scope {
-    organization: Option<Uuid>,
-    municipality: Option<Uuid>,
-}
+use pd_units::Scope;
 
-/// The scope asked for, checked: 403 outside the caller's, 404 for units
-/// of another region; with neither, the region for those who manage it,
-/// else the caller's one organization or municipality.
+/// The scope asked for, checked (see [`pd_units::scope`]; the region's
+/// managers are enrollment's).
 async fn scope(
     conn: &mut PgConnection,
     p: &Principal,
@@ -32,62 +25,15 @@ async fn scope(
     organization: &str,
     municipality: &str,
 ) -> Result<Scope, AppError> {
-    if !organization.is_empty() {
-        let org = body_id("organization_id", organization)?;
-        let row: Option<(Uuid, Uuid)> = sqlx::query_as(
-            "SELECT municipality_id, region_id FROM known_organizations WHERE id = $1",
-        )
-        .bind(org)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_error)?;
-        let Some((municipality, r)) = row.filter(|(_, r)| *r == region) else {
-            return Err(AppError::not_found(msg::ORGANIZATION_NOT_FOUND));
-        };
-        let unit = Unit {
-            region: r,
-            municipality,
-            organization: org,
-        };
-        ensure(access::oversees(p, &unit))?;
-        return Ok(Scope {
-            organization: Some(org),
-            municipality: None,
-        });
-    }
-    if !municipality.is_empty() {
-        let m = body_id("municipality_id", municipality)?;
-        let r: Option<Uuid> =
-            sqlx::query_scalar("SELECT region_id FROM known_municipalities WHERE id = $1")
-                .bind(m)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(db_error)?;
-        if r != Some(region) {
-            return Err(AppError::not_found(msg::MUNICIPALITY_NOT_FOUND));
-        }
-        ensure(access::sees_municipality(p, region, m))?;
-        return Ok(Scope {
-            organization: None,
-            municipality: Some(m),
-        });
-    }
-    if access::manages_region(p, region) {
-        return Ok(Scope::default());
-    }
-    let orgs: Vec<Uuid> = p.scopes(Role::OrgOperator).collect();
-    let munis: Vec<Uuid> = p.scopes(Role::MunicipalOperator).collect();
-    match (orgs.as_slice(), munis.as_slice()) {
-        ([], [m]) => Ok(Scope {
-            organization: None,
-            municipality: Some(*m),
-        }),
-        ([o], []) => Ok(Scope {
-            organization: Some(*o),
-            municipality: None,
-        }),
-        _ => Err(AppError::forbidden(msg::NAME_A_UNIT)),
-    }
+    pd_units::scope(
+        conn,
+        p,
+        region,
+        organization,
+        municipality,
+        access::manages_region,
+    )
+    .await
 }
 
 const STATUSES: [&str; 4] = ["enrolled", "waitlisted", "withdrawn", "rejected"];
