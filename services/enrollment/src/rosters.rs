@@ -508,6 +508,13 @@ pub(crate) async fn merge(
     if moved.len() as i32 > into.capacity - into.taken {
         return Err(AppError::conflict(msg::MERGE_NO_ROOM).with("reason", "not_enough_seats"));
     }
+    // A school team learns together: it goes with its members.
+    sqlx::query("UPDATE teams SET group_id = $2 WHERE group_id = $1 AND status = 'accepted'")
+        .bind(source)
+        .bind(target)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
     sqlx::query("UPDATE groups SET taken = 0, roster = 'merged', merged_into = $2 WHERE id = $1")
         .bind(source)
         .bind(target)
