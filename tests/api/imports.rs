@@ -528,6 +528,27 @@ async fn organizations_import_reports_bad_rows_creates_and_then_updates() {
         e.organization.unwrap().municipality_id,
         m["id"].as_str().unwrap()
     );
+    // A municipality that existed before codes is given its code.
+    let kazan = format!("/api/v1/municipalities/{}", w.municipalities[0]);
+    let code = |c: &str| Some(json!({"code": c}));
+    let (s, b) = call(&p, Method::PATCH, &kazan, Some(&mo), code("92701000")).await;
+    assert_eq!(s, 403, "a municipal operator does not: {b}");
+    let (s, b) = call(&p, Method::PATCH, &kazan, Some(&admin), code("92626000")).await;
+    assert_eq!(s, 409, "Елабуга's code: {b}");
+    let (s, k) = call(&p, Method::PATCH, &kazan, Some(&admin), code("92701000")).await;
+    assert_eq!(s, 200, "{k}");
+    assert_eq!(
+        (&k["code"], &k["name"]),
+        (&json!("92701000"), &json!("г. Казань"))
+    );
+    let by_kazan_code = format!(
+        "name;inn;oktmo;kind\nЛицей № 5;{};92701000;school\n",
+        inn(6).as_str()
+    );
+    let (s, r) = import_orgs(&p, &admin, &region, by_kazan_code.into_bytes()).await;
+    assert_eq!((s, &r["created"]), (200, &json!(1)), "{r}");
+    let e: pd_proto::identity::v1::OrganizationCreated = next_event(&mut created).await;
+    assert_eq!(e.organization.unwrap().municipality_id, w.municipalities[0]);
     p.stop().await;
 }
 

@@ -15,12 +15,16 @@ fn id(s: &str) -> Result<Uuid, HandleError> {
     Uuid::parse_str(s).map_err(|e| HandleError::Reject(format!("bad id {s:?}: {e}")))
 }
 
-/// Applies `municipality_created`, `organization_created` and
+/// Applies `municipality_created` / `_updated`, `organization_created` and
 /// `organization_updated` (the newest snapshot of an organization wins);
 /// `false` for any other event, which is the caller's.
 pub async fn apply(conn: &mut PgConnection, event: &Event) -> Result<bool, HandleError> {
     match event.event_type() {
-        "municipality_created" => {
+        // `municipality_updated` carries the municipality as field 1 too.
+        "municipality_created" | "municipality_updated" => {
+            if !event.is_newest(conn).await? {
+                return Ok(true);
+            }
             let m = event
                 .decode::<identity::MunicipalityCreated>()?
                 .municipality

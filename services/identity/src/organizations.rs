@@ -90,6 +90,56 @@ pub(crate) async fn create_municipality(
     Ok(m)
 }
 
+/// Renames a municipality or sets its OKTMO code (admin, the region's
+/// operator): regions that existed before codes give theirs this way.
+pub(crate) async fn update_municipality(
+    state: State,
+    ctx: RpcContext,
+    req: pb::UpdateMunicipalityRequest,
+) -> Result<pb::Municipality, AppError> {
+    let p = ctx.principal()?;
+    let id = path_id(&req.id, msg::MUNICIPALITY_NOT_FOUND)?;
+    let mut v = Validator::new();
+    let name = if req.name.trim().is_empty() {
+        None
+    } else {
+        v.check("name", values::required_text(&req.name, NAME))
+    };
+    let code = v.check("code", values::municipality_code(&req.code));
+    v.finish()?;
+    let mut tx = state.pool.begin().await.map_err(db_error)?;
+    let region: Option<Uuid> =
+        sqlx::query_scalar("SELECT region_id FROM municipalities WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    let region = region.ok_or_else(|| AppError::not_found(msg::MUNICIPALITY_NOT_FOUND))?;
+    ensure(access::can_administer_region(p, region))?;
+    let row: MunicipalityRow = sqlx::query_as(
+        "UPDATE municipalities SET name = coalesce($2, name),
+                code = CASE WHEN $3 = '' THEN code ELSE $3 END
+         WHERE id = $1 RETURNING id, region_id, name, code, created_at",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(code.unwrap_or_default())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let m = pb::Municipality::from(row);
+    let event = pb::MunicipalityUpdated {
+        municipality: Some(m.clone()),
+    };
+    state
+        .outbox
+        .write(&mut tx, "municipality_updated", &m.id, &ctx.actor(), &event)
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(m)
+}
+
 pub(crate) async fn list_municipalities(
     state: State,
     ctx: RpcContext,

@@ -30,6 +30,7 @@ pub(crate) fn server(state: State) -> RpcServer<State> {
         .op(ops::UpdateRegion, regions::update)
         .op(ops::CreateMunicipality, organizations::create_municipality)
         .op(ops::ListMunicipalities, organizations::list_municipalities)
+        .op(ops::UpdateMunicipality, organizations::update_municipality)
         .op(ops::CreateOrganization, organizations::create)
         .op(ops::ListOrganizations, organizations::list)
         .op(ops::GetOrganization, organizations::get)

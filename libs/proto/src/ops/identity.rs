@@ -27,6 +27,7 @@ crate::operations! {
     UpdateRegion = "update_region": pb::UpdateRegionRequest => pb::Region;
     CreateMunicipality = "create_municipality": pb::CreateMunicipalityRequest => pb::Municipality, creates;
     ListMunicipalities = "list_municipalities": pb::ListMunicipalitiesRequest => pb::MunicipalityList;
+    UpdateMunicipality = "update_municipality": pb::UpdateMunicipalityRequest => pb::Municipality;
     CreateOrganization = "create_organization": pb::CreateOrganizationRequest => pb::Organization, creates;
     ListOrganizations = "list_organizations": pb::ListOrganizationsRequest => pb::OrganizationList;
     GetOrganization = "get_organization": IdRequest => pb::Organization;

@@ -17,6 +17,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_regions, create_region))
         .routes(routes!(get_region, update_region))
         .routes(routes!(list_municipalities, create_municipality))
+        .routes(routes!(update_municipality))
 }
 
 /// Create a region with its PD model (admin).
@@ -156,6 +157,43 @@ async fn update_region(
     };
     Ok(Json(
         s.send::<identity_ops::UpdateRegion>(&caller.ctx, &req)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct MunicipalityChange {
+    /// A new name; empty keeps it.
+    name: String,
+    /// OKTMO code, 8 or 11 digits; empty keeps it.
+    code: String,
+}
+
+/// Rename a municipality or give it its OKTMO code (admin, regional operator).
+#[utoipa::path(patch, path = "/api/v1/municipalities/{id}", tag = "regions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Municipality id")),
+    request_body = MunicipalityChange,
+    responses(
+        (status = 200, description = "The municipality", body = pb::Municipality),
+        (status = 403, description = "Not allowed", body = Problem),
+        (status = 404, description = "Unknown municipality", body = Problem),
+        (status = 409, description = "Name or code taken in the region", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+    ))]
+async fn update_municipality(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<MunicipalityChange>,
+) -> Result<Json<pb::Municipality>, ApiError> {
+    let req = pb::UpdateMunicipalityRequest {
+        id,
+        name: body.name,
+        code: body.code,
+    };
+    Ok(Json(
+        s.send::<identity_ops::UpdateMunicipality>(&caller.ctx, &req)
             .await?,
     ))
 }
