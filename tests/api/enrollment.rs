@@ -33,7 +33,13 @@ impl<'p> Window<'p> {
 
     /// As `funded`, with groups of these (capacity, minimum size).
     async fn funded_with(p: &'p Platform, sizes: &[(u32, u32)]) -> Window<'p> {
-        let (c, pr) = Campaign::published(p).await;
+        Self::funded_in(p, "un_quota", sizes).await
+    }
+
+    /// As `funded_with`, in a region of the PD model `model` (vouchers:
+    /// 100 ₽ an hour, so 13 vouchers of 72 hours).
+    async fn funded_in(p: &'p Platform, model: &str, sizes: &[(u32, u32)]) -> Window<'p> {
+        let (c, pr) = Campaign::published_in(p, model).await;
         let admin = p.login("root", "root-password-123").await.unwrap();
         c.move_to("schedule").await;
         let groups = format!("/api/v1/programs/{}/groups", pr.a1);
@@ -89,7 +95,12 @@ impl<'p> Window<'p> {
             .await;
             assert_eq!(s, 200, "{b}");
         }
-        let (s, f) = call(p, Method::PUT, &c.path("/funding"), Some(&c.ministry), Some(json!({"budget_kopecks": 10_000_000, "normative_cost_kopecks": 1_000_000, "reserve_percent": 0}))).await;
+        let normative = if model == "voucher_hours" {
+            10_000
+        } else {
+            1_000_000
+        };
+        let (s, f) = call(p, Method::PUT, &c.path("/funding"), Some(&c.ministry), Some(json!({"budget_kopecks": 10_000_000, "normative_cost_kopecks": normative, "reserve_percent": 0}))).await;
         assert_eq!(s, 200, "{f}");
         let (s, a) = call(
             p,
@@ -736,4 +747,63 @@ async fn the_window_closes_into_fixed_rosters_under_min_groups_merge_or_are_canc
         (&json!("rejected"), &json!("group_cancelled")),
         "{mine}"
     );
+}
+
+/// A named voucher through the gateway: allocation issues it with its
+/// blocks, enrollment spends the subject block on a program of the
+/// educator's subject and the free one on a second group, refuses a third,
+/// and allocation's balance follows the applications' events.
+#[tokio::test]
+async fn a_voucher_is_spent_block_by_block_and_allocation_keeps_the_balance() {
+    let p = Platform::start().await.unwrap();
+    let w = Window::funded_in(&p, "voucher_hours", &[(2, 1), (3, 1)]).await;
+    w.c.move_to("applications").await;
+    let (_, _, token, number) = w.person("Андреева").clone();
+    let body = |group: &str| json!({"group_id": group, "unique_number": number});
+    // Program A1 targets mathematics, which Андреева teaches.
+    let (_, s, first) = w.apply_once_open(&token, "v-1", body(&w.g1)).await;
+    assert_eq!(s, 201, "{first}");
+    assert_eq!(
+        first["voucher_blocks"],
+        json!([1]),
+        "the subject block: {first}"
+    );
+    let (s, second) = w.apply(&token, "v-2", body(&w.g2)).await;
+    assert_eq!(s, 201, "{second}");
+    assert_eq!(
+        second["voucher_blocks"],
+        json!([2]),
+        "the free block: {second}"
+    );
+    let (s, b) = w.apply(&token, "v-3", body(&w.g1)).await;
+    assert_eq!((s, &b["reason"]), (409, &json!("already_applied")), "{b}");
+    // Allocation learns both blocks spent from enrollment's events.
+    let me = w.c.path("/allocation/me");
+    let v = eventually(&p, &token, &me, |s, b| {
+        s == 200 && b["voucher"]["hours_left"] == 0
+    })
+    .await;
+    assert_eq!(v["voucher"]["blocks"][0]["application_id"], first["id"]);
+    assert_eq!(v["voucher"]["blocks"][1]["application_id"], second["id"]);
+    // A withdrawal opens its block again, in allocation too.
+    let path = format!(
+        "/api/v1/applications/{}/withdrawal",
+        second["id"].as_str().unwrap()
+    );
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        &path,
+        Some(&token),
+        Some(json!({"reason": "work"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    eventually(&p, &token, &me, |s, b| {
+        s == 200
+            && b["voucher"]["hours_left"] == 36
+            && b["voucher"]["blocks"][1]["status"] == "open"
+    })
+    .await;
+    p.stop().await;
 }

@@ -228,8 +228,13 @@ pub(crate) struct Campaign<'p> {
 impl<'p> Campaign<'p> {
     /// The region, its people and the campaign in program submission.
     pub async fn open(p: &'p Platform) -> Campaign<'p> {
+        Campaign::open_in(p, "un_quota").await
+    }
+
+    /// [`Campaign::open`] in a region of the PD model `model`.
+    pub async fn open_in(p: &'p Platform, model: &str) -> Campaign<'p> {
         let admin = p.user_token("root", "admin", None).await.unwrap();
-        let world = build_world(p, &admin, "R3").await;
+        let world = build_world_with(p, &admin, "R3", model).await;
         let region = world.region.clone();
 
         // Two providers and everyone who takes part.
@@ -329,7 +334,11 @@ impl<'p> Campaign<'p> {
 
     /// [`Campaign::open`] with the four programs drafted and submitted.
     pub async fn with_programs(p: &'p Platform) -> (Campaign<'p>, Programs) {
-        let c = Campaign::open(p).await;
+        Campaign::with_programs_in(p, "un_quota").await
+    }
+
+    pub async fn with_programs_in(p: &'p Platform, model: &str) -> (Campaign<'p>, Programs) {
+        let c = Campaign::open_in(p, model).await;
         let programs = c.draft_programs().await;
         c.submit_programs(&programs).await;
         (c, programs)
@@ -338,7 +347,11 @@ impl<'p> Campaign<'p> {
     /// Expert review open: B2 withdrawn, A1, A2 and B1 accepted at the
     /// technical review.
     pub async fn in_expert_review(p: &'p Platform) -> (Campaign<'p>, Programs) {
-        let (c, programs) = Campaign::with_programs(p).await;
+        Campaign::in_expert_review_in(p, "un_quota").await
+    }
+
+    pub async fn in_expert_review_in(p: &'p Platform, model: &str) -> (Campaign<'p>, Programs) {
+        let (c, programs) = Campaign::with_programs_in(p, model).await;
         c.withdraw(&c.prov_b, &programs.b2).await;
         for id in [&programs.a1, &programs.a2, &programs.b1] {
             c.accept(id).await;
@@ -350,7 +363,11 @@ impl<'p> Campaign<'p> {
     /// Every assigned expert has reviewed: A1 with 9 and 8 (included, 85 %),
     /// A2 with 3 (excluded by both), B1 with 7 (included).
     pub async fn reviewed(p: &'p Platform) -> (Campaign<'p>, Programs) {
-        let (c, programs) = Campaign::in_expert_review(p).await;
+        Campaign::reviewed_in(p, "un_quota").await
+    }
+
+    pub async fn reviewed_in(p: &'p Platform, model: &str) -> (Campaign<'p>, Programs) {
+        let (c, programs) = Campaign::in_expert_review_in(p, model).await;
         let assignments = c.assign_experts().await;
         for (expert, score) in experts_on(&assignments, &programs.a1).iter().zip([9, 8]) {
             let (s, b) = c.review(&programs.a1, expert, score, "include").await;
@@ -366,7 +383,12 @@ impl<'p> Campaign<'p> {
     /// The registry published: the council included A1 (not A2 nor B1) and
     /// the ministry approved the protocol.
     pub async fn published(p: &'p Platform) -> (Campaign<'p>, Programs) {
-        let (c, programs) = Campaign::reviewed(p).await;
+        Campaign::published_in(p, "un_quota").await
+    }
+
+    /// [`Campaign::published`] in a region of the PD model `model`.
+    pub async fn published_in(p: &'p Platform, model: &str) -> (Campaign<'p>, Programs) {
+        let (c, programs) = Campaign::reviewed_in(p, model).await;
         let session = c.convene().await;
         let session = session["id"].as_str().unwrap();
         for (who, program, v) in council_votes(&programs) {
