@@ -36,8 +36,8 @@ impl<'p> Window<'p> {
         Self::funded_in(p, "un_quota", sizes).await
     }
 
-    /// As `funded_with`, in a region of the PD model `model` (vouchers:
-    /// 100 ₽ an hour, so 13 vouchers of 72 hours).
+    /// As `funded_with`, in a region of the PD model `model` (by the hour:
+    /// 100 ₽ an hour, so 13 vouchers of 72 hours, or 1,000 plan-order hours).
     async fn funded_in(p: &'p Platform, model: &str, sizes: &[(u32, u32)]) -> Window<'p> {
         let (c, pr) = Campaign::published_in(p, model).await;
         let admin = p.login("root", "root-password-123").await.unwrap();
@@ -95,10 +95,11 @@ impl<'p> Window<'p> {
             .await;
             assert_eq!(s, 200, "{b}");
         }
-        let normative = if model == "voucher_hours" {
-            10_000
-        } else {
+        // un_quota: 10 places; by the hour (vouchers, plan-order): 1,000 hours.
+        let normative = if model == "un_quota" {
             1_000_000
+        } else {
+            10_000
         };
         let (s, f) = call(p, Method::PUT, &c.path("/funding"), Some(&c.ministry), Some(json!({"budget_kopecks": 10_000_000, "normative_cost_kopecks": normative, "reserve_percent": 0}))).await;
         assert_eq!(s, 200, "{f}");
@@ -121,10 +122,13 @@ impl<'p> Window<'p> {
             )
             .await;
             assert_eq!(s, 200, "{me}");
-            person.3 = me["unique_number"]["number"]
-                .as_str()
-                .expect("funded")
-                .to_owned();
+            // cumulative_route funds organizations' hours, not people.
+            if model != "cumulative_route" {
+                person.3 = me["unique_number"]["number"]
+                    .as_str()
+                    .expect("funded")
+                    .to_owned();
+            }
         }
         let org0 = user(p, &admin, "org.op0", "org_operator", &c.world.orgs[0])
             .await
@@ -805,5 +809,103 @@ async fn a_voucher_is_spent_block_by_block_and_allocation_keeps_the_balance() {
             && b["voucher"]["blocks"][1]["status"] == "open"
     })
     .await;
+    p.stop().await;
+}
+
+/// The cumulative model through the gateway: allocation shares the
+/// plan-order hours, an individual route draws its modules' hours, a
+/// school team accepted by its provider draws its members', and
+/// allocation's quota view follows enrollment's events.
+#[tokio::test]
+async fn routes_and_a_school_team_draw_the_organizations_plan_order_hours() {
+    let p = Platform::start().await.unwrap();
+    let w = Window::funded_in(&p, "cumulative_route", &[(2, 1), (3, 1)]).await;
+    w.c.move_to("applications").await;
+    let org0 = &w.c.world.orgs[0];
+    let quotas = w.c.path("/quotas?level=organization");
+    let used = |q: &Value| {
+        q["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|x| x["unit_id"] == org0.as_str()))
+            .map(|x| x["hours_used"].clone())
+    };
+    let (s, q) = w.get(&w.c.operator, &quotas).await;
+    assert_eq!((s, used(&q)), (200, Some(json!(0))), "{q}");
+
+    // Андреева's route: one module of the cumulative program (16 h).
+    let (_, _, token, _) = w.person("Андреева").clone();
+    let route = json!({"group_id": w.g1, "modules": ["Теория"]});
+    let mut answer = (0, Value::Null);
+    for attempt in 0..100 {
+        let r = p
+            .http
+            .post(p.url("/api/v1/routes"))
+            .bearer_auth(&token)
+            .header("idempotency-key", format!("route-{attempt}"))
+            .json(&route)
+            .send()
+            .await
+            .unwrap();
+        answer = (r.status().as_u16(), r.json().await.unwrap());
+        if answer.0 != 409 || answer.1["phase"] != "applications" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (s, a) = answer;
+    assert_eq!(s, 201, "{a}");
+    assert_eq!(
+        (&a["hours"], &a["modules"]),
+        (&json!(16), &json!(["Теория"])),
+        "{a}"
+    );
+
+    // A team of two for the whole program (36 h each), accepted by provider A.
+    let members = [w.person("Белова").1.clone(), w.person("Волкова").1.clone()];
+    let team = json!({"group_id": w.g2, "member_ids": members, "goals": "Формирующее оценивание",
+                      "final_work_format": "проект"});
+    let (s, t) = call(
+        &p,
+        Method::POST,
+        "/api/v1/teams",
+        Some(&w.org0),
+        Some(team.clone()),
+    )
+    .await;
+    assert_eq!(
+        (s, &t["status"], &t["hours_total"]),
+        (201, &json!("submitted"), &json!(72)),
+        "{t}"
+    );
+    let (s, _) = call(&p, Method::POST, "/api/v1/teams", Some(&w.org2), Some(team)).await;
+    assert_eq!(s, 403, "another organization's operator");
+    let decision = format!("/api/v1/teams/{}/decision", t["id"].as_str().unwrap());
+    let accept = json!({"decision": "accept"});
+    let (s, _) = call(
+        &p,
+        Method::POST,
+        &decision,
+        Some(&w.c.prov_b),
+        Some(accept.clone()),
+    )
+    .await;
+    assert_eq!(s, 404, "provider B sees nothing of provider A's groups");
+    let (s, t) = call(&p, Method::POST, &decision, Some(&w.c.prov_a), Some(accept)).await;
+    assert_eq!((s, &t["status"]), (200, &json!("accepted")), "{t}");
+    assert!(
+        t["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["application_id"] != ""),
+        "{t}"
+    );
+
+    // Allocation's view of the organization's hours follows.
+    let q = eventually(&p, &w.c.operator, &quotas, |s, q| {
+        s == 200 && used(q) == Some(json!(88))
+    })
+    .await;
+    assert_eq!(used(&q), Some(json!(88)), "16 + 2 × 36: {q}");
     p.stop().await;
 }

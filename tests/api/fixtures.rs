@@ -223,6 +223,9 @@ pub(crate) struct Campaign<'p> {
     pub id: String,
     /// The calendar it was created with (program submission open).
     pub phases: Vec<Value>,
+    /// The region's PD model: in `cumulative_route` the programs drafted
+    /// are cumulative (their modules make routes).
+    pub model: String,
 }
 
 impl<'p> Campaign<'p> {
@@ -329,6 +332,7 @@ impl<'p> Campaign<'p> {
             educator,
             id,
             phases,
+            model: model.to_owned(),
         }
     }
 
@@ -436,12 +440,21 @@ impl<'p> Campaign<'p> {
             Method::POST,
             "/api/v1/programs",
             token,
-            json!({"campaign_id": self.id, "provider_id": self.providers[provider], "fields": program(title, direction)}),
+            json!({"campaign_id": self.id, "provider_id": self.providers[provider], "fields": self.program(title, direction)}),
         )
         .await;
         assert_eq!(s, 201, "{b}");
         assert_eq!(b["status"], "draft");
         b["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A program's fields as this campaign's region drafts them.
+    fn program(&self, title: &str, direction: &str) -> Value {
+        let mut fields = program(title, direction);
+        if self.model == "cumulative_route" {
+            fields["kind"] = json!("cumulative");
+        }
+        fields
     }
 
     pub async fn draft_programs(&self) -> Programs {
