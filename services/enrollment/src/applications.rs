@@ -693,7 +693,10 @@ pub(crate) async fn end(
         Seat::Waitlisted
     };
     let promoted = seats::give_back(tx, group, held).await.map_err(db_error)?;
-    crate::rosters::refix(tx, outbox, actor, group).await?;
+    // A withdrawal found the roster open (checked above): nothing to fix.
+    if how.status != "withdrawn" {
+        crate::rosters::refix(tx, outbox, actor, group).await?;
+    }
     let mut rows = by_ids(tx, &[id]).await.map_err(db_error)?;
     let ended = rows
         .pop()
