@@ -44,6 +44,19 @@ impl Event {
         &self.envelope.event_type
     }
 
+    /// Whose versions this event's are: the consumer, per source service.
+    /// Two services may number events of the same id (the registry's
+    /// group and enrollment's roster of that group): each counts apart.
+    fn version_scope(&self) -> String {
+        let parts: Vec<&str> = self.subject.split('.').collect();
+        let source = parts
+            .iter()
+            .position(|p| *p == "evt")
+            .and_then(|i| i.checked_sub(1))
+            .map_or("", |i| parts[i]);
+        format!("{}:{source}", self.consumer)
+    }
+
     /// The aggregate's version after this event (0: written before
     /// versions existed).
     pub fn version(&self) -> u64 {
@@ -66,7 +79,7 @@ impl Event {
              ON CONFLICT (consumer, aggregate_id) DO UPDATE SET version = EXCLUDED.version
              WHERE applied_versions.version < EXCLUDED.version",
         )
-        .bind(self.consumer)
+        .bind(self.version_scope())
         .bind(&self.envelope.aggregate_id)
         .bind(version)
         .execute(conn)
@@ -133,7 +146,8 @@ pub async fn newest_of(
     conn: &mut PgConnection,
     events: Vec<Event>,
 ) -> Result<Vec<Event>, HandleError> {
-    let Some(consumer) = events.first().map(|e| e.consumer) else {
+    // A consumer reads one source: every event has the same scope.
+    let Some(consumer) = events.first().map(Event::version_scope) else {
         return Ok(events);
     };
     // The last snapshot of each aggregate in the batch is the one that counts.
@@ -161,7 +175,7 @@ pub async fn newest_of(
          WHERE applied_versions.version < EXCLUDED.version
          RETURNING aggregate_id",
     )
-    .bind(consumer)
+    .bind(&consumer)
     .bind(&aggregates)
     .bind(&versions)
     .fetch_all(conn)

@@ -128,6 +128,16 @@ impl Bus {
         format!("{}.{service}.evt.{event}.v1", self.settings.subject_prefix)
     }
 
+    /// `<prefix>.ext.provider.<provider>.completion`: where a provider with
+    /// NATS credentials (allowed that subject only) pushes completions;
+    /// `*` for every provider.
+    pub fn provider_completion_subject(&self, provider: &str) -> String {
+        format!(
+            "{}.ext.provider.{provider}.completion",
+            self.settings.subject_prefix
+        )
+    }
+
     /// `<stream_prefix>_<SERVICE>`
     pub fn stream_name(&self, service: &str) -> String {
         format!("{}_{}", self.settings.stream_prefix, service.to_uppercase())

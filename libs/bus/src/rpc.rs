@@ -50,6 +50,19 @@ pub struct RpcContext {
 }
 
 impl RpcContext {
+    /// A request that did not come through the RPC server (a provider's
+    /// message on its own subject): the principal is whoever the
+    /// transport proved the sender to be; no `Idempotency-Key`.
+    pub fn internal(principal: Principal, request_id: String) -> RpcContext {
+        RpcContext {
+            principal: Some(principal),
+            request_id,
+            client_ip: None,
+            idempotency: None,
+            recorded: Default::default(),
+        }
+    }
+
     /// Commits a creating handler's transaction together with the answer
     /// its `Idempotency-Key` will replay: a crash between the commit and
     /// the recording can then never let a retry run the effect twice, and

@@ -88,6 +88,7 @@ pub mod ops {
     pub mod allocation;
     pub mod enrollment;
     pub mod identity;
+    pub mod monitoring;
     pub mod registry;
     pub mod surveys;
 }

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod admission;
+pub mod clock;
 pub mod db;
 pub mod memory;
 pub mod metrics;

@@ -18,8 +18,12 @@ pub struct Settings {
     pub surveys: SurveysSettings,
     pub allocation: AllocationSettings,
     pub enrollment: EnrollmentSettings,
+    pub monitoring: MonitoringSettings,
     pub log: LogSettings,
     pub telemetry: TelemetrySettings,
+    /// The time services act on (the system's; tests move it).
+    #[serde(skip)]
+    pub clock: crate::clock::Clock,
 }
 
 #[derive(Clone, Deserialize)]
@@ -163,6 +167,18 @@ pub struct EnrollmentSettings {
     /// How often (ms) campaigns whose application phase has closed get
     /// their groups formed (also done whenever rosters are read).
     pub sweep_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MonitoringSettings {
+    /// How often (ms) post-course windows whose time is up are closed
+    /// (and once at start, so a window due while the service was down
+    /// closes when it comes back).
+    pub sweep_interval_ms: u64,
+    /// Days a post-course window stays open, where the region set none.
+    pub window_days: u32,
+    /// Test attempts in a post-course window, where the region set none.
+    pub test_attempts: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -244,6 +244,7 @@ struct MemberRow {
     organization_name: String,
     municipality_name: String,
     moved_from: Option<Uuid>,
+    modules: Vec<String>,
 }
 
 /// The rosters of `groups` (in title and date order), with their enrolled
@@ -273,6 +274,7 @@ async fn rosters(
                     organization_name: m.organization_name,
                     municipality_name: m.municipality_name,
                     moved_from_group_id: m.moved_from.map(|g| g.to_string()).unwrap_or_default(),
+                    modules: m.modules,
                 });
         }
     }
@@ -291,7 +293,7 @@ async fn member_rows(conn: &mut PgConnection, groups: &[Uuid]) -> Result<Vec<Mem
         crate::applications::educator_name!(),
         " AS educator_name, a.organization_id,
                coalesce(o.name, '') AS organization_name, coalesce(m.name, '') AS municipality_name,
-               a.moved_from
+               a.moved_from, coalesce(a.modules, '{}') AS modules
         FROM applications a
         LEFT JOIN unique_numbers n ON n.id = a.unique_number_id
         LEFT JOIN known_educators e ON e.id = a.educator_id

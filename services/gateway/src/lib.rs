@@ -3,6 +3,7 @@
 //! service (which checks the caller's scope itself) and every error into an
 //! RFC 9457 problem+json body.
 
+mod documents;
 mod http;
 mod openapi;
 

@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         (name = "surveys", description = "Competence catalog, questionnaires and tests, the needs survey, priorities and coverage"),
         (name = "allocation", description = "Candidates and their lists, funding and quotas, unique numbers and vouchers, refusals and redistribution"),
         (name = "enrollment", description = "Applications in the December window: seats, waitlists, withdrawals, the operators' lists"),
+        (name = "monitoring", description = "Completions pushed by providers, post-course windows and scores, certificates and transcripts with public verification, PD records"),
     )
 )]
 struct ApiDoc;
@@ -45,6 +46,13 @@ impl Modify for BearerAuth {
                     .bearer_format("JWT")
                     .build(),
             ),
+        );
+        // Providers' systems push completions with an API key an admin issued.
+        components.add_security_scheme(
+            "provider_key",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::new("X-Api-Key"),
+            )),
         );
     }
 }

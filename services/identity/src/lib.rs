@@ -14,6 +14,7 @@ mod imports;
 mod messages;
 mod organization_imports;
 mod organizations;
+mod provider_keys;
 mod regions;
 mod republish;
 mod rpc;

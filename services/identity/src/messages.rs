@@ -94,3 +94,8 @@ pub const IMPORT_INTERNAL: &str = "внутренняя ошибка при им
 pub const MISSING_COLUMN: &str = "нет обязательного столбца";
 pub const IMPORT_TAKEN_MEANWHILE: &str = "ошибок: {errors} — эти педагоги добавлены другим импортом во время этого; ничего не импортировано";
 pub const MUNICIPALITY_CODE: &str = "код ОКТМО — 8 или 11 цифр";
+
+// Provider API keys.
+pub const PROVIDER_NOT_FOUND: &str = "поставщик не найден";
+pub const PROVIDER_KEY_NOT_FOUND: &str = "ключ не найден";
+pub const PROVIDER_KEY_INVALID: &str = "ключ API неизвестен, отозван или выдан другому поставщику";

@@ -5,7 +5,7 @@ use pd_proto::ops::identity as ops;
 
 use crate::{
     SERVICE, State, accounts, audit, auth, educators, imports, organization_imports, organizations,
-    regions, users,
+    provider_keys, regions, users,
 };
 
 pub(crate) fn server(state: State) -> RpcServer<State> {
@@ -37,6 +37,10 @@ pub(crate) fn server(state: State) -> RpcServer<State> {
         .op(ops::UpdateOrganization, organizations::update)
         .op(ops::CreateProvider, organizations::create_provider)
         .op(ops::ListProviders, organizations::list_providers)
+        .op(ops::IssueProviderKey, provider_keys::issue)
+        .op(ops::ListProviderKeys, provider_keys::list)
+        .op(ops::RevokeProviderKey, provider_keys::revoke)
+        .op(ops::ExchangeProviderKey, provider_keys::exchange)
         .op(ops::CreateEducator, educators::create)
         .op(ops::GetEducator, educators::get)
         .op(ops::UpdateEducator, educators::update)

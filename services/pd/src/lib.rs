@@ -12,6 +12,7 @@ pub static SERVICES: &[ServiceDef] = &[
     pd_surveys::DEF,
     pd_allocation::DEF,
     pd_enrollment::DEF,
+    pd_monitoring::DEF,
     pd_gateway::DEF,
 ];
 

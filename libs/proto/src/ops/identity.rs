@@ -46,4 +46,8 @@ crate::operations! {
     GetImport = "get_import": pb::GetImportRequest => pb::ImportJob;
     ListImports = "list_imports": pb::ListImportsRequest => pb::ImportJobList;
     ImportOrganizations = "import_organizations": pb::ImportOrganizationsRequest => pb::OrganizationImport;
+    IssueProviderKey = "issue_provider_key": pb::IssueProviderKeyRequest => pb::ProviderKey, creates;
+    ListProviderKeys = "list_provider_keys": pb::ProviderKeysRequest => pb::ProviderKeyList;
+    RevokeProviderKey = "revoke_provider_key": pb::RevokeProviderKeyRequest => pb::ProviderKey;
+    ExchangeProviderKey = "exchange_provider_key": pb::ExchangeProviderKeyRequest => pb::ProviderKeyToken;
 }

@@ -9,6 +9,7 @@ mod client_ip;
 mod council;
 mod educators;
 mod enrollment;
+mod monitoring;
 mod organizations;
 mod problem;
 mod programs;
@@ -427,6 +428,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(surveys::routes())
         .merge(allocation::routes())
         .merge(enrollment::routes())
+        .merge(monitoring::routes())
 }
 
 pub fn router(state: AppState, admission: Arc<admission::Admission>) -> Router {
@@ -436,6 +438,7 @@ pub fn router(state: AppState, admission: Arc<admission::Admission>) -> Router {
     let body_limit = state.body_limit;
     Router::new()
         .merge(api)
+        .merge(monitoring::pages())
         // Swagger UI from the crate's vendored copy: the page works without
         // internet access (a region's intranet), and it serves the document.
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", doc))
@@ -467,6 +470,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             "idempotency-key".parse().unwrap_or(header::ACCEPT),
+            "x-api-key".parse().unwrap_or(header::ACCEPT),
         ])
         .expose_headers([
             "x-request-id".parse().unwrap_or(header::ACCEPT),

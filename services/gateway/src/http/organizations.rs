@@ -20,6 +20,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(issue_educator_logins))
         .routes(routes!(list_providers, create_provider))
         .routes(routes!(import_organizations))
+        .routes(routes!(list_provider_keys, issue_provider_key))
+        .routes(routes!(revoke_provider_key))
 }
 
 /// Largest organizations file: a region's few thousand rows take well
@@ -275,6 +277,83 @@ async fn update_organization(
     };
     Ok(Json(
         s.send::<identity_ops::UpdateOrganization>(&caller.ctx, &req)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct ProviderKeyBody {
+    /// What the key is for, e.g. the provider's LMS.
+    label: String,
+}
+
+/// Issue an API key for a provider's system (admin). The answer is the
+/// only place the key (`secret`) is ever shown; only its hash is kept.
+/// The provider sends it as `X-Api-Key` to push completions.
+#[utoipa::path(post, path = "/api/v1/providers/{id}/api-keys", tag = "organizations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Provider id")),
+    request_body = ProviderKeyBody,
+    responses(
+        (status = 201, description = "The key, with its secret (shown once)", body = pb::ProviderKey),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "Unknown provider", body = Problem),
+    ))]
+async fn issue_provider_key(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ProviderKeyBody>,
+) -> Result<(StatusCode, Json<pb::ProviderKey>), ApiError> {
+    let req = pb::IssueProviderKeyRequest {
+        provider_id: id,
+        label: body.label,
+    };
+    let key = s
+        .send::<identity_ops::IssueProviderKey>(&caller.ctx, &req)
+        .await?;
+    Ok((StatusCode::CREATED, Json(key)))
+}
+
+/// A provider's API keys (admin): label, first characters, issued and
+/// revoked dates; never the key itself.
+#[utoipa::path(get, path = "/api/v1/providers/{id}/api-keys", tag = "organizations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Provider id")),
+    responses(
+        (status = 200, description = "The provider's keys", body = pb::ProviderKeyList),
+        (status = 403, description = "Not an admin", body = Problem),
+    ))]
+async fn list_provider_keys(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::ProviderKeyList>, ApiError> {
+    let req = pb::ProviderKeysRequest { provider_id: id };
+    Ok(Json(
+        s.send::<identity_ops::ListProviderKeys>(&caller.ctx, &req)
+            .await?,
+    ))
+}
+
+/// Revoke a provider's API key (admin): the next push with it is a 401.
+#[utoipa::path(post, path = "/api/v1/providers/{id}/api-keys/{key_id}/revoke", tag = "organizations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Provider id"), ("key_id" = String, Path, description = "Key id")),
+    responses(
+        (status = 200, description = "The key, revoked", body = pb::ProviderKey),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "Unknown provider or key", body = Problem),
+    ))]
+async fn revoke_provider_key(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, key_id)): Path<(String, String)>,
+) -> Result<Json<pb::ProviderKey>, ApiError> {
+    let req = pb::RevokeProviderKeyRequest {
+        provider_id: id,
+        key_id,
+    };
+    Ok(Json(
+        s.send::<identity_ops::RevokeProviderKey>(&caller.ctx, &req)
             .await?,
     ))
 }

@@ -1,0 +1,159 @@
+//! Certificates and transcripts as people see them: the printable
+//! document and the public verification page. Plain HTML with its styles
+//! inline (no external fonts or scripts: regional intranets); Russian
+//! text, as on the paper documents.
+
+use pd_proto::monitoring::v1 as pb;
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"ru\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title>\
+<style>body{{font-family:serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#111}}\
+h1{{font-size:1.6rem;text-align:center}}dt{{font-weight:bold;margin-top:.6rem}}\
+.code{{font-family:monospace;font-size:1.2rem}}.bad{{color:#a00}}.ok{{color:#060}}\
+table{{border-collapse:collapse}}td,th{{border:1px solid #444;padding:.2rem .5rem}}\
+@media print{{a{{color:#000;text-decoration:none}}}}</style></head><body>{body}</body></html>",
+        escape(title)
+    )
+}
+
+fn kind_title(kind: &str) -> &'static str {
+    match kind {
+        "transcript" => "Справка об освоенных модулях",
+        _ => "Сертификат о повышении квалификации",
+    }
+}
+
+/// The printable document. `host` makes the verification link absolute
+/// when the request named one.
+pub fn printable(d: &pb::Document, host: &str) -> String {
+    let link = if host.is_empty() {
+        d.verify_path.clone()
+    } else {
+        format!("http://{host}{}", d.verify_path)
+    };
+    let mut body = format!(
+        "<h1>{}</h1><dl><dt>Выдан</dt><dd>{}</dd><dt>Программа</dt><dd>{}</dd>\
+<dt>Объём</dt><dd>{} ч.</dd><dt>Период обучения</dt><dd>{} — {}</dd><dt>Организация</dt><dd>{}</dd>",
+        kind_title(&d.kind),
+        escape(&d.holder_name),
+        escape(&d.program_title),
+        d.hours,
+        escape(&d.starts_on),
+        escape(&d.ends_on),
+        escape(&d.provider_name),
+    );
+    if !d.document_number.is_empty() {
+        body.push_str(&format!(
+            "<dt>Документ организации</dt><dd>{} {} от {}</dd>",
+            escape(&d.document_series),
+            escape(&d.document_number),
+            escape(&d.issued_on)
+        ));
+    }
+    body.push_str("</dl>");
+    if !d.modules.is_empty() {
+        body.push_str("<h2>Освоенные модули</h2><table><tr><th>Модуль</th><th>Часы</th><th>Дата зачёта</th></tr>");
+        for m in &d.modules {
+            body.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&m.name),
+                m.hours,
+                escape(&m.credited_on)
+            ));
+        }
+        body.push_str("</table>");
+    }
+    if !d.revoked_at.is_empty() {
+        body.push_str(&format!(
+            "<p class=\"bad\">Документ отозван: {}</p>",
+            escape(&d.revoke_reason)
+        ));
+    }
+    body.push_str(&format!(
+        "<p>Код проверки: <span class=\"code\">{}</span><br>Проверить подлинность: <a href=\"{}\">{}</a></p>",
+        escape(&d.code),
+        escape(&link),
+        escape(&link)
+    ));
+    page(kind_title(&d.kind), &body)
+}
+
+/// The public page: what the code stands for, or that it is unknown or revoked.
+pub fn verification_page(v: &pb::Verification) -> String {
+    let body = match v.status.as_str() {
+        "unknown" => format!(
+            "<h1>Проверка документа</h1><p class=\"bad\">Документ с кодом <span class=\"code\">{}</span> не найден. Проверьте код.</p>",
+            escape(&v.code)
+        ),
+        status => {
+            let verdict = if status == "revoked" {
+                format!(
+                    "<p class=\"bad\">Документ отозван {}: {}</p>",
+                    escape(v.revoked_at.get(..10).unwrap_or("")),
+                    escape(&v.revoke_reason)
+                )
+            } else {
+                "<p class=\"ok\">Документ действителен.</p>".to_owned()
+            };
+            format!(
+                "<h1>Проверка документа</h1>{verdict}<dl><dt>Код</dt><dd class=\"code\">{}</dd>\
+<dt>Документ</dt><dd>{}</dd><dt>Владелец</dt><dd>{}</dd><dt>Программа</dt><dd>{}</dd>\
+<dt>Объём</dt><dd>{} ч.</dd><dt>Период обучения</dt><dd>{} — {}</dd><dt>Организация</dt><dd>{}</dd>\
+<dt>Номер документа</dt><dd>{}</dd></dl>",
+                escape(&v.code),
+                kind_title(&v.kind),
+                escape(&v.holder),
+                escape(&v.program_title),
+                v.hours,
+                escape(&v.starts_on),
+                escape(&v.ends_on),
+                escape(&v.provider_name),
+                escape(&v.document_number),
+            )
+        }
+    };
+    page("Проверка документа", &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_and_the_verdict_is_plain() {
+        let v = pb::Verification {
+            status: "revoked".into(),
+            holder: "И****** М. П.".into(),
+            program_title: "<script>".into(),
+            revoke_reason: "ошибка в номере".into(),
+            code: "ABCD-EFGH-JKMN".into(),
+            ..Default::default()
+        };
+        let html = verification_page(&v);
+        assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"));
+        assert!(html.contains("Документ отозван"));
+        let unknown = verification_page(&pb::Verification {
+            status: "unknown".into(),
+            code: "X".into(),
+            ..Default::default()
+        });
+        assert!(unknown.contains("не найден"));
+    }
+}

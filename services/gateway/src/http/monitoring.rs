@@ -1,0 +1,456 @@
+//! The monitoring service: providers push completions
+//! (`/api/v1/providers/{id}/completions`, with an API key or a provider
+//! admin's token), post-course windows and their scores, certificates and
+//! transcripts (printable, and publicly verifiable at `/verify/{code}`),
+//! PD records and their verification.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use pd_proto::identity::v1 as identity;
+use pd_proto::monitoring::v1 as pb;
+use pd_proto::ops::identity as identity_ops;
+use pd_proto::ops::monitoring as ops;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{Anonymous, ApiError, ApiJson, ApiQuery, AppState, Caller, Problem};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(push_completions))
+        .routes(routes!(list_completions))
+        .routes(routes!(list_windows))
+        .routes(routes!(get_window))
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(my_documents))
+        .routes(routes!(get_document))
+        .routes(routes!(print_document))
+        .routes(routes!(revoke_document))
+        .routes(routes!(verify))
+        .routes(routes!(list_records, declare_record))
+        .routes(routes!(decide_record))
+}
+
+/// Pages outside the API: the public verification page a certificate's
+/// QR code and link lead to.
+pub fn pages() -> axum::Router<AppState> {
+    axum::Router::new().route("/verify/{code}", get(verify_page))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct CompletionsBody {
+    group_id: String,
+    /// One entry per learner of the group's roster (at most 1,000).
+    learners: Vec<pb::LearnerCompletion>,
+}
+
+/// A provider pushes its learners' results for one group: completed (with
+/// the document: type, series, number, issue date, hours; module credits
+/// in the cumulative model) or not completed (with the reason).
+/// Authenticate with the provider's `X-Api-Key` (or a provider admin's
+/// bearer token). The batch is accepted or refused as a whole: a 422
+/// names each learner at fault (`learners[3].educator_id`: not on the
+/// roster). Sending the same completion again records nothing
+/// (`unchanged`). Each completed learner's post-course window opens.
+#[utoipa::path(post, path = "/api/v1/providers/{id}/completions", tag = "monitoring",
+    security(("provider_key" = []), ("bearer" = [])),
+    params(("id" = String, Path, description = "Provider id")),
+    request_body = CompletionsBody,
+    responses(
+        (status = 200, description = "Every learner's outcome: recorded or unchanged", body = pb::CompletionBatchResult),
+        (status = 401, description = "No key, or a key unknown, revoked or of another provider", body = Problem),
+        (status = 403, description = "The group is another provider's", body = Problem),
+        (status = 409, description = "The group's roster is not fixed yet, or the group was cancelled or merged", body = Problem),
+        (status = 422, description = "The batch refused whole: each learner at fault named in `errors`", body = Problem),
+    ))]
+async fn push_completions(
+    State(s): State<AppState>,
+    Anonymous(mut ctx): Anonymous,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CompletionsBody>,
+) -> Result<Json<pb::CompletionBatchResult>, ApiError> {
+    if let Some(key) = headers.get("x-api-key") {
+        // The key is traded for a short-lived token of its provider at
+        // each call, so a revoked key stops working at once.
+        let req = identity::ExchangeProviderKeyRequest {
+            provider_id: id.clone(),
+            key: String::from_utf8_lossy(key.as_bytes()).into_owned(),
+        };
+        let token = s
+            .send::<identity_ops::ExchangeProviderKey>(&ctx, &req)
+            .await?;
+        ctx.authorization = Some(format!("Bearer {}", token.access_token));
+    } else {
+        let auth = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        s.verifier.verify_header(auth).map_err(ApiError)?;
+        ctx.authorization = auth.map(str::to_owned);
+    }
+    let req = pb::CompletionBatch {
+        provider_id: id,
+        group_id: body.group_id,
+        learners: body.learners,
+    };
+    Ok(Json(s.send::<ops::PushCompletions>(&ctx, &req).await?))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct CompletionsQuery {
+    /// Operators: the region (required unless a provider lists its own).
+    region_id: String,
+    /// completed | not_completed
+    status: String,
+    /// A provider's own completions (its admins need no region).
+    provider_id: String,
+    group_id: String,
+    organization_id: String,
+    municipality_id: String,
+    limit: i32,
+    offset: i32,
+}
+
+/// Completions of the caller's scope, newest first: a provider's own, or
+/// an operator's (`status=not_completed`: who did not complete, and why).
+#[utoipa::path(get, path = "/api/v1/completions", tag = "monitoring", security(("bearer" = [])),
+    params(CompletionsQuery),
+    responses((status = 200, description = "A page of completions", body = pb::CompletionList)))]
+async fn list_completions(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<CompletionsQuery>,
+) -> Result<Json<pb::CompletionList>, ApiError> {
+    let req = pb::ListCompletionsRequest {
+        region_id: q.region_id,
+        status: q.status,
+        provider_id: q.provider_id,
+        group_id: q.group_id,
+        organization_id: q.organization_id,
+        municipality_id: q.municipality_id,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    Ok(Json(
+        s.send::<ops::ListCompletions>(&caller.ctx, &req).await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct WindowsQuery {
+    /// Operators: the region; an educator leaves it out for their own.
+    region_id: String,
+    organization_id: String,
+    municipality_id: String,
+    /// open | closed | missed
+    status: String,
+    educator_id: String,
+    limit: i32,
+    offset: i32,
+}
+
+/// Post-course windows: an educator's own, or those of an operator's
+/// scope, with who answered the questionnaire, the best test score and
+/// the attempts used (seed 001).
+#[utoipa::path(get, path = "/api/v1/post-course-windows", tag = "monitoring", security(("bearer" = [])),
+    params(WindowsQuery),
+    responses((status = 200, description = "A page of windows", body = pb::PostCourseWindowList)))]
+async fn list_windows(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<WindowsQuery>,
+) -> Result<Json<pb::PostCourseWindowList>, ApiError> {
+    let req = pb::ListWindowsRequest {
+        region_id: q.region_id,
+        organization_id: q.organization_id,
+        municipality_id: q.municipality_id,
+        status: q.status,
+        educator_id: q.educator_id,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    Ok(Json(s.send::<ops::ListWindows>(&caller.ctx, &req).await?))
+}
+
+/// One completion's post-course window (its educator, operators of their scope).
+#[utoipa::path(get, path = "/api/v1/post-course-windows/{completion_id}", tag = "monitoring", security(("bearer" = [])),
+    params(("completion_id" = String, Path, description = "Completion id")),
+    responses((status = 200, description = "The window", body = pb::PostCourseWindow)))]
+async fn get_window(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(completion_id): Path<String>,
+) -> Result<Json<pb::PostCourseWindow>, ApiError> {
+    let req = pb::CompletionRequest { completion_id };
+    Ok(Json(s.send::<ops::GetWindow>(&caller.ctx, &req).await?))
+}
+
+/// A region's post-course window: days open and test attempts (10 and 2
+/// unless set).
+#[utoipa::path(get, path = "/api/v1/regions/{id}/post-course-settings", tag = "monitoring", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Region id")),
+    responses((status = 200, description = "The settings", body = pb::RegionSettings)))]
+async fn get_settings(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::RegionSettings>, ApiError> {
+    let req = pb::RegionSettingsRequest { region_id: id };
+    Ok(Json(
+        s.send::<ops::GetRegionSettings>(&caller.ctx, &req).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct SettingsBody {
+    /// 1..=90
+    window_days: i32,
+    /// 1..=10
+    test_attempts: i32,
+}
+
+/// Set a region's post-course window (its regional operator); windows
+/// already open keep theirs.
+#[utoipa::path(put, path = "/api/v1/regions/{id}/post-course-settings", tag = "monitoring", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Region id")),
+    request_body = SettingsBody,
+    responses((status = 200, description = "The settings", body = pb::RegionSettings)))]
+async fn put_settings(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SettingsBody>,
+) -> Result<Json<pb::RegionSettings>, ApiError> {
+    let req = pb::RegionSettings {
+        region_id: id,
+        window_days: body.window_days,
+        test_attempts: body.test_attempts,
+    };
+    Ok(Json(
+        s.send::<ops::PutRegionSettings>(&caller.ctx, &req).await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct DocumentsQuery {
+    /// Operators: an educator of their scope; educators leave it out.
+    educator_id: String,
+}
+
+/// An educator's certificates and transcripts.
+#[utoipa::path(get, path = "/api/v1/documents", tag = "monitoring", security(("bearer" = [])),
+    params(DocumentsQuery),
+    responses((status = 200, description = "The documents, newest first", body = pb::DocumentList)))]
+async fn my_documents(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<DocumentsQuery>,
+) -> Result<Json<pb::DocumentList>, ApiError> {
+    let req = pb::MyDocumentsRequest {
+        educator_id: q.educator_id,
+    };
+    Ok(Json(s.send::<ops::MyDocuments>(&caller.ctx, &req).await?))
+}
+
+/// One certificate or transcript (its holder, operators of their scope, its provider).
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "monitoring", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Document id")),
+    responses((status = 200, description = "The document", body = pb::Document)))]
+async fn get_document(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::Document>, ApiError> {
+    Ok(Json(
+        s.send::<ops::GetDocument>(&caller.ctx, &pb::DocumentRequest { id })
+            .await?,
+    ))
+}
+
+/// The document as a printable HTML page, with its verification code and link.
+#[utoipa::path(get, path = "/api/v1/documents/{id}/print", tag = "monitoring", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Document id")),
+    responses((status = 200, description = "The printable document", content_type = "text/html", body = String)))]
+async fn print_document(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Html<String>, ApiError> {
+    let d = s
+        .send::<ops::GetDocument>(&caller.ctx, &pb::DocumentRequest { id })
+        .await?;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    Ok(Html(crate::documents::printable(&d, host)))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RevokeBody {
+    reason: String,
+}
+
+/// Revoke a document (its provider, the regional operator, an admin): the
+/// public page says so from then on.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/revoke", tag = "monitoring", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Document id")),
+    request_body = RevokeBody,
+    responses((status = 200, description = "The document, revoked", body = pb::Document)))]
+async fn revoke_document(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RevokeBody>,
+) -> Result<Json<pb::Document>, ApiError> {
+    let req = pb::RevokeDocumentRequest {
+        id,
+        reason: body.reason,
+    };
+    Ok(Json(
+        s.send::<ops::RevokeDocument>(&caller.ctx, &req).await?,
+    ))
+}
+
+/// Public, no sign-in: what a verification code stands for (`valid`,
+/// `revoked` or `unknown`), with the holder's name masked.
+#[utoipa::path(get, path = "/api/v1/verify/{code}", tag = "monitoring",
+    params(("code" = String, Path, description = "Verification code, e.g. 7KQ2-XM4P-9DRW")),
+    responses(
+        (status = 200, description = "The verification", body = pb::Verification),
+        (status = 429, description = "Too many requests from this client", body = Problem),
+    ))]
+async fn verify(
+    State(s): State<AppState>,
+    Anonymous(ctx): Anonymous,
+    Path(code): Path<String>,
+) -> Result<Json<pb::Verification>, ApiError> {
+    s.check_public_rate(ctx.client_ip.as_deref())?;
+    Ok(Json(
+        s.send::<ops::Verify>(&ctx, &pb::VerifyRequest { code })
+            .await?,
+    ))
+}
+
+async fn verify_page(
+    State(s): State<AppState>,
+    Anonymous(ctx): Anonymous,
+    Path(code): Path<String>,
+) -> Response {
+    if let Err(e) = s.check_public_rate(ctx.client_ip.as_deref()) {
+        return e.into_response();
+    }
+    match s
+        .send::<ops::Verify>(&ctx, &pb::VerifyRequest { code })
+        .await
+    {
+        Ok(v) => {
+            let status = if v.status == "unknown" {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::OK
+            };
+            (status, Html(crate::documents::verification_page(&v))).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct RecordsQuery {
+    /// An educator's history (their own, or one of the caller's scope).
+    educator_id: String,
+    /// Operators: the records of their scope in the region.
+    region_id: String,
+    /// verified | pending | rejected
+    status: String,
+    organization_id: String,
+    municipality_id: String,
+    limit: i32,
+    offset: i32,
+}
+
+/// PD records: an educator's history, or (`region_id`) those of an
+/// operator's scope; `status=pending` lists what waits for verification.
+#[utoipa::path(get, path = "/api/v1/pd-records", tag = "monitoring", security(("bearer" = [])),
+    params(RecordsQuery),
+    responses((status = 200, description = "A page of records", body = pb::PdRecordList)))]
+async fn list_records(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<RecordsQuery>,
+) -> Result<Json<pb::PdRecordList>, ApiError> {
+    let req = pb::ListRecordsRequest {
+        educator_id: q.educator_id,
+        region_id: q.region_id,
+        status: q.status,
+        organization_id: q.organization_id,
+        municipality_id: q.municipality_id,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    Ok(Json(s.send::<ops::ListRecords>(&caller.ctx, &req).await?))
+}
+
+/// Declare a PD taken outside the regional system, with its document (the
+/// educator, or a municipal or regional operator for an educator of their
+/// scope). It waits for an operator's verification before it counts.
+#[utoipa::path(post, path = "/api/v1/pd-records", tag = "monitoring", security(("bearer" = [])),
+    request_body = pb::DeclareRecordRequest,
+    responses((status = 201, description = "The record, pending", body = pb::PdRecord)))]
+async fn declare_record(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<pb::DeclareRecordRequest>,
+) -> Result<(StatusCode, Json<pb::PdRecord>), ApiError> {
+    let r = s.send::<ops::DeclareRecord>(&caller.ctx, &body).await?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+struct DecisionBody {
+    /// verify | reject
+    decision: String,
+    /// Required to reject.
+    reason: String,
+}
+
+/// Verify or reject a declared record (operators over the educator). A
+/// verified record counts for next year's eligibility.
+#[utoipa::path(post, path = "/api/v1/pd-records/{id}/decision", tag = "monitoring", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Record id")),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, description = "The record, verified or rejected", body = pb::PdRecord),
+        (status = 409, description = "Decided already", body = Problem),
+    ))]
+async fn decide_record(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DecisionBody>,
+) -> Result<Json<pb::PdRecord>, ApiError> {
+    let req = pb::DecideRecordRequest {
+        id,
+        decision: body.decision,
+        reason: body.reason,
+    };
+    Ok(Json(s.send::<ops::DecideRecord>(&caller.ctx, &req).await?))
+}
