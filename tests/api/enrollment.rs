@@ -12,17 +12,17 @@ use pd_proto::enrollment::v1 as pb;
 /// A published registry with groups of program A1 (by default g1: 2
 /// seats, g2: 3 seats), five funded educators holding their numbers, and
 /// the calendar in the schedule phase (the window opens with `move_to`).
-struct Window<'p> {
-    c: Campaign<'p>,
-    g1: String,
-    g2: String,
+pub(crate) struct Window<'p> {
+    pub c: Campaign<'p>,
+    pub g1: String,
+    pub g2: String,
     /// Every group, g1 and g2 first.
-    groups: Vec<String>,
+    pub groups: Vec<String>,
     /// (surname, educator id, token, unique number): four of organization
     /// 0, `Демина` of organization 2.
-    people: Vec<(String, String, String, String)>,
+    pub people: Vec<(String, String, String, String)>,
     /// Operators of organizations 0 and 2.
-    org0: String,
+    pub org0: String,
     org2: String,
 }
 
@@ -32,7 +32,7 @@ impl<'p> Window<'p> {
     }
 
     /// As `funded`, with groups of these (capacity, minimum size).
-    async fn funded_with(p: &'p Platform, sizes: &[(u32, u32)]) -> Window<'p> {
+    pub(crate) async fn funded_with(p: &'p Platform, sizes: &[(u32, u32)]) -> Window<'p> {
         Self::funded_in(p, "un_quota", sizes).await
     }
 
@@ -157,12 +157,12 @@ impl<'p> Window<'p> {
         w
     }
 
-    fn person(&self, surname: &str) -> &(String, String, String, String) {
+    pub(crate) fn person(&self, surname: &str) -> &(String, String, String, String) {
         self.people.iter().find(|x| x.0 == surname).unwrap()
     }
 
     /// `POST /api/v1/applications` with an Idempotency-Key.
-    async fn apply(&self, token: &str, key: &str, body: Value) -> (u16, Value) {
+    pub(crate) async fn apply(&self, token: &str, key: &str, body: Value) -> (u16, Value) {
         let r = self
             .c
             .p
@@ -179,7 +179,12 @@ impl<'p> Window<'p> {
     }
 
     /// The educator applies with their own number to `group`.
-    async fn apply_as(&self, surname: &str, group: &str, waitlist: bool) -> (u16, Value) {
+    pub(crate) async fn apply_as(
+        &self,
+        surname: &str,
+        group: &str,
+        waitlist: bool,
+    ) -> (u16, Value) {
         let (_, id, token, number) = self.person(surname);
         let key = format!("{id}-{group}-{waitlist}");
         self.apply(
@@ -194,7 +199,12 @@ impl<'p> Window<'p> {
     /// of the calendar from the registry's event, so the first tries may
     /// still find the phase closed (each with its own key: an error answer
     /// is replayed for its key). Returns the key that got the answer.
-    async fn apply_once_open(&self, token: &str, key: &str, body: Value) -> (String, u16, Value) {
+    pub(crate) async fn apply_once_open(
+        &self,
+        token: &str,
+        key: &str,
+        body: Value,
+    ) -> (String, u16, Value) {
         for attempt in 0..100 {
             let key = format!("{key}-{attempt}");
             let (s, b) = self.apply(token, &key, body.clone()).await;
@@ -209,7 +219,7 @@ impl<'p> Window<'p> {
     /// Closes the application window yesterday; the groups (days 8–12)
     /// stay within the training period, which runs on to the post-course
     /// monitoring.
-    async fn close_window(&self) {
+    pub(crate) async fn close_window(&self) {
         let (_, mut phases) = calendar("applications");
         for phase in &mut phases {
             if phase["phase"] == "applications" {
@@ -228,7 +238,7 @@ impl<'p> Window<'p> {
         assert_eq!(s, 200, "{c}");
     }
 
-    async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+    pub(crate) async fn get(&self, token: &str, path: &str) -> (u16, Value) {
         call(self.c.p, Method::GET, path, Some(token), None).await
     }
 }

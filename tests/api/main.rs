@@ -9,6 +9,7 @@ mod enrollment;
 mod errors;
 mod fixtures;
 mod imports;
+mod monitoring;
 mod operators;
 mod overload;
 mod registry;
