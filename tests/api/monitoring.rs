@@ -26,7 +26,8 @@ async fn push(p: &Platform, provider: &str, key: &str, body: Value) -> (u16, Val
 
 fn completed(educator: &str, number: &str) -> Value {
     json!({"educator_id": educator, "status": "completed", "document_type": "pk_certificate",
-           "document_series": "16", "document_number": number, "issued_on": day(-1), "hours": 36})
+           "document_series": "16", "document_number": number, "issued_on": day(-1), "hours": 36,
+           "registration_number": format!("РН-{number}")})
 }
 
 /// Five single-choice questions (seed 001: a 5-question survey).
@@ -95,6 +96,9 @@ async fn a_provider_pushes_completions_and_the_certificate_follows_the_questionn
     let (s, b) = w.apply_as("Белова", &w.g1, false).await;
     assert_eq!(s, 201, "{b}");
     let belova_id = w.person("Белова").1.clone();
+    let (s, b) = w.apply_as("Галкина", &w.g1, false).await;
+    assert_eq!(s, 201, "{b}");
+    let galkina_id = w.person("Галкина").1.clone();
     w.close_window().await;
     eventually(&p, &c.operator, &c.path("/formation"), |s, _| s == 200).await;
 
@@ -163,16 +167,17 @@ async fn a_provider_pushes_completions_and_the_certificate_follows_the_questionn
 
     let batch = json!({"group_id": w.g1, "learners": [
         completed(&andreeva_id, "160001"),
+        completed(&galkina_id, "160002"),
         {"educator_id": belova_id, "status": "not_completed", "reason": "не защитила итоговую работу"}
     ]});
     let (s, out) = push(&p, &provider_a, &secret, batch.clone()).await;
-    assert_eq!((s, &out["recorded"]), (200, &json!(2)), "{out}");
+    assert_eq!((s, &out["recorded"]), (200, &json!(3)), "{out}");
     let completion = out["learners"][0]["completion_id"]
         .as_str()
         .unwrap()
         .to_owned();
     let (s, again) = push(&p, &provider_a, &secret, batch).await;
-    assert_eq!((s, &again["unchanged"]), (200, &json!(2)), "{again}");
+    assert_eq!((s, &again["unchanged"]), (200, &json!(3)), "{again}");
     // The regional operator sees who did not complete.
     let path = format!(
         "/api/v1/completions?region_id={}&status=not_completed",
@@ -349,6 +354,147 @@ async fn a_provider_pushes_completions_and_the_certificate_follows_the_questionn
         s == 200 && !listed(&andreeva_id) && listed(&belova_id)
     })
     .await;
+
+    // ФИС ФРДО: Андреева's birth date and sex are known, Галкина's are not.
+    let patch = json!({"birth_date": "1985-04-12", "sex": "female"});
+    let (s, e) = call(
+        &p,
+        Method::PATCH,
+        &format!("/api/v1/educators/{andreeva_id}"),
+        Some(&admin),
+        Some(patch),
+    )
+    .await;
+    assert_eq!((s, &e["birth_date"]), (200, &json!("1985-04-12")), "{e}");
+    let frdo = format!("/api/v1/regions/{}/frdo-export", c.world.region);
+    let (s, b) = call(&p, Method::GET, &frdo, Some(&c.prov_a), None).await;
+    assert_eq!(s, 403, "{b}");
+    let (s, page) = call(&p, Method::GET, &frdo, Some(&c.operator), None).await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(
+        (&page["total"], &page["valid"], &page["invalid"]),
+        (&json!(2), &json!(1), &json!(1)),
+        "{page}"
+    );
+    let problems: Vec<(&str, &str)> = page["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["document_number"].as_str().unwrap(),
+                p["column"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            ("160002", "Дата рождения получателя"),
+            ("160002", "Пол получателя")
+        ]
+    );
+    let columns: Vec<&str> = page["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let cells: Vec<&str> = page["rows"][0]["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let snils = w.person("Андреева").1.clone();
+    let (_, educator) = call(
+        &p,
+        Method::GET,
+        &format!("/api/v1/educators/{snils}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    let issued = chrono::NaiveDate::parse_from_str(&day(-1), "%Y-%m-%d")
+        .unwrap()
+        .format("%d.%m.%Y")
+        .to_string();
+    let expected = [
+        (
+            "Название документа",
+            "Удостоверение о повышении квалификации",
+        ),
+        ("Вид документа", "Удостоверение о повышении квалификации"),
+        ("Статус документа", "Оригинал"),
+        ("Подтверждение утраты", "Нет"),
+        ("Подтверждение обмена", "Нет"),
+        ("Подтверждение уничтожения", "Нет"),
+        ("Серия документа", "16"),
+        ("Номер документа", "160001"),
+        ("Дата выдачи документа", issued.as_str()),
+        ("Регистрационный номер", "РН-160001"),
+        (
+            "Дополнительная профессиональная программа (наименование)",
+            "Математическая грамотность",
+        ),
+        ("Срок обучения, часов", "36"),
+        ("Фамилия получателя", "Андреева"),
+        ("Имя получателя", "Анна"),
+        ("Отчество получателя", ""),
+        ("Дата рождения получателя", "12.04.1985"),
+        ("Пол получателя", "Жен"),
+        ("СНИЛС", educator["snils"].as_str().unwrap()),
+        ("Форма обучения", "Очно-заочная"),
+        ("Гражданство получателя (код страны по ОКСМ)", "643"),
+    ];
+    for (column, value) in expected {
+        let i = columns
+            .iter()
+            .position(|c| *c == column)
+            .unwrap_or_else(|| panic!("no column {column}"));
+        assert_eq!(cells[i], value, "{column}");
+    }
+    // The upload file holds the valid row only; the report the other's problems.
+    let file = p
+        .http
+        .get(p.url(&format!("{frdo}?format=csv")))
+        .bearer_auth(&c.operator)
+        .send()
+        .await
+        .unwrap();
+    let csv = file.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(
+        csv.starts_with("\u{FEFF}Название документа;") && csv.contains(";160001;"),
+        "{csv}"
+    );
+    let report = p
+        .http
+        .get(p.url(&format!("{frdo}?format=report")))
+        .bearer_auth(&c.operator)
+        .send()
+        .await
+        .unwrap();
+    let report = report.text().await.unwrap();
+    assert!(
+        report.contains(";160002;") && report.contains("Дата рождения получателя"),
+        "{report}"
+    );
+    let xlsx = p
+        .http
+        .get(p.url(&format!("{frdo}?format=xlsx")))
+        .bearer_auth(&c.operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        xlsx.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert!(
+        xlsx.bytes().await.unwrap().starts_with(b"PK"),
+        "an xlsx file is a zip archive"
+    );
 
     // A revoked key is refused at once.
     let revoke = format!("{keys}/{}/revoke", key["id"].as_str().unwrap());

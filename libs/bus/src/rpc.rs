@@ -42,6 +42,9 @@ pub struct RpcContext {
     pub principal: Option<Principal>,
     pub request_id: String,
     pub client_ip: Option<String>,
+    /// The caller's `Authorization` header, verified: passed on when the
+    /// service asks another on the caller's behalf ([`RpcContext::on_behalf`]).
+    authorization: Option<String>,
     /// The `Idempotency-Key` of a creating request, while it runs.
     idempotency: Option<idempotency::Key>,
     /// Set once [`RpcContext::commit`] stored the answer with the effect:
@@ -58,8 +61,20 @@ impl RpcContext {
             principal: Some(principal),
             request_id,
             client_ip: None,
+            authorization: None,
             idempotency: None,
             recorded: Default::default(),
+        }
+    }
+
+    /// A call to another service as the same caller, under the caller's
+    /// own scope (a service that prints a SNILS asks identity for it so).
+    pub fn on_behalf(&self) -> CallContext {
+        CallContext {
+            authorization: self.authorization.clone(),
+            request_id: Some(self.request_id.clone()),
+            client_ip: self.client_ip.clone(),
+            idempotency_key: None,
         }
     }
 
@@ -470,8 +485,9 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
         let result = async {
             // Every service verifies the token itself: a client on NATS
             // cannot claim to be someone by writing a header.
-            let principal = match header(headers::AUTHORIZATION) {
-                Some(h) => Some(bus.verifier().verify_header(Some(&h))?),
+            let authorization = header(headers::AUTHORIZATION);
+            let principal = match &authorization {
+                Some(h) => Some(bus.verifier().verify_header(Some(h))?),
                 None => None,
             };
             let handler = self
@@ -486,6 +502,7 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
                 principal,
                 request_id: request_id.clone(),
                 client_ip: header(headers::CLIENT_IP),
+                authorization,
                 idempotency: None,
                 recorded: Default::default(),
             };

@@ -131,29 +131,3 @@ pub fn verification_page(v: &pb::Verification) -> String {
     };
     page("Проверка документа", &body)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_is_escaped_and_the_verdict_is_plain() {
-        let v = pb::Verification {
-            status: "revoked".into(),
-            holder: "И****** М. П.".into(),
-            program_title: "<script>".into(),
-            revoke_reason: "ошибка в номере".into(),
-            code: "ABCD-EFGH-JKMN".into(),
-            ..Default::default()
-        };
-        let html = verification_page(&v);
-        assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"));
-        assert!(html.contains("Документ отозван"));
-        let unknown = verification_page(&pb::Verification {
-            status: "unknown".into(),
-            code: "X".into(),
-            ..Default::default()
-        });
-        assert!(unknown.contains("не найден"));
-    }
-}

@@ -182,6 +182,11 @@ fn complete_operation(path: &str, op: &mut serde_json::Value) {
 
 /// Fields each request needs (the services answer 422 without them).
 const REQUIRED: &[(&str, &[&str])] = &[
+    ("CompletionsBody", &["learners"]),
+    ("LearnerCompletion", &["educator_id", "status"]),
+    ("RecordDecisionBody", &["decision"]),
+    ("RevokeBody", &["reason"]),
+    ("SettingsBody", &["window_days", "test_attempts"]),
     ("LoginRequest", &["login", "password"]),
     ("RefreshRequest", &["refresh_token"]),
     ("LogoutRequest", &["refresh_token"]),
@@ -241,6 +246,17 @@ const REQUIRED: &[(&str, &[&str])] = &[
 
 /// Values a field of a request takes (the services answer 422 otherwise).
 const ENUMS: &[(&str, &str, &[&str])] = &[
+    (
+        "LearnerCompletion",
+        "status",
+        &["completed", "not_completed"],
+    ),
+    (
+        "LearnerCompletion",
+        "document_type",
+        &["pk_certificate", "pp_diploma", "training_certificate"],
+    ),
+    ("RecordDecisionBody", "decision", &["verify", "reject"]),
     (
         "CreateRegionRequest",
         "pd_model",

@@ -35,6 +35,8 @@ pub(crate) struct EducatorRow {
     pub employment_status: String,
     pub left_on: Option<NaiveDate>,
     pub leave_reason: String,
+    pub birth_date: Option<NaiveDate>,
+    pub sex: String,
 }
 
 macro_rules! select_educators {
@@ -42,7 +44,7 @@ macro_rules! select_educators {
         "SELECT e.id, e.snils, e.last_name, e.first_name, e.middle_name, e.position, e.subjects,
                 e.organization_id, e.last_pd_completed_on, e.created_at, e.updated_at,
                 o.municipality_id, o.region_id, u.id AS user_id,
-                e.employment_status, e.left_on, e.leave_reason
+                e.employment_status, e.left_on, e.leave_reason, e.birth_date, e.sex
          FROM educators e
          JOIN organizations o ON o.id = e.organization_id
          LEFT JOIN users u ON u.educator_id = e.id "
@@ -60,8 +62,10 @@ impl EducatorRow {
 
     /// The record as `viewer` may see it.
     pub fn to_proto(&self, viewer: &Principal) -> pb::Educator {
+        // Who sees the full SNILS sees the other personal data too.
+        let personal = access::sees_full_snils(viewer, &self.location(), self.id);
         let snils = match Snils::parse(&self.snils) {
-            Ok(s) if access::sees_full_snils(viewer, &self.location(), self.id) => s.formatted(),
+            Ok(s) if personal => s.formatted(),
             Ok(s) => s.masked(),
             Err(_) => String::new(),
         };
@@ -81,6 +85,16 @@ impl EducatorRow {
             employment_status: self.employment_status.clone(),
             left_on: date(self.left_on),
             leave_reason: self.leave_reason.clone(),
+            birth_date: if personal {
+                date(self.birth_date)
+            } else {
+                String::new()
+            },
+            sex: if personal {
+                self.sex.clone()
+            } else {
+                String::new()
+            },
         }
     }
 
@@ -190,6 +204,13 @@ pub(crate) async fn create(
         "organization_id",
         body_id("organization_id", &req.organization_id).map_err(|e| e.detail),
     );
+    let birth_date = v
+        .check(
+            "birth_date",
+            values::optional_birth_date(&req.birth_date, today()),
+        )
+        .flatten();
+    let sex = v.check("sex", values::sex(&req.sex)).unwrap_or_default();
     v.finish()?;
     let (
         Some(snils),
@@ -221,8 +242,8 @@ pub(crate) async fn create(
     let id = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO educators (id, snils, last_name, first_name, middle_name, position, subjects,
-                                organization_id, last_pd_completed_on)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                organization_id, last_pd_completed_on, birth_date, sex)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(id)
     .bind(snils.as_str())
@@ -233,6 +254,8 @@ pub(crate) async fn create(
     .bind(subjects)
     .bind(org_id)
     .bind(last_pd)
+    .bind(birth_date)
+    .bind(sex)
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
@@ -347,6 +370,16 @@ pub(crate) async fn update(
     {
         next.last_pd_completed_on = d;
     }
+    if let Some(d) = &req.birth_date
+        && let Some(d) = v.check("birth_date", values::optional_birth_date(d, today()))
+    {
+        next.birth_date = d;
+    }
+    if let Some(x) = &req.sex
+        && let Some(x) = v.check("sex", values::sex(x))
+    {
+        next.sex = x;
+    }
     let target_org = match &req.organization_id {
         Some(s) => v.check(
             "organization_id",
@@ -369,7 +402,8 @@ pub(crate) async fn update(
     };
     sqlx::query(
         "UPDATE educators SET last_name = $2, first_name = $3, middle_name = $4, position = $5,
-                subjects = $6, organization_id = $7, last_pd_completed_on = $8, updated_at = now()
+                subjects = $6, organization_id = $7, last_pd_completed_on = $8, birth_date = $9,
+                sex = $10, updated_at = now()
          WHERE id = $1",
     )
     .bind(id)
@@ -380,6 +414,8 @@ pub(crate) async fn update(
     .bind(&next.subjects)
     .bind(next.organization_id)
     .bind(next.last_pd_completed_on)
+    .bind(next.birth_date)
+    .bind(&next.sex)
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
@@ -714,4 +750,42 @@ pub(crate) async fn history(
 /// The fields an update changed, as history keeps them (no SNILS: it never changes).
 fn changed_fields(before: &EducatorRow, after: &EducatorRow) -> serde_json::Value {
     educator_sync::changed_fields(&before.fields(), &after.fields())
+}
+
+/// Most ids one request for personal data names.
+const PERSONAL_MAX: usize = 1000;
+
+/// Personal data (full SNILS, birth date, sex) of the educators named
+/// whom the caller may see in full; the others are left out, so a
+/// registry export reports them as missing rather than failing.
+pub(crate) async fn personal(
+    state: State,
+    ctx: RpcContext,
+    req: pb::EducatorsPersonalRequest,
+) -> Result<pb::EducatorsPersonal, AppError> {
+    let p = ctx.principal()?;
+    if req.ids.len() > PERSONAL_MAX {
+        return Err(AppError::invalid(
+            "ids",
+            pd_domain::bounds::too_many(PERSONAL_MAX),
+        ));
+    }
+    let ids: Vec<Uuid> = req
+        .ids
+        .iter()
+        .filter_map(|i| Uuid::parse_str(i).ok())
+        .collect();
+    let rows: Vec<EducatorRow> =
+        sqlx::query_as(concat!(select_educators!(), "WHERE e.id = ANY($1)"))
+            .bind(&ids)
+            .fetch_all(&state.pool)
+            .await
+            .map_err(db_error)?;
+    Ok(pb::EducatorsPersonal {
+        items: rows
+            .iter()
+            .filter(|r| access::sees_full_snils(p, &r.location(), r.id))
+            .map(|r| r.to_proto(p))
+            .collect(),
+    })
 }

@@ -41,6 +41,7 @@ pub(crate) fn server(state: State) -> RpcServer<State> {
         .op(ops::ListProviderKeys, provider_keys::list)
         .op(ops::RevokeProviderKey, provider_keys::revoke)
         .op(ops::ExchangeProviderKey, provider_keys::exchange)
+        .op(ops::EducatorsPersonal, educators::personal)
         .op(ops::CreateEducator, educators::create)
         .op(ops::GetEducator, educators::get)
         .op(ops::UpdateEducator, educators::update)

@@ -35,16 +35,17 @@ pub(crate) struct Group {
     pub ends_on: NaiveDate,
 }
 
-pub(crate) async fn group(conn: &mut PgConnection, id: Uuid) -> Result<Option<Group>, AppError> {
-    sqlx::query_as(
+async fn groups(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Group>, AppError> {
+    let rows: Vec<Group> = sqlx::query_as(
         "SELECT id, program_id, region_id, provider_id, provider_name, program_title, direction,
                 starts_on, ends_on
-         FROM known_groups WHERE id = $1",
+         FROM known_groups WHERE id = ANY($1)",
     )
-    .bind(id)
-    .fetch_optional(conn)
+    .bind(ids)
+    .fetch_all(conn)
     .await
-    .map_err(db_error)
+    .map_err(db_error)?;
+    Ok(rows.into_iter().map(|g| (g.id, g)).collect())
 }
 
 /// Issue dates may be "today" anywhere in Russia (up to UTC+12).
@@ -60,56 +61,65 @@ pub(crate) async fn push(
     let p = ctx.principal()?.clone();
     let provider = path_id(&req.provider_id, msg::GROUP_NOT_FOUND)?;
     ensure(access::is_provider(&p, provider))?;
-    let group_id = path_id(&req.group_id, msg::GROUP_NOT_FOUND)
-        .map_err(|_| AppError::invalid("group_id", msg::GROUP_NOT_FOUND))?;
-    let now = s.clock.now();
-    let learners = rules::parse_batch(&req.learners, latest_issue_date(now))?;
-    let mut tx = s.pool.begin().await.map_err(db_error)?;
-    let Some(g) = group(&mut tx, group_id).await? else {
-        return Err(AppError::invalid("group_id", msg::GROUP_NOT_FOUND));
+    let batch_group = if req.group_id.is_empty() {
+        None
+    } else {
+        Some(
+            path_id(&req.group_id, msg::GROUP_NOT_FOUND)
+                .map_err(|_| AppError::invalid("group_id", msg::GROUP_NOT_FOUND))?,
+        )
     };
-    if g.provider_id != provider {
+    let now = s.clock.now();
+    let learners =
+        rules::parse_batch(batch_group, &req.learners, latest_issue_date(now)).map_err(refused)?;
+    let mut ids: Vec<Uuid> = learners.iter().map(|l| l.group).collect();
+    ids.sort();
+    ids.dedup();
+    let mut tx = s.pool.begin().await.map_err(db_error)?;
+    let groups = groups(&mut tx, &ids).await?;
+    known_groups(&learners, &groups, batch_group)?;
+    if groups.values().any(|g| g.provider_id != provider) {
         return Err(AppError::forbidden(msg::OTHER_PROVIDER));
     }
-    // One batch of a group at a time: two pushes of the same learner
+    // One batch of a group at a time (locks taken in id order, so two
+    // batches never wait on each other): two pushes of the same learner
     // cannot both find them new.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('completions:' || $1::text))")
-        .bind(group_id)
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('completions:' || g::text)) FROM unnest($1::uuid[]) AS g")
+        .bind(&ids)
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-    let roster = roster(&mut tx, group_id).await?;
-    let known = existing(&mut tx, provider, group_id).await?;
+    let roster = roster(&mut tx, &ids).await?;
+    let known = existing(&mut tx, provider, &ids).await?;
     let plan = plan(&learners, &roster, &known)?;
     let mut out = pb::CompletionBatchResult {
         provider_id: provider.to_string(),
-        group_id: group_id.to_string(),
+        group_id: batch_group.map(|g| g.to_string()).unwrap_or_default(),
         ..Default::default()
     };
     let mut events = Vec::new();
     for (l, previous) in learners.iter().zip(plan) {
-        let outcome = match previous {
+        let (outcome, id, closes) = match previous {
             Some((id, closes)) => {
                 out.unchanged += 1;
-                pb::LearnerOutcome {
-                    educator_id: l.educator.to_string(),
-                    outcome: "unchanged".into(),
-                    completion_id: id.to_string(),
-                    window_closes_at: closes.map(ts).unwrap_or_default(),
-                }
+                ("unchanged", id, closes)
             }
             None => {
                 out.recorded += 1;
-                let (id, closes) = record(&s, &mut tx, &g, l, now, &mut events).await?;
-                pb::LearnerOutcome {
-                    educator_id: l.educator.to_string(),
-                    outcome: "recorded".into(),
-                    completion_id: id.to_string(),
-                    window_closes_at: closes.map(ts).unwrap_or_default(),
-                }
+                let g = groups
+                    .get(&l.group)
+                    .ok_or_else(|| AppError::internal("group vanished"))?;
+                let (id, closes) = record(&s, &mut tx, g, l, now, &mut events).await?;
+                ("recorded", id, closes)
             }
         };
-        out.learners.push(outcome);
+        out.learners.push(pb::LearnerOutcome {
+            educator_id: l.educator.to_string(),
+            group_id: l.group.to_string(),
+            outcome: outcome.into(),
+            completion_id: id.to_string(),
+            window_closes_at: closes.map(ts).unwrap_or_default(),
+        });
     }
     s.outbox
         .write_many(&mut tx, &ctx.actor(), events)
@@ -119,36 +129,77 @@ pub(crate) async fn push(
     Ok(out)
 }
 
-/// The group's fixed roster: educator → route modules. 409 before the
-/// roster is fixed or once the group was merged away or cancelled.
+/// A refused batch says so before its learners' errors.
+fn refused(mut e: AppError) -> AppError {
+    if !e.fields.is_empty() {
+        e.detail = format!("{}: {}", msg::BATCH_REFUSED, e.detail);
+    }
+    e
+}
+
+/// Every learner's group is one the service knows (422 naming the learner).
+fn known_groups(
+    learners: &[Learner],
+    groups: &HashMap<Uuid, Group>,
+    batch_group: Option<Uuid>,
+) -> Result<(), AppError> {
+    if let Some(g) = batch_group
+        && !groups.contains_key(&g)
+        && learners.iter().all(|l| l.group == g)
+    {
+        return Err(AppError::invalid("group_id", msg::GROUP_NOT_FOUND));
+    }
+    let mut v = Validator::new();
+    for (i, l) in learners.iter().enumerate() {
+        if !groups.contains_key(&l.group) {
+            v.add(format!("learners[{i}].group_id"), msg::GROUP_NOT_FOUND);
+        }
+    }
+    v.finish().map_err(refused)
+}
+
+/// The groups' fixed rosters: (group, educator) → route modules. 409
+/// before a roster is fixed or once its group was merged away or cancelled.
 async fn roster(
     conn: &mut PgConnection,
-    group: Uuid,
-) -> Result<HashMap<Uuid, Vec<String>>, AppError> {
-    let status: Option<String> =
-        sqlx::query_scalar("SELECT roster FROM rosters WHERE group_id = $1")
-            .bind(group)
-            .fetch_optional(&mut *conn)
+    groups: &[Uuid],
+) -> Result<HashMap<(Uuid, Uuid), Vec<String>>, AppError> {
+    let status: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT group_id, roster FROM rosters WHERE group_id = ANY($1)")
+            .bind(groups)
+            .fetch_all(&mut *conn)
             .await
             .map_err(db_error)?;
-    match status.as_deref() {
-        None | Some("open") => return Err(AppError::conflict(msg::ROSTER_NOT_FIXED)),
-        Some("merged") | Some("cancelled") => return Err(AppError::conflict(msg::ROSTER_ENDED)),
-        _ => {}
+    let status: HashMap<Uuid, String> = status.into_iter().collect();
+    for g in groups {
+        match status.get(g).map(String::as_str) {
+            None | Some("open") => {
+                return Err(AppError::conflict(format!(
+                    "{}: {g}",
+                    msg::ROSTER_NOT_FIXED
+                )));
+            }
+            Some("merged") | Some("cancelled") => {
+                return Err(AppError::conflict(format!("{}: {g}", msg::ROSTER_ENDED)));
+            }
+            _ => {}
+        }
     }
-    let rows: Vec<(Uuid, Vec<String>)> =
-        sqlx::query_as("SELECT educator_id, modules FROM roster_members WHERE group_id = $1")
-            .bind(group)
-            .fetch_all(conn)
-            .await
-            .map_err(db_error)?;
-    Ok(rows.into_iter().collect())
+    let rows: Vec<(Uuid, Uuid, Vec<String>)> = sqlx::query_as(
+        "SELECT group_id, educator_id, modules FROM roster_members WHERE group_id = ANY($1)",
+    )
+    .bind(groups)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(rows.into_iter().map(|(g, e, m)| ((g, e), m)).collect())
 }
 
 /// What a completion was recorded as, to tell a repeat from a change.
 #[derive(sqlx::FromRow)]
 struct Known {
     id: Uuid,
+    group_id: Uuid,
     educator_id: Uuid,
     document_number: String,
     status: String,
@@ -184,22 +235,22 @@ impl Known {
 async fn existing(
     conn: &mut PgConnection,
     provider: Uuid,
-    group: Uuid,
-) -> Result<HashMap<(Uuid, String), Known>, AppError> {
+    groups: &[Uuid],
+) -> Result<HashMap<(Uuid, Uuid, String), Known>, AppError> {
     let rows: Vec<Known> = sqlx::query_as(
-        "SELECT c.id, c.educator_id, c.document_number, c.status, c.reason, c.document_type,
+        "SELECT c.id, c.group_id, c.educator_id, c.document_number, c.status, c.reason, c.document_type,
                 c.document_series, c.issued_on, c.registration_number, c.hours, c.modules, w.closes_at
          FROM completions c LEFT JOIN post_course_windows w ON w.completion_id = c.id
-         WHERE c.provider_id = $1 AND c.group_id = $2",
+         WHERE c.provider_id = $1 AND c.group_id = ANY($2)",
     )
     .bind(provider)
-    .bind(group)
+    .bind(groups)
     .fetch_all(conn)
     .await
     .map_err(db_error)?;
     Ok(rows
         .into_iter()
-        .map(|k| ((k.educator_id, k.document_number.clone()), k))
+        .map(|k| ((k.group_id, k.educator_id, k.document_number.clone()), k))
         .collect())
 }
 
@@ -210,16 +261,16 @@ type Previous = Option<(Uuid, Option<DateTime<Utc>>)>;
 /// not on the roster or re-sends a document with other data.
 fn plan(
     learners: &[Learner],
-    roster: &HashMap<Uuid, Vec<String>>,
-    known: &HashMap<(Uuid, String), Known>,
+    roster: &HashMap<(Uuid, Uuid), Vec<String>>,
+    known: &HashMap<(Uuid, Uuid, String), Known>,
 ) -> Result<Vec<Previous>, AppError> {
     let mut v = Validator::new();
     let mut out = Vec::with_capacity(learners.len());
     for (i, l) in learners.iter().enumerate() {
-        if !roster.contains_key(&l.educator) {
+        if !roster.contains_key(&(l.group, l.educator)) {
             v.add(format!("learners[{i}].educator_id"), msg::NOT_ON_ROSTER);
         }
-        match known.get(&(l.educator, l.document_number.clone())) {
+        match known.get(&(l.group, l.educator, l.document_number.clone())) {
             Some(k) if k.same_as(l) => out.push(Some((k.id, k.closes_at))),
             Some(_) => {
                 v.add(
@@ -231,10 +282,7 @@ fn plan(
             None => out.push(None),
         }
     }
-    v.finish().map_err(|mut e| {
-        e.detail = format!("{}: {}", msg::BATCH_REFUSED, e.detail);
-        e
-    })?;
+    v.finish().map_err(refused)?;
     Ok(out)
 }
 

@@ -11,6 +11,7 @@ mod completions;
 mod db;
 mod documents;
 pub mod domain;
+mod frdo;
 mod messages;
 mod provider_channel;
 mod read_models;
@@ -34,6 +35,9 @@ pub static MIGRATORS: [&Migrator; 1] = [&MIGRATOR];
 #[derive(Clone)]
 pub(crate) struct State {
     pub pool: PgPool,
+    /// For asks of other services on a caller's behalf (identity's
+    /// personal data for the ФИС ФРДО export).
+    pub bus: Bus,
     pub outbox: Outbox,
     pub clock: Clock,
     pub settings: MonitoringSettings,
@@ -64,6 +68,7 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
     bus.ensure_stream(SERVICE).await?;
     let state = State {
         pool: pool.clone(),
+        bus: bus.clone(),
         outbox: Outbox::new(&bus, SERVICE),
         clock: settings.clock.clone(),
         settings: settings.monitoring.clone(),

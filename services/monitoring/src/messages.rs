@@ -4,6 +4,7 @@
 pub const DATE: &str = "дата в формате ГГГГ-ММ-ДД";
 pub const LEARNERS_REQUIRED: &str = "в пакете нет ни одного слушателя";
 pub const LEARNER_TWICE: &str = "слушатель с этим документом указан в пакете дважды";
+pub const GROUP_ID: &str = "группа (UUID): в пакете или у каждого слушателя";
 pub const EDUCATOR_ID: &str = "идентификатор педагога (UUID) из списка группы";
 pub const STATUS: &str = "допустимые значения: completed, not_completed";
 pub const DOCUMENT_TYPE: &str =

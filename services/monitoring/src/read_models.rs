@@ -196,11 +196,11 @@ async fn apply_registry(conn: &mut PgConnection, event: Event) -> Result<(), Han
     sqlx::query(
         "INSERT INTO known_groups (id, program_id, campaign_id, region_id, provider_id, provider_name,
                                    program_title, program_kind, program_hours, direction, starts_on,
-                                   ends_on, modules, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                                   ends_on, modules, status, form)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (id) DO UPDATE SET provider_name = $6, program_title = $7, program_kind = $8,
              program_hours = $9, direction = $10, starts_on = $11, ends_on = $12, modules = $13,
-             status = $14",
+             status = $14, form = $15",
     )
     .bind(id(&g.id)?)
     .bind(id(&g.program_id)?)
@@ -216,6 +216,7 @@ async fn apply_registry(conn: &mut PgConnection, event: Event) -> Result<(), Han
     .bind(date(&g.ends_on)?)
     .bind(serde_json::Value::Array(modules))
     .bind(status)
+    .bind(&snap.form)
     .execute(&mut *conn)
     .await?;
     Ok(())

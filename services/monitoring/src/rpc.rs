@@ -3,7 +3,7 @@
 use pd_bus::RpcServer;
 use pd_proto::ops::monitoring as ops;
 
-use crate::{SERVICE, State, completions, documents, records, windows};
+use crate::{SERVICE, State, completions, documents, frdo, records, windows};
 
 pub(crate) fn server(state: State) -> RpcServer<State> {
     RpcServer::new(SERVICE, state)
@@ -20,4 +20,5 @@ pub(crate) fn server(state: State) -> RpcServer<State> {
         .op(ops::DeclareRecord, records::declare)
         .op(ops::DecideRecord, records::decide)
         .op(ops::ListRecords, records::list)
+        .op(ops::ExportFrdo, frdo::export)
 }

@@ -861,3 +861,65 @@ async fn declared_pd_waits_for_an_operators_verification_and_then_counts() {
     r.stop().await;
     r.env.cleanup().await;
 }
+
+#[tokio::test]
+async fn one_batch_may_cover_several_groups_each_learner_naming_its_own() {
+    let mut r = Region::new().await;
+    let (a, b) = (r.educator().await, r.educator().await);
+    let g1 = r.group(r.provider, "ordinary", &[], &[(a, vec![])]).await;
+    let g2 = r.group(r.provider, "ordinary", &[], &[(b, vec![])]).await;
+    let in_group = |educator: Uuid, group: Uuid, number: &str| {
+        let mut l = learner(educator, number);
+        l.group_id = group.to_string();
+        l
+    };
+    let req = |learners| pb::CompletionBatch {
+        provider_id: r.provider.to_string(),
+        group_id: String::new(),
+        learners,
+    };
+    // b is on g2's roster, not g1's; an unknown group is named too.
+    let e = r
+        .bus
+        .call::<ops::PushCompletions>(
+            &req(vec![
+                in_group(a, g1, "1"),
+                in_group(b, g1, "2"),
+                in_group(b, Uuid::now_v7(), "3"),
+            ]),
+            &r.provider(),
+        )
+        .await
+        .unwrap_err();
+    let fields: Vec<&str> = e.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["learners[2].group_id"], "{e:?}");
+    let e = r
+        .bus
+        .call::<ops::PushCompletions>(
+            &req(vec![in_group(a, g1, "1"), in_group(b, g1, "2")]),
+            &r.provider(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.fields[0].field, "learners[1].educator_id", "{e:?}");
+    let out = r
+        .bus
+        .call::<ops::PushCompletions>(
+            &req(vec![in_group(a, g1, "1"), in_group(b, g2, "2")]),
+            &r.provider(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.recorded, 2);
+    let groups: Vec<&str> = out.learners.iter().map(|l| l.group_id.as_str()).collect();
+    assert_eq!(groups, [g1.to_string(), g2.to_string()]);
+    // Without a group anywhere, the learner is told to name one.
+    let e = r
+        .bus
+        .call::<ops::PushCompletions>(&req(vec![learner(a, "1")]), &r.provider())
+        .await
+        .unwrap_err();
+    assert_eq!(e.fields[0].field, "learners[0].group_id");
+    r.stop().await;
+    r.env.cleanup().await;
+}

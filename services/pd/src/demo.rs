@@ -789,6 +789,8 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
                 subjects: subjects.iter().map(|x| (*x).to_owned()).collect(),
                 organization_id: org.id.clone(),
                 last_pd_completed_on: last_pd,
+                birth_date: format!("{}-0{}-1{}", 1970 + n % 30, 1 + n % 9, n % 10),
+                sex: if female { "female" } else { "male" }.into(),
             })
             .await?;
         if n == 0 {

@@ -49,5 +49,6 @@ crate::operations! {
     IssueProviderKey = "issue_provider_key": pb::IssueProviderKeyRequest => pb::ProviderKey, creates;
     ListProviderKeys = "list_provider_keys": pb::ProviderKeysRequest => pb::ProviderKeyList;
     RevokeProviderKey = "revoke_provider_key": pb::RevokeProviderKeyRequest => pb::ProviderKey;
+    EducatorsPersonal = "educators_personal": pb::EducatorsPersonalRequest => pb::EducatorsPersonal;
     ExchangeProviderKey = "exchange_provider_key": pb::ExchangeProviderKeyRequest => pb::ProviderKeyToken;
 }

@@ -17,4 +17,5 @@ crate::operations! {
     DeclareRecord = "declare_record": pb::DeclareRecordRequest => pb::PdRecord, creates;
     DecideRecord = "decide_record": pb::DecideRecordRequest => pb::PdRecord;
     ListRecords = "list_records": pb::ListRecordsRequest => pb::PdRecordList;
+    ExportFrdo = "export_frdo": pb::FrdoExportRequest => pb::FrdoExport;
 }

@@ -128,6 +128,10 @@ struct EducatorPatch {
     organization_id: Option<String>,
     /// YYYY-MM-DD; an empty string clears it.
     last_pd_completed_on: Option<String>,
+    /// YYYY-MM-DD; an empty string clears it (ФИС ФРДО needs it).
+    birth_date: Option<String>,
+    /// male | female; an empty string clears it.
+    sex: Option<String>,
 }
 
 /// Change an educator's record or move them to another organization.
@@ -155,6 +159,8 @@ async fn update_educator(
         subjects: body.subjects.map(|values| pb::StringList { values }),
         organization_id: body.organization_id,
         last_pd_completed_on: body.last_pd_completed_on,
+        birth_date: body.birth_date,
+        sex: body.sex,
     };
     Ok(Json(
         s.send::<identity_ops::UpdateEducator>(&caller.ctx, &req)

@@ -15,6 +15,7 @@ mod problem;
 mod programs;
 mod regions;
 mod surveys;
+mod tables;
 mod users;
 
 use axum::Router;

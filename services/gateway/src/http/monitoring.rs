@@ -17,22 +17,24 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::tables::{self, Format3};
 use super::{Anonymous, ApiError, ApiJson, ApiQuery, AppState, Caller, Problem};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(push_completions))
         .routes(routes!(list_completions))
-        .routes(routes!(list_windows))
-        .routes(routes!(get_window))
-        .routes(routes!(get_settings, put_settings))
-        .routes(routes!(my_documents))
+        .routes(routes!(list_post_course_windows))
+        .routes(routes!(get_post_course_window))
+        .routes(routes!(get_post_course_settings, put_post_course_settings))
+        .routes(routes!(list_documents))
         .routes(routes!(get_document))
         .routes(routes!(print_document))
         .routes(routes!(revoke_document))
-        .routes(routes!(verify))
-        .routes(routes!(list_records, declare_record))
-        .routes(routes!(decide_record))
+        .routes(routes!(verify_document))
+        .routes(routes!(list_pd_records, declare_pd_record))
+        .routes(routes!(decide_pd_record))
+        .routes(routes!(export_frdo))
 }
 
 /// Pages outside the API: the public verification page a certificate's
@@ -44,12 +46,15 @@ pub fn pages() -> axum::Router<AppState> {
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(default, deny_unknown_fields)]
 struct CompletionsBody {
+    /// The group of every learner that names none.
     group_id: String,
-    /// One entry per learner of the group's roster (at most 1,000).
+    /// Learners of the groups' rosters (at most 1,000); each may name its
+    /// own `group_id`, so one batch may cover several of the provider's groups.
     learners: Vec<pb::LearnerCompletion>,
 }
 
-/// A provider pushes its learners' results for one group: completed (with
+/// A provider pushes its learners' results (for one group, or for several
+/// with a `group_id` per learner): completed (with
 /// the document: type, series, number, issue date, hours; module credits
 /// in the cumulative model) or not completed (with the reason).
 /// Authenticate with the provider's `X-Api-Key` (or a provider admin's
@@ -164,7 +169,7 @@ struct WindowsQuery {
 #[utoipa::path(get, path = "/api/v1/post-course-windows", tag = "monitoring", security(("bearer" = [])),
     params(WindowsQuery),
     responses((status = 200, description = "A page of windows", body = pb::PostCourseWindowList)))]
-async fn list_windows(
+async fn list_post_course_windows(
     State(s): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<WindowsQuery>,
@@ -185,7 +190,7 @@ async fn list_windows(
 #[utoipa::path(get, path = "/api/v1/post-course-windows/{completion_id}", tag = "monitoring", security(("bearer" = [])),
     params(("completion_id" = String, Path, description = "Completion id")),
     responses((status = 200, description = "The window", body = pb::PostCourseWindow)))]
-async fn get_window(
+async fn get_post_course_window(
     State(s): State<AppState>,
     caller: Caller,
     Path(completion_id): Path<String>,
@@ -199,7 +204,7 @@ async fn get_window(
 #[utoipa::path(get, path = "/api/v1/regions/{id}/post-course-settings", tag = "monitoring", security(("bearer" = [])),
     params(("id" = String, Path, description = "Region id")),
     responses((status = 200, description = "The settings", body = pb::RegionSettings)))]
-async fn get_settings(
+async fn get_post_course_settings(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -225,7 +230,7 @@ struct SettingsBody {
     params(("id" = String, Path, description = "Region id")),
     request_body = SettingsBody,
     responses((status = 200, description = "The settings", body = pb::RegionSettings)))]
-async fn put_settings(
+async fn put_post_course_settings(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -253,7 +258,7 @@ struct DocumentsQuery {
 #[utoipa::path(get, path = "/api/v1/documents", tag = "monitoring", security(("bearer" = [])),
     params(DocumentsQuery),
     responses((status = 200, description = "The documents, newest first", body = pb::DocumentList)))]
-async fn my_documents(
+async fn list_documents(
     State(s): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<DocumentsQuery>,
@@ -334,7 +339,7 @@ async fn revoke_document(
         (status = 200, description = "The verification", body = pb::Verification),
         (status = 429, description = "Too many requests from this client", body = Problem),
     ))]
-async fn verify(
+async fn verify_document(
     State(s): State<AppState>,
     Anonymous(ctx): Anonymous,
     Path(code): Path<String>,
@@ -391,7 +396,7 @@ struct RecordsQuery {
 #[utoipa::path(get, path = "/api/v1/pd-records", tag = "monitoring", security(("bearer" = [])),
     params(RecordsQuery),
     responses((status = 200, description = "A page of records", body = pb::PdRecordList)))]
-async fn list_records(
+async fn list_pd_records(
     State(s): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<RecordsQuery>,
@@ -414,7 +419,7 @@ async fn list_records(
 #[utoipa::path(post, path = "/api/v1/pd-records", tag = "monitoring", security(("bearer" = [])),
     request_body = pb::DeclareRecordRequest,
     responses((status = 201, description = "The record, pending", body = pb::PdRecord)))]
-async fn declare_record(
+async fn declare_pd_record(
     State(s): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<pb::DeclareRecordRequest>,
@@ -425,7 +430,7 @@ async fn declare_record(
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(default, deny_unknown_fields)]
-struct DecisionBody {
+struct RecordDecisionBody {
     /// verify | reject
     decision: String,
     /// Required to reject.
@@ -436,16 +441,16 @@ struct DecisionBody {
 /// verified record counts for next year's eligibility.
 #[utoipa::path(post, path = "/api/v1/pd-records/{id}/decision", tag = "monitoring", security(("bearer" = [])),
     params(("id" = String, Path, description = "Record id")),
-    request_body = DecisionBody,
+    request_body = RecordDecisionBody,
     responses(
         (status = 200, description = "The record, verified or rejected", body = pb::PdRecord),
         (status = 409, description = "Decided already", body = Problem),
     ))]
-async fn decide_record(
+async fn decide_pd_record(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<DecisionBody>,
+    ApiJson(body): ApiJson<RecordDecisionBody>,
 ) -> Result<Json<pb::PdRecord>, ApiError> {
     let req = pb::DecideRecordRequest {
         id,
@@ -453,4 +458,95 @@ async fn decide_record(
         reason: body.reason,
     };
     Ok(Json(s.send::<ops::DecideRecord>(&caller.ctx, &req).await?))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct FrdoQuery {
+    /// YYYY-MM-DD: documents issued from this day on.
+    issued_from: String,
+    /// YYYY-MM-DD: documents issued up to this day.
+    issued_to: String,
+    provider_id: String,
+    /// json (one page, with the problems of its rows) | csv | xlsx (every
+    /// row ready for upload) | report (CSV of every row's problems)
+    format: String,
+    limit: i32,
+    offset: i32,
+}
+
+/// Pages a file export reads at a time.
+const FRDO_PAGE: i32 = 1000;
+
+/// The region's documents of further professional education in the ФИС
+/// ФРДО upload template (the regional operator): each row checked first;
+/// a row missing what the registry requires (SNILS, birth date, the
+/// registration number, …) is left out of the file and listed, with the
+/// column at fault, in the JSON page and in `format=report`.
+#[utoipa::path(get, path = "/api/v1/regions/{id}/frdo-export", tag = "monitoring", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Region id"), FrdoQuery),
+    responses(
+        (status = 200, description = "A page as JSON, or the upload file (CSV, XLSX), or the report (CSV)",
+            content(
+                (pb::FrdoExport = "application/json"),
+                (String = "text/csv"),
+                (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )),
+        (status = 403, description = "Not the region's operator", body = Problem),
+    ))]
+async fn export_frdo(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<FrdoQuery>,
+) -> Result<Response, ApiError> {
+    let report = q.format == "report";
+    let f = if report {
+        Format3::Csv
+    } else {
+        tables::format(&q.format)?
+    };
+    let mut req = pb::FrdoExportRequest {
+        region_id: id,
+        issued_from: q.issued_from,
+        issued_to: q.issued_to,
+        provider_id: q.provider_id,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    if f == Format3::Json {
+        return Ok(Json(s.send::<ops::ExportFrdo>(&caller.ctx, &req).await?).into_response());
+    }
+    // A file holds every page.
+    req.limit = FRDO_PAGE;
+    req.offset = 0;
+    let (mut rows, mut problems) = (Vec::new(), Vec::new());
+    let mut columns;
+    loop {
+        let page = s.send::<ops::ExportFrdo>(&caller.ctx, &req).await?;
+        columns = page.columns;
+        rows.extend(page.rows.into_iter().map(|r| r.cells));
+        for p in page.problems {
+            problems.push(vec![
+                p.row.to_string(),
+                p.document_number,
+                p.educator_id,
+                p.column,
+                p.message,
+            ]);
+        }
+        req.offset += FRDO_PAGE;
+        if i64::from(req.offset) >= page.total {
+            break;
+        }
+    }
+    if report {
+        let header: Vec<String> = ["row", "document_number", "educator_id", "column", "problem"]
+            .iter()
+            .map(|h| (*h).to_owned())
+            .collect();
+        return tables::file("frdo-report", Format3::Csv, &header, &problems);
+    }
+    tables::file("frdo", f, &columns, &rows)
 }

@@ -98,6 +98,33 @@ pub fn optional_past_date(s: &str, today: NaiveDate) -> Result<Option<NaiveDate>
     }
 }
 
+/// An optional birth date (`YYYY-MM-DD` or `DD.MM.YYYY`): an adult's,
+/// born after 1920.
+pub fn optional_birth_date(s: &str, today: NaiveDate) -> Result<Option<NaiveDate>, &'static str> {
+    if s.trim().is_empty() {
+        return Ok(None);
+    }
+    let s = s.trim();
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%d.%m.%Y"))
+        .map_err(|_| msg::DATE)?;
+    let adult = today.checked_sub_months(chrono::Months::new(16 * 12));
+    let earliest = NaiveDate::from_ymd_opt(1920, 1, 1);
+    if adult.is_some_and(|a| d > a) || earliest.is_some_and(|e| d < e) {
+        return Err(msg::BIRTH_DATE);
+    }
+    Ok(Some(d))
+}
+
+/// `male`, `female`, or empty (unknown).
+pub fn sex(s: &str) -> Result<String, &'static str> {
+    match s.trim() {
+        "" => Ok(String::new()),
+        "male" | "female" => Ok(s.trim().to_owned()),
+        _ => Err(msg::SEX),
+    }
+}
+
 /// A required name part (last, first name) or position: normalized, not
 /// empty, at most `max` characters.
 pub fn required_text(s: &str, max: usize) -> Result<String, String> {

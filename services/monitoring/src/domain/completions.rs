@@ -43,6 +43,7 @@ pub struct Credit {
 /// One learner's result, valid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Learner {
+    pub group: Uuid,
     pub educator: Uuid,
     pub completed: bool,
     pub reason: String,
@@ -65,8 +66,10 @@ fn date(v: &mut Validator, field: &str, raw: &str) -> Option<NaiveDate> {
     }
 }
 
-/// Checks every learner of a batch; `today` bounds issue dates.
+/// Checks every learner of a batch; `group` is the batch's group (for
+/// learners naming none); `today` bounds issue dates.
 pub fn parse_batch(
+    group: Option<Uuid>,
     learners: &[pb::LearnerCompletion],
     today: NaiveDate,
 ) -> Result<Vec<Learner>, pd_domain::AppError> {
@@ -82,8 +85,8 @@ pub fn parse_batch(
     let mut seen = std::collections::HashSet::new();
     for (i, l) in learners.iter().enumerate() {
         let at = |f: &str| format!("learners[{i}].{f}");
-        if let Some(x) = learner(&mut v, &at, l, today) {
-            if !seen.insert((x.educator, x.document_number.clone())) {
+        if let Some(x) = learner(&mut v, &at, group, l, today) {
+            if !seen.insert((x.group, x.educator, x.document_number.clone())) {
                 v.add(at("educator_id"), msg::LEARNER_TWICE);
             }
             out.push(x);
@@ -96,9 +99,18 @@ pub fn parse_batch(
 fn learner(
     v: &mut Validator,
     at: &dyn Fn(&str) -> String,
+    batch_group: Option<Uuid>,
     l: &pb::LearnerCompletion,
     today: NaiveDate,
 ) -> Option<Learner> {
+    let group = if l.group_id.trim().is_empty() {
+        batch_group
+    } else {
+        Uuid::parse_str(l.group_id.trim()).ok()
+    };
+    if group.is_none() {
+        v.add(at("group_id"), msg::GROUP_ID);
+    }
     let educator = Uuid::parse_str(l.educator_id.trim()).ok();
     if educator.is_none() {
         v.add(at("educator_id"), msg::EDUCATOR_ID);
@@ -135,6 +147,7 @@ fn learner(
     }
     let modules = credits(v, at, &l.modules, issued_on.unwrap_or(today));
     Some(Learner {
+        group: group?,
         educator: educator?,
         completed: completed?,
         reason: l.reason.trim().to_owned(),
@@ -208,7 +221,8 @@ mod tests {
     #[test]
     fn a_valid_batch_parses_and_errors_name_the_learner() {
         let a = Uuid::now_v7().to_string();
-        let ok = parse_batch(&[completed(&a)], today()).map_err(|e| e.detail);
+        let g = Some(Uuid::now_v7());
+        let ok = parse_batch(g, &[completed(&a)], today()).map_err(|e| e.detail);
         assert_eq!(ok.map(|l| l[0].hours), Ok(72));
         let mut bad = completed(&a);
         bad.hours = 0;
@@ -218,7 +232,9 @@ mod tests {
             status: "not_completed".into(),
             ..Default::default()
         };
-        let Err(e) = parse_batch(&[completed(&a), bad, not], today()) else {
+        let mut elsewhere = completed(&a);
+        elsewhere.group_id = "no-uuid".into();
+        let Err(e) = parse_batch(g, &[completed(&a), bad, not, elsewhere], today()) else {
             panic!("accepted");
         };
         let fields: Vec<&str> = e.fields.iter().map(|f| f.field.as_str()).collect();
@@ -228,7 +244,8 @@ mod tests {
                 "learners[1].issued_on",
                 "learners[1].hours",
                 "learners[1].educator_id",
-                "learners[2].reason"
+                "learners[2].reason",
+                "learners[3].group_id"
             ]
         );
     }

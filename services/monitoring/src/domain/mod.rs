@@ -3,3 +3,4 @@
 pub mod access;
 pub mod completions;
 pub mod documents;
+pub mod frdo;
