@@ -342,6 +342,84 @@ async fn a_provider_pushes_completions_and_the_certificate_follows_the_questionn
     .await;
     assert_eq!((s, &v["status"]), (200, &json!("valid")), "{v}");
 
+    // Quality: of 3 enrolled, 2 completed; one questionnaire (each answer
+    // the second option: 2.0), one test scored 100 %.
+    let quality = format!("/api/v1/regions/{}/quality", c.world.region);
+    let (s, b) = call(&p, Method::GET, &quality, Some(&c.prov_b), None).await;
+    assert_eq!(s, 403, "{b}");
+    let (s, mine) = call(
+        &p,
+        Method::GET,
+        &format!("{quality}?provider_id={provider_a}"),
+        Some(&c.prov_a),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, mine["programs"].as_array().map(Vec::len)),
+        (200, Some(1)),
+        "{mine}"
+    );
+    let report = eventually(&p, &c.operator, &quality, |s, b| {
+        s == 200 && b["programs"][0]["surveyed"] == 1
+    })
+    .await;
+    let q = &report["programs"][0];
+    assert_eq!(
+        (
+            &q["enrolled"],
+            &q["completed"],
+            &q["not_completed"],
+            &q["completion_percent"]
+        ),
+        (&json!(3), &json!(2), &json!(1), &json!(66)),
+        "{q}"
+    );
+    assert_eq!(q["questions"].as_array().unwrap().len(), 5, "{q}");
+    assert_eq!(
+        (&q["questions"][0]["average"], &q["questions"][0]["answers"]),
+        (&json!(2.0), &json!(1))
+    );
+    assert_eq!(
+        (&q["tested"], &q["score_bands"], &q["passed"]),
+        (&json!(1), &json!([0, 0, 0, 0, 1]), &json!(1)),
+        "{q}"
+    );
+    let xlsx = p
+        .http
+        .get(p.url(&format!("{quality}?format=xlsx")))
+        .bearer_auth(&c.operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status().as_u16(), 200);
+    assert!(
+        xlsx.bytes().await.unwrap().starts_with(b"PK"),
+        "an xlsx file is a zip archive"
+    );
+    // Who is in which state of the window, per organization.
+    let states = format!("/api/v1/regions/{}/post-course-states", c.world.region);
+    let (s, st) = call(&p, Method::GET, &states, Some(org0), None).await;
+    assert_eq!(s, 200, "{st}");
+    let row = &st["rows"][0];
+    assert_eq!(
+        (
+            &row["unit_id"],
+            &row["open"],
+            &row["answered"],
+            &row["tested"],
+            &row["total"]
+        ),
+        (
+            &json!(c.world.orgs[0]),
+            &json!(1),
+            &json!(1),
+            &json!(1),
+            &json!(2)
+        ),
+        "{st}"
+    );
+
     // Allocation learns of the PD: the educator (a funded candidate until
     // now) trained yesterday, so she is no longer due; Белова still is.
     let candidates = c.path(&format!("/candidates?organization_id={}", c.world.orgs[0]));

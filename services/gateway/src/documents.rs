@@ -20,6 +20,17 @@ fn escape(s: &str) -> String {
     out
 }
 
+/// The verification link as a QR code (inline SVG), to be scanned off paper.
+fn qr(link: &str) -> String {
+    match qrcode::QrCode::new(link.as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(160, 160)
+            .build(),
+        Err(_) => String::new(),
+    }
+}
+
 fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"ru\"><head><meta charset=\"utf-8\">\
@@ -87,10 +98,12 @@ pub fn printable(d: &pb::Document, host: &str) -> String {
         ));
     }
     body.push_str(&format!(
-        "<p>Код проверки: <span class=\"code\">{}</span><br>Проверить подлинность: <a href=\"{}\">{}</a></p>",
+        "<p>Код проверки: <span class=\"code\">{}</span><br>Проверить подлинность: <a href=\"{}\">{}</a></p>\
+<figure aria-label=\"QR-код ссылки для проверки\">{}</figure>",
         escape(&d.code),
         escape(&link),
-        escape(&link)
+        escape(&link),
+        qr(&link)
     ));
     page(kind_title(&d.kind), &body)
 }

@@ -14,6 +14,7 @@ pub mod domain;
 mod frdo;
 mod messages;
 mod provider_channel;
+mod quality;
 mod read_models;
 mod records;
 mod rpc;

@@ -27,6 +27,7 @@ pub const BATCH_REFUSED: &str =
 // Windows.
 pub const WINDOW_NOT_FOUND: &str = "окно мониторинга не найдено";
 pub const WINDOW_STATUS: &str = "допустимые значения: open, closed, missed";
+pub const BY: &str = "допустимые значения: organization, municipality";
 pub const REGION_NOT_FOUND: &str = "регион не найден";
 
 // Documents.

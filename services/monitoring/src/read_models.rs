@@ -284,9 +284,20 @@ async fn apply_surveys(
             let at = chrono::DateTime::parse_from_rfc3339(&e.submitted_at)
                 .map(|t| t.with_timezone(&chrono::Utc))
                 .unwrap_or_else(|_| state.clock.now());
-            windows::survey_done(&state, conn, completion, at)
-                .await
-                .map_err(retry)?;
+            let values: Vec<serde_json::Value> = e
+                .values
+                .iter()
+                .map(|v| serde_json::json!({"question_id": v.question_id, "text": v.text, "value": v.value}))
+                .collect();
+            windows::survey_done(
+                &state,
+                conn,
+                completion,
+                at,
+                serde_json::Value::Array(values),
+            )
+            .await
+            .map_err(retry)?;
         }
         "test_attempt_scored" => {
             let e: surveys::TestAttemptScored = event.decode()?;

@@ -3,7 +3,7 @@
 use pd_bus::RpcServer;
 use pd_proto::ops::monitoring as ops;
 
-use crate::{SERVICE, State, completions, documents, frdo, records, windows};
+use crate::{SERVICE, State, completions, documents, frdo, quality, records, windows};
 
 pub(crate) fn server(state: State) -> RpcServer<State> {
     RpcServer::new(SERVICE, state)
@@ -21,4 +21,6 @@ pub(crate) fn server(state: State) -> RpcServer<State> {
         .op(ops::DecideRecord, records::decide)
         .op(ops::ListRecords, records::list)
         .op(ops::ExportFrdo, frdo::export)
+        .op(ops::Quality, quality::quality)
+        .op(ops::WindowStates, quality::window_states)
 }

@@ -123,14 +123,18 @@ pub(crate) async fn survey_done(
     conn: &mut PgConnection,
     completion: Uuid,
     at: DateTime<Utc>,
+    values: serde_json::Value,
 ) -> Result<(), AppError> {
+    // A changed answer (the questionnaire is editable while open) replaces the values.
     let first: Option<bool> = sqlx::query_scalar(
-        "UPDATE post_course_windows SET survey_done_at = coalesce(survey_done_at, $2), missed = false
+        "UPDATE post_course_windows SET survey_done_at = coalesce(survey_done_at, $2), missed = false,
+                survey_values = $3
          WHERE completion_id = $1 AND $2 <= closes_at
          RETURNING survey_done_at = $2",
     )
     .bind(completion)
     .bind(at)
+    .bind(values)
     .fetch_optional(&mut *conn)
     .await
     .map_err(db_error)?;

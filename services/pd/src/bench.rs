@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 mod allocation;
+mod completions;
 mod december;
 mod needs_survey;
 
@@ -93,6 +94,9 @@ enum Scenario {
     /// educators apply through the gateway to ~3,000 groups, against the
     /// same transaction run directly in PostgreSQL.
     December(december::Args),
+    /// Providers push completions through the webhook (API key): 20,000
+    /// learners in batches of 500, every post-course window opened.
+    Completions(completions::Args),
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -122,6 +126,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             places,
         } => allocation::run(educators, organizations, places).await,
         Scenario::December(args) => december::run(args).await,
+        Scenario::Completions(args) => completions::run(args).await,
     }
 }
 

@@ -74,6 +74,11 @@ pub(crate) async fn submit(
         reference: w.reference.clone(),
         submitted_at: ts(updated_at),
         first,
+        values: if i.purpose == "post_course_survey" {
+            values(&i.questions()?, &req.answers)
+        } else {
+            Vec::new()
+        },
     };
     s.outbox
         .write(
@@ -95,6 +100,26 @@ pub(crate) async fn submit(
         updated_at: ts(updated_at),
         editable: true,
     })
+}
+
+/// Answers as numbers (scales, single choices), for averages per question.
+fn values(questions: &[pb::Question], answers: &[pb::Answer]) -> Vec<pb::QuestionValue> {
+    answers
+        .iter()
+        .filter_map(|a| {
+            let q = questions.iter().find(|q| q.id == a.question_id)?;
+            let value = match q.kind.as_str() {
+                "scale" if a.scale > 0 => a.scale,
+                "single_choice" => a.choices.first()? + 1,
+                _ => return None,
+            };
+            Some(pb::QuestionValue {
+                question_id: q.id.clone(),
+                text: q.text.clone(),
+                value,
+            })
+        })
+        .collect()
 }
 
 /// Replaces the deficits the educator picked in the needs survey.

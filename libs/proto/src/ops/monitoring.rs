@@ -18,4 +18,6 @@ crate::operations! {
     DecideRecord = "decide_record": pb::DecideRecordRequest => pb::PdRecord;
     ListRecords = "list_records": pb::ListRecordsRequest => pb::PdRecordList;
     ExportFrdo = "export_frdo": pb::FrdoExportRequest => pb::FrdoExport;
+    Quality = "quality": pb::QualityRequest => pb::QualityReport;
+    WindowStates = "window_states": pb::WindowStatesRequest => pb::WindowStates;
 }

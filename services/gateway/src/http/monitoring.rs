@@ -35,6 +35,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_pd_records, declare_pd_record))
         .routes(routes!(decide_pd_record))
         .routes(routes!(export_frdo))
+        .routes(routes!(quality))
+        .routes(routes!(window_states))
 }
 
 /// Pages outside the API: the public verification page a certificate's
@@ -549,4 +551,166 @@ async fn export_frdo(
         return tables::file("frdo-report", Format3::Csv, &header, &problems);
     }
     tables::file("frdo", f, &columns, &rows)
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct QualityQuery {
+    /// A provider's own programs (its admins must name it).
+    provider_id: String,
+    /// json | csv | xlsx
+    format: String,
+}
+
+/// Quality per program of the region (its operators and ministry; a
+/// provider its own): learners enrolled and completed, the post-course
+/// questionnaire's averages per question, best test scores in five bands
+/// (0–19 … 80–100 %), completions by municipality. CSV and XLSX have a
+/// row per program.
+#[utoipa::path(get, path = "/api/v1/regions/{id}/quality", tag = "monitoring", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Region id"), QualityQuery),
+    responses(
+        (status = 200, description = "Per program, as JSON or a CSV / XLSX file",
+            content(
+                (pb::QualityReport = "application/json"),
+                (String = "text/csv"),
+                (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )),
+        (status = 403, description = "Neither the region's operator nor the provider", body = Problem),
+    ))]
+async fn quality(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<QualityQuery>,
+) -> Result<Response, ApiError> {
+    let f = tables::format(&q.format)?;
+    let req = pb::QualityRequest {
+        region_id: id,
+        provider_id: q.provider_id,
+    };
+    let report = s.send::<ops::Quality>(&caller.ctx, &req).await?;
+    if f == Format3::Json {
+        return Ok(Json(report).into_response());
+    }
+    let header: Vec<String> = [
+        "provider",
+        "program",
+        "enrolled",
+        "completed",
+        "not_completed",
+        "completion_percent",
+        "surveyed",
+        "question_averages",
+        "tested",
+        "score_0_19",
+        "score_20_39",
+        "score_40_59",
+        "score_60_79",
+        "score_80_100",
+        "passed",
+        "by_municipality",
+    ]
+    .iter()
+    .map(|h| (*h).to_owned())
+    .collect();
+    let rows: Vec<Vec<String>> = report
+        .programs
+        .iter()
+        .map(|p| {
+            let questions: Vec<String> = p
+                .questions
+                .iter()
+                .map(|q| format!("{}: {:.2}", q.text, q.average))
+                .collect();
+            let municipalities: Vec<String> = p
+                .municipalities
+                .iter()
+                .map(|m| format!("{}: {}/{}", m.unit_name, m.completed, m.not_completed))
+                .collect();
+            let mut row = vec![
+                p.provider_name.clone(),
+                p.program_title.clone(),
+                p.enrolled.to_string(),
+                p.completed.to_string(),
+                p.not_completed.to_string(),
+                p.completion_percent.to_string(),
+                p.surveyed.to_string(),
+                questions.join(" | "),
+                p.tested.to_string(),
+            ];
+            row.extend(p.score_bands.iter().map(|b| b.to_string()));
+            row.push(p.passed.to_string());
+            row.push(municipalities.join(" | "));
+            row
+        })
+        .collect();
+    tables::file("quality", f, &header, &rows)
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+struct StatesQuery {
+    organization_id: String,
+    municipality_id: String,
+    /// organization (default) | municipality
+    by: String,
+    /// json | csv | xlsx
+    format: String,
+}
+
+/// Who is in which state of the post-course window, per organization (or
+/// municipality) of the caller's scope: open, questionnaire answered,
+/// tested, missed.
+#[utoipa::path(get, path = "/api/v1/regions/{id}/post-course-states", tag = "monitoring", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Region id"), StatesQuery),
+    responses(
+        (status = 200, description = "Per unit, as JSON or a CSV / XLSX file",
+            content(
+                (pb::WindowStates = "application/json"),
+                (String = "text/csv"),
+                (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )),
+    ))]
+async fn window_states(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<StatesQuery>,
+) -> Result<Response, ApiError> {
+    let f = tables::format(&q.format)?;
+    let req = pb::WindowStatesRequest {
+        region_id: id,
+        organization_id: q.organization_id,
+        municipality_id: q.municipality_id,
+        by: q.by,
+    };
+    let states = s.send::<ops::WindowStates>(&caller.ctx, &req).await?;
+    if f == Format3::Json {
+        return Ok(Json(states).into_response());
+    }
+    let header: Vec<String> = [
+        "unit_id", "unit", "open", "answered", "tested", "missed", "total",
+    ]
+    .iter()
+    .map(|h| (*h).to_owned())
+    .collect();
+    let rows: Vec<Vec<String>> = states
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.unit_id.clone(),
+                r.unit_name.clone(),
+                r.open.to_string(),
+                r.answered.to_string(),
+                r.tested.to_string(),
+                r.missed.to_string(),
+                r.total.to_string(),
+            ]
+        })
+        .collect();
+    tables::file("post-course-states", f, &header, &rows)
 }

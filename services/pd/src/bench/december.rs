@@ -272,7 +272,7 @@ async fn publish_groups(
     Ok(groups)
 }
 
-fn mix(x: u64) -> u64 {
+pub(super) fn mix(x: u64) -> u64 {
     x.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29)
 }
 
@@ -315,7 +315,7 @@ async fn publish_numbers(
     Ok(numbers)
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(super) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
@@ -323,7 +323,7 @@ fn free_port() -> anyhow::Result<u16> {
 
 /// `pd serve <service>` with this environment's databases, subjects and
 /// keys, the gateway on `port`.
-fn spawn(env: &TestEnv, service: &str, port: u16) -> anyhow::Result<Child> {
+pub(super) fn spawn(env: &TestEnv, service: &str, port: u16) -> anyhow::Result<Child> {
     let mut settings = env.settings.clone();
     settings.database.max_connections = 16;
     settings.gateway.listen = format!("127.0.0.1:{port}");
@@ -334,7 +334,7 @@ fn spawn(env: &TestEnv, service: &str, port: u16) -> anyhow::Result<Child> {
         .with_context(|| format!("starting pd serve {service}"))
 }
 
-async fn wait_until<F, Fut>(what: &str, done: F) -> anyhow::Result<()>
+pub(super) async fn wait_until<F, Fut>(what: &str, done: F) -> anyhow::Result<()>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -522,7 +522,7 @@ struct Window {
     shed_retries: u64,
 }
 
-fn percentile(latencies: &[Duration], p: f64) -> f64 {
+pub(super) fn percentile(latencies: &[Duration], p: f64) -> f64 {
     let mut v = latencies.to_vec();
     v.sort();
     if v.is_empty() {
@@ -866,7 +866,7 @@ async fn verify(env: &TestEnv, db: &PgPool, w: &Window) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn child_peak_rss_mb(pid: u32) -> f64 {
+pub(super) fn child_peak_rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
