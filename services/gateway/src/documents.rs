@@ -4,6 +4,11 @@
 //! text, as on the paper documents.
 
 use pd_proto::monitoring::v1 as pb;
+use printpdf::{Mm, PdfDocument, Rect};
+
+/// DejaVu Serif (free licence, `assets/fonts/DejaVu-LICENSE`): embedded so
+/// a PDF shows Cyrillic on any machine, with no font on the server.
+const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSerif.ttf");
 
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -18,6 +23,86 @@ fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// The document as an A4 PDF: the same text as the printable page, the
+/// verification code, link and QR code.
+pub fn pdf(d: &pb::Document, link: &str) -> anyhow::Result<Vec<u8>> {
+    let (doc, page, layer) = PdfDocument::new(kind_title(&d.kind), Mm(210.0), Mm(297.0), "text");
+    let font = doc.add_external_font(std::io::Cursor::new(FONT))?;
+    let layer = doc.get_page(page).get_layer(layer);
+    let mut y = 270.0;
+    let line = |text: &str, size: f32, y: &mut f32| {
+        // About 80 characters of 11 pt fit the 170 mm line.
+        let width = (880.0 / size) as usize;
+        let chars: Vec<char> = text.chars().collect();
+        for chunk in chars.chunks(width.max(20)) {
+            let s: String = chunk.iter().collect();
+            layer.use_text(s, size, Mm(20.0), Mm(*y), &font);
+            *y -= size * 0.5;
+        }
+    };
+    line(kind_title(&d.kind), 18.0, &mut y);
+    y -= 6.0;
+    let mut fields = vec![
+        ("Выдан", d.holder_name.clone()),
+        ("Программа", d.program_title.clone()),
+        ("Объём", format!("{} ч.", d.hours)),
+        (
+            "Период обучения",
+            format!("{} — {}", d.starts_on, d.ends_on),
+        ),
+        ("Организация", d.provider_name.clone()),
+    ];
+    if !d.document_number.is_empty() {
+        fields.push((
+            "Документ организации",
+            format!(
+                "{} {} от {}",
+                d.document_series, d.document_number, d.issued_on
+            ),
+        ));
+    }
+    for (label, value) in fields {
+        line(&format!("{label}: {value}"), 11.0, &mut y);
+        y -= 2.0;
+    }
+    if !d.modules.is_empty() {
+        y -= 4.0;
+        line("Освоенные модули:", 11.0, &mut y);
+        for m in &d.modules {
+            line(
+                &format!("{} — {} ч., {}", m.name, m.hours, m.credited_on),
+                11.0,
+                &mut y,
+            );
+        }
+    }
+    if !d.revoked_at.is_empty() {
+        y -= 4.0;
+        line(
+            &format!("Документ отозван: {}", d.revoke_reason),
+            11.0,
+            &mut y,
+        );
+    }
+    y -= 6.0;
+    line(&format!("Код проверки: {}", d.code), 12.0, &mut y);
+    line(&format!("Проверить подлинность: {link}"), 10.0, &mut y);
+    // The QR code below the text, 1.2 mm a module.
+    if let Ok(code) = qrcode::QrCode::new(link.as_bytes()) {
+        let width = code.width();
+        let (module, top) = (1.2, y - 8.0);
+        for (i, color) in code.to_colors().iter().enumerate() {
+            if *color == qrcode::Color::Dark {
+                let (col, row) = ((i % width) as f32, (i / width) as f32);
+                let x = 20.0 + col * module;
+                let y = top - row * module;
+                layer.add_rect(Rect::new(Mm(x), Mm(y - module), Mm(x + module), Mm(y)));
+            }
+        }
+    }
+    Ok(doc.save_to_bytes()?)
 }
 
 /// The verification link as a QR code (inline SVG), to be scanned off paper.
@@ -44,6 +129,15 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #444;padding:.2rem .5re
     )
 }
 
+/// The verification link, absolute when the request named its host.
+pub fn link(d: &pb::Document, host: &str) -> String {
+    if host.is_empty() {
+        d.verify_path.clone()
+    } else {
+        format!("http://{host}{}", d.verify_path)
+    }
+}
+
 fn kind_title(kind: &str) -> &'static str {
     match kind {
         "transcript" => "Справка об освоенных модулях",
@@ -54,11 +148,7 @@ fn kind_title(kind: &str) -> &'static str {
 /// The printable document. `host` makes the verification link absolute
 /// when the request named one.
 pub fn printable(d: &pb::Document, host: &str) -> String {
-    let link = if host.is_empty() {
-        d.verify_path.clone()
-    } else {
-        format!("http://{host}{}", d.verify_path)
-    };
+    let link = link(d, host);
     let mut body = format!(
         "<h1>{}</h1><dl><dt>Выдан</dt><dd>{}</dd><dt>Программа</dt><dd>{}</dd>\
 <dt>Объём</dt><dd>{} ч.</dd><dt>Период обучения</dt><dd>{} — {}</dd><dt>Организация</dt><dd>{}</dd>",

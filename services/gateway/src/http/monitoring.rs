@@ -30,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_documents))
         .routes(routes!(get_document))
         .routes(routes!(print_document))
+        .routes(routes!(document_pdf))
         .routes(routes!(revoke_document))
         .routes(routes!(verify_document))
         .routes(routes!(list_pd_records, declare_pd_record))
@@ -304,6 +305,37 @@ async fn print_document(
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
     Ok(Html(crate::documents::printable(&d, host)))
+}
+
+/// The document as a PDF (A4), with its verification code, link and QR code.
+#[utoipa::path(get, path = "/api/v1/documents/{id}/pdf", tag = "monitoring", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Document id")),
+    responses((status = 200, description = "The PDF", content_type = "application/pdf", body = String)))]
+async fn document_pdf(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let d = s
+        .send::<ops::GetDocument>(&caller.ctx, &pb::DocumentRequest { id })
+        .await?;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let link = crate::documents::link(&d, host);
+    let bytes = crate::documents::pdf(&d, &link)
+        .map_err(|e| ApiError(pd_bus::rpc::internal("rendering a PDF", e)))?;
+    let disposition = format!("attachment; filename=\"{}-{}.pdf\"", d.kind, d.code);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, ToSchema, Default)]
