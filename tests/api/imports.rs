@@ -95,6 +95,44 @@ async fn org_operators_import_only_into_their_organization() {
     )
     .await;
     assert_eq!(s, 404);
+    // Birth date and sex (for the ФИС ФРДО export) come with the staff
+    // list: Russian headings, м/ж; a bad cell is reported, the file is refused.
+    let bad = format!(
+        "СНИЛС;Фамилия;Имя;Должность;Дата рождения;Пол\n{};Ким;Ирина;учитель;12.04.1985;x\n",
+        snils(3)
+    );
+    let own = format!("?organization_id={}", w.orgs[0]);
+    let job = import_csv(&p, &operator, &own, bad.into_bytes()).await;
+    assert_eq!(
+        (&job["status"], &job["errors"][0]["column"]),
+        (&json!("rejected"), &json!("sex")),
+        "{job}"
+    );
+    let good = format!(
+        "СНИЛС;Фамилия;Имя;Должность;Дата рождения;Пол\n{};Ким;Ирина;учитель;12.04.1985;ж\n",
+        snils(3)
+    );
+    let job = import_csv(&p, &operator, &own, good.into_bytes()).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let (_, list) = call(
+        &p,
+        Method::GET,
+        &format!("/api/v1/educators?organization_id={}", w.orgs[0]),
+        Some(&operator),
+        None,
+    )
+    .await;
+    let kim = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["last_name"] == "Ким")
+        .unwrap();
+    assert_eq!(
+        (&kim["birth_date"], &kim["sex"]),
+        (&json!("1985-04-12"), &json!("female")),
+        "{kim}"
+    );
     p.stop().await;
 }
 

@@ -108,6 +108,8 @@ impl EducatorRow {
             subjects: self.subjects.clone(),
             organization_id: self.organization_id,
             last_pd_completed_on: self.last_pd_completed_on,
+            birth_date: self.birth_date,
+            sex: self.sex.clone(),
         }
     }
 

@@ -744,6 +744,8 @@ struct KnownRow {
     position: String,
     subjects: Vec<String>,
     last_pd_completed_on: Option<chrono::NaiveDate>,
+    birth_date: Option<chrono::NaiveDate>,
+    sex: String,
     employed: bool,
 }
 
@@ -764,6 +766,8 @@ impl KnownRow {
                 subjects: self.subjects,
                 organization_id: self.organization_id,
                 last_pd_completed_on: self.last_pd_completed_on,
+                birth_date: self.birth_date,
+                sex: self.sex,
             },
             employed: self.employed,
         };
@@ -775,7 +779,7 @@ macro_rules! known_educators_sql {
     () => {
         "SELECT e.snils, e.id, e.organization_id, o.municipality_id, o.region_id, e.last_name,
                 e.first_name, e.middle_name, e.position, e.subjects, e.last_pd_completed_on,
-                e.employment_status = 'employed' AS employed
+                e.birth_date, e.sex, e.employment_status = 'employed' AS employed
          FROM unnest($1::text[]) AS f(snils)
          JOIN educators e ON e.snils = f.snils
          JOIN organizations o ON o.id = e.organization_id"
@@ -1036,6 +1040,8 @@ fn new_fields(r: &ImportRow, loc: &OrgLocation) -> Fields {
         subjects: r.subjects.clone(),
         organization_id: loc.org_id,
         last_pd_completed_on: r.last_pd_completed_on,
+        birth_date: r.birth_date,
+        sex: r.sex.clone(),
     }
 }
 
@@ -1054,13 +1060,14 @@ async fn insert_educators(
         |f: &dyn Fn(&ImportRow) -> String| batch.iter().map(|p| f(p.row)).collect::<Vec<String>>();
     sqlx::query(
         "INSERT INTO educators (id, snils, last_name, first_name, middle_name, position, subjects,
-                                organization_id, last_pd_completed_on)
+                                organization_id, last_pd_completed_on, birth_date, sex)
          SELECT id, snils, last_name, first_name, middle_name, position,
                 CASE WHEN subjects = '' THEN '{}'::text[] ELSE string_to_array(subjects, E'\\x1f') END,
-                organization_id, last_pd
+                organization_id, last_pd, birth_date, sex
          FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                     $8::uuid[], $9::date[])
-              AS t(id, snils, last_name, first_name, middle_name, position, subjects, organization_id, last_pd)",
+                     $8::uuid[], $9::date[], $10::date[], $11::text[])
+              AS t(id, snils, last_name, first_name, middle_name, position, subjects, organization_id, last_pd,
+                   birth_date, sex)",
     )
     .bind(&ids)
     .bind(col(&|r| r.snils.as_str().to_owned()))
@@ -1071,6 +1078,8 @@ async fn insert_educators(
     .bind(col(&|r| r.subjects.join("\u{1f}")))
     .bind(batch.iter().map(|p| p.loc.org_id).collect::<Vec<_>>())
     .bind(batch.iter().map(|p| p.row.last_pd_completed_on).collect::<Vec<_>>())
+    .bind(batch.iter().map(|p| p.row.birth_date).collect::<Vec<_>>())
+    .bind(col(&|r| r.sex.clone()))
     .execute(&mut *tx)
     .await?;
     let events = batch
@@ -1120,10 +1129,11 @@ async fn update_educators(
              subjects = CASE WHEN t.subjects = '' THEN '{}'::text[]
                              ELSE string_to_array(t.subjects, E'\\x1f') END,
              organization_id = t.organization_id, last_pd_completed_on = t.last_pd,
-             updated_at = now()
+             birth_date = t.birth_date, sex = t.sex, updated_at = now()
          FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                     $7::uuid[], $8::date[])
-              AS t(id, last_name, first_name, middle_name, position, subjects, organization_id, last_pd)
+                     $7::uuid[], $8::date[], $9::date[], $10::text[])
+              AS t(id, last_name, first_name, middle_name, position, subjects, organization_id, last_pd,
+                   birth_date, sex)
          WHERE e.id = t.id",
     )
     .bind(&ids)
@@ -1134,6 +1144,8 @@ async fn update_educators(
     .bind(col(&|f| f.subjects.join("\u{1f}")))
     .bind(changes.iter().map(|(c, _)| c.after.organization_id).collect::<Vec<_>>())
     .bind(changes.iter().map(|(c, _)| c.after.last_pd_completed_on).collect::<Vec<_>>())
+    .bind(changes.iter().map(|(c, _)| c.after.birth_date).collect::<Vec<_>>())
+    .bind(col(&|f| f.sex.clone()))
     .execute(&mut *tx)
     .await?;
     let kind = |c: &Change| {

@@ -101,3 +101,4 @@ pub const PROVIDER_KEY_NOT_FOUND: &str = "ключ не найден";
 pub const PROVIDER_KEY_INVALID: &str = "ключ API неизвестен, отозван или выдан другому поставщику";
 pub const BIRTH_DATE: &str = "дата рождения: ГГГГ-ММ-ДД, старше 16 лет, не ранее 1920 года";
 pub const SEX: &str = "допустимые значения: male, female";
+pub const SEX_IMPORT: &str = "пол: м или ж (male, female)";

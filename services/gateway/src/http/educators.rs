@@ -196,7 +196,8 @@ enum ImportMode {
 /// Import educators from a CSV file (`;` or `,`, UTF-8 with or without BOM,
 /// or Windows-1251 as Excel saves it). Columns: snils, last_name,
 /// first_name, middle_name, position, subjects (separated by `|`),
-/// organization_inn, last_pd_completed_on — or their Russian names.
+/// organization_inn, last_pd_completed_on, birth_date, sex (м/ж) — or
+/// their Russian names.
 /// All-or-nothing: any bad row and nothing is imported. Answers 202 at
 /// once; follow `Location` for progress and the per-row report.
 ///

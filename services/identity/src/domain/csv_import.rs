@@ -32,6 +32,8 @@ pub struct ImportRow {
     pub subjects: Vec<String>,
     pub organization_inn: Option<String>,
     pub last_pd_completed_on: Option<NaiveDate>,
+    pub birth_date: Option<NaiveDate>,
+    pub sex: String,
 }
 
 #[derive(Debug)]
@@ -57,6 +59,8 @@ enum Column {
     Subjects,
     OrganizationInn,
     LastPd,
+    BirthDate,
+    Sex,
 }
 
 impl Column {
@@ -70,6 +74,8 @@ impl Column {
             Column::Subjects => "subjects",
             Column::OrganizationInn => "organization_inn",
             Column::LastPd => "last_pd_completed_on",
+            Column::BirthDate => "birth_date",
+            Column::Sex => "sex",
         }
     }
 
@@ -92,6 +98,8 @@ impl Column {
             | "дата последнего пк"
             | "последнее пк"
             | "дата окончания последних курсов" => Column::LastPd,
+            "birth_date" | "дата рождения" => Column::BirthDate,
+            "sex" | "пол" => Column::Sex,
             _ => return None,
         };
         Some(c)
@@ -155,6 +163,8 @@ pub fn parse(bytes: &[u8], default_org: bool, today: NaiveDate) -> Result<Parsed
     let columns = Columns {
         middle_name: index.contains_key(&Column::MiddleName),
         subjects: index.contains_key(&Column::Subjects),
+        birth_date: index.contains_key(&Column::BirthDate),
+        sex: index.contains_key(&Column::Sex),
     };
     if !header_errors.is_empty() {
         return Ok(Parsed {
@@ -216,6 +226,13 @@ pub fn parse(bytes: &[u8], default_org: bool, today: NaiveDate) -> Result<Parsed
             .map_err(|m| row_errors.push((Column::LastPd, m.to_owned())))
             .ok()
             .flatten();
+        let birth_date = values::optional_birth_date(cell(Column::BirthDate), today)
+            .map_err(|m| row_errors.push((Column::BirthDate, m.to_owned())))
+            .ok()
+            .flatten();
+        let sex = values::import_sex(cell(Column::Sex))
+            .map_err(|m| row_errors.push((Column::Sex, m.to_owned())))
+            .unwrap_or_default();
         let organization_inn = match cell(Column::OrganizationInn) {
             "" if default_org => None,
             "" => {
@@ -249,6 +266,8 @@ pub fn parse(bytes: &[u8], default_org: bool, today: NaiveDate) -> Result<Parsed
                 subjects,
                 organization_inn,
                 last_pd_completed_on: last_pd,
+                birth_date,
+                sex,
             }),
             _ => errors.extend(row_errors.into_iter().map(|(c, message)| RowError {
                 row,

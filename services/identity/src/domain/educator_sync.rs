@@ -22,6 +22,9 @@ pub struct Fields {
     pub subjects: Vec<String>,
     pub organization_id: Uuid,
     pub last_pd_completed_on: Option<NaiveDate>,
+    /// Personal data (ФИС ФРДО): in no event, kept by identity only.
+    pub birth_date: Option<NaiveDate>,
+    pub sex: String,
 }
 
 /// An educator the database holds under a SNILS of the file.
@@ -39,6 +42,8 @@ pub struct Known {
 pub struct Columns {
     pub middle_name: bool,
     pub subjects: bool,
+    pub birth_date: bool,
+    pub sex: bool,
 }
 
 /// A known educator's record as a row changes it: `moved_from` when their
@@ -86,6 +91,16 @@ pub fn next_fields(row: &ImportRow, current: &Fields, columns: Columns, org: Uui
         },
         organization_id: org,
         last_pd_completed_on: row.last_pd_completed_on.or(current.last_pd_completed_on),
+        birth_date: if columns.birth_date {
+            row.birth_date
+        } else {
+            current.birth_date
+        },
+        sex: if columns.sex {
+            row.sex.clone()
+        } else {
+            current.sex.clone()
+        },
     }
 }
 

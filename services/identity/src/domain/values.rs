@@ -125,6 +125,17 @@ pub fn sex(s: &str) -> Result<String, &'static str> {
     }
 }
 
+/// Sex as a staff file writes it: `male`/`female`, or м/ж, муж/жен,
+/// мужской/женский; empty for unknown.
+pub fn import_sex(s: &str) -> Result<String, &'static str> {
+    match s.trim().to_lowercase().as_str() {
+        "" => Ok(String::new()),
+        "male" | "м" | "муж" | "мужской" => Ok("male".to_owned()),
+        "female" | "ж" | "жен" | "женский" => Ok("female".to_owned()),
+        _ => Err(msg::SEX_IMPORT),
+    }
+}
+
 /// A required name part (last, first name) or position: normalized, not
 /// empty, at most `max` characters.
 pub fn required_text(s: &str, max: usize) -> Result<String, String> {

@@ -28,6 +28,8 @@ fn row(n: i32, snils: &str, org_position: &str) -> ImportRow {
         subjects: vec!["Математика".into()],
         organization_inn: None,
         last_pd_completed_on: None,
+        birth_date: None,
+        sex: String::new(),
     }
 }
 
@@ -43,6 +45,8 @@ fn known(org: Uuid, position: &str) -> Known {
             subjects: vec!["Математика".into()],
             organization_id: org,
             last_pd_completed_on: NaiveDate::from_ymd_opt(2022, 5, 31),
+            birth_date: NaiveDate::from_ymd_opt(1980, 1, 2),
+            sex: "female".into(),
         },
         employed: true,
     }
@@ -53,6 +57,8 @@ const B: Uuid = Uuid::from_u128(2);
 const NO_OPTIONAL: Columns = Columns {
     middle_name: false,
     subjects: false,
+    birth_date: false,
+    sex: false,
 };
 
 #[test]
@@ -67,6 +73,7 @@ fn absent_columns_and_an_empty_date_keep_the_record() {
     let with = Columns {
         middle_name: true,
         subjects: true,
+        ..NO_OPTIONAL
     };
     let Decision::Change(c) = decide(&r, loc(A), Some(&k), true, with, &regional).unwrap() else {
         panic!("a change")
@@ -74,6 +81,22 @@ fn absent_columns_and_an_empty_date_keep_the_record() {
     let (after, moved_from) = (c.after, c.moved_from);
     assert_eq!((after.middle_name.as_str(), moved_from), ("", None));
     assert_eq!(after.last_pd_completed_on, k.fields.last_pd_completed_on);
+    // Without the personal columns the record's birth date and sex stay;
+    // with them, the row's (empty: cleared).
+    assert_eq!(
+        (after.birth_date, after.sex.as_str()),
+        (k.fields.birth_date, "female")
+    );
+    let personal = Columns {
+        birth_date: true,
+        sex: true,
+        ..with
+    };
+    let Decision::Change(c) = decide(&r, loc(A), Some(&k), true, personal, &regional).unwrap()
+    else {
+        panic!("a change")
+    };
+    assert_eq!((c.after.birth_date, c.after.sex.as_str()), (None, ""));
 }
 
 #[test]
