@@ -140,3 +140,33 @@ ensure_openapi_validator() {
   "$venv/bin/pip" install -q "openapi-spec-validator>=0.7,<1" >&2
   echo "$venv/bin/openapi-spec-validator"
 }
+
+# Node.js and npm (Debian's packages when absent) for the portal.
+ensure_node() {
+  if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then return 0; fi
+  apt_install nodejs npm
+}
+
+# Debian's Chromium for the portal's browser tests (Playwright cannot
+# download browsers here).
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] || apt_install chromium chromium-driver
+}
+
+# Builds the portal with the machine's Node.js: its dependencies as the
+# lock file pins them, its API types from the gateway's OpenAPI document
+# (`$1`: the pd binary), the type check, then the static files in
+# services/portal/dist that the gateway serves at /.
+build_portal() {
+  local pd="$1"
+  ensure_node
+  (
+    cd services/portal
+    [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] \
+      || npm ci --no-audit --no-fund --loglevel=error
+    "$pd" openapi >openapi.json
+    npm run -s api >/dev/null
+    npm run -s typecheck
+    npm run -s build >/dev/null
+  )
+}

@@ -35,6 +35,25 @@ set +e
 cargo test --workspace --tests "$@" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 set -e
+
+# The portal: its type check against the API as it is now, its unit
+# tests, its build, then the browser tests (Playwright driving Debian's
+# Chromium) against a throw-away platform with the demo region. Only with
+# the whole suite (no arguments to pass to `cargo test`).
+portal_suite() {
+  cargo build -q -p pd
+  build_portal "$(pwd)/target/debug/pd"
+  (cd services/portal && npx vitest run)
+  ./deploy/local/portal-e2e.sh "$(pwd)/target/debug/pd"
+}
+if [ "$status" -eq 0 ] && [ $# -eq 0 ]; then
+  log "the portal: type check, unit tests, build, browser tests"
+  set +e
+  (set -e; portal_suite) 2>&1 | tee "$STATE_DIR/portal-output.log"
+  portal_status=${PIPESTATUS[0]}
+  set -e
+  [ "$portal_status" -eq 0 ] || status=1
+fi
 # One closing line for the whole suite: the sum over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$out"

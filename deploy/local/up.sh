@@ -17,6 +17,9 @@ log "building pd (release; the first build takes a few minutes)"
 cargo build --release -q -p pd
 PD="$(pwd)/target/release/pd"
 
+log "building the portal (services/portal, with Node.js)"
+build_portal "$PD"
+
 # Signing keys are made once per machine and never committed.
 if [ ! -s "$STATE_DIR/keys.env" ]; then
   log "generating token signing keys in $STATE_DIR/keys.env"
@@ -62,9 +65,10 @@ wait_port "${LISTEN##*:}" "the gateway" || { tail -20 "$STATE_DIR/pd.log"; exit 
 cat <<MSG
 
 PD Platform is up.
+  Portal:   http://$LISTEN/
   API:      http://$LISTEN/api/v1
   Docs:     http://$LISTEN/api/v1/docs   (OpenAPI: http://$LISTEN/api/v1/openapi.json)
-  Health:   http://127.0.0.1:9100/readyz (gateway), :9101 (identity), :9102 (surveys), :9103 (registry), :9104 (allocation), :9105 (enrollment); /metrics on each
+  Health:   http://127.0.0.1:9100/readyz (gateway), :9101 (identity), :9102 (surveys), :9103 (registry), :9104 (allocation), :9105 (enrollment), :9106 (monitoring); /metrics on each
   Log:      $STATE_DIR/pd.log
   Stop:     ./deploy/local/down.sh
 

@@ -129,9 +129,12 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #444;padding:.2rem .5re
     )
 }
 
-/// The verification link, absolute when the request named its host.
-pub fn link(d: &pb::Document, host: &str) -> String {
-    if host.is_empty() {
+/// The verification link: under the configured public address, else
+/// the address the request came to (its `Host`), else the path alone.
+pub fn link(d: &pb::Document, public_url: &str, host: &str) -> String {
+    if !public_url.is_empty() {
+        format!("{public_url}{}", d.verify_path)
+    } else if host.is_empty() {
         d.verify_path.clone()
     } else {
         format!("http://{host}{}", d.verify_path)
@@ -147,8 +150,8 @@ fn kind_title(kind: &str) -> &'static str {
 
 /// The printable document. `host` makes the verification link absolute
 /// when the request named one.
-pub fn printable(d: &pb::Document, host: &str) -> String {
-    let link = link(d, host);
+pub fn printable(d: &pb::Document, link: &str) -> String {
+    let link = link.to_owned();
     let mut body = format!(
         "<h1>{}</h1><dl><dt>Выдан</dt><dd>{}</dd><dt>Программа</dt><dd>{}</dd>\
 <dt>Объём</dt><dd>{} ч.</dd><dt>Период обучения</dt><dd>{} — {}</dd><dt>Организация</dt><dd>{}</dd>",

@@ -98,10 +98,10 @@ pub(crate) async fn issue(
     .await
     .map_err(db_error)?;
     let mut out = pb::ProviderKey::from(row);
-    // The only answer that carries the key: a retry with the same
-    // Idempotency-Key replays it, nothing else can show it again.
+    // The only answer that carries the key; it is not stored anywhere
+    // (the operation takes no Idempotency-Key: a retry issues another).
     out.secret = key;
-    ctx.commit(tx, &out).await?;
+    tx.commit().await.map_err(db_error)?;
     Ok(out)
 }
 

@@ -33,12 +33,13 @@ pub(crate) struct Group {
     pub direction: String,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
+    pub status: String,
 }
 
 async fn groups(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Group>, AppError> {
     let rows: Vec<Group> = sqlx::query_as(
         "SELECT id, program_id, region_id, provider_id, provider_name, program_title, direction,
-                starts_on, ends_on
+                starts_on, ends_on, status
          FROM known_groups WHERE id = ANY($1)",
     )
     .bind(ids)
@@ -59,7 +60,7 @@ pub(crate) async fn push(
     req: pb::CompletionBatch,
 ) -> Result<pb::CompletionBatchResult, AppError> {
     let p = ctx.principal()?.clone();
-    let provider = path_id(&req.provider_id, msg::GROUP_NOT_FOUND)?;
+    let provider = path_id(&req.provider_id, msg::PROVIDER_NOT_FOUND)?;
     ensure(access::is_provider(&p, provider))?;
     let batch_group = if req.group_id.is_empty() {
         None
@@ -80,6 +81,13 @@ pub(crate) async fn push(
     known_groups(&learners, &groups, batch_group)?;
     if groups.values().any(|g| g.provider_id != provider) {
         return Err(AppError::forbidden(msg::OTHER_PROVIDER));
+    }
+    if let Some(g) = groups.values().find(|g| g.status == "cancelled") {
+        return Err(AppError::conflict(format!(
+            "{}: {}",
+            msg::GROUP_CANCELLED,
+            g.id
+        )));
     }
     // One batch of a group at a time (locks taken in id order, so two
     // batches never wait on each other): two pushes of the same learner
@@ -270,6 +278,14 @@ fn plan(
         if !roster.contains_key(&(l.group, l.educator)) {
             v.add(format!("learners[{i}].educator_id"), msg::NOT_ON_ROSTER);
         }
+        // "Not completed" after a completion would contradict the document
+        // already issued; the other way round, a completion supersedes it.
+        let completed_before = known.values().any(|k| {
+            k.group_id == l.group && k.educator_id == l.educator && k.status == "completed"
+        });
+        if !l.completed && completed_before {
+            v.add(format!("learners[{i}].status"), msg::ALREADY_COMPLETED);
+        }
         match known.get(&(l.group, l.educator, l.document_number.clone())) {
             Some(k) if k.same_as(l) => out.push(Some((k.id, k.closes_at))),
             Some(_) => {
@@ -296,6 +312,18 @@ async fn record(
     now: DateTime<Utc>,
     events: &mut Vec<PendingEvent>,
 ) -> Result<(Uuid, Option<DateTime<Utc>>), AppError> {
+    if l.completed {
+        // A completion supersedes the learner's earlier "not completed"
+        // (which has no window, record or document).
+        sqlx::query(
+            "DELETE FROM completions WHERE group_id = $1 AND educator_id = $2 AND status = 'not_completed'",
+        )
+        .bind(g.id)
+        .bind(l.educator)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    }
     let id = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO completions (id, provider_id, group_id, educator_id, region_id, program_id, status,

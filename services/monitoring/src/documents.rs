@@ -165,8 +165,9 @@ async fn route(conn: &mut PgConnection, src: &Source) -> Result<Vec<String>, App
         .unwrap_or_default())
 }
 
-/// Every module the learner was credited with in the group, over all the
-/// provider's completions (credits may come in several pushes).
+/// Every module the learner was credited with in the group: those of
+/// the completion, and of any other document the provider issued them
+/// in it (each document is its own completion, record and window).
 async fn credits(
     conn: &mut PgConnection,
     group: Uuid,

@@ -19,6 +19,25 @@ pub const ROSTER_NOT_FIXED: &str =
 pub const ROSTER_ENDED: &str =
     "группа отменена или объединена с другой: итоги по ней не принимаются";
 pub const GROUP_NOT_FOUND: &str = "группа не найдена";
+pub const PROVIDER_NOT_FOUND: &str = "поставщик не найден";
+pub const PROVIDER_MISMATCH: &str = "поставщик в теле не совпадает с темой сообщения";
+pub const JSON_INVALID: &str = "некорректный JSON";
+pub const ALREADY_COMPLETED: &str =
+    "слушатель уже завершил обучение в этой группе: отметка «не завершил» не принимается";
+pub const GROUP_CANCELLED: &str = "группа отменена: итоги по ней не принимаются";
+
+// The ФИС ФРДО export's row problems.
+pub const FRDO_KIND: &str = "вид документа не из шаблона ДПО";
+pub const FRDO_MISSING_M: &str = "не указан";
+pub const FRDO_MISSING_F: &str = "не указана";
+pub const FRDO_MISSING_N: &str = "не указано";
+pub const FRDO_NO_ACCESS: &str = "нет доступа к персональным данным педагога";
+
+// Document types of ДПО (ФИС ФРДО's names).
+pub const DOC_PK: &str = "Удостоверение о повышении квалификации";
+pub const DOC_PP: &str = "Диплом о профессиональной переподготовке";
+pub const DOC_TRAINING: &str = "Справка об обучении";
+pub const DOC_TRAINING_KIND: &str = "Справка об обучении или о периоде обучения";
 pub const OTHER_PROVIDER: &str = "группа другого поставщика";
 pub const DOCUMENT_CHANGED: &str = "документ с этим номером уже принят с другими данными; для исправления обратитесь к региональному оператору";
 pub const BATCH_REFUSED: &str =

@@ -14,7 +14,11 @@ use pd_runtime::Shutdown;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::messages as msg;
 use crate::{State, completions};
+
+/// Completion batches from providers' subjects handled at once.
+const IN_FLIGHT: usize = 8;
 
 /// Subscribes (queue group `monitoring`, so instances share the work).
 pub(crate) async fn serve(
@@ -27,8 +31,15 @@ pub(crate) async fn serve(
         .client()
         .queue_subscribe(subject, crate::SERVICE.to_owned())
         .await?;
+    // Batches handled at once: beyond, messages wait in the subscription
+    // (and a provider's request times out) instead of taking every
+    // database connection.
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     Ok(tokio::spawn(async move {
         loop {
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                break;
+            };
             let msg = tokio::select! {
                 _ = shutdown.cancelled() => break,
                 m = sub.next() => match m { Some(m) => m, None => break },
@@ -36,6 +47,7 @@ pub(crate) async fn serve(
             let s = state.clone();
             let client = bus.client().clone();
             tokio::spawn(async move {
+                let _slot = slot;
                 let answer = handle(s, &msg.subject, &msg.payload).await;
                 if let Some(reply) = msg.reply {
                     let body = serde_json::to_vec(&answer).unwrap_or_default();
@@ -75,14 +87,12 @@ async fn run(
     payload: &[u8],
 ) -> Result<pb::CompletionBatchResult, AppError> {
     let Some(provider) = provider(subject) else {
-        return Err(AppError::not_found("поставщик не найден"));
+        return Err(AppError::not_found(msg::PROVIDER_NOT_FOUND));
     };
     let mut batch: pb::CompletionBatch = serde_json::from_slice(payload)
-        .map_err(|e| AppError::bad_request(format!("некорректный JSON: {e}")))?;
+        .map_err(|e| AppError::bad_request(format!("{}: {e}", msg::JSON_INVALID)))?;
     if !batch.provider_id.is_empty() && batch.provider_id != provider.to_string() {
-        return Err(AppError::forbidden(
-            "поставщик в теле не совпадает с темой сообщения",
-        ));
+        return Err(AppError::forbidden(msg::PROVIDER_MISMATCH));
     }
     batch.provider_id = provider.to_string();
     let principal = Principal {

@@ -69,6 +69,7 @@ pub(crate) async fn quality(
     let region = pd_domain::request::body_id("region_id", &req.region_id)?;
     let provider = db::optional_id("provider_id", &req.provider_id)?;
     ensure(reads_quality(p, region, provider))?;
+    crate::windows::close_due(&s).await?;
     let mut conn = s.pool.acquire().await.map_err(db_error)?;
     let mut programs: BTreeMap<Uuid, pb::ProgramQuality> = BTreeMap::new();
     // Enrolled: the fixed rosters of the programs' groups.
@@ -198,6 +199,7 @@ pub(crate) async fn window_states(
     let p = ctx.principal()?;
     let region = pd_domain::request::body_id("region_id", &req.region_id)?;
     ensure(p.in_region(region))?;
+    crate::windows::close_due(&s).await?;
     let by_municipality = match req.by.as_str() {
         "" | "organization" => false,
         "municipality" => true,

@@ -166,6 +166,16 @@ async fn educators(conn: &mut PgConnection, run: Vec<Event>) -> Result<(), Handl
     .bind(&names.2)
     .execute(&mut *conn)
     .await?;
+    // Records written before the educator was known carry no unit yet.
+    sqlx::query(
+        "UPDATE pd_records r SET organization_id = e.organization_id, municipality_id = e.municipality_id
+         FROM known_educators e
+         WHERE e.id = r.educator_id AND r.educator_id = ANY($1)
+           AND r.organization_id = '00000000-0000-0000-0000-000000000000'",
+    )
+    .bind(&ids.0)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

@@ -269,6 +269,8 @@ pub(crate) async fn get(
     ctx: RpcContext,
     req: pb::CompletionRequest,
 ) -> Result<pb::PostCourseWindow, AppError> {
+    // A window whose time is up reads closed, whether or not the sweep ran.
+    close_due(&s).await?;
     let p = ctx.principal()?;
     let id = path_id(&req.completion_id, msg::WINDOW_NOT_FOUND)?;
     let mut conn = s.pool.acquire().await.map_err(db_error)?;
@@ -286,6 +288,8 @@ pub(crate) async fn list(
     ctx: RpcContext,
     req: pb::ListWindowsRequest,
 ) -> Result<pb::PostCourseWindowList, AppError> {
+    // A window whose time is up reads closed, whether or not the sweep ran.
+    close_due(&s).await?;
     let p = ctx.principal()?;
     let limit = db::limit(req.limit)?;
     let offset = db::offset(req.offset)?;

@@ -913,6 +913,50 @@ async fn one_batch_may_cover_several_groups_each_learner_naming_its_own() {
     assert_eq!(out.recorded, 2);
     let groups: Vec<&str> = out.learners.iter().map(|l| l.group_id.as_str()).collect();
     assert_eq!(groups, [g1.to_string(), g2.to_string()]);
+    // Over the provider's own NATS subject: a first recording, in full.
+    let c = r.educator().await;
+    let g3 = r.group(r.provider, "ordinary", &[], &[(c, vec![])]).await;
+    let mut not = in_group(c, g3, "");
+    not.status = "not_completed".into();
+    not.reason = "болезнь".into();
+    not.document_type.clear();
+    let body = serde_json::json!({"learners": [serde_json::to_value(&not).unwrap()]});
+    let reply = r
+        .bus
+        .client()
+        .request(
+            r.bus.provider_completion_subject(&r.provider.to_string()),
+            serde_json::to_vec(&body).unwrap().into(),
+        )
+        .await
+        .unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&reply.payload).unwrap();
+    assert_eq!(
+        (&answer["status"], &answer["result"]["recorded"]),
+        (&serde_json::json!(200), &serde_json::json!(1)),
+        "{answer}"
+    );
+    // Completed later: the completion supersedes "not completed"; the
+    // other way round is refused.
+    let done = r
+        .bus
+        .call::<ops::PushCompletions>(&req(vec![in_group(c, g3, "7")]), &r.provider())
+        .await
+        .unwrap();
+    assert_eq!(done.recorded, 1);
+    let statuses: Vec<String> =
+        sqlx::query_scalar("SELECT status FROM completions WHERE educator_id = $1")
+            .bind(c)
+            .fetch_all(&r.pool)
+            .await
+            .unwrap();
+    assert_eq!(statuses, ["completed"]);
+    let e = r
+        .bus
+        .call::<ops::PushCompletions>(&req(vec![not]), &r.provider())
+        .await
+        .unwrap_err();
+    assert_eq!(e.fields[0].field, "learners[0].status", "{e:?}");
     // Without a group anywhere, the learner is told to name one.
     let e = r
         .bus

@@ -871,6 +871,51 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
     Ok(())
 }
 
+/// `pd demo sandbox`: the demo region on a platform of its own (fresh
+/// databases and subjects, as the tests make them), for the portal's
+/// browser tests; everything is dropped when it stops.
+pub async fn sandbox(info_file: &str, portal_dir: &str) -> anyhow::Result<()> {
+    let mut env = pd_testkit::TestEnv::new()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    env.settings.gateway.listen = format!("127.0.0.1:{port}");
+    env.settings.gateway.portal_dir = std::fs::canonicalize(portal_dir)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Browser tests sign in often and click fast.
+    env.settings.gateway.login_attempts_per_minute = 1_000;
+    env.settings.gateway.client_requests_per_second = 1_000;
+    env.settings.gateway.client_burst = 2_000;
+    let shutdown = Shutdown::new();
+    let result = async {
+        for def in pd::SERVICES.iter().filter(|d| d.has_database()) {
+            env.database(def.name, def.migrators).await?;
+        }
+        let logins = format!("{info_file}.logins");
+        seed(env.settings.clone(), &logins).await?;
+        let mut running = Vec::new();
+        for def in pd::SERVICES {
+            let r = (def.start)(env.settings.clone(), shutdown.clone()).await?;
+            running.push(tokio::spawn(r.wait()));
+        }
+        std::fs::write(
+            info_file,
+            format!("PORTAL_URL=http://127.0.0.1:{port}\nPORTAL_LOGINS={logins}\n"),
+        )?;
+        println!("sandbox: http://127.0.0.1:{port}/ (Ctrl-C stops it)");
+        pd_runtime::cancel_on_signal(shutdown.clone()).await;
+        shutdown.cancel();
+        for r in running {
+            let _ = r.await;
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    env.cleanup().await;
+    result
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -61,6 +61,17 @@ enum DemoCommand {
         #[arg(long, default_value = "deploy/local/.state/demo-logins.txt")]
         logins_file: String,
     },
+    /// A throw-away platform for the portal's browser tests: every
+    /// service and the gateway (serving `--portal-dir`) on databases and
+    /// subjects of its own, the demo region seeded; writes the gateway's
+    /// address and the demo logins to `--info-file`, serves until Ctrl-C
+    /// or SIGTERM, then drops its databases and streams.
+    Sandbox {
+        #[arg(long)]
+        info_file: String,
+        #[arg(long, default_value = "services/portal/dist")]
+        portal_dir: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -196,6 +207,13 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             let _t = pd_runtime::telemetry::init(&settings, "pd")?;
             demo::seed(settings, &logins_file).await
         }
+        Command::Demo {
+            command:
+                DemoCommand::Sandbox {
+                    info_file,
+                    portal_dir,
+                },
+        } => demo::sandbox(&info_file, &portal_dir).await,
         Command::Admin {
             command: AdminCommand::CreateUser {
                 login, role, scope, ..

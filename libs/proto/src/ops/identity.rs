@@ -46,7 +46,9 @@ crate::operations! {
     GetImport = "get_import": pb::GetImportRequest => pb::ImportJob;
     ListImports = "list_imports": pb::ListImportsRequest => pb::ImportJobList;
     ImportOrganizations = "import_organizations": pb::ImportOrganizationsRequest => pb::OrganizationImport;
-    IssueProviderKey = "issue_provider_key": pb::IssueProviderKeyRequest => pb::ProviderKey, creates;
+    // Not `creates`: its answer carries the key, which must never be
+    // stored (the idempotency table keeps answers).
+    IssueProviderKey = "issue_provider_key": pb::IssueProviderKeyRequest => pb::ProviderKey;
     ListProviderKeys = "list_provider_keys": pb::ProviderKeysRequest => pb::ProviderKeyList;
     RevokeProviderKey = "revoke_provider_key": pb::RevokeProviderKeyRequest => pb::ProviderKey;
     EducatorsPersonal = "educators_personal": pb::EducatorsPersonalRequest => pb::EducatorsPersonal;

@@ -54,6 +54,10 @@ pub struct AppState {
     pub import_limit: usize,
     pub cors_origins: Vec<String>,
     trusted_proxies: Arc<client_ip::TrustedProxies>,
+    /// The built portal, when there is one.
+    pub portal_dir: Option<std::path::PathBuf>,
+    /// `gateway.public_url`, without a trailing slash.
+    pub public_url: String,
 }
 
 impl AppState {
@@ -81,6 +85,10 @@ impl AppState {
             import_limit: settings.gateway.import_limit_bytes,
             cors_origins: settings.gateway.cors_origins.clone(),
             trusted_proxies: Arc::new(trusted_proxies),
+            public_url: settings.gateway.public_url.trim_end_matches('/').to_owned(),
+            portal_dir: Some(std::path::PathBuf::from(&settings.gateway.portal_dir)).filter(|d| {
+                !settings.gateway.portal_dir.is_empty() && d.join("index.html").is_file()
+            }),
         })
     }
 
@@ -416,6 +424,25 @@ async fn not_found() -> ApiError {
     ApiError(AppError::not_found("нет такого адреса API"))
 }
 
+/// Outside the API, the portal's files; a path it does not have (a
+/// screen's address) gets its index.html, the single-page application.
+async fn portal_or_not_found(dir: Option<std::path::PathBuf>, req: Request) -> Response {
+    use axum::response::IntoResponse;
+    use tower::ServiceExt;
+    let Some(dir) = dir.filter(|_| !req.uri().path().starts_with("/api/")) else {
+        return not_found().await.into_response();
+    };
+    let index = tower_http::services::ServeFile::new(dir.join("index.html"));
+    match tower_http::services::ServeDir::new(&dir)
+        .not_found_service(index)
+        .oneshot(req)
+        .await
+    {
+        Ok(r) => r.into_response(),
+        Err(never) => match never {},
+    }
+}
+
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::openapi::base())
         .merge(auth::routes())
@@ -437,13 +464,14 @@ pub fn router(state: AppState, admission: Arc<admission::Admission>) -> Router {
     let doc = crate::openapi::complete(doc);
     let cors = cors(&state.cors_origins);
     let body_limit = state.body_limit;
+    let portal = state.portal_dir.clone();
     Router::new()
         .merge(api)
         .merge(monitoring::pages())
         // Swagger UI from the crate's vendored copy: the page works without
         // internet access (a region's intranet), and it serves the document.
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", doc))
-        .fallback(not_found)
+        .fallback(move |req: Request| portal_or_not_found(portal.clone(), req))
         .method_not_allowed_fallback(method_not_allowed)
         // Imports read their (larger) body themselves, up to import_limit.
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))

@@ -304,7 +304,8 @@ async fn print_document(
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
-    Ok(Html(crate::documents::printable(&d, host)))
+    let link = crate::documents::link(&d, &s.public_url, host);
+    Ok(Html(crate::documents::printable(&d, &link)))
 }
 
 /// The document as a PDF (A4), with its verification code, link and QR code.
@@ -324,7 +325,7 @@ async fn document_pdf(
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
-    let link = crate::documents::link(&d, host);
+    let link = crate::documents::link(&d, &s.public_url, host);
     let bytes = crate::documents::pdf(&d, &link)
         .map_err(|e| ApiError(pd_bus::rpc::internal("rendering a PDF", e)))?;
     let disposition = format!("attachment; filename=\"{}-{}.pdf\"", d.kind, d.code);

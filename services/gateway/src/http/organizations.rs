@@ -289,13 +289,14 @@ struct ProviderKeyBody {
 }
 
 /// Issue an API key for a provider's system (admin). The answer is the
-/// only place the key (`secret`) is ever shown; only its hash is kept.
-/// The provider sends it as `X-Api-Key` to push completions.
+/// only place the key (`secret`) is ever shown; only its hash is kept
+/// (so no Idempotency-Key: a lost answer means issuing another and
+/// revoking the first). The provider sends it as `X-Api-Key`.
 #[utoipa::path(post, path = "/api/v1/providers/{id}/api-keys", tag = "organizations", security(("bearer" = [])),
     params(("id" = String, Path, description = "Provider id")),
     request_body = ProviderKeyBody,
     responses(
-        (status = 201, description = "The key, with its secret (shown once)", body = pb::ProviderKey),
+        (status = 200, description = "The key, with its secret (shown once)", body = pb::ProviderKey),
         (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "Unknown provider", body = Problem),
     ))]
@@ -304,7 +305,7 @@ async fn issue_provider_key(
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ProviderKeyBody>,
-) -> Result<(StatusCode, Json<pb::ProviderKey>), ApiError> {
+) -> Result<Json<pb::ProviderKey>, ApiError> {
     let req = pb::IssueProviderKeyRequest {
         provider_id: id,
         label: body.label,
@@ -312,7 +313,7 @@ async fn issue_provider_key(
     let key = s
         .send::<identity_ops::IssueProviderKey>(&caller.ctx, &req)
         .await?;
-    Ok((StatusCode::CREATED, Json(key)))
+    Ok(Json(key))
 }
 
 /// A provider's API keys (admin): label, first characters, issued and

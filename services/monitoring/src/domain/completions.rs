@@ -20,9 +20,9 @@ pub const MAX_HOURS: i32 = 2000;
 /// The document types of further professional education (ДПО) a
 /// completion may carry, as ФИС ФРДО names them.
 pub const DOCUMENT_TYPES: [(&str, &str); 3] = [
-    ("pk_certificate", "Удостоверение о повышении квалификации"),
-    ("pp_diploma", "Диплом о профессиональной переподготовке"),
-    ("training_certificate", "Справка об обучении"),
+    ("pk_certificate", msg::DOC_PK),
+    ("pp_diploma", msg::DOC_PP),
+    ("training_certificate", msg::DOC_TRAINING),
 ];
 
 pub fn document_type_name(code: &str) -> &'static str {

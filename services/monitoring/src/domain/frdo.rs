@@ -6,6 +6,8 @@
 
 use chrono::NaiveDate;
 
+use crate::messages as msg;
+
 /// The template's columns, in its order.
 pub const COLUMNS: [&str; 30] = [
     "Название документа",
@@ -76,18 +78,9 @@ pub struct Problem {
 
 fn kind(document_type: &str) -> (&'static str, &'static str) {
     match document_type {
-        "pk_certificate" => (
-            "Удостоверение о повышении квалификации",
-            "Удостоверение о повышении квалификации",
-        ),
-        "pp_diploma" => (
-            "Диплом о профессиональной переподготовке",
-            "Диплом о профессиональной переподготовке",
-        ),
-        "training_certificate" => (
-            "Справка об обучении",
-            "Справка об обучении или о периоде обучения",
-        ),
+        "pk_certificate" => (msg::DOC_PK, msg::DOC_PK),
+        "pp_diploma" => (msg::DOC_PP, msg::DOC_PP),
+        "training_certificate" => (msg::DOC_TRAINING, msg::DOC_TRAINING_KIND),
         _ => ("", ""),
     }
 }
@@ -163,40 +156,44 @@ pub fn row(s: &Source) -> (Vec<String>, Vec<Problem>) {
             problems.push(Problem { column, message });
         }
     };
+    need(!name.is_empty(), "Вид документа", msg::FRDO_KIND);
+    need(!s.number.is_empty(), "Номер документа", msg::FRDO_MISSING_M);
     need(
-        !name.is_empty(),
-        "Вид документа",
-        "вид документа не из шаблона ДПО",
+        s.issued_on.is_some(),
+        "Дата выдачи документа",
+        msg::FRDO_MISSING_F,
     );
-    need(!s.number.is_empty(), "Номер документа", "не указан");
-    need(s.issued_on.is_some(), "Дата выдачи документа", "не указана");
     need(
         !s.registration_number.is_empty(),
         "Регистрационный номер",
-        "не указан",
+        msg::FRDO_MISSING_M,
     );
-    need(s.hours > 0, "Срок обучения, часов", "не указан");
-    need(
-        s.person.is_some(),
-        "СНИЛС",
-        "нет доступа к персональным данным педагога",
-    );
+    need(s.hours > 0, "Срок обучения, часов", msg::FRDO_MISSING_M);
+    need(s.person.is_some(), "СНИЛС", msg::FRDO_NO_ACCESS);
     if s.person.is_some() {
-        need(!person.snils.is_empty(), "СНИЛС", "не указан");
+        need(!person.snils.is_empty(), "СНИЛС", msg::FRDO_MISSING_M);
         need(
             !person.last_name.is_empty(),
             "Фамилия получателя",
-            "не указана",
+            msg::FRDO_MISSING_F,
         );
         need(
             !person.first_name.is_empty(),
             "Имя получателя",
-            "не указано",
+            msg::FRDO_MISSING_N,
         );
-        need(birth.is_some(), "Дата рождения получателя", "не указана");
-        need(!sex.is_empty(), "Пол получателя", "не указан");
+        need(
+            birth.is_some(),
+            "Дата рождения получателя",
+            msg::FRDO_MISSING_F,
+        );
+        need(!sex.is_empty(), "Пол получателя", msg::FRDO_MISSING_M);
     }
-    need(!form(&s.form).is_empty(), "Форма обучения", "не указана");
+    need(
+        !form(&s.form).is_empty(),
+        "Форма обучения",
+        msg::FRDO_MISSING_F,
+    );
     (cells, problems)
 }
 

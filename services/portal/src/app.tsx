@@ -1,0 +1,86 @@
+// The shell: sign-in, the navigation built from the user's roles, and the
+// screens behind hash routes (`#/catalog`), which a static server needs
+// no rewrite rules for.
+import { useEffect, useState } from "preact/hooks";
+import { api } from "./api/client";
+import type { components } from "./api/schema";
+import { t } from "./i18n";
+import { navigation } from "./nav";
+import { current, onChange, save } from "./session";
+import { Login } from "./screens/login";
+import { Home } from "./screens/home";
+import { Catalog } from "./screens/catalog";
+import { Applications } from "./screens/applications";
+import { Documents } from "./screens/documents";
+
+type Me = components["schemas"]["Me"];
+
+function route(): string {
+  return location.hash.replace(/^#/, "") || "/";
+}
+
+export function App() {
+  const [path, setPath] = useState(route());
+  const [signedIn, setSignedIn] = useState(current() !== null);
+  const [expired, setExpired] = useState(false);
+  const [me, setMe] = useState<Me | null>(null);
+
+  useEffect(() => {
+    const onHash = () => setPath(route());
+    addEventListener("hashchange", onHash);
+    const off = onChange((s, wasExpired) => {
+      setSignedIn(s !== null);
+      setExpired(wasExpired);
+    });
+    return () => {
+      removeEventListener("hashchange", onHash);
+      off();
+    };
+  }, []);
+
+  useEffect(() => {
+    if (!signedIn) {
+      setMe(null);
+      return;
+    }
+    api.GET("/api/v1/me").then(({ data }) => setMe(data ?? null));
+  }, [signedIn]);
+
+  const grants = me?.user?.grants ?? [];
+  const items = navigation(signedIn ? grants : []);
+  const screen = () => {
+    if (path === "/catalog") return <Catalog />;
+    if (!signedIn) return <Login expired={expired} />;
+    if (path === "/applications") return <Applications />;
+    if (path === "/documents") return <Documents />;
+    return <Home me={me} />;
+  };
+
+  return (
+    <>
+      <a class="skip" href="#main">
+        {t.skipToContent}
+      </a>
+      <header>
+        <span class="brand">{t.appTitle}</span>
+        <nav aria-label={t.appTitle}>
+          <ul>
+            {items.map((i) => (
+              <li key={i.path}>
+                <a href={`#${i.path}`} aria-current={path === i.path ? "page" : undefined}>
+                  {i.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        {signedIn && (
+          <button type="button" class="link" onClick={() => save(null)}>
+            {t.signOut}
+          </button>
+        )}
+      </header>
+      <main id="main">{screen()}</main>
+    </>
+  );
+}

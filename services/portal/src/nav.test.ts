@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest";
+import { navigation } from "./nav";
+
+describe("navigation", () => {
+  it("offers an educator their applications and documents, not the analytics", () => {
+    const paths = navigation([{ role: "educator", scope_id: "e" }]).map((i) => i.path);
+    expect(paths).toEqual(["/", "/catalog", "/applications", "/documents"]);
+  });
+
+  it("offers the regional operator the analytics, not an educator's screens", () => {
+    const paths = navigation([{ role: "regional_operator", scope_id: "r" }]).map((i) => i.path);
+    expect(paths).toContain("/quality");
+    expect(paths).not.toContain("/applications");
+  });
+
+  it("offers an anonymous visitor the public catalog only", () => {
+    expect(navigation([]).map((i) => i.path)).toEqual(["/", "/catalog"]);
+  });
+});

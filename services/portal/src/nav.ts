@@ -1,0 +1,26 @@
+// The navigation a user sees is built from their roles only: nothing is
+// offered that the API would refuse.
+import { t } from "./i18n";
+
+export interface Grant {
+  role?: string;
+  scope_id?: string;
+}
+
+export interface NavItem {
+  path: string;
+  label: string;
+}
+
+export function navigation(grants: Grant[]): NavItem[] {
+  const has = (r: string) => grants.some((g) => g.role === r);
+  const items: NavItem[] = [{ path: "/", label: t.nav.home }, { path: "/catalog", label: t.nav.catalog }];
+  if (has("educator")) {
+    items.push({ path: "/applications", label: t.nav.applications });
+    items.push({ path: "/documents", label: t.nav.documents });
+  }
+  if (has("regional_operator") || has("ministry") || has("provider_admin")) {
+    items.push({ path: "/quality", label: t.nav.quality });
+  }
+  return items;
+}

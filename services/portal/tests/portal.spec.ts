@@ -1,0 +1,78 @@
+// The portal in a real browser against the sandbox platform with the demo
+// region: sign-in, the navigation built from roles, the public catalog,
+// an educator's screens, the session's end. Screenshots of each screen
+// go to screenshots/ (not committed) for a reviewer to look at.
+import { expect, test, type Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
+
+/** The demo's logins by role (`  login  password  role` lines). */
+function logins(): Map<string, { login: string; password: string }> {
+  const file = process.env.PORTAL_LOGINS;
+  const out = new Map<string, { login: string; password: string }>();
+  if (!file) return out;
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    const [login, password, role] = line.trim().split(/\s+/);
+    if (login && password && role && !out.has(role)) out.set(role, { login, password });
+  }
+  return out;
+}
+
+async function signIn(page: Page, role: string): Promise<void> {
+  const who = logins().get(role);
+  expect(who, `a demo login for ${role}`).toBeDefined();
+  await page.goto("/");
+  await page.getByLabel("Логин").fill(who!.login);
+  await page.getByLabel("Пароль").fill(who!.password);
+  await page.getByRole("button", { name: "Войти" }).click();
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `screenshots/${test.info().project.name}-${name}.png`, fullPage: true });
+}
+
+test("the catalog is public: no sign-in needed", async ({ page }) => {
+  await page.goto("/#/catalog");
+  await expect(page.getByRole("heading", { name: "Каталог программ" })).toBeVisible();
+  await expect(page.getByRole("search")).toBeVisible();
+  await expect(page.getByRole("link", { name: "Мои заявления" })).toHaveCount(0);
+  await shot(page, "catalog");
+});
+
+test("a wrong password is told, in Russian", async ({ page }) => {
+  await page.goto("/");
+  await page.getByLabel("Логин").fill("teacher");
+  await page.getByLabel("Пароль").fill("not-the-password");
+  await page.getByRole("button", { name: "Войти" }).click();
+  await expect(page.getByRole("alert")).toHaveText("Неверный логин или пароль");
+  await shot(page, "sign-in-refused");
+});
+
+test("an educator sees their own screens, and signs out", async ({ page }) => {
+  await signIn(page, "educator");
+  await expect(page.getByRole("heading", { name: /Здравствуйте/ })).toBeVisible();
+  await expect(page.getByRole("listitem").filter({ hasText: "Педагог" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Качество программ" })).toHaveCount(0);
+  await shot(page, "educator-home");
+  await page.getByRole("link", { name: "Мои заявления" }).click();
+  await expect(page.getByRole("heading", { name: "Мои заявления" })).toBeVisible();
+  await expect(page.getByText("Заявлений нет")).toBeVisible();
+  await shot(page, "educator-applications");
+  await page.getByRole("link", { name: "Мои документы" }).click();
+  await expect(page.getByRole("heading", { name: "Мои документы" })).toBeVisible();
+  await shot(page, "educator-documents");
+  await page.getByRole("button", { name: "Выйти" }).click();
+  await expect(page.getByRole("button", { name: "Войти" })).toBeVisible();
+});
+
+test("the regional operator's navigation has the analytics, not an educator's screens", async ({ page }) => {
+  await signIn(page, "regional_operator");
+  await expect(page.getByRole("link", { name: "Качество программ" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Мои заявления" })).toHaveCount(0);
+  await shot(page, "operator-home");
+});
+
+test("the keyboard reaches the sign-in form from the skip link", async ({ page }) => {
+  await page.goto("/");
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("link", { name: "Перейти к содержанию" })).toBeFocused();
+});
