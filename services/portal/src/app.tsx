@@ -12,6 +12,7 @@ import { Home } from "./screens/home";
 import { Catalog } from "./screens/catalog";
 import { Applications } from "./screens/applications";
 import { Documents } from "./screens/documents";
+import { Imports } from "./screens/imports";
 
 type Me = components["schemas"]["Me"];
 
@@ -53,6 +54,7 @@ export function App() {
     if (!signedIn) return <Login expired={expired} />;
     if (path === "/applications") return <Applications />;
     if (path === "/documents") return <Documents />;
+    if (path === "/imports") return <Imports grants={grants} />;
     return <Home me={me} />;
   };
 

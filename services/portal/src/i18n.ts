@@ -20,6 +20,7 @@ export const t = {
     completions: "Итоги обучения",
     quality: "Качество программ",
     verify: "Проверка документа",
+    imports: "Импорт педагогов",
   },
   roles: {
     educator: "Педагог",
@@ -65,6 +66,25 @@ export const t = {
       other: "Другое",
     } as Record<string, string>,
     withdrawn: "Заявление отозвано",
+  },
+  imports: {
+    title: "Импорт списка педагогов",
+    hint: "Файл CSV (разделитель «;» или «,», UTF-8 или Windows-1251): СНИЛС, Фамилия, Имя, Отчество, Должность, Предметы, Дата рождения, Пол",
+    file: "Файл",
+    dryRun: "Только проверить, ничего не загружая",
+    start: "Загрузить",
+    progress: (done: number, total: number) => `Обработано строк: ${done} из ${total}`,
+    errors: "Ошибки в файле",
+    row: "Строка",
+    column: "Столбец",
+    problem: "Ошибка",
+    status: {
+      queued: "В очереди",
+      running: "Идёт проверка и загрузка",
+      completed: "Готово",
+      rejected: "Файл не принят: ничего не загружено",
+      failed: "Сбой загрузки",
+    } as Record<string, string>,
   },
   documents: {
     title: "Мои документы",

@@ -13,6 +13,12 @@ describe("navigation", () => {
     expect(paths).not.toContain("/applications");
   });
 
+  it("offers operators the staff import", () => {
+    const paths = navigation([{ role: "org_operator", scope_id: "o" }]).map((i) => i.path);
+    expect(paths).toContain("/imports");
+    expect(paths).not.toContain("/quality");
+  });
+
   it("offers an anonymous visitor the public catalog only", () => {
     expect(navigation([]).map((i) => i.path)).toEqual(["/", "/catalog"]);
   });

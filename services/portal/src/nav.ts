@@ -19,6 +19,9 @@ export function navigation(grants: Grant[]): NavItem[] {
     items.push({ path: "/applications", label: t.nav.applications });
     items.push({ path: "/documents", label: t.nav.documents });
   }
+  if (has("org_operator") || has("municipal_operator") || has("regional_operator") || has("admin")) {
+    items.push({ path: "/imports", label: t.nav.imports });
+  }
   if (has("regional_operator") || has("ministry") || has("provider_admin")) {
     items.push({ path: "/quality", label: t.nav.quality });
   }

@@ -76,3 +76,18 @@ test("the keyboard reaches the sign-in form from the skip link", async ({ page }
   await page.keyboard.press("Tab");
   await expect(page.getByRole("link", { name: "Перейти к содержанию" })).toBeFocused();
 });
+
+test("an organization's operator imports a file with a bad row and reads the error", async ({ page }) => {
+  await signIn(page, "org_operator");
+  await page.getByRole("link", { name: "Импорт педагогов" }).click();
+  await expect(page.getByRole("heading", { name: "Импорт списка педагогов" })).toBeVisible();
+  // Row 3's SNILS fails its checksum.
+  const csv = "СНИЛС;Фамилия;Имя;Должность\n112-233-445 95;Орлова;Вера;учитель\n112-233-445 96;Соколова;Анна;учитель\n";
+  await page.getByLabel("Файл").setInputFiles({ name: "staff.csv", mimeType: "text/csv", buffer: Buffer.from(csv, "utf8") });
+  await page.getByRole("button", { name: "Загрузить" }).click();
+  await expect(page.getByRole("status")).toContainText("Файл не принят");
+  const error = page.getByRole("table", { name: "Ошибки в файле" }).getByRole("row").nth(1);
+  await expect(error.getByRole("cell").nth(0)).toHaveText("3");
+  await expect(error.getByRole("cell").nth(1)).toHaveText("snils");
+  await shot(page, "operator-import-errors");
+});
