@@ -52,6 +52,9 @@ test("an educator sees their own screens, and signs out", async ({ page }) => {
   await expect(page.getByRole("heading", { name: /Здравствуйте/ })).toBeVisible();
   await expect(page.getByRole("listitem").filter({ hasText: "Педагог" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Качество программ" })).toHaveCount(0);
+  // The demo teacher is funded this year and holds a unique number.
+  await expect(page.getByText("Обучение оплачивается из бюджета")).toBeVisible();
+  await expect(page.getByText(/Уникальный номер: [0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}/)).toBeVisible();
   await shot(page, "educator-home");
   await page.getByRole("link", { name: "Мои заявления" }).click();
   await expect(page.getByRole("heading", { name: "Мои заявления" })).toBeVisible();

@@ -1,12 +1,22 @@
+// The home screen: who the user is; for an educator, their PD this year
+// (candidate or not, funded or not, their unique number and why).
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api/client";
 import type { components } from "../api/schema";
 import { t } from "../i18n";
 
-export function Home({ me }: { me: components["schemas"]["Me"] | null }) {
+type Me = components["schemas"]["Me"];
+type Campaign = components["schemas"]["Campaign"];
+type MyAllocation = components["schemas"]["MyAllocation"];
+
+export function Home({ me }: { me: Me | null }) {
   if (!me) return <p>{t.loading}</p>;
   const name = me.user?.display_name || me.user?.login || "";
+  const educator = (me.user?.grants ?? []).some((g) => g.role === "educator");
   return (
     <section>
       <h1>{t.home.greeting(name)}</h1>
+      {educator && <MyYear />}
       <h2>{t.home.yourRoles}</h2>
       <ul>
         {(me.user?.grants ?? []).map((g) => (
@@ -14,5 +24,50 @@ export function Home({ me }: { me: components["schemas"]["Me"] | null }) {
         ))}
       </ul>
     </section>
+  );
+}
+
+/** The educator's state in the newest campaign of their region. */
+function MyYear() {
+  const [state, setState] = useState<{ campaign: Campaign; mine: MyAllocation } | null>(null);
+  useEffect(() => {
+    (async () => {
+      const { data } = await api.GET("/api/v1/campaigns", { params: { query: { limit: 1 } } });
+      const campaign = data?.items?.[0];
+      if (!campaign?.id) return;
+      const { data: mine } = await api.GET("/api/v1/campaigns/{id}/allocation/me", {
+        params: { path: { id: campaign.id } },
+      });
+      if (mine) setState({ campaign, mine });
+    })();
+  }, []);
+  if (!state) return null;
+  const { campaign, mine } = state;
+  return (
+    <div class="card">
+      <h2>{t.home.myYear(campaign.title ?? "")}</h2>
+      <p>
+        <strong>{t.home.status[mine.status ?? ""] ?? mine.status}</strong>
+      </p>
+      {mine.unique_number?.number && (
+        <p>
+          {t.home.uniqueNumber}: <span class="code">{mine.unique_number.number}</span>
+        </p>
+      )}
+      {mine.voucher && (
+        <p>
+          {t.home.voucher}: {mine.voucher.number}
+        </p>
+      )}
+      <p>
+        {t.home.lastPd}: {mine.last_pd_completed_on || t.home.never}
+      </p>
+      {mine.explanation && (
+        <details>
+          <summary>{t.home.why}</summary>
+          <p>{mine.explanation}</p>
+        </details>
+      )}
+    </div>
   );
 }
