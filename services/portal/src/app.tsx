@@ -13,6 +13,7 @@ import { Catalog } from "./screens/catalog";
 import { Applications } from "./screens/applications";
 import { Documents } from "./screens/documents";
 import { Imports } from "./screens/imports";
+import { Completions } from "./screens/completions";
 
 type Me = components["schemas"]["Me"];
 
@@ -55,6 +56,7 @@ export function App() {
     if (path === "/applications") return <Applications />;
     if (path === "/documents") return <Documents />;
     if (path === "/imports") return <Imports grants={grants} />;
+    if (path === "/completions") return <Completions grants={grants} />;
     return <Home me={me} />;
   };
 

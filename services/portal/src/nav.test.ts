@@ -19,6 +19,11 @@ describe("navigation", () => {
     expect(paths).not.toContain("/quality");
   });
 
+  it("offers a provider the completions upload and its programs' quality", () => {
+    const paths = navigation([{ role: "provider_admin", scope_id: "p" }]).map((i) => i.path);
+    expect(paths).toEqual(["/", "/catalog", "/completions", "/quality"]);
+  });
+
   it("offers an anonymous visitor the public catalog only", () => {
     expect(navigation([]).map((i) => i.path)).toEqual(["/", "/catalog"]);
   });

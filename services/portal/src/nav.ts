@@ -22,6 +22,9 @@ export function navigation(grants: Grant[]): NavItem[] {
   if (has("org_operator") || has("municipal_operator") || has("regional_operator") || has("admin")) {
     items.push({ path: "/imports", label: t.nav.imports });
   }
+  if (has("provider_admin")) {
+    items.push({ path: "/completions", label: t.nav.completions });
+  }
   if (has("regional_operator") || has("ministry") || has("provider_admin")) {
     items.push({ path: "/quality", label: t.nav.quality });
   }

@@ -94,3 +94,18 @@ test("an organization's operator imports a file with a bad row and reads the err
   await expect(error.getByRole("cell").nth(1)).toHaveText("snils");
   await shot(page, "operator-import-errors");
 });
+
+test("a provider's completions file with an unknown group is refused whole, the line named", async ({ page }) => {
+  await signIn(page, "provider_admin");
+  await page.getByRole("link", { name: "Итоги обучения" }).click();
+  const csv =
+    "ID педагога;ID группы;Статус;Вид документа;Номер;Дата выдачи;Регистрационный номер;Часы\n" +
+    "01a20d00-0000-7000-8000-000000000001;01a20d00-0000-7000-8000-000000000002;завершил;pk_certificate;1;01.03.2026;РН-1;36\n";
+  await page.getByLabel("Файл").setInputFiles({ name: "completions.csv", mimeType: "text/csv", buffer: Buffer.from(csv, "utf8") });
+  await page.getByRole("button", { name: "Отправить" }).click();
+  await expect(page.getByRole("status")).toHaveText("Пакет не принят: исправьте строки и отправьте файл целиком");
+  const row = page.getByRole("row").nth(1);
+  await expect(row.getByRole("cell").nth(0)).toHaveText("2");
+  await expect(row.getByRole("cell").nth(1)).toHaveText("learners[0].group_id");
+  await shot(page, "provider-completions-refused");
+});
