@@ -14,6 +14,7 @@ import { Applications } from "./screens/applications";
 import { Documents } from "./screens/documents";
 import { Imports } from "./screens/imports";
 import { Completions } from "./screens/completions";
+import { Quality } from "./screens/quality";
 
 type Me = components["schemas"]["Me"];
 
@@ -57,6 +58,7 @@ export function App() {
     if (path === "/documents") return <Documents />;
     if (path === "/imports") return <Imports grants={grants} />;
     if (path === "/completions") return <Completions grants={grants} />;
+    if (path === "/quality") return <Quality grants={grants} />;
     return <Home me={me} />;
   };
 

@@ -109,3 +109,14 @@ test("a provider's completions file with an unknown group is refused whole, the 
   await expect(row.getByRole("cell").nth(1)).toHaveText("learners[0].group_id");
   await shot(page, "provider-completions-refused");
 });
+
+test("the regional operator reads program quality and downloads it as XLSX", async ({ page }) => {
+  await signIn(page, "regional_operator");
+  await page.getByRole("link", { name: "Качество программ" }).click();
+  await expect(page.getByRole("heading", { name: "Качество программ" })).toBeVisible();
+  await expect(page.getByText("Итогов обучения пока нет")).toBeVisible();
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Скачать XLSX" }).click();
+  expect((await download).suggestedFilename()).toBe("quality.xlsx");
+  await shot(page, "operator-quality");
+});

@@ -4,21 +4,9 @@ import { useEffect, useState } from "preact/hooks";
 import { api, problem } from "../api/client";
 import type { components } from "../api/schema";
 import { t } from "../i18n";
-import { current } from "../session";
+import { download } from "../download";
 
 type Doc = components["schemas"]["Document"];
-
-/** Downloads a file the API serves to the signed-in user only. */
-async function download(path: string, name: string): Promise<void> {
-  const r = await fetch(path, { headers: { authorization: `Bearer ${current()?.access ?? ""}` } });
-  if (!r.ok) return;
-  const url = URL.createObjectURL(await r.blob());
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  a.click();
-  URL.revokeObjectURL(url);
-}
 
 export function Documents() {
   const [items, setItems] = useState<Doc[] | null>(null);
