@@ -15,6 +15,7 @@ import { Documents } from "./screens/documents";
 import { Imports } from "./screens/imports";
 import { Completions } from "./screens/completions";
 import { Quality } from "./screens/quality";
+import { Windows } from "./screens/windows";
 
 type Me = components["schemas"]["Me"];
 
@@ -59,6 +60,7 @@ export function App() {
     if (path === "/imports") return <Imports grants={grants} />;
     if (path === "/completions") return <Completions grants={grants} />;
     if (path === "/quality") return <Quality grants={grants} />;
+    if (path === "/windows") return <Windows />;
     return <Home me={me} />;
   };
 

@@ -120,3 +120,23 @@ test("the regional operator reads program quality and downloads it as XLSX", asy
   expect((await download).suggestedFilename()).toBe("quality.xlsx");
   await shot(page, "operator-quality");
 });
+
+test("an educator takes the diagnostic test open to them and sees the score", async ({ page }, info) => {
+  // The demo has one teacher, and an open attempt is theirs on every
+  // device: the phone and the desktop would take the same attempt.
+  test.skip(info.project.name === "phone", "one demo teacher: the desktop takes the attempt");
+  await signIn(page, "educator");
+  await page.getByRole("link", { name: "Анкеты и тесты" }).click();
+  const card = page.getByRole("listitem").filter({ hasText: "Диагностика профессиональных дефицитов" });
+  await card.getByRole("button", { name: "Открыть тест" }).click();
+  await card.getByRole("button", { name: "Начать попытку" }).click();
+  // Every question's first option.
+  const groups = card.getByRole("group");
+  await expect(groups.first()).toBeVisible();
+  const n = await groups.count();
+  expect(n).toBeGreaterThan(0);
+  for (let i = 0; i < n; i++) await groups.nth(i).getByRole("radio").first().check();
+  await shot(page, "educator-test");
+  await card.getByRole("button", { name: "Завершить попытку" }).click();
+  await expect(card.getByRole("status")).toContainText(/Результат: \d+%, лучший: \d+%/);
+});
