@@ -16,6 +16,7 @@ import { Imports } from "./screens/imports";
 import { Completions } from "./screens/completions";
 import { Quality } from "./screens/quality";
 import { Windows } from "./screens/windows";
+import { PendingRecords } from "./screens/records";
 
 type Me = components["schemas"]["Me"];
 
@@ -61,6 +62,7 @@ export function App() {
     if (path === "/completions") return <Completions grants={grants} />;
     if (path === "/quality") return <Quality grants={grants} />;
     if (path === "/windows") return <Windows />;
+    if (path === "/records") return <PendingRecords grants={grants} />;
     return <Home me={me} />;
   };
 

@@ -140,3 +140,35 @@ test("an educator takes the diagnostic test open to them and sees the score", as
   await card.getByRole("button", { name: "Завершить попытку" }).click();
   await expect(card.getByRole("status")).toContainText(/Результат: \d+%, лучший: \d+%/);
 });
+
+test("an educator declares PD taken elsewhere; the organization's operator verifies it", async ({ page }, info) => {
+  const title = `Цифровая дидактика (${info.project.name})`;
+  await signIn(page, "educator");
+  await page.getByRole("link", { name: "Мои документы" }).click();
+  await page.getByText("Добавить обучение вне региональной системы").click();
+  await page.getByLabel("Программа").fill(title);
+  await page.getByLabel("Организация, выдавшая документ").fill("Университет Иннополис");
+  await page.getByLabel("Начало").fill("2025-03-01");
+  await page.getByLabel("Окончание").fill("2025-03-20");
+  await page.getByLabel("Часы").fill("36");
+  await page.getByLabel("Вид документа").fill("Удостоверение о повышении квалификации");
+  await page.getByLabel("Номер документа").fill("7701-55");
+  await page.getByRole("button", { name: "Добавить" }).click();
+  await expect(page.getByRole("status")).toHaveText("Запись добавлена и ждёт проверки оператором");
+  await expect(page.getByRole("listitem").filter({ hasText: title })).toContainText("На проверке");
+  await shot(page, "educator-records");
+  await page.getByRole("button", { name: "Выйти" }).click();
+
+  await signIn(page, "org_operator");
+  await page.getByRole("link", { name: "Проверка сведений о ПК" }).click();
+  const card = page.getByRole("listitem").filter({ hasText: title });
+  await shot(page, "operator-pending-records");
+  await card.getByRole("button", { name: "Подтвердить" }).click();
+  await expect(page.getByRole("status")).toHaveText("Решение сохранено");
+  await expect(page.getByRole("listitem").filter({ hasText: title })).toHaveCount(0);
+  await page.getByRole("button", { name: "Выйти" }).click();
+
+  await signIn(page, "educator");
+  await page.getByRole("link", { name: "Мои документы" }).click();
+  await expect(page.getByRole("listitem").filter({ hasText: title })).toContainText("Подтверждено");
+});

@@ -5,6 +5,7 @@ import { api, problem } from "../api/client";
 import type { components } from "../api/schema";
 import { t } from "../i18n";
 import { download } from "../download";
+import { MyRecords } from "./records";
 
 type Doc = components["schemas"]["Document"];
 
@@ -40,6 +41,7 @@ export function Documents() {
           </li>
         ))}
       </ul>
+      <MyRecords />
     </section>
   );
 }
