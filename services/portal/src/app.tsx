@@ -17,6 +17,7 @@ import { Completions } from "./screens/completions";
 import { Quality } from "./screens/quality";
 import { Windows } from "./screens/windows";
 import { PendingRecords } from "./screens/records";
+import { Candidates } from "./screens/candidates";
 
 type Me = components["schemas"]["Me"];
 
@@ -63,6 +64,7 @@ export function App() {
     if (path === "/quality") return <Quality grants={grants} />;
     if (path === "/windows") return <Windows />;
     if (path === "/records") return <PendingRecords grants={grants} />;
+    if (path === "/candidates") return <Candidates />;
     return <Home me={me} />;
   };
 

@@ -23,6 +23,7 @@ export const t = {
     imports: "Импорт педагогов",
     windows: "Анкеты и тесты",
     records: "Проверка сведений о ПК",
+    candidates: "Кандидаты на ПК",
   },
   roles: {
     educator: "Педагог",
@@ -164,6 +165,19 @@ export const t = {
     reject: "Отклонить",
     rejectReason: "Причина отклонения",
     decided: "Решение сохранено",
+  },
+  candidates: {
+    title: (campaign: string) => `Кандидаты на повышение квалификации: ${campaign}`,
+    name: "ФИО",
+    position: "Должность",
+    lastPd: "Последнее ПК",
+    status: "Статус",
+    rank: "Очерёдность",
+    number: "Уникальный номер",
+    included: "В списке",
+    excluded: "Исключён",
+    csv: "Скачать CSV",
+    empty: "Кандидатов нет",
   },
   documents: {
     title: "Мои документы",

@@ -16,6 +16,7 @@ describe("navigation", () => {
   it("offers operators the staff import", () => {
     const paths = navigation([{ role: "org_operator", scope_id: "o" }]).map((i) => i.path);
     expect(paths).toContain("/imports");
+    expect(paths).toContain("/candidates");
     expect(paths).not.toContain("/quality");
   });
 

@@ -23,6 +23,7 @@ export function navigation(grants: Grant[]): NavItem[] {
   if (has("org_operator") || has("municipal_operator") || has("regional_operator") || has("admin")) {
     items.push({ path: "/imports", label: t.nav.imports });
     items.push({ path: "/records", label: t.nav.records });
+    items.push({ path: "/candidates", label: t.nav.candidates });
   }
   if (has("provider_admin")) {
     items.push({ path: "/completions", label: t.nav.completions });

@@ -172,3 +172,16 @@ test("an educator declares PD taken elsewhere; the organization's operator verif
   await page.getByRole("link", { name: "Мои документы" }).click();
   await expect(page.getByRole("listitem").filter({ hasText: title })).toContainText("Подтверждено");
 });
+
+test("an organization's operator reads the candidates in order and downloads them", async ({ page }) => {
+  await signIn(page, "org_operator");
+  await page.getByRole("link", { name: "Кандидаты на ПК" }).click();
+  await expect(page.getByRole("heading", { name: /Кандидаты на повышение квалификации/ })).toBeVisible();
+  const first = page.getByRole("row").nth(1);
+  await expect(first.getByRole("cell").first()).toHaveText("1");
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Скачать CSV" }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe("candidates.csv");
+  await shot(page, "operator-candidates");
+});

@@ -1,0 +1,84 @@
+// The candidates of the operator's scope in the newest campaign: who is
+// due for PD, in the organization's order, with their unique number once
+// funded; CSV for the spreadsheet.
+import { useEffect, useState } from "preact/hooks";
+import { api, problem } from "../api/client";
+import type { components } from "../api/schema";
+import { saveCsv, toCsv } from "../csv";
+import { t } from "../i18n";
+
+type Candidate = components["schemas"]["Candidate"];
+
+export function Candidates() {
+  const [campaign, setCampaign] = useState("");
+  const [items, setItems] = useState<Candidate[] | null>(null);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    (async () => {
+      const { data } = await api.GET("/api/v1/campaigns", { params: { query: { limit: 1 } } });
+      const c = data?.items?.[0];
+      setCampaign(c?.title ?? "");
+      if (!c?.id) {
+        setItems([]);
+        return;
+      }
+      const { data: list, error } = await api.GET("/api/v1/campaigns/{id}/candidates", {
+        params: { path: { id: c.id }, query: { limit: 500 } },
+      });
+      if (error) setError(problem(error, t.failed));
+      setItems(list?.items ?? []);
+    })();
+  }, []);
+  if (items === null) return <p>{t.loading}</p>;
+  const c = t.candidates;
+  const status = (s?: string) => (s === "excluded" ? c.excluded : c.included);
+  const csv = () =>
+    saveCsv(
+      "candidates.csv",
+      toCsv(
+        [c.name, c.position, c.lastPd, c.status, c.rank, c.number],
+        items.map((x) => [x.name ?? "", x.position ?? "", x.last_pd_completed_on ?? "", status(x.status), x.rank ?? 0, x.unique_number ?? ""]),
+      ),
+    );
+  return (
+    <section>
+      <h1>{c.title(campaign)}</h1>
+      {error && <p role="alert">{error}</p>}
+      <p class="actions">
+        <button type="button" onClick={csv}>
+          {c.csv}
+        </button>
+      </p>
+      {items.length === 0 ? (
+        <p>{c.empty}</p>
+      ) : (
+        <div class="scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{c.rank}</th>
+                <th scope="col">{c.name}</th>
+                <th scope="col">{c.position}</th>
+                <th scope="col">{c.lastPd}</th>
+                <th scope="col">{c.status}</th>
+                <th scope="col">{c.number}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((x) => (
+                <tr key={x.educator_id}>
+                  <td>{x.rank}</td>
+                  <td>{x.name}</td>
+                  <td>{x.position}</td>
+                  <td>{x.last_pd_completed_on}</td>
+                  <td>{status(x.status)}</td>
+                  <td class="code">{x.unique_number}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
