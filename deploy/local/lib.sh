@@ -142,9 +142,13 @@ ensure_openapi_validator() {
 }
 
 # Node.js and npm (Debian's packages when absent) for the portal.
+# Vite needs Node.js 20.19 or newer (Debian 12's own package is 18).
 ensure_node() {
-  if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then return 0; fi
-  apt_install nodejs npm
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+  if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+    echo "Node.js $(node --version) is too old for the portal's build: install Node.js 20.19+ (e.g. from nodesource.com) and run this again" >&2
+    return 1
+  fi
 }
 
 # Debian's Chromium for the portal's browser tests (Playwright cannot

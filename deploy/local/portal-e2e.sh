@@ -9,7 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source deploy/local/lib.sh
 pd=${1:?the pd binary}
+ensure_postgres
+ensure_nats
 ensure_chromium
+# The sandbox makes its databases as the tests do.
+PD_TEST_DATABASE_URL="${PD_TEST_DATABASE_URL:-$(pg_admin_url)}"
+export PD_TEST_DATABASE_URL
+[ -f services/portal/dist/index.html ] || build_portal "$pd"
 info=$(mktemp)
 log=$(mktemp)
 "$pd" demo sandbox --info-file "$info" >"$log" 2>&1 &
@@ -26,4 +32,5 @@ set -a
 source "$info"
 set +a
 cd services/portal
-npx playwright test --reporter=line
+# On a failure the platform's side of it is shown too.
+npx playwright test --reporter=line || { echo "--- the sandbox's log:" >&2; tail -60 "$log" >&2; exit 1; }

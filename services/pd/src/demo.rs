@@ -880,9 +880,14 @@ pub async fn sandbox(info_file: &str, portal_dir: &str) -> anyhow::Result<()> {
         .local_addr()?
         .port();
     env.settings.gateway.listen = format!("127.0.0.1:{port}");
-    env.settings.gateway.portal_dir = std::fs::canonicalize(portal_dir)
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let dir = std::fs::canonicalize(portal_dir).with_context(|| {
+        format!("the built portal {portal_dir} (npm run build in services/portal)")
+    })?;
+    anyhow::ensure!(
+        dir.join("index.html").is_file(),
+        "{portal_dir} has no index.html: build the portal first"
+    );
+    env.settings.gateway.portal_dir = dir.to_string_lossy().into_owned();
     // Browser tests sign in often and click fast.
     env.settings.gateway.login_attempts_per_minute = 1_000;
     env.settings.gateway.client_requests_per_second = 1_000;

@@ -1,12 +1,12 @@
 // The shell: sign-in, the navigation built from the user's roles, and the
 // screens behind hash routes (`#/catalog`), which a static server needs
 // no rewrite rules for.
-import { useEffect, useState } from "preact/hooks";
-import { api } from "./api/client";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { api, signOut } from "./api/client";
 import type { components } from "./api/schema";
 import { t } from "./i18n";
 import { navigation } from "./nav";
-import { current, onChange, save } from "./session";
+import { current, onChange } from "./session";
 import { Login } from "./screens/login";
 import { Home } from "./screens/home";
 import { Catalog } from "./screens/catalog";
@@ -52,11 +52,13 @@ export function App() {
     api.GET("/api/v1/me").then(({ data }) => setMe(data ?? null));
   }, [signedIn]);
 
-  const grants = me?.user?.grants ?? [];
+  const grants = useMemo(() => me?.user?.grants ?? [], [me]);
   const items = navigation(signedIn ? grants : []);
   const screen = () => {
     if (path === "/catalog") return <Catalog />;
     if (!signedIn) return <Login expired={expired} />;
+    // The screens below read the user's roles: not before they are known.
+    if (!me) return <p>{t.loading}</p>;
     if (path === "/applications") return <Applications />;
     if (path === "/documents") return <Documents />;
     if (path === "/imports") return <Imports grants={grants} />;
@@ -70,7 +72,15 @@ export function App() {
 
   return (
     <>
-      <a class="skip" href="#main">
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          // The hash is the router's: move the focus without changing it.
+          e.preventDefault();
+          document.getElementById("main")?.focus();
+        }}
+      >
         {t.skipToContent}
       </a>
       <header>
@@ -87,12 +97,14 @@ export function App() {
           </ul>
         </nav>
         {signedIn && (
-          <button type="button" class="link" onClick={() => save(null)}>
+          <button type="button" class="link" onClick={() => signOut()}>
             {t.signOut}
           </button>
         )}
       </header>
-      <main id="main">{screen()}</main>
+      <main id="main" tabIndex={-1}>
+        {screen()}
+      </main>
     </>
   );
 }

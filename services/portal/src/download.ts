@@ -1,9 +1,10 @@
 // Files the API serves to a signed-in user only (exports, PDFs): fetched
-// with the session's token, then saved under `name`.
-import { current } from "./session";
+// with the session's token, then saved under `name`. `false` when the
+// platform refused (the caller says so).
+import { authFetch } from "./api/client";
 
 export async function download(path: string, name: string): Promise<boolean> {
-  const r = await fetch(path, { headers: { authorization: `Bearer ${current()?.access ?? ""}` } });
+  const r = await authFetch(path);
   if (!r.ok) return false;
   const url = URL.createObjectURL(await r.blob());
   const a = document.createElement("a");

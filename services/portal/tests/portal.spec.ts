@@ -26,6 +26,12 @@ async function signIn(page: Page, role: string): Promise<void> {
   await page.getByRole("button", { name: "Войти" }).click();
 }
 
+/** Signs out and waits until the session is over (the server is told first). */
+async function signOut(page: Page): Promise<void> {
+  await page.getByRole("button", { name: "Выйти" }).click();
+  await expect(page.getByRole("button", { name: "Войти" })).toBeVisible();
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `screenshots/${test.info().project.name}-${name}.png`, fullPage: true });
 }
@@ -63,8 +69,7 @@ test("an educator sees their own screens, and signs out", async ({ page }) => {
   await page.getByRole("link", { name: "Мои документы" }).click();
   await expect(page.getByRole("heading", { name: "Мои документы" })).toBeVisible();
   await shot(page, "educator-documents");
-  await page.getByRole("button", { name: "Выйти" }).click();
-  await expect(page.getByRole("button", { name: "Войти" })).toBeVisible();
+  await signOut(page);
 });
 
 test("the regional operator's navigation has the analytics, not an educator's screens", async ({ page }) => {
@@ -74,10 +79,14 @@ test("the regional operator's navigation has the analytics, not an educator's sc
   await shot(page, "operator-home");
 });
 
-test("the keyboard reaches the sign-in form from the skip link", async ({ page }) => {
-  await page.goto("/");
+test("the skip link takes the keyboard to the content, staying on the screen", async ({ page }) => {
+  await page.goto("/#/catalog");
   await page.keyboard.press("Tab");
   await expect(page.getByRole("link", { name: "Перейти к содержанию" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("main")).toBeFocused();
+  expect(page.url()).toMatch(/#\/catalog$/);
+  await expect(page.getByRole("heading", { name: "Каталог программ" })).toBeVisible();
 });
 
 test("an organization's operator imports a file with a bad row and reads the error", async ({ page }) => {
@@ -157,7 +166,7 @@ test("an educator declares PD taken elsewhere; the organization's operator verif
   await expect(page.getByRole("status")).toHaveText("Запись добавлена и ждёт проверки оператором");
   await expect(page.getByRole("listitem").filter({ hasText: title })).toContainText("На проверке");
   await shot(page, "educator-records");
-  await page.getByRole("button", { name: "Выйти" }).click();
+  await signOut(page);
 
   await signIn(page, "org_operator");
   await page.getByRole("link", { name: "Проверка сведений о ПК" }).click();
@@ -166,7 +175,7 @@ test("an educator declares PD taken elsewhere; the organization's operator verif
   await card.getByRole("button", { name: "Подтвердить" }).click();
   await expect(page.getByRole("status")).toHaveText("Решение сохранено");
   await expect(page.getByRole("listitem").filter({ hasText: title })).toHaveCount(0);
-  await page.getByRole("button", { name: "Выйти" }).click();
+  await signOut(page);
 
   await signIn(page, "educator");
   await page.getByRole("link", { name: "Мои документы" }).click();

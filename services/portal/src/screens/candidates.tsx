@@ -22,11 +22,17 @@ export function Candidates() {
         setItems([]);
         return;
       }
-      const { data: list, error } = await api.GET("/api/v1/campaigns/{id}/candidates", {
-        params: { path: { id: c.id }, query: { limit: 500 } },
-      });
-      if (error) setError(problem(error, t.failed));
-      setItems(list?.items ?? []);
+      // Every page: a region's list is longer than one.
+      const all: Candidate[] = [];
+      for (;;) {
+        const { data: page, error } = await api.GET("/api/v1/campaigns/{id}/candidates", {
+          params: { path: { id: c.id }, query: { limit: 500, offset: all.length } },
+        });
+        if (error) setError(problem(error, t.failed));
+        all.push(...(page?.items ?? []));
+        if (!page?.items?.length || all.length >= (page.total ?? 0)) break;
+      }
+      setItems(all);
     })();
   }, []);
   if (items === null) return <p>{t.loading}</p>;

@@ -62,6 +62,7 @@ export function Completions({ grants }: { grants: Grant[] }) {
       {message && <p role="status">{message}</p>}
       {errors.length > 0 && (
         <table>
+          <caption>{t.completions.refused}</caption>
           <thead>
             <tr>
               <th scope="col">{t.completions.line}</th>

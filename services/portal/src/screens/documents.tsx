@@ -29,11 +29,14 @@ export function Documents() {
           <li class="card" key={d.id}>
             <h2>{d.kind === "transcript" ? t.documents.transcript : t.documents.certificate}</h2>
             <p>
-              {d.program_title} · {d.hours} ч. · {d.starts_on} — {d.ends_on}
+              {d.program_title} · {t.catalog.hours(d.hours ?? 0)} · {d.starts_on} — {d.ends_on}
             </p>
             {d.revoked_at && <p role="alert">{t.documents.revoked}</p>}
             <p class="actions">
-              <button type="button" onClick={() => download(`/api/v1/documents/${d.id}/pdf`, `${d.code}.pdf`)}>
+              <button
+                type="button"
+                onClick={async () => setError((await download(`/api/v1/documents/${d.id}/pdf`, `${d.code}.pdf`)) ? "" : t.failed)}
+              >
                 {t.documents.pdf}
               </button>
               <a href={d.verify_path}>{t.documents.verify}</a>

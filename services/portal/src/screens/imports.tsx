@@ -3,10 +3,9 @@
 // ends, with its progress and every bad row's column and error.
 import { useState } from "preact/hooks";
 import type { components } from "../api/schema";
-import { api } from "../api/client";
+import { api, authFetch } from "../api/client";
 import { t } from "../i18n";
 import type { Grant } from "../nav";
-import { current } from "../session";
 
 type Job = components["schemas"]["ImportJob"];
 
@@ -37,12 +36,12 @@ export function Imports({ grants }: { grants: Grant[] }) {
     const query = new URLSearchParams({ dry_run: String(dryRun) });
     if (organization) query.set("organization_id", organization);
     // The file's bytes as they are: openapi-fetch would encode a body.
-    const r = await fetch(`/api/v1/educators/imports?${query}`, {
+    const r = await authFetch(`/api/v1/educators/imports?${query}`, {
       method: "POST",
-      headers: { "content-type": "text/csv", authorization: `Bearer ${current()?.access ?? ""}` },
+      headers: { "content-type": "text/csv" },
       body: file,
     });
-    const body = (await r.json()) as Job & { detail?: string };
+    const body = (await r.json().catch(() => ({}))) as Job & { detail?: string };
     if (!r.ok) {
       setError(body.detail ?? t.failed);
       return;

@@ -41,10 +41,10 @@ export function Quality({ grants }: { grants: Grant[] }) {
       <h1>{t.quality.title}</h1>
       {error && <p role="alert">{error}</p>}
       <p class="actions">
-        <button type="button" onClick={() => download(`${query}format=csv`, "quality.csv")}>
+        <button type="button" onClick={async () => setError((await download(`${query}format=csv`, "quality.csv")) ? "" : t.failed)}>
           {t.quality.csv}
         </button>
-        <button type="button" onClick={() => download(`${query}format=xlsx`, "quality.xlsx")}>
+        <button type="button" onClick={async () => setError((await download(`${query}format=xlsx`, "quality.xlsx")) ? "" : t.failed)}>
           {t.quality.xlsx}
         </button>
       </p>

@@ -27,7 +27,7 @@ export function Windows() {
         {items.map((w) => (
           <li class="card" key={w.id}>
             <h2>{w.title}</h2>
-            <p>{t.windows.until((w.closes_at ?? "").slice(0, 10))}</p>
+            <p>{t.windows.until(w.closes_at ? new Date(w.closes_at).toLocaleString("ru-RU") : "")}</p>
             {open === w.id ? (
               w.instrument_kind === "test" ? (
                 <Test window={w} />
