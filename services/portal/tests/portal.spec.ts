@@ -100,7 +100,7 @@ test("an organization's operator imports a file with a bad row and reads the err
   await expect(page.getByRole("status")).toContainText("Файл не принят");
   const error = page.getByRole("table", { name: "Ошибки в файле" }).getByRole("row").nth(1);
   await expect(error.getByRole("cell").nth(0)).toHaveText("3");
-  await expect(error.getByRole("cell").nth(1)).toHaveText("snils");
+  await expect(error.getByRole("cell").nth(1)).toHaveText("СНИЛС");
   await shot(page, "operator-import-errors");
 });
 
@@ -115,7 +115,7 @@ test("a provider's completions file with an unknown group is refused whole, the 
   await expect(page.getByRole("status")).toHaveText("Пакет не принят: исправьте строки и отправьте файл целиком");
   const row = page.getByRole("row").nth(1);
   await expect(row.getByRole("cell").nth(0)).toHaveText("2");
-  await expect(row.getByRole("cell").nth(1)).toHaveText("learners[0].group_id");
+  await expect(row.getByRole("cell").nth(1)).toHaveText("ID группы");
   await shot(page, "provider-completions-refused");
 });
 

@@ -12,10 +12,12 @@ interface FieldError {
   message?: string;
 }
 
-/** `learners[3].educator_id` → line 5 of the file (header is line 1). */
-function line(field: string): string {
+/** `learners[3].educator_id` → line 5 of the file (header is line 1),
+ * and the column as people call it. */
+function place(field: string): [string, string] {
   const m = /^learners\[(\d+)\]\.(.*)$/.exec(field);
-  return m ? String(Number(m[1]) + 2) : "";
+  if (!m) return ["", t.fields[field] ?? field];
+  return [String(Number(m[1]) + 2), t.fields[m[2]] ?? m[2]];
 }
 
 export function Completions({ grants }: { grants: Grant[] }) {
@@ -73,8 +75,8 @@ export function Completions({ grants }: { grants: Grant[] }) {
           <tbody>
             {errors.map((e, i) => (
               <tr key={i}>
-                <td>{line(e.field ?? "")}</td>
-                <td>{e.field}</td>
+                <td>{place(e.field ?? "")[0]}</td>
+                <td>{place(e.field ?? "")[1]}</td>
                 <td>{e.message}</td>
               </tr>
             ))}

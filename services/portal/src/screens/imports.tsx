@@ -87,7 +87,7 @@ export function Imports({ grants }: { grants: Grant[] }) {
             {job.errors?.map((e, i) => (
               <tr key={i}>
                 <td>{e.row}</td>
-                <td>{e.column}</td>
+                <td>{t.fields[e.column ?? ""] ?? e.column}</td>
                 <td>{e.message}</td>
               </tr>
             ))}
