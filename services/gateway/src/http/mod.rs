@@ -434,7 +434,7 @@ async fn portal_or_not_found(dir: Option<std::path::PathBuf>, req: Request) -> R
     };
     let index = tower_http::services::ServeFile::new(dir.join("index.html"));
     match tower_http::services::ServeDir::new(&dir)
-        .not_found_service(index)
+        .fallback(index)
         .oneshot(req)
         .await
     {
