@@ -69,7 +69,6 @@ pub(crate) async fn quality(
     let region = pd_domain::request::body_id("region_id", &req.region_id)?;
     let provider = db::optional_id("provider_id", &req.provider_id)?;
     ensure(reads_quality(p, region, provider))?;
-    crate::windows::close_due(&s).await?;
     let mut conn = s.pool.acquire().await.map_err(db_error)?;
     let mut programs: BTreeMap<Uuid, pb::ProgramQuality> = BTreeMap::new();
     // Enrolled: the fixed rosters of the programs' groups.
@@ -199,7 +198,6 @@ pub(crate) async fn window_states(
     let p = ctx.principal()?;
     let region = pd_domain::request::body_id("region_id", &req.region_id)?;
     ensure(p.in_region(region))?;
-    crate::windows::close_due(&s).await?;
     let by_municipality = match req.by.as_str() {
         "" | "organization" => false,
         "municipality" => true,
@@ -228,10 +226,12 @@ pub(crate) async fn window_states(
     };
     let sql = format!(
         "SELECT {unit} AS unit_id, coalesce({name}, '') AS unit_name,
-                count(*) FILTER (WHERE w.closed_at IS NULL AND w.survey_done_at IS NULL) AS open,
+                count(*) FILTER (WHERE w.closed_at IS NULL AND w.closes_at > $4
+                                       AND w.survey_done_at IS NULL) AS open,
                 count(*) FILTER (WHERE w.survey_done_at IS NOT NULL) AS answered,
                 count(*) FILTER (WHERE w.attempts_used > 0) AS tested,
-                count(*) FILTER (WHERE w.missed) AS missed,
+                count(*) FILTER (WHERE w.missed OR (w.closed_at IS NULL AND w.closes_at <= $4
+                                                    AND w.survey_done_at IS NULL)) AS missed,
                 count(*) AS total
          FROM post_course_windows w JOIN known_educators e ON e.id = w.educator_id
          WHERE w.region_id = $1 AND ($2::uuid IS NULL OR e.organization_id = $2)
@@ -242,6 +242,7 @@ pub(crate) async fn window_states(
         .bind(region)
         .bind(scope.organization)
         .bind(scope.municipality)
+        .bind(s.clock.now())
         .fetch_all(&mut *conn)
         .await
         .map_err(db_error)?;

@@ -97,7 +97,7 @@ pub(crate) async fn close_due(s: &State) -> Result<(), AppError> {
             return Ok(());
         }
         let mut events = Vec::with_capacity(due.len());
-        for w in load_many(&mut tx, &due).await? {
+        for w in load_many(&mut tx, &due, now).await? {
             let id =
                 Uuid::parse_str(&w.completion_id).map_err(|e| pd_bus::rpc::internal("id", e))?;
             events.push(pending(
@@ -190,8 +190,14 @@ struct Row {
     document_id: Option<Uuid>,
 }
 
-impl From<Row> for pb::PostCourseWindow {
-    fn from(r: Row) -> Self {
+impl Row {
+    /// The window as of `now`: one whose time is up reads closed (and
+    /// missed without the questionnaire) before the sweep records it, so
+    /// reading never has to write.
+    fn at(self, now: DateTime<Utc>) -> pb::PostCourseWindow {
+        let r = self;
+        let closed_at = r.closed_at.or((r.closes_at <= now).then_some(r.closes_at));
+        let missed = r.missed || (closed_at.is_some() && r.survey_done_at.is_none());
         let o = |x: Option<Uuid>| x.map(|x| x.to_string()).unwrap_or_default();
         pb::PostCourseWindow {
             completion_id: r.completion_id.to_string(),
@@ -206,7 +212,7 @@ impl From<Row> for pb::PostCourseWindow {
             provider_id: r.provider_id.to_string(),
             opens_at: ts(r.opens_at),
             closes_at: ts(r.closes_at),
-            status: if r.closed_at.is_some() {
+            status: if closed_at.is_some() {
                 "closed"
             } else {
                 "open"
@@ -217,8 +223,8 @@ impl From<Row> for pb::PostCourseWindow {
             best_passed: r.best_passed,
             attempts_used: r.attempts_used,
             attempts_limit: r.attempts_limit,
-            missed: r.missed,
-            closed_at: r.closed_at.map(ts).unwrap_or_default(),
+            missed,
+            closed_at: closed_at.map(ts).unwrap_or_default(),
             document_id: o(r.document_id),
         }
     }
@@ -241,6 +247,7 @@ const SELECT: &str = concat!(
 async fn load_many(
     conn: &mut PgConnection,
     ids: &[Uuid],
+    now: DateTime<Utc>,
 ) -> Result<Vec<pb::PostCourseWindow>, AppError> {
     let sql = format!("{SELECT} WHERE w.completion_id = ANY($1) ORDER BY w.closes_at");
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -248,7 +255,7 @@ async fn load_many(
         .fetch_all(conn)
         .await
         .map_err(db_error)?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    Ok(rows.into_iter().map(|r| r.at(now)).collect())
 }
 
 /// The educator sees their own window; operators those of their scope.
@@ -269,12 +276,10 @@ pub(crate) async fn get(
     ctx: RpcContext,
     req: pb::CompletionRequest,
 ) -> Result<pb::PostCourseWindow, AppError> {
-    // A window whose time is up reads closed, whether or not the sweep ran.
-    close_due(&s).await?;
     let p = ctx.principal()?;
     let id = path_id(&req.completion_id, msg::WINDOW_NOT_FOUND)?;
     let mut conn = s.pool.acquire().await.map_err(db_error)?;
-    let w = load_many(&mut conn, &[id]).await?.pop();
+    let w = load_many(&mut conn, &[id], s.clock.now()).await?.pop();
     match w {
         Some(w) if sees(p, &w) => Ok(w),
         _ => Err(AppError::not_found(msg::WINDOW_NOT_FOUND)),
@@ -288,9 +293,8 @@ pub(crate) async fn list(
     ctx: RpcContext,
     req: pb::ListWindowsRequest,
 ) -> Result<pb::PostCourseWindowList, AppError> {
-    // A window whose time is up reads closed, whether or not the sweep ran.
-    close_due(&s).await?;
     let p = ctx.principal()?;
+    let now = s.clock.now();
     let limit = db::limit(req.limit)?;
     let offset = db::offset(req.offset)?;
     if !["", "open", "closed", "missed"].contains(&req.status.as_str()) {
@@ -320,10 +324,12 @@ pub(crate) async fn list(
     };
     let condition = "($1::uuid IS NULL OR w.region_id = $1) AND ($2::uuid IS NULL OR w.educator_id = $2)
            AND ($3::uuid IS NULL OR e.organization_id = $3) AND ($4::uuid IS NULL OR e.municipality_id = $4)
-           AND ($5 = '' OR ($5 = 'open' AND w.closed_at IS NULL) OR ($5 = 'closed' AND w.closed_at IS NOT NULL)
-                OR ($5 = 'missed' AND w.missed))";
+           AND ($5 = '' OR ($5 = 'open' AND w.closed_at IS NULL AND w.closes_at > $6)
+                OR ($5 = 'closed' AND (w.closed_at IS NOT NULL OR w.closes_at <= $6))
+                OR ($5 = 'missed' AND (w.missed OR (w.closed_at IS NULL AND w.closes_at <= $6
+                                                    AND w.survey_done_at IS NULL))))";
     let sql = format!(
-        "{SELECT} WHERE {condition} ORDER BY w.closes_at DESC, w.completion_id LIMIT $6 OFFSET $7"
+        "{SELECT} WHERE {condition} ORDER BY w.closes_at DESC, w.completion_id LIMIT $7 OFFSET $8"
     );
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(region)
@@ -331,6 +337,7 @@ pub(crate) async fn list(
         .bind(scope.organization)
         .bind(scope.municipality)
         .bind(&req.status)
+        .bind(now)
         .bind(limit)
         .bind(offset)
         .fetch_all(&mut *conn)
@@ -345,11 +352,12 @@ pub(crate) async fn list(
         .bind(scope.organization)
         .bind(scope.municipality)
         .bind(&req.status)
+        .bind(now)
         .fetch_one(&mut *conn)
         .await
         .map_err(db_error)?;
     Ok(pb::PostCourseWindowList {
-        items: rows.into_iter().map(Into::into).collect(),
+        items: rows.into_iter().map(|r| r.at(now)).collect(),
         total,
     })
 }

@@ -654,6 +654,9 @@ async fn windows_close_on_time_by_the_clock_and_one_due_while_down_closes_after_
     assert_eq!(r.window(&wb).await.status, "open");
     r.env.settings.clock.advance(chrono::Duration::days(2));
     let w = r.window_until(&wb, |w| w.status == "closed").await;
+    // The sweep records it (reads show a due window closed before that).
+    let recorded = "SELECT count(*) FROM post_course_windows WHERE completion_id = $1 AND closed_at IS NOT NULL AND missed";
+    r.until(recorded, Uuid::parse_str(&wb).unwrap(), 1).await;
     assert!(w.missed);
     let w = r.window_until(&wa, |w| w.status == "closed").await;
     assert!(!w.missed);
@@ -688,6 +691,7 @@ async fn windows_close_on_time_by_the_clock_and_one_due_while_down_closes_after_
     assert_eq!(open, 1);
     r.start().await;
     let w = r.window_until(&wc, |w| w.status == "closed").await;
+    r.until(recorded, Uuid::parse_str(&wc).unwrap(), 1).await;
     assert!(w.missed);
     r.stop().await;
     r.env.cleanup().await;
