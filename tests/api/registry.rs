@@ -379,6 +379,50 @@ async fn the_council_decides_by_majority_with_a_quorum_and_the_ministry_approval
         let (s, b) = c.vote(session_id, &c.council[*who].1, program, v).await;
         assert_eq!(s, 200, "{b}");
     }
+    // The live tally while the session is open: the votes cast so far on
+    // each program of the agenda, and the reader's own vote.
+    let (s, live) = call(
+        &p,
+        Method::GET,
+        &format!("/api/v1/council-sessions/{session_id}"),
+        Some(&c.council[0].1),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{live}");
+    let item = |id: &str| {
+        live["agenda"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["program_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let counted = |id: &str| {
+        let mut tally = [0; 3];
+        for (_, program, v) in &votes {
+            if *program == id {
+                let k = ["for", "against", "abstain"]
+                    .iter()
+                    .position(|x| x == v)
+                    .unwrap();
+                tally[k] += 1;
+            }
+        }
+        tally
+    };
+    for id in [&pr.a1, &pr.b1, &pr.a2] {
+        let e = item(id);
+        let shown = [&e["votes_for"], &e["votes_against"], &e["votes_abstain"]]
+            .map(|x| x.as_i64().unwrap());
+        assert_eq!(shown, counted(id), "{e}");
+        let mine = votes
+            .iter()
+            .find(|(who, program, _)| *who == 0 && *program == id.as_str());
+        assert_eq!(e["my_vote"], mine.map(|m| m.2).unwrap_or(""), "{e}");
+    }
+    assert_eq!(item(&pr.a1)["title"], "Математическая грамотность");
     let (s, protocol) = c.session_action(session_id, "close", &c.operator).await;
     assert_eq!(s, 200, "{protocol}");
     let decision = |id: &str| {

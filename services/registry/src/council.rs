@@ -67,6 +67,7 @@ impl SessionRow {
                 .unwrap_or_default(),
             return_reason: self.return_reason.clone(),
             returned_at: self.returned_at.map(ts).unwrap_or_default(),
+            agenda: Vec::new(),
         }
     }
 }
@@ -207,7 +208,62 @@ pub(crate) async fn get(
 ) -> Result<pb::CouncilSession, AppError> {
     let p = ctx.principal()?;
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
-    Ok(load(&mut conn, p, &req.id).await?.0.to_proto())
+    let session = load(&mut conn, p, &req.id).await?.0;
+    with_agenda(&mut conn, &session, p.user_id).await
+}
+
+#[derive(FromRow)]
+struct AgendaRow {
+    program_id: Uuid,
+    title: String,
+    provider_name: Option<String>,
+    status: String,
+    votes_for: i64,
+    votes_against: i64,
+    votes_abstain: i64,
+    my_vote: Option<String>,
+}
+
+/// The session with its agenda and the votes cast so far: the council
+/// follows the tally live while it votes; `me`'s own vote is marked.
+async fn with_agenda(
+    conn: &mut PgConnection,
+    session: &SessionRow,
+    me: Uuid,
+) -> Result<pb::CouncilSession, AppError> {
+    let rows: Vec<AgendaRow> = sqlx::query_as(
+        "SELECT p.id AS program_id, p.title, kp.name AS provider_name, p.status,
+                count(v.vote) FILTER (WHERE v.vote = 'for') AS votes_for,
+                count(v.vote) FILTER (WHERE v.vote = 'against') AS votes_against,
+                count(v.vote) FILTER (WHERE v.vote = 'abstain') AS votes_abstain,
+                max(v.vote) FILTER (WHERE v.member_id = $2) AS my_vote
+         FROM programs p
+         LEFT JOIN known_providers kp ON kp.id = p.provider_id
+         LEFT JOIN council_votes v ON v.program_id = p.id AND v.session_id = $1
+         WHERE p.id = ANY($3)
+         GROUP BY p.id, kp.name ORDER BY p.title, p.id",
+    )
+    .bind(session.id)
+    .bind(me)
+    .bind(&session.program_ids)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?;
+    let mut out = session.to_proto();
+    out.agenda = rows
+        .into_iter()
+        .map(|r| pb::AgendaItem {
+            program_id: r.program_id.to_string(),
+            title: r.title,
+            provider_name: r.provider_name.unwrap_or_default(),
+            status: r.status,
+            votes_for: r.votes_for as i32,
+            votes_against: r.votes_against as i32,
+            votes_abstain: r.votes_abstain as i32,
+            my_vote: r.my_vote.unwrap_or_default(),
+        })
+        .collect();
+    Ok(out)
 }
 
 #[derive(FromRow)]
@@ -312,8 +368,9 @@ pub(crate) async fn vote(
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
+    let out = with_agenda(&mut tx, &session, p.user_id).await?;
     tx.commit().await.map_err(db_error)?;
-    Ok(session.to_proto())
+    Ok(out)
 }
 
 /// A program on the agenda with its expert results.
