@@ -329,6 +329,26 @@ async fn the_council_decides_by_majority_with_a_quorum_and_the_ministry_approval
     let p = Platform::start().await.unwrap();
     let (c, pr) = Campaign::reviewed(&p).await;
 
+    // The regional operator finds the region's council members to seat.
+    let (s, listed) = call(
+        &p,
+        Method::GET,
+        "/api/v1/users?role=council_member",
+        Some(&c.operator),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{listed}");
+    let mut seen: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    seen.sort();
+    let mut members = c.members();
+    members.sort();
+    assert_eq!(seen, members, "{listed}");
     // The council: an expert without a seat is not a member.
     let members = c.members();
     let (s, b) = call(&p, Method::POST, &c.path("/council-sessions"), Some(&c.operator), Some(json!({"held_on": chrono_today().to_string(), "member_ids": [members[0], c.experts[0].0]}))).await;

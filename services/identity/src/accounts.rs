@@ -169,6 +169,9 @@ WHERE ($1 OR u.id = $2 OR u.created_by = $2 OR EXISTS (
           OR (g.role = 'educator' AND EXISTS (SELECT 1 FROM educators e JOIN organizations o ON o.id = e.organization_id
                 WHERE e.id = g.scope_id AND (o.region_id = ANY($3) OR o.municipality_id = ANY($4) OR o.id = ANY($5))))
           OR (g.role IN ('ministry', 'expert', 'council_member') AND g.scope_id = ANY($6))
+          -- The regional operator runs the review: it seats the experts and
+          -- convenes the council of its region.
+          OR (g.role IN ('expert', 'council_member') AND g.scope_id = ANY($3))
           OR (g.role = 'provider_admin' AND EXISTS (SELECT 1 FROM providers pr
                 WHERE pr.id = g.scope_id AND pr.region_id = ANY($6))))))
   AND u.login LIKE $7
