@@ -176,8 +176,8 @@ impl Seeder {
     }
 
     /// This year's campaign with program submission open now, its criteria
-    /// and the demo expert in its pool: its id and year.
-    async fn campaign(&self, region: &str, expert: &str) -> anyhow::Result<(String, i32)> {
+    /// and the demo experts in its pool: its id and year.
+    async fn campaign(&self, region: &str, experts: &[String]) -> anyhow::Result<(String, i32)> {
         use pd_proto::registry::v1 as reg;
         let today = chrono::Utc::now().date_naive();
         let span = [
@@ -226,13 +226,15 @@ impl Seeder {
                 pass_threshold_percent: 60.0,
             })
             .await?;
-        let _: reg::Campaign = self
-            .registry::<registry_ops::AddExpert>(&reg::AddExpertRequest {
-                campaign_id: campaign.id.clone(),
-                user_id: expert.to_owned(),
-                affiliated_provider_ids: vec![],
-            })
-            .await?;
+        for expert in experts {
+            let _: reg::Campaign = self
+                .registry::<registry_ops::AddExpert>(&reg::AddExpertRequest {
+                    campaign_id: campaign.id.clone(),
+                    user_id: expert.clone(),
+                    affiliated_provider_ids: vec![],
+                })
+                .await?;
+        }
         Ok((campaign.id, year))
     }
 
@@ -253,9 +255,14 @@ impl Seeder {
     }
 
     /// The campaign's competence catalog, its needs survey (its phase is
-    /// over in the demo calendar) and a diagnostic test open for the demo
-    /// teacher for 30 days.
-    async fn surveys_demo(&self, campaign: &str, teacher: &str) -> anyhow::Result<()> {
+    /// over in the demo calendar), a diagnostic test open for the demo
+    /// teacher for 30 days, and the region's questionnaire after a course.
+    async fn surveys_demo(
+        &self,
+        region: &str,
+        campaign: &str,
+        teacher: &str,
+    ) -> anyhow::Result<()> {
         use pd_proto::ops::surveys as ops;
         use pd_proto::surveys::v1 as sv;
         let catalog = "code;name;group_code;group_name\n\
@@ -373,6 +380,33 @@ impl Seeder {
             ..Default::default()
         };
         let test: sv::Instrument = self.surveys::<ops::CreateInstrument>(&diagnostic).await?;
+        // The region's questionnaire after a course: surveys opens it for
+        // each learner a provider reports as completed.
+        let scale = ["1", "2", "3", "4", "5"];
+        let after = sv::SaveInstrumentRequest {
+            region_id: region.to_owned(),
+            kind: "questionnaire".into(),
+            purpose: "post_course_survey".into(),
+            title: "Анкета слушателя по итогам курса".into(),
+            questions: vec![
+                choice(
+                    "useful",
+                    "Насколько курс полезен для вашей работы?",
+                    &scale,
+                    "",
+                    false,
+                ),
+                choice(
+                    "teachers",
+                    "Оцените работу преподавателей",
+                    &scale,
+                    "",
+                    false,
+                ),
+            ],
+            ..Default::default()
+        };
+        let _: sv::Instrument = self.surveys::<ops::CreateInstrument>(&after).await?;
         let closes = chrono::Utc::now() + chrono::Duration::days(30);
         let _: sv::Window = self
             .surveys::<ops::OpenWindow>(&sv::OpenWindowRequest {
@@ -829,9 +863,19 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
             orgs[0].id.clone(),
             String::new(),
         ),
+        // Two experts and two council members: a program is reviewed by
+        // at least two experts, and a council session has a chair and a
+        // secretary.
         ("expert", "expert", region.id.clone(), String::new()),
+        ("expert2", "expert", region.id.clone(), String::new()),
         (
             "council",
+            "council_member",
+            region.id.clone(),
+            String::new(),
+        ),
+        (
+            "council2",
             "council_member",
             region.id.clone(),
             String::new(),
@@ -844,18 +888,19 @@ async fn seed_with_identity(settings: &Settings, logins_file: &str) -> anyhow::R
         ),
         ("teacher", "educator", String::new(), first_educator.clone()),
     ];
-    let mut expert_id = String::new();
+    let mut experts = Vec::new();
     let teacher_educator = first_educator.clone();
     for (login, role, scope, educator) in roles {
         let (login, password, id) = s.user(login, role, &scope, &educator).await?;
         if role == "expert" {
-            expert_id = id;
+            experts.push(id);
         }
         logins.push((login, password, role.to_owned()));
     }
     pool.close().await;
-    let (campaign, year) = s.campaign(&region.id, &expert_id).await?;
-    s.surveys_demo(&campaign, &teacher_educator).await?;
+    let (campaign, year) = s.campaign(&region.id, &experts).await?;
+    s.surveys_demo(&region.id, &campaign, &teacher_educator)
+        .await?;
 
     let mut text = String::from("Demo logins (region DEMO-16, «Республика Татарстан (демо)»):\n");
     for (login, password, role) in &logins {

@@ -18,6 +18,12 @@ import { Quality } from "./screens/quality";
 import { Windows } from "./screens/windows";
 import { PendingRecords } from "./screens/records";
 import { Candidates } from "./screens/candidates";
+import { Programs } from "./screens/programs";
+import { Review } from "./screens/review";
+import { Expert } from "./screens/expert";
+import { Council } from "./screens/council";
+import { CampaignScreen } from "./screens/calendar";
+import { Apply } from "./screens/apply";
 
 type Me = components["schemas"]["Me"];
 
@@ -54,8 +60,10 @@ export function App() {
 
   const grants = useMemo(() => me?.user?.grants ?? [], [me]);
   const items = navigation(signedIn ? grants : []);
+  const userId = me?.user?.id ?? "";
+  const educator = grants.some((g) => g.role === "educator");
   const screen = () => {
-    if (path === "/catalog") return <Catalog />;
+    if (path === "/catalog") return <Catalog educator={educator} />;
     if (!signedIn) return <Login expired={expired} />;
     // The screens below read the user's roles: not before they are known.
     if (!me) return <p>{t.loading}</p>;
@@ -67,6 +75,12 @@ export function App() {
     if (path === "/windows") return <Windows />;
     if (path === "/records") return <PendingRecords grants={grants} />;
     if (path === "/candidates") return <Candidates />;
+    if (path === "/programs") return <Programs grants={grants} />;
+    if (path === "/review") return <Review />;
+    if (path === "/expert") return <Expert userId={userId} />;
+    if (path === "/council") return <Council grants={grants} userId={userId} />;
+    if (path === "/campaign") return <CampaignScreen />;
+    if (path.startsWith("/apply/")) return <Apply program={decodeURIComponent(path.slice("/apply/".length))} />;
     return <Home me={me} />;
   };
 

@@ -22,7 +22,25 @@ describe("navigation", () => {
 
   it("offers a provider the completions upload and its programs' quality", () => {
     const paths = navigation([{ role: "provider_admin", scope_id: "p" }]).map((i) => i.path);
-    expect(paths).toEqual(["/", "/catalog", "/completions", "/quality"]);
+    expect(paths).toEqual(["/", "/catalog", "/programs", "/completions", "/quality"]);
+  });
+
+  it("offers experts their assignments, the council its sessions, the ministry the campaign", () => {
+    const expert = navigation([{ role: "expert", scope_id: "r" }]).map((i) => i.path);
+    expect(expert).toEqual(["/", "/catalog", "/expert"]);
+    const council = navigation([{ role: "council_member", scope_id: "r" }]).map((i) => i.path);
+    expect(council).toEqual(["/", "/catalog", "/council"]);
+    const ministry = navigation([{ role: "ministry", scope_id: "r" }]).map((i) => i.path);
+    expect(ministry).toContain("/campaign");
+    expect(ministry).toContain("/council");
+    expect(ministry).not.toContain("/review");
+  });
+
+  it("offers the regional operator the review of programs and the council", () => {
+    const paths = navigation([{ role: "regional_operator", scope_id: "r" }]).map((i) => i.path);
+    expect(paths).toContain("/review");
+    expect(paths).toContain("/council");
+    expect(paths).not.toContain("/expert");
   });
 
   it("offers an anonymous visitor the public catalog only", () => {

@@ -25,7 +25,20 @@ export function navigation(grants: Grant[]): NavItem[] {
     items.push({ path: "/records", label: t.nav.records });
     items.push({ path: "/candidates", label: t.nav.candidates });
   }
+  if (has("regional_operator")) {
+    items.push({ path: "/review", label: t.nav.review });
+  }
+  if (has("expert")) {
+    items.push({ path: "/expert", label: t.nav.expert });
+  }
+  if (has("council_member") || has("regional_operator") || has("ministry")) {
+    items.push({ path: "/council", label: t.nav.council });
+  }
+  if (has("ministry")) {
+    items.push({ path: "/campaign", label: t.nav.campaign });
+  }
   if (has("provider_admin")) {
+    items.push({ path: "/programs", label: t.nav.programs });
     items.push({ path: "/completions", label: t.nav.completions });
   }
   if (has("regional_operator") || has("ministry") || has("provider_admin")) {

@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, problem } from "../api/client";
 import type { components } from "../api/schema";
 import { t } from "../i18n";
+import { formatDate } from "../dates";
 
 type Application = components["schemas"]["Application"];
 
@@ -38,7 +39,7 @@ export function Applications() {
           <li class="card" key={a.id}>
             <h2>{a.program_title}</h2>
             <p>
-              {a.group_starts_on} — {a.group_ends_on} · {a.provider_name}
+              {formatDate(a.group_starts_on)} — {formatDate(a.group_ends_on)} · {a.provider_name}
             </p>
             <p>
               {t.applications.status[a.status ?? ""] ?? a.status}

@@ -6,14 +6,17 @@ import { t } from "../i18n";
 
 type Entry = components["schemas"]["CatalogEntry"];
 
-export function Catalog() {
+export function Catalog({ educator }: { educator: boolean }) {
   const [text, setText] = useState("");
+  const [form, setForm] = useState("");
   const [items, setItems] = useState<Entry[] | null>(null);
   const [error, setError] = useState("");
 
-  const load = async (q: string) => {
+  const load = async (q: string, f = form) => {
     setError("");
-    const { data, error } = await api.GET("/api/v1/catalog", { params: { query: { text: q, limit: 50 } } });
+    const { data, error } = await api.GET("/api/v1/catalog", {
+      params: { query: { text: q, form: f || undefined, limit: 50 } },
+    });
     if (error) setError(t.failed);
     setItems(data?.items ?? []);
   };
@@ -35,6 +38,17 @@ export function Catalog() {
           {t.catalog.search}
           <input type="search" value={text} onInput={(e) => setText(e.currentTarget.value)} />
         </label>
+        <label>
+          {t.programs.fForm}
+          <select value={form} onChange={(e) => setForm(e.currentTarget.value)}>
+            <option value="">{t.catalog.anyForm}</option>
+            {Object.entries(t.programs.forms).map(([code, label]) => (
+              <option key={code} value={code}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
         <button type="submit">{t.catalog.find}</button>
       </form>
       {error && <p role="alert">{error}</p>}
@@ -50,6 +64,11 @@ export function Catalog() {
             <p>
               {t.catalog.provider}: {p.provider_name}
             </p>
+            {educator && (p.groups?.length ?? 0) > 0 && (
+              <a class="button" href={`#/apply/${encodeURIComponent(p.program_id ?? "")}`}>
+                {t.apply.toApply}
+              </a>
+            )}
           </li>
         ))}
       </ul>

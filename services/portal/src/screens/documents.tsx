@@ -5,6 +5,7 @@ import { api, problem } from "../api/client";
 import type { components } from "../api/schema";
 import { t } from "../i18n";
 import { download } from "../download";
+import { formatDate } from "../dates";
 import { MyRecords } from "./records";
 
 type Doc = components["schemas"]["Document"];
@@ -29,7 +30,7 @@ export function Documents() {
           <li class="card" key={d.id}>
             <h2>{d.kind === "transcript" ? t.documents.transcript : t.documents.certificate}</h2>
             <p>
-              {d.program_title} · {t.catalog.hours(d.hours ?? 0)} · {d.starts_on} — {d.ends_on}
+              {d.program_title} · {t.catalog.hours(d.hours ?? 0)} · {formatDate(d.starts_on)} — {formatDate(d.ends_on)}
             </p>
             {d.revoked_at && <p role="alert">{t.documents.revoked}</p>}
             <p class="actions">

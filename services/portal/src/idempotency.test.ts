@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { isFinal, keyFor, settle } from "./idempotency";
+
+class Memory implements Storage {
+  private m = new Map<string, string>();
+  get length() {
+    return this.m.size;
+  }
+  clear() {
+    this.m.clear();
+  }
+  getItem(k: string) {
+    return this.m.get(k) ?? null;
+  }
+  key(i: number) {
+    return [...this.m.keys()][i] ?? null;
+  }
+  removeItem(k: string) {
+    this.m.delete(k);
+  }
+  setItem(k: string, v: string) {
+    this.m.set(k, v);
+  }
+}
+
+describe("idempotency keys", () => {
+  it("stay the same for an action until it is settled", () => {
+    const s = new Memory();
+    const first = keyFor("apply:g1", s);
+    expect(first).toMatch(/^[0-9a-f]{32}$/);
+    expect(keyFor("apply:g1", s)).toBe(first);
+    expect(keyFor("apply:g2", s)).not.toBe(first);
+    settle("apply:g1", s);
+    expect(keyFor("apply:g1", s)).not.toBe(first);
+  });
+
+  it("retry only what got no final answer", () => {
+    expect(isFinal(undefined)).toBe(false);
+    expect(isFinal(503)).toBe(false);
+    expect(isFinal(429)).toBe(false);
+    expect(isFinal(201)).toBe(true);
+    expect(isFinal(409)).toBe(true);
+  });
+});

@@ -1,0 +1,33 @@
+// Idempotency keys for requests a user may have to repeat (the December
+// application): one key per intended action, kept until the platform has
+// answered for good, so a retry after a lost answer is the same request
+// and never a second application.
+
+/** A random key; `crypto.randomUUID` needs HTTPS, regional intranets may
+ * serve the portal over plain HTTP, `getRandomValues` works on both. */
+export function newKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The key of `action`, the same one until `settle(action)`. */
+export function keyFor(action: string, store: Storage = sessionStorage): string {
+  const name = `pd.idempotency.${action}`;
+  let key = store.getItem(name);
+  if (!key) {
+    key = newKey();
+    store.setItem(name, key);
+  }
+  return key;
+}
+
+/** The platform answered for good: the next try is a new request. */
+export function settle(action: string, store: Storage = sessionStorage): void {
+  store.removeItem(`pd.idempotency.${action}`);
+}
+
+/** Whether an answer is final, or the same request should be retried
+ * (no answer, overload, too many requests, a gateway between). */
+export function isFinal(status: number | undefined): boolean {
+  return status !== undefined && status !== 429 && status !== 502 && status !== 503 && status !== 504;
+}

@@ -1,0 +1,213 @@
+// Applying in the December window: the program's groups with the seats
+// left (read again every few seconds), a countdown until the window
+// opens, the waitlist when a group is full, and a retry that repeats the
+// same request (its Idempotency-Key), never a second application.
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api/client";
+import type { components } from "../api/schema";
+import { type Campaign, useCampaign } from "../campaign";
+import { countdown, formatDate, startOfDay } from "../dates";
+import { isFinal, keyFor, settle } from "../idempotency";
+import { type ProblemBody, ProblemView } from "../problem";
+import { t } from "../i18n";
+
+type Entry = components["schemas"]["CatalogEntry"];
+type Seats = components["schemas"]["GroupSeats"];
+type Application = components["schemas"]["Application"];
+
+/** How often the seats left are read again while the window is open. */
+const SEATS_REFRESH_MS = 5000;
+
+/** The program's catalog entry (its groups), page by page. */
+async function entry(campaign: string, program: string): Promise<Entry | null> {
+  for (let offset = 0; offset < 5000; offset += 200) {
+    const { data } = await api.GET("/api/v1/catalog", { params: { query: { campaign_id: campaign, limit: 200, offset } } });
+    const found = data?.items?.find((e) => e.program_id === program);
+    if (found) return found;
+    if ((data?.items?.length ?? 0) < 200) return null;
+  }
+  return null;
+}
+
+export function Apply({ program }: { program: string }) {
+  const [campaign] = useCampaign();
+  const [item, setItem] = useState<Entry | null | undefined>(undefined);
+  const [number, setNumber] = useState<string | null | undefined>(undefined);
+  useEffect(() => {
+    if (!campaign?.id) return;
+    entry(campaign.id, program).then(setItem);
+    api
+      .GET("/api/v1/campaigns/{id}/allocation/me", { params: { path: { id: campaign.id } } })
+      .then(({ data }) => setNumber(data?.unique_number?.number || null));
+  }, [campaign, program]);
+  if (campaign === undefined || (campaign && (item === undefined || number === undefined))) return <p>{t.loading}</p>;
+  if (campaign === null) return <p>{t.noCampaign}</p>;
+  if (!item) return <p>{t.apply.noProgram}</p>;
+  return (
+    <section>
+      <h1>{item.title}</h1>
+      <p>
+        {item.provider_name} · {t.catalog.hours(item.hours ?? 0)} · {t.programs.forms[item.form ?? ""] ?? item.form}
+      </p>
+      <p>{item.annotation}</p>
+      <Window campaign={campaign}>
+        {number ? <Groups item={item} number={number} /> : <p>{t.apply.noNumber}</p>}
+      </Window>
+    </section>
+  );
+}
+
+/** The application window's state: a countdown before, a notice after. */
+function Window({ campaign, children }: { campaign: Campaign; children: preact.ComponentChildren }) {
+  const phase = campaign.phases?.find((p) => p.phase === "applications");
+  const zone = campaign.time_zone || "Europe/Moscow";
+  const opens = phase?.starts_on ? startOfDay(phase.starts_on, zone) : 0;
+  const closes = phase?.ends_on ? startOfDay(phase.ends_on, zone) + 86_400_000 : 0;
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  if (!phase) return <p>{t.apply.noWindow}</p>;
+  if (now < opens) {
+    return (
+      <div class="card">
+        <p>{t.apply.opensOn(formatDate(phase.starts_on), formatDate(phase.ends_on))}</p>
+        <p role="timer" aria-live="off" class="countdown">
+          {t.apply.opensIn} {countdown(opens - now)}
+        </p>
+      </div>
+    );
+  }
+  if (now >= closes) return <p class="card">{t.apply.closed(formatDate(phase.ends_on))}</p>;
+  return (
+    <>
+      <p>{t.apply.openUntil(formatDate(phase.ends_on))}</p>
+      {children}
+    </>
+  );
+}
+
+function Groups({ item, number }: { item: Entry; number: string }) {
+  const [seats, setSeats] = useState<Record<string, Seats>>({});
+  const groups = (item.groups ?? []).filter((g) => g.status !== "cancelled");
+  const read = async () => {
+    const out: Record<string, Seats> = {};
+    await Promise.all(
+      groups.map(async (g) => {
+        const { data } = await api.GET("/api/v1/groups/{id}/availability", { params: { path: { id: g.id ?? "" } } });
+        if (data?.group) out[g.id ?? ""] = data.group;
+      }),
+    );
+    setSeats(out);
+  };
+  useEffect(() => {
+    read();
+    const timer = setInterval(read, SEATS_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [item.program_id]);
+  if (groups.length === 0) return <p>{t.apply.noGroups}</p>;
+  return (
+    <ul class="cards">
+      {groups.map((g) => (
+        <li class="card" key={g.id}>
+          <h2>{t.apply.group(formatDate(g.starts_on), formatDate(g.ends_on))}</h2>
+          <p>
+            {g.online ? t.programs.online : g.address}
+            {seats[g.id ?? ""] && (
+              <>
+                {" · "}
+                <span data-seats={seats[g.id ?? ""].seats_left}>
+                  {t.apply.seatsLeft(seats[g.id ?? ""].seats_left ?? 0, seats[g.id ?? ""].capacity ?? 0)}
+                </span>
+              </>
+            )}
+          </p>
+          <ApplyButton group={g.id ?? ""} number={number} onAnswer={read} />
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+type Outcome =
+  | { kind: "idle" }
+  | { kind: "sending" }
+  | { kind: "done"; application: Application }
+  | { kind: "full" }
+  | { kind: "retry"; after: number; waitlist: boolean }
+  | { kind: "refused"; problem: ProblemBody };
+
+function ApplyButton({ group, number, onAnswer }: { group: string; number: string; onAnswer: () => void }) {
+  const [outcome, setOutcome] = useState<Outcome>({ kind: "idle" });
+  const send = async (waitlist: boolean) => {
+    const action = `apply:${group}:${number}:${waitlist}`;
+    const key = keyFor(action);
+    setOutcome({ kind: "sending" });
+    let status: number | undefined;
+    let data: Application | undefined;
+    let error: (ProblemBody & { reason?: string }) | undefined;
+    let retryAfter = 0;
+    try {
+      const r = await api.POST("/api/v1/applications", {
+        params: { header: { "Idempotency-Key": key } },
+        body: { group_id: group, unique_number: number, join_waitlist: waitlist },
+      });
+      status = r.response.status;
+      data = r.data;
+      error = r.error as typeof error;
+      retryAfter = Number(r.response.headers.get("retry-after") ?? "0") || 0;
+    } catch {
+      // No answer (the connection dropped): the same request may be sent again.
+    }
+    if (!isFinal(status)) {
+      setOutcome({ kind: "retry", after: retryAfter, waitlist });
+      return;
+    }
+    settle(action);
+    onAnswer();
+    if (data) setOutcome({ kind: "done", application: data });
+    // The program's other groups with seats are listed on this screen.
+    else if (error?.reason === "group_full") setOutcome({ kind: "full" });
+    else setOutcome({ kind: "refused", problem: error ?? {} });
+  };
+
+  switch (outcome.kind) {
+    case "done": {
+      const a = outcome.application;
+      return (
+        <p role="status">
+          {a.status === "waitlisted" ? t.apply.waitlisted(a.waitlist_position ?? 0) : t.apply.enrolled}{" "}
+          <a href="#/applications">{t.nav.applications}</a>
+        </p>
+      );
+    }
+    case "full":
+      return (
+        <div role="status">
+          <p>{t.apply.full}</p>
+          <button type="button" onClick={() => send(true)}>
+            {t.apply.joinWaitlist}
+          </button>
+        </div>
+      );
+    case "retry":
+      return (
+        <div role="alert">
+          <p>{outcome.after > 0 ? t.apply.busy(outcome.after) : t.apply.noAnswer}</p>
+          <button type="button" onClick={() => send(outcome.waitlist)}>
+            {t.apply.retry}
+          </button>
+        </div>
+      );
+    default:
+      return (
+        <>
+          {outcome.kind === "refused" && <ProblemView problem={outcome.problem} />}
+          <button type="button" disabled={outcome.kind === "sending"} onClick={() => send(false)}>
+            {outcome.kind === "sending" ? t.apply.sending : t.apply.apply}
+          </button>
+        </>
+      );
+  }
+}

@@ -1,0 +1,362 @@
+// The year in the portal, in the order the cycle runs it, on the demo
+// region's campaign: a provider's program returned with remarks and
+// resubmitted, accepted, scored blind by two experts, voted by the
+// council with the tally live, approved by the ministry, scheduled; an
+// educator counts down to the window, finds the last seat taken, waits
+// on the list (a lost answer retried without a second application),
+// withdraws, enrolls in the other group; after the window the provider
+// pushes the completion by CSV, the educator answers the questionnaire,
+// downloads the certificate and the public page verifies it.
+//
+// The ministry moves the calendar from its own screen at each step. The
+// steps share the platform's state: they run in order, once (the "year"
+// project runs after the desktop and phone projects, whose tests expect
+// the demo as seeded).
+import { expect, test, type Page } from "@playwright/test";
+import { Api, calendar, day, shot, signIn, signOut } from "./helpers";
+
+test.describe.configure({ mode: "serial" });
+
+const PROGRAM = "Финансовая грамотность на уроках математики";
+
+/** The ministry sets the calendar on its screen. */
+async function moveCalendar(page: Page, phases: { phase: string; starts_on: string; ends_on: string }[], open: string) {
+  const names: Record<string, string> = {
+    needs_survey: "Анкетирование потребностей",
+    program_submission: "Приём программ",
+    expert_review: "Экспертиза программ",
+    schedule: "Формирование расписания",
+    applications: "Приём заявлений педагогов",
+    post_course: "Мониторинг после обучения",
+  };
+  await signIn(page, "ministry");
+  await page.getByRole("link", { name: "Календарь и финансирование" }).click();
+  await expect(page.getByRole("heading", { name: "Календарь кампании" })).toBeVisible();
+  for (const p of phases) {
+    await page.getByLabel(`${names[p.phase]}: Начало`).fill(p.starts_on);
+    await page.getByLabel(`${names[p.phase]}: Окончание`).fill(p.ends_on);
+  }
+  await page.getByRole("button", { name: "Сохранить календарь" }).click();
+  await expect(page.getByRole("status")).toHaveText("Календарь сохранён");
+  await expect(page.getByText("Сейчас идёт:")).toContainText(open);
+  await signOut(page);
+}
+
+test("a provider drafts a program; the operator returns it with remarks; it is resubmitted and accepted", async ({ page }) => {
+  await signIn(page, "provider_admin");
+  await page.getByRole("link", { name: "Мои программы" }).click();
+  await page.getByLabel("Название", { exact: true }).fill(PROGRAM);
+  await page.getByLabel("Направление", { exact: true }).fill("Предметные компетенции");
+  await page.getByLabel("Тема", { exact: true }).fill("Функциональная грамотность");
+  await page.getByLabel("Аннотация").fill("Задачи с финансовым содержанием на уроках математики 5–9 классов");
+  await page.getByLabel("Объём, часов").fill("36");
+  await page.getByLabel("Для предметов (через запятую)").fill("Математика");
+  await page.getByLabel(/Модули/).fill("Теория; 16; тест\nПрактика; 20; проект");
+  await page.getByRole("button", { name: "Сохранить черновик" }).click();
+  const card = page.getByRole("listitem").filter({ hasText: PROGRAM });
+  await expect(card).toContainText("Черновик");
+  await expect(card).toContainText("✓ Часы модулей складываются в объём программы");
+  await shot(page, "provider-draft");
+  await card.getByRole("button", { name: "Отправить на проверку" }).click();
+  await expect(page.getByRole("status")).toHaveText("Программа отправлена на проверку");
+  await signOut(page);
+
+  await signIn(page, "regional_operator");
+  await page.getByRole("link", { name: "Экспертиза программ" }).click();
+  const submitted = page.getByRole("listitem").filter({ hasText: PROGRAM });
+  await submitted.getByLabel("Замечания").fill("Уточните планируемые результаты обучения");
+  await shot(page, "operator-technical-review");
+  await submitted.getByRole("button", { name: "Вернуть на доработку" }).click();
+  await expect(page.getByRole("status")).toHaveText("Программа возвращена поставщику с замечаниями");
+  await signOut(page);
+
+  await signIn(page, "provider_admin");
+  await page.getByRole("link", { name: "Мои программы" }).click();
+  await expect(card).toContainText("Возвращена на доработку");
+  await expect(card).toContainText("Замечания оператора: Уточните планируемые результаты обучения");
+  await shot(page, "provider-remarks");
+  // Unchanged, it is refused; the provider addresses the remarks first.
+  await card.getByRole("button", { name: "Отправить повторно" }).click();
+  await expect(page.getByRole("alert")).toContainText("устраните замечания");
+  await card.getByRole("button", { name: "Изменить программу" }).click();
+  const edit = card.getByRole("form", { name: "Изменить программу" });
+  await edit.getByLabel("Аннотация").fill(
+    "Задачи с финансовым содержанием на уроках математики 5–9 классов. Результат: банк задач и план урока",
+  );
+  await edit.getByRole("button", { name: "Сохранить изменения" }).click();
+  await expect(page.getByRole("status")).toHaveText("Изменения сохранены");
+  await card.getByRole("button", { name: "Отправить повторно" }).click();
+  await expect(page.getByRole("status")).toHaveText("Программа отправлена на проверку");
+  await signOut(page);
+
+  await signIn(page, "regional_operator");
+  await page.getByRole("link", { name: "Экспертиза программ" }).click();
+  await submitted.getByRole("button", { name: "Принять на экспертизу" }).click();
+  await expect(page.getByRole("status")).toHaveText("Программа принята на экспертизу");
+  await signOut(page);
+});
+
+test("the ministry opens the expert review; two experts score the program blind", async ({ page }) => {
+  await moveCalendar(page, calendar("expert_review"), "Экспертиза программ");
+
+  await signIn(page, "regional_operator");
+  await page.getByRole("link", { name: "Экспертиза программ" }).click();
+  await page.getByRole("button", { name: "Назначить экспертов" }).click();
+  await expect(page.getByText("Заключений: 0, ожидается: 2, отказов: 0")).toBeVisible();
+  await signOut(page);
+
+  for (const [login, scores] of [
+    ["expert", ["9", "8", "4"]],
+    ["expert2", ["8", "9", "5"]],
+  ] as const) {
+    await signIn(page, login);
+    await page.getByRole("link", { name: "Мои экспертизы" }).click();
+    const card = page.getByRole("listitem").filter({ hasText: PROGRAM });
+    // Blind: the expert scores the content, not the provider.
+    await expect(card).not.toContainText("Институт развития образования");
+    const form = card.getByRole("form", { name: "Оценка программы" });
+    const inputs = form.getByRole("spinbutton");
+    await expect(inputs).toHaveCount(3);
+    for (let i = 0; i < 3; i++) await inputs.nth(i).fill(scores[i]);
+    await form.getByLabel("Комментарий").fill("Программа соответствует приоритетам года");
+    await shot(page, `expert-scoring-${login}`);
+    await form.getByRole("button", { name: "Отправить заключение" }).click();
+    await expect(card.getByRole("status")).toContainText("Заключение отправлено");
+    await signOut(page);
+  }
+});
+
+test("the council votes with the tally live; the ministry approves the protocol", async ({ page, browser }) => {
+  await signIn(page, "regional_operator");
+  await page.getByRole("link", { name: "Экспертный совет" }).click();
+  await page.getByRole("button", { name: "Открыть заседание" }).click();
+  await expect(page.getByText("Идёт голосование")).toBeVisible();
+  await signOut(page);
+
+  await signIn(page, "council_member");
+  await page.getByRole("link", { name: "Экспертный совет" }).click();
+  const row = page.getByRole("row").filter({ hasText: PROGRAM });
+  await row.getByRole("button", { name: "За" }).click();
+  await expect(row.getByRole("button", { name: "За" })).toHaveAttribute("aria-pressed", "true");
+  await expect(row.locator("[data-tally=for]")).toHaveText("1");
+
+  // The second member votes elsewhere; the first one's screen follows.
+  const other = await browser.newPage();
+  await signIn(other, "council2");
+  await other.getByRole("link", { name: "Экспертный совет" }).click();
+  await other.getByRole("row").filter({ hasText: PROGRAM }).getByRole("button", { name: "За" }).click();
+  await expect(other.getByRole("row").filter({ hasText: PROGRAM }).locator("[data-tally=for]")).toHaveText("2");
+  await other.close();
+  await expect(row.locator("[data-tally=for]")).toHaveText("2", { timeout: 10_000 });
+  await shot(page, "council-tally");
+  await signOut(page);
+
+  await signIn(page, "regional_operator");
+  await page.getByRole("link", { name: "Экспертный совет" }).click();
+  await page.getByRole("button", { name: "Закрыть заседание и сформировать протокол" }).click();
+  await expect(page.getByText("Протокол на утверждении")).toBeVisible();
+  await expect(page.getByRole("row").filter({ hasText: PROGRAM })).toContainText("включить в реестр");
+  await signOut(page);
+
+  await signIn(page, "ministry");
+  await page.getByRole("link", { name: "Экспертный совет" }).click();
+  await shot(page, "ministry-protocol");
+  await page.getByRole("button", { name: "Утвердить протокол" }).click();
+  await expect(page.getByText("Протокол утверждён")).toBeVisible();
+  await signOut(page);
+});
+
+test("the provider schedules two groups; the educator counts down to the window", async ({ page }) => {
+  await moveCalendar(page, calendar("schedule"), "Формирование расписания");
+
+  await signIn(page, "provider_admin");
+  await page.getByRole("link", { name: "Мои программы" }).click();
+  const card = page.getByRole("listitem").filter({ hasText: PROGRAM });
+  await expect(card).toContainText("Включена в реестр");
+  for (const seats of ["1", "5"]) {
+    const form = card.getByRole("form", { name: "Новая группа" });
+    await form.getByLabel("Начало").fill(day(8));
+    await form.getByLabel("Окончание").fill(day(12));
+    await form.getByLabel("Мест").fill(seats);
+    await form.getByLabel("Наименьший состав").fill("1");
+    await form.getByRole("button", { name: "Добавить группу" }).click();
+    await expect(card.getByText(`мест: ${seats}`)).toBeVisible();
+  }
+  await shot(page, "provider-groups");
+  await signOut(page);
+
+  await signIn(page, "regional_operator");
+  await page.getByRole("link", { name: "Экспертиза программ" }).click();
+  await page.getByRole("button", { name: "Утвердить расписание" }).click();
+  await expect(page.getByRole("status")).toHaveText("Расписание утверждено: группы опубликованы в каталоге");
+  await signOut(page);
+
+  await signIn(page, "educator");
+  await page.getByRole("link", { name: "Каталог программ" }).click();
+  const entry = page.getByRole("listitem").filter({ hasText: PROGRAM });
+  await expect(entry).toContainText("Групп: 2", { timeout: 10_000 });
+  await entry.getByRole("link", { name: "Подать заявление" }).click();
+  await expect(page.getByRole("heading", { name: PROGRAM })).toBeVisible();
+  await expect(page.getByRole("timer")).toContainText(/До открытия приёма: \d+ д \d\d:\d\d:\d\d/);
+  await expect(page.getByRole("button", { name: "Подать заявление" })).toHaveCount(0);
+  await shot(page, "educator-countdown");
+  await signOut(page);
+});
+
+test("in the window: the last seat is taken, the educator waits, retries safely, withdraws and enrolls elsewhere", async ({
+  page,
+  request,
+}) => {
+  await moveCalendar(page, calendar("applications"), "Приём заявлений педагогов");
+
+  // A colleague of the same school takes group 1's only seat, filed by
+  // the school's operator (the first try may find enrollment not yet
+  // told that the window opened).
+  const teacher = await Api.as(request, "educator");
+  const me = (await teacher.call("GET", "/api/v1/me")).body;
+  const operator = await Api.as(request, "org_operator");
+  const school = (await operator.call("GET", "/api/v1/me")).body.user.grants[0].scope_id;
+  const campaign = (await operator.call("GET", "/api/v1/campaigns?limit=1")).body.items[0].id;
+  const numbers = (
+    await operator.call("GET", `/api/v1/campaigns/${campaign}/unique-numbers?status=assigned&organization_id=${school}&limit=50`)
+  ).body;
+  const colleague = numbers.items.find((n: { educator_id: string }) => n.educator_id !== me.user.educator_id);
+  expect(colleague, JSON.stringify(numbers)).toBeDefined();
+  const entry = (await operator.call("GET", `/api/v1/catalog?campaign_id=${campaign}&limit=50`)).body.items.find(
+    (e: { title: string }) => e.title === PROGRAM,
+  );
+  const small = entry.groups.find((g: { capacity: number }) => g.capacity === 1).id;
+  await expect(async () => {
+    const r = await operator.call(
+      "POST",
+      "/api/v1/applications",
+      { group_id: small, unique_number: colleague.number, educator_id: colleague.educator_id },
+      { "idempotency-key": `colleague-${Date.now()}` },
+    );
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+  }).toPass({ timeout: 15_000 });
+
+  await signIn(page, "educator");
+  await page.goto(`/#/apply/${entry.program_id}`);
+  const full = page.getByRole("listitem").filter({ has: page.locator("[data-seats]") }).filter({ hasText: "из 1" });
+  await expect(full).toContainText("свободно мест: 0 из 1");
+  await full.getByRole("button", { name: "Подать заявление" }).click();
+  await expect(full.getByRole("status")).toContainText("Мест в группе нет");
+
+  // The answer to joining the waitlist is lost on the way back: the
+  // platform took the application, the browser never heard.
+  let lost = false;
+  await page.route("**/api/v1/applications", async (route) => {
+    if (lost) return route.continue();
+    lost = true;
+    await route.fetch();
+    await route.abort("connectionreset");
+  });
+  await full.getByRole("button", { name: "Встать в лист ожидания" }).click();
+  await expect(full.getByRole("alert")).toContainText("Ответ не получен");
+  await shot(page, "educator-retry");
+  await full.getByRole("button", { name: "Повторить" }).click();
+  await expect(full.getByRole("status")).toContainText("Вы в листе ожидания, место в очереди: 1.");
+  await page.unroute("**/api/v1/applications");
+  await shot(page, "educator-waitlisted");
+
+  // One application, not two.
+  const mine = (await teacher.call("GET", "/api/v1/me/applications")).body.items;
+  expect(mine.filter((a: { group_id: string }) => a.group_id === small)).toHaveLength(1);
+
+  await page.getByRole("link", { name: "Мои заявления" }).first().click();
+  const application = page.getByRole("listitem").filter({ hasText: PROGRAM });
+  await expect(application).toHaveCount(1);
+  await expect(application).toContainText("В листе ожидания, место в очереди: 1");
+  await application.getByRole("button", { name: "Отозвать" }).click();
+  await expect(page.getByRole("status")).toHaveText("Заявление отозвано");
+  await expect(application).toContainText("Отозвано");
+
+  await page.goto(`/#/apply/${entry.program_id}`);
+  const open = page.getByRole("listitem").filter({ has: page.locator("[data-seats]") }).filter({ hasText: "из 5" });
+  await expect(open).toContainText("свободно мест: 5 из 5");
+  await open.getByRole("button", { name: "Подать заявление" }).click();
+  await expect(open.getByRole("status")).toContainText("Вы зачислены в группу.");
+  await expect(open).toContainText("свободно мест: 4 из 5");
+  await shot(page, "educator-enrolled");
+  await signOut(page);
+});
+
+test("after the window the provider pushes the completion by CSV; the certificate is issued after the questionnaire and verified publicly", async ({
+  page,
+  request,
+}) => {
+  // The window closed yesterday; the groups are formed.
+  const closed = calendar("applications").map((p) =>
+    p.phase === "applications" ? { ...p, ends_on: day(-1) } : p,
+  );
+  await moveCalendar(page, closed, "перерыв между этапами");
+  const operator = await Api.as(request, "regional_operator");
+  const campaign = (await operator.call("GET", "/api/v1/campaigns?limit=1")).body.items[0].id;
+  await expect(async () => {
+    const r = await operator.call("POST", `/api/v1/campaigns/${campaign}/formation`, {});
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+  }).toPass({ timeout: 15_000 });
+
+  // The provider reads the roster and uploads the completions file.
+  await signIn(page, "provider_admin");
+  await page.getByRole("link", { name: "Мои программы" }).click();
+  const group = page.getByRole("listitem").filter({ hasText: "мест: 5", hasNotText: PROGRAM });
+  await group.getByText("Список слушателей").click();
+  const learner = group.locator("ol li").first();
+  await expect(learner).toBeVisible();
+  const educatorId = (await learner.locator(".code").textContent())!.trim();
+  const groupId = (await group.locator(".code").first().textContent())!.trim();
+  await shot(page, "provider-roster");
+  const [y, m, d] = day(-1).split("-");
+  const csv =
+    "ID педагога;ID группы;Статус;Вид документа;Серия;Номер;Дата выдачи;Регистрационный номер;Часы\n" +
+    `${educatorId};${groupId};завершил;pk_certificate;16;000777;${d}.${m}.${y};РН-2026-777;36\n`;
+  await page.getByRole("link", { name: "Итоги обучения" }).click();
+  // Monitoring learns the fixed roster from enrollment's event: until
+  // then the batch is refused as not yet formed, and is sent again.
+  await expect(async () => {
+    await page.getByLabel("Файл").setInputFiles({ name: "completions.csv", mimeType: "text/csv", buffer: Buffer.from(csv, "utf8") });
+    await page.getByRole("button", { name: "Отправить" }).click();
+    await expect(page.getByRole("status")).toHaveText("Принято: новых 1, без изменений 0", { timeout: 2_000 });
+  }).toPass({ timeout: 20_000 });
+  await shot(page, "provider-completions-accepted");
+  await signOut(page);
+
+  // The questionnaire opens for the learner; the certificate follows it.
+  await signIn(page, "educator");
+  const questionnaire = page.getByRole("listitem").filter({ hasText: "Анкета слушателя по итогам курса" });
+  await expect(async () => {
+    await page.goto("/#/windows");
+    await page.reload();
+    await expect(questionnaire).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 20_000 });
+  await questionnaire.getByRole("button", { name: "Ответить" }).click();
+  const questions = questionnaire.getByRole("group");
+  await expect(questions.first()).toBeVisible();
+  const n = await questions.count();
+  for (let i = 0; i < n; i++) await questions.nth(i).getByRole("radio").last().check();
+  await questionnaire.getByRole("button", { name: "Отправить ответы" }).click();
+  await expect(questionnaire.getByRole("status")).toHaveText("Ответы сохранены");
+
+  const certificate = page.getByRole("listitem").filter({ hasText: PROGRAM }).filter({ hasText: "Сертификат" });
+  await expect(async () => {
+    await page.goto("/#/documents");
+    await page.reload();
+    await expect(certificate).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 20_000 });
+  await shot(page, "educator-certificate");
+  const download = page.waitForEvent("download");
+  await certificate.getByRole("button", { name: "Скачать PDF" }).click();
+  const pdf = await download;
+  expect(pdf.suggestedFilename()).toMatch(/\.pdf$/);
+  const verify = await certificate.getByRole("link", { name: "Ссылка для проверки" }).getAttribute("href");
+  expect(verify).toMatch(/\/verify\//);
+  await signOut(page);
+
+  // Anyone may check it, signed in or not.
+  await page.goto(verify!);
+  await expect(page.getByText("Документ действителен.")).toBeVisible();
+  await expect(page.getByText(PROGRAM)).toBeVisible();
+  await shot(page, "public-verification");
+});
