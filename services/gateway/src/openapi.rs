@@ -376,3 +376,88 @@ fn declare_bounds(name: &str, schema: &mut serde_json::Value) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    /// The names of `struct`s deriving `ToSchema` in a gateway source file.
+    fn schema_structs(source: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut derives_schema = false;
+        for line in source.lines().map(str::trim) {
+            if line.starts_with("#[derive(") {
+                derives_schema = line.contains("ToSchema");
+            } else if let Some(rest) = line
+                .strip_prefix("struct ")
+                .or_else(|| line.strip_prefix("pub struct "))
+                .or_else(|| line.strip_prefix("pub(crate) struct "))
+                .or_else(|| line.strip_prefix("pub(super) struct "))
+            {
+                if derives_schema {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    out.push(name);
+                }
+                derives_schema = false;
+            } else if !line.starts_with("#[") && !line.starts_with("///") {
+                derives_schema = false;
+            }
+        }
+        out
+    }
+
+    /// The document names each schema once: two request bodies of the same
+    /// name (each module has its own `DecisionBody`, say) would silently
+    /// become one, and the clients generated from it would send the wrong
+    /// fields. The protobuf messages share the namespace.
+    #[test]
+    fn every_schema_name_is_used_once() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut seen: HashMap<String, String> = HashMap::new();
+        let mut clashes = Vec::new();
+        let mut note = |name: String, place: String| {
+            if let Some(first) = seen.insert(name.clone(), place.clone()) {
+                clashes.push(format!("{name}: {first} and {place}"));
+            }
+        };
+        let http = root.join("src/http");
+        let mut files: Vec<_> = std::fs::read_dir(&http)
+            .expect("src/http")
+            .map(|e| e.expect("an entry").path())
+            .collect();
+        files.push(root.join("src/openapi.rs"));
+        files.push(root.join("src/documents.rs"));
+        for file in files {
+            let source = std::fs::read_to_string(&file).expect("a source file");
+            for name in schema_structs(&source) {
+                note(name, file.display().to_string());
+            }
+        }
+        // The protobuf messages the API shows are schemas under their bare
+        // names too: a gateway struct must not take one of them.
+        let protos = root.join("../../proto/pd");
+        for package in std::fs::read_dir(protos).expect("proto/pd") {
+            for f in std::fs::read_dir(package.expect("a package").path().join("v1")).expect("v1") {
+                let file = f.expect("a proto file").path();
+                let source = std::fs::read_to_string(&file).expect("a proto file");
+                for rest in source
+                    .lines()
+                    .filter_map(|l| l.trim().strip_prefix("message "))
+                {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    if let Some(first) = seen.get(&name) {
+                        clashes.push(format!("{name}: {first} and {}", file.display()));
+                    }
+                }
+            }
+        }
+        assert!(clashes.is_empty(), "schema names used twice: {clashes:#?}");
+    }
+}

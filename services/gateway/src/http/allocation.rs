@@ -85,7 +85,7 @@ async fn list_candidates(
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(default, deny_unknown_fields)]
-struct ExclusionBody {
+struct CandidateExclusionBody {
     /// leave | dismissal | other
     reason: String,
     /// Required for `other`.
@@ -97,7 +97,7 @@ struct ExclusionBody {
 /// operator may stand in).
 #[utoipa::path(put, path = "/api/v1/campaigns/{id}/candidates/{educator_id}/exclusion", tag = "allocation", security(("bearer" = [])),
     params(("id" = String, Path, description = "Campaign id"), ("educator_id" = String, Path, description = "Educator id")),
-    request_body = ExclusionBody,
+    request_body = CandidateExclusionBody,
     responses(
         (status = 200, description = "The candidate, excluded", body = pb::Candidate),
         (status = 403, description = "Not the organization's operator", body = Problem),
@@ -109,7 +109,7 @@ async fn exclude_candidate(
     State(s): State<AppState>,
     caller: Caller,
     Path((id, educator_id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<ExclusionBody>,
+    ApiJson(body): ApiJson<CandidateExclusionBody>,
 ) -> Result<Json<pb::Candidate>, ApiError> {
     let req = pb::ExcludeCandidateRequest {
         campaign_id: id,
@@ -486,7 +486,7 @@ async fn list_refusals(
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(default, deny_unknown_fields)]
-struct DecisionBody {
+struct RefusalDecisionBody {
     approve: bool,
     /// Required when rejecting.
     note: String,
@@ -497,7 +497,7 @@ struct DecisionBody {
 /// operator; the regional operator may stand in).
 #[utoipa::path(post, path = "/api/v1/refusals/{id}/decision", tag = "allocation", security(("bearer" = [])),
     params(("id" = String, Path, description = "Refusal id")),
-    request_body = DecisionBody,
+    request_body = RefusalDecisionBody,
     responses(
         (status = 200, description = "Decided", body = pb::Refusal),
         (status = 403, description = "Not the organization's operator", body = Problem),
@@ -509,7 +509,7 @@ async fn decide_refusal(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<DecisionBody>,
+    ApiJson(body): ApiJson<RefusalDecisionBody>,
 ) -> Result<Json<pb::Refusal>, ApiError> {
     let req = pb::DecideRefusalRequest {
         id,

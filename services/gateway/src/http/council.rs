@@ -298,7 +298,7 @@ async fn return_protocol(
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(default, deny_unknown_fields)]
-struct ExclusionBody {
+struct ProgramExclusionBody {
     /// A program the council included.
     program_id: String,
     reason: String,
@@ -308,7 +308,7 @@ struct ExclusionBody {
 /// a reason: it stays out of the registry when the protocol is approved.
 #[utoipa::path(post, path = "/api/v1/council-sessions/{id}/exclusions", tag = "council", security(("bearer" = [])),
     params(("id" = String, Path, description = "Session id")),
-    request_body = ExclusionBody,
+    request_body = ProgramExclusionBody,
     responses(
         (status = 200, description = "The protocol", body = pb::Protocol),
         (status = 403, description = "Not the ministry", body = Problem),
@@ -319,7 +319,7 @@ async fn exclude_program(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<ExclusionBody>,
+    ApiJson(body): ApiJson<ProgramExclusionBody>,
 ) -> Result<Json<pb::Protocol>, ApiError> {
     let req = pb::ExcludeProgramRequest {
         session_id: id,

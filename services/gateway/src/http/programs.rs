@@ -521,7 +521,7 @@ async fn cancel_group(
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(default, deny_unknown_fields)]
-struct DecisionBody {
+struct CancellationDecisionBody {
     /// The operator's note; required to reject.
     note: String,
 }
@@ -530,7 +530,7 @@ struct DecisionBody {
 /// operator): the group is cancelled and the change announced.
 #[utoipa::path(post, path = "/api/v1/groups/{id}/cancellation/approve", tag = "schedule", security(("bearer" = [])),
     params(("id" = String, Path, description = "Group id")),
-    request_body(content = DecisionBody, description = "Optional"),
+    request_body(content = CancellationDecisionBody, description = "Optional"),
     responses(
         (status = 200, description = "Cancelled", body = pb::Group),
         (status = 409, description = "No cancellation requested", body = Problem),
@@ -539,7 +539,7 @@ async fn approve_cancellation(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    OptionalJson(body): OptionalJson<DecisionBody>,
+    OptionalJson(body): OptionalJson<CancellationDecisionBody>,
 ) -> Result<Json<pb::Group>, ApiError> {
     let req = pb::GroupDecisionRequest {
         id,
@@ -555,7 +555,7 @@ async fn approve_cancellation(
 /// (regional operator): the group runs.
 #[utoipa::path(post, path = "/api/v1/groups/{id}/cancellation/reject", tag = "schedule", security(("bearer" = [])),
     params(("id" = String, Path, description = "Group id")),
-    request_body = DecisionBody,
+    request_body = CancellationDecisionBody,
     responses(
         (status = 200, description = "The group, cancellation rejected", body = pb::Group),
         (status = 409, description = "No cancellation requested", body = Problem),
@@ -565,7 +565,7 @@ async fn reject_cancellation(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<DecisionBody>,
+    ApiJson(body): ApiJson<CancellationDecisionBody>,
 ) -> Result<Json<pb::Group>, ApiError> {
     let req = pb::GroupDecisionRequest {
         id,
