@@ -24,6 +24,9 @@ import { Expert } from "./screens/expert";
 import { Council } from "./screens/council";
 import { CampaignScreen } from "./screens/calendar";
 import { Apply } from "./screens/apply";
+import { Allocation } from "./screens/allocation";
+import { OperatorApplications } from "./screens/enrollment";
+import { Dashboard } from "./screens/dashboard";
 
 type Me = components["schemas"]["Me"];
 
@@ -80,6 +83,10 @@ export function App() {
     if (path === "/expert") return <Expert userId={userId} />;
     if (path === "/council") return <Council grants={grants} userId={userId} />;
     if (path === "/campaign") return <CampaignScreen />;
+    if (path === "/allocation") return <Allocation />;
+    if (path === "/enrollment") return <OperatorApplications />;
+    if (path === "/dashboard")
+      return <Dashboard regional={grants.some((g) => g.role === "regional_operator" || g.role === "ministry")} />;
     if (path.startsWith("/apply/")) return <Apply program={decodeURIComponent(path.slice("/apply/".length))} />;
     return <Home me={me} />;
   };

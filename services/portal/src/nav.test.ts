@@ -46,4 +46,14 @@ describe("navigation", () => {
   it("offers an anonymous visitor the public catalog only", () => {
     expect(navigation([]).map((i) => i.path)).toEqual(["/", "/catalog"]);
   });
+
+  it("offers operators allocation and applications, and the overview from the municipality up", () => {
+    const org = navigation([{ role: "org_operator", scope_id: "o" }]).map((i) => i.path);
+    expect(org).toContain("/allocation");
+    expect(org).toContain("/enrollment");
+    expect(org).not.toContain("/dashboard");
+    const municipal = navigation([{ role: "municipal_operator", scope_id: "m" }]).map((i) => i.path);
+    expect(municipal).toContain("/dashboard");
+    expect(navigation([{ role: "educator", scope_id: "e" }]).map((i) => i.path)).not.toContain("/enrollment");
+  });
 });

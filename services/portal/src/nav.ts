@@ -20,10 +20,18 @@ export function navigation(grants: Grant[]): NavItem[] {
     items.push({ path: "/applications", label: t.nav.applications });
     items.push({ path: "/documents", label: t.nav.documents });
   }
-  if (has("org_operator") || has("municipal_operator") || has("regional_operator") || has("admin")) {
+  const operator = has("org_operator") || has("municipal_operator") || has("regional_operator");
+  if (operator || has("admin")) {
     items.push({ path: "/imports", label: t.nav.imports });
     items.push({ path: "/records", label: t.nav.records });
     items.push({ path: "/candidates", label: t.nav.candidates });
+  }
+  if (operator) {
+    items.push({ path: "/allocation", label: t.nav.allocation });
+    items.push({ path: "/enrollment", label: t.nav.enrollment });
+  }
+  if (has("municipal_operator") || has("regional_operator") || has("ministry")) {
+    items.push({ path: "/dashboard", label: t.nav.dashboard });
   }
   if (has("regional_operator")) {
     items.push({ path: "/review", label: t.nav.review });

@@ -157,11 +157,26 @@ test("an organization's operator reads the candidates in order and downloads the
   await signIn(page, "org_operator");
   await page.getByRole("link", { name: "Кандидаты на ПК" }).click();
   await expect(page.getByRole("heading", { name: /Кандидаты на повышение квалификации/ })).toBeVisible();
-  const first = page.getByRole("row").nth(1);
+  const first = page.getByRole("table", { name: "Кандидаты в порядке очерёдности" }).getByRole("row").nth(1);
   await expect(first.getByRole("cell").first()).toHaveText("1");
+  // The demo's lists were confirmed before its allocation ran.
+  await expect(page.getByRole("table", { name: "Списки организаций" })).toContainText("подтверждён");
   const download = page.waitForEvent("download");
   await page.getByRole("button", { name: "Скачать CSV" }).click();
   const file = await download;
   expect(file.suggestedFilename()).toBe("candidates.csv");
   await shot(page, "operator-candidates");
+});
+
+test("an organization's operator reads its quotas, how they were computed, and downloads them", async ({ page }) => {
+  await signIn(page, "org_operator");
+  await page.getByRole("link", { name: "Квоты и номера" }).click();
+  await expect(page.getByRole("heading", { name: "Квоты и уникальные номера" })).toBeVisible();
+  const quotas = page.getByRole("table", { name: "Квоты" });
+  await expect(quotas.getByRole("row").nth(1)).toBeVisible();
+  await expect(page.getByText("Отказов на рассмотрении нет")).toBeVisible();
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Скачать CSV" }).click();
+  expect((await download).suggestedFilename()).toBe("quotas.csv");
+  await shot(page, "operator-quotas");
 });

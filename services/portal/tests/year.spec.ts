@@ -210,8 +210,8 @@ test("in the window: the last seat is taken, the educator waits, retries safely,
   await moveCalendar(page, calendar("applications"), "Приём заявлений педагогов");
 
   // A colleague of the same school takes group 1's only seat, filed by
-  // the school's operator (the first try may find enrollment not yet
-  // told that the window opened).
+  // the school's operator on its screen (the first tries may find
+  // enrollment not yet told that the window opened).
   const teacher = await Api.as(request, "educator");
   const me = (await teacher.call("GET", "/api/v1/me")).body;
   const operator = await Api.as(request, "org_operator");
@@ -226,15 +226,17 @@ test("in the window: the last seat is taken, the educator waits, retries safely,
     (e: { title: string }) => e.title === PROGRAM,
   );
   const small = entry.groups.find((g: { capacity: number }) => g.capacity === 1).id;
+  await signIn(page, "org_operator");
+  await page.getByRole("link", { name: "Заявления педагогов" }).click();
+  const form = page.getByRole("form", { name: "Подать заявление за педагога" });
+  await form.getByLabel("Педагог").selectOption(colleague.educator_id);
+  await form.getByLabel("Группа").selectOption(small);
   await expect(async () => {
-    const r = await operator.call(
-      "POST",
-      "/api/v1/applications",
-      { group_id: small, unique_number: colleague.number, educator_id: colleague.educator_id },
-      { "idempotency-key": `colleague-${Date.now()}` },
-    );
-    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    await form.getByRole("button", { name: "Подать" }).click();
+    await expect(form.getByRole("status")).toContainText("зачислен", { timeout: 1_000 });
   }).toPass({ timeout: 15_000 });
+  await shot(page, "operator-on-behalf");
+  await signOut(page);
 
   await signIn(page, "educator");
   await page.goto(`/#/apply/${entry.program_id}`);
@@ -359,4 +361,25 @@ test("after the window the provider pushes the completion by CSV; the certificat
   await expect(page.getByText("Документ действителен.")).toBeVisible();
   await expect(page.getByText(PROGRAM)).toBeVisible();
   await shot(page, "public-verification");
+});
+
+test("the regional operator reads the applications with their reasons, exports them, and sees the overview", async ({ page }) => {
+  await signIn(page, "regional_operator");
+  await page.getByRole("link", { name: "Заявления педагогов" }).click();
+  const table = page.getByRole("table", { name: "Заявления педагогов" });
+  // The colleague enrolled in group 1; the teacher's waitlist place
+  // withdrawn ("Не подходит расписание"), then enrolled in group 2.
+  await expect(page.getByText("Всего: 3")).toBeVisible();
+  await expect(table.getByRole("row").filter({ hasText: "Отозвано" })).toContainText("Не подходит расписание");
+  await page.getByLabel("Статус").selectOption("enrolled");
+  await expect(page.getByText("Всего: 2")).toBeVisible();
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Скачать CSV" }).click();
+  expect((await download).suggestedFilename()).toBe("applications.csv");
+  await shot(page, "operator-applications");
+
+  await page.getByRole("link", { name: "Сводка" }).click();
+  await expect(page.getByRole("img", { name: "Зачислено" })).toBeVisible();
+  await expect(page.getByRole("img", { name: /Доля завершивших/ })).toBeVisible();
+  await shot(page, "operator-dashboard");
 });

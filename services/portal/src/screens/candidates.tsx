@@ -11,6 +11,7 @@ type Candidate = components["schemas"]["Candidate"];
 
 export function Candidates() {
   const [campaign, setCampaign] = useState("");
+  const [campaignId, setCampaignId] = useState("");
   const [items, setItems] = useState<Candidate[] | null>(null);
   const [error, setError] = useState("");
   useEffect(() => {
@@ -18,6 +19,7 @@ export function Candidates() {
       const { data } = await api.GET("/api/v1/campaigns", { params: { query: { limit: 1 } } });
       const c = data?.items?.[0];
       setCampaign(c?.title ?? "");
+      setCampaignId(c?.id ?? "");
       if (!c?.id) {
         setItems([]);
         return;
@@ -50,6 +52,7 @@ export function Candidates() {
     <section>
       <h1>{c.title(campaign)}</h1>
       {error && <p role="alert">{error}</p>}
+      {campaignId && <Lists campaign={campaignId} />}
       <p class="actions">
         <button type="button" onClick={csv}>
           {c.csv}
@@ -59,7 +62,7 @@ export function Candidates() {
         <p>{c.empty}</p>
       ) : (
         <div class="scroll">
-          <table>
+          <table aria-label={c.candidatesTable}>
             <thead>
               <tr>
                 <th scope="col">{c.rank}</th>
@@ -86,5 +89,64 @@ export function Candidates() {
         </div>
       )}
     </section>
+  );
+}
+
+/** Each organization's list of the scope: confirmed or not, and the
+ * confirmation (the included candidates then count for the quotas). */
+function Lists({ campaign }: { campaign: string }) {
+  const [items, setItems] = useState<components["schemas"]["ListState"][]>([]);
+  const [error, setError] = useState("");
+  const load = async () => {
+    const { data } = await api.GET("/api/v1/campaigns/{id}/candidate-lists", {
+      params: { path: { id: campaign }, query: { limit: 200 } },
+    });
+    setItems(data?.items ?? []);
+  };
+  useEffect(() => {
+    load();
+  }, [campaign]);
+  const confirm = async (org: string) => {
+    setError("");
+    const { error } = await api.POST("/api/v1/campaigns/{id}/candidate-lists/{organization_id}/confirmation", {
+      params: { path: { id: campaign, organization_id: org } },
+    });
+    if (error) setError(problem(error, t.failed));
+    await load();
+  };
+  if (items.length === 0) return null;
+  return (
+    <div class="scroll">
+      {error && <p role="alert">{error}</p>}
+      <table>
+        <caption>{t.candidates.lists}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t.candidates.organization}</th>
+            <th scope="col">{t.candidates.included}</th>
+            <th scope="col">{t.candidates.excluded}</th>
+            <th scope="col">{t.candidates.listState}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((l) => (
+            <tr key={l.organization_id}>
+              <td>{l.organization_name}</td>
+              <td>{l.included}</td>
+              <td>{l.excluded}</td>
+              <td>
+                {l.confirmed ? (
+                  t.candidates.confirmedCount(l.confirmed_count ?? 0)
+                ) : (
+                  <button type="button" onClick={() => confirm(l.organization_id ?? "")}>
+                    {t.candidates.confirm}
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -8,6 +8,7 @@ import { t } from "../i18n";
 type Me = components["schemas"]["Me"];
 type Campaign = components["schemas"]["Campaign"];
 type MyAllocation = components["schemas"]["MyAllocation"];
+type Trajectory = components["schemas"]["Trajectory"];
 
 export function Home({ me }: { me: Me | null }) {
   if (!me) return <p>{t.loading}</p>;
@@ -30,6 +31,7 @@ export function Home({ me }: { me: Me | null }) {
 /** The educator's state in the newest campaign of their region. */
 function MyYear() {
   const [state, setState] = useState<{ campaign: Campaign; mine: MyAllocation } | null>(null);
+  const [trajectory, setTrajectory] = useState<Trajectory | null>(null);
   useEffect(() => {
     (async () => {
       const { data } = await api.GET("/api/v1/campaigns", { params: { query: { limit: 1 } } });
@@ -39,6 +41,10 @@ function MyYear() {
         params: { path: { id: campaign.id } },
       });
       if (mine) setState({ campaign, mine });
+      const { data: mapped } = await api.GET("/api/v1/campaigns/{id}/trajectory", {
+        params: { path: { id: campaign.id }, query: {} },
+      });
+      setTrajectory(mapped ?? null);
     })();
   }, []);
   if (!state) return null;
@@ -56,7 +62,7 @@ function MyYear() {
       )}
       {mine.voucher && (
         <p>
-          {t.home.voucher}: {mine.voucher.number}
+          {t.home.voucher}: {mine.voucher.number} · {t.home.hoursLeft(mine.voucher.hours_left ?? 0, mine.voucher.hours ?? 0)}
         </p>
       )}
       <p>
@@ -67,6 +73,19 @@ function MyYear() {
           <summary>{t.home.why}</summary>
           <p>{mine.explanation}</p>
         </details>
+      )}
+      {(trajectory?.items?.length ?? 0) > 0 && (
+        <>
+          <h3>{t.home.forDeficits}</h3>
+          <ul>
+            {trajectory?.items?.map((p) => (
+              <li key={p.program_id}>
+                <a href={`#/apply/${encodeURIComponent(p.program_id ?? "")}`}>{p.title}</a> · {p.provider_name} ·{" "}
+                {t.home.addresses((p.addresses ?? []).join(", "))}
+              </li>
+            ))}
+          </ul>
+        </>
       )}
     </div>
   );

@@ -6,6 +6,8 @@ import { useEffect, useState } from "preact/hooks";
 import { api, problem } from "../api/client";
 import type { components } from "../api/schema";
 import { t } from "../i18n";
+import { useCampaign } from "../campaign";
+import { formatDateTime } from "../dates";
 
 type Window = components["schemas"]["Window"];
 type Question = components["schemas"]["Question"];
@@ -15,6 +17,9 @@ type Attempt = components["schemas"]["Attempt"];
 export function Windows() {
   const [items, setItems] = useState<Window[] | null>(null);
   const [open, setOpen] = useState<string>("");
+  // Closing times in the region's zone (the campaign carries it).
+  const [campaign] = useCampaign();
+  const zone = campaign?.time_zone || undefined;
   useEffect(() => {
     api.GET("/api/v1/windows", { params: { query: { status: "open" } } }).then(({ data }) => setItems(data?.items ?? []));
   }, []);
@@ -27,7 +32,7 @@ export function Windows() {
         {items.map((w) => (
           <li class="card" key={w.id}>
             <h2>{w.title}</h2>
-            <p>{t.windows.until(w.closes_at ? new Date(w.closes_at).toLocaleString("ru-RU") : "")}</p>
+            <p>{t.windows.until(formatDateTime(w.closes_at, zone))}</p>
             {open === w.id ? (
               w.instrument_kind === "test" ? (
                 <Test window={w} />
