@@ -285,8 +285,47 @@ async fn experts_review_blind_and_their_conclusions_decide_a_programs_status() {
     let (s, b) = c.review(&pr.a1, &e_a1[0], 9, "include").await;
     assert_eq!(s, 201, "{b}");
     assert_eq!(b["score_percent"], 90.0);
-    // Blind review: the second expert sees nobody's scores before their own.
+    // Blind review: the second expert sees the program's content, not
+    // whose it is, nor who else reviews it, nor their scores before their own.
     let second = c.expert_token(&e_a1[1]);
+    let (s, program) = call(
+        &p,
+        Method::GET,
+        &format!("/api/v1/programs/{}", pr.a1),
+        Some(second),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{program}");
+    assert_eq!(program["fields"]["title"], "Математическая грамотность");
+    assert_eq!(
+        (&program["provider_id"], &program["provider_name"]),
+        (&json!(""), &json!("")),
+        "{program}"
+    );
+    assert_eq!(program["expert_ids"], json!([]), "{program}");
+    let path = format!("/api/v1/programs?campaign_id={}", c.id);
+    let (_, listed) = call(&p, Method::GET, &path, Some(second), None).await;
+    let names: Vec<&Value> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| &x["provider_name"])
+        .collect();
+    assert!(
+        !names.is_empty() && names.iter().all(|n| *n == ""),
+        "{listed}"
+    );
+    // The provider still sees its own program as its own.
+    let (_, own) = call(
+        &p,
+        Method::GET,
+        &format!("/api/v1/programs/{}", pr.a1),
+        Some(&c.prov_a),
+        None,
+    )
+    .await;
+    assert_eq!(own["provider_id"], c.providers[0].as_str(), "{own}");
     let (s, seen) = call(&p, Method::GET, &reviews, Some(second), None).await;
     assert_eq!(s, 200);
     assert_eq!(seen["items"].as_array().unwrap().len(), 0);

@@ -77,7 +77,7 @@ export function App() {
     if (path === "/quality") return <Quality grants={grants} />;
     if (path === "/windows") return <Windows />;
     if (path === "/records") return <PendingRecords grants={grants} />;
-    if (path === "/candidates") return <Candidates />;
+    if (path === "/candidates") return <Candidates grants={grants} />;
     if (path === "/programs") return <Programs grants={grants} />;
     if (path === "/review") return <Review />;
     if (path === "/expert") return <Expert userId={userId} />;

@@ -46,7 +46,10 @@ export function BarChart({ title, bars, unit = "" }: { title: string; bars: Bar[
           <tbody>
             {bars.map((b, i) => (
               <tr key={i}>
-                <th scope="row">{b.label}</th>
+                <th scope="row">
+                  {b.alert && "⚠ "}
+                  {b.label}
+                </th>
                 <td>
                   {b.value}
                   {unit}

@@ -38,6 +38,7 @@ describe("idempotency keys", () => {
     expect(isFinal(undefined)).toBe(false);
     expect(isFinal(503)).toBe(false);
     expect(isFinal(429)).toBe(false);
+    expect(isFinal(500)).toBe(false);
     expect(isFinal(201)).toBe(true);
     expect(isFinal(409)).toBe(true);
   });

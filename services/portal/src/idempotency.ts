@@ -29,5 +29,6 @@ export function settle(action: string, store: Storage = sessionStorage): void {
 /** Whether an answer is final, or the same request should be retried
  * (no answer, overload, too many requests, a gateway between). */
 export function isFinal(status: number | undefined): boolean {
-  return status !== undefined && status !== 429 && status !== 502 && status !== 503 && status !== 504;
+  // A 500 is not kept under its key either: the same request runs again.
+  return status !== undefined && status !== 429 && status !== 500 && status !== 502 && status !== 503 && status !== 504;
 }

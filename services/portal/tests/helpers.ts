@@ -81,20 +81,18 @@ export function day(n: number): string {
 
 const PHASES = ["program_submission", "expert_review", "schedule", "applications", "post_course"];
 
-/** The calendar with `open` open today: each phase after the needs
- * survey covers six days around its middle, ten days from the next (as
- * the API tests' calendar). */
+/** The calendar with `open` open today (six days around today); the
+ * phases before it two days each, back to back, in the past; those after
+ * it ten days apart. The needs survey keeps its start (the campaign's
+ * year is the year it starts in) and ends before the first of them;
+ * `starts_on: ""` leaves a date as it is. */
 export function calendar(open: string): { phase: string; starts_on: string; ends_on: string }[] {
   const k = PHASES.indexOf(open);
   expect(k).toBeGreaterThanOrEqual(0);
-  // The needs survey well before the earliest program submission here.
-  const survey = { phase: "needs_survey", starts_on: day(-60), ends_on: day(-50) };
-  return [
-    survey,
-    ...PHASES.map((phase, i) => ({
-      phase,
-      starts_on: day(10 * (i - k) - 3),
-      ends_on: day(10 * (i - k) + 3),
-    })),
-  ];
+  const phases = PHASES.map((phase, i) =>
+    i < k
+      ? { phase, starts_on: day(-3 - 2 * (k - i)), ends_on: day(-2 - 2 * (k - i)) }
+      : { phase, starts_on: day(10 * (i - k) - 3), ends_on: day(10 * (i - k) + 3) },
+  );
+  return [{ phase: "needs_survey", starts_on: "", ends_on: day(-4 - 2 * k) }, ...phases];
 }

@@ -175,6 +175,8 @@ test("an organization's operator reads its quotas, how they were computed, and d
   const quotas = page.getByRole("table", { name: "Квоты" });
   await expect(quotas.getByRole("row").nth(1)).toBeVisible();
   await expect(page.getByText("Отказов на рассмотрении нет")).toBeVisible();
+  // Every list of the screen was read without a refusal.
+  await expect(page.getByRole("alert")).toHaveCount(0);
   const download = page.waitForEvent("download");
   await page.getByRole("button", { name: "Скачать CSV" }).click();
   expect((await download).suggestedFilename()).toBe("quotas.csv");

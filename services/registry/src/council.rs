@@ -72,15 +72,32 @@ impl SessionRow {
     }
 }
 
-/// The session and its campaign, if the caller takes part in the review (else 404).
+/// The session and its campaign, if the caller takes part in the review
+/// (else 404), locked for the transaction: votes, closing and approval
+/// serialize.
 async fn load(
     conn: &mut PgConnection,
     p: &Principal,
     id: &str,
 ) -> Result<(SessionRow, CampaignRow), AppError> {
+    load_as(conn, p, id, true).await
+}
+
+/// [`load`], locking the row only when `lock` (a read, polled by every
+/// member following the tally, must not queue behind the votes).
+async fn load_as(
+    conn: &mut PgConnection,
+    p: &Principal,
+    id: &str,
+    lock: bool,
+) -> Result<(SessionRow, CampaignRow), AppError> {
     let id = path_id(id, msg::SESSION_NOT_FOUND)?;
-    // Locked for the transaction: votes, closing and approval serialize.
-    let row: SessionRow = sqlx::query_as("SELECT * FROM council_sessions WHERE id = $1 FOR UPDATE")
+    let sql = if lock {
+        "SELECT * FROM council_sessions WHERE id = $1 FOR UPDATE"
+    } else {
+        "SELECT * FROM council_sessions WHERE id = $1"
+    };
+    let row: SessionRow = sqlx::query_as(sql)
         .bind(id)
         .fetch_optional(&mut *conn)
         .await
@@ -208,7 +225,7 @@ pub(crate) async fn get(
 ) -> Result<pb::CouncilSession, AppError> {
     let p = ctx.principal()?;
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
-    let session = load(&mut conn, p, &req.id).await?.0;
+    let session = load_as(&mut conn, p, &req.id, false).await?.0;
     with_agenda(&mut conn, &session, p.user_id).await
 }
 

@@ -225,10 +225,22 @@ pub(crate) async fn to_proto_for(
     region: Uuid,
 ) -> Result<pb::Program, AppError> {
     let mut out = to_proto(conn, r).await?;
-    if !access::reads_all_programs(viewer, region) {
-        out.expert_ids.clear();
-    }
+    redact(&mut out, viewer, region, r.provider_id);
     Ok(out)
+}
+
+/// What a viewer outside the region's staff does not see: who reviews a
+/// program (the provider), and whose program it is (an expert: the
+/// scoring is blind).
+fn redact(out: &mut pb::Program, viewer: &Principal, region: Uuid, provider: Uuid) {
+    if access::reads_all_programs(viewer, region) {
+        return;
+    }
+    out.expert_ids.clear();
+    if !access::acts_for_provider(viewer, provider) {
+        out.provider_id.clear();
+        out.provider_name.clear();
+    }
 }
 
 pub(crate) async fn to_proto(
@@ -473,9 +485,7 @@ pub(crate) async fn list(
         .map(|r| {
             let provider = r.provider_name.zip(r.provider_licence);
             let mut out = assemble(&r.program, provider, r.expert_ids);
-            if !access::reads_all_programs(p, r.campaign_region) {
-                out.expert_ids.clear();
-            }
+            redact(&mut out, p, r.campaign_region, r.program.provider_id);
             out
         })
         .collect();

@@ -6,6 +6,7 @@ import { api } from "../api/client";
 import type { components } from "../api/schema";
 import { type Campaign, useCampaign } from "../campaign";
 import { toCsv, saveCsv } from "../csv";
+import { isFinal, keyFor, settle } from "../idempotency";
 import { formatDateTime } from "../dates";
 import { type ProblemBody, ProblemView } from "../problem";
 import { t } from "../i18n";
@@ -109,9 +110,10 @@ function Refusals({ campaign }: { campaign: Campaign }) {
   const [problem, setProblem] = useState<ProblemBody | null>(null);
   const [notes, setNotes] = useState<Record<string, string>>({});
   const load = async () => {
-    const { data } = await api.GET("/api/v1/campaigns/{id}/refusals", {
-      params: { path: { id: campaign.id ?? "" }, query: { status: "pending", limit: 200 } },
+    const { data, error } = await api.GET("/api/v1/campaigns/{id}/refusals", {
+      params: { path: { id: campaign.id ?? "" }, query: { status: "requested", limit: 200 } },
     });
+    if (error) setProblem(error);
     setItems(data?.items ?? []);
   };
   useEffect(() => {
@@ -181,10 +183,24 @@ function FreePlaces({ campaign }: { campaign: Campaign }) {
   const assign = async (place: string) => {
     setProblem(null);
     setDone("");
-    const { data, error } = await api.POST("/api/v1/free-places/{id}/assignment", {
-      params: { path: { id: place }, header: { "Idempotency-Key": `${place}:${chosen[place] ?? ""}` } },
-      body: { educator_id: chosen[place] ?? "" },
-    });
+    // One key per try until a final answer: a refusal (not this level's
+    // turn yet, say) is kept by the platform under its key for a day.
+    const action = `free-place:${place}:${chosen[place] ?? ""}`;
+    let r;
+    try {
+      r = await api.POST("/api/v1/free-places/{id}/assignment", {
+        params: { path: { id: place }, header: { "Idempotency-Key": keyFor(action) } },
+        body: { educator_id: chosen[place] ?? "" },
+      });
+    } catch {
+      r = undefined;
+    }
+    if (!isFinal(r?.response.status)) {
+      setProblem({ detail: t.apply.noAnswer });
+      return;
+    }
+    settle(action);
+    const { data, error } = r ?? {};
     if (error) setProblem(error);
     if (data) setDone(t.allocation.assignedTo(data.number ?? ""));
     await load();

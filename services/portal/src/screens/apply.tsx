@@ -38,7 +38,9 @@ export function Apply({ program }: { program: string }) {
     entry(campaign.id, program).then(setItem);
     api
       .GET("/api/v1/campaigns/{id}/allocation/me", { params: { path: { id: campaign.id } } })
-      .then(({ data }) => setNumber(data?.unique_number?.number || null));
+      // A number refused or passed on is still shown there: only a funded
+      // educator's number applies.
+      .then(({ data }) => setNumber((data?.status === "funded" && data.unique_number?.number) || null));
   }, [campaign, program]);
   if (campaign === undefined || (campaign && (item === undefined || number === undefined))) return <p>{t.loading}</p>;
   if (campaign === null) return <p>{t.noCampaign}</p>;

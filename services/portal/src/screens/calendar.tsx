@@ -140,12 +140,12 @@ function Funding({ campaign }: { campaign: Campaign }) {
         <input type="number" min={0} step="0.01" disabled={allocated} value={form.budget} onInput={(e) => setForm({ ...form, budget: e.currentTarget.value })} />
       </label>
       <label>
-        {t.calendar.normative}
+        {funding?.pd_model === "un_quota" || !funding?.pd_model ? t.calendar.normative : t.calendar.normativeHour}
         <input type="number" min={0} step="0.01" disabled={allocated} value={form.normative} onInput={(e) => setForm({ ...form, normative: e.currentTarget.value })} />
       </label>
       <label>
         {t.calendar.reserve}
-        <input type="number" min={0} max={100} disabled={allocated} value={form.reserve} onInput={(e) => setForm({ ...form, reserve: e.currentTarget.value })} />
+        <input type="number" min={0} max={50} disabled={allocated} value={form.reserve} onInput={(e) => setForm({ ...form, reserve: e.currentTarget.value })} />
       </label>
       {!allocated && <button type="submit">{t.calendar.saveFunding}</button>}
     </form>

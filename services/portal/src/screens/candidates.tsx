@@ -9,7 +9,9 @@ import { t } from "../i18n";
 
 type Candidate = components["schemas"]["Candidate"];
 
-export function Candidates() {
+export function Candidates({ grants }: { grants: { role?: string }[] }) {
+  // The organization's operator confirms its list; the region may stand in.
+  const confirms = grants.some((g) => g.role === "org_operator" || g.role === "regional_operator");
   const [campaign, setCampaign] = useState("");
   const [campaignId, setCampaignId] = useState("");
   const [items, setItems] = useState<Candidate[] | null>(null);
@@ -52,7 +54,7 @@ export function Candidates() {
     <section>
       <h1>{c.title(campaign)}</h1>
       {error && <p role="alert">{error}</p>}
-      {campaignId && <Lists campaign={campaignId} />}
+      {campaignId && <Lists campaign={campaignId} confirms={confirms} />}
       <p class="actions">
         <button type="button" onClick={csv}>
           {c.csv}
@@ -94,7 +96,7 @@ export function Candidates() {
 
 /** Each organization's list of the scope: confirmed or not, and the
  * confirmation (the included candidates then count for the quotas). */
-function Lists({ campaign }: { campaign: string }) {
+function Lists({ campaign, confirms }: { campaign: string; confirms: boolean }) {
   const [items, setItems] = useState<components["schemas"]["ListState"][]>([]);
   const [error, setError] = useState("");
   const load = async () => {
@@ -137,6 +139,8 @@ function Lists({ campaign }: { campaign: string }) {
               <td>
                 {l.confirmed ? (
                   t.candidates.confirmedCount(l.confirmed_count ?? 0)
+                ) : !confirms ? (
+                  t.candidates.notConfirmed
                 ) : (
                   <button type="button" onClick={() => confirm(l.organization_id ?? "")}>
                     {t.candidates.confirm}

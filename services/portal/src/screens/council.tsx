@@ -71,7 +71,9 @@ function OpenSession({
   const [problem, setProblem] = useState<ProblemBody | null>(null);
   const read = async () => {
     const { data } = await api.GET("/api/v1/council-sessions/{id}", { params: { path: { id } } });
-    if (data) setSession(data);
+    // Closed (or cancelled) meanwhile: the list shows the protocol instead.
+    if (data && data.status !== "open") onClosed();
+    else if (data) setSession(data);
   };
   useEffect(() => {
     read();
@@ -286,9 +288,13 @@ function Convene({ campaign, onDone }: { campaign: Campaign; onDone: () => void 
             <input
               type="checkbox"
               checked={chosen.includes(m.id)}
-              onChange={(e) =>
-                setChosen(e.currentTarget.checked ? [...chosen, m.id] : chosen.filter((x) => x !== m.id))
-              }
+              onChange={(e) => {
+                const next = e.currentTarget.checked ? [...chosen, m.id] : chosen.filter((x) => x !== m.id);
+                setChosen(next);
+                // The chair and the secretary sit at the session.
+                if (!next.includes(chair)) setChair(next[0] ?? "");
+                if (!next.includes(secretary)) setSecretary(next[1] ?? next[0] ?? "");
+              }}
             />
             {m.name}
           </label>

@@ -23,12 +23,16 @@ export function Programs({ grants }: { grants: Grant[] }) {
   const [editing, setEditing] = useState("");
 
   const load = async () => {
-    const { data } = await api.GET("/api/v1/programs", { params: { query: { provider_id: provider, limit: 200 } } });
+    if (!campaign?.id) return;
+    // This year's programs: earlier campaigns' are not scheduled again.
+    const { data } = await api.GET("/api/v1/programs", {
+      params: { query: { provider_id: provider, campaign_id: campaign.id, limit: 200 } },
+    });
     setItems(data?.items ?? []);
   };
   useEffect(() => {
     load();
-  }, []);
+  }, [campaign]);
 
   const act = async (id: string, action: "submit" | "withdraw") => {
     setProblem(null);
@@ -39,6 +43,7 @@ export function Programs({ grants }: { grants: Grant[] }) {
     await load();
   };
 
+  if (campaign === null) return <p>{t.noCampaign}</p>;
   if (campaign === undefined || items === null) return <p>{t.loading}</p>;
   return (
     <section>
@@ -264,7 +269,22 @@ function ProgramForm({
 function Groups({ program, campaign }: { program: Program; campaign: Campaign }) {
   const id = program.id ?? "";
   const [groups, setGroups] = useState<Group[]>([]);
-  const [g, setG] = useState({ starts_on: "", ends_on: "", capacity: "25", min_size: "10", online: true });
+  const [g, setG] = useState({
+    starts_on: "",
+    ends_on: "",
+    capacity: "25",
+    min_size: "10",
+    online: true,
+    address: "",
+    municipality_id: "",
+  });
+  const [municipalities, setMunicipalities] = useState<{ id?: string; name?: string }[]>([]);
+  useEffect(() => {
+    if (!campaign.region_id) return;
+    api
+      .GET("/api/v1/regions/{id}/municipalities", { params: { path: { id: campaign.region_id } } })
+      .then(({ data }) => setMunicipalities(data?.items ?? []));
+  }, [campaign.region_id]);
   const [problem, setProblem] = useState<ProblemBody | null>(null);
   const load = async () => {
     const { data } = await api.GET("/api/v1/programs/{id}/groups", { params: { path: { id } } });
@@ -285,6 +305,9 @@ function Groups({ program, campaign }: { program: Program; campaign: Campaign })
         capacity: Number(g.capacity) || 0,
         min_size: Number(g.min_size) || 0,
         online: g.online,
+        // An in-person group names where it meets.
+        address: g.online ? "" : g.address,
+        municipality_id: g.online ? "" : g.municipality_id,
       },
     });
     if (error) setProblem(error);
@@ -324,6 +347,29 @@ function Groups({ program, campaign }: { program: Program; campaign: Campaign })
             {t.programs.minSize}
             <input type="number" min={1} value={g.min_size} onInput={(e) => setG({ ...g, min_size: e.currentTarget.value })} />
           </label>
+          <label class="check">
+            <input type="checkbox" checked={g.online} onChange={(e) => setG({ ...g, online: e.currentTarget.checked })} />
+            {t.programs.onlineGroup}
+          </label>
+          {!g.online && (
+            <>
+              <label>
+                {t.programs.municipality}
+                <select required value={g.municipality_id} onChange={(e) => setG({ ...g, municipality_id: e.currentTarget.value })}>
+                  <option value="">—</option>
+                  {municipalities.map((m) => (
+                    <option key={m.id} value={m.id}>
+                      {m.name}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <label>
+                {t.programs.address}
+                <input required value={g.address} onInput={(e) => setG({ ...g, address: e.currentTarget.value })} />
+              </label>
+            </>
+          )}
           <button type="submit">{t.programs.addGroup}</button>
         </form>
       )}
