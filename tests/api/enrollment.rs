@@ -571,6 +571,29 @@ async fn operators_file_for_their_educators_and_see_their_scope_as_json_and_csv(
         .find(|r| r["unit_id"] == w.c.world.orgs[2].as_str())
         .unwrap();
     assert_eq!(org2["enrolled"], 1, "{sum}");
+    // Per day in the region's zone: every application of the scope was
+    // filed today.
+    let filed: i64 = rows
+        .iter()
+        .map(|r| {
+            ["enrolled", "waitlisted", "withdrawn", "rejected"]
+                .iter()
+                .map(|k| r[*k].as_i64().unwrap())
+                .sum::<i64>()
+        })
+        .sum();
+    assert_eq!(
+        sum["days"],
+        json!([{"day": crate::fixtures::chrono_today().to_string(), "submitted": filed}]),
+        "{sum}"
+    );
+    let (s, b) = w
+        .get(
+            &w.c.operator,
+            &w.c.path("/applications/summary?time_zone=Mars/Olympus"),
+        )
+        .await;
+    assert_eq!(s, 422, "{b}");
     let (s, sum) = w
         .get(
             &w.c.operator,

@@ -19,6 +19,7 @@ pub const NOT_ACTIVE: &str = "заявление уже отозвано или 
 pub const REASON: &str = "допустимые значения: illness, work, family, schedule, other";
 pub const NOTE_REQUIRED: &str = "укажите причину";
 pub const SUMMARY_BY: &str = "допустимые значения: organization, municipality";
+pub const TIME_ZONE: &str = "неизвестный часовой пояс: ожидается имя IANA, например Europe/Samara";
 pub const STATUS: &str = "допустимые значения: enrolled, waitlisted, withdrawn, rejected";
 pub const TEXT_INVALID: &str = "текст содержит недопустимые символы";
 pub const DUPLICATE: &str = "такая запись уже есть";

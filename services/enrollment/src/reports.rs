@@ -132,8 +132,10 @@ pub(crate) async fn summary(
         .fetch_all(&mut *conn)
         .await
         .map_err(db_error)?;
+    let days = per_day(&mut conn, campaign, &sc, &req.time_zone).await?;
     Ok(pb::Summary {
         by: by.to_owned(),
+        days,
         rows: rows
             .into_iter()
             .map(
@@ -149,6 +151,49 @@ pub(crate) async fn summary(
             )
             .collect(),
     })
+}
+
+/// Applications filed per day of `zone`'s calendar in the scope.
+async fn per_day(
+    conn: &mut PgConnection,
+    campaign: Uuid,
+    sc: &Scope,
+    zone: &str,
+) -> Result<Vec<pb::DayCount>, AppError> {
+    let zone = match zone.trim() {
+        "" => "Europe/Moscow",
+        z => z,
+    };
+    let known: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)")
+            .bind(zone)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    if !known {
+        return Err(AppError::invalid("time_zone", msg::TIME_ZONE));
+    }
+    let rows: Vec<(chrono::NaiveDate, i64)> = sqlx::query_as(
+        "SELECT (a.created_at AT TIME ZONE $4)::date AS day, count(*)
+         FROM applications a
+         WHERE a.campaign_id = $1 AND ($2::uuid IS NULL OR a.organization_id = $2)
+           AND ($3::uuid IS NULL OR a.municipality_id = $3)
+         GROUP BY day ORDER BY day",
+    )
+    .bind(campaign)
+    .bind(sc.organization)
+    .bind(sc.municipality)
+    .bind(zone)
+    .fetch_all(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|(day, n)| pb::DayCount {
+            day: day.to_string(),
+            submitted: n as i32,
+        })
+        .collect())
 }
 
 /// "reason=count" for each reason, most frequent first.

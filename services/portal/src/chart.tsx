@@ -11,7 +11,7 @@ export interface Bar {
 }
 
 const ROW = 28;
-const LABEL_WIDTH = 220;
+const LABEL_WIDTH = 270;
 const WIDTH = 640;
 
 export function BarChart({ title, bars, unit = "" }: { title: string; bars: Bar[]; unit?: string }) {
@@ -29,7 +29,9 @@ export function BarChart({ title, bars, unit = "" }: { title: string; bars: Bar[
           return (
             <g key={i}>
               <text x={LABEL_WIDTH - 8} y={y + ROW / 2 + 4} text-anchor="end" font-size="13">
-                {b.label.length > 30 ? `${b.label.slice(0, 29)}…` : b.label}
+                {/* Long names shortened to fit; the whole one on hover and in the table. */}
+                <title>{b.label}</title>
+                {b.label.length > 34 ? `${b.label.slice(0, 33)}…` : b.label}
               </text>
               <rect x={LABEL_WIDTH} y={y + 4} width={w} height={ROW - 10} fill={b.alert ? "#b35c00" : "#0b3d91"} />
               <text x={LABEL_WIDTH + w + 6} y={y + ROW / 2 + 4} font-size="13">

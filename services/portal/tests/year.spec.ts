@@ -393,6 +393,11 @@ test("the regional operator reads the applications with their reasons, exports t
 
   await page.getByRole("link", { name: "Сводка" }).click();
   await expect(page.getByRole("img", { name: "Зачислено" })).toBeVisible();
+  // All three applications were filed today, in the region's calendar.
+  const perDay = page.getByRole("figure").filter({ has: page.getByRole("img", { name: "Заявления по дням подачи" }) });
+  await perDay.getByText("Числа").click();
+  const [y, m, d] = day(0).split("-");
+  await expect(perDay.getByRole("row")).toHaveText([`${d}.${m}.${y}3`]);
   await expect(page.getByRole("img", { name: /Доля завершивших/ })).toBeVisible();
   await shot(page, "operator-dashboard");
 });

@@ -276,6 +276,8 @@ struct SummaryQuery {
     municipality_id: String,
     /// json (default) | csv
     format: String,
+    /// IANA zone the per-day counts are in (default Europe/Moscow).
+    time_zone: String,
 }
 
 /// Counts of a campaign's applications by status, with the reasons of
@@ -292,7 +294,7 @@ struct SummaryQuery {
             )),
         (status = 403, description = "Outside the caller's scope", body = Problem),
         (status = 404, description = "Unknown campaign or municipality", body = Problem),
-        (status = 422, description = "Invalid `by` or `format`", body = Problem),
+        (status = 422, description = "Invalid `by`, `format` or `time_zone`", body = Problem),
     ))]
 async fn summary(
     State(s): State<AppState>,
@@ -305,6 +307,7 @@ async fn summary(
         campaign_id: id,
         by: q.by,
         municipality_id: q.municipality_id,
+        time_zone: q.time_zone,
     };
     let sum = s.send::<ops::Summary>(&caller.ctx, &req).await?;
     if !csv {

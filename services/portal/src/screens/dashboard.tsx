@@ -6,6 +6,7 @@ import { api } from "../api/client";
 import type { components } from "../api/schema";
 import { useCampaign } from "../campaign";
 import { BarChart } from "../chart";
+import { formatDate } from "../dates";
 import { t } from "../i18n";
 
 type Coverage = components["schemas"]["Coverage"];
@@ -23,7 +24,10 @@ export function Dashboard({ regional }: { regional: boolean }) {
     api.GET("/api/v1/campaigns/{id}/coverage", { params: { path: { id } } }).then(({ data }) => setCoverage(data ?? null));
     api
       .GET("/api/v1/campaigns/{id}/applications/summary", {
-        params: { path: { id }, query: { by: regional ? "municipality" : "organization" } },
+        params: {
+          path: { id },
+          query: { by: regional ? "municipality" : "organization", time_zone: campaign.time_zone || undefined },
+        },
       })
       .then(({ data }) => setSummary(typeof data === "object" ? (data ?? null) : null));
     if (regional && campaign.region_id) {
@@ -47,6 +51,12 @@ export function Dashboard({ regional }: { regional: boolean }) {
           <p>{t.dashboard.gaps(coverage.gaps ?? 0)}</p>
         </>
       )}
+      {(summary?.days?.length ?? 0) > 0 && (
+        <BarChart
+          title={t.dashboard.perDay}
+          bars={(summary?.days ?? []).map((d) => ({ label: formatDate(d.day), value: d.submitted ?? 0 }))}
+        />
+      )}
       {rows.length > 0 ? (
         <>
           <BarChart title={t.dashboard.enrolled} bars={rows.map((r) => ({ label: r.unit_name ?? "", value: r.enrolled ?? 0 }))} />
@@ -60,6 +70,16 @@ export function Dashboard({ regional }: { regional: boolean }) {
           title={t.dashboard.completion}
           unit="%"
           bars={(quality.programs ?? []).map((p) => ({ label: p.program_title ?? "", value: p.completion_percent ?? 0, alert: (p.completion_percent ?? 0) < 50 }))}
+        />
+      )}
+      {quality && (quality.programs ?? []).some((p) => (p.tested ?? 0) > 0) && (
+        <BarChart
+          title={t.dashboard.scores}
+          bars={t.dashboard.bands.map((label, i) => ({
+            label,
+            value: (quality.programs ?? []).reduce((sum, p) => sum + (p.score_bands?.[i] ?? 0), 0),
+            alert: i < 2,
+          }))}
         />
       )}
     </section>
