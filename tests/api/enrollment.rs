@@ -758,6 +758,13 @@ async fn the_window_closes_into_fixed_rosters_under_min_groups_merge_or_are_canc
         csv.contains("Галкина Анна") && csv.contains("Демина Анна"),
         "{csv}"
     );
+    // Each line ends with the ids a completions file names the learner by.
+    let demina = &w.person("Демина").1;
+    assert!(
+        csv.lines()
+            .any(|l| l.contains("Демина Анна") && l.ends_with(&format!(";{demina};{g3}"))),
+        "{csv}"
+    );
     let (s, _) = w.get(&w.org0, &roster).await;
     assert_eq!(s, 404);
 

@@ -388,6 +388,16 @@ async fn the_council_decides_by_majority_with_a_quorum_and_the_ministry_approval
     let mut members = c.members();
     members.sort();
     assert_eq!(seen, members, "{listed}");
+    // … and reads each one's account, as the list promised.
+    let (s, one) = call(
+        &p,
+        Method::GET,
+        &format!("/api/v1/users/{}", members[0]),
+        Some(&c.operator),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{one}");
     // The council: an expert without a seat is not a member.
     let members = c.members();
     let (s, b) = call(&p, Method::POST, &c.path("/council-sessions"), Some(&c.operator), Some(json!({"held_on": chrono_today().to_string(), "member_ids": [members[0], c.experts[0].0]}))).await;

@@ -301,6 +301,7 @@ export const t = {
     address: "Адрес занятий",
     roster: "Список слушателей",
     rosterEmpty: "Слушателей пока нет",
+    rosterCsv: "Скачать список (CSV)",
   },
   review: {
     title: "Экспертиза программ",
@@ -321,6 +322,7 @@ export const t = {
     program: "Программа",
     state: "Состояние",
     reason: "Причина отказа",
+    csv: "Скачать CSV",
     states: {
       assigned: "назначен эксперт",
       submitted: "заключение получено",
@@ -454,6 +456,15 @@ export const t = {
     to: "Кому",
     assign: "Назначить",
     assignedTo: (number: string) => `Номер назначен: ${number}`,
+    refusalsCsv: "Скачать отказы (CSV)",
+    freePlacesCsv: "Скачать свободные места (CSV)",
+    educator: "Педагог",
+    number: "Номер",
+    reason: "Причина",
+    requested: "Подан",
+    assigner: "Кто назначает",
+    until: "Срок организации",
+    untilMunicipality: "Срок муниципалитета",
   },
   chart: {
     numbers: "Числа",

@@ -13,6 +13,7 @@
 // project runs after the desktop and phone projects, whose tests expect
 // the demo as seeded).
 import { expect, test, type Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
 import { Api, calendar, day, shot, signIn, signOut } from "./helpers";
 
 test.describe.configure({ mode: "serial" });
@@ -105,6 +106,9 @@ test("the ministry opens the expert review; two experts score the program blind"
   await page.getByRole("link", { name: "Экспертиза программ" }).click();
   await page.getByRole("button", { name: "Назначить экспертов" }).click();
   await expect(page.getByText("Заключений: 0, ожидается: 2, отказов: 0")).toBeVisible();
+  const assignments = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Скачать CSV" }).click();
+  expect(readFileSync((await (await assignments).path())!, "utf8")).toContain(PROGRAM);
   await signOut(page);
 
   // Blind: the platform does not tell an expert whose program it is.
@@ -323,6 +327,9 @@ test("after the window the provider pushes the completion by CSV; the certificat
   const educatorId = (await learner.locator(".code").textContent())!.trim();
   const groupId = (await group.locator(".code").first().textContent())!.trim();
   await shot(page, "provider-roster");
+  const rosterFile = page.waitForEvent("download");
+  await group.getByRole("button", { name: "Скачать список (CSV)" }).click();
+  expect(readFileSync((await (await rosterFile).path())!, "utf8")).toContain(educatorId);
   const [y, m, d] = day(-1).split("-");
   const csv =
     "ID педагога;ID группы;Статус;Вид документа;Серия;Номер;Дата выдачи;Регистрационный номер;Часы\n" +

@@ -496,9 +496,16 @@ async fn get_roster(
     if !csv {
         return Ok(Json(r).into_response());
     }
+    // The educator's and the group's ids close each line: a provider's
+    // completions name the learner by them.
     let mut out = String::from(
-        "\u{FEFF}n;educator;organization;municipality;application_id;moved_from_group_id\n",
+        "\u{FEFF}n;educator;organization;municipality;application_id;moved_from_group_id;educator_id;group_id\n",
     );
+    let group = r
+        .group
+        .as_ref()
+        .map(|g| g.group_id.clone())
+        .unwrap_or_default();
     for (i, m) in r.members.iter().enumerate() {
         let cells = [
             (i + 1).to_string(),
@@ -507,11 +514,12 @@ async fn get_roster(
             csv_cell(&m.municipality_name),
             m.application_id.clone(),
             m.moved_from_group_id.clone(),
+            m.educator_id.clone(),
+            group.clone(),
         ];
         out.push_str(&cells.join(";"));
         out.push('\n');
     }
-    let group = r.group.map(|g| g.group_id).unwrap_or_default();
     Ok(csv_response(&format!("roster-{group}"), out))
 }
 

@@ -147,7 +147,20 @@ pub fn can_read_account(p: &Principal, a: &Account) -> bool {
     a.user_id == p.user_id
         || p.is_admin()
         || a.created_by == Some(p.user_id)
-        || a.grants.iter().any(|(r, s)| administers(p, *r, *s))
+        || a.grants
+            .iter()
+            .any(|(r, s)| administers(p, *r, *s) || seats(p, *r, *s))
+}
+
+/// The regional operator runs the review: it reads (not manages) the
+/// region's experts and council members, whom it seats.
+fn seats(p: &Principal, role: Role, scope: ScopeLocation) -> bool {
+    match (role, scope) {
+        (Role::Expert | Role::CouncilMember, ScopeLocation::Region(region)) => {
+            p.has_scope(Role::RegionalOperator, region)
+        }
+        _ => false,
+    }
 }
 
 /// Separation of duties: one account may not both submit programs (provider

@@ -132,6 +132,23 @@ function Refusals({ campaign }: { campaign: Campaign }) {
     <>
       <h2>{t.allocation.refusals}</h2>
       <ProblemView problem={problem} />
+      {items.length > 0 && (
+        <button
+          type="button"
+          class="secondary"
+          onClick={() =>
+            saveCsv(
+              "refusals.csv",
+              toCsv(
+                [t.allocation.educator, t.allocation.number, t.allocation.reason, t.allocation.requested],
+                items.map((r) => [r.educator_name ?? "", r.number ?? "", r.reason ?? "", formatDateTime(r.requested_at, campaign.time_zone)]),
+              ),
+            )
+          }
+        >
+          {t.allocation.refusalsCsv}
+        </button>
+      )}
       {items.length === 0 && <p>{t.allocation.noRefusals}</p>}
       <ul class="cards">
         {items.map((r) => (
@@ -212,6 +229,28 @@ function FreePlaces({ campaign }: { campaign: Campaign }) {
       {done && <p role="status">{done}</p>}
       <ProblemView problem={problem} />
       {places.length === 0 && <p>{t.allocation.noFreePlaces}</p>}
+      {places.length > 0 && (
+        <button
+          type="button"
+          class="secondary"
+          onClick={() =>
+            saveCsv(
+              "free-places.csv",
+              toCsv(
+                [t.allocation.number, t.allocation.assigner, t.allocation.until, t.allocation.untilMunicipality],
+                places.map((f) => [
+                  f.freed_number ?? "",
+                  t.allocation.levels[f.level ?? ""] ?? f.level ?? "",
+                  formatDateTime(f.organization_until, zone),
+                  formatDateTime(f.municipality_until, zone),
+                ]),
+              ),
+            )
+          }
+        >
+          {t.allocation.freePlacesCsv}
+        </button>
+      )}
       <ul class="cards">
         {places.map((f) => (
           <li class="card" key={f.id}>

@@ -6,6 +6,7 @@ import { api } from "../api/client";
 import type { components } from "../api/schema";
 import { type Campaign, scopeOf, useCampaign } from "../campaign";
 import { formatDate } from "../dates";
+import { download } from "../download";
 import type { Grant } from "../nav";
 import { type ProblemBody, ProblemView } from "../problem";
 import { t } from "../i18n";
@@ -389,6 +390,13 @@ function Roster({ group }: { group: string }) {
   return (
     <details onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>{t.programs.roster}</summary>
+      <button
+        type="button"
+        class="link"
+        onClick={() => download(`/api/v1/groups/${group}/roster?format=csv`, `roster-${group}.csv`)}
+      >
+        {t.programs.rosterCsv}
+      </button>
       {members === null ? (
         <p>{t.loading}</p>
       ) : members.length === 0 ? (

@@ -5,6 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, problem } from "../api/client";
 import type { components } from "../api/schema";
 import { t } from "../i18n";
+import { formatDate } from "../dates";
 import type { Grant } from "../nav";
 
 type Record_ = components["schemas"]["PdRecord"];
@@ -14,7 +15,7 @@ function Row({ r }: { r: Record_ }) {
     <li class="card">
       <h3>{r.program_title}</h3>
       <p>
-        {r.started_on} — {r.ended_on} · {t.catalog.hours(r.hours ?? 0)} · {r.provider_name}
+        {formatDate(r.started_on)} — {formatDate(r.ended_on)} · {t.catalog.hours(r.hours ?? 0)} · {r.provider_name}
         {r.funded ? ` · ${t.records.funded}` : ""}
       </p>
       <p>
@@ -159,7 +160,7 @@ export function PendingRecords({ grants }: { grants: Grant[] }) {
           <li class="card" key={r.id}>
             <h2>{r.educator_name}</h2>
             <p>
-              {r.program_title} · {r.started_on} — {r.ended_on} · {t.catalog.hours(r.hours ?? 0)} · {r.provider_name}
+              {r.program_title} · {formatDate(r.started_on)} — {formatDate(r.ended_on)} · {t.catalog.hours(r.hours ?? 0)} · {r.provider_name}
             </p>
             <p>
               {r.document_type} {r.document_number}

@@ -6,6 +6,7 @@ import { api } from "../api/client";
 import type { components } from "../api/schema";
 import { type Campaign, useCampaign } from "../campaign";
 import { type ProblemBody, ProblemView } from "../problem";
+import { saveCsv, toCsv } from "../csv";
 import { t } from "../i18n";
 
 type Program = components["schemas"]["Program"];
@@ -131,6 +132,21 @@ function Experts({ campaign }: { campaign: Campaign }) {
       {list && (list.items?.length ?? 0) > 0 && (
         <>
           <p>{t.review.progress(list.submitted ?? 0, list.pending ?? 0, list.declined ?? 0)}</p>
+          <button
+            type="button"
+            class="secondary"
+            onClick={() =>
+              saveCsv(
+                "expert-assignments.csv",
+                toCsv(
+                  [t.review.program, t.review.state, t.review.reason],
+                  (list.items ?? []).map((a) => [a.program_title ?? "", t.review.states[a.state ?? ""] ?? a.state ?? "", a.reason ?? ""]),
+                ),
+              )
+            }
+          >
+            {t.review.csv}
+          </button>
           <div class="scroll">
             <table>
               <thead>
