@@ -459,15 +459,7 @@ async fn the_council_decides_by_majority_with_a_quorum_and_the_ministry_approval
     )
     .await;
     assert_eq!(s, 200, "{live}");
-    let item = |id: &str| {
-        live["agenda"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["program_id"] == id)
-            .unwrap()
-            .clone()
-    };
+    let item = |id: &str| program_entry(&live["agenda"], id);
     let counted = |id: &str| {
         let mut tally = [0; 3];
         for (_, program, v) in &votes {
@@ -494,15 +486,7 @@ async fn the_council_decides_by_majority_with_a_quorum_and_the_ministry_approval
     assert_eq!(item(&pr.a1)["title"], "Математическая грамотность");
     let (s, protocol) = c.session_action(session_id, "close", &c.operator).await;
     assert_eq!(s, 200, "{protocol}");
-    let decision = |id: &str| {
-        protocol["entries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["program_id"] == id)
-            .unwrap()
-            .clone()
-    };
+    let decision = |id: &str| program_entry(&protocol["entries"], id);
     assert_eq!(decision(&pr.a1)["decision"], "included");
     assert_eq!(decision(&pr.a1)["votes_for"], 2);
     // Scores by criterion: relevance 9 and 8 from the two experts.
@@ -846,4 +830,14 @@ async fn program_and_campaign_lists_are_pages_with_totals() {
         (0, &json!(1))
     );
     p.stop().await;
+}
+
+/// The entry of `list` (an agenda, a protocol's entries) for a program.
+fn program_entry(list: &Value, id: &str) -> Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["program_id"] == id)
+        .unwrap()
+        .clone()
 }

@@ -43,7 +43,15 @@ export async function signOut(page: Page): Promise<void> {
   await expect(page.getByRole("button", { name: "Войти" })).toBeVisible();
 }
 
+/** A screenshot of the screen for a reviewer; on a phone, first the
+ * check that the screen fits its width (wide tables scroll in their own
+ * box, the page does not scroll sideways). */
 export async function shot(page: Page, name: string): Promise<void> {
+  const width = page.viewportSize()?.width ?? 0;
+  if (width > 0 && width <= 400) {
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(wide, `${name} is wider than the ${width} px phone`).toBeLessThanOrEqual(width);
+  }
   await page.screenshot({ path: `screenshots/${test.info().project.name}-${name}.png`, fullPage: true });
 }
 

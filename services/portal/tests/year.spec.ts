@@ -177,7 +177,7 @@ test("the council votes with the tally live; the ministry approves the protocol"
   await signOut(page);
 });
 
-test("the provider schedules two groups; the educator counts down to the window", async ({ page }) => {
+test("the provider schedules two groups; the educator counts down to the window", async ({ page, browser }) => {
   await moveCalendar(page, calendar("schedule"), "Формирование расписания");
 
   await signIn(page, "provider_admin");
@@ -217,6 +217,13 @@ test("the provider schedules two groups; the educator counts down to the window"
   await expect(page.getByRole("timer")).toContainText(/До открытия приёма: \d+ д \d\d:\d\d:\d\d/);
   await expect(page.getByRole("button", { name: "Подать заявление" })).toHaveCount(0);
   await shot(page, "educator-countdown");
+  // The same screen on a teacher's 360 px phone.
+  const phone = await browser.newPage({ viewport: { width: 360, height: 740 }, isMobile: true });
+  await signIn(phone, "educator");
+  await phone.goto(page.url());
+  await expect(phone.getByRole("timer")).toBeVisible();
+  await shot(phone, "phone-educator-countdown");
+  await phone.close();
   await signOut(page);
 });
 

@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { components } from "../api/schema";
 import { t } from "../i18n";
+import { FormOptions } from "./programs";
 
 type Entry = components["schemas"]["CatalogEntry"];
 
@@ -42,11 +43,7 @@ export function Catalog({ educator }: { educator: boolean }) {
           {t.programs.fForm}
           <select value={form} onChange={(e) => setForm(e.currentTarget.value)}>
             <option value="">{t.catalog.anyForm}</option>
-            {Object.entries(t.programs.forms).map(([code, label]) => (
-              <option key={code} value={code}>
-                {label}
-              </option>
-            ))}
+            <FormOptions />
           </select>
         </label>
         <button type="submit">{t.catalog.find}</button>

@@ -234,11 +234,7 @@ function ProgramForm({
       <label>
         {t.programs.fForm}
         <select value={f.form} onChange={set("form")}>
-          {Object.entries(t.programs.forms).map(([code, label]) => (
-            <option key={code} value={code}>
-              {label}
-            </option>
-          ))}
+          <FormOptions />
         </select>
       </label>
       <label>
@@ -411,5 +407,18 @@ function Roster({ group }: { group: string }) {
         </ol>
       )}
     </details>
+  );
+}
+
+/** The forms of study, as options of a select. */
+export function FormOptions() {
+  return (
+    <>
+      {Object.entries(t.programs.forms).map(([code, label]) => (
+        <option key={code} value={code}>
+          {label}
+        </option>
+      ))}
+    </>
   );
 }
