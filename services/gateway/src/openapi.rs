@@ -385,16 +385,23 @@ mod tests {
     /// The names of `struct`s deriving `ToSchema` in a gateway source file.
     fn schema_structs(source: &str) -> Vec<String> {
         let mut out = Vec::new();
+        // Inside a `#[derive(` that rustfmt may have split over lines.
+        let mut in_derive = false;
         let mut derives_schema = false;
         for line in source.lines().map(str::trim) {
-            if line.starts_with("#[derive(") {
-                derives_schema = line.contains("ToSchema");
-            } else if let Some(rest) = line
-                .strip_prefix("struct ")
-                .or_else(|| line.strip_prefix("pub struct "))
-                .or_else(|| line.strip_prefix("pub(crate) struct "))
-                .or_else(|| line.strip_prefix("pub(super) struct "))
-            {
+            if in_derive || line.starts_with("#[derive(") {
+                derives_schema |= line.contains("ToSchema");
+                in_derive = !line.ends_with(")]");
+                continue;
+            }
+            let item = ["pub(crate) ", "pub(super) ", "pub ", ""]
+                .iter()
+                .find_map(|vis| line.strip_prefix(vis))
+                .and_then(|l| {
+                    l.strip_prefix("struct ")
+                        .or_else(|| l.strip_prefix("enum "))
+                });
+            if let Some(rest) = item {
                 if derives_schema {
                     let name: String = rest
                         .chars()
@@ -408,6 +415,14 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn schema_structs_are_found_however_their_derive_is_written() {
+        let source = "#[derive(Deserialize, ToSchema)]\nstruct One {}\n\
+                      #[derive(\n    Debug,\n    ToSchema,\n)]\n#[serde(default)]\npub(crate) enum Two {}\n\
+                      #[derive(Debug)]\nstruct NotASchema {}\n";
+        assert_eq!(schema_structs(source), ["One", "Two"]);
     }
 
     /// The document names each schema once: two request bodies of the same
