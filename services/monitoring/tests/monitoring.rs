@@ -269,14 +269,25 @@ impl Region {
         self.bus.call::<ops::PushCompletions>(&req, ctx).await
     }
 
+    /// The window of a completion. Right after a restart the service may
+    /// not answer yet (503 to a caller): asked again, as a caller would.
     async fn window(&self, completion: &str) -> pb::PostCourseWindow {
         let req = pb::CompletionRequest {
             completion_id: completion.to_owned(),
         };
-        self.bus
-            .call::<ops::GetWindow>(&req, &self.regional())
-            .await
-            .unwrap()
+        for _ in 0..100 {
+            match self
+                .bus
+                .call::<ops::GetWindow>(&req, &self.regional())
+                .await
+            {
+                Err(e) if e.kind == pd_domain::ErrorKind::Unavailable => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                other => return other.unwrap(),
+            }
+        }
+        panic!("monitoring did not answer after its restart");
     }
 
     /// Polls the window until `done` holds.

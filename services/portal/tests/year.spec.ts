@@ -54,6 +54,8 @@ test("a provider drafts a program; the operator returns it with remarks; it is r
   await page.getByLabel("Аннотация").fill("Задачи с финансовым содержанием на уроках математики 5–9 классов");
   await page.getByLabel("Объём, часов").fill("36");
   await page.getByLabel("Для предметов (через запятую)").fill("Математика");
+  // It addresses the digital deficit the demo teacher's diagnostic showed.
+  await page.getByLabel(/Компетенции, которые развивает программа/).fill("D.1");
   await page.getByLabel(/Модули/).fill("Теория; 16; тест\nПрактика; 20; проект");
   await page.getByRole("button", { name: "Сохранить черновик" }).click();
   const card = page.getByRole("listitem").filter({ hasText: PROGRAM });
@@ -209,6 +211,9 @@ test("the provider schedules two groups; the educator counts down to the window"
   await signOut(page);
 
   await signIn(page, "educator");
+  // The home screen offers it among the programs for their deficits.
+  const forDeficits = page.getByRole("listitem").filter({ hasText: "закрывает: D.1" });
+  await expect(forDeficits.getByRole("link", { name: PROGRAM })).toBeVisible();
   await page.getByRole("link", { name: "Каталог программ" }).click();
   const entry = page.getByRole("listitem").filter({ hasText: PROGRAM });
   await expect(entry).toContainText("Групп: 2", { timeout: 10_000 });

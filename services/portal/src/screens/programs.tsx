@@ -138,6 +138,7 @@ function formOf(p?: Program) {
     form: f?.form ?? "blended",
     positions: (f?.target_positions ?? ["учитель"]).join(", "),
     subjects: (f?.target_subjects ?? []).join(", "),
+    competences: (f?.competences ?? []).join(", "),
     modules: (f?.modules ?? []).map((m) => `${m.name}; ${m.hours}; ${m.assessment_form}`).join("\n"),
     size: String(f?.max_group_size ?? 25),
     cost: String(f?.cost_per_learner ?? 0),
@@ -189,7 +190,7 @@ function ProgramForm({
       target_positions: list(f.positions),
       target_subjects: list(f.subjects),
       modules,
-      competences: program?.fields?.competences ?? [],
+      competences: list(f.competences),
       internship_site: program?.fields?.internship_site ?? "",
       max_group_size: Number(f.size) || 0,
       cost_per_learner: Number(f.cost) || 0,
@@ -244,6 +245,10 @@ function ProgramForm({
       <label>
         {t.programs.fSubjects}
         <input value={f.subjects} onInput={set("subjects")} />
+      </label>
+      <label>
+        {t.programs.fCompetences}
+        <input value={f.competences} onInput={set("competences")} />
       </label>
       <label>
         {t.programs.fModules}
