@@ -160,12 +160,12 @@ ensure_chromium() {
 # Builds the portal with the machine's Node.js: its dependencies as the
 # lock file pins them, its API types from the gateway's OpenAPI document
 # (`$1`: the pd binary), the type check, then the static files in
-# services/portal/dist that the gateway serves at /.
+# portal/dist that the gateway serves at /.
 build_portal() {
   local pd="$1"
   ensure_node
   (
-    cd services/portal
+    cd portal
     [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] \
       || npm ci --no-audit --no-fund --loglevel=error
     "$pd" openapi >openapi.json

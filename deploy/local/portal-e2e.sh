@@ -3,7 +3,7 @@
 # its own (every service and the gateway serving the built portal, fresh
 # databases and subjects, the demo region seeded), Playwright drives
 # Debian's Chromium against it, and the sandbox is dropped afterwards.
-# Screenshots of each screen land in services/portal/screenshots/.
+# Screenshots of each screen land in portal/screenshots/.
 #   portal-e2e.sh PD_BINARY
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +15,7 @@ ensure_chromium
 # The sandbox makes its databases as the tests do.
 PD_TEST_DATABASE_URL="${PD_TEST_DATABASE_URL:-$(pg_admin_url)}"
 export PD_TEST_DATABASE_URL
-[ -f services/portal/dist/index.html ] || build_portal "$pd"
+[ -f portal/dist/index.html ] || build_portal "$pd"
 info=$(mktemp)
 log=$(mktemp)
 "$pd" demo sandbox --info-file "$info" >"$log" 2>&1 &
@@ -31,6 +31,6 @@ set -a
 # shellcheck disable=SC1090
 source "$info"
 set +a
-cd services/portal
+cd portal
 # On a failure the platform's side of it is shown too.
 npx playwright test --reporter=line || { echo "--- the sandbox's log:" >&2; tail -60 "$log" >&2; exit 1; }

@@ -43,7 +43,7 @@ set -e
 portal_suite() {
   cargo build -q -p pd
   build_portal "$(pwd)/target/debug/pd"
-  (cd services/portal && npx vitest run)
+  (cd portal && npx vitest run)
   ./deploy/local/portal-e2e.sh "$(pwd)/target/debug/pd"
 }
 if [ "$status" -eq 0 ] && [ $# -eq 0 ]; then

@@ -17,7 +17,7 @@ log "building pd (release; the first build takes a few minutes)"
 cargo build --release -q -p pd
 PD="$(pwd)/target/release/pd"
 
-log "building the portal (services/portal, with Node.js)"
+log "building the portal (portal, with Node.js)"
 build_portal "$PD"
 
 # Signing keys are made once per machine and never committed.

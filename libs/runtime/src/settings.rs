@@ -98,7 +98,7 @@ pub struct GatewaySettings {
     /// One client's average rate and burst (then 429).
     pub client_requests_per_second: u32,
     pub client_burst: u32,
-    /// The built portal (`services/portal/dist`), served at `/`; empty,
+    /// The built portal (`portal/dist`), served at `/`; empty,
     /// or a directory that does not exist: the API alone.
     pub portal_dir: String,
     /// The platform's public address (`https://pd.example.ru`), printed in

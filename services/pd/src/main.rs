@@ -69,7 +69,7 @@ enum DemoCommand {
     Sandbox {
         #[arg(long)]
         info_file: String,
-        #[arg(long, default_value = "services/portal/dist")]
+        #[arg(long, default_value = "portal/dist")]
         portal_dir: String,
     },
 }
