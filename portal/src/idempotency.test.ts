@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isFinal, keyFor, settle } from "./idempotency";
+import { isFinal, keyFor, sendOnce, settle } from "./idempotency";
 
 class Memory implements Storage {
   private m = new Map<string, string>();
@@ -41,5 +41,28 @@ describe("idempotency keys", () => {
     expect(isFinal(500)).toBe(false);
     expect(isFinal(201)).toBe(true);
     expect(isFinal(409)).toBe(true);
+  });
+});
+
+describe("sendOnce", () => {
+  const answer = (status: number, headers: Record<string, string> = {}) => ({
+    response: new Response(null, { status, headers }),
+  });
+
+  it("keeps the key over a lost answer and an overload, and settles it on a final one", async () => {
+    const s = new Memory();
+    const keys: string[] = [];
+    const lost = await sendOnce("apply:g", async (k) => {
+      keys.push(k);
+      throw new TypeError("connection reset");
+    }, s);
+    expect(lost.answer).toBeNull();
+    const busy = await sendOnce("apply:g", async (k) => (keys.push(k), answer(503, { "retry-after": "2" })), s);
+    expect(busy).toEqual({ answer: null, retryAfter: 2 });
+    const done = await sendOnce("apply:g", async (k) => (keys.push(k), answer(201)), s);
+    expect(done.answer?.response.status).toBe(201);
+    expect(new Set(keys).size).toBe(1);
+    await sendOnce("apply:g", async (k) => (keys.push(k), answer(201)), s);
+    expect(new Set(keys).size).toBe(2);
   });
 });

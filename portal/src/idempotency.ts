@@ -32,3 +32,30 @@ export function isFinal(status: number | undefined): boolean {
   // A 500 is not kept under its key either: the same request runs again.
   return status !== undefined && status !== 429 && status !== 500 && status !== 502 && status !== 503 && status !== 504;
 }
+
+/** An answer worth keeping: the response and whatever the client read. */
+export interface Answered {
+  response: Response;
+}
+
+/** Sends `action` under its key: `null` when the platform gave no final
+ * answer (no answer, overload: the same request may go again, with the
+ * `Retry-After` seconds when it said so); the answer otherwise, the key
+ * then settled. */
+export async function sendOnce<R extends Answered>(
+  action: string,
+  send: (key: string) => Promise<R>,
+  store: Storage = sessionStorage,
+): Promise<{ answer: R | null; retryAfter: number }> {
+  let answer: R;
+  try {
+    answer = await send(keyFor(action, store));
+  } catch {
+    return { answer: null, retryAfter: 0 };
+  }
+  if (!isFinal(answer.response.status)) {
+    return { answer: null, retryAfter: Number(answer.response.headers.get("retry-after") ?? "0") || 0 };
+  }
+  settle(action, store);
+  return { answer, retryAfter: 0 };
+}

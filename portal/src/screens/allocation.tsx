@@ -6,7 +6,7 @@ import { api } from "../api/client";
 import type { components } from "../api/schema";
 import { type Campaign, useCampaign } from "../campaign";
 import { toCsv, saveCsv } from "../csv";
-import { isFinal, keyFor, settle } from "../idempotency";
+import { sendOnce } from "../idempotency";
 import { formatDateTime } from "../dates";
 import { type ProblemBody, ProblemView } from "../problem";
 import { t } from "../i18n";
@@ -203,21 +203,17 @@ function FreePlaces({ campaign }: { campaign: Campaign }) {
     // One key per try until a final answer: a refusal (not this level's
     // turn yet, say) is kept by the platform under its key for a day.
     const action = `free-place:${place}:${chosen[place] ?? ""}`;
-    let r;
-    try {
-      r = await api.POST("/api/v1/free-places/{id}/assignment", {
-        params: { path: { id: place }, header: { "Idempotency-Key": keyFor(action) } },
+    const { answer } = await sendOnce(action, (key) =>
+      api.POST("/api/v1/free-places/{id}/assignment", {
+        params: { path: { id: place }, header: { "Idempotency-Key": key } },
         body: { educator_id: chosen[place] ?? "" },
-      });
-    } catch {
-      r = undefined;
-    }
-    if (!isFinal(r?.response.status)) {
+      }),
+    );
+    if (!answer) {
       setProblem({ detail: t.apply.noAnswer });
       return;
     }
-    settle(action);
-    const { data, error } = r ?? {};
+    const { data, error } = answer;
     if (error) setProblem(error);
     if (data) setDone(t.allocation.assignedTo(data.number ?? ""));
     await load();

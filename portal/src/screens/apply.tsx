@@ -7,7 +7,7 @@ import { api } from "../api/client";
 import type { components } from "../api/schema";
 import { type Campaign, useCampaign } from "../campaign";
 import { countdown, formatDate, startOfDay } from "../dates";
-import { isFinal, keyFor, settle } from "../idempotency";
+import { sendOnce } from "../idempotency";
 import { type ProblemBody, ProblemView } from "../problem";
 import { t } from "../i18n";
 
@@ -143,31 +143,20 @@ type Outcome =
 function ApplyButton({ group, number, onAnswer }: { group: string; number: string; onAnswer: () => void }) {
   const [outcome, setOutcome] = useState<Outcome>({ kind: "idle" });
   const send = async (waitlist: boolean) => {
-    const action = `apply:${group}:${number}:${waitlist}`;
-    const key = keyFor(action);
     setOutcome({ kind: "sending" });
-    let status: number | undefined;
-    let data: Application | undefined;
-    let error: (ProblemBody & { reason?: string }) | undefined;
-    let retryAfter = 0;
-    try {
-      const r = await api.POST("/api/v1/applications", {
+    const { answer, retryAfter } = await sendOnce(`apply:${group}:${number}:${waitlist}`, (key) =>
+      api.POST("/api/v1/applications", {
         params: { header: { "Idempotency-Key": key } },
         body: { group_id: group, unique_number: number, join_waitlist: waitlist },
-      });
-      status = r.response.status;
-      data = r.data;
-      error = r.error as typeof error;
-      retryAfter = Number(r.response.headers.get("retry-after") ?? "0") || 0;
-    } catch {
-      // No answer (the connection dropped): the same request may be sent again.
-    }
-    if (!isFinal(status)) {
+      }),
+    );
+    if (!answer) {
       setOutcome({ kind: "retry", after: retryAfter, waitlist });
       return;
     }
-    settle(action);
     onAnswer();
+    const data = answer.data;
+    const error = answer.error as (ProblemBody & { reason?: string }) | undefined;
     if (data) setOutcome({ kind: "done", application: data });
     // The program's other groups with seats are listed on this screen.
     else if (error?.reason === "group_full") setOutcome({ kind: "full" });

@@ -7,7 +7,7 @@ import type { components } from "../api/schema";
 import { type Campaign, useCampaign } from "../campaign";
 import { formatDate, formatDateTime } from "../dates";
 import { download } from "../download";
-import { isFinal, keyFor, settle } from "../idempotency";
+import { sendOnce } from "../idempotency";
 import { type ProblemBody, ProblemView } from "../problem";
 import { t } from "../i18n";
 
@@ -151,26 +151,17 @@ function OnBehalf({ campaign }: { campaign: Campaign }) {
     if (!number) return;
     setProblem(null);
     setDone("");
-    const action = `file:${who}:${group}:${waitlist}`;
-    let status: number | undefined;
-    let data: Application | undefined;
-    let error: ProblemBody | undefined;
-    try {
-      const r = await api.POST("/api/v1/applications", {
-        params: { header: { "Idempotency-Key": keyFor(action) } },
+    const { answer } = await sendOnce(`file:${who}:${group}:${waitlist}`, (key) =>
+      api.POST("/api/v1/applications", {
+        params: { header: { "Idempotency-Key": key } },
         body: { group_id: group, unique_number: number.number ?? "", educator_id: who, join_waitlist: waitlist },
-      });
-      ({ data } = r);
-      error = r.error;
-      status = r.response.status;
-    } catch {
-      // No answer: the same request may be sent again.
-    }
-    if (!isFinal(status)) {
+      }),
+    );
+    if (!answer) {
       setProblem({ detail: t.apply.noAnswer });
       return;
     }
-    settle(action);
+    const { data, error } = answer;
     if (error) setProblem(error);
     if (data) {
       setDone(

@@ -925,9 +925,8 @@ pub async fn sandbox(info_file: &str, portal_dir: &str) -> anyhow::Result<()> {
         .local_addr()?
         .port();
     env.settings.gateway.listen = format!("127.0.0.1:{port}");
-    let dir = std::fs::canonicalize(portal_dir).with_context(|| {
-        format!("the built portal {portal_dir} (npm run build in portal)")
-    })?;
+    let dir = std::fs::canonicalize(portal_dir)
+        .with_context(|| format!("the built portal {portal_dir} (npm run build in portal)"))?;
     anyhow::ensure!(
         dir.join("index.html").is_file(),
         "{portal_dir} has no index.html: build the portal first"
