@@ -12,6 +12,13 @@
 //! answers the first's answer. A run that died left nothing behind, so its
 //! retry simply runs. Answers without an effect (errors) are recorded
 //! after the handler, and the same way give way to an answer already there.
+//!
+//! The busiest creating writes put effect, event and answer in one
+//! statement instead ([`push_answer`], `RpcContext::push_answer`): the
+//! answer's row is a plain insert there, so a run whose key another run
+//! answered first fails on the key's constraint and its whole statement
+//! rolls back. Stale rows (expired, or an earlier version's `pending`
+//! claim) are removed by [`lookup`] before such a run.
 
 use pd_domain::{AppError, ErrorKind};
 use sha2::{Digest, Sha256};
@@ -60,6 +67,10 @@ fn request_hash(operation: &str, body: &[u8]) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
+/// A key's row: the request's hash, the outcome, the answer, and whether
+/// it has expired.
+type StoredKey = (Vec<u8>, String, Option<Vec<u8>>, bool);
+
 /// Finds the stored answer to `key`, or says to run the request: 422
 /// when the key was used for another request. A read, nothing written.
 pub async fn lookup(
@@ -72,33 +83,85 @@ pub async fn lookup(
     check_key(key)?;
     let hash = request_hash(operation, body);
     let sql = format!(
-        "SELECT request_hash, outcome, response FROM idempotency_keys
-         WHERE caller = $1 AND key = $2 AND created_at >= now() - interval '{KEEP_FOR}'"
+        "SELECT request_hash, outcome, response, created_at < now() - interval '{KEEP_FOR}'
+         FROM idempotency_keys WHERE caller = $1 AND key = $2"
     );
-    let row: Option<(Vec<u8>, String, Option<Vec<u8>>)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let row: Option<StoredKey> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(caller)
         .bind(key)
         .fetch_optional(pool)
         .await
         .map_err(|e| crate::rpc::internal("idempotency key", e))?;
     match row {
-        Some((h, _, _)) if h != hash => Err(AppError::invalid(
-            "Idempotency-Key",
-            "этот ключ уже использован для другого запроса",
-        )
-        .with("reason", "idempotency_key_reused")),
         // A row `pending` is an earlier version's claim: its run is over.
-        Some((_, outcome, Some(body))) if outcome != "pending" => Ok(Lookup::Replay {
-            ok: outcome == "ok",
-            body,
-        }),
-        _ => Ok(Lookup::Run(Key {
-            caller: caller.to_owned(),
-            key: key.to_owned(),
-            operation: operation.to_owned(),
-            request_hash: hash,
-        })),
+        Some((_, outcome, _, expired)) if expired || outcome == "pending" => {
+            forget_stale(pool, caller, key).await?;
+        }
+        Some((h, _, _, _)) if h != hash => {
+            return Err(AppError::invalid(
+                "Idempotency-Key",
+                "этот ключ уже использован для другого запроса",
+            )
+            .with("reason", "idempotency_key_reused"));
+        }
+        Some((_, outcome, Some(body), _)) => {
+            return Ok(Lookup::Replay {
+                ok: outcome == "ok",
+                body,
+            });
+        }
+        _ => {}
     }
+    Ok(Lookup::Run(Key {
+        caller: caller.to_owned(),
+        key: key.to_owned(),
+        operation: operation.to_owned(),
+        request_hash: hash,
+    }))
+}
+
+/// Removes the key's row if it is stale (expired, or an earlier version's
+/// `pending` claim), so that a new run may insert its answer.
+async fn forget_stale(pool: &PgPool, caller: &str, key: &str) -> Result<(), AppError> {
+    let sql = format!(
+        "DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2
+           AND (outcome = 'pending' OR created_at < now() - interval '{KEEP_FOR}')"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(caller)
+        .bind(key)
+        .execute(pool)
+        .await
+        .map_err(|e| crate::rpc::internal("idempotency key", e))?;
+    Ok(())
+}
+
+/// The key's constraint: a one-statement write that violates it was
+/// answered first by another run of the same key.
+pub const KEY_CONSTRAINT: &str = "idempotency_keys_pkey";
+
+/// Appends to a one-statement write (a `WITH` list) the CTE `pd_answer`
+/// that records `body` as the key's answer when the CTE `after` yields a
+/// row: the effect and its answer commit together or not at all.
+pub fn push_answer(
+    q: &mut sqlx::QueryBuilder<sqlx::Postgres>,
+    k: &Key,
+    after: &str,
+    body: Vec<u8>,
+) {
+    q.push(
+        ", pd_answer AS (INSERT INTO idempotency_keys (caller, key, operation, request_hash, outcome, response) SELECT ",
+    );
+    q.push_bind(k.caller.clone())
+        .push(", ")
+        .push_bind(k.key.clone())
+        .push(", ")
+        .push_bind(k.operation.clone())
+        .push(", ")
+        .push_bind(k.request_hash.clone())
+        .push(", 'ok', ")
+        .push_bind(body)
+        .push(format_args!(" WHERE EXISTS (SELECT 1 FROM {after}))"));
 }
 
 /// Stores an answer under the key unless another run's answer is there
@@ -150,11 +213,14 @@ pub async fn record_answer(
     if stored {
         Ok(())
     } else {
-        Err(
-            AppError::conflict("запрос с этим ключом уже выполнен другим обращением")
-                .with("reason", ANSWERED_BY_ANOTHER_RUN),
-        )
+        Err(answered_by_another_run())
     }
+}
+
+/// The error of a run whose key another run answered first.
+pub(crate) fn answered_by_another_run() -> AppError {
+    AppError::conflict("запрос с этим ключом уже выполнен другим обращением")
+        .with("reason", ANSWERED_BY_ANOTHER_RUN)
 }
 
 /// Records the answer of a run that did not record it with an effect

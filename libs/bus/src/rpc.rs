@@ -98,6 +98,45 @@ impl RpcContext {
         Ok(())
     }
 
+    /// For a creating handler whose whole effect is one statement (a `WITH`
+    /// list: no `BEGIN`/`COMMIT` round trips on the busiest writes):
+    /// appends the CTE recording `answer` under the request's key (if it
+    /// carries one), written only when the CTE `after` yields a row. Run
+    /// the statement through [`RpcContext::settle`].
+    pub fn push_answer<M: Message>(
+        &self,
+        q: &mut sqlx::QueryBuilder<sqlx::Postgres>,
+        after: &str,
+        answer: &M,
+    ) {
+        if let Some(k) = &self.idempotency {
+            idempotency::push_answer(q, k, after, answer.encode_to_vec());
+        }
+    }
+
+    /// Reads the outcome of a statement built with
+    /// [`RpcContext::push_answer`] whose final `SELECT` yields a row
+    /// exactly when `after` did: `Some` means the effect and its answer
+    /// are committed. The key's constraint violated means another run of
+    /// the key answered first (nothing of this run stays): the
+    /// [`idempotency::ANSWERED_BY_ANOTHER_RUN`] conflict, after which that
+    /// run's answer is sent. Any other error is the handler's to name.
+    pub fn settle<T>(
+        &self,
+        r: Result<Option<T>, sqlx::Error>,
+    ) -> Result<Result<Option<T>, sqlx::Error>, AppError> {
+        let key_taken = matches!(&r, Err(sqlx::Error::Database(e))
+            if e.constraint() == Some(idempotency::KEY_CONSTRAINT));
+        if key_taken {
+            return Err(idempotency::answered_by_another_run());
+        }
+        if matches!(&r, Ok(Some(_))) {
+            self.recorded
+                .store(self.idempotency.is_some(), Ordering::Release);
+        }
+        Ok(r)
+    }
+
     /// The verified caller, or 401.
     pub fn principal(&self) -> Result<&Principal, AppError> {
         self.principal

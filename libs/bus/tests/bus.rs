@@ -842,6 +842,153 @@ async fn two_runs_of_one_key_at_once_answer_alike_with_one_effect() {
     env.cleanup().await;
 }
 
+/// The same creating operation written as one statement: the effect, its
+/// first event (a new aggregate per run) and the recorded answer, with the
+/// statement held open for `seconds` before its end.
+fn things_server_in_one_statement(pool: &PgPool, bus: &Bus, seconds: f64) -> RpcServer<PgPool> {
+    let outbox = Outbox::new(bus, "producer");
+    RpcServer::new("things", pool.clone())
+        .op(thing_ops::CreateThing, move |pool: PgPool, ctx, req: IdRequest| {
+            let outbox = outbox.clone();
+            async move {
+                let aggregate = uuid::Uuid::now_v7().to_string();
+                let answer = IdRequest {
+                    id: format!("{} #{aggregate}", req.id),
+                };
+                let mut q = sqlx::QueryBuilder::new(
+                    "WITH eff AS (INSERT INTO effects (event_id, aggregate) SELECT gen_random_uuid(), ",
+                );
+                q.push_bind(req.id.clone())
+                    .push(" FROM (SELECT pg_sleep(")
+                    .push_bind(seconds)
+                    .push(")) s RETURNING aggregate)");
+                outbox
+                    .push_first_event(&mut q, "eff", "thing_happened", &aggregate, "tester", &req)
+                    .map_err(|e| pd_bus::rpc::internal("event", e))?;
+                ctx.push_answer(&mut q, "eff", &answer);
+                q.push(" SELECT aggregate FROM eff");
+                let written: Option<String> = ctx
+                    .settle(q.build_query_scalar().fetch_optional(&pool).await)?
+                    .map_err(|e| pd_bus::rpc::internal("statement", e))?;
+                written.ok_or_else(|| AppError::conflict("nothing written"))?;
+                Ok(answer)
+            }
+        })
+        .with_idempotency(pool.clone())
+}
+
+#[tokio::test]
+async fn one_statement_writes_effect_event_and_answer_once_per_key() {
+    let (env, bus, pool) = setup().await;
+    let stop = Shutdown::new();
+    let server = things_server_in_one_statement(&pool, &bus, 0.3)
+        .serve(bus.clone(), stop.clone())
+        .await
+        .unwrap();
+    let ctx = CallContext {
+        idempotency_key: Some("order-9".into()),
+        ..Default::default()
+    };
+    let req = IdRequest { id: "thing".into() };
+    // A retry while the first run's statement is still running.
+    let (a, b) = tokio::join!(
+        bus.call::<thing_ops::CreateThing>(&req, &ctx),
+        bus.call::<thing_ops::CreateThing>(&req, &ctx)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a, b, "both answered the first run's answer");
+    let again = bus
+        .call::<thing_ops::CreateThing>(&req, &ctx)
+        .await
+        .unwrap();
+    assert_eq!(again, a, "a later retry is answered from the record");
+    let effects: i64 = sqlx::query_scalar("SELECT count(*) FROM effects")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(effects, 1, "the second run's statement rolled back whole");
+    // One event, version 1 of its new aggregate, whose counter goes on
+    // from there for the aggregate's next event.
+    let envelopes: Vec<Vec<u8>> = sqlx::query_scalar("SELECT envelope FROM outbox")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(envelopes.len(), 1);
+    let env1 =
+        <pd_proto::common::v1::EventEnvelope as prost::Message>::decode(envelopes[0].as_slice())
+            .unwrap();
+    assert_eq!(env1.version, 1);
+    assert_eq!(a.id, format!("thing #{}", env1.aggregate_id));
+    let mut tx = pool.begin().await.unwrap();
+    Outbox::new(&bus, "producer")
+        .write(&mut tx, "thing_changed", &env1.aggregate_id, "tester", &req)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let version: i64 =
+        sqlx::query_scalar("SELECT version FROM aggregate_versions WHERE aggregate_id = $1")
+            .bind(&env1.aggregate_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(version, 2);
+    stop.cancel();
+    server.await.unwrap();
+    env.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_key_whose_answer_expired_runs_again_in_either_kind_of_write() {
+    let (env, bus, pool) = setup().await;
+    for (i, server) in [
+        things_server(&pool),
+        things_server_in_one_statement(&pool, &bus, 0.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let stop = Shutdown::new();
+        let task = server.serve(bus.clone(), stop.clone()).await.unwrap();
+        let ctx = CallContext {
+            idempotency_key: Some(format!("old-order-{i}")),
+            ..Default::default()
+        };
+        let req = IdRequest { id: "thing".into() };
+        let first = bus
+            .call::<thing_ops::CreateThing>(&req, &ctx)
+            .await
+            .unwrap();
+        sqlx::query(
+            "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = $1",
+        )
+        .bind(format!("old-order-{i}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+        let second = bus
+            .call::<thing_ops::CreateThing>(&req, &ctx)
+            .await
+            .unwrap();
+        assert_ne!(
+            second, first,
+            "server {i}: an expired answer is not replayed"
+        );
+        let replayed = bus
+            .call::<thing_ops::CreateThing>(&req, &ctx)
+            .await
+            .unwrap();
+        assert_eq!(replayed, second, "server {i}: the new answer is");
+        stop.cancel();
+        task.await.unwrap();
+    }
+    let effects: i64 = sqlx::query_scalar("SELECT count(*) FROM effects")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(effects, 4, "two runs for each kind of write");
+    env.cleanup().await;
+}
+
 /// Keeps one row per aggregate (a snapshot's state); rejects the aggregate
 /// "poison". Batches go through `newest_of`, single events through
 /// `is_newest`: both must end in the same state.

@@ -21,7 +21,7 @@ use crate::seats::{self, Seat};
 use crate::{State, messages as msg};
 
 /// An application as read back, with what the lists show of it.
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, Clone)]
 pub(crate) struct AppRow {
     pub id: Uuid,
     pub campaign_id: Uuid,
@@ -185,6 +185,11 @@ struct Applying {
     active: Option<Uuid>,
     /// A voucher (voucher_hours): the application spends its blocks.
     voucher: bool,
+    /// The group had a free seat and an open roster when read.
+    seat_free: Option<bool>,
+    /// The group was full when read: the program's other open groups with
+    /// free seats, earliest first (as `seats::alternatives` orders them).
+    alternatives: Option<Vec<Uuid>>,
 }
 
 const APPLYING: &str = concat!(
@@ -200,7 +205,14 @@ const APPLYING: &str = concat!(
                      AND c.opens_at <= $3 AND $3 < c.closes_at) AS phase_open,
            (SELECT a.id FROM applications a
             WHERE a.unique_number_id = n.id AND a.status IN ('enrolled', 'waitlisted')
-              AND (a.voucher_blocks = '{}' OR a.group_id = $2) LIMIT 1) AS active
+              AND (a.voucher_blocks = '{}' OR a.group_id = $2) LIMIT 1) AS active,
+           g.taken < g.capacity AND g.roster = 'open' AS seat_free,
+           CASE WHEN g.taken >= g.capacity THEN
+               ARRAY(SELECT o.id FROM groups o
+                     WHERE o.program_id = g.program_id AND o.id <> g.id AND o.status = 'published'
+                       AND o.roster = 'open' AND o.taken < o.capacity
+                     ORDER BY o.starts_on NULLS LAST, o.id LIMIT 20)
+           END AS alternatives
     FROM unique_numbers n LEFT JOIN groups g ON g.id = $2
     LEFT JOIN known_educators e ON e.id = n.educator_id
     WHERE n.number = $1"
@@ -243,10 +255,13 @@ pub(crate) fn filed_by(
 /// Applies with a unique number to a group: only in the application
 /// phase, with the educator's own funding number, one active application
 /// per number; the seat (or, when asked, a waitlist place) is taken in the
-/// same transaction as the row and its `application_submitted` event. A
-/// full group is answered before anything is written; a taken seat holds
-/// the group's row only over the last statements before the commit (the
-/// voucher's blocks, the row, the event, the recorded answer).
+/// same transaction as the row and its `application_submitted` event.
+///
+/// The window's two busiest answers cost one read and one statement: a
+/// free seat is taken with its row, event and recorded answer in one
+/// statement ([`take_seat_at_once`]), and a full group is answered from
+/// the read. Waitlists, vouchers and a seat lost between the two run in a
+/// transaction that holds the group's row only over its last statements.
 pub(crate) async fn apply(
     s: State,
     ctx: RpcContext,
@@ -257,12 +272,11 @@ pub(crate) async fn apply(
     let number = un::parse(&req.unique_number).map_err(number_error)?;
     let educator = applicant(p, &req.educator_id)?;
     let now = Utc::now();
-    let mut tx = s.pool.begin().await.map_err(db_error)?;
-    let c: Applying = sqlx::query_as(APPLYING)
+    let mut c: Applying = sqlx::query_as(APPLYING)
         .bind(&number)
         .bind(group)
         .bind(now)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&s.pool)
         .await
         .map_err(db_error)?
         .filter(|c: &Applying| c.educator_id == educator)
@@ -277,72 +291,121 @@ pub(crate) async fn apply(
         organization: c.organization_id,
     };
     let filed_by = filed_by(p, educator, &unit)?;
-    check_can_apply(&mut tx, &c, now).await?;
-    let blocks = if c.voucher {
-        voucher_blocks(&mut tx, &c).await?
-    } else {
-        Vec::new()
-    };
-    let (seat, position) = seats::take(&mut tx, group, req.join_waitlist).await?;
-    let id = Uuid::now_v7();
-    if c.voucher {
-        spend(&mut tx, c.number_id, id, &blocks).await?;
+    check_can_apply(&s.pool, &c, now).await?;
+    if let (Some(others), false, false) = (&c.alternatives, c.voucher, req.join_waitlist) {
+        return Err(seats::full(others));
     }
-    let new = NewApplication {
-        id,
-        campaign: c.campaign_id,
-        unit: &unit,
-        educator,
-        group,
-        program,
-        number: Some(c.number_id),
-        seat,
-        filed_by,
-        filed_by_user: p.user_id,
-        voucher_blocks: &blocks,
-        modules: &[],
-        hours: 0,
-    };
-    insert(&mut tx, &new).await.map_err(|e| match db_error(e) {
-        // Another request with the same number (a voucher: for the same
-        // group) won the race.
-        e if e.kind == pd_domain::ErrorKind::Conflict && c.voucher => {
-            AppError::conflict(msg::ALREADY_IN_GROUP).with("reason", "already_applied")
-        }
-        e if e.kind == pd_domain::ErrorKind::Conflict => {
-            AppError::conflict(msg::NUMBER_IN_USE).with("reason", "number_in_use")
-        }
-        e => e,
-    })?;
-    let row = AppRow {
-        id,
+    let voucher = c.voucher;
+    let mut row = AppRow {
+        id: Uuid::now_v7(),
         campaign_id: c.campaign_id,
         region_id: region,
         municipality_id: c.municipality_id,
         organization_id: c.organization_id,
         educator_id: educator,
-        educator_name: c.educator_name,
+        educator_name: std::mem::take(&mut c.educator_name),
         group_id: group,
         program_id: program,
-        program_title: c.program_title.unwrap_or_default(),
-        provider_name: c.provider_name.unwrap_or_default(),
+        program_title: c.program_title.take().unwrap_or_default(),
+        provider_name: c.provider_name.take().unwrap_or_default(),
         starts_on: c.starts_on,
         ends_on: c.ends_on,
         unique_number_id: Some(c.number_id),
-        number: c.number,
-        voucher_blocks: blocks,
+        number: std::mem::take(&mut c.number),
+        voucher_blocks: Vec::new(),
         modules: Vec::new(),
         hours: 0,
         team_id: None,
-        status: seat.status().to_owned(),
-        waitlist_position: position,
+        status: Seat::Taken.status().to_owned(),
+        waitlist_position: 0,
         reason: String::new(),
         note: String::new(),
         filed_by: filed_by.to_owned(),
         created_at: now,
         updated_at: now,
     };
+    if !voucher
+        && c.seat_free == Some(true)
+        && let Some(answer) = take_seat_at_once(&s, &ctx, &row).await?
+    {
+        return Ok(answer);
+    }
+    // Otherwise (or when the last seat went meanwhile) in a transaction.
+    let mut tx = s.pool.begin().await.map_err(db_error)?;
+    if voucher {
+        row.voucher_blocks = voucher_blocks(&mut tx, &c).await?;
+    }
+    let (seat, position) = seats::take(&mut tx, group, req.join_waitlist).await?;
+    if voucher {
+        spend(&mut tx, c.number_id, row.id, &row.voucher_blocks).await?;
+    }
+    row.status = seat.status().to_owned();
+    row.waitlist_position = position;
+    insert(&mut tx, &NewApplication::of(&row, seat, p.user_id))
+        .await
+        .map_err(|e| number_taken(db_error(e), voucher))?;
     acknowledge(&s, &ctx, tx, row, seat).await
+}
+
+/// Names the unique violation of a new application's row: another request
+/// with the same number (a voucher: for the same group) won the race.
+fn number_taken(e: AppError, voucher: bool) -> AppError {
+    match e {
+        e if e.kind == pd_domain::ErrorKind::Conflict && voucher => {
+            AppError::conflict(msg::ALREADY_IN_GROUP).with("reason", "already_applied")
+        }
+        e if e.kind == pd_domain::ErrorKind::Conflict => {
+            AppError::conflict(msg::NUMBER_IN_USE).with("reason", "number_in_use")
+        }
+        e => e,
+    }
+}
+
+/// Takes a free seat with the row, its `application_submitted` event and
+/// the answer recorded for the request's key, in one statement: one round
+/// trip and an implicit transaction, which a conflict on the number or on
+/// the key rolls back whole. `None` when the group had no seat left by
+/// then (nothing written).
+async fn take_seat_at_once(
+    s: &State,
+    ctx: &RpcContext,
+    row: &AppRow,
+) -> Result<Option<pb::Application>, AppError> {
+    let p = ctx.principal()?;
+    let event = pb::ApplicationSubmitted {
+        application: Some(row.snapshot()),
+    };
+    let mut q =
+        sqlx::QueryBuilder::new("WITH seat AS (UPDATE groups SET taken = taken + 1 WHERE id = ");
+    q.push_bind(row.group_id)
+        .push(" AND status = 'published' AND roster = 'open' AND taken < capacity RETURNING id), ")
+        .push("app AS (INSERT INTO applications (")
+        .push(COLUMNS)
+        .push(") SELECT ");
+    push_values(&mut q, &NewApplication::of(row, Seat::Taken, p.user_id));
+    q.push(" FROM seat RETURNING id)");
+    let id = row.id.to_string();
+    s.outbox
+        .push_first_event(
+            &mut q,
+            "app",
+            "application_submitted",
+            &id,
+            &ctx.actor(),
+            &event,
+        )
+        .map_err(db_error)?;
+    let answer = row.clone().into_proto();
+    ctx.push_answer(&mut q, "app", &answer);
+    q.push(" SELECT id FROM app");
+    let written: Option<Uuid> = ctx
+        .settle(q.build_query_scalar().fetch_optional(&s.pool).await)?
+        .map_err(|e| number_taken(db_error(e), false))?;
+    if written.is_none() {
+        return Ok(None);
+    }
+    crate::metrics::applied(Seat::Taken);
+    Ok(Some(answer))
 }
 
 /// Writes the new application's `application_submitted` event and commits
@@ -373,7 +436,7 @@ pub(crate) async fn acknowledge(
 pub(crate) struct NewApplication<'a> {
     pub id: Uuid,
     pub campaign: Uuid,
-    pub unit: &'a Unit,
+    pub unit: Unit,
     pub educator: Uuid,
     pub group: Uuid,
     pub program: Uuid,
@@ -386,41 +449,69 @@ pub(crate) struct NewApplication<'a> {
     pub hours: i32,
 }
 
+impl<'a> NewApplication<'a> {
+    /// The row of an application as it will be answered.
+    pub fn of(row: &'a AppRow, seat: Seat, filed_by_user: Uuid) -> Self {
+        NewApplication {
+            id: row.id,
+            campaign: row.campaign_id,
+            unit: row.unit(),
+            educator: row.educator_id,
+            group: row.group_id,
+            program: row.program_id,
+            number: row.unique_number_id,
+            seat,
+            filed_by: &row.filed_by,
+            filed_by_user,
+            voucher_blocks: &row.voucher_blocks,
+            modules: &row.modules,
+            hours: row.hours,
+        }
+    }
+}
+
+/// The columns a new application's row is written with, in the order of
+/// [`push_values`].
+const COLUMNS: &str = "id, campaign_id, region_id, municipality_id, organization_id, educator_id, \
+     group_id, program_id, unique_number_id, status, filed_by, filed_by_user, voucher_blocks, \
+     modules, hours";
+
+/// The row's values, bound in the order of [`COLUMNS`].
+fn push_values(q: &mut sqlx::QueryBuilder<sqlx::Postgres>, a: &NewApplication<'_>) {
+    let mut v = q.separated(", ");
+    v.push_bind(a.id)
+        .push_bind(a.campaign)
+        .push_bind(a.unit.region)
+        .push_bind(a.unit.municipality)
+        .push_bind(a.unit.organization)
+        .push_bind(a.educator)
+        .push_bind(a.group)
+        .push_bind(a.program)
+        .push_bind(a.number)
+        .push_bind(a.seat.status())
+        .push_bind(a.filed_by.to_owned())
+        .push_bind(a.filed_by_user)
+        .push_bind(a.voucher_blocks.to_vec())
+        .push_bind(a.modules.to_vec())
+        .push_bind(a.hours);
+}
+
 /// Writes the row (a unique violation is the caller's to name).
 pub(crate) async fn insert(
     tx: &mut PgConnection,
     a: &NewApplication<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO applications (id, campaign_id, region_id, municipality_id, organization_id,
-                                   educator_id, group_id, program_id, unique_number_id, status,
-                                   filed_by, filed_by_user, voucher_blocks, modules, hours)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    )
-    .bind(a.id)
-    .bind(a.campaign)
-    .bind(a.unit.region)
-    .bind(a.unit.municipality)
-    .bind(a.unit.organization)
-    .bind(a.educator)
-    .bind(a.group)
-    .bind(a.program)
-    .bind(a.number)
-    .bind(a.seat.status())
-    .bind(a.filed_by)
-    .bind(a.filed_by_user)
-    .bind(a.voucher_blocks)
-    .bind(a.modules)
-    .bind(a.hours)
-    .execute(tx)
-    .await
-    .map(|_| ())
+    let mut q = sqlx::QueryBuilder::new("INSERT INTO applications (");
+    q.push(COLUMNS).push(") VALUES (");
+    push_values(&mut q, a);
+    q.push(")");
+    q.build().execute(tx).await.map(|_| ())
 }
 
 /// The number still funds, the group is open for this campaign's
 /// applications, and no other application uses the number.
 async fn check_can_apply(
-    tx: &mut PgConnection,
+    pool: &sqlx::PgPool,
     c: &Applying,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -435,7 +526,8 @@ async fn check_can_apply(
     }
     if !c.phase_open {
         // The 409 that names the phase and its dates.
-        pd_calendar::ensure_open(tx, c.campaign_id, &["applications"], now).await?;
+        let mut conn = pool.acquire().await.map_err(db_error)?;
+        pd_calendar::ensure_open(&mut conn, c.campaign_id, &["applications"], now).await?;
     }
     // A voucher may pay for several applications (one per block), each
     // to another group.

@@ -182,7 +182,7 @@ pub(crate) async fn apply(
     let new = applications::NewApplication {
         id,
         campaign: g.campaign_id,
-        unit: &unit,
+        unit,
         educator,
         group,
         program: g.program_id,

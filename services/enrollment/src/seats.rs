@@ -57,10 +57,7 @@ pub(crate) async fn take(
     // formed meanwhile lists no alternatives, none being open either).
     if !waitlist {
         let others = alternatives(tx, group).await?;
-        let ids: Vec<String> = others.iter().map(|g| g.group_id.clone()).collect();
-        return Err(AppError::conflict(msg::GROUP_FULL)
-            .with("reason", "group_full")
-            .with("alternative_groups", ids.join(",")));
+        return Err(full(others.iter().map(|g| &g.group_id)));
     }
     // Counting the newcomer locks the row: a seat freed meanwhile is seen
     // here, and then taken instead of waiting. The counter is exact under
@@ -90,6 +87,15 @@ pub(crate) async fn take(
         return Ok((Seat::Taken, 0));
     }
     Ok((Seat::Waitlisted, i64::from(waitlisted)))
+}
+
+/// The 409 of a full group, naming the program's groups that still have
+/// seats (the alternatives' ids, earliest first).
+pub(crate) fn full<I: std::fmt::Display>(alternatives: impl IntoIterator<Item = I>) -> AppError {
+    let ids: Vec<String> = alternatives.into_iter().map(|id| id.to_string()).collect();
+    AppError::conflict(msg::GROUP_FULL)
+        .with("reason", "group_full")
+        .with("alternative_groups", ids.join(","))
 }
 
 /// 409 when the group was cancelled, or its roster fixed, by the time
