@@ -296,6 +296,7 @@ impl Relay {
                         tracing::warn!(service = self.service, error = %e, retry_in = ?backoff, "outbox relay batch failed; will retry");
                         tokio::select! {
                             _ = tokio::time::sleep(backoff) => {}
+                            _ = self.reconnected() => {}
                             _ = shutdown.cancelled() => {}
                         }
                         backoff = (backoff * 2).min(Duration::from_secs(30));
@@ -450,6 +451,18 @@ impl Relay {
             );
         }
         Ok(rows.len())
+    }
+
+    /// Ends when the connection to NATS, lost now, is back (at once a
+    /// relay waiting out its backoff after an outage publishes again);
+    /// never while it is up.
+    async fn reconnected(&self) {
+        if self.bus.is_connected() {
+            return std::future::pending().await;
+        }
+        while !self.bus.is_connected() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Whether JetStream itself is up: when it answers, a refusal is the

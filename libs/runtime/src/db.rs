@@ -46,11 +46,35 @@ pub async fn ensure_database(server_url: &str, database: &str) -> anyhow::Result
     Ok(())
 }
 
-/// Connects to a database of the server.
-pub async fn pool(server_url: &str, database: &str, max: u32) -> anyhow::Result<PgPool> {
+/// A connection idle longer than this is checked (a round trip) before
+/// it is handed out again.
+const CHECK_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Every service pool's options. sqlx checks each connection with a round
+/// trip when it is handed out (and again when it comes back): on the
+/// busiest requests of the December window that doubled the round trips
+/// to PostgreSQL. Here only a connection idle for a while is checked (one
+/// that may have outlived a server restart). A busy one that broke fails
+/// its statement (a 500 the client may retry: no idempotent answer is
+/// recorded for it), and sqlx drops it when it comes back to the pool.
+fn pool_options(max: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(std::time::Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > CHECK_AFTER_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
+/// Connects to a database of the server.
+pub async fn pool(server_url: &str, database: &str, max: u32) -> anyhow::Result<PgPool> {
+    pool_options(max)
         .connect_with(options(server_url, database)?)
         .await
         .with_context(|| format!("connecting to database {database}"))
@@ -83,9 +107,7 @@ pub async fn open_service_db(
             provision(&db.admin_url, &name, password).await?;
         }
         let options = options(&db.url, &name)?.username(&name).password(password);
-        PgPoolOptions::new()
-            .max_connections(db.max_connections)
-            .acquire_timeout(std::time::Duration::from_secs(10))
+        pool_options(db.max_connections)
             .connect_with(options)
             .await
             .with_context(|| {

@@ -272,11 +272,14 @@ pub(crate) async fn apply(
     let number = un::parse(&req.unique_number).map_err(number_error)?;
     let educator = applicant(p, &req.educator_id)?;
     let now = Utc::now();
+    // One connection for the whole request: each trip of a connection
+    // through the pool costs a round trip of its own.
+    let mut conn = s.pool.acquire().await.map_err(db_error)?;
     let mut c: Applying = sqlx::query_as(APPLYING)
         .bind(&number)
         .bind(group)
         .bind(now)
-        .fetch_optional(&s.pool)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(db_error)?
         .filter(|c: &Applying| c.educator_id == educator)
@@ -291,7 +294,7 @@ pub(crate) async fn apply(
         organization: c.organization_id,
     };
     let filed_by = filed_by(p, educator, &unit)?;
-    check_can_apply(&s.pool, &c, now).await?;
+    check_can_apply(&mut conn, &c, now).await?;
     if let (Some(others), false, false) = (&c.alternatives, c.voucher, req.join_waitlist) {
         return Err(seats::full(others));
     }
@@ -326,12 +329,14 @@ pub(crate) async fn apply(
     };
     if !voucher
         && c.seat_free == Some(true)
-        && let Some(answer) = take_seat_at_once(&s, &ctx, &row).await?
+        && let Some(answer) = take_seat_at_once(&s, &ctx, &mut conn, &row).await?
     {
         return Ok(answer);
     }
     // Otherwise (or when the last seat went meanwhile) in a transaction.
-    let mut tx = s.pool.begin().await.map_err(db_error)?;
+    let mut tx = sqlx::Connection::begin(&mut *conn)
+        .await
+        .map_err(db_error)?;
     if voucher {
         row.voucher_blocks = voucher_blocks(&mut tx, &c).await?;
     }
@@ -369,6 +374,7 @@ fn number_taken(e: AppError, voucher: bool) -> AppError {
 async fn take_seat_at_once(
     s: &State,
     ctx: &RpcContext,
+    conn: &mut PgConnection,
     row: &AppRow,
 ) -> Result<Option<pb::Application>, AppError> {
     let p = ctx.principal()?;
@@ -399,7 +405,7 @@ async fn take_seat_at_once(
     ctx.push_answer(&mut q, "app", &answer);
     q.push(" SELECT id FROM app");
     let written: Option<Uuid> = ctx
-        .settle(q.build_query_scalar().fetch_optional(&s.pool).await)?
+        .settle(q.build_query_scalar().fetch_optional(conn).await)?
         .map_err(|e| number_taken(db_error(e), false))?;
     if written.is_none() {
         return Ok(None);
@@ -413,7 +419,7 @@ async fn take_seat_at_once(
 pub(crate) async fn acknowledge(
     s: &State,
     ctx: &RpcContext,
-    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     row: AppRow,
     seat: Seat,
 ) -> Result<pb::Application, AppError> {
@@ -511,7 +517,7 @@ pub(crate) async fn insert(
 /// The number still funds, the group is open for this campaign's
 /// applications, and no other application uses the number.
 async fn check_can_apply(
-    pool: &sqlx::PgPool,
+    conn: &mut PgConnection,
     c: &Applying,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -526,8 +532,7 @@ async fn check_can_apply(
     }
     if !c.phase_open {
         // The 409 that names the phase and its dates.
-        let mut conn = pool.acquire().await.map_err(db_error)?;
-        pd_calendar::ensure_open(&mut conn, c.campaign_id, &["applications"], now).await?;
+        pd_calendar::ensure_open(conn, c.campaign_id, &["applications"], now).await?;
     }
     // A voucher may pay for several applications (one per block), each
     // to another group.
