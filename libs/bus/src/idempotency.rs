@@ -3,7 +3,8 @@
 //! body within 24 hours gets the first answer again without a second
 //! effect; the same key with another body is a 422.
 //!
-//! Nothing is written before the handler runs: a creating handler commits
+//! Nothing of the request is written before the handler runs (the lookup
+//! only removes a stale row of its key): a creating handler commits
 //! through `RpcContext::commit`, which inserts the answer's row in the
 //! handler's own transaction, so effect and answer are stored together or
 //! not at all. Two runs of one key at once (a retry while the first still
@@ -72,7 +73,9 @@ fn request_hash(operation: &str, body: &[u8]) -> Vec<u8> {
 type StoredKey = (Vec<u8>, String, Option<Vec<u8>>, bool);
 
 /// Finds the stored answer to `key`, or says to run the request: 422
-/// when the key was used for another request. A read, nothing written.
+/// when the key was used for another request. Nothing is written, but a
+/// stale row of the key (expired, or an earlier version's claim) is
+/// removed, so that the run can insert its answer.
 pub async fn lookup(
     pool: &PgPool,
     caller: &str,

@@ -277,11 +277,6 @@ impl Relay {
         // Doubles while batches keep failing (an outage), up to 30 s.
         let mut backoff = Duration::from_millis(500);
         loop {
-            // Notifications so far are answered by the drain below; one
-            // arriving during it wakes the next wait.
-            if let Some(l) = listener.as_mut() {
-                while l.next_buffered().is_some() {}
-            }
             // Drain everything that is committed now.
             let mut published = 0;
             loop {
@@ -294,12 +289,12 @@ impl Relay {
                     }
                     Err(e) => {
                         tracing::warn!(service = self.service, error = %e, retry_in = ?backoff, "outbox relay batch failed; will retry");
-                        tokio::select! {
-                            _ = tokio::time::sleep(backoff) => {}
-                            _ = self.reconnected() => {}
-                            _ = shutdown.cancelled() => {}
-                        }
-                        backoff = (backoff * 2).min(Duration::from_secs(30));
+                        backoff = tokio::select! {
+                            _ = tokio::time::sleep(backoff) => (backoff * 2).min(Duration::from_secs(30)),
+                            // The outage is over: start again from the shortest wait.
+                            _ = self.reconnected() => Duration::from_millis(500),
+                            _ = shutdown.cancelled() => backoff,
+                        };
                         break;
                     }
                 }
@@ -317,10 +312,26 @@ impl Relay {
             }
             if published > 0 {
                 // Busy: gather what commits over the next moment into one
-                // batch instead of running a batch per committed write.
-                tokio::select! {
-                    _ = tokio::time::sleep(GATHER) => {}
-                    _ = shutdown.cancelled() => {}
+                // batch instead of running a batch per committed write,
+                // reading the notifications meanwhile (the next drain
+                // answers them all; unread, they would pile up).
+                let until = tokio::time::Instant::now() + GATHER;
+                loop {
+                    let notified = async {
+                        match listener.as_mut() {
+                            Some(l) => l.recv().await.is_ok(),
+                            None => std::future::pending().await,
+                        }
+                    };
+                    tokio::select! {
+                        read = notified => if !read { break },
+                        _ = tokio::time::sleep_until(until) => break,
+                        _ = shutdown.cancelled() => break,
+                    }
+                }
+                if tokio::time::Instant::now() < until {
+                    // The listener failed: wait out the moment all the same.
+                    tokio::time::sleep_until(until).await;
                 }
                 continue;
             }

@@ -211,6 +211,30 @@ pub fn reply_too_large(bytes: usize, max: usize) -> AppError {
 }
 
 /// Logs the cause and gives the client a 500 without internals.
+/// A database error no rule of the service names: a 503 with
+/// `Retry-After` when the database is restarting or the connection was
+/// lost (a retry will find a fresh one), a 500 otherwise; the log gets
+/// the cause either way.
+pub fn database_error(e: sqlx::Error) -> AppError {
+    let lost = match &e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+        // connection_exception, admin_shutdown, crash_shutdown, cannot_connect_now
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
+    };
+    if !lost {
+        return internal("database error", e);
+    }
+    tracing::warn!(error = %e, "database unavailable");
+    AppError::new(
+        ErrorKind::Unavailable,
+        "база данных сервиса недоступна; повторите запрос через секунду",
+    )
+    .with("retry_after", "1")
+}
+
 pub fn internal(context: &str, cause: impl std::fmt::Display) -> AppError {
     tracing::error!(error = %cause, "{context}");
     AppError::internal("внутренняя ошибка сервиса; попробуйте позже")
@@ -630,5 +654,24 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
         {
             tracing::warn!(error = %e, "cannot send reply");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_database_is_a_503_to_retry_and_anything_else_a_500() {
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        for lost in [sqlx::Error::Io(reset), sqlx::Error::PoolTimedOut] {
+            let e = database_error(lost);
+            assert_eq!(e.kind, ErrorKind::Unavailable);
+            assert_eq!(e.extensions["retry_after"], "1");
+        }
+        assert_eq!(
+            database_error(sqlx::Error::RowNotFound).kind,
+            ErrorKind::Internal
+        );
     }
 }

@@ -55,8 +55,9 @@ const CHECK_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(5);
 /// busiest requests of the December window that doubled the round trips
 /// to PostgreSQL. Here only a connection idle for a while is checked (one
 /// that may have outlived a server restart). A busy one that broke fails
-/// its statement (a 500 the client may retry: no idempotent answer is
-/// recorded for it), and sqlx drops it when it comes back to the pool.
+/// its statement (a 503 to retry, `pd_bus::rpc::database_error`; no
+/// idempotent answer is recorded for it), and sqlx drops it when it comes
+/// back to the pool, whose check on return stays.
 fn pool_options(max: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max)

@@ -81,7 +81,7 @@ mod messages {
 }
 
 fn db_error(e: sqlx::Error) -> AppError {
-    pd_bus::rpc::internal("database error", e)
+    pd_bus::rpc::database_error(e)
 }
 
 /// The scope a caller asked for (`organization_id`, `municipality_id`),

@@ -18,7 +18,7 @@ pub fn db_error(e: sqlx::Error) -> AppError {
             _ => {}
         }
     }
-    pd_bus::rpc::internal("database error", e)
+    pd_bus::rpc::database_error(e)
 }
 
 /// A requested page size (422 outside 1..=500).

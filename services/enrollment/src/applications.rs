@@ -156,8 +156,9 @@ async fn one(conn: &mut PgConnection, id: Uuid) -> Result<Option<AppRow>, AppErr
 }
 
 /// Everything applying checks, read in one round trip: the number as
-/// enrollment knows it, the group, whether the application phase is open
-/// and the number's active application, if any.
+/// enrollment knows it, the group, whether the application phase is open,
+/// the number's active application, if any, and whether the group has a
+/// seat (or, full, which of the program's groups still have one).
 #[derive(sqlx::FromRow)]
 struct Applying {
     number_id: Uuid,
@@ -348,21 +349,23 @@ pub(crate) async fn apply(
     row.waitlist_position = position;
     insert(&mut tx, &NewApplication::of(&row, seat, p.user_id))
         .await
-        .map_err(|e| number_taken(db_error(e), voucher))?;
+        .map_err(|e| number_taken(e, voucher))?;
     acknowledge(&s, &ctx, tx, row, seat).await
 }
 
-/// Names the unique violation of a new application's row: another request
+/// Names a unique violation of a new application's row: another request
 /// with the same number (a voucher: for the same group) won the race.
-fn number_taken(e: AppError, voucher: bool) -> AppError {
-    match e {
-        e if e.kind == pd_domain::ErrorKind::Conflict && voucher => {
+/// Other errors (of the event's rows too) are the database's.
+fn number_taken(e: sqlx::Error, voucher: bool) -> AppError {
+    let on_row = matches!(&e, sqlx::Error::Database(d)
+        if d.code().as_deref() == Some("23505")
+            && d.constraint().is_some_and(|c| c.starts_with("applications_")));
+    match on_row {
+        false => db_error(e),
+        true if voucher => {
             AppError::conflict(msg::ALREADY_IN_GROUP).with("reason", "already_applied")
         }
-        e if e.kind == pd_domain::ErrorKind::Conflict => {
-            AppError::conflict(msg::NUMBER_IN_USE).with("reason", "number_in_use")
-        }
-        e => e,
+        true => AppError::conflict(msg::NUMBER_IN_USE).with("reason", "number_in_use"),
     }
 }
 
@@ -406,7 +409,7 @@ async fn take_seat_at_once(
     q.push(" SELECT id FROM app");
     let written: Option<Uuid> = ctx
         .settle(q.build_query_scalar().fetch_optional(conn).await)?
-        .map_err(|e| number_taken(db_error(e), false))?;
+        .map_err(|e| number_taken(e, false))?;
     if written.is_none() {
         return Ok(None);
     }

@@ -53,8 +53,9 @@ pub(crate) async fn take(
     if seat.is_some() {
         return Ok((Seat::Taken, 0));
     }
-    // The busiest answer of the window: kept to one more query (a group
-    // formed meanwhile lists no alternatives, none being open either).
+    // Full (applying answers most of these from its read already): one
+    // more query (a group formed meanwhile lists no alternatives, none
+    // being open either).
     if !waitlist {
         let others = alternatives(tx, group).await?;
         return Err(full(others.iter().map(|g| &g.group_id)));

@@ -30,7 +30,7 @@ pub fn db_error(e: sqlx::Error) -> AppError {
     {
         return AppError::bad_request("текст содержит недопустимые символы");
     }
-    pd_bus::rpc::internal("database error", e)
+    pd_bus::rpc::database_error(e)
 }
 
 pub fn opt_id(id: Option<Uuid>) -> String {

@@ -22,7 +22,7 @@ pub fn db_error(e: sqlx::Error) -> AppError {
     {
         return AppError::bad_request("текст содержит недопустимые символы");
     }
-    pd_bus::rpc::internal("database error", e)
+    pd_bus::rpc::database_error(e)
 }
 
 /// A requested page size (422 outside 1..=200).
