@@ -76,8 +76,7 @@ impl Outbox {
             .first()
             .map(|v| v.1)
             .unwrap_or(1);
-        let id = Uuid::parse_str(&env.event_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        let body = bounded(env)?;
+        let (id, body) = sealed(env)?;
         sqlx::query("INSERT INTO outbox (event_id, subject, envelope) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(self.subject(event_type))
@@ -103,8 +102,7 @@ impl Outbox {
     ) -> Result<Uuid, sqlx::Error> {
         let mut env = envelope(event_type, aggregate_id, actor, payload);
         env.version = 1;
-        let id = Uuid::parse_str(&env.event_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        let body = bounded(env)?;
+        let (id, body) = sealed(env)?;
         q.push(", pd_event AS (INSERT INTO outbox (event_id, subject, envelope) SELECT ")
             .push_bind(id)
             .push(", ")
@@ -204,6 +202,12 @@ async fn next_versions(
         .collect())
 }
 
+/// An envelope ready for its outbox row: its event id and its bytes.
+fn sealed(env: pd_proto::common::v1::EventEnvelope) -> Result<(Uuid, Vec<u8>), sqlx::Error> {
+    let id = Uuid::parse_str(&env.event_id).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    Ok((id, bounded(env)?))
+}
+
 /// Encodes an envelope, refusing one the bus could not carry: the writer
 /// learns at once, instead of the relay failing on it for ever.
 fn bounded(env: pd_proto::common::v1::EventEnvelope) -> Result<Vec<u8>, sqlx::Error> {
@@ -221,11 +225,6 @@ fn bounded(env: pd_proto::common::v1::EventEnvelope) -> Result<Vec<u8>, sqlx::Er
     }
     Ok(body)
 }
-
-/// How long a busy relay lets events gather before its next batch: a
-/// batch costs four statements whatever its size, and under load a batch
-/// per committed write would cost the database as much as the writes.
-const GATHER: Duration = Duration::from_millis(10);
 
 /// Refusals of one row before the relay sets it aside.
 pub const MAX_ATTEMPTS: i32 = 10;
@@ -273,67 +272,35 @@ impl Relay {
             }
         };
         let mut last_cleanup = std::time::Instant::now();
-        let mut last_report: Option<std::time::Instant> = None;
         // Doubles while batches keep failing (an outage), up to 30 s.
         let mut backoff = Duration::from_millis(500);
         loop {
             // Drain everything that is committed now.
-            let mut published = 0;
             loop {
                 match self.publish_batch().await {
-                    Ok(n) if n as i64 == self.batch_size => published += n,
-                    Ok(n) => {
-                        published += n;
+                    Ok(n) if n as i64 == self.batch_size => continue,
+                    Ok(_) => {
                         backoff = Duration::from_millis(500);
                         break;
                     }
                     Err(e) => {
                         tracing::warn!(service = self.service, error = %e, retry_in = ?backoff, "outbox relay batch failed; will retry");
-                        backoff = tokio::select! {
-                            _ = tokio::time::sleep(backoff) => (backoff * 2).min(Duration::from_secs(30)),
-                            // The outage is over: start again from the shortest wait.
-                            _ = self.reconnected() => Duration::from_millis(500),
-                            _ = shutdown.cancelled() => backoff,
-                        };
+                        tokio::select! {
+                            _ = tokio::time::sleep(backoff) => {}
+                            _ = shutdown.cancelled() => {}
+                        }
+                        backoff = (backoff * 2).min(Duration::from_secs(30));
                         break;
                     }
                 }
             }
-            if last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-                self.report_backlog().await;
-                last_report = Some(std::time::Instant::now());
-            }
+            self.report_backlog().await;
             if last_cleanup.elapsed() > Duration::from_secs(600) {
                 self.cleanup().await;
                 last_cleanup = std::time::Instant::now();
             }
             if shutdown.is_cancelled() {
                 break;
-            }
-            if published > 0 {
-                // Busy: gather what commits over the next moment into one
-                // batch instead of running a batch per committed write,
-                // reading the notifications meanwhile (the next drain
-                // answers them all; unread, they would pile up).
-                let until = tokio::time::Instant::now() + GATHER;
-                loop {
-                    let notified = async {
-                        match listener.as_mut() {
-                            Some(l) => l.recv().await.is_ok(),
-                            None => std::future::pending().await,
-                        }
-                    };
-                    tokio::select! {
-                        read = notified => if !read { break },
-                        _ = tokio::time::sleep_until(until) => break,
-                        _ = shutdown.cancelled() => break,
-                    }
-                }
-                if tokio::time::Instant::now() < until {
-                    // The listener failed: wait out the moment all the same.
-                    tokio::time::sleep_until(until).await;
-                }
-                continue;
             }
             // Wait for a notification, polling once a second as a fallback.
             let wait = async {
@@ -462,18 +429,6 @@ impl Relay {
             );
         }
         Ok(rows.len())
-    }
-
-    /// Ends when the connection to NATS, lost now, is back (at once a
-    /// relay waiting out its backoff after an outage publishes again);
-    /// never while it is up.
-    async fn reconnected(&self) {
-        if self.bus.is_connected() {
-            return std::future::pending().await;
-        }
-        while !self.bus.is_connected() {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
     }
 
     /// Whether JetStream itself is up: when it answers, a refusal is the
