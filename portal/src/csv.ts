@@ -1,5 +1,6 @@
 // A list as a CSV file the way the platform's own exports are written:
 // `;`-separated, UTF-8 with a BOM (Excel opens it in Russian locales).
+import { saveBlob } from "./download";
 
 export function toCsv(header: string[], rows: (string | number)[][]): string {
   const cell = (v: string | number) => {
@@ -10,12 +11,5 @@ export function toCsv(header: string[], rows: (string | number)[][]): string {
 }
 
 export function saveCsv(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  URL.revokeObjectURL(url);
+  saveBlob(new Blob([text], { type: "text/csv;charset=utf-8" }), name);
 }

@@ -6,7 +6,13 @@ import { authFetch } from "./api/client";
 export async function download(path: string, name: string): Promise<boolean> {
   const r = await authFetch(path);
   if (!r.ok) return false;
-  const url = URL.createObjectURL(await r.blob());
+  saveBlob(await r.blob(), name);
+  return true;
+}
+
+// Saves data the page holds as a file named `name`.
+export function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement("a");
   a.href = url;
   a.download = name;
@@ -14,5 +20,4 @@ export async function download(path: string, name: string): Promise<boolean> {
   a.click();
   a.remove();
   URL.revokeObjectURL(url);
-  return true;
 }
