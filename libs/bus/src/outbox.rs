@@ -245,6 +245,23 @@ pub struct Relay {
     pub fail_after_publish: bool,
 }
 
+/// How often the relay counts its backlog for the `outbox_backlog` gauge.
+const BACKLOG_REPORT_EVERY: Duration = Duration::from_secs(1);
+
+/// Takes the notifications that have already arrived, without waiting: one
+/// pass publishes every row committed so far, so one pass per wake-up, not
+/// one per committed write (under load those are hundreds a second, and
+/// all but the first pass would find nothing). A notification is only a
+/// wake-up; a lost one costs at most the one-second poll.
+async fn drain_notifications(l: &mut PgListener) {
+    for _ in 0..10_000 {
+        match tokio::time::timeout(Duration::ZERO, l.recv()).await {
+            Ok(Ok(_)) => continue,
+            _ => break,
+        }
+    }
+}
+
 impl Relay {
     pub fn new(bus: Bus, pool: PgPool, service: &'static str) -> Self {
         Relay {
@@ -272,6 +289,7 @@ impl Relay {
             }
         };
         let mut last_cleanup = std::time::Instant::now();
+        let mut last_report: Option<std::time::Instant> = None;
         // Doubles while batches keep failing (an outage), up to 30 s.
         let mut backoff = Duration::from_millis(500);
         loop {
@@ -294,7 +312,12 @@ impl Relay {
                     }
                 }
             }
-            self.report_backlog().await;
+            // The gauge is for operators: once a second is plenty, and a
+            // count per pass would be a round trip per committed write.
+            if last_report.is_none_or(|t| t.elapsed() >= BACKLOG_REPORT_EVERY) {
+                self.report_backlog().await;
+                last_report = Some(std::time::Instant::now());
+            }
             if last_cleanup.elapsed() > Duration::from_secs(600) {
                 self.cleanup().await;
                 last_cleanup = std::time::Instant::now();
@@ -307,6 +330,7 @@ impl Relay {
                 match listener.as_mut() {
                     Some(l) => {
                         let _ = tokio::time::timeout(Duration::from_secs(1), l.recv()).await;
+                        drain_notifications(l).await;
                     }
                     None => tokio::time::sleep(Duration::from_secs(1)).await,
                 }
@@ -329,9 +353,14 @@ impl Relay {
     /// published) and `outbox_parked` (rows set aside, waiting for an
     /// operator).
     pub async fn report_backlog(&self) {
+        // Each count's condition is its partial index's, so only the
+        // unsent rows are read. (One scan `WHERE sent_at IS NULL` with two
+        // FILTERs matches neither index and reads every row the outbox keeps
+        // for a day: 19 ms a pass, a fifth of the machine in the December
+        // window, BENCHMARKS.md.)
         let counts: Result<(i64, i64), _> = sqlx::query_as(
-            "SELECT count(*) FILTER (WHERE parked_at IS NULL), count(*) FILTER (WHERE parked_at IS NOT NULL)
-             FROM outbox WHERE sent_at IS NULL",
+            "SELECT (SELECT count(*) FROM outbox WHERE sent_at IS NULL AND parked_at IS NULL),
+                    (SELECT count(*) FROM outbox WHERE sent_at IS NULL AND parked_at IS NOT NULL)",
         )
         .fetch_one(&self.pool)
         .await;
@@ -395,9 +424,18 @@ impl Relay {
                 )),
             }
         }
-        let mut sent = Vec::with_capacity(acks.len());
-        for (id, ack) in acks {
-            match ack.await {
+        // All acks at once: each waits up to the JetStream timeout, and
+        // one after the other a batch whose acks a NATS crash lost took
+        // that timeout times its rows (minutes), holding the rows' locks
+        // so that no other relay could publish them either.
+        let acked = futures::future::join_all(
+            acks.into_iter()
+                .map(|(id, ack)| async move { (id, ack.await) }),
+        )
+        .await;
+        let mut sent = Vec::with_capacity(acked.len());
+        for (id, ack) in acked {
+            match ack {
                 Ok(_) => sent.push(id),
                 Err(e) => failures.push((id, format!("JetStream ack: {e}"), permanent(e.kind()))),
             }
@@ -410,8 +448,12 @@ impl Relay {
             .bind(&sent)
             .execute(&mut *tx)
             .await?;
+        // Whether JetStream answers is asked once per batch, not per row:
+        // while NATS is down each question waits for its timeout.
+        let counts = failures.iter().any(|(_, _, never)| !never) && self.jetstream_answers().await;
         for (id, why, never) in &failures {
-            self.record_failure(&mut tx, *id, why, *never).await?;
+            self.record_failure(&mut tx, *id, why, *never || counts, *never)
+                .await?;
         }
         tx.commit().await?;
         metrics()
@@ -443,18 +485,19 @@ impl Relay {
         self.bus.jetstream().get_stream(stream).await.is_ok()
     }
 
-    /// Counts a failed attempt; parks the row when it can never succeed or
-    /// has been refused [`MAX_ATTEMPTS`] times. Attempts that failed for
-    /// the connection's sake (timeouts) are not counted: an outage of NATS
+    /// Records a failed attempt, counted when `counts` (JetStream answered,
+    /// so the refusal was the row's own); parks the row when it can never
+    /// succeed or has been refused [`MAX_ATTEMPTS`] times. Attempts that
+    /// failed for the connection's sake are not counted: an outage of NATS
     /// must not park the whole outbox.
     async fn record_failure(
         &self,
         tx: &mut PgConnection,
         id: i64,
         why: &str,
+        counts: bool,
         never: bool,
     ) -> Result<(), sqlx::Error> {
-        let counts = never || self.jetstream_answers().await;
         let parked: Option<(Uuid, String, i32)> = sqlx::query_as(
             "UPDATE outbox SET attempts = attempts + $2::int, last_error = $3,
                     parked_at = CASE WHEN $4 OR attempts + $2::int >= $5 THEN now() END

@@ -18,6 +18,7 @@ use pd_proto::registry::v1 as registry;
 use pd_runtime::tokens::TokenVerifier;
 use pd_testkit::TestEnv;
 use prost::Message;
+use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -296,6 +297,39 @@ async fn events_per_application(env: &TestEnv) -> HashMap<String, usize> {
     counts
 }
 
+/// What the outbox knows of an application's events (for a failure's
+/// message): when each was sent, its attempts, when parked, the last error.
+async fn outbox_rows_of(pool: &PgPool, id: Uuid) -> Vec<String> {
+    let rows: Vec<(Vec<u8>, String)> = sqlx::query_as(
+        "SELECT envelope, format('created %s, sent %s, attempts %s, parked %s, last error %s',
+                                 created_at, sent_at, attempts, parked_at, last_error)
+         FROM outbox",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap_or_default();
+    rows.into_iter()
+        .filter(|(envelope, _)| {
+            pd_proto::common::v1::EventEnvelope::decode(envelope.as_slice())
+                .is_ok_and(|e| e.aggregate_id == id.to_string())
+        })
+        .map(|(_, row)| row)
+        .collect()
+}
+
+/// The database's sessions (for a failure's message): a transaction left
+/// open holds the rows it locked.
+async fn sessions(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT format('%s %s for %s, waiting for %s: %s', pid, state, now() - xact_start,
+                       wait_event, left(query, 100))
+         FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap_or_default()
+}
+
 async fn burst_through(fault: Fault) {
     let mut stage = Stage::new(fault);
     let env = &stage.env;
@@ -444,11 +478,14 @@ async fn burst_through(fault: Fault) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     for id in &written {
-        assert_eq!(
-            events.get(&id.to_string()),
-            Some(&1),
-            "events of application {id}"
-        );
+        if events.get(&id.to_string()) != Some(&1) {
+            panic!(
+                "events of application {id}: {:?} on the stream; its outbox rows: {:?}; sessions: {:#?}",
+                events.get(&id.to_string()),
+                outbox_rows_of(&pool, *id).await,
+                sessions(&pool).await
+            );
+        }
     }
     assert_eq!(events.len(), written.len());
     pool.close().await;
