@@ -12,7 +12,8 @@
 //! the first commits, then finds the key taken, rolls back its effect and
 //! answers the first's answer. A run that died left nothing behind, so its
 //! retry simply runs. Answers without an effect (errors) are recorded
-//! after the handler, and the same way give way to an answer already there.
+//! after the handler (many in one statement, [`Keys`]), and the same way
+//! give way to an answer already there. Lookups are batched the same way.
 //!
 //! The busiest creating writes put effect, event and answer in one
 //! statement instead ([`push_answer`], `RpcContext::push_answer`): the
@@ -22,6 +23,7 @@
 //! claim) are removed by [`lookup`] before such a run.
 
 use pd_domain::{AppError, ErrorKind};
+use pd_runtime::batch::Batcher;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
@@ -71,56 +73,191 @@ fn request_hash(operation: &str, body: &[u8]) -> Vec<u8> {
 /// A key's row: the request's hash, the outcome, the answer, and whether
 /// it has expired.
 type StoredKey = (Vec<u8>, String, Option<Vec<u8>>, bool);
+/// A key's row found by [`find_many`]: its place in the batch (from 1), then
+/// the row.
+type Found = (i64, Vec<u8>, String, Option<Vec<u8>>, bool);
 
-/// Finds the stored answer to `key`, or says to run the request: 422
-/// when the key was used for another request. Nothing is written, but a
-/// stale row of the key (expired, or an earlier version's claim) is
-/// removed, so that the run can insert its answer.
-pub async fn lookup(
-    pool: &PgPool,
-    caller: &str,
-    key: &str,
-    operation: &str,
-    body: &[u8],
-) -> Result<Lookup, AppError> {
-    check_key(key)?;
-    let hash = request_hash(operation, body);
-    let sql = format!(
-        "SELECT request_hash, outcome, response, created_at < now() - interval '{KEEP_FOR}'
-         FROM idempotency_keys WHERE caller = $1 AND key = $2"
-    );
-    let row: Option<StoredKey> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(caller)
-        .bind(key)
-        .fetch_optional(pool)
-        .await
-        .map_err(|e| crate::rpc::internal("idempotency key", e))?;
-    match row {
-        // A row `pending` is an earlier version's claim: its run is over.
-        Some((_, outcome, _, expired)) if expired || outcome == "pending" => {
-            forget_stale(pool, caller, key).await?;
+/// The service's `idempotency_keys`, read and written in batches: under
+/// load the keys of many requests are looked up in one statement, and the
+/// answers of many (errors, mostly) recorded in one.
+#[derive(Clone)]
+pub struct Keys {
+    pool: PgPool,
+    found: Batcher<(String, String), Result<Option<StoredKey>, AppError>>,
+    answers: Batcher<Answer, Result<bool, String>>,
+}
+
+/// An answer to record under its key.
+struct Answer {
+    caller: String,
+    key: String,
+    operation: String,
+    request_hash: Vec<u8>,
+    outcome: &'static str,
+    body: Vec<u8>,
+}
+
+/// Batches that may run at once, and the most requests in one.
+const WORKERS: usize = 2;
+const MAX_BATCH: usize = 128;
+
+impl Keys {
+    /// Starts the batches (inside the runtime: they are tasks).
+    pub fn new(pool: PgPool) -> Keys {
+        let found = {
+            let pool = pool.clone();
+            Batcher::start(WORKERS, MAX_BATCH, move |keys| {
+                find_many(pool.clone(), keys)
+            })
+        };
+        let answers = {
+            let pool = pool.clone();
+            Batcher::start(WORKERS, MAX_BATCH, move |answers| {
+                store_many(pool.clone(), answers)
+            })
+        };
+        Keys {
+            pool,
+            found,
+            answers,
         }
-        Some((h, _, _, _)) if h != hash => {
-            return Err(AppError::invalid(
-                "Idempotency-Key",
-                "этот ключ уже использован для другого запроса",
-            )
-            .with("reason", "idempotency_key_reused"));
-        }
-        Some((_, outcome, Some(body), _)) => {
-            return Ok(Lookup::Replay {
-                ok: outcome == "ok",
-                body,
-            });
-        }
-        _ => {}
     }
-    Ok(Lookup::Run(Key {
-        caller: caller.to_owned(),
-        key: key.to_owned(),
-        operation: operation.to_owned(),
-        request_hash: hash,
-    }))
+
+    /// Finds the stored answer to `key`, or says to run the request: 422
+    /// when the key was used for another request. Nothing is written, but
+    /// a stale row of the key (expired, or an earlier version's claim) is
+    /// removed, so that the run can insert its answer.
+    pub async fn lookup(
+        &self,
+        caller: &str,
+        key: &str,
+        operation: &str,
+        body: &[u8],
+    ) -> Result<Lookup, AppError> {
+        check_key(key)?;
+        let hash = request_hash(operation, body);
+        let row = self
+            .found
+            .run((caller.to_owned(), key.to_owned()))
+            .await
+            .ok_or_else(|| crate::rpc::internal("idempotency key", "lookups stopped"))??;
+        match row {
+            // A row `pending` is an earlier version's claim: its run is over.
+            Some((_, outcome, _, expired)) if expired || outcome == "pending" => {
+                forget_stale(&self.pool, caller, key).await?;
+            }
+            Some((h, _, _, _)) if h != hash => {
+                return Err(AppError::invalid(
+                    "Idempotency-Key",
+                    "этот ключ уже использован для другого запроса",
+                )
+                .with("reason", "idempotency_key_reused"));
+            }
+            Some((_, outcome, Some(body), _)) => {
+                return Ok(Lookup::Replay {
+                    ok: outcome == "ok",
+                    body,
+                });
+            }
+            _ => {}
+        }
+        Ok(Lookup::Run(Key {
+            caller: caller.to_owned(),
+            key: key.to_owned(),
+            operation: operation.to_owned(),
+            request_hash: hash,
+        }))
+    }
+
+    /// Records the answer of a run that did not record it with an effect
+    /// (errors, answers without a transaction). Failures worth retrying
+    /// (the service or its database was unavailable) are not recorded, so
+    /// that a retry runs again. `false` when another run's answer is there.
+    pub async fn complete(
+        &self,
+        k: &Key,
+        result: &Result<Vec<u8>, AppError>,
+        error_body: impl FnOnce(&AppError) -> Vec<u8>,
+    ) -> bool {
+        let (outcome, body) = match result {
+            Ok(body) => ("ok", body.clone()),
+            Err(e)
+                if matches!(
+                    e.kind,
+                    ErrorKind::Internal | ErrorKind::Unavailable | ErrorKind::Timeout
+                ) =>
+            {
+                return true;
+            }
+            Err(e) => ("error", error_body(e)),
+        };
+        let answer = Answer {
+            caller: k.caller.clone(),
+            key: k.key.clone(),
+            operation: k.operation.clone(),
+            request_hash: k.request_hash.clone(),
+            outcome,
+            body,
+        };
+        match self.answers.run(answer).await {
+            Some(Ok(stored)) => stored,
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "cannot record the answer to an idempotency key");
+                true
+            }
+            None => {
+                tracing::warn!("cannot record the answer to an idempotency key: batches stopped");
+                true
+            }
+        }
+    }
+
+    /// The answer stored under the key (after another run answered first).
+    pub async fn stored(&self, k: &Key) -> Result<(bool, Vec<u8>), AppError> {
+        stored(&self.pool, k).await
+    }
+}
+
+/// The rows of many keys in one statement, in the order asked (`None`:
+/// no row). Each key is one probe of the primary key (the `LIMIT` keeps
+/// the planner from choosing another join while the table is small).
+async fn find_many(
+    pool: PgPool,
+    keys: Vec<(String, String)>,
+) -> Vec<Result<Option<StoredKey>, AppError>> {
+    let n = keys.len();
+    let (callers, names): (Vec<String>, Vec<String>) = keys.into_iter().unzip();
+    let sql = format!(
+        "SELECT r.i, k.request_hash, k.outcome, k.response, k.expired
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(caller, key, i)
+         CROSS JOIN LATERAL (
+             SELECT request_hash, outcome, response,
+                    created_at < now() - interval '{KEEP_FOR}' AS expired
+             FROM idempotency_keys WHERE caller = r.caller AND key = r.key LIMIT 1) k"
+    );
+    let rows: Result<Vec<Found>, _> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(&callers)
+        .bind(&names)
+        .fetch_all(&pool)
+        .await;
+    match rows {
+        Ok(rows) => {
+            let mut found: Vec<Result<Option<StoredKey>, AppError>> =
+                (0..n).map(|_| Ok(None)).collect();
+            for (i, hash, outcome, response, expired) in rows {
+                // WITH ORDINALITY counts from 1.
+                let slot = usize::try_from(i - 1).ok().and_then(|i| found.get_mut(i));
+                if let Some(slot) = slot {
+                    *slot = Ok(Some((hash, outcome, response, expired)));
+                }
+            }
+            found
+        }
+        Err(e) => {
+            let e = crate::rpc::internal("idempotency keys", e);
+            (0..n).map(|_| Err(e.clone())).collect()
+        }
+    }
 }
 
 /// Removes the key's row if it is stale (expired, or an earlier version's
@@ -226,34 +363,55 @@ pub(crate) fn answered_by_another_run() -> AppError {
         .with("reason", ANSWERED_BY_ANOTHER_RUN)
 }
 
-/// Records the answer of a run that did not record it with an effect
-/// (errors, answers without a transaction). Failures worth retrying (the
-/// service or its database was unavailable) are not recorded, so that a
-/// retry runs again. `false` when another run's answer is there.
-pub async fn complete(
-    pool: &PgPool,
-    k: &Key,
-    result: &Result<Vec<u8>, AppError>,
-    error_body: impl FnOnce(&AppError) -> Vec<u8>,
-) -> bool {
-    let (outcome, body) = match result {
-        Ok(body) => ("ok", body.clone()),
-        Err(e)
-            if matches!(
-                e.kind,
-                ErrorKind::Internal | ErrorKind::Unavailable | ErrorKind::Timeout
-            ) =>
-        {
-            return true;
+/// Stores many answers in one statement, each unless another run's answer
+/// is there already (waiting for that run to end first): `true` for each
+/// one stored. Of two runs of one key in the batch the first is stored.
+/// Rows are written in key order, so that two batches never wait for each
+/// other's rows in a cycle.
+async fn store_many(pool: PgPool, answers: Vec<Answer>) -> Vec<Result<bool, String>> {
+    let n = answers.len();
+    let id = |i: usize| (answers[i].caller.as_str(), answers[i].key.as_str());
+    let mut order: Vec<usize> = (0..n).collect();
+    // Stable: of equal keys the first asked stays first, and is kept.
+    order.sort_by(|&a, &b| id(a).cmp(&id(b)));
+    order.dedup_by(|b, a| id(*a) == id(*b));
+    let texts =
+        |f: fn(&Answer) -> &str| -> Vec<&str> { order.iter().map(|&i| f(&answers[i])).collect() };
+    let bytes =
+        |f: fn(&Answer) -> &[u8]| -> Vec<&[u8]> { order.iter().map(|&i| f(&answers[i])).collect() };
+    let sql = format!(
+        "INSERT INTO idempotency_keys (caller, key, operation, request_hash, outcome, response)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::bytea[])
+         ON CONFLICT (caller, key) DO UPDATE
+            SET operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash,
+                outcome = EXCLUDED.outcome, response = EXCLUDED.response, created_at = now(),
+                claim = NULL
+            WHERE idempotency_keys.outcome = 'pending'
+               OR idempotency_keys.created_at < now() - interval '{KEEP_FOR}'
+         RETURNING caller, key"
+    );
+    let stored: Result<Vec<(String, String)>, _> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(texts(|a| &a.caller))
+        .bind(texts(|a| &a.key))
+        .bind(texts(|a| &a.operation))
+        .bind(bytes(|a| &a.request_hash))
+        .bind(texts(|a| a.outcome))
+        .bind(bytes(|a| &a.body))
+        .fetch_all(&pool)
+        .await;
+    match stored {
+        Ok(stored) => {
+            let stored: std::collections::HashSet<(&str, &str)> = stored
+                .iter()
+                .map(|(c, k)| (c.as_str(), k.as_str()))
+                .collect();
+            let mut ok = vec![false; n];
+            for i in order {
+                ok[i] = stored.contains(&id(i));
+            }
+            ok.into_iter().map(Ok).collect()
         }
-        Err(e) => ("error", error_body(e)),
-    };
-    match store(pool, k, outcome, &body).await {
-        Ok(stored) => stored,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot record the answer to an idempotency key");
-            true
-        }
+        Err(e) => (0..n).map(|_| Err(e.to_string())).collect(),
     }
 }
 

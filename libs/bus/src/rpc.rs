@@ -351,6 +351,8 @@ pub struct RpcServer<S> {
     handlers: HashMap<String, Handler<S>>,
     /// Where `Idempotency-Key` answers are kept (the service's database).
     idempotency: Option<sqlx::PgPool>,
+    /// Their batched reads and writes, started by [`RpcServer::serve`].
+    keys: Option<idempotency::Keys>,
     /// The operations that honour it (`Operation::CREATES`).
     creates: HashSet<&'static str>,
     #[doc(hidden)]
@@ -364,6 +366,7 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
             state,
             handlers: HashMap::new(),
             idempotency: None,
+            keys: None,
             creates: HashSet::new(),
             crash_after_handler: false,
         }
@@ -426,7 +429,7 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
     /// then stops taking requests, drains those already received and waits
     /// for the handlers in flight.
     pub async fn serve(
-        self,
+        mut self,
         bus: Bus,
         shutdown: Shutdown,
     ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
@@ -439,6 +442,7 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
         // Make sure the server knows the subscription before callers rely on it.
         bus.client().flush().await.ok();
         let prefix = format!("{}.{}.rpc.", bus.settings().subject_prefix, self.service);
+        self.keys = self.idempotency.clone().map(idempotency::Keys::new);
         if let Some(pool) = self.idempotency.clone() {
             let stop = shutdown.clone();
             tokio::spawn(async move {
@@ -570,13 +574,12 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
                 recorded: Default::default(),
             };
             let key = header(headers::IDEMPOTENCY_KEY);
-            let pool = match (&self.idempotency, &key) {
-                (Some(pool), Some(_)) if self.creates.contains(operation.as_str()) => pool,
+            let keys = match (&self.keys, &key) {
+                (Some(keys), Some(_)) if self.creates.contains(operation.as_str()) => keys,
                 _ => return handler(self.state.clone(), ctx, msg.payload.clone()).await,
             };
             let key = key.unwrap_or_default();
-            let k = match idempotency::lookup(pool, &caller, &key, &operation, &msg.payload).await?
-            {
+            let k = match keys.lookup(&caller, &key, &operation, &msg.payload).await? {
                 Lookup::Replay { ok, body } => return replay(ok, body),
                 Lookup::Run(k) => k,
             };
@@ -594,10 +597,12 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
                 return r;
             }
             if answered_by_another
-                || !idempotency::complete(pool, &k, &r, |e| error_to_proto(e).encode_to_vec()).await
+                || !keys
+                    .complete(&k, &r, |e| error_to_proto(e).encode_to_vec())
+                    .await
             {
                 // Another run of the key answered first: its answer is the one.
-                let (ok, body) = idempotency::stored(pool, &k).await?;
+                let (ok, body) = keys.stored(&k).await?;
                 return replay(ok, body);
             }
             r

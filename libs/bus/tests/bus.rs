@@ -341,6 +341,52 @@ async fn a_stopping_relay_publishes_what_is_committed_first() {
 }
 
 /// Committed outbox rows not yet sent, parked and not.
+/// A NATS crash loses the acks of what the relay had just published. Rows
+/// whose subject a plain subscriber takes get no ack either: the relay must
+/// give up on the whole batch within one ack timeout (acks awaited
+/// together), not one timeout per row (minutes for a batch, with its rows
+/// locked against every other relay), and keep the rows for the next pass.
+#[tokio::test]
+async fn a_batch_whose_acks_never_come_fails_in_one_timeout_and_keeps_its_rows() {
+    const ROWS: usize = 12;
+    const ACK_TIMEOUT: Duration = Duration::from_secs(5);
+    let (env, bus, pool) = setup().await;
+    let silent = format!(
+        "{}.silent.evt.thing_happened.v1",
+        env.settings.nats.subject_prefix
+    );
+    let _listener = bus.client().subscribe(silent.clone()).await.unwrap();
+    bus.client().flush().await.unwrap();
+    for i in 0..ROWS {
+        let e =
+            pd_bus::events::envelope("thing_happened", &format!("agg-{i}"), "tester", &Empty {});
+        sqlx::query("INSERT INTO outbox (event_id, subject, envelope) VALUES ($1, $2, $3)")
+            .bind(uuid::Uuid::parse_str(&e.event_id).unwrap())
+            .bind(&silent)
+            .bind(prost::Message::encode_to_vec(&e))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let relay = Relay::new(bus.clone(), pool.clone(), "producer");
+    let started = Instant::now();
+    let failed = relay.publish_batch().await.unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        failed.to_string().contains(&format!("{ROWS} of {ROWS}")),
+        "{failed}"
+    );
+    // One after the other, the acks would take ROWS × ACK_TIMEOUT (60 s).
+    assert!(took < ACK_TIMEOUT * 3, "the batch took {took:?}");
+    let (unsent, parked) = outbox_state(&pool).await;
+    assert_eq!(
+        (unsent, parked),
+        (ROWS as i64, 0),
+        "the rows wait for the next pass"
+    );
+    env.cleanup().await;
+}
+
 async fn outbox_state(pool: &PgPool) -> (i64, i64) {
     sqlx::query_as(
         "SELECT count(*) FILTER (WHERE sent_at IS NULL AND parked_at IS NULL),
@@ -837,6 +883,87 @@ async fn two_runs_of_one_key_at_once_answer_alike_with_one_effect() {
         .await
         .unwrap_err();
     assert_eq!(e.extensions["reason"], "idempotency_key_reused");
+    stop.cancel();
+    server.await.unwrap();
+    env.cleanup().await;
+}
+
+/// Refusals of many keys at once: each run's answer differs (it carries
+/// the run's number), so a key answered with another run's refusal, or a
+/// run of a key whose answer was recorded, shows.
+#[tokio::test]
+async fn refusals_of_many_keys_at_once_are_recorded_once_each_and_replayed() {
+    let (env, bus, pool) = setup().await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = runs.clone();
+    let stop = Shutdown::new();
+    let server = RpcServer::new("things", pool.clone())
+        .op(
+            thing_ops::CreateThing,
+            move |_: PgPool, _, req: IdRequest| {
+                let n = counted.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    // Long enough for both runs of a key to be running at once.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Err::<IdRequest, _>(AppError::conflict(format!("{} refused #{n}", req.id)))
+                }
+            },
+        )
+        .with_idempotency(pool.clone())
+        .serve(bus.clone(), stop.clone())
+        .await
+        .unwrap();
+    let refusal = |key: usize| {
+        let bus = bus.clone();
+        async move {
+            let ctx = CallContext {
+                idempotency_key: Some(format!("key-{key}")),
+                ..Default::default()
+            };
+            let req = IdRequest {
+                id: format!("thing {key}"),
+            };
+            let e = bus
+                .call::<thing_ops::CreateThing>(&req, &ctx)
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Conflict, "{e:?}");
+            e.detail
+        }
+    };
+    // Every key twice at once: lookups and records share batches.
+    let first = futures::future::join_all((0..60).map(|i| refusal(i % 30))).await;
+    for key in 0..30 {
+        assert!(
+            first[key].starts_with(&format!("thing {key} refused #")),
+            "{}",
+            first[key]
+        );
+        assert_eq!(
+            first[key],
+            first[key + 30],
+            "both runs of key-{key} answer alike"
+        );
+    }
+    let ran = runs.load(Ordering::SeqCst);
+    assert!(ran > 30, "some keys ran twice at once ({ran} runs)");
+    let again = futures::future::join_all((0..30).map(refusal)).await;
+    assert_eq!(
+        again,
+        first[..30],
+        "each key replays its own recorded refusal"
+    );
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        ran,
+        "no recorded key ran again"
+    );
+    let recorded: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM idempotency_keys WHERE outcome = 'error'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(recorded, 30);
     stop.cancel();
     server.await.unwrap();
     env.cleanup().await;
