@@ -8,9 +8,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use pd_bus::RpcContext;
 use pd_bus::outbox::Outbox;
 use pd_domain::unique_number as un;
-use pd_domain::{AppError, Principal};
+use pd_domain::{AppError, ErrorKind, Principal};
 use pd_proto::enrollment::v1 as pb;
-use sqlx::PgConnection;
+use pd_runtime::batch::Batcher;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::db::{self, body_id, date, db_error, optional_id, path_id, ts};
@@ -160,7 +161,9 @@ async fn one(conn: &mut PgConnection, id: Uuid) -> Result<Option<AppRow>, AppErr
 /// the number's active application, if any, and whether the group has a
 /// seat (or, full, which of the program's groups still have one).
 #[derive(sqlx::FromRow)]
-struct Applying {
+pub(crate) struct Applying {
+    /// The request's place in its batch (from 1).
+    place: i64,
     number_id: Uuid,
     number: String,
     campaign_id: Uuid,
@@ -193,8 +196,14 @@ struct Applying {
     alternatives: Option<Vec<Uuid>>,
 }
 
+/// [`Applying`] of many requests in one statement: `$1` their numbers, `$2`
+/// their groups, `$3` their instants. Each is an index probe of the number
+/// (the `LIMIT` keeps the planner from joining otherwise).
 const APPLYING: &str = concat!(
-    "SELECT n.id AS number_id, n.number, n.campaign_id, n.educator_id, ",
+    "SELECT r.place, a.* FROM unnest($1::text[], $2::uuid[], $3::timestamptz[])
+         WITH ORDINALITY AS r(number, group_id, at, place)
+     CROSS JOIN LATERAL (
+    SELECT n.id AS number_id, n.number, n.campaign_id, n.educator_id, ",
     educator_name!(),
     " AS educator_name, n.organization_id, n.municipality_id, n.funds,
            g.campaign_id AS group_campaign, g.region_id, g.program_id, g.status AS group_status,
@@ -203,10 +212,10 @@ const APPLYING: &str = concat!(
            EXISTS (SELECT 1 FROM voucher_blocks b WHERE b.number_id = n.id) AS voucher,
            EXISTS (SELECT 1 FROM campaign_calendar c
                    WHERE c.campaign_id = n.campaign_id AND c.phase = 'applications'
-                     AND c.opens_at <= $3 AND $3 < c.closes_at) AS phase_open,
+                     AND c.opens_at <= r.at AND r.at < c.closes_at) AS phase_open,
            (SELECT a.id FROM applications a
             WHERE a.unique_number_id = n.id AND a.status IN ('enrolled', 'waitlisted')
-              AND (a.voucher_blocks = '{}' OR a.group_id = $2) LIMIT 1) AS active,
+              AND (a.voucher_blocks = '{}' OR a.group_id = r.group_id) LIMIT 1) AS active,
            g.taken < g.capacity AND g.roster = 'open' AS seat_free,
            CASE WHEN g.taken >= g.capacity THEN
                ARRAY(SELECT o.id FROM groups o
@@ -214,10 +223,63 @@ const APPLYING: &str = concat!(
                        AND o.roster = 'open' AND o.taken < o.capacity
                      ORDER BY o.starts_on NULLS LAST, o.id LIMIT 20)
            END AS alternatives
-    FROM unique_numbers n LEFT JOIN groups g ON g.id = $2
+    FROM unique_numbers n LEFT JOIN groups g ON g.id = r.group_id
     LEFT JOIN known_educators e ON e.id = n.educator_id
-    WHERE n.number = $1"
+    WHERE n.number = r.number LIMIT 1) a"
 );
+
+/// What one apply request reads: its number, group and instant.
+pub(crate) type ApplyingKey = (String, Uuid, DateTime<Utc>);
+/// The reads of concurrent apply requests, run as one statement.
+pub(crate) type Readers = Batcher<ApplyingKey, Result<Option<Applying>, AppError>>;
+
+/// Starts the batched reads of [`Applying`] (the window's busiest read:
+/// every apply request, half of them answered by it alone).
+pub(crate) fn readers(pool: PgPool) -> Readers {
+    Batcher::start(2, 128, move |keys| read_applying(pool.clone(), keys))
+}
+
+async fn read_applying(
+    pool: PgPool,
+    keys: Vec<ApplyingKey>,
+) -> Vec<Result<Option<Applying>, AppError>> {
+    let n = keys.len();
+    let (mut numbers, mut groups, mut instants) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for (number, group, at) in keys {
+        numbers.push(number);
+        groups.push(group);
+        instants.push(at);
+    }
+    let rows: Result<Vec<Applying>, _> = sqlx::query_as(APPLYING)
+        .bind(&numbers)
+        .bind(&groups)
+        .bind(&instants)
+        .fetch_all(&pool)
+        .await;
+    match rows {
+        Ok(rows) => {
+            let mut found: Vec<Result<Option<Applying>, AppError>> =
+                (0..n).map(|_| Ok(None)).collect();
+            for row in rows {
+                let slot = usize::try_from(row.place - 1)
+                    .ok()
+                    .and_then(|i| found.get_mut(i));
+                if let Some(slot) = slot {
+                    *slot = Ok(Some(row));
+                }
+            }
+            found
+        }
+        Err(e) => {
+            let e = db_error(e);
+            (0..n).map(|_| Err(e.clone())).collect()
+        }
+    }
+}
 
 fn number_error(e: un::NumberError) -> AppError {
     match e {
@@ -273,18 +335,15 @@ pub(crate) async fn apply(
     let number = un::parse(&req.unique_number).map_err(number_error)?;
     let educator = applicant(p, &req.educator_id)?;
     let now = Utc::now();
-    // One connection for the whole request: each trip of a connection
-    // through the pool costs a round trip of its own.
-    let mut conn = s.pool.acquire().await.map_err(db_error)?;
-    let mut c: Applying = sqlx::query_as(APPLYING)
-        .bind(&number)
-        .bind(group)
-        .bind(now)
-        .fetch_optional(&mut *conn)
+    let mut c: Applying = s
+        .applying
+        .run((number, group, now))
         .await
-        .map_err(db_error)?
+        .ok_or_else(|| AppError::new(ErrorKind::Unavailable, msg::STOPPING))??
         .filter(|c: &Applying| c.educator_id == educator)
         .ok_or_else(|| AppError::invalid("unique_number", msg::NUMBER_UNKNOWN))?;
+    // One connection for the rest of the request.
+    let mut conn = s.pool.acquire().await.map_err(db_error)?;
     let (region, program) = match (c.region_id, c.program_id) {
         (Some(r), Some(program)) if p.in_region(r) => (r, program),
         _ => return Err(AppError::not_found(msg::GROUP_NOT_FOUND)),

@@ -35,6 +35,8 @@ pub static MIGRATORS: [&Migrator; 2] = [&MIGRATOR, &pd_calendar::MIGRATOR];
 pub(crate) struct State {
     pub pool: PgPool,
     pub outbox: Outbox,
+    /// The apply requests' reads, batched.
+    pub applying: applications::Readers,
 }
 
 /// The enrollment service in the workspace's list of services.
@@ -63,6 +65,7 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
     let state = State {
         pool: pool.clone(),
         outbox: Outbox::new(&bus, SERVICE),
+        applying: applications::readers(pool.clone()),
     };
     let ready = bus.ready_check(Some(pool.clone()));
     pd_runtime::admin::serve(&settings, SERVICE, ADMIN_OFFSET, ready, shutdown.clone()).await?;
