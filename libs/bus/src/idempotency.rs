@@ -23,7 +23,7 @@
 //! claim) are removed by [`lookup`] before such a run.
 
 use pd_domain::{AppError, ErrorKind};
-use pd_runtime::batch::Batcher;
+use pd_runtime::batch::{Batcher, by_place};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
@@ -240,24 +240,16 @@ async fn find_many(
         .bind(&names)
         .fetch_all(&pool)
         .await;
-    match rows {
-        Ok(rows) => {
-            let mut found: Vec<Result<Option<StoredKey>, AppError>> =
-                (0..n).map(|_| Ok(None)).collect();
-            for (i, hash, outcome, response, expired) in rows {
-                // WITH ORDINALITY counts from 1.
-                let slot = usize::try_from(i - 1).ok().and_then(|i| found.get_mut(i));
-                if let Some(slot) = slot {
-                    *slot = Ok(Some((hash, outcome, response, expired)));
-                }
-            }
-            found
-        }
-        Err(e) => {
-            let e = crate::rpc::internal("idempotency keys", e);
-            (0..n).map(|_| Err(e.clone())).collect()
-        }
-    }
+    let rows = rows.map_err(|e| crate::rpc::internal("idempotency keys", e));
+    by_place(n, rows, |r| r.0)
+        .into_iter()
+        .map(|r| {
+            r.map(|found| {
+                found
+                    .map(|(_, hash, outcome, response, expired)| (hash, outcome, response, expired))
+            })
+        })
+        .collect()
 }
 
 /// Removes the key's row if it is stale (expired, or an earlier version's
@@ -304,6 +296,20 @@ pub fn push_answer(
         .push(format_args!(" WHERE EXISTS (SELECT 1 FROM {after}))"));
 }
 
+/// The conflict clause of an answer's insert: a stale row of the key (an
+/// earlier version's `pending` claim, or expired) gives way; another run's
+/// answer does not, and the insert returns no row for that key.
+fn replacing_stale() -> String {
+    format!(
+        "ON CONFLICT (caller, key) DO UPDATE
+            SET operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash,
+                outcome = EXCLUDED.outcome, response = EXCLUDED.response, created_at = now(),
+                claim = NULL
+            WHERE idempotency_keys.outcome = 'pending'
+               OR idempotency_keys.created_at < now() - interval '{KEEP_FOR}'"
+    )
+}
+
 /// Stores an answer under the key unless another run's answer is there
 /// already (waiting for that run to end first); `false` then.
 async fn store<'e, E: sqlx::PgExecutor<'e>>(
@@ -315,13 +321,9 @@ async fn store<'e, E: sqlx::PgExecutor<'e>>(
     let sql = format!(
         "INSERT INTO idempotency_keys (caller, key, operation, request_hash, outcome, response)
          VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (caller, key) DO UPDATE
-            SET operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash,
-                outcome = EXCLUDED.outcome, response = EXCLUDED.response, created_at = now(),
-                claim = NULL
-            WHERE idempotency_keys.outcome = 'pending'
-               OR idempotency_keys.created_at < now() - interval '{KEEP_FOR}'
-         RETURNING 1"
+         {}
+         RETURNING 1",
+        replacing_stale()
     );
     let stored: Option<i32> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(&k.caller)
@@ -382,13 +384,9 @@ async fn store_many(pool: PgPool, answers: Vec<Answer>) -> Vec<Result<bool, Stri
     let sql = format!(
         "INSERT INTO idempotency_keys (caller, key, operation, request_hash, outcome, response)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::bytea[])
-         ON CONFLICT (caller, key) DO UPDATE
-            SET operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash,
-                outcome = EXCLUDED.outcome, response = EXCLUDED.response, created_at = now(),
-                claim = NULL
-            WHERE idempotency_keys.outcome = 'pending'
-               OR idempotency_keys.created_at < now() - interval '{KEEP_FOR}'
-         RETURNING caller, key"
+         {}
+         RETURNING caller, key",
+        replacing_stale()
     );
     let stored: Result<Vec<(String, String)>, _> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(texts(|a| &a.caller))

@@ -70,6 +70,32 @@ impl<I: Send + 'static, O: Send + 'static> Batcher<I, O> {
     }
 }
 
+/// The answers of a batched read to its `n` requests: each row goes to
+/// the request at its `place` (counted from 1, as `WITH ORDINALITY`
+/// numbers an `unnest`), a request without a row gets `None`, and a failed
+/// statement is every request's error.
+pub fn by_place<T, E: Clone>(
+    n: usize,
+    rows: Result<Vec<T>, E>,
+    place: impl Fn(&T) -> i64,
+) -> Vec<Result<Option<T>, E>> {
+    match rows {
+        Ok(rows) => {
+            let mut answers: Vec<Result<Option<T>, E>> = (0..n).map(|_| Ok(None)).collect();
+            for row in rows {
+                let slot = usize::try_from(place(&row) - 1)
+                    .ok()
+                    .and_then(|i| answers.get_mut(i));
+                if let Some(slot) = slot {
+                    *slot = Ok(Some(row));
+                }
+            }
+            answers
+        }
+        Err(e) => (0..n).map(|_| Err(e.clone())).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +123,19 @@ mod tests {
         }
         let n = batches.load(Ordering::Relaxed);
         assert!(n < 200, "200 callers at once ran in {n} batches");
+    }
+
+    #[test]
+    fn rows_go_to_their_places_and_an_error_to_every_request() {
+        let rows: Result<Vec<(i64, &str)>, String> = Ok(vec![(3, "c"), (1, "a")]);
+        let answers = by_place(3, rows, |r| r.0);
+        let got: Vec<Option<&str>> = answers
+            .into_iter()
+            .map(|a| a.unwrap().map(|r| r.1))
+            .collect();
+        assert_eq!(got, [Some("a"), None, Some("c")]);
+        let failed = by_place(2, Err::<Vec<(i64, &str)>, _>("down".to_owned()), |r| r.0);
+        assert_eq!(failed, [Err("down".to_owned()), Err("down".to_owned())]);
     }
 
     #[tokio::test]

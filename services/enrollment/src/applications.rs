@@ -10,7 +10,7 @@ use pd_bus::outbox::Outbox;
 use pd_domain::unique_number as un;
 use pd_domain::{AppError, ErrorKind, Principal};
 use pd_proto::enrollment::v1 as pb;
-use pd_runtime::batch::Batcher;
+use pd_runtime::batch::{Batcher, by_place};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -254,31 +254,14 @@ async fn read_applying(
         groups.push(group);
         instants.push(at);
     }
-    let rows: Result<Vec<Applying>, _> = sqlx::query_as(APPLYING)
+    let rows = sqlx::query_as(APPLYING)
         .bind(&numbers)
         .bind(&groups)
         .bind(&instants)
         .fetch_all(&pool)
-        .await;
-    match rows {
-        Ok(rows) => {
-            let mut found: Vec<Result<Option<Applying>, AppError>> =
-                (0..n).map(|_| Ok(None)).collect();
-            for row in rows {
-                let slot = usize::try_from(row.place - 1)
-                    .ok()
-                    .and_then(|i| found.get_mut(i));
-                if let Some(slot) = slot {
-                    *slot = Ok(Some(row));
-                }
-            }
-            found
-        }
-        Err(e) => {
-            let e = db_error(e);
-            (0..n).map(|_| Err(e.clone())).collect()
-        }
-    }
+        .await
+        .map_err(db_error);
+    by_place(n, rows, |row: &Applying| row.place)
 }
 
 fn number_error(e: un::NumberError) -> AppError {
