@@ -14,13 +14,16 @@
 //! retry simply runs. Answers without an effect (errors) are recorded
 //! after the handler (many in one statement, [`Keys`]), and the same way
 //! give way to an answer already there. Lookups are batched the same way.
+//! A batched insert that meets a key another run is still writing waits
+//! for that run, and the batch's other answers wait with it (a retry
+//! racing its first run: rare).
 //!
 //! The busiest creating writes put effect, event and answer in one
 //! statement instead ([`push_answer`], `RpcContext::push_answer`): the
 //! answer's row is a plain insert there, so a run whose key another run
 //! answered first fails on the key's constraint and its whole statement
 //! rolls back. Stale rows (expired, or an earlier version's `pending`
-//! claim) are removed by [`lookup`] before such a run.
+//! claim) are removed by [`Keys::lookup`] before such a run.
 
 use pd_domain::{AppError, ErrorKind};
 use pd_runtime::batch::{Batcher, by_place};
@@ -140,7 +143,7 @@ impl Keys {
             .found
             .run((caller.to_owned(), key.to_owned()))
             .await
-            .ok_or_else(|| crate::rpc::internal("idempotency key", "lookups stopped"))??;
+            .ok_or_else(|| crate::rpc::internal("idempotency key", "its batch gave no answer"))??;
         match row {
             // A row `pending` is an earlier version's claim: its run is over.
             Some((_, outcome, _, expired)) if expired || outcome == "pending" => {
@@ -240,7 +243,7 @@ async fn find_many(
         .bind(&names)
         .fetch_all(&pool)
         .await;
-    let rows = rows.map_err(|e| crate::rpc::internal("idempotency keys", e));
+    let rows = rows.map_err(crate::rpc::database_error);
     by_place(n, rows, |r| r.0)
         .into_iter()
         .map(|r| {
@@ -264,7 +267,7 @@ async fn forget_stale(pool: &PgPool, caller: &str, key: &str) -> Result<(), AppE
         .bind(key)
         .execute(pool)
         .await
-        .map_err(|e| crate::rpc::internal("idempotency key", e))?;
+        .map_err(crate::rpc::database_error)?;
     Ok(())
 }
 
@@ -422,7 +425,7 @@ pub async fn stored(pool: &PgPool, k: &Key) -> Result<(bool, Vec<u8>), AppError>
     .bind(&k.key)
     .fetch_optional(pool)
     .await
-    .map_err(|e| crate::rpc::internal("idempotency key", e))?;
+    .map_err(crate::rpc::database_error)?;
     match row {
         Some((outcome, Some(body))) if outcome != "pending" => Ok((outcome == "ok", body)),
         _ => Err(AppError::new(

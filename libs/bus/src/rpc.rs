@@ -210,7 +210,6 @@ pub fn reply_too_large(bytes: usize, max: usize) -> AppError {
     .with("reason", "reply_too_large")
 }
 
-/// Logs the cause and gives the client a 500 without internals.
 /// A database error no rule of the service names: a 503 with
 /// `Retry-After` when the database is restarting or the connection was
 /// lost (a retry will find a fresh one), a 500 otherwise; the log gets
@@ -235,6 +234,7 @@ pub fn database_error(e: sqlx::Error) -> AppError {
     .with("retry_after", "1")
 }
 
+/// Logs the cause and gives the client a 500 without internals.
 pub fn internal(context: &str, cause: impl std::fmt::Display) -> AppError {
     tracing::error!(error = %cause, "{context}");
     AppError::internal("внутренняя ошибка сервиса; попробуйте позже")

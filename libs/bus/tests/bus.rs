@@ -340,7 +340,6 @@ async fn a_stopping_relay_publishes_what_is_committed_first() {
     env.cleanup().await;
 }
 
-/// Committed outbox rows not yet sent, parked and not.
 /// A NATS crash loses the acks of what the relay had just published. Rows
 /// whose subject a plain subscriber takes get no ack either: the relay must
 /// give up on the whole batch within one ack timeout (acks awaited
@@ -387,6 +386,7 @@ async fn a_batch_whose_acks_never_come_fails_in_one_timeout_and_keeps_its_rows()
     env.cleanup().await;
 }
 
+/// Committed outbox rows not yet sent, parked and not.
 async fn outbox_state(pool: &PgPool) -> (i64, i64) {
     sqlx::query_as(
         "SELECT count(*) FILTER (WHERE sent_at IS NULL AND parked_at IS NULL),

@@ -7,7 +7,9 @@
 //! one statement; the next batch gathers while it runs. Nothing waits for a
 //! timer: alone, a request runs at once; under load batches grow with it.
 
+use futures::FutureExt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -50,7 +52,12 @@ impl<I: Send + 'static, O: Send + 'static> Batcher<I, O> {
                         break;
                     }
                     let (inputs, replies): (Vec<I>, Vec<_>) = jobs.drain(..).unzip();
-                    let outputs = run(inputs).await;
+                    // A batch that panics fails its own callers (no answer),
+                    // not the worker: the next batch runs as usual.
+                    let Ok(outputs) = AssertUnwindSafe(run(inputs)).catch_unwind().await else {
+                        tracing::error!("a batch panicked; its requests get no answer");
+                        continue;
+                    };
                     // A caller that gave up has dropped its receiver: fine.
                     for (output, reply) in outputs.into_iter().zip(replies) {
                         let _ = reply.send(output);
@@ -61,8 +68,9 @@ impl<I: Send + 'static, O: Send + 'static> Batcher<I, O> {
         Batcher { queue }
     }
 
-    /// Runs `input` in the next batch; `None` when the batcher has stopped
-    /// (or its batch answered no output for it).
+    /// Runs `input` in the next batch; `None` when its batch gave no output
+    /// for it (it panicked, or answered too few): a bug, not a state to
+    /// retry.
     pub async fn run(&self, input: I) -> Option<O> {
         let (reply, answer) = oneshot::channel();
         self.queue.send((input, reply)).await.ok()?;
@@ -123,6 +131,17 @@ mod tests {
         }
         let n = batches.load(Ordering::Relaxed);
         assert!(n < 200, "200 callers at once ran in {n} batches");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_batch_fails_its_callers_and_the_workers_go_on() {
+        let picky = Batcher::start(2, 8, |inputs: Vec<u32>| async move {
+            assert!(!inputs.contains(&13), "unlucky");
+            inputs
+        });
+        assert_eq!(picky.run(13).await, None);
+        assert_eq!(picky.run(13).await, None);
+        assert_eq!(picky.run(7).await, Some(7), "both workers are still there");
     }
 
     #[test]

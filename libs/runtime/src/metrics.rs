@@ -73,7 +73,7 @@ pub struct Metrics {
     /// Set at each scrape from the pools the services registered.
     pub db_pool_connections: Family<ServiceLabels, IntGauge>,
     pub db_pool_idle: Family<ServiceLabels, IntGauge>,
-    /// Set by the outbox relay after each pass.
+    /// Set by the outbox relay, at most once a second.
     pub outbox_backlog: Family<ServiceLabels, IntGauge>,
     /// Rows the relay set aside as unpublishable, per service.
     pub outbox_parked: Family<ServiceLabels, IntGauge>,

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use pd_bus::RpcContext;
 use pd_bus::outbox::Outbox;
 use pd_domain::unique_number as un;
-use pd_domain::{AppError, ErrorKind, Principal};
+use pd_domain::{AppError, Principal};
 use pd_proto::enrollment::v1 as pb;
 use pd_runtime::batch::{Batcher, by_place};
 use sqlx::{PgConnection, PgPool};
@@ -322,11 +322,11 @@ pub(crate) async fn apply(
         .applying
         .run((number, group, now))
         .await
-        .ok_or_else(|| AppError::new(ErrorKind::Unavailable, msg::STOPPING))??
+        .ok_or_else(|| {
+            pd_bus::rpc::internal("reading an application", "its batch gave no answer")
+        })??
         .filter(|c: &Applying| c.educator_id == educator)
         .ok_or_else(|| AppError::invalid("unique_number", msg::NUMBER_UNKNOWN))?;
-    // One connection for the rest of the request.
-    let mut conn = s.pool.acquire().await.map_err(db_error)?;
     let (region, program) = match (c.region_id, c.program_id) {
         (Some(r), Some(program)) if p.in_region(r) => (r, program),
         _ => return Err(AppError::not_found(msg::GROUP_NOT_FOUND)),
@@ -337,10 +337,12 @@ pub(crate) async fn apply(
         organization: c.organization_id,
     };
     let filed_by = filed_by(p, educator, &unit)?;
-    check_can_apply(&mut conn, &c, now).await?;
+    check_can_apply(&s.pool, &c, now).await?;
     if let (Some(others), false, false) = (&c.alternatives, c.voucher, req.join_waitlist) {
         return Err(seats::full(others));
     }
+    // One connection for the writes.
+    let mut conn = s.pool.acquire().await.map_err(db_error)?;
     let voucher = c.voucher;
     let mut row = AppRow {
         id: Uuid::now_v7(),
@@ -561,11 +563,7 @@ pub(crate) async fn insert(
 
 /// The number still funds, the group is open for this campaign's
 /// applications, and no other application uses the number.
-async fn check_can_apply(
-    conn: &mut PgConnection,
-    c: &Applying,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
+async fn check_can_apply(pool: &PgPool, c: &Applying, now: DateTime<Utc>) -> Result<(), AppError> {
     if !c.funds {
         return Err(AppError::conflict(msg::NUMBER_RELEASED).with("reason", "number_released"));
     }
@@ -577,7 +575,8 @@ async fn check_can_apply(
     }
     if !c.phase_open {
         // The 409 that names the phase and its dates.
-        pd_calendar::ensure_open(conn, c.campaign_id, &["applications"], now).await?;
+        let mut conn = pool.acquire().await.map_err(db_error)?;
+        pd_calendar::ensure_open(&mut conn, c.campaign_id, &["applications"], now).await?;
     }
     // A voucher may pay for several applications (one per block), each
     // to another group.

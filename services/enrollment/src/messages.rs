@@ -61,5 +61,3 @@ pub const TEAM_NO_SEATS: &str = "в группе не хватает мест д
 pub const MEMBER_APPLIED: &str = "участник команды уже подал заявление в эту группу";
 pub const TEAM_STATUS: &str = "допустимые значения: submitted, accepted, rejected";
 pub const ROSTER_FIXED: &str = "приём заявлений закончился: состав группы уже сформирован";
-/// The service is stopping and reads no more applications (503: retry).
-pub const STOPPING: &str = "сервис перезапускается; повторите запрос через секунду";
