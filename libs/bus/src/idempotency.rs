@@ -73,12 +73,10 @@ fn request_hash(operation: &str, body: &[u8]) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
-/// A key's row: the request's hash, the outcome, the answer, and whether
-/// it has expired.
-type StoredKey = (Vec<u8>, String, Option<Vec<u8>>, bool);
-/// A key's row found by [`find_many`]: its place in the batch (from 1), then
-/// the row.
-type Found = (i64, Vec<u8>, String, Option<Vec<u8>>, bool);
+/// A key's row as [`find_many`] reads it: the request's place in its batch
+/// (from 1), the request's hash, the outcome, the answer, and whether it
+/// has expired.
+type StoredKey = (i64, Vec<u8>, String, Option<Vec<u8>>, bool);
 
 /// The service's `idempotency_keys`, read and written in batches: under
 /// load the keys of many requests are looked up in one statement, and the
@@ -146,17 +144,17 @@ impl Keys {
             .ok_or_else(|| crate::rpc::internal("idempotency key", "its batch gave no answer"))??;
         match row {
             // A row `pending` is an earlier version's claim: its run is over.
-            Some((_, outcome, _, expired)) if expired || outcome == "pending" => {
+            Some((_, _, outcome, _, expired)) if expired || outcome == "pending" => {
                 forget_stale(&self.pool, caller, key).await?;
             }
-            Some((h, _, _, _)) if h != hash => {
+            Some((_, h, _, _, _)) if h != hash => {
                 return Err(AppError::invalid(
                     "Idempotency-Key",
                     "этот ключ уже использован для другого запроса",
                 )
                 .with("reason", "idempotency_key_reused"));
             }
-            Some((_, outcome, Some(body), _)) => {
+            Some((_, _, outcome, Some(body), _)) => {
                 return Ok(Lookup::Replay {
                     ok: outcome == "ok",
                     body,
@@ -209,7 +207,7 @@ impl Keys {
                 true
             }
             None => {
-                tracing::warn!("cannot record the answer to an idempotency key: batches stopped");
+                tracing::warn!("cannot record the answer to an idempotency key: its batch failed");
                 true
             }
         }
@@ -238,21 +236,13 @@ async fn find_many(
                     created_at < now() - interval '{KEEP_FOR}' AS expired
              FROM idempotency_keys WHERE caller = r.caller AND key = r.key LIMIT 1) k"
     );
-    let rows: Result<Vec<Found>, _> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(&callers)
         .bind(&names)
         .fetch_all(&pool)
-        .await;
-    let rows = rows.map_err(crate::rpc::database_error);
-    by_place(n, rows, |r| r.0)
-        .into_iter()
-        .map(|r| {
-            r.map(|found| {
-                found
-                    .map(|(_, hash, outcome, response, expired)| (hash, outcome, response, expired))
-            })
-        })
-        .collect()
+        .await
+        .map_err(crate::rpc::database_error);
+    by_place(n, rows, |r: &StoredKey| r.0)
 }
 
 /// Removes the key's row if it is stale (expired, or an earlier version's
