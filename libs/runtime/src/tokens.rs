@@ -16,6 +16,7 @@ use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use pd_domain::{AppError, Grant, Principal};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::settings::AuthSettings;
@@ -44,7 +45,7 @@ pub struct Claims {
 /// are pruned, since every token issued before them has expired anyway.
 #[derive(Clone, Default)]
 pub struct Revocations {
-    inner: std::sync::Arc<std::sync::RwLock<std::collections::HashMap<Uuid, i64>>>,
+    inner: Arc<std::sync::RwLock<std::collections::HashMap<Uuid, i64>>>,
 }
 
 impl Revocations {
@@ -110,12 +111,22 @@ fn public_key(name: &str, b64: &str) -> anyhow::Result<(String, DecodingKey)> {
     Ok((key_id(&public), DecodingKey::from_ed_der(&public)))
 }
 
+mod verified;
+
+/// Seconds of clock skew tolerated on `exp`.
+const LEEWAY_SECS: i64 = 5;
+/// Verified tokens remembered per generation (two are kept): a few MB.
+const VERIFIED_CAPACITY: usize = 8192;
+
+/// Checks access tokens. Clones share everything (keys, revocations, the
+/// verified tokens), so one per process serves every request cheaply.
 #[derive(Clone)]
 pub struct TokenVerifier {
     /// By key id: the current key and the others being rotated in or out.
-    keys: std::sync::Arc<std::collections::HashMap<String, DecodingKey>>,
-    validation: Validation,
+    keys: Arc<std::collections::HashMap<String, DecodingKey>>,
+    validation: Arc<Validation>,
     revocations: Revocations,
+    verified: Arc<verified::Verified>,
     access_ttl_secs: i64,
 }
 
@@ -134,12 +145,13 @@ impl TokenVerifier {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[settings.issuer.as_str()]);
         validation.set_audience(&[settings.audience.as_str()]);
-        validation.leeway = 5;
+        validation.leeway = LEEWAY_SECS as u64;
         validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
         Ok(TokenVerifier {
-            keys: std::sync::Arc::new(keys),
-            validation,
+            keys: Arc::new(keys),
+            validation: Arc::new(validation),
             revocations: Revocations::default(),
+            verified: Arc::new(verified::Verified::new(VERIFIED_CAPACITY)),
             access_ttl_secs: settings.access_ttl_secs as i64,
         })
     }
@@ -157,6 +169,39 @@ impl TokenVerifier {
 
     /// The caller proven by a bearer token; 401 for anything else.
     pub fn verify(&self, token: &str) -> Result<Principal, AppError> {
+        self.verify_at(token, chrono::Utc::now().timestamp())
+    }
+
+    /// [`TokenVerifier::verify`] at `now` (seconds): the signature is
+    /// checked on a token's first use only, its expiry and revocation on
+    /// every use.
+    fn verify_at(&self, token: &str, now: i64) -> Result<Principal, AppError> {
+        let key = verified::key(token);
+        let checked = match self.verified.get(&key) {
+            Some(c) => c,
+            None => {
+                let c = Arc::new(self.check_signature(token)?);
+                self.verified.insert(key, c.clone());
+                c
+            }
+        };
+        if checked.expires < now - LEEWAY_SECS {
+            return Err(AppError::unauthenticated("срок действия токена истёк"));
+        }
+        if self
+            .revocations
+            .is_revoked(checked.principal.user_id, checked.issued_ms)
+        {
+            return Err(AppError::unauthenticated(
+                "сеанс завершён: войдите в систему снова",
+            ));
+        }
+        Ok(checked.principal.clone())
+    }
+
+    /// Verifies the token's key, signature and claims (an expired token is
+    /// refused here too, by the library's clock).
+    fn check_signature(&self, token: &str) -> Result<verified::Checked, AppError> {
         let invalid = || AppError::unauthenticated("недействительный токен");
         // The header names the key; a token of an unknown key is refused.
         let kid = jsonwebtoken::decode_header(token)
@@ -164,26 +209,22 @@ impl TokenVerifier {
             .and_then(|h| h.kid)
             .ok_or_else(invalid)?;
         let key = self.keys.get(&kid).ok_or_else(invalid)?;
-        let data =
-            jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|e| {
-                match e.kind() {
-                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                        AppError::unauthenticated("срок действия токена истёк")
-                    }
-                    _ => AppError::unauthenticated("недействительный токен"),
+        let c = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                    AppError::unauthenticated("срок действия токена истёк")
                 }
-            })?;
-        let c = &data.claims;
-        let issued_ms = if c.iat_ms > 0 { c.iat_ms } else { c.iat * 1000 };
-        if self.revocations.is_revoked(c.sub, issued_ms) {
-            return Err(AppError::unauthenticated(
-                "сеанс завершён: войдите в систему снова",
-            ));
-        }
-        Ok(Principal {
-            user_id: data.claims.sub,
-            login: data.claims.login,
-            grants: data.claims.grants,
+                _ => invalid(),
+            })?
+            .claims;
+        Ok(verified::Checked {
+            issued_ms: if c.iat_ms > 0 { c.iat_ms } else { c.iat * 1000 },
+            expires: c.exp,
+            principal: Principal {
+                user_id: c.sub,
+                login: c.login,
+                grants: c.grants,
+            },
         })
     }
 

@@ -128,3 +128,71 @@ fn keys_rotate_without_refusing_tokens_in_flight() {
     // A token without a key id (or with an unknown one) is refused.
     assert!(TokenVerifier::new(&old).unwrap().verify(&after).is_err());
 }
+
+#[test]
+fn a_token_seen_before_is_still_refused_once_expired() {
+    let s = settings();
+    let token = TokenIssuer::new(&s).unwrap().issue(&principal()).unwrap();
+    let verifier = TokenVerifier::new(&s).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    assert!(verifier.verify_at(&token, now).is_ok());
+    assert_eq!(verifier.verified.len(), 1, "remembered after its first use");
+    // The remembered token, past its lifetime (60 s) and the leeway.
+    assert!(verifier.verify_at(&token, now + 30).is_ok());
+    let late = verifier.verify_at(&token, now + 60 + LEEWAY_SECS + 2);
+    assert_eq!(late.unwrap_err().detail, "срок действия токена истёк");
+}
+
+#[test]
+fn a_token_seen_before_is_refused_after_its_session_is_revoked() {
+    let s = settings();
+    let who = principal();
+    let token = TokenIssuer::new(&s).unwrap().issue(&who).unwrap();
+    let verifier = TokenVerifier::new(&s).unwrap();
+    assert!(verifier.verify(&token).is_ok());
+    verifier
+        .revocations()
+        .revoke(who.user_id, chrono::Utc::now().timestamp_millis() + 1);
+    assert_eq!(
+        verifier.verify(&token).unwrap_err().detail,
+        "сеанс завершён: войдите в систему снова"
+    );
+}
+
+#[test]
+fn a_tampered_copy_of_a_remembered_token_is_refused() {
+    let s = settings();
+    let token = TokenIssuer::new(&s).unwrap().issue(&principal()).unwrap();
+    let verifier = TokenVerifier::new(&s).unwrap();
+    assert!(verifier.verify(&token).is_ok());
+    // The same signature over other claims (an admin's grants).
+    let mut parts: Vec<&str> = token.split('.').collect();
+    let forged = B64
+        .encode(r#"{"sub":"00000000-0000-0000-0000-000000000001","login":"x","grants":[],"iat":1,"exp":99999999999,"iss":"test","aud":"pd-api","jti":"00000000-0000-0000-0000-000000000002"}"#)
+        .trim_end_matches('=')
+        .to_owned();
+    parts[1] = &forged;
+    assert!(verifier.verify(&parts.join(".")).is_err());
+    assert!(verifier.verify(&token).is_ok(), "the real one still works");
+}
+
+#[test]
+fn remembered_tokens_are_bounded_and_those_in_use_stay() {
+    let cache = verified::Verified::new(2);
+    let checked = || {
+        Arc::new(verified::Checked {
+            principal: principal(),
+            expires: 0,
+            issued_ms: 0,
+        })
+    };
+    let [a, b, c, d] = ["a", "b", "c", "d"].map(verified::key);
+    cache.insert(a, checked());
+    cache.insert(b, checked());
+    cache.insert(c, checked()); // a and b become the previous generation
+    assert!(cache.get(&a).is_some(), "a moves back to the current one");
+    cache.insert(d, checked()); // current {c, a} full: it becomes the previous
+    assert!(cache.get(&b).is_none(), "b, unused, is dropped");
+    assert!(cache.get(&a).is_some() && cache.get(&c).is_some());
+    assert!(cache.len() <= 4);
+}

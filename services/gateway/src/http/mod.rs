@@ -42,8 +42,20 @@ use utoipa_axum::router::OpenApiRouter;
 pub use admission::Admission;
 pub use problem::{ApiError, Problem};
 
+/// What every handler shares. axum clones the state for every request,
+/// so it is one `Arc` (a clone of the fields themselves showed in the
+/// December window's profile: the NATS client, the token checker's sets).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub bus: Bus,
     pub verifier: TokenVerifier,
     per_login: Arc<DefaultKeyedRateLimiter<String>>,
@@ -61,21 +73,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Forgets limiter keys that have recovered, so memory stays bounded.
-    pub fn prune_rate_limits(&self) {
-        self.per_login.retain_recent();
-        self.per_ip.retain_recent();
-        self.public_per_ip.retain_recent();
-    }
-
-    pub fn new(bus: Bus, verifier: TokenVerifier, settings: &Settings) -> anyhow::Result<Self> {
+    pub fn new(bus: Bus, verifier: TokenVerifier, settings: &Settings) -> anyhow::Result<AppState> {
         let trusted_proxies = client_ip::TrustedProxies::parse(&settings.gateway.trusted_proxies)?;
         let n = NonZeroU32::new(settings.gateway.login_attempts_per_minute.max(1))
             .unwrap_or(NonZeroU32::MIN);
         let ip_n = n.saturating_mul(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN));
         let public_n = NonZeroU32::new(settings.gateway.public_requests_per_minute.max(1))
             .unwrap_or(NonZeroU32::MIN);
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             bus,
             verifier,
             per_login: Arc::new(RateLimiter::keyed(Quota::per_minute(n))),
@@ -89,7 +94,16 @@ impl AppState {
             portal_dir: Some(std::path::PathBuf::from(&settings.gateway.portal_dir)).filter(|d| {
                 !settings.gateway.portal_dir.is_empty() && d.join("index.html").is_file()
             }),
-        })
+        })))
+    }
+}
+
+impl Shared {
+    /// Forgets limiter keys that have recovered, so memory stays bounded.
+    pub fn prune_rate_limits(&self) {
+        self.per_login.retain_recent();
+        self.per_ip.retain_recent();
+        self.public_per_ip.retain_recent();
     }
 
     /// One request to a service, answered by its typed reply or its error.
