@@ -198,9 +198,11 @@ pub(crate) struct Applying {
 
 /// [`Applying`] of many requests in one statement: `$1` their numbers, `$2`
 /// their groups, `$3` their instants. Each is an index probe of the number
-/// (the `LIMIT` keeps the planner from joining otherwise).
+/// (the `LIMIT` keeps the planner from joining otherwise). The arrays are
+/// read through `(SELECT $n)` so the plan is made once per connection
+/// (see `pd_bus::idempotency`'s key lookups).
 const APPLYING: &str = concat!(
-    "SELECT r.place, a.* FROM unnest($1::text[], $2::uuid[], $3::timestamptz[])
+    "SELECT r.place, a.* FROM unnest((SELECT $1::text[]), (SELECT $2::uuid[]), (SELECT $3::timestamptz[]))
          WITH ORDINALITY AS r(number, group_id, at, place)
      CROSS JOIN LATERAL (
     SELECT n.id AS number_id, n.number, n.campaign_id, n.educator_id, ",
