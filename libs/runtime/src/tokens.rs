@@ -115,8 +115,10 @@ mod verified;
 
 /// Seconds of clock skew tolerated on `exp`.
 const LEEWAY_SECS: i64 = 5;
-/// Verified tokens remembered per generation (two are kept): a few MB.
-const VERIFIED_CAPACITY: usize = 8192;
+/// Verified tokens remembered per generation (two are kept): at most a
+/// few MB. In the December window a token comes back within seconds (a
+/// full group's answer sends its educator to the next group at once).
+const VERIFIED_CAPACITY: usize = 4096;
 
 /// Checks access tokens. Clones share everything (keys, revocations, the
 /// verified tokens), so one per process serves every request cheaply.
