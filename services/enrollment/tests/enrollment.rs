@@ -882,3 +882,142 @@ async fn a_larger_group_serves_its_waitlist_and_a_released_number_rejects_its_ap
     w.pool.close().await;
     w.env.cleanup().await;
 }
+
+/// The seat read free is taken by another instance before this request's
+/// write: the request is answered as if the group had been full when read
+/// (a 409 naming the same alternatives, in the same order, as the read
+/// would have: earliest start first, undated last, full groups left out),
+/// or put on the waitlist when it asked to be; nothing else is written.
+#[tokio::test]
+async fn a_seat_lost_between_the_read_and_the_write_answers_as_a_full_group() {
+    let w = Window::open().await;
+    // One program: the group applied to, and its other groups.
+    let program = Uuid::now_v7().to_string();
+    let group_of = |capacity: i32, starts_on: &str| {
+        let mut s = w.snapshot(capacity, ("ordinary", 36, &[]));
+        let g = s.group.as_mut().unwrap();
+        g.program_id = program.clone();
+        g.starts_on = starts_on.into();
+        s
+    };
+    let wanted = w.publish(group_of(2, "2027-02-01")).await;
+    let late = w.publish(group_of(5, "2027-03-01")).await;
+    let undated = w.publish(group_of(5, "")).await;
+    let early = w.publish(group_of(5, "2027-02-10")).await;
+    let soon_full = w.publish(group_of(1, "2027-01-15")).await;
+    let people = numbers(w.campaign, 5);
+    for n in &people {
+        let e = allocation::UniqueNumberAssigned {
+            unique_number: Some(n.clone()),
+            ..Default::default()
+        };
+        publish_event(&w.bus, "allocation", "unique_number_assigned", &n.id, 1, &e)
+            .await
+            .unwrap();
+    }
+    let shutdown = Shutdown::new();
+    let running = pd_enrollment::start(w.env.settings.clone(), shutdown.clone())
+        .await
+        .unwrap();
+    let service = tokio::spawn(running.wait());
+    w.until_count("SELECT count(*) FROM groups", 5).await;
+    w.until_count("SELECT count(*) FROM unique_numbers", 5)
+        .await;
+    let apply = |i: usize, group: Uuid, key: &str, waitlist: bool| {
+        let (bus, ctx) = (w.bus.clone(), w.educator(&people[i].educator_id, key));
+        let req = pb::ApplyRequest {
+            group_id: group.to_string(),
+            unique_number: people[i].number.clone(),
+            join_waitlist: waitlist,
+            ..Default::default()
+        };
+        async move { bus.call::<ops::Apply>(&req, &ctx).await }
+    };
+    assert_eq!(
+        apply(0, soon_full, "a0", false).await.unwrap().status,
+        "enrolled"
+    );
+    assert_eq!(
+        apply(1, wanted, "a1", false).await.unwrap().status,
+        "enrolled"
+    );
+
+    // Another instance holds the group's row while two requests that read
+    // its last seat free come to write.
+    let mut other = w.pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM groups WHERE id = $1 FOR UPDATE")
+        .bind(wanted)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let refused = tokio::spawn(apply(2, wanted, "a2", false));
+    let waiting = tokio::spawn(apply(3, wanted, "a3", true));
+    let blocked = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&w.pool)
+        .await
+        .unwrap()
+    };
+    for _ in 0..500 {
+        if blocked().await == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(blocked().await, 2, "both requests wait for the group's row");
+    // ... and takes the last seat.
+    sqlx::query("UPDATE groups SET taken = taken + 1 WHERE id = $1")
+        .bind(wanted)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    other.commit().await.unwrap();
+
+    let alternatives = |e: &pd_domain::AppError| e.extensions.get("alternative_groups").cloned();
+    let in_order = [early, late, undated].map(|g| g.to_string()).join(",");
+    let lost = refused.await.unwrap().unwrap_err();
+    assert_eq!(
+        refusal(Err::<(), _>(lost.clone())),
+        (ErrorKind::Conflict, "group_full".into())
+    );
+    assert_eq!(alternatives(&lost).as_deref(), Some(in_order.as_str()));
+    let queued = waiting.await.unwrap().unwrap();
+    assert_eq!(
+        (queued.status.as_str(), queued.waitlist_position),
+        ("waitlisted", 1)
+    );
+    // Full when read: the same alternatives, from the read itself.
+    let read_full = apply(4, wanted, "a4", false).await.unwrap_err();
+    assert_eq!(alternatives(&read_full).as_deref(), Some(in_order.as_str()));
+    // The lost request's key replays its answer; no row was written for it.
+    let again = apply(2, wanted, "a2", false).await.unwrap_err();
+    assert_eq!(
+        (again.kind, alternatives(&again)),
+        (lost.kind, alternatives(&lost))
+    );
+    let rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM applications WHERE unique_number_id = $1")
+            .bind(Uuid::parse_str(&people[2].id).unwrap())
+            .fetch_one(&w.pool)
+            .await
+            .unwrap();
+    assert_eq!(rows, 0);
+    let (taken, waitlisted): (i32, i32) =
+        sqlx::query_as("SELECT taken, waitlisted FROM groups WHERE id = $1")
+            .bind(wanted)
+            .fetch_one(&w.pool)
+            .await
+            .unwrap();
+    assert_eq!((taken, waitlisted), (2, 1));
+
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(10), service)
+        .await
+        .unwrap()
+        .unwrap();
+    w.pool.close().await;
+    w.env.cleanup().await;
+}
