@@ -223,9 +223,10 @@ impl Keys {
 /// no row). Each key is one probe of the primary key (the `LIMIT` keeps
 /// the planner from choosing another join while the table is small). The
 /// arrays are read through `(SELECT $n)`: the planner cannot count them,
-/// so every batch size costs alike and the plan is made once per
-/// connection, where an array it can see gets a fresh plan every time
-/// (that planning cost more than the lookups did).
+/// so every batch size costs alike and, after its first five runs on a
+/// connection, the statement keeps one generic plan. An array it can see
+/// gets a fresh plan every time (that planning cost more than the lookups
+/// did).
 async fn find_many(
     pool: PgPool,
     keys: Vec<(String, String)>,

@@ -51,19 +51,21 @@ pub struct Revocations {
 impl Revocations {
     /// Refuses `user`'s tokens issued before `not_before_ms`.
     pub fn revoke(&self, user: Uuid, not_before_ms: i64) {
-        if let Ok(mut m) = self.inner.write() {
-            let e = m.entry(user).or_insert(not_before_ms);
-            *e = (*e).max(not_before_ms);
-        }
+        let mut m = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let e = m.entry(user).or_insert(not_before_ms);
+        *e = (*e).max(not_before_ms);
     }
 
     /// Whether a token of `user` issued at `issued_ms` was revoked.
+    /// A poisoned lock is read all the same: a panic elsewhere must
+    /// neither let revoked sessions in nor lock everyone out, and no
+    /// writer leaves the map half-changed.
     pub fn is_revoked(&self, user: Uuid, issued_ms: i64) -> bool {
         self.inner
             .read()
-            .ok()
-            .and_then(|m| m.get(&user).copied())
-            .is_some_and(|cutoff| issued_ms < cutoff)
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&user)
+            .is_some_and(|&cutoff| issued_ms < cutoff)
     }
 
     /// Forgets cutoffs older than `older_than_ms`.
@@ -112,6 +114,16 @@ fn public_key(name: &str, b64: &str) -> anyhow::Result<(String, DecodingKey)> {
 }
 
 mod verified;
+
+/// What a caller is told when their token is refused (one place, to
+/// translate).
+mod msg {
+    pub const EXPIRED: &str = "срок действия токена истёк";
+    pub const INVALID: &str = "недействительный токен";
+    pub const REVOKED: &str = "сеанс завершён: войдите в систему снова";
+    pub const SIGN_IN: &str = "требуется вход в систему";
+    pub const BEARER: &str = "ожидается заголовок Authorization: Bearer";
+}
 
 /// Seconds of clock skew tolerated on `exp`.
 const LEEWAY_SECS: i64 = 5;
@@ -188,15 +200,13 @@ impl TokenVerifier {
             }
         };
         if checked.expires < now - LEEWAY_SECS {
-            return Err(AppError::unauthenticated("срок действия токена истёк"));
+            return Err(AppError::unauthenticated(msg::EXPIRED));
         }
         if self
             .revocations
             .is_revoked(checked.principal.user_id, checked.issued_ms)
         {
-            return Err(AppError::unauthenticated(
-                "сеанс завершён: войдите в систему снова",
-            ));
+            return Err(AppError::unauthenticated(msg::REVOKED));
         }
         Ok(checked.principal.clone())
     }
@@ -204,7 +214,7 @@ impl TokenVerifier {
     /// Verifies the token's key, signature and claims (an expired token is
     /// refused here too, by the library's clock).
     fn check_signature(&self, token: &str) -> Result<verified::Checked, AppError> {
-        let invalid = || AppError::unauthenticated("недействительный токен");
+        let invalid = || AppError::unauthenticated(msg::INVALID);
         // The header names the key; a token of an unknown key is refused.
         let kid = jsonwebtoken::decode_header(token)
             .ok()
@@ -214,7 +224,7 @@ impl TokenVerifier {
         let c = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                    AppError::unauthenticated("срок действия токена истёк")
+                    AppError::unauthenticated(msg::EXPIRED)
                 }
                 _ => invalid(),
             })?
@@ -232,13 +242,11 @@ impl TokenVerifier {
 
     /// Reads `Bearer <token>` from an Authorization header value.
     pub fn verify_header(&self, header: Option<&str>) -> Result<Principal, AppError> {
-        let value = header.ok_or_else(|| AppError::unauthenticated("требуется вход в систему"))?;
+        let value = header.ok_or_else(|| AppError::unauthenticated(msg::SIGN_IN))?;
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
-            .ok_or_else(|| {
-                AppError::unauthenticated("ожидается заголовок Authorization: Bearer")
-            })?;
+            .ok_or_else(|| AppError::unauthenticated(msg::BEARER))?;
         self.verify(token.trim())
     }
 }

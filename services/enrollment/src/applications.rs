@@ -199,7 +199,7 @@ pub(crate) struct Applying {
 /// [`Applying`] of many requests in one statement: `$1` their numbers, `$2`
 /// their groups, `$3` their instants. Each is an index probe of the number
 /// (the `LIMIT` keeps the planner from joining otherwise). The arrays are
-/// read through `(SELECT $n)` so the plan is made once per connection
+/// read through `(SELECT $n)` so that the statement keeps one generic plan
 /// (see `pd_bus::idempotency`'s key lookups).
 const APPLYING: &str = concat!(
     "SELECT r.place, a.* FROM unnest((SELECT $1::text[]), (SELECT $2::uuid[]), (SELECT $3::timestamptz[]))

@@ -945,6 +945,10 @@ async fn a_seat_lost_between_the_read_and_the_write_answers_as_a_full_group() {
     // Another instance holds the group's row while two requests that read
     // its last seat free come to write.
     let mut other = w.pool.begin().await.unwrap();
+    let holder: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *other)
+        .await
+        .unwrap();
     sqlx::query("SELECT 1 FROM groups WHERE id = $1 FOR UPDATE")
         .bind(wanted)
         .execute(&mut *other)
@@ -952,11 +956,17 @@ async fn a_seat_lost_between_the_read_and_the_write_answers_as_a_full_group() {
         .unwrap();
     let refused = tokio::spawn(apply(2, wanted, "a2", false));
     let waiting = tokio::spawn(apply(3, wanted, "a3", true));
+    // The backends waiting for this transaction, directly or queued behind
+    // another waiter for the same row: exactly the two requests.
     let blocked = || async {
         sqlx::query_scalar::<_, i64>(
-            "SELECT count(*) FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            "WITH RECURSIVE w(pid) AS (
+                 SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))
+                 UNION
+                 SELECT a.pid FROM pg_stat_activity a JOIN w ON w.pid = ANY(pg_blocking_pids(a.pid)))
+             SELECT count(*) FROM w",
         )
+        .bind(holder)
         .fetch_one(&w.pool)
         .await
         .unwrap()
@@ -993,6 +1003,12 @@ async fn a_seat_lost_between_the_read_and_the_write_answers_as_a_full_group() {
     let read_full = apply(4, wanted, "a4", false).await.unwrap_err();
     assert_eq!(alternatives(&read_full).as_deref(), Some(in_order.as_str()));
     // The lost request's key replays its answer; no row was written for it.
+    let recorded: String =
+        sqlx::query_scalar("SELECT outcome FROM idempotency_keys WHERE key = 'a2'")
+            .fetch_one(&w.pool)
+            .await
+            .unwrap();
+    assert_eq!(recorded, "error", "the 409 is recorded for the key");
     let again = apply(2, wanted, "a2", false).await.unwrap_err();
     assert_eq!(
         (again.kind, alternatives(&again)),

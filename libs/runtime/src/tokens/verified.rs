@@ -46,7 +46,8 @@ struct Generations {
 
 impl Generations {
     fn insert(&mut self, capacity: usize, key: Key, checked: Arc<Checked>) {
-        if self.current.len() >= capacity {
+        // A token two requests checked at once is stored once: no early turn.
+        if !self.current.contains_key(&key) && self.current.len() >= capacity {
             self.previous = std::mem::take(&mut self.current);
         }
         self.current.insert(key, checked);
