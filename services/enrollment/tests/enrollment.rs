@@ -174,6 +174,28 @@ impl Window {
             .unwrap();
     }
 
+    /// `n` educators' numbers, assigned as allocation announces them.
+    async fn assigned(&self, n: usize) -> Vec<allocation::UniqueNumber> {
+        let people = numbers(self.campaign, n);
+        for p in &people {
+            let e = allocation::UniqueNumberAssigned {
+                unique_number: Some(p.clone()),
+                ..Default::default()
+            };
+            publish_event(
+                &self.bus,
+                "allocation",
+                "unique_number_assigned",
+                &p.id,
+                1,
+                &e,
+            )
+            .await
+            .unwrap();
+        }
+        people
+    }
+
     /// Polls the application until its (status, reason) are `expected`.
     async fn until_status(&self, id: &str, expected: (&str, &str)) {
         let id = Uuid::parse_str(id).unwrap();
@@ -213,16 +235,7 @@ async fn three_instances_never_overbook_the_last_seats_nor_lose_an_acknowledged_
     let w = Window::open().await;
     let (region, group) = (w.region, w.group(5, ("ordinary", 36, &[])).await);
     let (env, pool, bus) = (&w.env, w.pool.clone(), &w.bus);
-    let people = numbers(w.campaign, 40);
-    for n in &people {
-        let e = allocation::UniqueNumberAssigned {
-            unique_number: Some(n.clone()),
-            ..Default::default()
-        };
-        publish_event(bus, "allocation", "unique_number_assigned", &n.id, 1, &e)
-            .await
-            .unwrap();
-    }
+    let people = w.assigned(40).await;
 
     // Three instances of the service in one queue group.
     let shutdown = Shutdown::new();
@@ -797,16 +810,7 @@ async fn a_larger_group_serves_its_waitlist_and_a_released_number_rejects_its_ap
     let w = Window::open().await;
     let snapshot = w.snapshot(1, ("ordinary", 36, &[]));
     let group = w.publish(snapshot.clone()).await;
-    let people = numbers(w.campaign, 2);
-    for n in &people {
-        let e = allocation::UniqueNumberAssigned {
-            unique_number: Some(n.clone()),
-            ..Default::default()
-        };
-        publish_event(&w.bus, "allocation", "unique_number_assigned", &n.id, 1, &e)
-            .await
-            .unwrap();
-    }
+    let people = w.assigned(2).await;
     let shutdown = Shutdown::new();
     let running = pd_enrollment::start(w.env.settings.clone(), shutdown.clone())
         .await
@@ -905,16 +909,7 @@ async fn a_seat_lost_between_the_read_and_the_write_answers_as_a_full_group() {
     let undated = w.publish(group_of(5, "")).await;
     let early = w.publish(group_of(5, "2027-02-10")).await;
     let soon_full = w.publish(group_of(1, "2027-01-15")).await;
-    let people = numbers(w.campaign, 5);
-    for n in &people {
-        let e = allocation::UniqueNumberAssigned {
-            unique_number: Some(n.clone()),
-            ..Default::default()
-        };
-        publish_event(&w.bus, "allocation", "unique_number_assigned", &n.id, 1, &e)
-            .await
-            .unwrap();
-    }
+    let people = w.assigned(5).await;
     let shutdown = Shutdown::new();
     let running = pd_enrollment::start(w.env.settings.clone(), shutdown.clone())
         .await
