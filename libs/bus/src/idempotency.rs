@@ -439,3 +439,55 @@ pub async fn prune(pool: &PgPool) -> Result<u64, sqlx::Error> {
         .await?
         .rows_affected())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pd_testkit::TestEnv;
+
+    fn answer(key: &str, body: &[u8]) -> Answer {
+        Answer {
+            caller: "educator-1".into(),
+            key: key.into(),
+            operation: "apply".into(),
+            request_hash: vec![7],
+            outcome: "error",
+            body: body.to_vec(),
+        }
+    }
+
+    async fn body(pool: &PgPool, key: &str) -> Vec<u8> {
+        sqlx::query_scalar("SELECT response FROM idempotency_keys WHERE key = $1")
+            .bind(key)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    }
+
+    /// Two runs of one key answered in the same batch: the first asked is
+    /// stored, the second is told so (and replays it); a key another run
+    /// answered before the batch keeps that answer.
+    #[tokio::test]
+    async fn of_two_runs_of_a_key_in_one_batch_the_first_is_stored() {
+        let env = TestEnv::new().unwrap();
+        let pool = env.database("idempotency", &[]).await.unwrap();
+        let earlier = store_many(pool.clone(), vec![answer("k0", b"earlier")]).await;
+        assert_eq!(earlier, [Ok(true)]);
+        let stored = store_many(
+            pool.clone(),
+            vec![
+                answer("k2", b"second run"),
+                answer("k1", b"only run"),
+                answer("k0", b"late run"),
+                answer("k2", b"third run"),
+            ],
+        )
+        .await;
+        // k2's first run in the batch is the one asked first (place 0).
+        assert_eq!(stored, [Ok(true), Ok(true), Ok(false), Ok(false)]);
+        assert_eq!(body(&pool, "k2").await, b"second run");
+        assert_eq!(body(&pool, "k1").await, b"only run");
+        assert_eq!(body(&pool, "k0").await, b"earlier");
+        env.cleanup().await;
+    }
+}
