@@ -141,7 +141,7 @@ impl RpcContext {
     pub fn principal(&self) -> Result<&Principal, AppError> {
         self.principal
             .as_ref()
-            .ok_or_else(|| AppError::unauthenticated("требуется вход в систему"))
+            .ok_or_else(|| AppError::unauthenticated(pd_runtime::tokens::msg::SIGN_IN))
     }
 
     /// Who to record as the actor of an event.

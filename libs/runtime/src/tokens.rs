@@ -115,9 +115,9 @@ fn public_key(name: &str, b64: &str) -> anyhow::Result<(String, DecodingKey)> {
 
 mod verified;
 
-/// What a caller is told when their token is refused (one place, to
-/// translate).
-mod msg {
+/// What a caller is told when their token is refused or missing (one
+/// place, to translate; services say the same).
+pub mod msg {
     pub const EXPIRED: &str = "срок действия токена истёк";
     pub const INVALID: &str = "недействительный токен";
     pub const REVOKED: &str = "сеанс завершён: войдите в систему снова";

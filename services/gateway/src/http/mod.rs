@@ -58,14 +58,14 @@ impl std::ops::Deref for AppState {
 pub struct Shared {
     pub bus: Bus,
     pub verifier: TokenVerifier,
-    per_login: Arc<DefaultKeyedRateLimiter<String>>,
-    per_ip: Arc<DefaultKeyedRateLimiter<String>>,
+    per_login: DefaultKeyedRateLimiter<String>,
+    per_ip: DefaultKeyedRateLimiter<String>,
     /// Public (anonymous) reads per client IP.
-    public_per_ip: Arc<DefaultKeyedRateLimiter<String>>,
+    public_per_ip: DefaultKeyedRateLimiter<String>,
     pub body_limit: usize,
     pub import_limit: usize,
     pub cors_origins: Vec<String>,
-    trusted_proxies: Arc<client_ip::TrustedProxies>,
+    trusted_proxies: client_ip::TrustedProxies,
     /// The built portal, when there is one.
     pub portal_dir: Option<std::path::PathBuf>,
     /// `gateway.public_url`, without a trailing slash.
@@ -83,13 +83,13 @@ impl AppState {
         Ok(AppState(Arc::new(Shared {
             bus,
             verifier,
-            per_login: Arc::new(RateLimiter::keyed(Quota::per_minute(n))),
-            per_ip: Arc::new(RateLimiter::keyed(Quota::per_minute(ip_n))),
-            public_per_ip: Arc::new(RateLimiter::keyed(Quota::per_minute(public_n))),
+            per_login: RateLimiter::keyed(Quota::per_minute(n)),
+            per_ip: RateLimiter::keyed(Quota::per_minute(ip_n)),
+            public_per_ip: RateLimiter::keyed(Quota::per_minute(public_n)),
             body_limit: settings.gateway.body_limit_bytes,
             import_limit: settings.gateway.import_limit_bytes,
             cors_origins: settings.gateway.cors_origins.clone(),
-            trusted_proxies: Arc::new(trusted_proxies),
+            trusted_proxies,
             public_url: settings.gateway.public_url.trim_end_matches('/').to_owned(),
             portal_dir: Some(std::path::PathBuf::from(&settings.gateway.portal_dir)).filter(|d| {
                 !settings.gateway.portal_dir.is_empty() && d.join("index.html").is_file()
