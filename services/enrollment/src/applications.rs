@@ -221,9 +221,9 @@ const APPLYING: &str = concat!(
            g.taken < g.capacity AND g.roster = 'open' AS seat_free,
            CASE WHEN g.taken >= g.capacity THEN
                ARRAY(SELECT o.id FROM groups o
-                     WHERE o.program_id = g.program_id AND o.id <> g.id AND o.status = 'published'
-                       AND o.roster = 'open' AND o.taken < o.capacity
-                     ORDER BY o.starts_on NULLS LAST, o.id LIMIT 20)
+                     WHERE o.program_id = g.program_id AND o.id <> g.id AND ",
+    crate::seats::open_alternatives!(),
+    ")
            END AS alternatives
     FROM unique_numbers n LEFT JOIN groups g ON g.id = r.group_id
     LEFT JOIN known_educators e ON e.id = n.educator_id

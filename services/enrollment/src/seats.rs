@@ -215,12 +215,25 @@ const SEATS: &str =
     "SELECT id, region_id, program_id, program_title, starts_on, ends_on, capacity, taken,
                             waitlisted, status, online, address FROM groups";
 
+/// Which of a program's other groups a full group's 409 offers, and in
+/// what order: published, roster open, a seat free; earliest start first,
+/// undated last. Columns unqualified: they name the `groups` row of the
+/// query it ends. Shared by [`alternatives`] and the apply requests' read
+/// (`applications::APPLYING`), which must offer the same.
+macro_rules! open_alternatives {
+    () => {
+        "status = 'published' AND roster = 'open' AND taken < capacity
+         ORDER BY starts_on NULLS LAST, id LIMIT 20"
+    };
+}
+pub(crate) use open_alternatives;
+
 /// The program's other published groups with free seats, earliest first.
 async fn alternatives(tx: &mut PgConnection, group: Uuid) -> Result<Vec<pb::GroupSeats>, AppError> {
     let sql = format!(
         "{SEATS} WHERE program_id = (SELECT program_id FROM groups WHERE id = $1)
-           AND id <> $1 AND status = 'published' AND roster = 'open' AND taken < capacity
-         ORDER BY starts_on NULLS LAST, id LIMIT 20"
+           AND id <> $1 AND {}",
+        open_alternatives!()
     );
     let rows: Vec<SeatsRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(group)
