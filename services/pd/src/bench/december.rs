@@ -6,8 +6,9 @@
 //! A sample of sign-ins is timed through the gateway, the rest of the
 //! tokens are minted before the window opens. Then K clients apply
 //! through the gateway as the educators (popular groups first; a full
-//! group sends them to the program's other groups, then to a waitlist),
-//! some retrying with the same key, some withdrawing. Afterwards the
+//! group sends them to the program's other groups, then to a waitlist or
+//! to any program with seats), some retrying with the same key, some
+//! withdrawing. Afterwards the
 //! database and the stream are checked: no seat overbooked, no
 //! acknowledged application missing, one event per row. The same seat
 //! take + insert transaction run directly in PostgreSQL gives the ratio.
@@ -427,6 +428,23 @@ fn first_choice(i: u32, by_program: &HashMap<usize, Vec<usize>>, programs: usize
     candidates[(h >> 32) as usize % candidates.len()]
 }
 
+/// A group of a program drawn with equal weights: where an educator whose
+/// choices are all full looks next (the catalog shows seats left).
+fn any_group(draw: u64, by_program: &HashMap<usize, Vec<usize>>, programs: usize) -> usize {
+    let h = mix(draw ^ 0xFA11);
+    let candidates = &by_program[&((h % programs as u64) as usize)];
+    candidates[(h >> 32) as usize % candidates.len()]
+}
+
+/// The groups one educator tries, in order.
+struct Picks {
+    /// Three programs' groups, drawn by popularity.
+    choices: [Uuid; 3],
+    /// When all of those are full and the educator does not wait: groups
+    /// of programs drawn with equal weights.
+    fallbacks: [Uuid; 6],
+}
+
 /// The same seat take + insert, directly in PostgreSQL, `baseline_clients`
 /// at once over the same groups (seats never run out, so each one is a write).
 async fn baseline(db: &PgPool, groups: &[Group], args: &Args) -> anyhow::Result<f64> {
@@ -520,6 +538,8 @@ struct Window {
     enrolled: u64,
     waitlisted: u64,
     shed_retries: u64,
+    /// Educators who found nothing open among all they tried.
+    without_application: u64,
 }
 
 pub(super) fn percentile(latencies: &[Duration], p: f64) -> f64 {
@@ -546,9 +566,10 @@ impl Window {
             self.acknowledged.len()
         );
         println!(
-            "  enrolled {}, waitlisted {}, withdrawn {}; retries with the same key answering another application: {} (not through after 60 sheds: {})",
+            "  enrolled {}, waitlisted {}, without an application {}, withdrawn {}; retries with the same key answering another application: {} (not through after 60 sheds: {})",
             self.enrolled,
             self.waitlisted,
+            self.without_application,
             self.withdrawn.len(),
             self.retry_mismatches,
             self.retries_not_through
@@ -660,13 +681,16 @@ async fn window(
 ) -> anyhow::Result<Window> {
     let by_program = Arc::new(by_program(groups));
     let programs = by_program.len();
-    // Three choices each, of different draws.
-    let picks: Vec<[Uuid; 3]> = (0..applicants.len() as u32)
-        .map(|i| {
-            [0u32, 1, 2].map(|k| {
+    // Three choices each, of different draws, and the programs an
+    // educator turns to when all three are full.
+    let picks: Vec<Picks> = (0..applicants.len() as u32)
+        .map(|i| Picks {
+            choices: [0u32, 1, 2].map(|k| {
                 let draw = i.wrapping_add(k.wrapping_mul(0x9E37_79B9));
                 groups[first_choice(draw, &by_program, programs)].id
-            })
+            }),
+            fallbacks: [0u64, 1, 2, 3, 4, 5]
+                .map(|k| groups[any_group(u64::from(i) << 3 | k, &by_program, programs)].id),
         })
         .collect();
     let picks = Arc::new(picks);
@@ -713,14 +737,16 @@ async fn window(
 /// An educator's December: the first choice; when it is full, the other
 /// group of the program the answer names, then up to two more programs;
 /// when everything tried is full, one in three joins the first choice's
-/// waitlist. Some retry with the same key, some withdraw.
+/// waitlist and the others look for any program with seats (their number
+/// funds them only if they apply). Some retry with the same key, some
+/// withdraw.
 #[allow(clippy::too_many_arguments)]
 async fn one_applicant(
     http: &reqwest::Client,
     base: &str,
     a: &Applicant,
     i: u32,
-    choices: &[Uuid],
+    picks: &Picks,
     retry: u32,
     withdraw: u32,
     w: &Mutex<Window>,
@@ -733,7 +759,12 @@ async fn one_applicant(
     };
     // (key, group, join_waitlist) of the request acknowledged, and its answer.
     let mut outcome = None;
-    for &group in choices {
+    let waits = h.is_multiple_of(3);
+    let tries = picks
+        .choices
+        .iter()
+        .chain(picks.fallbacks.iter().filter(|_| !waits));
+    for (n, &group) in tries.enumerate() {
         let key = next_key();
         let (kind, body) = apply(http, base, a, &key, group, false, w).await;
         if kind == "201" {
@@ -755,15 +786,20 @@ async fn one_applicant(
                 break;
             }
         }
-    }
-    if outcome.is_none() && h.is_multiple_of(3) {
-        let key = next_key();
-        let (kind, body) = apply(http, base, a, &key, choices[0], true, w).await;
-        if kind == "201" {
-            outcome = Some((key, choices[0], true, body));
+        if n + 1 == picks.choices.len() && waits {
+            let key = next_key();
+            let first = picks.choices[0];
+            let (kind, body) = apply(http, base, a, &key, first, true, w).await;
+            if kind == "201" {
+                outcome = Some((key, first, true, body));
+            }
+            break;
         }
     }
     let Some((key, group, asked_waitlist, body)) = outcome else {
+        if let Ok(mut w) = w.lock() {
+            w.without_application += 1;
+        }
         return;
     };
     let Some(id) = body["id"].as_str().and_then(|s| Uuid::parse_str(s).ok()) else {
