@@ -40,6 +40,10 @@ pub struct Bus {
     jetstream: async_nats::jetstream::Context,
     settings: NatsSettings,
     verifier: TokenVerifier,
+    /// Counts outbox writes made through this connection's
+    /// [`outbox::Outbox`]es, so that the process's [`outbox::Relay`]s wake
+    /// for them.
+    outbox_writes: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Bus {
@@ -70,6 +74,7 @@ impl Bus {
             jetstream,
             settings: settings.clone(),
             verifier,
+            outbox_writes: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
 

@@ -4,6 +4,21 @@
 //! If the relay dies between publishing and marking, the next run publishes
 //! the same ids again and JetStream drops them as duplicates; consumers
 //! de-duplicate by event id as well.
+//!
+//! How the relay learns of new rows. A write through an [`Outbox`] made
+//! with the process's [`Bus`] wakes that process's relays at once. The
+//! write's transaction may not have committed by then, so after a wake-up
+//! the relay looks again a few times over the next ~170 ms
+//! ([`RECHECKS`]). Rows written by another process (another instance of
+//! the service, an admin command) are found by the relay's poll once a
+//! second, or at once after [`announce`]. There is no `NOTIFY` in the
+//! writers' transactions: PostgreSQL serializes every committing
+//! transaction that has notified, across the whole cluster, for the
+//! duration of its commit (its WAL flush included), so a trigger on the
+//! outbox made every event-writing commit of every service wait in one
+//! queue, without group commit. In the December window a sample of the
+//! enrollment database's active backends found most of them waiting on
+//! that lock (`Lock/object`).
 
 use async_nats::HeaderMap;
 use bytes::Bytes;
@@ -14,7 +29,9 @@ use prost::Message;
 use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::{Bus, events::envelope, headers};
@@ -24,6 +41,8 @@ use crate::{Bus, events::envelope, headers};
 pub struct Outbox {
     service: &'static str,
     subject_prefix: String,
+    /// The process's relays' wake-up (none for writers without a bus).
+    writes: Option<Arc<watch::Sender<u64>>>,
 }
 
 /// One event to write, for batches.
@@ -41,15 +60,28 @@ pub const MAX_EVENT_BYTES: usize = 256 * 1024;
 
 impl Outbox {
     pub fn new(bus: &Bus, service: &'static str) -> Self {
-        Self::with_prefix(&bus.settings().subject_prefix, service)
+        Outbox {
+            writes: Some(bus.outbox_writes.clone()),
+            ..Self::with_prefix(&bus.settings().subject_prefix, service)
+        }
     }
 
     /// For writers without a bus connection (admin commands): the relay of
-    /// the running service publishes what they write.
+    /// the running service publishes what they write, at its next poll or
+    /// at once after [`announce`].
     pub fn with_prefix(subject_prefix: &str, service: &'static str) -> Self {
         Outbox {
             service,
             subject_prefix: subject_prefix.to_owned(),
+            writes: None,
+        }
+    }
+
+    /// Wakes the process's relays for a row just written (not committed
+    /// yet: the relays look again shortly, see [`RECHECKS`]).
+    fn wake_relays(&self) {
+        if let Some(w) = &self.writes {
+            w.send_modify(|n| *n = n.wrapping_add(1));
         }
     }
 
@@ -84,6 +116,7 @@ impl Outbox {
             .bind(body)
             .execute(tx)
             .await?;
+        self.wake_relays();
         Ok(id)
     }
 
@@ -114,6 +147,8 @@ impl Outbox {
             .push(", pd_event_version AS (INSERT INTO aggregate_versions (aggregate_id, version) SELECT ")
             .push_bind(aggregate_id.to_owned())
             .push(format_args!(", 1 WHERE EXISTS (SELECT 1 FROM {after}))"));
+        // Before the statement runs: the relays' re-checks cover the gap.
+        self.wake_relays();
         Ok(id)
     }
 
@@ -169,8 +204,19 @@ impl Outbox {
         .bind(bodies)
         .execute(tx)
         .await?;
+        self.wake_relays();
         Ok(())
     }
+}
+
+/// Wakes the relays of the running services (every process) for rows a
+/// process without a bus connection has committed. Not for a writer's
+/// own transaction: see the module's note on `NOTIFY`.
+pub async fn announce(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify('pd_outbox', '')")
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Advances the version counters of `aggregates` (id, number of events),
@@ -241,13 +287,45 @@ pub struct Relay {
     bus: Bus,
     pool: PgPool,
     service: &'static str,
+    /// This process's outbox writes (see the module's note).
+    writes: watch::Receiver<u64>,
     batch_size: i64,
     #[doc(hidden)]
     pub fail_after_publish: bool,
+    /// [`POLL_EVERY`]; tests lengthen it to see that wake-ups alone
+    /// suffice.
+    #[doc(hidden)]
+    pub poll_every: Duration,
 }
 
 /// How often the relay counts its backlog for the `outbox_backlog` gauge.
 const BACKLOG_REPORT_EVERY: Duration = Duration::from_secs(1);
+
+/// After a write in this process wakes the relay, or a pass finds rows,
+/// the relay looks again after each of these pauses in turn (unless woken
+/// before): the write's transaction commits a moment after the wake-up,
+/// usually within a few milliseconds. Then it polls every [`POLL_EVERY`].
+pub const RECHECKS: [Duration; 4] = [
+    Duration::from_millis(2),
+    Duration::from_millis(8),
+    Duration::from_millis(32),
+    Duration::from_millis(128),
+];
+
+/// The relay's poll when nothing wakes it: rows written by other
+/// processes without [`announce`], and transactions that committed long
+/// after their write.
+pub const POLL_EVERY: Duration = Duration::from_secs(1);
+
+/// What ended the relay's wait.
+enum Wake {
+    /// A write through this process's bus.
+    Written,
+    /// A pause ran out.
+    Timer,
+    /// A notification from another process, or shutdown.
+    Other,
+}
 
 /// Takes the notifications that have already arrived, without waiting: one
 /// pass publishes every row committed so far, so one pass per wake-up, not
@@ -267,16 +345,18 @@ fn drain_notifications(l: &mut PgListener) {
 impl Relay {
     pub fn new(bus: Bus, pool: PgPool, service: &'static str) -> Self {
         Relay {
+            writes: bus.outbox_writes.subscribe(),
             bus,
             pool,
             service,
             batch_size: 500,
             fail_after_publish: false,
+            poll_every: POLL_EVERY,
         }
     }
 
     /// Runs until `shutdown`, then publishes what is left and returns.
-    pub async fn run(self, shutdown: Shutdown) {
+    pub async fn run(mut self, shutdown: Shutdown) {
         let mut listener = match PgListener::connect_with(&self.pool).await {
             Ok(mut l) => match l.listen("pd_outbox").await {
                 Ok(()) => Some(l),
@@ -294,12 +374,18 @@ impl Relay {
         let mut last_report: Option<std::time::Instant> = None;
         // Doubles while batches keep failing (an outage), up to 30 s.
         let mut backoff = Duration::from_millis(500);
+        // The next of RECHECKS to wait (none left: the poll).
+        let mut recheck = RECHECKS.len();
         loop {
             // Drain everything that is committed now.
             loop {
                 match self.publish_batch().await {
                     Ok(n) if n as i64 == self.batch_size => continue,
-                    Ok(_) => {
+                    Ok(n) => {
+                        if n > 0 {
+                            // More may be committing behind these.
+                            recheck = 0;
+                        }
                         backoff = Duration::from_millis(500);
                         break;
                     }
@@ -327,19 +413,11 @@ impl Relay {
             if shutdown.is_cancelled() {
                 break;
             }
-            // Wait for a notification, polling once a second as a fallback.
-            let wait = async {
-                match listener.as_mut() {
-                    Some(l) => {
-                        let _ = tokio::time::timeout(Duration::from_secs(1), l.recv()).await;
-                        drain_notifications(l);
-                    }
-                    None => tokio::time::sleep(Duration::from_secs(1)).await,
-                }
-            };
-            tokio::select! {
-                _ = wait => {}
-                _ = shutdown.cancelled() => {}
+            let pause = RECHECKS.get(recheck).copied().unwrap_or(self.poll_every);
+            match self.wait(listener.as_mut(), pause, &shutdown).await {
+                Wake::Written => recheck = 0,
+                Wake::Timer => recheck = (recheck + 1).min(RECHECKS.len()),
+                Wake::Other => {}
             }
         }
         // Flush the outbox before the process exits.
@@ -349,6 +427,40 @@ impl Relay {
             }
         }
         tracing::info!(service = self.service, "outbox relay stopped");
+    }
+
+    /// Waits for a write in this process, a notification from another,
+    /// `pause`, or shutdown.
+    async fn wait(
+        &mut self,
+        listener: Option<&mut PgListener>,
+        pause: Duration,
+        shutdown: &Shutdown,
+    ) -> Wake {
+        let notified = async {
+            match listener {
+                // A lost connection leaves the waking to the timer.
+                Some(l) => match l.recv().await {
+                    Ok(_) => drain_notifications(l),
+                    Err(_) => std::future::pending().await,
+                },
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            changed = self.writes.changed() => match changed {
+                Ok(()) => Wake::Written,
+                // The bus is gone (cannot happen while the relay holds
+                // it): poll.
+                Err(_) => {
+                    tokio::time::sleep(pause).await;
+                    Wake::Timer
+                }
+            },
+            _ = notified => Wake::Other,
+            _ = tokio::time::sleep(pause) => Wake::Timer,
+            _ = shutdown.cancelled() => Wake::Other,
+        }
     }
 
     /// Sets the `outbox_backlog` gauge (rows committed but not yet
@@ -565,8 +677,6 @@ pub async fn release(pool: &PgPool, id: Option<i64>) -> Result<u64, sqlx::Error>
     .execute(pool)
     .await?;
     // Wake the relay now rather than at its next poll.
-    sqlx::query("SELECT pg_notify('pd_outbox', '')")
-        .execute(pool)
-        .await?;
+    announce(pool).await?;
     Ok(r.rows_affected())
 }

@@ -73,6 +73,81 @@ async fn wait_for_effects(pool: &PgPool, want: i64) -> i64 {
     }
 }
 
+/// Writes one event through `outbox` and commits.
+async fn write_one(pool: &PgPool, outbox: &Outbox, aggregate: &str) {
+    let mut tx = pool.begin().await.unwrap();
+    let payload = IdRequest {
+        id: aggregate.to_owned(),
+    };
+    outbox
+        .write(&mut tx, "thing_happened", aggregate, "tester", &payload)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// Waits up to 10 s for the outbox to have no unsent row; whether it did.
+async fn outbox_drained(pool: &PgPool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if unsent == 0 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+/// No `NOTIFY` in the writers' transactions: the relay is woken by its own
+/// process's writes, and by `announce` for another process's. With its
+/// poll an hour long, both still go out at once.
+#[tokio::test]
+async fn the_relay_is_woken_by_its_process_writes_and_by_announce_not_by_its_poll() {
+    let (env, bus, pool) = setup().await;
+    let outbox = Outbox::new(&bus, "producer");
+    write_one(&pool, &outbox, "before-start").await;
+    let mut relay = Relay::new(bus.clone(), pool.clone(), "producer");
+    relay.poll_every = Duration::from_secs(3600);
+    let shutdown = Shutdown::new();
+    let task = tokio::spawn(relay.run(shutdown.clone()));
+    assert!(outbox_drained(&pool).await, "the first pass publishes");
+    // Past the relay's re-checks (about 170 ms): only a wake-up brings it
+    // back before its hour-long poll.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    write_one(&pool, &outbox, "woken").await;
+    assert!(
+        outbox_drained(&pool).await,
+        "a write through the process's bus wakes its relay"
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Another process (an admin command) has no bus: it announces.
+    let elsewhere = Outbox::with_prefix(&bus.settings().subject_prefix, "producer");
+    write_one(&pool, &elsewhere, "announced").await;
+    pd_bus::outbox::announce(&pool).await.unwrap();
+    assert!(
+        outbox_drained(&pool).await,
+        "an announced write wakes the relay"
+    );
+    let notifying: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'outbox'::regclass AND NOT tgisinternal",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        notifying, 0,
+        "no trigger on the outbox (no NOTIFY in writes)"
+    );
+    shutdown.cancel();
+    task.await.unwrap();
+    pool.close().await;
+    env.cleanup().await;
+}
+
 #[tokio::test]
 async fn relay_crash_after_publish_then_restart_delivers_each_event_once() {
     let (env, bus, pool) = setup().await;

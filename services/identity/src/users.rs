@@ -636,6 +636,8 @@ pub async fn create_user_direct(
             .map_err(|e| anyhow::anyhow!(e.detail))?;
     }
     tx.commit().await?;
+    // The running identity's relay (of this process or another) publishes now.
+    pd_bus::outbox::announce(pool).await?;
     Ok(id)
 }
 
