@@ -331,6 +331,7 @@ impl Consumer {
         &self,
         batch: &[async_nats::jetstream::Message],
     ) -> Result<Vec<Outcome>, HandleError> {
+        let writes_before = self.bus.outbox_write_count();
         let mut tx = self.pool.begin().await?;
         let events = batch
             .iter()
@@ -370,6 +371,7 @@ impl Consumer {
             }
         }
         tx.commit().await?;
+        self.bus.wake_relays_if_written_since(writes_before);
         Ok(outcomes)
     }
 
@@ -466,10 +468,12 @@ impl Consumer {
 
     /// `Ok(false)` when the event was processed before.
     async fn apply(&self, event: Event) -> Result<bool, HandleError> {
+        let writes_before = self.bus.outbox_write_count();
         let mut tx = self.pool.begin().await?;
         let fresh = self.handle(&mut tx, event).await?;
         if fresh {
             tx.commit().await?;
+            self.bus.wake_relays_if_written_since(writes_before);
         }
         Ok(fresh)
     }

@@ -41,8 +41,8 @@ pub struct Bus {
     settings: NatsSettings,
     verifier: TokenVerifier,
     /// Counts outbox writes made through this connection's
-    /// [`outbox::Outbox`]es, so that the process's [`outbox::Relay`]s wake
-    /// for them.
+    /// [`outbox::Outbox`]es, so that the [`outbox::Relay`] on the same bus
+    /// (each service connects its own) wakes for them.
     outbox_writes: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
@@ -76,6 +76,20 @@ impl Bus {
             verifier,
             outbox_writes: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         })
+    }
+
+    /// How many outbox writes this bus's [`outbox::Outbox`]es have made.
+    pub(crate) fn outbox_write_count(&self) -> u64 {
+        *self.outbox_writes.borrow()
+    }
+
+    /// After a handler has committed: if events were written since
+    /// `before`, wakes the relays on this bus again. Their wake-up at the
+    /// write came before the commit; this one comes after it.
+    pub(crate) fn wake_relays_if_written_since(&self, before: u64) {
+        if self.outbox_write_count() != before {
+            self.outbox_writes.send_modify(|n| *n = n.wrapping_add(1));
+        }
     }
 
     pub fn client(&self) -> &async_nats::Client {

@@ -6,23 +6,24 @@
 //! de-duplicate by event id as well.
 //!
 //! How the relay learns of new rows. A write through an [`Outbox`] made
-//! with the process's [`Bus`] wakes that process's relays at once. The
-//! write's transaction may not have committed by then, so after a wake-up
-//! the relay looks again a few times over the next ~170 ms
-//! ([`RECHECKS`]). Rows written by another process (another instance of
-//! the service, an admin command) are found by the relay's poll once a
-//! second, or at once after [`announce`]. There is no `NOTIFY` in the
-//! writers' transactions: PostgreSQL serializes every committing
-//! transaction that has notified, across the whole cluster, for the
-//! duration of its commit (its WAL flush included), so a trigger on the
-//! outbox made every event-writing commit of every service wait in one
-//! queue, without group commit. In the December window a sample of the
-//! enrollment database's active backends found most of them waiting on
-//! that lock (`Lock/object`).
+//! with the service's [`Bus`] wakes the relay on that bus at once. The
+//! write's transaction may not have committed by then: the RPC server and
+//! the consumers wake the relay again once their handler has committed,
+//! and other writers (timers, bulk jobs) are covered by the relay looking
+//! again a few times over the next ~680 ms ([`RECHECKS`]). Rows written by
+//! another process (another instance of the service, an admin command) are
+//! found by the relay's poll once a second, or at once after [`announce`].
+//!
+//! There is no `NOTIFY` in the writers' transactions: PostgreSQL
+//! serializes every committing transaction that has notified, across the
+//! whole cluster, for the duration of its commit (its WAL flush included),
+//! so a trigger on the outbox made every event-writing commit of every
+//! service wait in one queue, without group commit. In the December window
+//! a sample of the enrollment database's active backends found about half
+//! of them waiting on that lock (`Lock/object`); see BENCHMARKS.md.
 
 use async_nats::HeaderMap;
 use bytes::Bytes;
-use futures::FutureExt;
 use pd_runtime::Shutdown;
 use pd_runtime::metrics::{ServiceLabels, metrics};
 use prost::Message;
@@ -31,7 +32,7 @@ use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
 use crate::{Bus, events::envelope, headers};
@@ -301,15 +302,16 @@ pub struct Relay {
 /// How often the relay counts its backlog for the `outbox_backlog` gauge.
 const BACKLOG_REPORT_EVERY: Duration = Duration::from_secs(1);
 
-/// After a write in this process wakes the relay, or a pass finds rows,
-/// the relay looks again after each of these pauses in turn (unless woken
+/// After a write on its bus wakes the relay, or a pass finds rows, the
+/// relay looks again after each of these pauses in turn (unless woken
 /// before): the write's transaction commits a moment after the wake-up,
 /// usually within a few milliseconds. Then it polls every [`POLL_EVERY`].
-pub const RECHECKS: [Duration; 4] = [
+pub const RECHECKS: [Duration; 5] = [
     Duration::from_millis(2),
     Duration::from_millis(8),
     Duration::from_millis(32),
     Duration::from_millis(128),
+    Duration::from_millis(512),
 ];
 
 /// The relay's poll when nothing wakes it: rows written by other
@@ -327,19 +329,44 @@ enum Wake {
     Other,
 }
 
-/// Takes the notifications that have already arrived, without waiting: one
-/// pass publishes every row committed so far, so one pass per wake-up, not
-/// one per committed write (under load those are hundreds a second, and
-/// all but the first pass would find nothing). A notification is only a
-/// wake-up; a lost one costs at most the one-second poll.
-fn drain_notifications(l: &mut PgListener) {
-    // Polled once each (a timer, even of zero, would wait for the next
-    // tick); cancelling `recv` is safe, and the cap bounds a flood.
-    for _ in 0..1_000 {
-        if !matches!(l.recv().now_or_never(), Some(Ok(_))) {
-            break;
+/// Listens for `announce` (writes of other processes) in a task of its
+/// own, so that the relay's waits never cut a `recv` (and with it a
+/// reconnect) short. `None` when listening is not possible: the relay
+/// then polls.
+async fn listen(pool: &PgPool, shutdown: Shutdown) -> Option<Arc<Notify>> {
+    let mut listener = match PgListener::connect_with(pool).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(error = %e, "outbox relay falls back to polling");
+            return None;
         }
+    };
+    if let Err(e) = listener.listen("pd_outbox").await {
+        tracing::warn!(error = %e, "outbox relay falls back to polling");
+        return None;
     }
+    let announced = Arc::new(Notify::new());
+    let wake = announced.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                r = listener.recv() => match r {
+                    // Several at once leave one wake-up (`notify_one`).
+                    Ok(_) => wake.notify_one(),
+                    // The connection is re-made by the next `recv`.
+                    Err(e) => {
+                        tracing::debug!(error = %e, "outbox listener lost its connection");
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                            _ = shutdown.cancelled() => break,
+                        }
+                    }
+                },
+                _ = shutdown.cancelled() => break,
+            }
+        }
+    });
+    Some(announced)
 }
 
 impl Relay {
@@ -357,32 +384,22 @@ impl Relay {
 
     /// Runs until `shutdown`, then publishes what is left and returns.
     pub async fn run(mut self, shutdown: Shutdown) {
-        let mut listener = match PgListener::connect_with(&self.pool).await {
-            Ok(mut l) => match l.listen("pd_outbox").await {
-                Ok(()) => Some(l),
-                Err(e) => {
-                    tracing::warn!(error = %e, "outbox relay falls back to polling");
-                    None
-                }
-            },
-            Err(e) => {
-                tracing::warn!(error = %e, "outbox relay falls back to polling");
-                None
-            }
-        };
+        let announced = listen(&self.pool, shutdown.clone()).await;
         let mut last_cleanup = std::time::Instant::now();
         let mut last_report: Option<std::time::Instant> = None;
         // Doubles while batches keep failing (an outage), up to 30 s.
         let mut backoff = Duration::from_millis(500);
-        // The next of RECHECKS to wait (none left: the poll).
-        let mut recheck = RECHECKS.len();
+        // The next of RECHECKS to wait (none left: the poll). Writes made
+        // before the relay started woke nobody: look again from the start.
+        let mut recheck = 0;
         loop {
             // Drain everything that is committed now.
+            let mut published = 0;
             loop {
                 match self.publish_batch().await {
-                    Ok(n) if n as i64 == self.batch_size => continue,
+                    Ok(n) if n as i64 == self.batch_size => published += n,
                     Ok(n) => {
-                        if n > 0 {
+                        if published + n > 0 {
                             // More may be committing behind these.
                             recheck = 0;
                         }
@@ -414,7 +431,7 @@ impl Relay {
                 break;
             }
             let pause = RECHECKS.get(recheck).copied().unwrap_or(self.poll_every);
-            match self.wait(listener.as_mut(), pause, &shutdown).await {
+            match self.wait(announced.as_deref(), pause, &shutdown).await {
                 Wake::Written => recheck = 0,
                 Wake::Timer => recheck = (recheck + 1).min(RECHECKS.len()),
                 Wake::Other => {}
@@ -429,21 +446,17 @@ impl Relay {
         tracing::info!(service = self.service, "outbox relay stopped");
     }
 
-    /// Waits for a write in this process, a notification from another,
-    /// `pause`, or shutdown.
+    /// Waits for a write on the relay's bus, an announcement from another
+    /// process, `pause`, or shutdown.
     async fn wait(
         &mut self,
-        listener: Option<&mut PgListener>,
+        announced: Option<&Notify>,
         pause: Duration,
         shutdown: &Shutdown,
     ) -> Wake {
-        let notified = async {
-            match listener {
-                // A lost connection leaves the waking to the timer.
-                Some(l) => match l.recv().await {
-                    Ok(_) => drain_notifications(l),
-                    Err(_) => std::future::pending().await,
-                },
+        let announced = async {
+            match announced {
+                Some(n) => n.notified().await,
                 None => std::future::pending().await,
             }
         };
@@ -457,7 +470,7 @@ impl Relay {
                     Wake::Timer
                 }
             },
-            _ = notified => Wake::Other,
+            _ = announced => Wake::Other,
             _ = tokio::time::sleep(pause) => Wake::Timer,
             _ = shutdown.cancelled() => Wake::Other,
         }

@@ -549,6 +549,7 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
             pd_runtime::telemetry::set_remote_parent(&span, &tp);
         }
         let started = Instant::now();
+        let writes_before = bus.outbox_write_count();
         let result = async {
             // Every service verifies the token itself: a client on NATS
             // cannot claim to be someone by writing a header.
@@ -609,6 +610,7 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
         }
         .instrument(span.clone())
         .await;
+        bus.wake_relays_if_written_since(writes_before);
         let outcome = match &result {
             Ok(_) => "ok",
             Err(e) => e.kind.as_str(),

@@ -115,15 +115,15 @@ async fn the_relay_is_woken_by_its_process_writes_and_by_announce_not_by_its_pol
     let shutdown = Shutdown::new();
     let task = tokio::spawn(relay.run(shutdown.clone()));
     assert!(outbox_drained(&pool).await, "the first pass publishes");
-    // Past the relay's re-checks (about 170 ms): only a wake-up brings it
+    // Past the relay's re-checks (about 680 ms): only a wake-up brings it
     // back before its hour-long poll.
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
     write_one(&pool, &outbox, "woken").await;
     assert!(
         outbox_drained(&pool).await,
         "a write through the process's bus wakes its relay"
     );
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
     // Another process (an admin command) has no bus: it announces.
     let elsewhere = Outbox::with_prefix(&bus.settings().subject_prefix, "producer");
     write_one(&pool, &elsewhere, "announced").await;
@@ -144,6 +144,59 @@ async fn the_relay_is_woken_by_its_process_writes_and_by_announce_not_by_its_pol
     );
     shutdown.cancel();
     task.await.unwrap();
+    pool.close().await;
+    env.cleanup().await;
+}
+
+/// A handler's event is written before its transaction commits, and the
+/// wake-up of the write comes too early. The RPC server wakes the relay
+/// again when the handler returns: the event goes out however late the
+/// handler committed (here after all the relay's re-checks).
+#[tokio::test]
+async fn a_handler_s_event_goes_out_when_it_returns_however_late_it_committed() {
+    let (env, bus, pool) = setup().await;
+    let outbox = Outbox::new(&bus, "producer");
+    let mut relay = Relay::new(bus.clone(), pool.clone(), "producer");
+    relay.poll_every = Duration::from_secs(3600);
+    let shutdown = Shutdown::new();
+    let relay_task = tokio::spawn(relay.run(shutdown.clone()));
+    let server = RpcServer::new("latecommit", (pool.clone(), outbox)).route(
+        "write",
+        |(pool, outbox), _, req: IdRequest| async move {
+            let failed = |e: sqlx::Error| pd_bus::rpc::internal("writing", e);
+            let mut tx = pool.begin().await.map_err(failed)?;
+            outbox
+                .write(&mut tx, "thing_happened", &req.id, "tester", &req)
+                .await
+                .map_err(failed)?;
+            // Longer than all of RECHECKS (about 680 ms).
+            tokio::time::sleep(Duration::from_millis(1_500)).await;
+            tx.commit().await.map_err(failed)?;
+            Ok(req)
+        },
+    );
+    let server_task = server.serve(bus.clone(), shutdown.clone()).await.unwrap();
+    let mut nats = env.settings.nats.clone();
+    nats.request_timeout_ms = 10_000;
+    let caller = Bus::connect(&nats, TokenVerifier::new(&env.settings.auth).unwrap())
+        .await
+        .unwrap();
+    let _: IdRequest = caller
+        .request(
+            "latecommit",
+            "write",
+            &IdRequest { id: "late".into() },
+            &CallContext::default(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        outbox_drained(&pool).await,
+        "the event of a handler that committed late is published when it returns"
+    );
+    shutdown.cancel();
+    relay_task.await.unwrap();
+    server_task.await.unwrap();
     pool.close().await;
     env.cleanup().await;
 }

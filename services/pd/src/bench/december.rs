@@ -772,7 +772,7 @@ async fn one_applicant(
             break;
         }
         if kind != "409 group_full" {
-            return;
+            break;
         }
         let alternative = body["alternative_groups"]
             .as_str()
