@@ -88,7 +88,7 @@ impl Bus {
     /// write came before the commit; this one comes after it.
     pub(crate) fn wake_relays_if_written_since(&self, before: u64) {
         if self.outbox_write_count() != before {
-            self.outbox_writes.send_modify(|n| *n = n.wrapping_add(1));
+            outbox::count_write(&self.outbox_writes);
         }
     }
 

@@ -42,7 +42,8 @@ use crate::{Bus, events::envelope, headers};
 pub struct Outbox {
     service: &'static str,
     subject_prefix: String,
-    /// The process's relays' wake-up (none for writers without a bus).
+    /// The bus's count of writes, which wakes its relay (none for writers
+    /// without a bus).
     writes: Option<Arc<watch::Sender<u64>>>,
 }
 
@@ -78,11 +79,11 @@ impl Outbox {
         }
     }
 
-    /// Wakes the process's relays for a row just written (not committed
-    /// yet: the relays look again shortly, see [`RECHECKS`]).
+    /// Wakes the bus's relay for a row just written (not committed yet:
+    /// the relay looks again shortly, see [`RECHECKS`]).
     fn wake_relays(&self) {
         if let Some(w) = &self.writes {
-            w.send_modify(|n| *n = n.wrapping_add(1));
+            count_write(w);
         }
     }
 
@@ -212,12 +213,21 @@ impl Outbox {
 
 /// Wakes the relays of the running services (every process) for rows a
 /// process without a bus connection has committed. Not for a writer's
-/// own transaction: see the module's note on `NOTIFY`.
-pub async fn announce(pool: &PgPool) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_notify('pd_outbox', '')")
+/// own transaction: see the module's note on `NOTIFY`. Called after a
+/// commit, so a failure only delays the rows to the relays' next poll: it
+/// is logged, not returned.
+pub async fn announce(pool: &PgPool) {
+    if let Err(e) = sqlx::query("SELECT pg_notify('pd_outbox', '')")
         .execute(pool)
-        .await?;
-    Ok(())
+        .await
+    {
+        tracing::warn!(error = %e, "outbox rows wait for the relay's next poll");
+    }
+}
+
+/// Counts one more outbox write on a bus: wakes the relay that follows it.
+pub(crate) fn count_write(writes: &watch::Sender<u64>) {
+    writes.send_modify(|n| *n = n.wrapping_add(1));
 }
 
 /// Advances the version counters of `aggregates` (id, number of events),
@@ -288,7 +298,7 @@ pub struct Relay {
     bus: Bus,
     pool: PgPool,
     service: &'static str,
-    /// This process's outbox writes (see the module's note).
+    /// The outbox writes made on the relay's bus (see the module's note).
     writes: watch::Receiver<u64>,
     batch_size: i64,
     #[doc(hidden)]
@@ -321,7 +331,7 @@ pub const POLL_EVERY: Duration = Duration::from_secs(1);
 
 /// What ended the relay's wait.
 enum Wake {
-    /// A write through this process's bus.
+    /// A write on the relay's bus.
     Written,
     /// A pause ran out.
     Timer,
@@ -690,6 +700,6 @@ pub async fn release(pool: &PgPool, id: Option<i64>) -> Result<u64, sqlx::Error>
     .execute(pool)
     .await?;
     // Wake the relay now rather than at its next poll.
-    announce(pool).await?;
+    announce(pool).await;
     Ok(r.rows_affected())
 }

@@ -125,11 +125,8 @@ pub async fn republish(pool: &PgPool, subject_prefix: &str) -> anyhow::Result<Re
         .write_many(&mut tx, "system", events.collect())
         .await?;
     tx.commit().await?;
-    // The running identity's relay (of this process or another) publishes
-    // now; if the wake-up fails, at its next poll.
-    if let Err(e) = pd_bus::outbox::announce(pool).await {
-        tracing::warn!(error = %e, "the relay will publish at its next poll");
-    }
+    // The running identity's relay (of this process or another) publishes now.
+    pd_bus::outbox::announce(pool).await;
     tracing::info!(?done, "identity snapshots republished");
     Ok(done)
 }

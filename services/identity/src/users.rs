@@ -636,11 +636,8 @@ pub async fn create_user_direct(
             .map_err(|e| anyhow::anyhow!(e.detail))?;
     }
     tx.commit().await?;
-    // The running identity's relay (of this process or another) publishes
-    // now; if the wake-up fails, at its next poll.
-    if let Err(e) = pd_bus::outbox::announce(pool).await {
-        tracing::warn!(error = %e, "the relay will publish at its next poll");
-    }
+    // The running identity's relay (of this process or another) publishes now.
+    pd_bus::outbox::announce(pool).await;
     Ok(id)
 }
 

@@ -8,10 +8,10 @@
 //! through the gateway as the educators (popular groups first; a full
 //! group sends them to the program's other groups, then to a waitlist or
 //! to any program with seats), some retrying with the same key, some
-//! withdrawing. Afterwards the
-//! database and the stream are checked: no seat overbooked, no
-//! acknowledged application missing, one event per row. The same seat
-//! take + insert transaction run directly in PostgreSQL gives the ratio.
+//! withdrawing. Afterwards the database and the stream are checked: no
+//! seat overbooked, no acknowledged application missing, one event per
+//! row. The same seat take + insert transaction run directly in
+//! PostgreSQL gives the ratio.
 
 use anyhow::Context;
 use pd_bus::Bus;
@@ -764,7 +764,7 @@ async fn one_applicant(
         .choices
         .iter()
         .chain(picks.fallbacks.iter().filter(|_| !waits));
-    for (n, &group) in tries.enumerate() {
+    for &group in tries {
         let key = next_key();
         let (kind, body) = apply(http, base, a, &key, group, false, w).await;
         if kind == "201" {
@@ -786,14 +786,13 @@ async fn one_applicant(
                 break;
             }
         }
-        if n + 1 == picks.choices.len() && waits {
-            let key = next_key();
-            let first = picks.choices[0];
-            let (kind, body) = apply(http, base, a, &key, first, true, w).await;
-            if kind == "201" {
-                outcome = Some((key, first, true, body));
-            }
-            break;
+    }
+    if outcome.is_none() && waits {
+        let key = next_key();
+        let first = picks.choices[0];
+        let (kind, body) = apply(http, base, a, &key, first, true, w).await;
+        if kind == "201" {
+            outcome = Some((key, first, true, body));
         }
     }
     let Some((key, group, asked_waitlist, body)) = outcome else {
