@@ -65,6 +65,9 @@ pub struct Args {
     /// Transactions of the direct PostgreSQL run.
     #[arg(long, default_value_t = 20_000)]
     baseline_transactions: u32,
+    /// Database connections of each service process (its pool's size).
+    #[arg(long, default_value_t = 16)]
+    connections: u32,
 }
 
 /// A group as seeded: its program and seats.
@@ -82,7 +85,7 @@ struct Applicant {
 
 pub(super) async fn run(args: Args) -> anyhow::Result<()> {
     let mut env = TestEnv::new()?;
-    env.settings.database.max_connections = 16;
+    env.settings.database.max_connections = args.connections;
     let enrollment_db = env
         .database(pd_enrollment::SERVICE, &pd_enrollment::MIGRATORS)
         .await?;
@@ -322,11 +325,10 @@ pub(super) fn free_port() -> anyhow::Result<u16> {
         .port())
 }
 
-/// `pd serve <service>` with this environment's databases, subjects and
-/// keys, the gateway on `port`.
+/// `pd serve <service>` with this environment's databases, subjects,
+/// keys and pool size, the gateway on `port`.
 pub(super) fn spawn(env: &TestEnv, service: &str, port: u16) -> anyhow::Result<Child> {
     let mut settings = env.settings.clone();
-    settings.database.max_connections = 16;
     settings.gateway.listen = format!("127.0.0.1:{port}");
     settings.gateway.login_attempts_per_minute = 1_000_000;
     let exe = std::env::current_exe().context("the pd binary")?;
@@ -531,6 +533,8 @@ struct Window {
     acknowledged: Vec<Uuid>,
     /// Ids withdrawn by the clients.
     withdrawn: Vec<Uuid>,
+    /// Withdrawal answers by HTTP status (or transport error).
+    withdrawal_answers: HashMap<String, u64>,
     /// A retry with the same key that answered another application.
     retry_mismatches: u64,
     /// Retries still shed after every Retry-After the client waited.
@@ -589,6 +593,13 @@ impl Window {
             answers.join(", "),
             self.shed_retries
         );
+        let mut withdrawals: Vec<_> = self.withdrawal_answers.iter().collect();
+        withdrawals.sort();
+        let withdrawals: Vec<String> = withdrawals
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        println!("  withdrawal answers: {}", withdrawals.join(", "));
         if !self.shed_latencies.is_empty() {
             println!(
                 "  shed answers (503/429) took p50 {:.1} ms, p99 {:.1} ms; the latencies above are of the requests run",
@@ -831,10 +842,15 @@ async fn one_applicant(
             .json(&json!({"reason": "illness"}))
             .send()
             .await;
-        if r.is_ok_and(|r| r.status() == 200)
-            && let Ok(mut w) = w.lock()
-        {
-            w.withdrawn.push(id);
+        let status = match &r {
+            Ok(r) => r.status().as_u16().to_string(),
+            Err(_) => "no answer".to_owned(),
+        };
+        if let Ok(mut w) = w.lock() {
+            if status == "200" {
+                w.withdrawn.push(id);
+            }
+            *w.withdrawal_answers.entry(status).or_default() += 1;
         }
     }
 }
