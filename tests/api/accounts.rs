@@ -541,6 +541,30 @@ async fn operators_list_deactivate_reset_and_revoke_and_the_admin_reads_the_trai
     );
     let (s, _) = call(&p, Method::GET, "/api/v1/audit", Some(&municipal), None).await;
     assert_eq!(s, 403);
+
+    // A role filter matches only grants the caller sees: a school's clerk
+    // who also sits on the region's council is not a council member in the
+    // municipality's list, though the clerk is in it.
+    let (member, _) = staff(&p, &admin, "council.clerk", "org_operator", &w.orgs[0]).await;
+    let (s, body) = grant(&p, &admin, &member, "council_member", &w.region).await;
+    assert_eq!(s, 200, "{body}");
+    let listed = |caller: &str, role: &str| {
+        let (p, caller, path) = (&p, caller.to_owned(), format!("/api/v1/users?role={role}"));
+        async move {
+            let (s, list) = call(p, Method::GET, &path, Some(&caller), None).await;
+            assert_eq!(s, 200, "{list}");
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["login"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let clerk = "council.clerk".to_owned();
+    assert!(!listed(&municipal, "council_member").await.contains(&clerk));
+    assert!(listed(&municipal, "org_operator").await.contains(&clerk));
+    assert!(listed(&admin, "council_member").await.contains(&clerk));
     p.stop().await;
 }
 

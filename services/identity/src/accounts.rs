@@ -157,10 +157,11 @@ pub(crate) async fn list(
     Ok(pb::UserList { items, total })
 }
 
-const USERS_FILTER: &str = "
-FROM users u
-WHERE ($1 OR u.id = $2 OR u.created_by = $2 OR EXISTS (
-        SELECT 1 FROM role_grants g WHERE g.user_id = u.id AND (
+/// A grant `g` the caller sees: within its regions ($3), municipalities
+/// ($4) or organizations ($5), or a ministry's region ($6).
+macro_rules! visible_grant {
+    () => {
+        "(
              (g.role = 'regional_operator' AND g.scope_id = ANY($3))
           OR (g.role = 'municipal_operator' AND EXISTS (SELECT 1 FROM municipalities m
                 WHERE m.id = g.scope_id AND (m.region_id = ANY($3) OR m.id = ANY($4))))
@@ -173,13 +174,30 @@ WHERE ($1 OR u.id = $2 OR u.created_by = $2 OR EXISTS (
           -- convenes the council of its region.
           OR (g.role IN ('expert', 'council_member') AND g.scope_id = ANY($3))
           OR (g.role = 'provider_admin' AND EXISTS (SELECT 1 FROM providers pr
-                WHERE pr.id = g.scope_id AND pr.region_id = ANY($6))))))
+                WHERE pr.id = g.scope_id AND pr.region_id = ANY($6))))"
+    };
+}
+
+/// The users a caller may list. A role filter ($8) matches a grant of that
+/// role the caller sees: a municipal operator asking for council members
+/// does not get the clerk of its school who sits on the region's council.
+const USERS_FILTER: &str = concat!(
+    "
+FROM users u
+WHERE ($1 OR u.id = $2 OR u.created_by = $2 OR EXISTS (
+        SELECT 1 FROM role_grants g WHERE g.user_id = u.id AND ",
+    visible_grant!(),
+    "))
   AND u.login LIKE $7
-  AND ($8 = '' OR EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = u.id AND g.role = $8))
+  AND ($8 = '' OR EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = u.id AND g.role = $8
+        AND ($1 OR ",
+    visible_grant!(),
+    ")))
   AND ($9::uuid IS NULL OR EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = u.id AND (
            (g.role = 'org_operator' AND g.scope_id = $9)
         OR (g.role = 'educator' AND EXISTS (SELECT 1 FROM educators e WHERE e.id = g.scope_id AND e.organization_id = $9)))))
-  AND ($10::bool IS NULL OR u.active = $10)";
+  AND ($10::bool IS NULL OR u.active = $10)"
+);
 
 /// The longest reason for a deactivation (the API's schema says the same).
 const DEACTIVATION_REASON: usize = 500;
