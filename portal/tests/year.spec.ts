@@ -212,7 +212,9 @@ test("the provider schedules two groups; the educator counts down to the window"
 
   await signIn(page, "educator");
   // The home screen offers it among the programs for their deficits.
-  const forDeficits = page.getByRole("listitem").filter({ hasText: "закрывает: D.1" });
+  const forDeficits = page.getByRole("listitem").filter({
+    hasText: "закрывает: Цифровые образовательные ресурсы (D.1)",
+  });
   await expect(forDeficits.getByRole("link", { name: PROGRAM })).toBeVisible();
   await page.getByRole("link", { name: "Каталог программ" }).click();
   const entry = page.getByRole("listitem").filter({ hasText: PROGRAM });

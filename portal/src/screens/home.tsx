@@ -9,6 +9,13 @@ type Me = components["schemas"]["Me"];
 type Campaign = components["schemas"]["Campaign"];
 type MyAllocation = components["schemas"]["MyAllocation"];
 type Trajectory = components["schemas"]["Trajectory"];
+type CompetenceCatalog = components["schemas"]["CompetenceCatalog"];
+
+/** "name (code)" for each code the catalog knows; the bare code otherwise. */
+export function competenceNames(codes: string[], catalog: CompetenceCatalog | null): string {
+  const names = new Map((catalog?.items ?? []).map((c) => [c.code ?? "", c.name ?? ""]));
+  return codes.map((code) => (names.get(code) ? `${names.get(code)} (${code})` : code)).join(", ");
+}
 
 export function Home({ me }: { me: Me | null }) {
   if (!me) return <p>{t.loading}</p>;
@@ -32,6 +39,7 @@ export function Home({ me }: { me: Me | null }) {
 function MyYear() {
   const [state, setState] = useState<{ campaign: Campaign; mine: MyAllocation } | null>(null);
   const [trajectory, setTrajectory] = useState<Trajectory | null>(null);
+  const [catalog, setCatalog] = useState<CompetenceCatalog | null>(null);
   useEffect(() => {
     (async () => {
       const { data } = await api.GET("/api/v1/campaigns", { params: { query: { limit: 1 } } });
@@ -45,6 +53,12 @@ function MyYear() {
         params: { path: { id: campaign.id }, query: {} },
       });
       setTrajectory(mapped ?? null);
+      if ((mapped?.items?.length ?? 0) > 0) {
+        const { data: competences } = await api.GET("/api/v1/campaigns/{id}/competences", {
+          params: { path: { id: campaign.id } },
+        });
+        setCatalog(competences ?? null);
+      }
     })();
   }, []);
   if (!state) return null;
@@ -81,7 +95,7 @@ function MyYear() {
             {trajectory?.items?.map((p) => (
               <li key={p.program_id}>
                 <a href={`#/apply/${encodeURIComponent(p.program_id ?? "")}`}>{p.title}</a> · {p.provider_name} ·{" "}
-                {t.home.addresses((p.addresses ?? []).join(", "))}
+                {t.home.addresses(competenceNames(p.addresses ?? [], catalog))}
               </li>
             ))}
           </ul>
