@@ -74,11 +74,11 @@ async fn to_proto(
     conn: &mut PgConnection,
     a: AttemptRow,
     w: &windows::WindowRow,
+    now: DateTime<Utc>,
 ) -> Result<pb::Attempt, AppError> {
     let limit = w.attempts_limit;
     let (used, best) = tally(conn, a.window_id, a.educator_id).await?;
-    let reveal =
-        a.closed_at.is_some() && (used >= i64::from(limit) || w.status(Utc::now()) == "closed");
+    let reveal = a.closed_at.is_some() && (used >= i64::from(limit) || w.status(now) == "closed");
     let mut questions: Vec<pb::Question> = from_json(a.questions)?;
     if !reveal {
         questions = questions.into_iter().map(rules::hide_answers).collect();
@@ -117,7 +117,7 @@ pub(crate) async fn start(
     if w.instrument_kind != "test" {
         return Err(AppError::conflict(msg::NOT_A_TEST));
     }
-    w.ensure_open(&mut tx).await?;
+    w.ensure_open(&mut tx, s.clock.now()).await?;
     // Serialises starts of one educator in one window.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1::text), hashtext($2::text))")
         .bind(w.id)
@@ -133,11 +133,11 @@ pub(crate) async fn start(
     .fetch_optional(&mut *tx)
     .await
     .map_err(db_error)?;
-    let now = Utc::now();
+    let now = s.clock.now();
     if let Some(id) = running {
         let a = load(&mut tx, id, true).await?;
         if a.deadline.is_none_or(|d| d > now) {
-            let out = to_proto(&mut tx, a, &w).await?;
+            let out = to_proto(&mut tx, a, &w, now).await?;
             ctx.commit(tx, &out).await?;
             return Ok(out);
         }
@@ -173,7 +173,7 @@ pub(crate) async fn start(
     .await
     .map_err(db_error)?;
     let a = load(&mut tx, id, false).await?;
-    let out = to_proto(&mut tx, a, &w).await?;
+    let out = to_proto(&mut tx, a, &w, s.clock.now()).await?;
     ctx.commit(tx, &out).await?;
     Ok(out)
 }
@@ -207,7 +207,7 @@ pub(crate) async fn submit(
     if a.closed_at.is_some() {
         return Err(AppError::conflict(msg::ATTEMPT_CLOSED));
     }
-    if a.deadline.is_some_and(|d| d <= Utc::now()) {
+    if a.deadline.is_some_and(|d| d <= s.clock.now()) {
         close(&s, &mut tx, a.id, "time_limit").await?;
         tx.commit().await.map_err(db_error)?;
         return Err(AppError::conflict(msg::ATTEMPT_LATE)
@@ -225,7 +225,7 @@ pub(crate) async fn submit(
         close(&s, &mut tx, a.id, "submitted").await?;
     }
     let a = load(&mut tx, a.id, false).await?;
-    let out = to_proto(&mut tx, a, &w).await?;
+    let out = to_proto(&mut tx, a, &w, s.clock.now()).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(out)
 }
@@ -240,13 +240,13 @@ pub(crate) async fn get(
     let mut tx = s.pool.begin().await.map_err(db_error)?;
     let (a, w) = own(&mut tx, p, &req.attempt_id).await?;
     let id = a.id;
-    let a = if a.closed_at.is_none() && a.deadline.is_some_and(|d| d <= Utc::now()) {
+    let a = if a.closed_at.is_none() && a.deadline.is_some_and(|d| d <= s.clock.now()) {
         close(&s, &mut tx, id, "time_limit").await?;
         load(&mut tx, id, false).await?
     } else {
         a
     };
-    let out = to_proto(&mut tx, a, &w).await?;
+    let out = to_proto(&mut tx, a, &w, s.clock.now()).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(out)
 }
@@ -270,7 +270,7 @@ pub(crate) async fn list(
     .map_err(db_error)?;
     let mut items = Vec::with_capacity(rows.len());
     for a in rows {
-        items.push(to_proto(&mut conn, a, &w).await?);
+        items.push(to_proto(&mut conn, a, &w, s.clock.now()).await?);
     }
     Ok(pb::AttemptList { items })
 }

@@ -35,6 +35,9 @@ pub static MIGRATORS: [&Migrator; 2] = [&MIGRATOR, &pd_calendar::MIGRATOR];
 pub(crate) struct State {
     pub pool: PgPool,
     pub outbox: Outbox,
+    /// When windows open and close and attempts run out of time: the
+    /// system clock, moved forward by tests instead of sleeping.
+    pub clock: pd_runtime::clock::Clock,
 }
 
 /// The surveys service in the workspace's list of services.
@@ -63,6 +66,7 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
     let state = State {
         pool: pool.clone(),
         outbox: Outbox::new(&bus, SERVICE),
+        clock: settings.clock.clone(),
     };
     let ready = bus.ready_check(Some(pool.clone()));
     pd_runtime::admin::serve(&settings, SERVICE, ADMIN_OFFSET, ready, shutdown.clone()).await?;

@@ -25,7 +25,7 @@ pub(crate) async fn submit(
     if w.instrument_kind != "questionnaire" {
         return Err(AppError::conflict(msg::NOT_A_QUESTIONNAIRE));
     }
-    w.ensure_open(&mut tx).await?;
+    w.ensure_open(&mut tx, s.clock.now()).await?;
     let i = instruments::load(&mut tx, w.instrument_id).await?;
     let questions = i.questions()?;
     rules::validate_answers(&questions, &req.answers, true)?;
@@ -177,6 +177,6 @@ pub(crate) async fn get(
         answers: from_json(answers)?,
         submitted_at: ts(submitted_at),
         updated_at: ts(updated_at),
-        editable: w.status(Utc::now()) == "open",
+        editable: w.status(s.clock.now()) == "open",
     })
 }

@@ -72,8 +72,11 @@ impl WindowRow {
     /// windows). Then holds the window (`FOR SHARE`) until the caller's
     /// transaction ends, so that closing it waits for answers being
     /// written and never reports as missing one stored after it.
-    pub async fn ensure_open(&self, conn: &mut PgConnection) -> Result<(), AppError> {
-        let now = Utc::now();
+    pub async fn ensure_open(
+        &self,
+        conn: &mut PgConnection,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
         let status = self.status(now);
         if let (Some(campaign), Some(phase), false) =
             (self.campaign_id, self.phase.as_deref(), status == "open")
@@ -159,8 +162,8 @@ async fn to_proto(
     conn: &mut PgConnection,
     w: WindowRow,
     p: &Principal,
+    now: DateTime<Utc>,
 ) -> Result<pb::Window, AppError> {
-    let now = Utc::now();
     let members = if w.kind == "personal"
         && (access::manages_region(p, w.region_id) || w.created_by == Some(p.user_id))
     {
@@ -226,7 +229,7 @@ pub(crate) async fn open(
         _ => {}
     }
     ensure(access::operates_in(&p, i.region_id))?;
-    let now = Utc::now();
+    let now = s.clock.now();
     let opens = if req.opens_at.is_empty() {
         now
     } else {
@@ -259,7 +262,7 @@ pub(crate) async fn open(
         Some(p.user_id),
     )
     .await?;
-    let out = to_proto(&mut tx, out, &p).await?;
+    let out = to_proto(&mut tx, out, &p, s.clock.now()).await?;
     ctx.commit(tx, &out).await?;
     Ok(out)
 }
@@ -444,7 +447,7 @@ pub(crate) async fn get(
     } else {
         Vec::new()
     };
-    let mut out = to_proto(&mut conn, w, p).await?;
+    let mut out = to_proto(&mut conn, w, p, s.clock.now()).await?;
     out.questions = questions;
     Ok(out)
 }
@@ -498,9 +501,10 @@ pub(crate) async fn list(
                    OR (w.kind = 'phase' AND w.region_id = ANY($3))
                    OR (w.kind = 'personal' AND EXISTS (SELECT 1 FROM window_members m WHERE m.window_id = w.id AND m.educator_id = $4)))
               AND ($5::uuid IS NULL OR w.instrument_id = $5) AND ($6::uuid IS NULL OR w.campaign_id = $6)
-              AND ($7 = '' OR ($7 = 'open' AND COALESCE(w.opens_at, c.opens_at) <= now() AND now() < COALESCE(w.closes_at, c.closes_at))
-                          OR ($7 = 'closed' AND COALESCE(w.closes_at, c.closes_at) <= now())
-                          OR ($7 = 'upcoming' AND (COALESCE(w.opens_at, c.opens_at) IS NULL OR COALESCE(w.opens_at, c.opens_at) > now())))";
+              AND ($7 = '' OR ($7 = 'open' AND COALESCE(w.opens_at, c.opens_at) <= $9 AND $9 < COALESCE(w.closes_at, c.closes_at))
+                          OR ($7 = 'closed' AND COALESCE(w.closes_at, c.closes_at) <= $9)
+                          OR ($7 = 'upcoming' AND (COALESCE(w.opens_at, c.opens_at) IS NULL OR COALESCE(w.opens_at, c.opens_at) > $9)))";
+    let now = s.clock.now();
     let mut conn = s.pool.acquire().await.map_err(db_error)?;
     let count_sql = format!(
         "SELECT count(*) FROM windows w LEFT JOIN campaign_calendar c ON c.campaign_id = w.campaign_id AND c.phase = w.phase WHERE {filter}"
@@ -514,11 +518,12 @@ pub(crate) async fn list(
         .bind(campaign)
         .bind(&req.status)
         .bind(p.user_id)
+        .bind(now)
         .fetch_one(&mut *conn)
         .await
         .map_err(db_error)?;
     let rows: Vec<WindowRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE {filter} ORDER BY COALESCE(w.closes_at, c.closes_at) DESC NULLS FIRST, w.id LIMIT $9 OFFSET $10"
+        "{SELECT} WHERE {filter} ORDER BY COALESCE(w.closes_at, c.closes_at) DESC NULLS FIRST, w.id LIMIT $10 OFFSET $11"
     )))
     .bind(admin)
     .bind(&readable)
@@ -528,6 +533,7 @@ pub(crate) async fn list(
     .bind(campaign)
     .bind(&req.status)
     .bind(p.user_id)
+    .bind(now)
     .bind(limit)
     .bind(offset)
     .fetch_all(&mut *conn)
@@ -535,7 +541,7 @@ pub(crate) async fn list(
     .map_err(db_error)?;
     let mut items = Vec::with_capacity(rows.len());
     for w in rows {
-        items.push(to_proto(&mut conn, w, p).await?);
+        items.push(to_proto(&mut conn, w, p, now).await?);
     }
     Ok(pb::WindowList { items, total })
 }
@@ -543,12 +549,14 @@ pub(crate) async fn list(
 /// One pass: attempts out of time, then windows out of time. Each is closed
 /// in its own transaction, skipping rows another instance is closing.
 pub(crate) async fn sweep(s: &State) -> Result<(), AppError> {
+    let now = s.clock.now();
     loop {
         let mut tx = s.pool.begin().await.map_err(db_error)?;
         let due: Option<Uuid> = sqlx::query_scalar(
-            "SELECT id FROM attempts WHERE closed_at IS NULL AND deadline <= now()
+            "SELECT id FROM attempts WHERE closed_at IS NULL AND deadline <= $1
              ORDER BY deadline LIMIT 1 FOR UPDATE SKIP LOCKED",
         )
+        .bind(now)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_error)?;
@@ -560,8 +568,9 @@ pub(crate) async fn sweep(s: &State) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE windows w SET closed_at = NULL FROM campaign_calendar c
          WHERE w.kind = 'phase' AND w.closed_at IS NOT NULL
-           AND c.campaign_id = w.campaign_id AND c.phase = w.phase AND c.closes_at > now()",
+           AND c.campaign_id = w.campaign_id AND c.phase = w.phase AND c.closes_at > $1",
     )
+    .bind(now)
     .execute(&s.pool)
     .await
     .map_err(db_error)?;
@@ -569,9 +578,10 @@ pub(crate) async fn sweep(s: &State) -> Result<(), AppError> {
         let mut tx = s.pool.begin().await.map_err(db_error)?;
         let due: Option<Uuid> = sqlx::query_scalar(
             "SELECT w.id FROM windows w LEFT JOIN campaign_calendar c ON c.campaign_id = w.campaign_id AND c.phase = w.phase
-             WHERE w.closed_at IS NULL AND COALESCE(w.closes_at, c.closes_at) <= now()
+             WHERE w.closed_at IS NULL AND COALESCE(w.closes_at, c.closes_at) <= $1
              LIMIT 1 FOR UPDATE OF w SKIP LOCKED",
         )
+        .bind(now)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_error)?;
