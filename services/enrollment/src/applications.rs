@@ -140,7 +140,7 @@ impl AppRow {
     }
 }
 
-/// Applications by id, in the order asked.
+/// Applications by id, in their order of arrival.
 pub(crate) async fn by_ids(
     conn: &mut PgConnection,
     ids: &[Uuid],

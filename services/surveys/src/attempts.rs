@@ -294,7 +294,7 @@ pub(crate) async fn close(
     let answers: Vec<pb::Answer> = from_json(a.answers)?;
     let score = rules::score(&questions, &answers, i.pass_percent, &i.sections()?);
     sqlx::query(
-        "UPDATE attempts SET closed_at = now(), closed_reason = $2, score = $3, max_score = $4, percent = $5,
+        "UPDATE attempts SET closed_at = $8, closed_reason = $2, score = $3, max_score = $4, percent = $5,
                 passed = $6, sections = $7 WHERE id = $1",
     )
     .bind(id)
@@ -304,6 +304,7 @@ pub(crate) async fn close(
     .bind(score.percent)
     .bind(score.passed)
     .bind(to_json(&score.sections)?)
+    .bind(s.clock.now())
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;

@@ -43,10 +43,10 @@ pub(crate) async fn submit(
     };
     let (id, submitted_at, updated_at, first): (Uuid, DateTime<Utc>, DateTime<Utc>, bool) =
         sqlx::query_as(
-            "INSERT INTO responses (id, window_id, educator_id, answers, directions, topics, forms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+            "INSERT INTO responses (id, window_id, educator_id, answers, directions, topics, forms, submitted_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
              ON CONFLICT (window_id, educator_id) DO UPDATE
-                 SET answers = $4, directions = $5, topics = $6, forms = $7, updated_at = now()
+                 SET answers = $4, directions = $5, topics = $6, forms = $7, updated_at = $8
              RETURNING id, submitted_at, updated_at, (xmax = 0)",
         )
         .bind(Uuid::now_v7())
@@ -56,6 +56,9 @@ pub(crate) async fn submit(
         .bind(of("direction"))
         .bind(of("topic"))
         .bind(of("form"))
+        // The clock that judged the window open stamps the answer, which
+        // monitoring compares with the window's close.
+        .bind(s.clock.now())
         .fetch_one(&mut *tx)
         .await
         .map_err(db_error)?;

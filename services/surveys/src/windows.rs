@@ -680,8 +680,9 @@ async fn close(s: &State, tx: &mut PgConnection, id: Uuid) -> Result<(), AppErro
         .write(tx, "window_closed", &id.to_string(), "system", &event)
         .await
         .map_err(db_error)?;
-    sqlx::query("UPDATE windows SET closed_at = now() WHERE id = $1")
+    sqlx::query("UPDATE windows SET closed_at = $2 WHERE id = $1")
         .bind(id)
+        .bind(s.clock.now())
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;

@@ -299,6 +299,21 @@ async fn attempts_and_windows_out_of_time_are_closed_scored_and_reported() {
         ("time_limit", 100, 100, true, 1)
     );
     assert_eq!(e.reference, completion.to_string());
+    // Stamped by the same clock that ran it out: closed at its deadline or after.
+    let closed_attempt = bus
+        .call::<ops::GetAttempt>(
+            &pb::AttemptRequest {
+                attempt_id: attempt.id.clone(),
+            },
+            &teacher,
+        )
+        .await
+        .unwrap();
+    let instant = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    assert!(
+        instant(&closed_attempt.closed_at) >= instant(&closed_attempt.deadline),
+        "{closed_attempt:?}"
+    );
 
     // Both windows end: who responded (the attempt counts) and who did not.
     env.settings.clock.advance(chrono::Duration::days(10));

@@ -66,7 +66,7 @@ pub struct Args {
     #[arg(long, default_value_t = 20_000)]
     baseline_transactions: u32,
     /// Database connections of each service process (its pool's size).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
     connections: u32,
 }
 
