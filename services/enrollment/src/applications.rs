@@ -322,7 +322,7 @@ pub(crate) async fn apply(
     let group = body_id("group_id", &req.group_id)?;
     let number = un::parse(&req.unique_number).map_err(number_error)?;
     let educator = applicant(p, &req.educator_id)?;
-    let now = Utc::now();
+    let now = s.clock.now();
     let mut c: Applying = s
         .applying
         .run((number, group, now))
@@ -750,7 +750,7 @@ pub(crate) async fn withdraw(
     v.finish()?;
     let mut tx = s.pool.begin().await.map_err(db_error)?;
     let a = visible(&mut tx, p, &req.id).await?;
-    pd_calendar::ensure_open(&mut tx, a.campaign_id, &["applications"], Utc::now()).await?;
+    pd_calendar::ensure_open(&mut tx, a.campaign_id, &["applications"], s.clock.now()).await?;
     let ended = end(
         &mut tx,
         &s.outbox,

@@ -37,6 +37,9 @@ pub(crate) struct State {
     pub outbox: Outbox,
     /// The apply requests' reads, batched.
     pub applying: applications::Readers,
+    /// When the application phase is open and rosters are due: the system
+    /// clock, moved forward by tests instead of sleeping.
+    pub clock: pd_runtime::clock::Clock,
 }
 
 /// The enrollment service in the workspace's list of services.
@@ -66,6 +69,7 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         pool: pool.clone(),
         outbox: Outbox::new(&bus, SERVICE),
         applying: applications::readers(pool.clone()),
+        clock: settings.clock.clone(),
     };
     let ready = bus.ready_check(Some(pool.clone()));
     pd_runtime::admin::serve(&settings, SERVICE, ADMIN_OFFSET, ready, shutdown.clone()).await?;
@@ -89,7 +93,7 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         shutdown.clone(),
         move || {
             let s = forming.clone();
-            async move { rosters::form_due(&s, chrono::Utc::now()).await }
+            async move { rosters::form_due(&s, s.clock.now()).await }
         },
     ));
     let relay_stop = Shutdown::new();

@@ -319,7 +319,7 @@ pub(crate) async fn form_now(
     let p = ctx.principal()?;
     let campaign = managed_campaign(&s, p, &req.campaign_id, access::forms_groups).await?;
     let mut conn = s.pool.acquire().await.map_err(db_error)?;
-    pd_calendar::ensure_closed(&mut conn, campaign, "applications", Utc::now()).await?;
+    pd_calendar::ensure_closed(&mut conn, campaign, "applications", s.clock.now()).await?;
     drop(conn);
     form(&s, campaign, &ctx.actor()).await?;
     formation(&s, campaign).await
@@ -334,7 +334,7 @@ pub(crate) async fn get_formation(
 ) -> Result<pb::Formation, AppError> {
     let p = ctx.principal()?;
     let campaign = managed_campaign(&s, p, &req.campaign_id, access::manages_region).await?;
-    form_due(&s, Utc::now()).await?;
+    form_due(&s, s.clock.now()).await?;
     formation(&s, campaign).await
 }
 
@@ -413,7 +413,7 @@ pub(crate) async fn list(
     };
     let (limit, offset) = (limit(req.limit)?, offset(req.offset)?);
     drop(conn);
-    form_due(&s, Utc::now()).await?;
+    form_due(&s, s.clock.now()).await?;
     let sql = format!(
         "{ROSTERS} WHERE campaign_id = $1 AND ($2::text IS NULL OR roster = $2)
            AND ($3::uuid[] IS NULL OR provider_id = ANY($3))
@@ -457,7 +457,7 @@ pub(crate) async fn get(
         return Err(AppError::not_found(msg::GROUP_NOT_FOUND));
     }
     drop(conn);
-    form_due(&s, Utc::now()).await?;
+    form_due(&s, s.clock.now()).await?;
     let mut conn = s.pool.acquire().await.map_err(db_error)?;
     rosters(&mut conn, &[id], true)
         .await?

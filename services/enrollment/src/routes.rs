@@ -166,7 +166,7 @@ pub(crate) async fn apply(
         pd_domain::bounds::TITLE,
     );
     v.finish()?;
-    let now = Utc::now();
+    let now = s.clock.now();
     let mut tx = s.pool.begin().await.map_err(db_error)?;
     let unit = educator_unit(&mut tx, educator, "educator_id").await?;
     let filed_by = applications::filed_by(p, educator, &unit)?;

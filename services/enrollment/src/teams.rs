@@ -224,7 +224,7 @@ pub(crate) async fn submit(
     v.finish()?;
     let mut tx = s.pool.begin().await.map_err(db_error)?;
     let (members, unit) = members(&mut tx, p, &req.member_ids).await?;
-    let g = open_group(&mut tx, p, group, Utc::now()).await?;
+    let g = open_group(&mut tx, p, group, s.clock.now()).await?;
     if g.region_id != unit.region {
         return Err(AppError::not_found(msg::GROUP_NOT_FOUND));
     }
@@ -304,7 +304,7 @@ pub(crate) async fn decide(
         .filter(|t| t.visible_to(p))
         .ok_or_else(|| AppError::not_found(msg::TEAM_NOT_FOUND))?;
     ensure(p.has_scope(Role::ProviderAdmin, t.provider_id))?;
-    pd_calendar::ensure_open(&mut tx, t.campaign_id, &["applications"], Utc::now()).await?;
+    pd_calendar::ensure_open(&mut tx, t.campaign_id, &["applications"], s.clock.now()).await?;
     // The group's row first (as every seat change), then the team's.
     crate::seats::lock(&mut tx, t.group_id)
         .await

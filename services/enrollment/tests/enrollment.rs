@@ -743,21 +743,8 @@ async fn routes_and_school_teams_draw_the_plan_order_hours() {
 
     // A team still waiting when the window closes is rejected at formation.
     let pending = submit(&["Теория"]).await.unwrap();
-    let mut closed = calendar_open_now(w.campaign, w.region, "applications", 1);
-    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
-    closed.phases[0].closes_at = past.to_rfc3339();
-    closed.phases[0].ends_on = past.date_naive().to_string();
-    let aggregate = w.campaign.to_string();
-    publish_event(
-        &w.bus,
-        "registry",
-        "campaign_calendar_changed",
-        &aggregate,
-        2,
-        &closed,
-    )
-    .await
-    .unwrap();
+    // The window's day passes on the service's clock (no calendar change).
+    w.env.settings.clock.advance(chrono::Duration::days(2));
     let regional = w.as_role(Role::RegionalOperator, w.region, None);
     let form = pb::FormationRequest {
         campaign_id: w.campaign.to_string(),
