@@ -307,6 +307,9 @@ pub struct Relay {
     /// suffice.
     #[doc(hidden)]
     pub poll_every: Duration,
+    /// [`RECHECKS`]; tests that need the relay asleep at once set none.
+    #[doc(hidden)]
+    pub rechecks: &'static [Duration],
 }
 
 /// How often the relay counts its backlog for the `outbox_backlog` gauge.
@@ -389,6 +392,7 @@ impl Relay {
             batch_size: 500,
             fail_after_publish: false,
             poll_every: POLL_EVERY,
+            rechecks: &RECHECKS,
         }
     }
 
@@ -440,10 +444,14 @@ impl Relay {
             if shutdown.is_cancelled() {
                 break;
             }
-            let pause = RECHECKS.get(recheck).copied().unwrap_or(self.poll_every);
+            let pause = self
+                .rechecks
+                .get(recheck)
+                .copied()
+                .unwrap_or(self.poll_every);
             match self.wait(announced.as_deref(), pause, &shutdown).await {
                 Wake::Written => recheck = 0,
-                Wake::Timer => recheck = (recheck + 1).min(RECHECKS.len()),
+                Wake::Timer => recheck = (recheck + 1).min(self.rechecks.len()),
                 Wake::Other => {}
             }
         }

@@ -102,6 +102,17 @@ async fn outbox_drained(pool: &PgPool) -> bool {
     false
 }
 
+/// The relay's re-checks after a wake-up, shortened (about 40 ms) so that
+/// a test waits only a little past them to see a relay that only a wake-up
+/// can bring back before its hour-long poll.
+const SHORT_RECHECKS: [Duration; 3] = [
+    Duration::from_millis(2),
+    Duration::from_millis(8),
+    Duration::from_millis(32),
+];
+/// Longer than all of [`SHORT_RECHECKS`].
+const PAST_RECHECKS: Duration = Duration::from_millis(150);
+
 /// No `NOTIFY` in the writers' transactions: the relay is woken by its own
 /// process's writes, and by `announce` for another process's. With its
 /// poll an hour long, both still go out at once.
@@ -112,18 +123,19 @@ async fn the_relay_is_woken_by_its_process_writes_and_by_announce_not_by_its_pol
     write_one(&pool, &outbox, "before-start").await;
     let mut relay = Relay::new(bus.clone(), pool.clone(), "producer");
     relay.poll_every = Duration::from_secs(3600);
+    relay.rechecks = &SHORT_RECHECKS;
     let shutdown = Shutdown::new();
     let task = tokio::spawn(relay.run(shutdown.clone()));
     assert!(outbox_drained(&pool).await, "the first pass publishes");
-    // Past the relay's re-checks (about 680 ms): only a wake-up brings it
-    // back before its hour-long poll.
-    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    // Past the relay's re-checks: only a wake-up brings it back before its
+    // hour-long poll.
+    tokio::time::sleep(PAST_RECHECKS).await;
     write_one(&pool, &outbox, "woken").await;
     assert!(
         outbox_drained(&pool).await,
         "a write through the process's bus wakes its relay"
     );
-    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    tokio::time::sleep(PAST_RECHECKS).await;
     // Another process (an admin command) has no bus: it announces.
     let elsewhere = Outbox::with_prefix(&bus.settings().subject_prefix, "producer");
     write_one(&pool, &elsewhere, "announced").await;
@@ -158,6 +170,7 @@ async fn a_handler_s_event_goes_out_when_it_returns_however_late_it_committed() 
     let outbox = Outbox::new(&bus, "producer");
     let mut relay = Relay::new(bus.clone(), pool.clone(), "producer");
     relay.poll_every = Duration::from_secs(3600);
+    relay.rechecks = &SHORT_RECHECKS;
     let shutdown = Shutdown::new();
     let relay_task = tokio::spawn(relay.run(shutdown.clone()));
     let server = RpcServer::new("latecommit", (pool.clone(), outbox)).route(
@@ -169,8 +182,8 @@ async fn a_handler_s_event_goes_out_when_it_returns_however_late_it_committed() 
                 .write(&mut tx, "thing_happened", &req.id, "tester", &req)
                 .await
                 .map_err(failed)?;
-            // Longer than all of RECHECKS (about 680 ms).
-            tokio::time::sleep(Duration::from_millis(1_500)).await;
+            // Commits after all of the relay's re-checks.
+            tokio::time::sleep(PAST_RECHECKS).await;
             tx.commit().await.map_err(failed)?;
             Ok(req)
         },

@@ -117,7 +117,8 @@ pub(crate) async fn start(
     if w.instrument_kind != "test" {
         return Err(AppError::conflict(msg::NOT_A_TEST));
     }
-    w.ensure_open(&mut tx, s.clock.now()).await?;
+    let now = s.clock.now();
+    w.ensure_open(&mut tx, now).await?;
     // Serialises starts of one educator in one window.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1::text), hashtext($2::text))")
         .bind(w.id)
@@ -133,7 +134,6 @@ pub(crate) async fn start(
     .fetch_optional(&mut *tx)
     .await
     .map_err(db_error)?;
-    let now = s.clock.now();
     if let Some(id) = running {
         let a = load(&mut tx, id, true).await?;
         if a.deadline.is_none_or(|d| d > now) {
@@ -173,7 +173,7 @@ pub(crate) async fn start(
     .await
     .map_err(db_error)?;
     let a = load(&mut tx, id, false).await?;
-    let out = to_proto(&mut tx, a, &w, s.clock.now()).await?;
+    let out = to_proto(&mut tx, a, &w, now).await?;
     ctx.commit(tx, &out).await?;
     Ok(out)
 }
@@ -207,7 +207,8 @@ pub(crate) async fn submit(
     if a.closed_at.is_some() {
         return Err(AppError::conflict(msg::ATTEMPT_CLOSED));
     }
-    if a.deadline.is_some_and(|d| d <= s.clock.now()) {
+    let now = s.clock.now();
+    if a.deadline.is_some_and(|d| d <= now) {
         close(&s, &mut tx, a.id, "time_limit").await?;
         tx.commit().await.map_err(db_error)?;
         return Err(AppError::conflict(msg::ATTEMPT_LATE)
@@ -225,7 +226,7 @@ pub(crate) async fn submit(
         close(&s, &mut tx, a.id, "submitted").await?;
     }
     let a = load(&mut tx, a.id, false).await?;
-    let out = to_proto(&mut tx, a, &w, s.clock.now()).await?;
+    let out = to_proto(&mut tx, a, &w, now).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(out)
 }
@@ -240,13 +241,14 @@ pub(crate) async fn get(
     let mut tx = s.pool.begin().await.map_err(db_error)?;
     let (a, w) = own(&mut tx, p, &req.attempt_id).await?;
     let id = a.id;
-    let a = if a.closed_at.is_none() && a.deadline.is_some_and(|d| d <= s.clock.now()) {
+    let now = s.clock.now();
+    let a = if a.closed_at.is_none() && a.deadline.is_some_and(|d| d <= now) {
         close(&s, &mut tx, id, "time_limit").await?;
         load(&mut tx, id, false).await?
     } else {
         a
     };
-    let out = to_proto(&mut tx, a, &w, s.clock.now()).await?;
+    let out = to_proto(&mut tx, a, &w, now).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(out)
 }
@@ -268,9 +270,9 @@ pub(crate) async fn list(
     .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?;
-    let mut items = Vec::with_capacity(rows.len());
+    let (now, mut items) = (s.clock.now(), Vec::with_capacity(rows.len()));
     for a in rows {
-        items.push(to_proto(&mut conn, a, &w, s.clock.now()).await?);
+        items.push(to_proto(&mut conn, a, &w, now).await?);
     }
     Ok(pb::AttemptList { items })
 }

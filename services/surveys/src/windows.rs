@@ -262,7 +262,7 @@ pub(crate) async fn open(
         Some(p.user_id),
     )
     .await?;
-    let out = to_proto(&mut tx, out, &p, s.clock.now()).await?;
+    let out = to_proto(&mut tx, out, &p, now).await?;
     ctx.commit(tx, &out).await?;
     Ok(out)
 }

@@ -546,6 +546,14 @@ struct Window {
     without_application: u64,
 }
 
+/// "201: 5, 409 group_full: 3": counts by answer, in order.
+fn by_status(answers: &HashMap<String, u64>) -> String {
+    let mut answers: Vec<_> = answers.iter().collect();
+    answers.sort();
+    let answers: Vec<String> = answers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    answers.join(", ")
+}
+
 pub(super) fn percentile(latencies: &[Duration], p: f64) -> f64 {
     let mut v = latencies.to_vec();
     v.sort();
@@ -585,21 +593,15 @@ impl Window {
             self.percentile(0.99),
             self.percentile(1.0)
         );
-        let mut answers: Vec<_> = self.answers.iter().collect();
-        answers.sort();
-        let answers: Vec<String> = answers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         println!(
             "  answers: {} (shed and retried after Retry-After: {})",
-            answers.join(", "),
+            by_status(&self.answers),
             self.shed_retries
         );
-        let mut withdrawals: Vec<_> = self.withdrawal_answers.iter().collect();
-        withdrawals.sort();
-        let withdrawals: Vec<String> = withdrawals
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect();
-        println!("  withdrawal answers: {}", withdrawals.join(", "));
+        println!(
+            "  withdrawal answers: {}",
+            by_status(&self.withdrawal_answers)
+        );
         if !self.shed_latencies.is_empty() {
             println!(
                 "  shed answers (503/429) took p50 {:.1} ms, p99 {:.1} ms; the latencies above are of the requests run",
