@@ -35,10 +35,10 @@ pub(crate) async fn load(conn: &mut PgConnection, id: Uuid) -> Result<CampaignRo
         .ok_or_else(|| AppError::not_found(msg::CAMPAIGN_NOT_FOUND))
 }
 
-/// Today in the campaign's region.
-pub(crate) fn today(c: &CampaignRow) -> NaiveDate {
+/// The day `now` falls on in the campaign's region.
+pub(crate) fn today(c: &CampaignRow, now: DateTime<Utc>) -> NaiveDate {
     let tz: chrono_tz::Tz = c.time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
-    Utc::now().with_timezone(&tz).date_naive()
+    now.with_timezone(&tz).date_naive()
 }
 
 /// The campaign for a read restricted to `allowed`: unknown outside the
@@ -124,12 +124,13 @@ async fn to_proto_for(
     conn: &mut PgConnection,
     c: CampaignRow,
     viewer: &pd_domain::Principal,
+    now: DateTime<Utc>,
 ) -> Result<pb::Campaign, AppError> {
     let region = c.region_id;
     if !viewer.in_region(region) {
         return Ok(public_fields(c));
     }
-    let mut out = to_proto(conn, c).await?;
+    let mut out = to_proto(conn, c, now).await?;
     if !access::runs_review(viewer, region) {
         out.experts.clear();
     }
@@ -150,7 +151,11 @@ fn public_fields(c: CampaignRow) -> pb::Campaign {
     }
 }
 
-async fn to_proto(conn: &mut PgConnection, c: CampaignRow) -> Result<pb::Campaign, AppError> {
+async fn to_proto(
+    conn: &mut PgConnection,
+    c: CampaignRow,
+    now: DateTime<Utc>,
+) -> Result<pb::Campaign, AppError> {
     let phases: Vec<(String, chrono::NaiveDate, chrono::NaiveDate)> = sqlx::query_as(
         "SELECT phase, starts_on, ends_on FROM campaign_calendar WHERE campaign_id = $1 ORDER BY starts_on",
     )
@@ -165,7 +170,7 @@ async fn to_proto(conn: &mut PgConnection, c: CampaignRow) -> Result<pb::Campaig
     .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?;
-    let current = pd_calendar::open_phase(conn, c.id, Utc::now())
+    let current = pd_calendar::open_phase(conn, c.id, now)
         .await
         .map_err(db_error)?;
     let priorities: Option<(Vec<String>, Vec<String>, DateTime<Utc>)> = sqlx::query_as(
@@ -293,7 +298,7 @@ pub(crate) async fn create(
     .await
     .map_err(db_error)?;
     publish_calendar(&state, &mut tx, &row, &phases, &ctx.actor()).await?;
-    let out = to_proto(&mut tx, row).await?;
+    let out = to_proto(&mut tx, row, state.clock.now()).await?;
     ctx.commit(tx, &out).await?;
     Ok(out)
 }
@@ -305,6 +310,7 @@ pub(crate) async fn update(
 ) -> Result<pb::Campaign, AppError> {
     let p = ctx.principal()?;
     let id = path_id(&req.id, msg::CAMPAIGN_NOT_FOUND)?;
+    let now = state.clock.now();
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     // Serializes with other changes and with the registry's approval.
     let mut row = load_for_update(&mut tx, id).await?;
@@ -324,10 +330,10 @@ pub(crate) async fn update(
     if !req.phases.is_empty() {
         let phases = calendar::validate(&req.phases, row.year).map_err(AppError::invalid_fields)?;
         keeps_groups_in_window(&mut tx, &row, &phases).await?;
-        audit_calendar(&mut tx, &row, &phases, &ctx.actor()).await?;
+        audit_calendar(&mut tx, &row, &phases, &ctx.actor(), now).await?;
         publish_calendar(&state, &mut tx, &row, &phases, &ctx.actor()).await?;
     }
-    let out = to_proto(&mut tx, row).await?;
+    let out = to_proto(&mut tx, row, now).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(out)
 }
@@ -384,9 +390,10 @@ async fn audit_calendar(
     c: &CampaignRow,
     phases: &[calendar::PhaseDates],
     actor: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let old = calendar_of(tx, c.id).await?;
-    let today = today(c);
+    let today = today(c, now);
     let changes = calendar::changes(&old, phases);
     if calendar::reopens_submission(&changes, today) && registry_published(tx, c.id).await? {
         return Err(
@@ -460,7 +467,7 @@ pub(crate) async fn get(
     let id = path_id(&req.id, msg::CAMPAIGN_NOT_FOUND)?;
     let mut conn = state.pool.acquire().await.map_err(db_error)?;
     let row = load(&mut conn, id).await?;
-    to_proto_for(&mut conn, row, p).await
+    to_proto_for(&mut conn, row, p, state.clock.now()).await
 }
 
 pub(crate) async fn list(
@@ -489,7 +496,7 @@ pub(crate) async fn list(
                                           ORDER BY r.position)
                           FROM campaign_criteria r WHERE r.campaign_id = c.id), '[]') AS criteria,
                 (SELECT k.phase FROM campaign_calendar k
-                 WHERE k.campaign_id = c.id AND k.opens_at <= now() AND now() < k.closes_at LIMIT 1) AS current_phase
+                 WHERE k.campaign_id = c.id AND k.opens_at <= $4 AND $4 < k.closes_at LIMIT 1) AS current_phase
          FROM campaigns c
          WHERE ($1::uuid IS NULL OR c.region_id = $1)
          ORDER BY c.year DESC, c.created_at DESC, c.id LIMIT $2 OFFSET $3",
@@ -497,6 +504,7 @@ pub(crate) async fn list(
     .bind(region)
     .bind(limit)
     .bind(offset)
+    .bind(state.clock.now())
     .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?;
@@ -599,7 +607,7 @@ pub(crate) async fn set_criteria(
         .await
         .map_err(db_error)?;
     let row = load(&mut tx, id).await?;
-    let out = to_proto_for(&mut tx, row, p).await?;
+    let out = to_proto_for(&mut tx, row, p, state.clock.now()).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(out)
 }
@@ -677,7 +685,7 @@ pub(crate) async fn add_expert(
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
-    let out = to_proto(&mut tx, row).await?;
+    let out = to_proto(&mut tx, row, state.clock.now()).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(out)
 }

@@ -4,7 +4,7 @@
 //! presidium, which approves it (publishing the registry), returns it to
 //! the council or excludes a program, with a reason.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use pd_bus::RpcContext;
 use pd_bus::outbox::PendingEvent;
 use pd_domain::bounds::{LIST, TEXT, too_many};
@@ -163,7 +163,7 @@ pub(crate) async fn create(
     let mut members: Vec<Uuid> = given.iter().map(|(_, m)| *m).collect();
     let chair = seated("chair_id", &req.chair_id, &members)?;
     let secretary = seated("secretary_id", &req.secretary_id, &members)?;
-    pd_calendar::ensure_open(&mut tx, id, &["expert_review"], Utc::now()).await?;
+    pd_calendar::ensure_open(&mut tx, id, &["expert_review"], state.clock.now()).await?;
     // One session is formed at a time per campaign, so agendas never overlap.
     lock_campaign(&mut tx, id).await?;
     let on_council: Vec<Uuid> = sqlx::query_scalar(
@@ -362,7 +362,7 @@ pub(crate) async fn vote(
         &mut tx,
         campaign.id,
         &["expert_review", "schedule"],
-        Utc::now(),
+        state.clock.now(),
     )
     .await?;
     let program = body_id("program_id", &req.program_id)?;
@@ -589,19 +589,15 @@ pub(crate) async fn close(
     req: pb::CloseSessionRequest,
 ) -> Result<pb::Protocol, AppError> {
     let p = ctx.principal()?;
+    // One instant decides the phase and dates the protocol.
+    let now = state.clock.now();
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let (session, campaign) = load(&mut tx, p, &req.id).await?;
     ensure(access::runs_review(p, campaign.region_id))?;
     if session.status != "open" {
         return Err(AppError::conflict(msg::SESSION_CLOSED));
     }
-    pd_calendar::ensure_open(
-        &mut tx,
-        campaign.id,
-        &["expert_review", "schedule"],
-        Utc::now(),
-    )
-    .await?;
+    pd_calendar::ensure_open(&mut tx, campaign.id, &["expert_review", "schedule"], now).await?;
     let votes: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
         "SELECT program_id, member_id, vote FROM council_votes WHERE session_id = $1 ORDER BY member_id",
     )
@@ -630,7 +626,7 @@ pub(crate) async fn close(
     .await
     .map_err(db_error)?;
     let number = next_number(&mut tx, campaign.id).await?;
-    let dated = campaigns::today(&campaign);
+    let dated = campaigns::today(&campaign, now);
     let protocol = pb::Protocol {
         session_id: session.id.to_string(),
         campaign_id: campaign.id.to_string(),
@@ -758,6 +754,7 @@ async fn awaiting_approval(
     conn: &mut PgConnection,
     p: &Principal,
     id: &str,
+    now: DateTime<Utc>,
 ) -> Result<(SessionRow, CampaignRow), AppError> {
     let (session, campaign) = load(conn, p, id).await?;
     ensure(access::approves_protocol(p, campaign.region_id))?;
@@ -767,13 +764,7 @@ async fn awaiting_approval(
         "approved" => return Err(AppError::conflict(msg::ALREADY_APPROVED)),
         _ => return Err(AppError::conflict(msg::NOT_AWAITING_APPROVAL)),
     }
-    pd_calendar::ensure_open(
-        conn,
-        campaign.id,
-        &["expert_review", "schedule"],
-        Utc::now(),
-    )
-    .await?;
+    pd_calendar::ensure_open(conn, campaign.id, &["expert_review", "schedule"], now).await?;
     Ok((session, campaign))
 }
 
@@ -799,7 +790,7 @@ pub(crate) async fn return_protocol(
 ) -> Result<pb::CouncilSession, AppError> {
     let p = ctx.principal()?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    let (session, _) = awaiting_approval(&mut tx, p, &req.id).await?;
+    let (session, _) = awaiting_approval(&mut tx, p, &req.id, state.clock.now()).await?;
     let reason = reason(&req.reason)?;
     let protocol = stored_protocol(&session)?;
     let (passed, rejected): (Vec<_>, Vec<_>) = protocol
@@ -854,7 +845,7 @@ pub(crate) async fn exclude(
 ) -> Result<pb::Protocol, AppError> {
     let p = ctx.principal()?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    let (session, _) = awaiting_approval(&mut tx, p, &req.session_id).await?;
+    let (session, _) = awaiting_approval(&mut tx, p, &req.session_id, state.clock.now()).await?;
     let program = body_id("program_id", &req.program_id)?;
     let reason = reason(&req.reason)?;
     let mut protocol = stored_protocol(&session)?;
@@ -890,7 +881,7 @@ pub(crate) async fn approve(
 ) -> Result<pb::Protocol, AppError> {
     let p = ctx.principal()?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
-    let (session, campaign) = awaiting_approval(&mut tx, p, &req.id).await?;
+    let (session, campaign) = awaiting_approval(&mut tx, p, &req.id, state.clock.now()).await?;
     lock_campaign(&mut tx, campaign.id).await?;
     sqlx::query("UPDATE programs SET status = 'approved', updated_at = now() WHERE id = ANY($1) AND status = 'recommended'")
         .bind(&session.program_ids)

@@ -35,6 +35,9 @@ pub(crate) struct State {
     pub pool: PgPool,
     pub outbox: Outbox,
     pub settings: Arc<RegistrySettings>,
+    /// The time phases are judged by: the system clock, moved forward by
+    /// tests instead of sleeping (the same clock as every other service's).
+    pub clock: pd_runtime::clock::Clock,
 }
 
 /// The registry service in the workspace's list of services.
@@ -63,6 +66,7 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         pool: pool.clone(),
         outbox: Outbox::new(&bus, SERVICE),
         settings: Arc::new(settings.registry.clone()),
+        clock: settings.clock.clone(),
     };
     let ready = bus.ready_check(Some(pool.clone()));
     pd_runtime::admin::serve(&settings, SERVICE, ADMIN_OFFSET, ready, shutdown.clone()).await?;

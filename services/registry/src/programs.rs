@@ -539,7 +539,7 @@ pub(crate) async fn submit(
         &mut tx,
         row.campaign_id,
         &["program_submission"],
-        Utc::now(),
+        state.clock.now(),
     )
     .await?;
     if !["draft", "returned"].contains(&row.status.as_str()) {
@@ -599,7 +599,7 @@ pub(crate) async fn technical_review(
         &mut tx,
         row.campaign_id,
         &["program_submission", "expert_review"],
-        Utc::now(),
+        state.clock.now(),
     )
     .await?;
     if row.status != "submitted" {

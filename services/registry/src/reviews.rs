@@ -191,7 +191,7 @@ pub(crate) async fn decline(
     let (program, campaign) = visible(&mut tx, p, &req.program_id, Lock::ForUpdate).await?;
     let experts = programs::assigned_experts(&mut tx, program.id).await?;
     ensure(p.has_scope(Role::Expert, campaign.region_id) && experts.contains(&p.user_id))?;
-    pd_calendar::ensure_open(&mut tx, campaign.id, &["expert_review"], Utc::now()).await?;
+    pd_calendar::ensure_open(&mut tx, campaign.id, &["expert_review"], state.clock.now()).await?;
     let reason = req.reason.trim();
     let mut v = Validator::new();
     if reason.is_empty() {
@@ -272,7 +272,7 @@ pub(crate) async fn assign(
     let mut v = Validator::new();
     v.in_range("per_program", per_program.into(), 2, LIST as i64);
     v.finish()?;
-    pd_calendar::ensure_open(&mut tx, id, &["expert_review"], Utc::now()).await?;
+    pd_calendar::ensure_open(&mut tx, id, &["expert_review"], state.clock.now()).await?;
     let programs: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
         "SELECT id, provider_id, title FROM programs WHERE campaign_id = $1 AND status = 'in_review' ORDER BY id FOR UPDATE",
     )
@@ -319,7 +319,7 @@ pub(crate) async fn reassign(
     ensure(access::runs_review(p, campaign.region_id))?;
     let from = body_id("from_expert_id", &req.from_expert_id)?;
     let to = body_id("to_expert_id", &req.to_expert_id)?;
-    pd_calendar::ensure_open(&mut tx, campaign.id, &["expert_review"], Utc::now()).await?;
+    pd_calendar::ensure_open(&mut tx, campaign.id, &["expert_review"], state.clock.now()).await?;
     let already = programs::assigned_experts(&mut tx, program.id).await?;
     if !already.contains(&from) {
         return Err(AppError::invalid("from_expert_id", msg::NOT_ASSIGNED));
@@ -377,7 +377,7 @@ pub(crate) async fn submit(
     let (program, campaign) = visible(&mut tx, p, &req.program_id, Lock::ForUpdate).await?;
     let experts = programs::assigned_experts(&mut tx, program.id).await?;
     ensure(p.has_scope(Role::Expert, campaign.region_id) && experts.contains(&p.user_id))?;
-    pd_calendar::ensure_open(&mut tx, campaign.id, &["expert_review"], Utc::now()).await?;
+    pd_calendar::ensure_open(&mut tx, campaign.id, &["expert_review"], state.clock.now()).await?;
     // Affiliations may have changed since the assignment.
     let conflicted = pool(&mut tx, campaign.id)
         .await?

@@ -2,7 +2,7 @@
 //! regional operator approves it, and every published group and later
 //! change is an event with what enrollment needs.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use pd_bus::RpcContext;
 use pd_domain::AppError;
 use pd_domain::bounds::TEXT;
@@ -65,6 +65,7 @@ const GROUP_COLUMNS: &str = "id, program_id, starts_on, ends_on, online, address
 async fn window(
     conn: &mut PgConnection,
     campaign: &CampaignRow,
+    now: DateTime<Utc>,
 ) -> Result<rules::Window, AppError> {
     // Held until the group is written: a calendar change (which takes the
     // campaign for update and counts the groups) waits, so no group slips
@@ -91,7 +92,7 @@ async fn window(
     Ok(rules::Window {
         opens: day("applications", true)?,
         closes: day("post_course", false)?,
-        today: campaigns::today(campaign),
+        today: campaigns::today(campaign, now),
     })
 }
 
@@ -236,14 +237,14 @@ pub(crate) async fn create(
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let (program, campaign) = visible(&mut tx, p, &req.program_id, Lock::ForUpdate).await?;
     ensure(access::acts_for_provider(p, program.provider_id))?;
-    pd_calendar::ensure_open(&mut tx, campaign.id, &["schedule"], Utc::now()).await?;
+    pd_calendar::ensure_open(&mut tx, campaign.id, &["schedule"], state.clock.now()).await?;
     if program.status != "approved" {
         return Err(
             AppError::conflict(msg::NOT_IN_REGISTRY).with("current_status", program.status.clone())
         );
     }
     let fields = req.fields.unwrap_or_default();
-    let window = window(&mut tx, &campaign).await?;
+    let window = window(&mut tx, &campaign, state.clock.now()).await?;
     let plan = rules::validate(
         &fields,
         &window,
@@ -295,6 +296,7 @@ pub(crate) async fn update(
     req: pb::UpdateGroupRequest,
 ) -> Result<pb::Group, AppError> {
     let p = ctx.principal()?;
+    let now = state.clock.now();
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let (group, program, campaign) = load_group(&mut tx, p, &req.id).await?;
     ensure(access::acts_for_provider(p, program.provider_id))?;
@@ -303,15 +305,9 @@ pub(crate) async fn update(
     }
     // Groups change while the schedule is formed and applications run;
     // cancelling stays possible at any time.
-    pd_calendar::ensure_open(
-        &mut tx,
-        campaign.id,
-        &["schedule", "applications"],
-        Utc::now(),
-    )
-    .await?;
+    pd_calendar::ensure_open(&mut tx, campaign.id, &["schedule", "applications"], now).await?;
     let fields = req.fields.unwrap_or_default();
-    let window = window(&mut tx, &campaign).await?;
+    let window = window(&mut tx, &campaign, now).await?;
     let plan = rules::validate(
         &fields,
         &window,
@@ -555,7 +551,7 @@ pub(crate) async fn approve(
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let campaign = campaigns::load(&mut tx, id).await?;
     ensure(access::runs_review(p, campaign.region_id))?;
-    pd_calendar::ensure_open(&mut tx, id, &["schedule"], Utc::now()).await?;
+    pd_calendar::ensure_open(&mut tx, id, &["schedule"], state.clock.now()).await?;
     let published: Vec<GroupRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE groups SET status = 'published', updated_at = now()
          WHERE status = 'draft' AND program_id IN (SELECT id FROM programs WHERE campaign_id = $1 AND status = 'approved')

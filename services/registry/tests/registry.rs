@@ -198,6 +198,19 @@ async fn learns_from_identity_and_gates_actions_on_the_calendar() {
     }
     let program = program.expect("the registry never learnt of the provider");
     assert_eq!(program.provider_name, "ИРО");
+    // A second draft, left unsubmitted until the phase has closed.
+    let late_req = pb::CreateProgramRequest {
+        campaign_id: campaign.id.clone(),
+        provider_id: provider.to_string(),
+        fields: Some(pb::ProgramFields {
+            title: "Читательская грамотность".into(),
+            ..program.fields.clone().unwrap_or_default()
+        }),
+    };
+    let late: pb::Program = bus
+        .call::<registry_ops::CreateProgram>(&late_req, &admin)
+        .await
+        .unwrap();
     let err = bus
         .call::<registry_ops::SubmitProgram>(
             &pb::ProgramActionRequest {
@@ -234,6 +247,47 @@ async fn learns_from_identity_and_gates_actions_on_the_calendar() {
         .await
         .unwrap();
     assert_eq!(submitted.status, "submitted");
+
+    // The registry judges phases by the service's clock, the one every
+    // service is started with: six days on, submission (to day 4) is
+    // over and the expert review (days 5 to 9) runs, in the campaign's
+    // view, its list and its gates alike.
+    env.settings.clock.advance(chrono::Duration::days(6));
+    let got: pb::Campaign = bus
+        .call::<registry_ops::GetCampaign>(
+            &pd_proto::common::v1::IdRequest {
+                id: campaign.id.clone(),
+            },
+            &ministry,
+        )
+        .await
+        .unwrap();
+    assert_eq!(got.current_phase, "expert_review");
+    let listed: pb::CampaignList = bus
+        .call::<registry_ops::ListCampaigns>(
+            &pb::ListCampaignsRequest {
+                region_id: region.to_string(),
+                ..Default::default()
+            },
+            &ministry,
+        )
+        .await
+        .unwrap();
+    let phases_listed: Vec<&str> = listed
+        .items
+        .iter()
+        .map(|c| c.current_phase.as_str())
+        .collect();
+    assert_eq!(phases_listed, ["expert_review"]);
+    let err = bus
+        .call::<registry_ops::SubmitProgram>(&pb::ProgramActionRequest { id: late.id }, &admin)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Conflict);
+    assert_eq!(
+        err.extensions.get("phase").map(String::as_str),
+        Some("program_submission")
+    );
 
     shutdown.cancel();
     registry.wait().await;
