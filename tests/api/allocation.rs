@@ -228,14 +228,11 @@ impl<'p> Region<'p> {
             .collect()
     }
 
-    /// Moves every open freed place's release back by `days` days and a
-    /// minute: the cascade's windows end without waiting.
-    async fn age_free_places(&self, days: i64) {
-        sqlx::query("UPDATE free_places SET freed_at = freed_at - make_interval(days => $1::int, mins => 1) WHERE taken_by IS NULL AND organization_id IS NOT NULL")
-            .bind(days as i32)
-            .execute(&self.p.dbs["allocation"])
-            .await
-            .unwrap();
+    /// Moves every service's clock `days` (and a minute) on: the places
+    /// freed until now are that much older.
+    fn age_free_places(&self, days: i64) {
+        let by = chrono::Duration::days(days) + chrono::Duration::minutes(1);
+        self.p.env.settings.clock.advance(by);
     }
 
     /// The educator's approved refusal; returns the freed place's id.
@@ -785,11 +782,9 @@ async fn quotas_add_up_numbers_go_in_order_and_catch_typos() {
     let (s, _) = r.get(&provider, &r.path("/allocation/me")).await;
     assert_eq!(s, 403, "only educators have an allocation of their own");
 
-    // Once the application phase is over, an unused number shows as expired.
-    sqlx::query("UPDATE campaign_calendar SET closes_at = now() - interval '1 minute' WHERE phase = 'applications'")
-        .execute(&p.dbs["allocation"])
-        .await
-        .unwrap();
+    // Once the application phase is over (it ends on day 13 of this
+    // calendar), an unused number shows as expired.
+    p.env.settings.clock.advance(chrono::Duration::days(15));
     let expired = r.numbers(&r.operator, "?status=expired").await;
     let mut holders: Vec<&str> = expired.iter().map(|n| n.0.as_str()).collect();
     holders.sort();
@@ -1014,7 +1009,7 @@ async fn a_refused_number_is_reassigned_by_the_org_then_the_municipality_then_th
     // within the municipality.
     let place = r.refuse("Егорова", &r.org_operators[0]).await;
     let (_client, mut escalated) = subscribe_to(&p, "allocation", "place_escalated").await;
-    r.age_free_places(5).await;
+    r.age_free_places(5);
     let assign = format!("/api/v1/free-places/{place}/assignment");
     let (s, _) = r
         .send(
@@ -1061,7 +1056,7 @@ async fn a_refused_number_is_reassigned_by_the_org_then_the_municipality_then_th
 
     // Past the municipality's window too: the region's turn, anywhere.
     let place = r.refuse("Жукова", &r.org_operators[1]).await;
-    r.age_free_places(10).await;
+    r.age_free_places(10);
     let assign = format!("/api/v1/free-places/{place}/assignment");
     let (s, _) = r
         .send(

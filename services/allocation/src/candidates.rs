@@ -408,7 +408,7 @@ pub(crate) async fn confirm(
     .bind(c.id)
     .bind(unit.organization)
     .bind(p.user_id)
-    .bind(Utc::now())
+    .bind(s.clock.now())
     .bind(count as i32)
     .execute(&mut *tx)
     .await

@@ -215,7 +215,7 @@ pub(crate) async fn allocate(
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-    let now = Utc::now();
+    let now = s.clock.now();
     let distributable = i64::from(f.funded_places - f.reserve_places);
     // Read once, so the quotas and the numbers come from the same list
     // whatever identity's events change meanwhile.

@@ -37,6 +37,9 @@ pub(crate) struct State {
     pub outbox: Outbox,
     /// How long each level has to reassign a freed place.
     pub windows: Windows,
+    /// The time handovers and expiry are judged by: the system clock,
+    /// moved forward by tests instead of sleeping (every service's clock).
+    pub clock: pd_runtime::clock::Clock,
 }
 
 /// The allocation service in the workspace's list of services.
@@ -69,6 +72,7 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
             organization_days: settings.allocation.organization_days,
             municipality_days: settings.allocation.municipality_days,
         },
+        clock: settings.clock.clone(),
     };
     let ready = bus.ready_check(Some(pool.clone()));
     pd_runtime::admin::serve(&settings, SERVICE, ADMIN_OFFSET, ready, shutdown.clone()).await?;

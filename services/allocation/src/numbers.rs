@@ -170,12 +170,12 @@ impl NumberView {
 
 /// Numbers with their holder's name and the status shown; `$1` campaign
 /// (or NULL), `$2` organization, `$3` municipality, `$4` status, `$5` number,
-/// `$6` educator, `$7` limit, `$8` offset, `$9` the number's id.
+/// `$6` educator, `$7` limit, `$8` offset, `$9` the number's id, `$10` now.
 pub(crate) const NUMBERS: &str = "
     WITH shown AS (
         SELECT u.*, CASE WHEN u.status = 'assigned' AND EXISTS (
                    SELECT 1 FROM campaign_calendar k WHERE k.campaign_id = u.campaign_id
-                       AND k.phase = 'applications' AND k.closes_at <= now())
+                       AND k.phase = 'applications' AND k.closes_at <= $10)
                    THEN 'expired' ELSE u.status END AS shown_status
         FROM unique_numbers u
         WHERE ($1::uuid IS NULL OR u.campaign_id = $1)
@@ -214,6 +214,7 @@ pub(crate) struct NumberFilter<'a> {
 pub(crate) async fn fetch(
     conn: &mut PgConnection,
     f: NumberFilter<'_>,
+    now: DateTime<Utc>,
     (limit, offset): (i64, i64),
 ) -> Result<(i64, Vec<NumberView>), AppError> {
     let rows: Vec<NumberWithTotal> = sqlx::query_as(NUMBERS)
@@ -226,6 +227,7 @@ pub(crate) async fn fetch(
         .bind(limit)
         .bind(offset)
         .bind(f.id)
+        .bind(now)
         .fetch_all(conn)
         .await
         .map_err(db_error)?;
@@ -255,7 +257,13 @@ pub(crate) async fn list(
         status: &req.status,
         ..Default::default()
     };
-    let (total, rows) = fetch(&mut conn, filter, (limit(req.limit)?, offset(req.offset)?)).await?;
+    let (total, rows) = fetch(
+        &mut conn,
+        filter,
+        s.clock.now(),
+        (limit(req.limit)?, offset(req.offset)?),
+    )
+    .await?;
     Ok(pb::NumberList {
         items: rows.into_iter().map(NumberView::into_proto).collect(),
         total,
@@ -282,7 +290,7 @@ pub(crate) async fn check(
         number: Some(&number),
         ..Default::default()
     };
-    let (_, rows) = fetch(&mut conn, filter, (1, 0)).await?;
+    let (_, rows) = fetch(&mut conn, filter, s.clock.now(), (1, 0)).await?;
     rows.into_iter()
         .find(|n| visible(p, n))
         .map(NumberView::into_proto)
@@ -341,7 +349,7 @@ pub(crate) async fn mine(
         educator: Some(educator),
         ..Default::default()
     };
-    let (_, numbers) = fetch(&mut conn, filter, (10, 0)).await?;
+    let (_, numbers) = fetch(&mut conn, filter, s.clock.now(), (10, 0)).await?;
     out.refusal = crate::refusals::latest(&mut conn, c.id, educator).await?;
     let live = numbers
         .iter()

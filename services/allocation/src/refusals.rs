@@ -257,6 +257,8 @@ async fn free_place(
     ctx: &RpcContext,
     r: &RefusalRow,
 ) -> Result<(), AppError> {
+    // The place's handover windows run from this instant.
+    let now = s.clock.now();
     // An application may have used the number since the request.
     let refused = sqlx::query(
         "UPDATE unique_numbers SET status = 'refused' WHERE id = $1 AND status = 'assigned'",
@@ -271,7 +273,7 @@ async fn free_place(
     let place = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO free_places (id, campaign_id, region_id, municipality_id, organization_id, freed_number, freed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, now())",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(place)
     .bind(r.campaign_id)
@@ -279,10 +281,11 @@ async fn free_place(
     .bind(r.municipality_id)
     .bind(r.organization_id)
     .bind(r.number_id)
+    .bind(now)
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
-    let released = number_by_id(tx, r.number_id).await?;
+    let released = number_by_id(tx, r.number_id, now).await?;
     s.outbox
         .write(
             tx,
@@ -295,7 +298,7 @@ async fn free_place(
         )
         .await
         .map_err(db_error)?;
-    let freed = free_places(tx, s.windows, PlaceFilter::one(place), (1, 0))
+    let freed = free_places(tx, s.windows, PlaceFilter::one(place), (1, 0), now)
         .await?
         .1
         .into_iter()
@@ -313,12 +316,16 @@ async fn free_place(
     Ok(())
 }
 
-async fn number_by_id(conn: &mut PgConnection, id: Uuid) -> Result<pb::UniqueNumber, AppError> {
+async fn number_by_id(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<pb::UniqueNumber, AppError> {
     let filter = NumberFilter {
         id: Some(id),
         ..Default::default()
     };
-    numbers::fetch(conn, filter, (1, 0))
+    numbers::fetch(conn, filter, now, (1, 0))
         .await?
         .1
         .into_iter()
@@ -369,7 +376,7 @@ pub(crate) async fn list(
 /// ended move to the next level (`place_escalated`), one transaction each,
 /// skipping places another instance is handling.
 pub(crate) async fn escalate(s: &State) -> Result<(), AppError> {
-    let now = Utc::now();
+    let now = s.clock.now();
     let (org, muni) = (
         i64::from(s.windows.organization_days),
         i64::from(s.windows.municipality_days),
@@ -502,9 +509,9 @@ async fn free_places(
     w: Windows,
     f: PlaceFilter,
     (limit, offset): (i64, i64),
+    now: DateTime<Utc>,
 ) -> Result<(i64, Vec<pb::FreePlace>), AppError> {
     let rows = place_rows(conn, &f, (limit, offset), false).await?;
-    let now = Utc::now();
     let total = rows.first().map(|r| r.total).unwrap_or(0);
     Ok((
         total,
@@ -578,6 +585,7 @@ pub(crate) async fn list_places(
         s.windows,
         filter,
         (limit(req.limit)?, offset(req.offset)?),
+        s.clock.now(),
     )
     .await?;
     Ok(pb::FreePlaceList { items, total })
@@ -617,7 +625,7 @@ pub(crate) async fn reassign(
         .filter(|r| p.in_region(r.region_id))
         .ok_or_else(|| AppError::not_found(msg::PLACE_NOT_FOUND))?;
     let c = db::campaign(&mut tx, p, &place.campaign_id.to_string()).await?;
-    let now = Utc::now();
+    let now = s.clock.now();
     let level = place.level(s.windows, now);
     if !may_reassign(p, level, &place) {
         let visible = place.organization_id.is_some_and(|o| {
@@ -676,8 +684,8 @@ pub(crate) async fn reassign(
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-    let number = number_by_id(&mut tx, row.id).await?;
-    let taken = free_places(&mut tx, s.windows, PlaceFilter::one(id), (1, 0))
+    let number = number_by_id(&mut tx, row.id, now).await?;
+    let taken = free_places(&mut tx, s.windows, PlaceFilter::one(id), (1, 0), now)
         .await?
         .1
         .into_iter()
