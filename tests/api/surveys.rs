@@ -969,12 +969,9 @@ async fn tests_draw_score_keep_the_best_refuse_extra_and_late_attempts_and_diagn
         (200, Some("")),
         "{saved}"
     );
-    let surveys = &p.dbs["surveys"];
-    sqlx::query("UPDATE attempts SET deadline = now() - interval '1 second' WHERE id = $1::uuid")
-        .bind(late["id"].as_str().unwrap())
-        .execute(surveys)
-        .await
-        .unwrap();
+    // The test's 30 minutes pass on every service's clock.
+    let clock = &p.env.settings.clock;
+    clock.advance(chrono::Duration::minutes(31));
     let (st, b) = submit(&late, all(&late, 0), 1).await;
     assert_eq!(st, 409, "{b}");
     let (_, closed) = s
@@ -989,11 +986,7 @@ async fn tests_draw_score_keep_the_best_refuse_extra_and_late_attempts_and_diagn
         "{closed}"
     );
     // Once the window is over, a second attempt is refused too.
-    sqlx::query("UPDATE windows SET opens_at = now() - interval '2 seconds', closes_at = now() - interval '1 second' WHERE id = $1::uuid")
-        .bind(&tw)
-        .execute(surveys)
-        .await
-        .unwrap();
+    clock.advance(chrono::Duration::days(7));
     let (st, b) = start(1).await;
     assert_eq!(st, 409, "{b}");
     assert!(b["closes_at"].is_string(), "{b}");

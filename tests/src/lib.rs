@@ -15,8 +15,9 @@ pub struct Platform {
     pub http: reqwest::Client,
     /// The identity service's database, when the services run.
     pub identity_db: Option<PgPool>,
-    /// Every other service's database, by service name (tests move
-    /// instants there instead of sleeping: a deadline passed, say).
+    /// Every other service's database, by service name, for what a test
+    /// checks or sets up behind the API. Time is moved on the services'
+    /// shared clock (`env.settings.clock`), not in these databases.
     pub dbs: std::collections::HashMap<&'static str, PgPool>,
     shutdown: Shutdown,
     services: Vec<tokio::task::JoinHandle<()>>,
