@@ -2,7 +2,7 @@
 //! PD dates (the boundary of exactly N years), exclusion and confirmation,
 //! largest-remainder quotas that add up, the numbers' order and check
 //! character, refusal and reassignment up the cascade as its windows end
-//! (time moved in the database, never slept), vouchers' blocks, and the
+//! (time moved on the services' clock, never slept), vouchers' blocks, and the
 //! actors each step refuses.
 
 use super::fixtures::{chrono_today, eventually, next_event, subscribe_to, user};
@@ -1056,6 +1056,18 @@ async fn a_refused_number_is_reassigned_by_the_org_then_the_municipality_then_th
 
     // Past the municipality's window too: the region's turn, anywhere.
     let place = r.refuse("Жукова", &r.org_operators[1]).await;
+    // Freed by the moved clock, the place starts at the organization's turn.
+    let (s, open) = r
+        .get(&r.operator, &r.path("/free-places?status=open"))
+        .await;
+    let fresh = open["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["id"] == place.as_str()));
+    assert_eq!(
+        (s, fresh.and_then(|f| f["level"].as_str())),
+        (200, Some("organization")),
+        "{open}"
+    );
     r.age_free_places(10);
     let assign = format!("/api/v1/free-places/{place}/assignment");
     let (s, _) = r

@@ -140,6 +140,32 @@ async fn identity_inputs_are_bounded_and_named() {
         .unwrap();
     assert_eq!(r.status(), 414);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
+
+    // "Not in the future" is judged by the services' clock: a PD ending in
+    // three days is refused today and accepted once the clock has moved on
+    // (as monitoring, which records the completion, judges it).
+    let ahead = (chrono::Utc::now() + chrono::Duration::days(3)).date_naive();
+    let educator = json!({"snils": snils(500), "last_name": "Иванова", "first_name": "Анна", "position": "учитель", "organization_id": w.orgs[0], "last_pd_completed_on": ahead.to_string()});
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        "/api/v1/educators",
+        Some(&admin),
+        Some(educator.clone()),
+    )
+    .await;
+    assert_eq!((s, field(&b)), (422, "last_pd_completed_on"), "{b}");
+    p.env.settings.clock.advance(chrono::Duration::days(3));
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        "/api/v1/educators",
+        Some(&admin),
+        Some(educator),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["last_pd_completed_on"], ahead.to_string(), "{b}");
     p.stop().await;
 }
 

@@ -98,7 +98,7 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         shutdown.clone(),
         move || {
             let s = escalating.clone();
-            async move { refusals::escalate(&s).await }
+            async move { refusals::escalate(&s, s.clock.now()).await }
         },
     ));
     bus.follow_session_revocations(shutdown.clone()).await?;

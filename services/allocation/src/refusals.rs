@@ -372,11 +372,10 @@ pub(crate) async fn list(
 
 // ---------- free places ----------
 
-/// Records and publishes every handover due now: open places whose window
-/// ended move to the next level (`place_escalated`), one transaction each,
+/// Records and publishes every handover due at `now`: open places whose
+/// window ended move to the next level (`place_escalated`), one transaction each,
 /// skipping places another instance is handling.
-pub(crate) async fn escalate(s: &State) -> Result<(), AppError> {
-    let now = s.clock.now();
+pub(crate) async fn escalate(s: &State, now: DateTime<Utc>) -> Result<(), AppError> {
     let (org, muni) = (
         i64::from(s.windows.organization_days),
         i64::from(s.windows.municipality_days),
@@ -566,8 +565,10 @@ pub(crate) async fn list_places(
     req: pb::ListFreePlacesRequest,
 ) -> Result<pb::FreePlaceList, AppError> {
     let p = ctx.principal()?;
-    // Handovers due are recorded before anyone reads whose turn it is.
-    escalate(&s).await?;
+    // Handovers due are recorded before anyone reads whose turn it is, by
+    // the instant the list then shows.
+    let now = s.clock.now();
+    escalate(&s, now).await?;
     let mut conn = s.pool.acquire().await.map_err(db_error)?;
     let c = db::campaign(&mut conn, p, &req.campaign_id).await?;
     let scope = db::scope(&mut conn, p, &c, &req.organization_id, &req.municipality_id).await?;
@@ -585,7 +586,7 @@ pub(crate) async fn list_places(
         s.windows,
         filter,
         (limit(req.limit)?, offset(req.offset)?),
-        s.clock.now(),
+        now,
     )
     .await?;
     Ok(pb::FreePlaceList { items, total })
@@ -616,7 +617,9 @@ pub(crate) async fn reassign(
     let p = ctx.principal()?;
     let id = path_id(&req.place_id, msg::PLACE_NOT_FOUND)?;
     let educator = db::body_id("educator_id", &req.educator_id)?;
-    escalate(&s).await?;
+    // One instant records the handovers due and decides whose turn it is.
+    let now = s.clock.now();
+    escalate(&s, now).await?;
     let mut tx = s.pool.begin().await.map_err(db_error)?;
     let place = place_rows(&mut tx, &PlaceFilter::one(id), (1, 0), true)
         .await?
@@ -625,7 +628,6 @@ pub(crate) async fn reassign(
         .filter(|r| p.in_region(r.region_id))
         .ok_or_else(|| AppError::not_found(msg::PLACE_NOT_FOUND))?;
     let c = db::campaign(&mut tx, p, &place.campaign_id.to_string()).await?;
-    let now = s.clock.now();
     let level = place.level(s.windows, now);
     if !may_reassign(p, level, &place) {
         let visible = place.organization_id.is_some_and(|o| {

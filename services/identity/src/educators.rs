@@ -144,10 +144,10 @@ fn date(d: Option<NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_default()
 }
 
-/// The latest date accepted as "not in the future": tomorrow in UTC, so
-/// that today counts in every Russian time zone (UTC+2 … UTC+12).
-pub(crate) fn today() -> NaiveDate {
-    (Utc::now() + chrono::Duration::hours(14)).date_naive()
+/// The latest date accepted as "not in the future" at `now`: tomorrow in
+/// UTC, so that today counts in every Russian time zone (UTC+2 … UTC+12).
+pub(crate) fn today(now: DateTime<Utc>) -> NaiveDate {
+    (now + chrono::Duration::hours(14)).date_naive()
 }
 
 pub(crate) async fn load(
@@ -182,6 +182,7 @@ pub(crate) async fn create(
     req: pb::CreateEducatorRequest,
 ) -> Result<pb::Educator, AppError> {
     let p = ctx.principal()?;
+    let today = today(state.clock.now());
     let mut v = Validator::new();
     let snils = v.check("snils", Snils::parse(&req.snils));
     let last_name = v.check(
@@ -200,7 +201,7 @@ pub(crate) async fn create(
     let subjects = v.check("subjects", values::subject_list(&req.subjects));
     let last_pd = v.check(
         "last_pd_completed_on",
-        values::optional_past_date(&req.last_pd_completed_on, today()),
+        values::optional_past_date(&req.last_pd_completed_on, today),
     );
     let org_id = v.check(
         "organization_id",
@@ -209,7 +210,7 @@ pub(crate) async fn create(
     let birth_date = v
         .check(
             "birth_date",
-            values::optional_birth_date(&req.birth_date, today()),
+            values::optional_birth_date(&req.birth_date, today),
         )
         .flatten();
     let sex = v.check("sex", values::sex(&req.sex)).unwrap_or_default();
@@ -314,6 +315,7 @@ pub(crate) async fn update(
     req: pb::UpdateEducatorRequest,
 ) -> Result<pb::Educator, AppError> {
     let p = ctx.principal()?;
+    let today = today(state.clock.now());
     let id = path_id(&req.id, msg::EDUCATOR_NOT_FOUND)?;
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let current = match load_for_update(&mut tx, id).await? {
@@ -365,15 +367,12 @@ pub(crate) async fn update(
         next.subjects = subjects;
     }
     if let Some(d) = &req.last_pd_completed_on
-        && let Some(d) = v.check(
-            "last_pd_completed_on",
-            values::optional_past_date(d, today()),
-        )
+        && let Some(d) = v.check("last_pd_completed_on", values::optional_past_date(d, today))
     {
         next.last_pd_completed_on = d;
     }
     if let Some(d) = &req.birth_date
-        && let Some(d) = v.check("birth_date", values::optional_birth_date(d, today()))
+        && let Some(d) = v.check("birth_date", values::optional_birth_date(d, today))
     {
         next.birth_date = d;
     }
@@ -667,7 +666,10 @@ pub(crate) async fn leave(
     if !LEAVE_REASONS.contains(&reason) {
         v.add("reason", msg::LEAVE_REASON);
     }
-    let left_on = v.check("left_on", values::past_date(&req.left_on, today()));
+    let left_on = v.check(
+        "left_on",
+        values::past_date(&req.left_on, today(state.clock.now())),
+    );
     v.max_len("comment", &req.comment, pd_domain::bounds::TEXT);
     v.finish()?;
     let left_on = left_on.ok_or_else(|| AppError::internal("validation"))?;

@@ -557,7 +557,7 @@ async fn process(state: &State, id: Uuid) -> anyhow::Result<()> {
             .await?;
     let bytes = chunks.concat();
     let default_org = job.organization_id.is_some();
-    let today = crate::educators::today();
+    let today = crate::educators::today(state.clock.now());
     let parsed =
         tokio::task::spawn_blocking(move || csv_import::parse(&bytes, default_org, today)).await?;
     let parsed = match parsed {

@@ -40,6 +40,9 @@ pub(crate) struct State {
     pub outbox: Outbox,
     pub tokens: TokenIssuer,
     pub refresh_ttl_secs: i64,
+    /// The time dates are judged by ("not in the future"): the system
+    /// clock, moved forward by tests, as every service's.
+    pub clock: pd_runtime::clock::Clock,
 }
 
 /// The identity service in the workspace's list of services.
@@ -72,6 +75,7 @@ pub async fn start(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Run
         outbox: Outbox::new(&bus, SERVICE),
         tokens,
         refresh_ttl_secs: settings.auth.refresh_ttl_secs as i64,
+        clock: settings.clock.clone(),
     };
     users::bootstrap_admin(&state.pool, &settings.nats.subject_prefix, &settings.auth).await?;
     imports::resume_unfinished(&state).await;

@@ -234,17 +234,19 @@ pub(crate) async fn create(
     req: pb::CreateGroupRequest,
 ) -> Result<pb::Group, AppError> {
     let p = ctx.principal()?;
+    // One instant decides the phase and the window's first day.
+    let now = state.clock.now();
     let mut tx = state.pool.begin().await.map_err(db_error)?;
     let (program, campaign) = visible(&mut tx, p, &req.program_id, Lock::ForUpdate).await?;
     ensure(access::acts_for_provider(p, program.provider_id))?;
-    pd_calendar::ensure_open(&mut tx, campaign.id, &["schedule"], state.clock.now()).await?;
+    pd_calendar::ensure_open(&mut tx, campaign.id, &["schedule"], now).await?;
     if program.status != "approved" {
         return Err(
             AppError::conflict(msg::NOT_IN_REGISTRY).with("current_status", program.status.clone())
         );
     }
     let fields = req.fields.unwrap_or_default();
-    let window = window(&mut tx, &campaign, state.clock.now()).await?;
+    let window = window(&mut tx, &campaign, now).await?;
     let plan = rules::validate(
         &fields,
         &window,
