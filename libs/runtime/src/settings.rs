@@ -199,6 +199,9 @@ pub struct TelemetrySettings {
     pub otlp_endpoint: String,
 }
 
+/// Seconds in a day.
+const DAY: u64 = 86_400;
+
 impl Settings {
     /// Defaults, then `PD_CONFIG`, then the environment.
     pub fn load() -> anyhow::Result<Settings> {
@@ -220,8 +223,66 @@ impl Settings {
             )
             .build()
             .context("reading configuration")?
-            .try_deserialize()
+            .try_deserialize::<Settings>()
             .context("configuration has a wrong or missing key")
+            .and_then(Settings::checked)
+    }
+
+    /// The settings, or an error naming every key out of its range: a
+    /// mistyped lifetime or window fails the start with the key's name,
+    /// rather than overflowing a date later or silently deciding otherwise
+    /// (a quorum of `nan` would let one vote decide).
+    pub fn checked(self) -> anyhow::Result<Settings> {
+        let mut wrong = Vec::new();
+        let mut within = |key: &str, value: u64, min: u64, max: u64| {
+            if !(min..=max).contains(&value) {
+                wrong.push(format!("{key} = {value} (expected {min}..={max})"));
+            }
+        };
+        within("auth.access_ttl_secs", self.auth.access_ttl_secs, 60, DAY);
+        within(
+            "auth.refresh_ttl_secs",
+            self.auth.refresh_ttl_secs,
+            60,
+            366 * DAY,
+        );
+        within(
+            "allocation.organization_days",
+            self.allocation.organization_days.into(),
+            0,
+            366,
+        );
+        within(
+            "allocation.municipality_days",
+            self.allocation.municipality_days.into(),
+            0,
+            366,
+        );
+        // The same bounds as a region's own settings in the API.
+        within(
+            "monitoring.window_days",
+            self.monitoring.window_days.into(),
+            1,
+            90,
+        );
+        within(
+            "monitoring.test_attempts",
+            self.monitoring.test_attempts.into(),
+            1,
+            10,
+        );
+        let experts = u64::try_from(self.registry.experts_per_program).unwrap_or(0);
+        within("registry.experts_per_program", experts, 2, 100);
+        let quorum = self.registry.council_quorum_fraction;
+        if !(0.0..1.0).contains(&quorum) {
+            wrong.push(format!(
+                "registry.council_quorum_fraction = {quorum} (expected at least 0 and below 1)"
+            ));
+        }
+        match wrong.is_empty() {
+            true => Ok(self),
+            false => anyhow::bail!("configuration out of range: {}", wrong.join("; ")),
+        }
     }
 
     /// The built-in defaults alone (tests start from these).
@@ -245,5 +306,32 @@ impl Settings {
             return None;
         }
         Some(self.admin.base_port + admin_offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_in_range() {
+        assert!(Settings::defaults().unwrap().checked().is_ok());
+    }
+
+    #[test]
+    fn keys_out_of_range_are_named_together() {
+        let mut s = Settings::defaults().unwrap();
+        s.auth.access_ttl_secs = u64::MAX;
+        s.registry.council_quorum_fraction = f64::NAN;
+        s.allocation.municipality_days = 100_000_000;
+        let err = s.checked().unwrap_err().to_string();
+        for key in [
+            "auth.access_ttl_secs",
+            "registry.council_quorum_fraction",
+            "allocation.municipality_days",
+        ] {
+            assert!(err.contains(key), "{key}: {err}");
+        }
+        assert!(!err.contains("auth.refresh_ttl_secs"), "{err}");
     }
 }

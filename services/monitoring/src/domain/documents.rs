@@ -31,7 +31,11 @@ pub fn normalize_code(raw: &str) -> Option<String> {
         .filter(|c| !c.is_whitespace() && *c != '-')
         .map(|c| c.to_ascii_uppercase())
         .collect();
-    if chars.len() != 12 || !chars.iter().all(|c| CODE_ALPHABET.contains(&(*c as u8))) {
+    if chars.len() != 12
+        || !chars
+            .iter()
+            .all(|c| u8::try_from(*c).is_ok_and(|b| CODE_ALPHABET.contains(&b)))
+    {
         return None;
     }
     Some(
@@ -123,9 +127,16 @@ mod tests {
     fn codes_are_read_back_whatever_the_typing() {
         let c = new_code();
         assert_eq!(c.len(), 14);
-        assert_eq!(normalize_code(&c.to_lowercase().replace('-', " ")), Some(c));
+        assert_eq!(
+            normalize_code(&c.to_lowercase().replace('-', " ")),
+            Some(c.clone())
+        );
         assert_eq!(normalize_code("0000-0000-0000"), None);
         assert_eq!(normalize_code("ABC"), None);
+        // A character beyond ASCII is not the one its low byte would be.
+        let mut wide = c.replace('-', "");
+        wide.replace_range(0..1, "\u{0132}");
+        assert_eq!(normalize_code(&wide), None, "{wide}");
     }
 
     #[test]

@@ -31,16 +31,16 @@ use super::december::{child_peak_rss_mb, free_port, percentile, spawn, wait_unti
 #[derive(clap::Args, Clone)]
 pub struct Args {
     /// Learners whose completions are pushed.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
     learners: u32,
     /// Learners per webhook call.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
     batch: u32,
     /// Learners per group (each group's roster).
-    #[arg(long, default_value_t = 25)]
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..))]
     group_size: u32,
     /// Webhook calls in flight at once.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     clients: u32,
 }
 

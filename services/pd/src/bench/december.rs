@@ -34,36 +34,36 @@ use super::allocation::{Ack, event, peak_rss_mb, settle};
 #[derive(clap::Args, Clone)]
 pub struct Args {
     /// Funded educators: each holds a number and applies once.
-    #[arg(long, default_value_t = 45_651)]
+    #[arg(long, default_value_t = 45_651, value_parser = clap::value_parser!(u32).range(1..))]
     educators: u32,
-    #[arg(long, default_value_t = 2_146)]
+    #[arg(long, default_value_t = 2_146, value_parser = clap::value_parser!(u32).range(1..))]
     organizations: u32,
-    #[arg(long, default_value_t = 915)]
+    #[arg(long, default_value_t = 915, value_parser = clap::value_parser!(u32).range(1..))]
     programs: u32,
     /// Groups of 15–30 seats over the programs.
-    #[arg(long, default_value_t = 3_000)]
+    #[arg(long, default_value_t = 3_000, value_parser = clap::value_parser!(u32).range(1..))]
     groups: u32,
     /// Concurrent clients applying through the gateway.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     clients: u32,
     /// `pd serve enrollment` processes in the queue group.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     instances: u32,
     /// Per cent of applicants who send their application again with the
     /// same Idempotency-Key (a lost answer).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=100))]
     retry_percent: u32,
     /// Per cent of applicants who withdraw afterwards.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100))]
     withdraw_percent: u32,
     /// Sign-ins timed through the gateway before the window.
     #[arg(long, default_value_t = 200)]
     logins: u32,
     /// Clients of the direct PostgreSQL run.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
     baseline_clients: u32,
     /// Transactions of the direct PostgreSQL run.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
     baseline_transactions: u32,
     /// Database connections of each service process (its pool's size).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
