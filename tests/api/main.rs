@@ -4,6 +4,7 @@
 mod accounts;
 mod allocation;
 mod bounds;
+mod deploy;
 mod docs;
 mod enrollment;
 mod errors;
