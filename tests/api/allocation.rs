@@ -793,12 +793,34 @@ async fn quotas_add_up_numbers_go_in_order_and_catch_typos() {
         ["Алексеева", "Борисова", "Жукова", "Козлова"],
         "Егорова's number is used"
     );
+    // Nor can it be refused and handed on any more.
+    let zhukova = r.educator("Жукова").await;
+    let (s, b) = r
+        .send(
+            Method::POST,
+            &zhukova,
+            &r.path("/refusals"),
+            json!({"reason": "болезнь"}),
+        )
+        .await;
+    assert_eq!(
+        (s, b["reason"].as_str(), b["phase"].as_str()),
+        (409, Some("phase_over"), Some("applications")),
+        "{b}"
+    );
     p.stop().await;
 }
 
 #[tokio::test]
 async fn a_refused_number_is_reassigned_by_the_org_then_the_municipality_then_the_region() {
-    let p = Platform::start().await.unwrap();
+    // Two days for the organization and two for the municipality, so the
+    // whole cascade runs before the application phase (days 7 to 13) ends.
+    let p = Platform::start_with(true, |s| {
+        s.allocation.organization_days = 2;
+        s.allocation.municipality_days = 2;
+    })
+    .await
+    .unwrap();
     let r = Region::open(&p, "C1", "un_quota").await;
     r.confirm_all().await;
     // 6 places, no reserve: municipality 0 gets 5 (O0 3, O1 2), municipality 1 one.
@@ -1009,7 +1031,7 @@ async fn a_refused_number_is_reassigned_by_the_org_then_the_municipality_then_th
     // within the municipality.
     let place = r.refuse("Егорова", &r.org_operators[0]).await;
     let (_client, mut escalated) = subscribe_to(&p, "allocation", "place_escalated").await;
-    r.age_free_places(5);
+    r.age_free_places(2);
     let assign = format!("/api/v1/free-places/{place}/assignment");
     let (s, _) = r
         .send(
@@ -1068,7 +1090,7 @@ async fn a_refused_number_is_reassigned_by_the_org_then_the_municipality_then_th
         (200, Some("organization")),
         "{open}"
     );
-    r.age_free_places(10);
+    r.age_free_places(4);
     let assign = format!("/api/v1/free-places/{place}/assignment");
     let (s, _) = r
         .send(
@@ -1158,6 +1180,53 @@ async fn a_refused_number_is_reassigned_by_the_org_then_the_municipality_then_th
         (200, Some(0)),
         "nothing freed: {b}"
     );
+
+    // After the application phase a number is neither freed nor handed on:
+    // a refusal asked for in the window is not approved after it, and a
+    // place still open is not assigned.
+    let with_login = ["Васильева", "Алексеева", "Егорова", "Жукова", "Козлова"];
+    let unused: Vec<String> = r
+        .numbers(&r.operator, "?status=assigned")
+        .await
+        .into_iter()
+        .map(|n| n.0)
+        .filter(|n| !with_login.contains(&n.as_str()))
+        .collect();
+    assert!(unused.len() >= 2, "{unused:?}");
+    let open_place = r.refuse(&unused[0], &r.operator).await;
+    let token = r.educator(&unused[1]).await;
+    let (s, pending) = r
+        .send(
+            Method::POST,
+            &token,
+            &r.path("/refusals"),
+            json!({"reason": "переезд"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{pending}");
+    p.env.settings.clock.advance(chrono::Duration::days(10));
+    let decision = format!(
+        "/api/v1/refusals/{}/decision",
+        pending["id"].as_str().unwrap()
+    );
+    let (s, b) = r
+        .send(
+            Method::POST,
+            &r.operator,
+            &decision,
+            json!({"approve": true}),
+        )
+        .await;
+    assert_eq!((s, b["reason"].as_str()), (409, Some("phase_over")), "{b}");
+    let (s, b) = r
+        .send(
+            Method::POST,
+            &r.operator,
+            &format!("/api/v1/free-places/{open_place}/assignment"),
+            json!({"educator_id": r.id("Дмитриева")}),
+        )
+        .await;
+    assert_eq!((s, b["reason"].as_str()), (409, Some("phase_over")), "{b}");
     p.stop().await;
 }
 

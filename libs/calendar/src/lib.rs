@@ -143,6 +143,37 @@ pub async fn ensure_open(
     Err(err)
 }
 
+/// `Ok` until `phase` of the campaign has closed at `now` (before it, or
+/// with no dates yet); after it, a 409 (`reason=phase_over`) naming the
+/// phase and its last day: what only matters while the phase can still
+/// use it (a unique number handed on) is refused once it cannot.
+pub async fn ensure_not_over(
+    conn: &mut PgConnection,
+    campaign: Uuid,
+    phase: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let closes: Option<(NaiveDate, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT ends_on, closes_at FROM campaign_calendar WHERE campaign_id = $1 AND phase = $2",
+    )
+    .bind(campaign)
+    .bind(phase)
+    .fetch_optional(conn)
+    .await
+    .map_err(|e| AppError::internal(format!("calendar: {e}")))?;
+    match closes {
+        Some((ends, at)) if at <= now => Err(AppError::conflict(format!(
+            "фаза «{}» закончилась {}",
+            phase_title(phase),
+            ends.format("%d.%m.%Y")
+        ))
+        .with("reason", "phase_over")
+        .with("phase", phase)
+        .with("phase_ends_on", ends.to_string())),
+        _ => Ok(()),
+    }
+}
+
 /// `Ok` once `phase` of the campaign has closed at `now`; else a 409
 /// (`reason=phase_not_closed`) naming the phase and when it closes.
 pub async fn ensure_closed(

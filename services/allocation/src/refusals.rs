@@ -5,7 +5,8 @@
 //! organization, failing that (after `organization_days`) the municipal
 //! operator within the municipality, failing that (after a further
 //! `municipality_days`) the regional operator anywhere in the region
-//! (`domain::cascade`). Each step is an event.
+//! (`domain::cascade`). Each step is an event. All of it ends with the
+//! application phase: a number handed on after it could not be used.
 
 use chrono::{DateTime, Utc};
 use pd_bus::RpcContext;
@@ -22,6 +23,10 @@ use crate::domain::cascade::{self, Level, Windows};
 use crate::numbers::{self, NumberFilter, NumberRow};
 use crate::{State, messages as msg};
 use pd_domain::unique_number as un;
+
+/// The phase a unique number is used in: refusing it and handing it on
+/// make sense only until that phase is over.
+const APPLICATIONS: &str = "applications";
 
 #[derive(sqlx::FromRow)]
 struct RefusalRow {
@@ -140,6 +145,8 @@ pub(crate) async fn request(
     v.finish()?;
     let mut tx = s.pool.begin().await.map_err(db_error)?;
     let c = db::campaign(&mut tx, p, &req.campaign_id).await?;
+    // A number is refused so that another educator applies with it.
+    pd_calendar::ensure_not_over(&mut tx, c.id, APPLICATIONS, s.clock.now()).await?;
     let live: Option<(Uuid, String)> = sqlx::query_as(
         "SELECT id, status FROM unique_numbers WHERE campaign_id = $1 AND educator_id = $2
            AND status IN ('assigned', 'used') FOR UPDATE",
@@ -213,6 +220,9 @@ pub(crate) async fn decide(
     ensure(access::decides_for_org(p, &r.unit()))?;
     if r.status != "requested" {
         return Err(AppError::conflict(msg::REFUSAL_DECIDED));
+    }
+    if req.approve {
+        pd_calendar::ensure_not_over(&mut tx, r.campaign_id, APPLICATIONS, s.clock.now()).await?;
     }
     let status = if req.approve { "approved" } else { "rejected" };
     sqlx::query(
@@ -648,6 +658,7 @@ pub(crate) async fn reassign(
     if place.taken_by_number.is_some() {
         return Err(AppError::conflict(msg::PLACE_TAKEN));
     }
+    pd_calendar::ensure_not_over(&mut tx, c.id, APPLICATIONS, now).await?;
     let holder = new_holder(&mut tx, &c, &place, level, educator).await?;
     let freed: Option<Uuid> =
         sqlx::query_scalar("SELECT freed_number FROM free_places WHERE id = $1")
