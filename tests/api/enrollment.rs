@@ -447,6 +447,24 @@ async fn seats_are_taken_in_the_window_a_full_group_waitlists_and_a_withdrawal_p
             })
     })
     .await;
+
+    // While the window runs, the provider may add seats to a published
+    // group but not take them away: they may be taken already.
+    let group = format!("/api/v1/groups/{}", w.g1);
+    let fields = |capacity: u32| json!({"starts_on": day(8), "ends_on": day(12), "online": true, "capacity": capacity, "min_size": 1});
+    let (s, b) = call(&p, Method::PUT, &group, Some(&w.c.prov_a), Some(fields(1))).await;
+    assert_eq!(
+        (s, b["reason"].as_str(), b["capacity"].as_str()),
+        (409, Some("capacity_in_use"), Some("2")),
+        "{b}"
+    );
+    let (s, b) = call(&p, Method::PUT, &group, Some(&w.c.prov_a), Some(fields(4))).await;
+    assert_eq!((s, b["capacity"].as_i64()), (200, Some(4)), "{b}");
+    let seats = format!("/api/v1/groups/{}/availability", w.g1);
+    eventually(&p, &andreeva, &seats, |s, b| {
+        s == 200 && b["group"]["capacity"] == 4
+    })
+    .await;
     p.stop().await;
 }
 

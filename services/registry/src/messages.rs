@@ -37,6 +37,7 @@ pub const NO_QUORUM: &str = "нет кворума по программам";
 pub const ALREADY_APPROVED: &str = "протокол уже утверждён";
 pub const NOT_IN_REGISTRY: &str = "группы добавляются только к программам реестра";
 pub const GROUP_CANCELLED: &str = "группа отменена";
+pub const CAPACITY_IN_USE: &str = "пока идёт подача заявлений, мест в опубликованной группе можно сделать больше, но не меньше: их могли уже занять";
 pub const DATE: &str = "ожидается дата ГГГГ-ММ-ДД";
 pub const INTERNSHIP_SITE: &str = "для стажировки нужна стажировочная площадка";
 pub const MODULES_REQUIRED: &str = "нужен хотя бы один модуль";

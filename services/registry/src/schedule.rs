@@ -318,6 +318,7 @@ pub(crate) async fn update(
         Some((group.starts_on, group.ends_on)),
     )
     .map_err(AppError::invalid_fields)?;
+    keeps_taken_seats(&mut tx, &group, &plan, &campaign, now).await?;
     check_municipality(&mut tx, &plan, campaign.region_id).await?;
     let update = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE groups SET starts_on = $1, ends_on = $2, online = $3, address = $4, municipality_id = $5, capacity = $6,
@@ -343,6 +344,30 @@ pub(crate) async fn update(
     }
     tx.commit().await.map_err(db_error)?;
     Ok(row.to_proto())
+}
+
+/// While applications run, a published group's seats may be taken (in
+/// enrollment, which counts them): its capacity may grow, never shrink, so
+/// no group ends up holding more applicants than seats.
+async fn keeps_taken_seats(
+    conn: &mut PgConnection,
+    group: &GroupRow,
+    plan: &rules::GroupPlan,
+    campaign: &CampaignRow,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    if group.status != "published" || plan.capacity >= group.capacity {
+        return Ok(());
+    }
+    let phase = pd_calendar::open_phase(conn, campaign.id, now)
+        .await
+        .map_err(db_error)?;
+    match phase.as_deref() {
+        Some("applications") => Err(AppError::conflict(msg::CAPACITY_IN_USE)
+            .with("reason", "capacity_in_use")
+            .with("capacity", group.capacity.to_string())),
+        _ => Ok(()),
+    }
 }
 
 /// Cancels a group. A draft goes at once; a published group needs a

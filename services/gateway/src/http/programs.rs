@@ -447,6 +447,7 @@ async fn list_groups(
     request_body = pb::GroupFields,
     responses(
         (status = 200, description = "The group", body = pb::Group),
+        (status = 409, description = "Cancelled, outside the schedule and application phases, or fewer seats in a published group while applications run (`reason=capacity_in_use`)", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
     ))]
 async fn update_group(
