@@ -45,6 +45,8 @@ struct Region<'p> {
     /// Operators of municipalities 0 and 1.
     muni_operators: Vec<String>,
     campaign: String,
+    /// The campaign's year (its training runs in the next).
+    year: i32,
     /// Educator ids by surname.
     educators: std::collections::HashMap<String, String>,
 }
@@ -53,12 +55,14 @@ struct Region<'p> {
 /// the campaign year is this year, the interval 3 years, so PD that ended
 /// before 1 January three years ago makes one due.
 fn people(year: i32) -> Vec<(&'static str, usize, &'static str, String)> {
-    let cutoff = year - 3;
+    // The campaign of `year` trains in `year + 1`: due when the last PD
+    // ended before 1 January three years before that.
+    let cutoff = year + 1 - 3;
     vec![
         ("Алексеева", 0, "учитель", String::new()),
         ("Борисова", 0, "учитель", format!("{}-03-01", cutoff - 4)),
         ("Васильева", 0, "учитель", format!("{}-12-31", cutoff - 1)),
-        // Exactly three years before the campaign year: not due.
+        // Exactly three years before the training year: not due.
         ("Громова", 0, "учитель", format!("{cutoff}-01-01")),
         ("Дмитриева", 0, "учитель", format!("{}-06-01", cutoff - 2)),
         ("Егорова", 0, "учитель", String::new()),
@@ -98,17 +102,14 @@ impl<'p> Region<'p> {
                     .1,
             );
         }
-        let year = {
-            use chrono::Datelike;
-            (chrono_today() - chrono::Duration::days(3)).year()
-        };
+        // The campaign's year, which the PD dates below are relative to.
+        let (year, phases) = super::fixtures::calendar("schedule");
         let mut educators = std::collections::HashMap::new();
         for (i, (name, org, position, last_pd)) in people(year).into_iter().enumerate() {
             let (s, e) = call(p, Method::POST, "/api/v1/educators", Some(&admin), Some(json!({"snils": snils(500 + i as u32), "last_name": name, "first_name": "Анна", "position": position, "subjects": ["Математика"], "organization_id": world.orgs[org], "last_pd_completed_on": last_pd}))).await;
             assert_eq!(s, 201, "{e}");
             educators.insert(name.to_owned(), e["id"].as_str().unwrap().to_owned());
         }
-        let (year, phases) = super::fixtures::calendar("schedule");
         let (s, c) = super::fixtures::until_known(
             p,
             Method::POST,
@@ -128,6 +129,7 @@ impl<'p> Region<'p> {
             org_operators,
             muni_operators,
             campaign,
+            year,
             educators,
         };
         // The service learns of the campaign and every educator from events.
@@ -713,6 +715,15 @@ async fn quotas_add_up_numbers_go_in_order_and_catch_typos() {
     let gromova = r.educator("Громова").await;
     let (s, me) = r.get(&gromova, &r.path("/allocation/me")).await;
     assert_eq!((s, me["status"].as_str()), (200, Some("not_due")), "{me}");
+    // It names the year of training (the campaign's next) and the date
+    // her PD would have had to end before.
+    let year = r.year;
+    let explanation = me["explanation"].as_str().unwrap_or_default();
+    assert!(
+        explanation.contains(&format!("в {} году", year + 1))
+            && explanation.contains(&format!("до 01.01.{}", year - 2)),
+        "{me}"
+    );
 
     // The reserve waits for the regional operator.
     let (s, places) = r.get(&r.operator, &r.path("/free-places")).await;
@@ -1193,7 +1204,57 @@ async fn a_refused_number_is_reassigned_by_the_org_then_the_municipality_then_th
         .filter(|n| !with_login.contains(&n.as_str()))
         .collect();
     assert!(unused.len() >= 2, "{unused:?}");
-    let open_place = r.refuse(&unused[0], &r.operator).await;
+    // An operator records an educator's refusal on their behalf (seed 002),
+    // approved as recorded: the place is freed at once. The municipal
+    // operator sees the educator but does not decide for the organization
+    // (403); another municipality's does not see them (404).
+    let org = people(r.year)
+        .into_iter()
+        .find(|person| person.0 == unused[0])
+        .map(|person| person.1)
+        .expect("one of the people");
+    let muni = usize::from(org == 2);
+    let body = json!({"reason": "по заявлению педагога", "educator_id": r.id(&unused[0])});
+    for (token, status) in [
+        (&r.muni_operators[1 - muni], 404),
+        (&r.muni_operators[muni], 403),
+    ] {
+        let (s, b) = r
+            .send(Method::POST, token, &r.path("/refusals"), body.clone())
+            .await;
+        assert_eq!(s, status, "{b}");
+    }
+    let (s, recorded) = r
+        .send(
+            Method::POST,
+            &r.org_operators[org],
+            &r.path("/refusals"),
+            body,
+        )
+        .await;
+    assert_eq!(
+        (
+            s,
+            recorded["status"].as_str(),
+            recorded["educator_id"].as_str()
+        ),
+        (201, Some("approved"), Some(r.id(&unused[0]))),
+        "{recorded}"
+    );
+    let (s, open) = r
+        .get(&r.operator, &r.path("/free-places?status=open"))
+        .await;
+    assert_eq!(s, 200, "{open}");
+    let open_place = open["items"]
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|i| i["freed_number"] == recorded["number"])
+        })
+        .and_then(|i| i["id"].as_str())
+        .expect("the recorded refusal frees its place")
+        .to_owned();
     let token = r.educator(&unused[1]).await;
     let (s, pending) = r
         .send(

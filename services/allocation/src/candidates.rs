@@ -28,7 +28,8 @@ pub(crate) enum Refresh {
 /// Recomputes who is due in the campaigns `what` touches: an educator is
 /// due when employed and their last PD (the later of identity's date and
 /// monitoring's records that count) ended before 1 January of the
-/// campaign year minus the region's interval (`domain::eligibility`), or
+/// training year (the campaign's + 1) minus the region's interval
+/// (`domain::eligibility`), or
 /// they have none. Rows are kept when someone stops being due, so a
 /// decision taken on them stays on record.
 pub(crate) async fn refresh(conn: &mut PgConnection, what: Refresh) -> Result<(), sqlx::Error> {
@@ -56,7 +57,7 @@ pub(crate) async fn refresh(conn: &mut PgConnection, what: Refresh) -> Result<()
                                  last_pd_completed_on, eligible)
          SELECT k.id, e.id, e.region_id, e.municipality_id, e.organization_id, e.last_pd,
                 e.active AND (e.last_pd IS NULL
-                    OR e.last_pd < make_date(k.year - COALESCE(r.pd_interval_years, 3), 1, 1))
+                    OR e.last_pd < make_date(k.year + 1 - COALESCE(r.pd_interval_years, 3), 1, 1))
          FROM e
          JOIN known_campaigns k ON k.region_id = e.region_id
          LEFT JOIN known_regions r ON r.id = k.region_id

@@ -21,6 +21,9 @@ pub const RESERVE: &str = "резерв от 0 до 50 %";
 pub const LEVEL: &str = "допустимые значения: municipality, organization";
 pub const STATUS: &str = "недопустимое значение статуса";
 pub const NOT_FUNDED: &str = "у вас нет действующего уникального номера в этой кампании";
+pub const EDUCATOR_NOT_FUNDED: &str =
+    "у педагога нет действующего уникального номера в этой кампании";
+pub const EDUCATOR_NOT_FOUND: &str = "педагог не найден";
 pub const REFUSAL_OPEN: &str = "заявление об отказе уже подано и ждёт решения";
 pub const REFUSAL_DECIDED: &str = "решение по заявлению уже принято";
 pub const NUMBER_USED: &str = "номер уже использован в заявлении на обучение";

@@ -336,7 +336,7 @@ pub(crate) async fn mine(
         out.explanation = format!(
             "Повышение квалификации за счёт бюджета в {} году положено тем, чьё последнее обучение \
              закончилось до {} (раз в {} года) или кто ещё не обучался; по вашим данным срок не наступил.",
-            c.year,
+            eligibility::training_year(c.year),
             cutoff.unwrap_or_default(),
             interval
         );

@@ -28,7 +28,7 @@ use pd_domain::unique_number as un;
 /// make sense only until that phase is over.
 const APPLICATIONS: &str = "applications";
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, Clone)]
 struct RefusalRow {
     id: Uuid,
     campaign_id: Uuid,
@@ -128,15 +128,21 @@ pub(crate) async fn latest(
     Ok(row.map(|r| r.row.into_proto()))
 }
 
-/// An educator with a number asks to refuse this year's PD, with a reason.
+/// An educator with a number asks to refuse this year's PD, with a reason;
+/// or an operator who decides for the educator's organization records the
+/// refusal on their behalf (seed 002: the regional operator "фиксирует в
+/// системе временный отказ"), approved as it is recorded.
 pub(crate) async fn request(
     s: State,
     ctx: RpcContext,
     req: pb::RequestRefusalRequest,
 ) -> Result<pb::Refusal, AppError> {
     let p = ctx.principal()?;
-    let educator =
-        access::educator_id(p).ok_or_else(|| AppError::forbidden(msg::EDUCATORS_ONLY))?;
+    let on_behalf = !req.educator_id.trim().is_empty();
+    let educator = match on_behalf {
+        true => db::body_id("educator_id", &req.educator_id)?,
+        false => access::educator_id(p).ok_or_else(|| AppError::forbidden(msg::EDUCATORS_ONLY))?,
+    };
     let mut v = Validator::new();
     if req.reason.trim().is_empty() {
         v.add("reason", msg::NOTE_REQUIRED);
@@ -145,6 +151,9 @@ pub(crate) async fn request(
     v.finish()?;
     let mut tx = s.pool.begin().await.map_err(db_error)?;
     let c = db::campaign(&mut tx, p, &req.campaign_id).await?;
+    if on_behalf {
+        records_for(&mut tx, p, educator).await?;
+    }
     // A number is refused so that another educator applies with it.
     pd_calendar::ensure_not_over(&mut tx, c.id, APPLICATIONS, s.clock.now()).await?;
     let live: Option<(Uuid, String)> = sqlx::query_as(
@@ -156,7 +165,12 @@ pub(crate) async fn request(
     .fetch_optional(&mut *tx)
     .await
     .map_err(db_error)?;
-    let (number, status) = live.ok_or_else(|| AppError::conflict(msg::NOT_FUNDED))?;
+    let not_funded = if on_behalf {
+        msg::EDUCATOR_NOT_FUNDED
+    } else {
+        msg::NOT_FUNDED
+    };
+    let (number, status) = live.ok_or_else(|| AppError::conflict(not_funded))?;
     if status == "used" {
         return Err(AppError::conflict(msg::NUMBER_USED));
     }
@@ -176,12 +190,11 @@ pub(crate) async fn request(
     if inserted.rows_affected() == 0 {
         return Err(AppError::conflict(msg::REFUSAL_OPEN));
     }
-    let answer = refusal(&mut tx, id, false)
+    let row = refusal(&mut tx, id, false)
         .await?
-        .ok_or_else(|| AppError::not_found(msg::REFUSAL_NOT_FOUND))?
-        .into_proto();
+        .ok_or_else(|| AppError::not_found(msg::REFUSAL_NOT_FOUND))?;
     let event = pb::RefusalRequested {
-        refusal: Some(answer.clone()),
+        refusal: Some(row.clone().into_proto()),
     };
     s.outbox
         .write(
@@ -193,8 +206,37 @@ pub(crate) async fn request(
         )
         .await
         .map_err(db_error)?;
+    let answer = match on_behalf {
+        true => settle(&s, &mut tx, &ctx, &row, true, "").await?,
+        false => row.into_proto(),
+    };
     ctx.commit(tx, &answer).await?;
     Ok(answer)
+}
+
+/// An operator records a refusal only for an educator whose organization
+/// they decide for: 404 for one they cannot see, 403 for one they only see.
+async fn records_for(
+    conn: &mut PgConnection,
+    p: &Principal,
+    educator: Uuid,
+) -> Result<(), AppError> {
+    let unit: Option<(Uuid, Uuid, Uuid)> = sqlx::query_as(
+        "SELECT region_id, municipality_id, organization_id FROM known_educators WHERE id = $1",
+    )
+    .bind(educator)
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)?;
+    let unit = unit
+        .map(|(region, municipality, organization)| Unit {
+            region,
+            municipality,
+            organization,
+        })
+        .filter(|u| access::oversees(p, u))
+        .ok_or_else(|| AppError::not_found(msg::EDUCATOR_NOT_FOUND))?;
+    ensure(access::decides_for_org(p, &unit))
 }
 
 /// The organization's operator approves (the place is freed) or rejects
@@ -224,21 +266,37 @@ pub(crate) async fn decide(
     if req.approve {
         pd_calendar::ensure_not_over(&mut tx, r.campaign_id, APPLICATIONS, s.clock.now()).await?;
     }
-    let status = if req.approve { "approved" } else { "rejected" };
+    let answer = settle(&s, &mut tx, &ctx, &r, req.approve, req.note.trim()).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(answer)
+}
+
+/// Records the decision on a requested refusal (approval frees its place)
+/// and its event; the refusal as it now stands.
+async fn settle(
+    s: &State,
+    tx: &mut PgConnection,
+    ctx: &RpcContext,
+    r: &RefusalRow,
+    approve: bool,
+    note: &str,
+) -> Result<pb::Refusal, AppError> {
+    let p = ctx.principal()?;
+    let status = if approve { "approved" } else { "rejected" };
     sqlx::query(
         "UPDATE refusals SET status = $2, decision_note = $3, decided_by = $4, decided_at = now() WHERE id = $1",
     )
-    .bind(id)
+    .bind(r.id)
     .bind(status)
-    .bind(req.note.trim())
+    .bind(note)
     .bind(p.user_id)
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
-    if req.approve {
-        free_place(&s, &mut tx, &ctx, &r).await?;
+    if approve {
+        free_place(s, tx, ctx, r).await?;
     }
-    let answer = refusal(&mut tx, id, false)
+    let answer = refusal(tx, r.id, false)
         .await?
         .ok_or_else(|| AppError::not_found(msg::REFUSAL_NOT_FOUND))?
         .into_proto();
@@ -247,15 +305,14 @@ pub(crate) async fn decide(
     };
     s.outbox
         .write(
-            &mut tx,
+            tx,
             "refusal_decided",
-            &id.to_string(),
+            &r.id.to_string(),
             &ctx.actor(),
             &event,
         )
         .await
         .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
     Ok(answer)
 }
 

@@ -125,12 +125,12 @@ async fn a_fresh_database_catches_up_from_the_streams_and_follows_changes() {
     publish_event(&bus, "identity", "organization_created", &org, 1, &o)
         .await
         .unwrap();
-    // Campaign year 2030, interval 2: PD before 2028-01-01 makes one due.
+    // Campaign year 2030 (training in 2031), interval 2: PD before 2029-01-01 makes one due.
     let people = [
         educator(&ids, "Архипова", ""),
-        educator(&ids, "Белова", "2027-12-31"),
-        educator(&ids, "Волкова", "2028-01-01"),
-        educator(&ids, "Гусева", "2025-05-05"),
+        educator(&ids, "Белова", "2028-12-31"),
+        educator(&ids, "Волкова", "2029-01-01"),
+        educator(&ids, "Гусева", "2026-05-05"),
     ];
     for e in &people {
         let event = identity::EducatorCreated {
@@ -179,7 +179,8 @@ async fn a_fresh_database_catches_up_from_the_streams_and_follows_changes() {
         "never trained, then the earliest PD"
     );
 
-    // The region's interval becomes 1 year: PD before 2029 makes one due.
+    // The region's interval becomes 1 year: PD before 2030 makes one due
+    // (the 2030 campaign trains in 2031).
     let updated = identity::RegionUpdated {
         region: Some(region(&ids, 1)),
     };
@@ -203,7 +204,7 @@ async fn a_fresh_database_catches_up_from_the_streams_and_follows_changes() {
         .unwrap();
     let trained = identity::EducatorUpdated {
         educator: Some(identity::EducatorSnapshot {
-            last_pd_completed_on: "2029-06-01".into(),
+            last_pd_completed_on: "2030-06-01".into(),
             ..people[3].clone()
         }),
     };
@@ -227,7 +228,7 @@ async fn a_fresh_database_catches_up_from_the_streams_and_follows_changes() {
         record_id: record.clone(),
         educator_id: people[2].id.clone(),
         region_id: r.clone(),
-        ended_on: "2029-03-01".into(),
+        ended_on: "2030-03-01".into(),
         counts: true,
     };
     publish_event(

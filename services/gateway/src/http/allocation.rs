@@ -416,18 +416,23 @@ async fn my_allocation(
 #[serde(default, deny_unknown_fields)]
 struct RefusalBody {
     reason: String,
+    /// For an operator recording an educator's refusal (the organization's
+    /// or the region's): whose. Approved as recorded. Empty for the
+    /// educator's own.
+    educator_id: String,
 }
 
 /// The educator refuses this year's PD for now (temporary refusal), with a
-/// reason; the organization's operator decides.
+/// reason, and the organization's operator decides; or an operator who
+/// decides for the educator's organization records it, approved at once.
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/refusals", tag = "allocation", security(("bearer" = [])),
     params(("id" = String, Path, description = "Campaign id")),
     request_body = RefusalBody,
     responses(
         (status = 201, description = "Requested", body = pb::Refusal),
-        (status = 403, description = "Not an educator", body = Problem),
-        (status = 404, description = "Unknown campaign", body = Problem),
-        (status = 409, description = "No unique number, used already, or a request is open", body = Problem),
+        (status = 403, description = "Not an educator, nor an operator deciding for the educator's organization", body = Problem),
+        (status = 404, description = "Unknown campaign, or an educator outside the operator's scope", body = Problem),
+        (status = 409, description = "No unique number, used already, a request is open, or the application phase is over (`reason=phase_over`)", body = Problem),
         (status = 422, description = "No reason", body = Problem),
     ))]
 async fn request_refusal(
@@ -439,6 +444,7 @@ async fn request_refusal(
     let req = pb::RequestRefusalRequest {
         campaign_id: id,
         reason: body.reason,
+        educator_id: body.educator_id,
     };
     let r = s.send::<ops::RequestRefusal>(&caller.ctx, &req).await?;
     Ok((StatusCode::CREATED, Json(r)))
