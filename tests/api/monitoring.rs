@@ -86,6 +86,28 @@ async fn a_provider_pushes_completions_and_the_certificate_follows_the_questionn
         .await;
         assert_eq!(s, 201, "{b}");
     }
+    // That questionnaire is the independent assessment (seed 001): the
+    // provider who ran the course does not write its own.
+    let (s, seats) = call(
+        &p,
+        Method::GET,
+        &format!("/api/v1/groups/{}/availability", w.g1),
+        Some(&c.operator),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{seats}");
+    let body = json!({"region_id": c.world.region, "kind": "questionnaire", "purpose": "post_course_survey",
+                      "program_id": seats["group"]["program_id"], "title": "От организации", "questions": questions(false)});
+    let (s, b) = call(
+        &p,
+        Method::POST,
+        "/api/v1/instruments",
+        Some(&c.prov_a),
+        Some(body),
+    )
+    .await;
+    assert_eq!(s, 403, "{b}");
 
     // Two learners enrolled; the window closes into a formed roster.
     c.move_to("applications").await;

@@ -140,6 +140,11 @@ async fn placement(
             _ => return Err(AppError::invalid("program_id", msg::PROGRAM_NOT_FOUND)),
         };
         ensure(access::maintains_program(p, region, provider))?;
+        // The questionnaire on how the course was run is the independent
+        // assessment of seed 001: the region's, never the provider's own.
+        if req.purpose == "post_course_survey" && !access::manages_region(p, region) {
+            return Err(AppError::forbidden(msg::SURVEY_IS_THE_REGIONS));
+        }
         return Ok((region, None, Some(program), Some(provider)));
     }
     if matches!(req.purpose.as_str(), "needs_survey" | "diagnostic") {

@@ -17,8 +17,9 @@ pub fn publishes_priorities(p: &Principal, region: Uuid) -> bool {
     p.is_admin() || p.has_scope(Role::Ministry, region)
 }
 
-/// A program's post-course questionnaire and test bank: its provider's
-/// admins, or those who manage the region.
+/// A program's post-course test bank: its provider's admins, or those who
+/// manage the region (its questionnaire is the region's alone:
+/// `instruments::placement`).
 pub fn maintains_program(p: &Principal, region: Uuid, provider: Uuid) -> bool {
     manages_region(p, region) || p.has_scope(Role::ProviderAdmin, provider)
 }
