@@ -62,6 +62,7 @@ pub const REQUIRED: &str = "обязательное поле";
 pub const DECISION: &str = "допустимые значения: verify, reject";
 pub const REJECT_REASON: &str = "укажите причину отклонения";
 pub const RECORD_DECIDED: &str = "запись уже проверена";
+pub const OWN_DECLARATION: &str = "запись, внесённую вами, проверяет другой оператор";
 pub const RECORD_STATUS: &str = "допустимые значения: verified, pending, rejected";
 
 // Shared.

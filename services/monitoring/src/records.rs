@@ -210,14 +210,14 @@ pub(crate) async fn decide(
         ));
     }
     let mut tx = s.pool.begin().await.map_err(db_error)?;
-    let row: Option<(Uuid, Uuid, Uuid, String)> = sqlx::query_as(
-        "SELECT region_id, municipality_id, organization_id, status FROM pd_records WHERE id = $1 FOR UPDATE",
+    let row: Option<(Uuid, Uuid, Uuid, String, String)> = sqlx::query_as(
+        "SELECT region_id, municipality_id, organization_id, status, created_by FROM pd_records WHERE id = $1 FOR UPDATE",
     )
     .bind(id)
     .fetch_optional(&mut *tx)
     .await
     .map_err(db_error)?;
-    let Some((region, municipality, organization, status)) = row else {
+    let Some((region, municipality, organization, status, declared_by)) = row else {
         return Err(AppError::not_found(msg::RECORD_NOT_FOUND));
     };
     let unit = access::Unit {
@@ -229,6 +229,12 @@ pub(crate) async fn decide(
         return Err(AppError::not_found(msg::RECORD_NOT_FOUND));
     }
     ensure(access::verifies_records(p, &unit))?;
+    // Another pair of eyes: an operator who declared a record (for an
+    // educator) does not verify it too; withdrawing it by a rejection stays
+    // theirs.
+    if verify && declared_by == p.user_id.to_string() {
+        return Err(AppError::forbidden(msg::OWN_DECLARATION));
+    }
     if status != "pending" {
         return Err(AppError::conflict(msg::RECORD_DECIDED));
     }

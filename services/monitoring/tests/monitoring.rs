@@ -873,6 +873,36 @@ async fn declared_pd_waits_for_an_operators_verification_and_then_counts() {
         .unwrap();
     assert_eq!(mine.items.len(), 1);
     assert_eq!(mine.items[0].status, "verified");
+
+    // A municipal operator declares PD for the educator; they do not
+    // verify it themselves, the organization's operator does.
+    let muni = r.as_role(Role::MunicipalOperator, r.municipality);
+    let mut by_operator = muni.clone();
+    by_operator.idempotency_key = Some(Uuid::now_v7().to_string());
+    req.educator_id = a.to_string();
+    req.document_number = "7701-56".into();
+    let rec = r
+        .bus
+        .call::<ops::DeclareRecord>(&req, &by_operator)
+        .await
+        .unwrap();
+    let verify = pb::DecideRecordRequest {
+        id: rec.id.clone(),
+        decision: "verify".into(),
+        reason: String::new(),
+    };
+    let e = r
+        .bus
+        .call::<ops::DecideRecord>(&verify, &muni)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Forbidden, "{e:?}");
+    let done = r
+        .bus
+        .call::<ops::DecideRecord>(&verify, &org)
+        .await
+        .unwrap();
+    assert_eq!(done.status, "verified");
     r.stop().await;
     r.env.cleanup().await;
 }
