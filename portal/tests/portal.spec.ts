@@ -183,3 +183,34 @@ test("an organization's operator reads its quotas, how they were computed, and d
   expect((await download).suggestedFilename()).toBe("quotas.csv");
   await shot(page, "operator-quotas");
 });
+
+test("the ministry runs the allocation once the money is set, after confirming it", async ({ page }) => {
+  // The demo campaign is allocated already: its funding is answered here as
+  // set and not yet allocated, and the run as the service answers it (the
+  // run itself is tested in tests/api/allocation.rs).
+  let runs = 0;
+  await page.route("**/api/v1/campaigns/*/funding", async (route) => {
+    if (route.request().method() !== "GET") return route.fallback();
+    const response = await route.fetch();
+    await route.fulfill({ response, json: { ...(await response.json()), allocated_at: "" } });
+  });
+  await page.route("**/api/v1/campaigns/*/allocation", async (route) => {
+    runs += 1;
+    await route.fulfill({
+      status: 201,
+      json: { numbers_assigned: 42, unused_places: 3, allocated_at: "2026-11-25T10:00:00Z" },
+    });
+  });
+  await signIn(page, "ministry");
+  await page.getByRole("link", { name: "Календарь и финансирование" }).click();
+  const run = page.getByRole("button", { name: "Распределить места и присвоить номера" });
+  page.once("dialog", (d) => d.dismiss());
+  await run.click();
+  expect(runs, "declined: nothing is run").toBe(0);
+  page.once("dialog", (d) => d.accept());
+  await run.click();
+  await expect(page.getByRole("status")).toHaveText("Номера присвоены: 42; мест без кандидатов, у региона: 3");
+  expect(runs).toBe(1);
+  await expect(run).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Сохранить финансирование" })).toHaveCount(0);
+});

@@ -124,6 +124,19 @@ function Funding({ campaign }: { campaign: Campaign }) {
     if (error) setProblem(error);
     if (data) setFunding(data);
   };
+  const [result, setResult] = useState("");
+  // Once the lists are confirmed and the money set: quotas, then numbers.
+  // It happens once, so it is confirmed first.
+  const allocate = async () => {
+    if (!window.confirm(t.calendar.allocateConfirm)) return;
+    setProblem(null);
+    const { data, error } = await api.POST("/api/v1/campaigns/{id}/allocation", { params: { path: { id } } });
+    if (error) setProblem(error);
+    if (data) {
+      setResult(t.calendar.allocated(data.numbers_assigned ?? 0, data.unused_places ?? 0));
+      setFunding({ ...funding, allocated_at: data.allocated_at });
+    }
+  };
   const allocated = Boolean(funding?.allocated_at);
   return (
     <form class="card" onSubmit={save}>
@@ -148,6 +161,12 @@ function Funding({ campaign }: { campaign: Campaign }) {
         <input type="number" min={0} max={50} disabled={allocated} value={form.reserve} onInput={(e) => setForm({ ...form, reserve: e.currentTarget.value })} />
       </label>
       {!allocated && <button type="submit">{t.calendar.saveFunding}</button>}
+      {!allocated && (funding?.funded_places ?? 0) > 0 && (
+        <button type="button" onClick={allocate}>
+          {t.calendar.allocate}
+        </button>
+      )}
+      {result && <p role="status">{result}</p>}
     </form>
   );
 }
