@@ -175,7 +175,7 @@ test("an organization's operator reads its quotas, how they were computed, and d
   await expect(page.getByRole("heading", { name: "Квоты и уникальные номера" })).toBeVisible();
   const quotas = page.getByRole("table", { name: "Квоты" });
   await expect(quotas.getByRole("row").nth(1)).toBeVisible();
-  await expect(page.getByText("Отказов на рассмотрении нет")).toBeVisible();
+  await expect(page.getByText("Отказов с таким статусом нет")).toBeVisible();
   // Every list of the screen was read without a refusal.
   await expect(page.getByRole("alert")).toHaveCount(0);
   const download = page.waitForEvent("download");
@@ -213,4 +213,33 @@ test("the ministry runs the allocation once the money is set, after confirming i
   expect(runs).toBe(1);
   await expect(run).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Сохранить финансирование" })).toHaveCount(0);
+});
+
+test("an organization's operator records an educator's refusal, and reads decided ones too", async ({ page }) => {
+  // The recording is answered here as the service answers it (its rules are
+  // tested in tests/api/allocation.rs), so the demo's numbers stay as the
+  // year's walk-through expects them.
+  let sent: { educator_id?: string; reason?: string } = {};
+  await page.route("**/api/v1/campaigns/*/refusals", async (route) => {
+    if (route.request().method() !== "POST") return route.fallback();
+    sent = route.request().postDataJSON();
+    expect(route.request().headers()["idempotency-key"]).toBeTruthy();
+    await route.fulfill({
+      status: 201,
+      json: { id: "r-1", educator_id: sent.educator_id, educator_name: "Тестова Анна", number: "AAAA-BBBB-CCCC-DDDD", status: "approved", reason: sent.reason },
+    });
+  });
+  await signIn(page, "org_operator");
+  await page.getByRole("link", { name: "Квоты и номера" }).click();
+  await expect(page.getByRole("heading", { name: "Записать отказ педагога" })).toBeVisible();
+  await page.getByRole("combobox", { name: /^Педагог/ }).selectOption({ index: 1 });
+  await page.getByLabel("Причина").fill("переезд в другой регион");
+  await page.getByRole("button", { name: "Записать отказ" }).click();
+  await expect(page.getByRole("status")).toHaveText("Отказ записан: Тестова Анна, номер AAAA-BBBB-CCCC-DDDD освобождён");
+  expect(sent.reason).toBe("переезд в другой регион");
+  expect(sent.educator_id).toMatch(/^[0-9a-f-]{36}$/);
+  // Every status can be read, not only those waiting for a decision.
+  await page.getByRole("combobox", { name: /^Статус/ }).selectOption({ label: "все" });
+  await expect(page.getByRole("alert")).toHaveCount(0);
+  await shot(page, "operator-refusals");
 });

@@ -15,17 +15,25 @@ type Quota = components["schemas"]["Quota"];
 type Refusal = components["schemas"]["Refusal"];
 type FreePlace = components["schemas"]["FreePlace"];
 type Candidate = components["schemas"]["Candidate"];
+type UniqueNumber = components["schemas"]["UniqueNumber"];
 
 export function Allocation() {
   const [campaign] = useCampaign();
   if (campaign === undefined) return <p>{t.loading}</p>;
   if (campaign === null) return <p>{t.noCampaign}</p>;
+  return <AllocationOf campaign={campaign} />;
+}
+
+function AllocationOf({ campaign }: { campaign: Campaign }) {
+  // A refusal approved or recorded frees a place: the places are read again.
+  const [freed, setFreed] = useState(0);
   return (
     <section>
       <h1>{t.allocation.title}</h1>
       <Quotas campaign={campaign} />
-      <Refusals campaign={campaign} />
-      <FreePlaces campaign={campaign} />
+      <Refusals campaign={campaign} onFreed={() => setFreed((n) => n + 1)} />
+      <RecordRefusal campaign={campaign} onFreed={() => setFreed((n) => n + 1)} />
+      <FreePlaces campaign={campaign} freed={freed} />
     </section>
   );
 }
@@ -105,20 +113,21 @@ function Quotas({ campaign }: { campaign: Campaign }) {
   );
 }
 
-function Refusals({ campaign }: { campaign: Campaign }) {
+function Refusals({ campaign, onFreed }: { campaign: Campaign; onFreed: () => void }) {
   const [items, setItems] = useState<Refusal[]>([]);
+  const [status, setStatus] = useState("requested");
   const [problem, setProblem] = useState<ProblemBody | null>(null);
   const [notes, setNotes] = useState<Record<string, string>>({});
   const load = async () => {
     const { data, error } = await api.GET("/api/v1/campaigns/{id}/refusals", {
-      params: { path: { id: campaign.id ?? "" }, query: { status: "requested", limit: 200 } },
+      params: { path: { id: campaign.id ?? "" }, query: { status, limit: 200 } },
     });
     if (error) setProblem(error);
     setItems(data?.items ?? []);
   };
   useEffect(() => {
     load();
-  }, []);
+  }, [status]);
   const decide = async (id: string, approve: boolean) => {
     setProblem(null);
     const { error } = await api.POST("/api/v1/refusals/{id}/decision", {
@@ -126,12 +135,24 @@ function Refusals({ campaign }: { campaign: Campaign }) {
       body: { approve, note: notes[id] ?? "" },
     });
     if (error) setProblem(error);
+    if (!error && approve) onFreed();
     await load();
   };
+  const zone = campaign.time_zone;
   return (
     <>
       <h2>{t.allocation.refusals}</h2>
       <ProblemView problem={problem} />
+      <label>
+        {t.allocation.refusalStatus}
+        <select value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
+          {Object.entries(t.allocation.refusalStatuses).map(([value, name]) => (
+            <option value={value} key={value}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </label>
       {items.length > 0 && (
         <button
           type="button"
@@ -140,8 +161,24 @@ function Refusals({ campaign }: { campaign: Campaign }) {
             saveCsv(
               "refusals.csv",
               toCsv(
-                [t.allocation.educator, t.allocation.number, t.allocation.reason, t.allocation.requested],
-                items.map((r) => [r.educator_name ?? "", r.number ?? "", r.reason ?? "", formatDateTime(r.requested_at, campaign.time_zone)]),
+                [
+                  t.allocation.educator,
+                  t.allocation.number,
+                  t.allocation.reason,
+                  t.allocation.requested,
+                  t.allocation.refusalStatus,
+                  t.allocation.decided,
+                  t.allocation.note,
+                ],
+                items.map((r) => [
+                  r.educator_name ?? "",
+                  r.number ?? "",
+                  r.reason ?? "",
+                  formatDateTime(r.requested_at, zone),
+                  t.allocation.refusalStatuses[r.status ?? ""] ?? r.status ?? "",
+                  r.decided_at ? formatDateTime(r.decided_at, zone) : "",
+                  r.decision_note ?? "",
+                ]),
               ),
             )
           }
@@ -155,21 +192,29 @@ function Refusals({ campaign }: { campaign: Campaign }) {
           <li class="card" key={r.id}>
             <p>
               <strong>{r.educator_name}</strong> · <span class="code">{r.number}</span> ·{" "}
-              {formatDateTime(r.requested_at, campaign.time_zone)}
+              {formatDateTime(r.requested_at, zone)}
             </p>
             <p>{r.reason}</p>
-            <div class="inline">
-              <button type="button" onClick={() => decide(r.id ?? "", true)}>
-                {t.allocation.approve}
-              </button>
-              <label>
-                {t.allocation.note}
-                <input value={notes[r.id ?? ""] ?? ""} onInput={(e) => setNotes({ ...notes, [r.id ?? ""]: e.currentTarget.value })} />
-              </label>
-              <button type="button" class="secondary" onClick={() => decide(r.id ?? "", false)}>
-                {t.allocation.reject}
-              </button>
-            </div>
+            {r.status === "requested" ? (
+              <div class="inline">
+                <button type="button" onClick={() => decide(r.id ?? "", true)}>
+                  {t.allocation.approve}
+                </button>
+                <label>
+                  {t.allocation.note}
+                  <input value={notes[r.id ?? ""] ?? ""} onInput={(e) => setNotes({ ...notes, [r.id ?? ""]: e.currentTarget.value })} />
+                </label>
+                <button type="button" class="secondary" onClick={() => decide(r.id ?? "", false)}>
+                  {t.allocation.reject}
+                </button>
+              </div>
+            ) : (
+              <p>
+                {t.allocation.refusalStatuses[r.status ?? ""] ?? r.status}
+                {r.decided_at && `, ${formatDateTime(r.decided_at, zone)}`}
+                {r.decision_note && ` · ${r.decision_note}`}
+              </p>
+            )}
           </li>
         ))}
       </ul>
@@ -177,7 +222,75 @@ function Refusals({ campaign }: { campaign: Campaign }) {
   );
 }
 
-function FreePlaces({ campaign }: { campaign: Campaign }) {
+/** An operator records the refusal an educator told them of (seed 002):
+ * approved as recorded, so its place is freed at once. */
+function RecordRefusal({ campaign, onFreed }: { campaign: Campaign; onFreed: () => void }) {
+  const id = campaign.id ?? "";
+  const [holders, setHolders] = useState<UniqueNumber[]>([]);
+  const [educator, setEducator] = useState("");
+  const [reason, setReason] = useState("");
+  const [problem, setProblem] = useState<ProblemBody | null>(null);
+  const [done, setDone] = useState("");
+  const load = async () => {
+    const { data } = await api.GET("/api/v1/campaigns/{id}/unique-numbers", {
+      params: { path: { id }, query: { status: "assigned", limit: 200 } },
+    });
+    setHolders(data?.items ?? []);
+  };
+  useEffect(() => {
+    load();
+  }, []);
+  const record = async (e: Event) => {
+    e.preventDefault();
+    setProblem(null);
+    setDone("");
+    const { answer } = await sendOnce(`refusal:${id}:${educator}`, (key) =>
+      api.POST("/api/v1/campaigns/{id}/refusals", {
+        params: { path: { id }, header: { "Idempotency-Key": key } },
+        body: { educator_id: educator, reason },
+      }),
+    );
+    if (!answer) {
+      setProblem({ detail: t.apply.noAnswer });
+      return;
+    }
+    const { data, error } = answer;
+    if (error) setProblem(error);
+    if (data) {
+      setDone(t.allocation.recorded(data.educator_name ?? "", data.number ?? ""));
+      setEducator("");
+      setReason("");
+      onFreed();
+      await load();
+    }
+  };
+  if (holders.length === 0) return null;
+  return (
+    <form class="card" onSubmit={record}>
+      <h2>{t.allocation.recordRefusal}</h2>
+      {done && <p role="status">{done}</p>}
+      <ProblemView problem={problem} />
+      <label>
+        {t.allocation.educator}
+        <select value={educator} required onChange={(e) => setEducator(e.currentTarget.value)}>
+          <option value="">—</option>
+          {holders.map((n) => (
+            <option value={n.educator_id} key={n.id}>
+              {n.educator_name} · {n.number}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t.allocation.reason}
+        <input value={reason} required onInput={(e) => setReason(e.currentTarget.value)} />
+      </label>
+      <button type="submit">{t.allocation.record}</button>
+    </form>
+  );
+}
+
+function FreePlaces({ campaign, freed }: { campaign: Campaign; freed: number }) {
   const id = campaign.id ?? "";
   const [places, setPlaces] = useState<FreePlace[]>([]);
   const [waiting, setWaiting] = useState<Candidate[]>([]);
@@ -196,7 +309,7 @@ function FreePlaces({ campaign }: { campaign: Campaign }) {
   };
   useEffect(() => {
     load();
-  }, []);
+  }, [freed]);
   const assign = async (place: string) => {
     setProblem(null);
     setDone("");
