@@ -243,3 +243,30 @@ test("an organization's operator records an educator's refusal, and reads decide
   await expect(page.getByRole("alert")).toHaveCount(0);
   await shot(page, "operator-refusals");
 });
+
+test("an organization's operator excludes a candidate with a reason, not once the list is confirmed", async ({ page }) => {
+  await signIn(page, "org_operator");
+  await page.getByRole("link", { name: "Кандидаты на ПК" }).click();
+  await expect(page.getByRole("heading", { name: "Исключить кандидата из списка" })).toBeVisible();
+  const candidate = page.getByRole("combobox", { name: /^Кандидат/ });
+  // The demo's lists were confirmed before its allocation: the platform says so.
+  await candidate.selectOption({ index: 1 });
+  await page.getByRole("combobox", { name: /^Причина/ }).selectOption("dismissal");
+  await page.getByRole("button", { name: "Исключить", exact: true }).click();
+  await expect(page.getByRole("alert")).toContainText("список организации уже подтверждён");
+  // Before a confirmation, the exclusion goes through (answered here as the
+  // service answers it; its rules are tested in tests/api/allocation.rs).
+  let sent: { reason?: string; note?: string } = {};
+  await page.route("**/api/v1/campaigns/*/candidates/*/exclusion", async (route) => {
+    sent = route.request().postDataJSON();
+    await route.fulfill({ json: { status: "excluded", exclusion_reason: sent.reason, exclusion_note: sent.note } });
+  });
+  await candidate.selectOption({ index: 1 });
+  const name = (await candidate.locator("option:checked").textContent()) ?? "";
+  await page.getByRole("combobox", { name: /^Причина/ }).selectOption("other");
+  await page.getByLabel("Пояснение (нужно для «другая»)").fill("перевод в другую школу");
+  await page.getByRole("button", { name: "Исключить", exact: true }).click();
+  await expect(page.getByRole("status")).toHaveText(`Исключён из списка: ${name}`);
+  expect(sent).toEqual({ reason: "other", note: "перевод в другую школу" });
+  await shot(page, "operator-exclusion");
+});

@@ -16,6 +16,8 @@ export function Candidates({ grants }: { grants: { role?: string }[] }) {
   const [campaignId, setCampaignId] = useState("");
   const [items, setItems] = useState<Candidate[] | null>(null);
   const [error, setError] = useState("");
+  // Bumped by an exclusion or a return: the list is read again.
+  const [changed, setChanged] = useState(0);
   useEffect(() => {
     (async () => {
       const { data } = await api.GET("/api/v1/campaigns", { params: { query: { limit: 1 } } });
@@ -38,7 +40,7 @@ export function Candidates({ grants }: { grants: { role?: string }[] }) {
       }
       setItems(all);
     })();
-  }, []);
+  }, [changed]);
   if (items === null) return <p>{t.loading}</p>;
   const c = t.candidates;
   const status = (s?: string) => (s === "excluded" ? c.excluded : c.included);
@@ -54,7 +56,8 @@ export function Candidates({ grants }: { grants: { role?: string }[] }) {
     <section>
       <h1>{c.title(campaign)}</h1>
       {error && <p role="alert">{error}</p>}
-      {campaignId && <Lists campaign={campaignId} confirms={confirms} />}
+      {campaignId && <Lists campaign={campaignId} confirms={confirms} changed={changed} />}
+      {campaignId && confirms && <Exclusion campaign={campaignId} items={items} onChange={() => setChanged((n) => n + 1)} />}
       <p class="actions">
         <button type="button" onClick={csv}>
           {c.csv}
@@ -96,7 +99,7 @@ export function Candidates({ grants }: { grants: { role?: string }[] }) {
 
 /** Each organization's list of the scope: confirmed or not, and the
  * confirmation (the included candidates then count for the quotas). */
-function Lists({ campaign, confirms }: { campaign: string; confirms: boolean }) {
+function Lists({ campaign, confirms, changed }: { campaign: string; confirms: boolean; changed: number }) {
   const [items, setItems] = useState<components["schemas"]["ListState"][]>([]);
   const [error, setError] = useState("");
   const load = async () => {
@@ -107,7 +110,7 @@ function Lists({ campaign, confirms }: { campaign: string; confirms: boolean }) 
   };
   useEffect(() => {
     load();
-  }, [campaign]);
+  }, [campaign, changed]);
   const confirm = async (org: string) => {
     setError("");
     const { error } = await api.POST("/api/v1/campaigns/{id}/candidate-lists/{organization_id}/confirmation", {
@@ -152,5 +155,95 @@ function Lists({ campaign, confirms }: { campaign: string; confirms: boolean }) 
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** Before its list is confirmed, the organization's operator takes a
+ * candidate off it with a reason (leave, dismissal, or another, named),
+ * or puts an excluded one back. */
+function Exclusion({ campaign, items, onChange }: { campaign: string; items: Candidate[]; onChange: () => void }) {
+  const c = t.candidates;
+  const [educator, setEducator] = useState("");
+  const [reason, setReason] = useState("leave");
+  const [note, setNote] = useState("");
+  const [error, setError] = useState("");
+  const [done, setDone] = useState("");
+  const name = (id: string) => items.find((x) => x.educator_id === id)?.name ?? "";
+  const answered = (failed: unknown, message: string) => {
+    if (failed) {
+      setError(problem(failed, t.failed));
+      return;
+    }
+    setDone(message);
+    setEducator("");
+    setNote("");
+    onChange();
+  };
+  const exclude = async (e: Event) => {
+    e.preventDefault();
+    setError("");
+    setDone("");
+    const { error } = await api.PUT("/api/v1/campaigns/{id}/candidates/{educator_id}/exclusion", {
+      params: { path: { id: campaign, educator_id: educator } },
+      body: { reason, note },
+    });
+    answered(error, c.excludedDone(name(educator)));
+  };
+  const include = async (id: string) => {
+    setError("");
+    setDone("");
+    const { error } = await api.DELETE("/api/v1/campaigns/{id}/candidates/{educator_id}/exclusion", {
+      params: { path: { id: campaign, educator_id: id } },
+    });
+    answered(error, c.includedDone(name(id)));
+  };
+  const excluded = items.filter((x) => x.status === "excluded");
+  return (
+    <form class="card" onSubmit={exclude}>
+      <h2>{c.exclusion}</h2>
+      {done && <p role="status">{done}</p>}
+      {error && <p role="alert">{error}</p>}
+      <label>
+        {c.candidate}
+        <select value={educator} required onChange={(e) => setEducator(e.currentTarget.value)}>
+          <option value="">—</option>
+          {items
+            .filter((x) => x.status !== "excluded")
+            .map((x) => (
+              <option value={x.educator_id} key={x.educator_id}>
+                {x.name}
+              </option>
+            ))}
+        </select>
+      </label>
+      <label>
+        {c.reason}
+        <select value={reason} onChange={(e) => setReason(e.currentTarget.value)}>
+          {Object.entries(c.reasons).map(([value, label]) => (
+            <option value={value} key={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {c.note}
+        <input value={note} required={reason === "other"} onInput={(e) => setNote(e.currentTarget.value)} />
+      </label>
+      <button type="submit">{c.exclude}</button>
+      {excluded.length > 0 && (
+        <ul>
+          {excluded.map((x) => (
+            <li key={x.educator_id}>
+              {x.name}
+              {x.exclusion_note && ` · ${x.exclusion_note}`}{" "}
+              <button type="button" class="secondary" onClick={() => include(x.educator_id ?? "")}>
+                {c.include}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </form>
   );
 }
