@@ -83,7 +83,7 @@ export function App() {
     if (path === "/expert") return <Expert userId={userId} />;
     if (path === "/council") return <Council grants={grants} userId={userId} />;
     if (path === "/campaign") return <CampaignScreen />;
-    if (path === "/allocation") return <Allocation />;
+    if (path === "/allocation") return <Allocation grants={grants} />;
     if (path === "/enrollment") return <OperatorApplications />;
     if (path === "/dashboard")
       return <Dashboard regional={grants.some((g) => g.role === "regional_operator" || g.role === "ministry")} />;

@@ -238,9 +238,28 @@ test("an organization's operator records an educator's refusal, and reads decide
   await expect(page.getByRole("status")).toHaveText("Отказ записан: Тестова Анна, номер AAAA-BBBB-CCCC-DDDD освобождён");
   expect(sent.reason).toBe("переезд в другой регион");
   expect(sent.educator_id).toMatch(/^[0-9a-f-]{36}$/);
-  // Every status can be read, not only those waiting for a decision.
+  // Every status can be read, not only those waiting for a decision: the
+  // platform's answer for all of them is read without a problem, and a
+  // decided one (answered here) shows its decision and note.
   await page.getByRole("combobox", { name: /^Статус/ }).selectOption({ label: "все" });
   await expect(page.getByRole("alert")).toHaveCount(0);
+  await page.route(
+    (url) => url.pathname.endsWith("/refusals") && url.searchParams.get("status") === "approved",
+    (route) =>
+      route.fulfill({
+        json: {
+          total: 1,
+          items: [
+            { id: "r-9", educator_name: "Решённая Анна", number: "EEEE-FFFF-GGGG-HHHH", reason: "переезд", status: "approved", decided_at: "2026-11-20T10:00:00Z", decision_note: "согласовано" },
+          ],
+        },
+      }),
+  );
+  await page.getByRole("combobox", { name: /^Статус/ }).selectOption({ label: "принят" });
+  const decided = page.getByRole("listitem").filter({ hasText: "Решённая Анна" });
+  await expect(decided).toContainText("принят");
+  await expect(decided).toContainText("согласовано");
+  await expect(decided.getByRole("button", { name: "Принять отказ" })).toHaveCount(0);
   await shot(page, "operator-refusals");
 });
 

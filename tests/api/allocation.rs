@@ -1214,7 +1214,43 @@ async fn a_refused_number_is_reassigned_by_the_org_then_the_municipality_then_th
         .map(|person| person.1)
         .expect("one of the people");
     let muni = usize::from(org == 2);
+    // The educator moves to another organization after the number was
+    // given: the number stays the first organization's, and so does the
+    // refusal (its list, its decision, its freed place). The new
+    // organization's operator, once allocation knows of the move, cannot
+    // record it.
+    let moved_to = if org == 1 { 0 } else { 1 };
+    let (s, e) = r
+        .send(
+            Method::PATCH,
+            &r.admin,
+            &format!("/api/v1/educators/{}", r.id(&unused[0])),
+            json!({"organization_id": r.world.orgs[moved_to]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{e}");
+    let moved = r.path(&format!(
+        "/candidates?organization_id={}",
+        r.world.orgs[moved_to]
+    ));
+    let id0 = r.id(&unused[0]).to_owned();
+    eventually(r.p, &r.operator, &moved, |s, b| {
+        s == 200
+            && b["items"]
+                .as_array()
+                .is_some_and(|i| i.iter().any(|c| c["educator_id"] == id0.as_str()))
+    })
+    .await;
     let body = json!({"reason": "по заявлению педагога", "educator_id": r.id(&unused[0])});
+    let (s, b) = r
+        .send(
+            Method::POST,
+            &r.org_operators[moved_to],
+            &r.path("/refusals"),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(s, 404, "the number is not the new organization's: {b}");
     for (token, status) in [
         (&r.muni_operators[1 - muni], 404),
         (&r.muni_operators[muni], 403),

@@ -1,9 +1,11 @@
 //! The multi-host deployments (deploy/compose, deploy/k8s) against the
 //! code they run: every service is deployed with `pd serve <its name>`, its
 //! probes reach its admin port, every `PD__…` variable they set is a key of
-//! the configuration, and each service is given only its own secrets. No
-//! Docker engine or cluster runs here, so this is what keeps the files true
-//! when a service, a port or a key changes.
+//! the configuration, each service is given only its own secrets, and every
+//! secret they name is one `secrets.env.example` lists and
+//! `deploy/compose/secrets.sh` writes. No Docker engine or cluster runs
+//! here, so this is what keeps the files true when a service, a port or a
+//! key changes.
 
 use std::collections::BTreeSet;
 
@@ -143,5 +145,86 @@ fn each_service_gets_only_its_own_secrets() {
     for s in &services {
         let v = format!("PD__DATABASE__PASSWORDS__{}", s.to_uppercase());
         assert!(migrate.contains(&v), "migrate: {v}");
+    }
+}
+
+/// The lines of compose.yaml's service `name`: from its key (indented by
+/// two spaces) to the next key at that indentation or less.
+fn compose_service(compose: &str, name: &str) -> String {
+    let key = format!("  {name}:");
+    let mut lines = compose.lines().skip_while(|l| *l != key);
+    let first = lines
+        .next()
+        .unwrap_or_else(|| panic!("compose: no service {name}"));
+    let rest = lines.take_while(|l| l.is_empty() || l.starts_with("   ") || l.starts_with("  #"));
+    std::iter::once(first)
+        .chain(rest)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn compose_gives_each_service_only_its_own_secrets_and_names_only_known_ones() {
+    let compose = read("deploy/compose/compose.yaml");
+    let services = with_database();
+    for def in pd::SERVICES {
+        let block = compose_service(&compose, def.name);
+        let vars = variables(&block);
+        let passwords: Vec<&String> = vars.iter().filter(|v| v.contains("PASSWORDS")).collect();
+        let own = format!("PD__DATABASE__PASSWORDS__{}", def.name.to_uppercase());
+        match services.contains(&def.name) {
+            true => assert_eq!(passwords, [&own], "{}", def.name),
+            false => assert!(passwords.is_empty(), "{}: {passwords:?}", def.name),
+        }
+        assert_eq!(
+            vars.contains("PD__AUTH__SIGNING_KEY"),
+            def.name == "identity",
+            "{}: only identity signs tokens",
+            def.name
+        );
+        assert!(!vars.contains("PD__DATABASE__ADMIN_URL"), "{}", def.name);
+    }
+    // Every secret named is listed in the example and written by secrets.sh.
+    let example = read("deploy/k8s/secrets.env.example");
+    let listed: BTreeSet<&str> = example
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+        .collect();
+    let script = read("deploy/compose/secrets.sh");
+    for name in &listed {
+        let written = match name.strip_prefix("PD_PASSWORD_") {
+            Some(service) => script.contains(service),
+            None => script.contains(&format!("{name}=")),
+        };
+        assert!(written, "secrets.sh does not write {name}");
+    }
+    for s in &services {
+        assert!(
+            listed.contains(format!("PD_PASSWORD_{}", s.to_uppercase()).as_str()),
+            "{s}"
+        );
+    }
+    let named = |text: &str, open: &str| -> BTreeSet<String> {
+        text.match_indices(open)
+            .map(|(i, _)| {
+                text[i + open.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                    .collect()
+            })
+            .collect()
+    };
+    let mut used = named(&compose, "${");
+    used.retain(|v| !["PD_HTTP_PORT", "PD_PUBLIC_URL"].contains(&v.as_str()));
+    for k8s in K8S {
+        used.extend(named(&read(k8s), "pd-secrets, key: "));
+    }
+    used.retain(|v| v.starts_with("PD_") && !v.starts_with("PD__"));
+    for v in &used {
+        assert!(
+            listed.contains(v.as_str()),
+            "{v}: not in secrets.env.example"
+        );
     }
 }

@@ -603,5 +603,25 @@ async fn a_provider_pushes_completions_and_the_certificate_follows_the_questionn
     assert_ne!(k["revoked_at"], "");
     let (s, _) = push(&p, &provider_a, &secret, one).await;
     assert_eq!(s, 401);
+
+    // Nor does the provider rewrite a questionnaire the region wrote for
+    // its program: to the provider it is the region's, not theirs to see.
+    let body = json!({"region_id": c.world.region, "kind": "questionnaire", "purpose": "post_course_survey",
+                      "program_id": seats["group"]["program_id"], "title": "Анкета по программе", "questions": questions(false)});
+    let (s, q) = call(
+        &p,
+        Method::POST,
+        "/api/v1/instruments",
+        Some(&c.operator),
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(s, 201, "{q}");
+    let path = format!(
+        "/api/v1/instruments/{}",
+        q["id"].as_str().unwrap_or_default()
+    );
+    let (s, b) = call(&p, Method::PUT, &path, Some(&c.prov_a), Some(body)).await;
+    assert_eq!(s, 404, "{b}");
     p.stop().await;
 }

@@ -17,23 +17,27 @@ type FreePlace = components["schemas"]["FreePlace"];
 type Candidate = components["schemas"]["Candidate"];
 type UniqueNumber = components["schemas"]["UniqueNumber"];
 
-export function Allocation() {
+export function Allocation({ grants }: { grants: { role?: string }[] }) {
   const [campaign] = useCampaign();
   if (campaign === undefined) return <p>{t.loading}</p>;
   if (campaign === null) return <p>{t.noCampaign}</p>;
-  return <AllocationOf campaign={campaign} />;
+  // Those who decide for an organization record refusals for its educators.
+  const records = grants.some((g) => g.role === "org_operator" || g.role === "regional_operator");
+  return <AllocationOf campaign={campaign} records={records} />;
 }
 
-function AllocationOf({ campaign }: { campaign: Campaign }) {
-  // A refusal approved or recorded frees a place: the places are read again.
-  const [freed, setFreed] = useState(0);
+function AllocationOf({ campaign, records }: { campaign: Campaign; records: boolean }) {
+  // A refusal decided or recorded, or a place assigned, changes the
+  // refusals, the numbers and the places: each list is read again.
+  const [changed, setChanged] = useState(0);
+  const change = () => setChanged((n) => n + 1);
   return (
     <section>
       <h1>{t.allocation.title}</h1>
       <Quotas campaign={campaign} />
-      <Refusals campaign={campaign} onFreed={() => setFreed((n) => n + 1)} />
-      <RecordRefusal campaign={campaign} onFreed={() => setFreed((n) => n + 1)} />
-      <FreePlaces campaign={campaign} freed={freed} />
+      <Refusals campaign={campaign} changed={changed} onChange={change} />
+      {records && <RecordRefusal campaign={campaign} changed={changed} onChange={change} />}
+      <FreePlaces campaign={campaign} changed={changed} onChange={change} />
     </section>
   );
 }
@@ -113,7 +117,7 @@ function Quotas({ campaign }: { campaign: Campaign }) {
   );
 }
 
-function Refusals({ campaign, onFreed }: { campaign: Campaign; onFreed: () => void }) {
+function Refusals({ campaign, changed, onChange }: { campaign: Campaign; changed: number; onChange: () => void }) {
   const [items, setItems] = useState<Refusal[]>([]);
   const [status, setStatus] = useState("requested");
   const [problem, setProblem] = useState<ProblemBody | null>(null);
@@ -127,7 +131,7 @@ function Refusals({ campaign, onFreed }: { campaign: Campaign; onFreed: () => vo
   };
   useEffect(() => {
     load();
-  }, [status]);
+  }, [status, changed]);
   const decide = async (id: string, approve: boolean) => {
     setProblem(null);
     const { error } = await api.POST("/api/v1/refusals/{id}/decision", {
@@ -135,8 +139,7 @@ function Refusals({ campaign, onFreed }: { campaign: Campaign; onFreed: () => vo
       body: { approve, note: notes[id] ?? "" },
     });
     if (error) setProblem(error);
-    if (!error && approve) onFreed();
-    await load();
+    onChange();
   };
   const zone = campaign.time_zone;
   return (
@@ -224,7 +227,7 @@ function Refusals({ campaign, onFreed }: { campaign: Campaign; onFreed: () => vo
 
 /** An operator records the refusal an educator told them of (seed 002):
  * approved as recorded, so its place is freed at once. */
-function RecordRefusal({ campaign, onFreed }: { campaign: Campaign; onFreed: () => void }) {
+function RecordRefusal({ campaign, changed, onChange }: { campaign: Campaign; changed: number; onChange: () => void }) {
   const id = campaign.id ?? "";
   const [holders, setHolders] = useState<UniqueNumber[]>([]);
   const [educator, setEducator] = useState("");
@@ -239,12 +242,14 @@ function RecordRefusal({ campaign, onFreed }: { campaign: Campaign; onFreed: () 
   };
   useEffect(() => {
     load();
-  }, []);
+  }, [changed]);
   const record = async (e: Event) => {
     e.preventDefault();
     setProblem(null);
     setDone("");
-    const { answer } = await sendOnce(`refusal:${id}:${educator}`, (key) =>
+    // One key per educator and reason until a final answer: a retry after a
+    // lost answer repeats the same request.
+    const { answer } = await sendOnce(`refusal:${id}:${educator}:${reason}`, (key) =>
       api.POST("/api/v1/campaigns/{id}/refusals", {
         params: { path: { id }, header: { "Idempotency-Key": key } },
         body: { educator_id: educator, reason },
@@ -260,8 +265,7 @@ function RecordRefusal({ campaign, onFreed }: { campaign: Campaign; onFreed: () 
       setDone(t.allocation.recorded(data.educator_name ?? "", data.number ?? ""));
       setEducator("");
       setReason("");
-      onFreed();
-      await load();
+      onChange();
     }
   };
   if (holders.length === 0) return null;
@@ -290,7 +294,7 @@ function RecordRefusal({ campaign, onFreed }: { campaign: Campaign; onFreed: () 
   );
 }
 
-function FreePlaces({ campaign, freed }: { campaign: Campaign; freed: number }) {
+function FreePlaces({ campaign, changed, onChange }: { campaign: Campaign; changed: number; onChange: () => void }) {
   const id = campaign.id ?? "";
   const [places, setPlaces] = useState<FreePlace[]>([]);
   const [waiting, setWaiting] = useState<Candidate[]>([]);
@@ -309,7 +313,7 @@ function FreePlaces({ campaign, freed }: { campaign: Campaign; freed: number }) 
   };
   useEffect(() => {
     load();
-  }, [freed]);
+  }, [changed]);
   const assign = async (place: string) => {
     setProblem(null);
     setDone("");
@@ -329,7 +333,7 @@ function FreePlaces({ campaign, freed }: { campaign: Campaign; freed: number }) 
     const { data, error } = answer;
     if (error) setProblem(error);
     if (data) setDone(t.allocation.assignedTo(data.number ?? ""));
-    await load();
+    onChange();
   };
   const zone = campaign.time_zone;
   return (

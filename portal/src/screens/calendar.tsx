@@ -5,6 +5,7 @@ import { api } from "../api/client";
 import type { components } from "../api/schema";
 import { type Campaign, useCampaign } from "../campaign";
 import { formatDateTime } from "../dates";
+import { sendOnce } from "../idempotency";
 import { type ProblemBody, ProblemView } from "../problem";
 import { t } from "../i18n";
 
@@ -99,16 +100,18 @@ function Funding({ campaign }: { campaign: Campaign }) {
   const [funding, setFunding] = useState<components["schemas"]["Funding"] | null>(null);
   const [form, setForm] = useState({ budget: "", normative: "", reserve: "10" });
   const [problem, setProblem] = useState<ProblemBody | null>(null);
-  useEffect(() => {
-    api.GET("/api/v1/campaigns/{id}/funding", { params: { path: { id } } }).then(({ data }) => {
-      if (!data) return;
-      setFunding(data);
-      setForm({
-        budget: String((data.budget_kopecks ?? 0) / 100),
-        normative: String((data.normative_cost_kopecks ?? 0) / 100),
-        reserve: String(data.reserve_percent ?? 0),
-      });
+  const load = async () => {
+    const { data } = await api.GET("/api/v1/campaigns/{id}/funding", { params: { path: { id } } });
+    if (!data) return;
+    setFunding(data);
+    setForm({
+      budget: String((data.budget_kopecks ?? 0) / 100),
+      normative: String((data.normative_cost_kopecks ?? 0) / 100),
+      reserve: String(data.reserve_percent ?? 0),
     });
+  };
+  useEffect(() => {
+    load();
   }, [id]);
   const save = async (e: Event) => {
     e.preventDefault();
@@ -130,8 +133,20 @@ function Funding({ campaign }: { campaign: Campaign }) {
   const allocate = async () => {
     if (!window.confirm(t.calendar.allocateConfirm)) return;
     setProblem(null);
-    const { data, error } = await api.POST("/api/v1/campaigns/{id}/allocation", { params: { path: { id } } });
-    if (error) setProblem(error);
+    // Under one key until a final answer: a retry after a lost answer gets
+    // the run's own answer back, not "allocated already".
+    const { answer } = await sendOnce(`allocation:${id}`, (key) =>
+      api.POST("/api/v1/campaigns/{id}/allocation", { params: { path: { id }, header: { "Idempotency-Key": key } } }),
+    );
+    if (!answer) {
+      setProblem({ detail: t.apply.noAnswer });
+      return;
+    }
+    const { data, error } = answer;
+    if (error) {
+      setProblem(error);
+      await load();
+    }
     if (data) {
       setResult(t.calendar.allocated(data.numbers_assigned ?? 0, data.unused_places ?? 0));
       setFunding({ ...funding, allocated_at: data.allocated_at });

@@ -151,39 +151,47 @@ pub(crate) async fn request(
     v.finish()?;
     let mut tx = s.pool.begin().await.map_err(db_error)?;
     let c = db::campaign(&mut tx, p, &req.campaign_id).await?;
-    if on_behalf {
-        records_for(&mut tx, p, educator).await?;
-    }
-    // A number is refused so that another educator applies with it.
-    pd_calendar::ensure_not_over(&mut tx, c.id, APPLICATIONS, s.clock.now()).await?;
-    let live: Option<(Uuid, String)> = sqlx::query_as(
-        "SELECT id, status FROM unique_numbers WHERE campaign_id = $1 AND educator_id = $2
-           AND status IN ('assigned', 'used') FOR UPDATE",
+    let live: Option<(Uuid, String, Uuid, Uuid, Uuid)> = sqlx::query_as(
+        "SELECT id, status, region_id, municipality_id, organization_id FROM unique_numbers
+         WHERE campaign_id = $1 AND educator_id = $2 AND status IN ('assigned', 'used') FOR UPDATE",
     )
     .bind(c.id)
     .bind(educator)
     .fetch_optional(&mut *tx)
     .await
     .map_err(db_error)?;
+    if on_behalf {
+        // The number's organization, as for every later step of the
+        // refusal (the educator may have moved since it was assigned).
+        let unit = live.as_ref().map(|l| Unit {
+            region: l.2,
+            municipality: l.3,
+            organization: l.4,
+        });
+        records_for(&mut tx, p, educator, unit).await?;
+    }
+    // A number is refused so that another educator applies with it.
+    pd_calendar::ensure_not_over(&mut tx, c.id, APPLICATIONS, s.clock.now()).await?;
     let not_funded = if on_behalf {
         msg::EDUCATOR_NOT_FUNDED
     } else {
         msg::NOT_FUNDED
     };
-    let (number, status) = live.ok_or_else(|| AppError::conflict(not_funded))?;
+    let (number, status, ..) = live.ok_or_else(|| AppError::conflict(not_funded))?;
     if status == "used" {
         return Err(AppError::conflict(msg::NUMBER_USED));
     }
     let id = Uuid::now_v7();
     let inserted = sqlx::query(
         "INSERT INTO refusals (id, campaign_id, number_id, educator_id, reason, requested_at)
-         VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     )
     .bind(id)
     .bind(c.id)
     .bind(number)
     .bind(educator)
     .bind(req.reason.trim())
+    .bind(s.clock.now())
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
@@ -214,26 +222,31 @@ pub(crate) async fn request(
     Ok(answer)
 }
 
-/// An operator records a refusal only for an educator whose organization
-/// they decide for: 404 for one they cannot see, 403 for one they only see.
+/// An operator records a refusal only for an educator whose number's
+/// organization they decide for (or, with no number, the educator's own):
+/// 404 for one they cannot see, 403 for one they only see.
 async fn records_for(
     conn: &mut PgConnection,
     p: &Principal,
     educator: Uuid,
+    number: Option<Unit>,
 ) -> Result<(), AppError> {
-    let unit: Option<(Uuid, Uuid, Uuid)> = sqlx::query_as(
-        "SELECT region_id, municipality_id, organization_id FROM known_educators WHERE id = $1",
-    )
-    .bind(educator)
-    .fetch_optional(conn)
-    .await
-    .map_err(db_error)?;
-    let unit = unit
+    let unit = match number {
+        Some(u) => Some(u),
+        None => sqlx::query_as::<_, (Uuid, Uuid, Uuid)>(
+            "SELECT region_id, municipality_id, organization_id FROM known_educators WHERE id = $1",
+        )
+        .bind(educator)
+        .fetch_optional(conn)
+        .await
+        .map_err(db_error)?
         .map(|(region, municipality, organization)| Unit {
             region,
             municipality,
             organization,
-        })
+        }),
+    };
+    let unit = unit
         .filter(|u| access::oversees(p, u))
         .ok_or_else(|| AppError::not_found(msg::EDUCATOR_NOT_FOUND))?;
     ensure(access::decides_for_org(p, &unit))
@@ -284,12 +297,13 @@ async fn settle(
     let p = ctx.principal()?;
     let status = if approve { "approved" } else { "rejected" };
     sqlx::query(
-        "UPDATE refusals SET status = $2, decision_note = $3, decided_by = $4, decided_at = now() WHERE id = $1",
+        "UPDATE refusals SET status = $2, decision_note = $3, decided_by = $4, decided_at = $5 WHERE id = $1",
     )
     .bind(r.id)
     .bind(status)
     .bind(note)
     .bind(p.user_id)
+    .bind(s.clock.now())
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;

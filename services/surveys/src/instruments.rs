@@ -52,9 +52,14 @@ impl InstrumentRow {
             || (self.provider_id.is_none() && access::operates_in(p, self.region_id))
     }
 
-    /// Whether `p` maintains it (and so sees its correct answers).
+    /// Whether `p` maintains it (and so sees its correct answers). A
+    /// program's post-course questionnaire is the region's alone (the
+    /// independent assessment of seed 001), not its provider's.
     pub fn maintained_by(&self, p: &Principal) -> bool {
         match self.provider_id {
+            Some(_) if self.purpose == "post_course_survey" => {
+                access::manages_region(p, self.region_id)
+            }
             Some(provider) => access::maintains_program(p, self.region_id, provider),
             None => access::manages_region(p, self.region_id),
         }

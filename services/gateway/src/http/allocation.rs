@@ -508,7 +508,7 @@ struct RefusalDecisionBody {
         (status = 200, description = "Decided", body = pb::Refusal),
         (status = 403, description = "Not the organization's operator", body = Problem),
         (status = 404, description = "Not a refusal of the caller's scope", body = Problem),
-        (status = 409, description = "Decided already", body = Problem),
+        (status = 409, description = "Decided already, or (approving) the application phase is over (`reason=phase_over`)", body = Problem),
         (status = 422, description = "A rejection without a note", body = Problem),
     ))]
 async fn decide_refusal(
@@ -587,7 +587,7 @@ struct AssignmentBody {
         (status = 201, description = "The new number", body = pb::UniqueNumber),
         (status = 403, description = "Not this level's turn, or not its operator", body = Problem),
         (status = 404, description = "Not a place of the caller's scope", body = Problem),
-        (status = 409, description = "Taken already, or the educator holds a number", body = Problem),
+        (status = 409, description = "Taken already, the educator holds a number, or the application phase is over (`reason=phase_over`)", body = Problem),
         (status = 422, description = "Not a confirmed candidate of the place's unit", body = Problem),
     ))]
 async fn reassign(
