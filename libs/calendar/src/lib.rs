@@ -143,6 +143,22 @@ pub async fn ensure_open(
     Err(err)
 }
 
+/// The last day of `phase` and the instant it closes, if it has dates.
+async fn phase_end(
+    conn: &mut PgConnection,
+    campaign: Uuid,
+    phase: &str,
+) -> Result<Option<(NaiveDate, DateTime<Utc>)>, AppError> {
+    sqlx::query_as(
+        "SELECT ends_on, closes_at FROM campaign_calendar WHERE campaign_id = $1 AND phase = $2",
+    )
+    .bind(campaign)
+    .bind(phase)
+    .fetch_optional(conn)
+    .await
+    .map_err(|e| AppError::internal(format!("calendar: {e}")))
+}
+
 /// `Ok` until `phase` of the campaign has closed at `now` (before it, or
 /// with no dates yet); after it, a 409 (`reason=phase_over`) naming the
 /// phase and its last day: what only matters while the phase can still
@@ -153,14 +169,7 @@ pub async fn ensure_not_over(
     phase: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let closes: Option<(NaiveDate, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT ends_on, closes_at FROM campaign_calendar WHERE campaign_id = $1 AND phase = $2",
-    )
-    .bind(campaign)
-    .bind(phase)
-    .fetch_optional(conn)
-    .await
-    .map_err(|e| AppError::internal(format!("calendar: {e}")))?;
+    let closes = phase_end(conn, campaign, phase).await?;
     match closes {
         Some((ends, at)) if at <= now => Err(AppError::conflict(format!(
             "фаза «{}» закончилась {}",
@@ -182,14 +191,7 @@ pub async fn ensure_closed(
     phase: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let closes: Option<(NaiveDate, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT ends_on, closes_at FROM campaign_calendar WHERE campaign_id = $1 AND phase = $2",
-    )
-    .bind(campaign)
-    .bind(phase)
-    .fetch_optional(conn)
-    .await
-    .map_err(|e| AppError::internal(format!("calendar: {e}")))?;
+    let closes = phase_end(conn, campaign, phase).await?;
     match closes {
         Some((_, at)) if at <= now => Ok(()),
         Some((ends, at)) => Err(AppError::conflict(format!(

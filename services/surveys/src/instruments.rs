@@ -52,15 +52,10 @@ impl InstrumentRow {
             || (self.provider_id.is_none() && access::operates_in(p, self.region_id))
     }
 
-    /// Whether `p` maintains it (and so sees its correct answers). A
-    /// program's post-course questionnaire is the region's alone (the
-    /// independent assessment of seed 001), not its provider's.
+    /// Whether `p` maintains it (and so sees its correct answers).
     pub fn maintained_by(&self, p: &Principal) -> bool {
         match self.provider_id {
-            Some(_) if self.purpose == "post_course_survey" => {
-                access::manages_region(p, self.region_id)
-            }
-            Some(provider) => access::maintains_program(p, self.region_id, provider),
+            Some(provider) => access::maintains_program(p, self.region_id, provider, &self.purpose),
             None => access::manages_region(p, self.region_id),
         }
     }
@@ -144,12 +139,7 @@ async fn placement(
             Some(f) if p.in_region(f.0) => f,
             _ => return Err(AppError::invalid("program_id", msg::PROGRAM_NOT_FOUND)),
         };
-        ensure(access::maintains_program(p, region, provider))?;
-        // The questionnaire on how the course was run is the independent
-        // assessment of seed 001: the region's, never the provider's own.
-        if req.purpose == "post_course_survey" && !access::manages_region(p, region) {
-            return Err(AppError::forbidden(msg::SURVEY_IS_THE_REGIONS));
-        }
+        ensure(access::maintains_program(p, region, provider, &req.purpose))?;
         return Ok((region, None, Some(program), Some(provider)));
     }
     if matches!(req.purpose.as_str(), "needs_survey" | "diagnostic") {

@@ -1,8 +1,6 @@
 //! Every user-facing string of the surveys service, in one place.
 
 pub const REQUIRED: &str = "обязательное поле";
-pub const SURVEY_IS_THE_REGIONS: &str = "анкету посткурсового мониторинга (независимая оценка качества) составляет регион, \
-     а не организация, проводившая обучение; тест по теме программы организация составить может";
 pub const CAMPAIGN_NOT_FOUND: &str = "кампания не найдена (или ещё не известна сервису анкетирования; повторите через несколько секунд)";
 pub const INSTRUMENT_NOT_FOUND: &str = "анкета или тест не найдены";
 pub const WINDOW_NOT_FOUND: &str = "окно анкетирования или тестирования не найдено";

@@ -17,11 +17,13 @@ pub fn publishes_priorities(p: &Principal, region: Uuid) -> bool {
     p.is_admin() || p.has_scope(Role::Ministry, region)
 }
 
-/// A program's post-course test bank: its provider's admins, or those who
-/// manage the region (its questionnaire is the region's alone:
-/// `instruments::placement`).
-pub fn maintains_program(p: &Principal, region: Uuid, provider: Uuid) -> bool {
-    manages_region(p, region) || p.has_scope(Role::ProviderAdmin, provider)
+/// A program's post-course instrument of `purpose`: those who manage the
+/// region, and for its test bank its provider's admins too. The
+/// questionnaire on how the course was run is the independent assessment
+/// of seed 001: the region's alone, never the provider's own.
+pub fn maintains_program(p: &Principal, region: Uuid, provider: Uuid, purpose: &str) -> bool {
+    manages_region(p, region)
+        || (purpose != "post_course_survey" && p.has_scope(Role::ProviderAdmin, provider))
 }
 
 /// Where an educator works, for scope checks.
