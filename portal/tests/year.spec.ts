@@ -305,12 +305,17 @@ test("in the window: the last seat is taken, the educator waits, retries safely,
   await expect(page.getByRole("status")).toHaveText("Заявление отозвано");
   await expect(application).toContainText("Отозвано");
 
+  // The full group again, with the program's other groups accepted after
+  // it: the one request takes a seat in the group that has one.
   await page.goto(`/#/apply/${entry.program_id}`);
   const open = page.getByRole("listitem").filter({ has: page.locator("[data-seats]") }).filter({ hasText: "из 5" });
   await expect(open).toContainText("свободно мест: 5 из 5");
-  await open.getByRole("button", { name: "Подать заявление" }).click();
-  await expect(open.getByRole("status")).toContainText("Вы зачислены в группу.");
+  await page.getByLabel("записать меня в другую группу этой программы").check();
+  await full.getByRole("button", { name: "Подать заявление" }).click();
+  await expect(full.getByRole("status")).toContainText("вы зачислены в другую группу программы — Группа");
   await expect(open).toContainText("свободно мест: 4 из 5");
+  const enrolled = (await teacher.call("GET", "/api/v1/me/applications")).body.items;
+  expect(enrolled.filter((a: { status: string }) => a.status === "enrolled")).toHaveLength(1);
   await shot(page, "educator-enrolled");
   await signOut(page);
 });

@@ -1,7 +1,9 @@
 // Applying in the December window: the program's groups with the seats
 // left (read again every few seconds), a countdown until the window
-// opens, the waitlist when a group is full, and a retry that repeats the
-// same request (its Idempotency-Key), never a second application.
+// opens, the program's other groups ranked after the chosen one when the
+// educator accepts them (one request takes a seat in the first with one),
+// the waitlist when a group is full, and a retry that repeats the same
+// request (its Idempotency-Key), never a second application.
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { components } from "../api/schema";
@@ -103,32 +105,48 @@ function Groups({ item, number }: { item: Entry; number: string }) {
     );
     setSeats(out);
   };
+  // Off by default: the groups differ in dates and place.
+  const [others, setOthers] = useState(false);
   useEffect(() => {
     read();
     const timer = setInterval(read, SEATS_REFRESH_MS);
     return () => clearInterval(timer);
   }, [item.program_id]);
   if (groups.length === 0) return <p>{t.apply.noGroups}</p>;
+  const label = (id: string) => {
+    const g = groups.find((o) => o.id === id);
+    return g ? t.apply.group(formatDate(g.starts_on), formatDate(g.ends_on)) : "";
+  };
+  // The other groups in the order shown, at most nine (the API's limit).
+  const fallbacks = (id: string) => (others ? groups.map((o) => o.id ?? "").filter((o) => o !== id).slice(0, 9) : []);
   return (
-    <ul class="cards">
-      {groups.map((g) => (
-        <li class="card" key={g.id}>
-          <h2>{t.apply.group(formatDate(g.starts_on), formatDate(g.ends_on))}</h2>
-          <p>
-            {g.online ? t.programs.online : g.address}
-            {seats[g.id ?? ""] && (
-              <>
-                {" · "}
-                <span data-seats={seats[g.id ?? ""].seats_left}>
-                  {t.apply.seatsLeft(seats[g.id ?? ""].seats_left ?? 0, seats[g.id ?? ""].capacity ?? 0)}
-                </span>
-              </>
-            )}
-          </p>
-          <ApplyButton group={g.id ?? ""} number={number} onAnswer={read} />
-        </li>
-      ))}
-    </ul>
+    <>
+      {groups.length > 1 && (
+        <label class="check">
+          <input type="checkbox" checked={others} onChange={(e) => setOthers(e.currentTarget.checked)} />{" "}
+          {t.apply.otherGroups}
+        </label>
+      )}
+      <ul class="cards">
+        {groups.map((g) => (
+          <li class="card" key={g.id}>
+            <h2>{t.apply.group(formatDate(g.starts_on), formatDate(g.ends_on))}</h2>
+            <p>
+              {g.online ? t.programs.online : g.address}
+              {seats[g.id ?? ""] && (
+                <>
+                  {" · "}
+                  <span data-seats={seats[g.id ?? ""].seats_left}>
+                    {t.apply.seatsLeft(seats[g.id ?? ""].seats_left ?? 0, seats[g.id ?? ""].capacity ?? 0)}
+                  </span>
+                </>
+              )}
+            </p>
+            <ApplyButton group={g.id ?? ""} fallbacks={fallbacks(g.id ?? "")} label={label} number={number} onAnswer={read} />
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }
 
@@ -140,14 +158,24 @@ type Outcome =
   | { kind: "retry"; after: number; waitlist: boolean }
   | { kind: "refused"; problem: ProblemBody };
 
-function ApplyButton({ group, number, onAnswer }: { group: string; number: string; onAnswer: () => void }) {
+type ButtonProps = {
+  group: string;
+  /** Groups to take a seat in, in order, when `group` is full. */
+  fallbacks: string[];
+  /** A group's name on this screen. */
+  label: (group: string) => string;
+  number: string;
+  onAnswer: () => void;
+};
+
+function ApplyButton({ group, fallbacks, label, number, onAnswer }: ButtonProps) {
   const [outcome, setOutcome] = useState<Outcome>({ kind: "idle" });
   const send = async (waitlist: boolean) => {
     setOutcome({ kind: "sending" });
-    const { answer, retryAfter } = await sendOnce(`apply:${group}:${number}:${waitlist}`, (key) =>
+    const { answer, retryAfter } = await sendOnce(`apply:${group}:${number}:${waitlist}:${fallbacks.join(",")}`, (key) =>
       api.POST("/api/v1/applications", {
         params: { header: { "Idempotency-Key": key } },
-        body: { group_id: group, unique_number: number, join_waitlist: waitlist },
+        body: { group_id: group, unique_number: number, join_waitlist: waitlist, fallback_group_ids: fallbacks },
       }),
     );
     if (!answer) {
@@ -168,7 +196,11 @@ function ApplyButton({ group, number, onAnswer }: { group: string; number: strin
       const a = outcome.application;
       return (
         <p role="status">
-          {a.status === "waitlisted" ? t.apply.waitlisted(a.waitlist_position ?? 0) : t.apply.enrolled}{" "}
+          {a.status === "waitlisted"
+            ? t.apply.waitlisted(a.waitlist_position ?? 0)
+            : a.group_id && a.group_id !== group
+              ? t.apply.enrolledIn(label(a.group_id))
+              : t.apply.enrolled}{" "}
           <a href="#/applications">{t.nav.applications}</a>
         </p>
       );
@@ -176,7 +208,7 @@ function ApplyButton({ group, number, onAnswer }: { group: string; number: strin
     case "full":
       return (
         <div role="status">
-          <p>{t.apply.full}</p>
+          <p>{fallbacks.length > 0 ? t.apply.allFull : t.apply.full}</p>
           <button type="button" onClick={() => send(true)}>
             {t.apply.joinWaitlist}
           </button>

@@ -197,16 +197,22 @@ pub(crate) struct Applying {
     /// The group was full when read: the program's other open groups with
     /// free seats, earliest first (as `seats::alternatives` orders them).
     alternatives: Option<Vec<Uuid>>,
+    /// The group had no seat when read: the request's fallbacks, in its
+    /// order, without those known to have none (unknown ids stay, to be
+    /// answered as unknown when tried).
+    fallbacks_open: Option<Vec<Uuid>>,
 }
 
 /// [`Applying`] of many requests in one statement: `$1` their numbers, `$2`
-/// their groups, `$3` their instants. Each is an index probe of the number
+/// their groups, `$3` their instants, `$4` their fallback groups (ids
+/// joined by commas: arrays of arrays must be of one length). Each is an index probe of the number
 /// (the `LIMIT` keeps the planner from joining otherwise). The arrays are
 /// read through `(SELECT $n)` so that the statement keeps one generic plan
 /// (see `pd_bus::idempotency`'s key lookups).
 const APPLYING: &str = concat!(
-    "SELECT r.place, a.* FROM unnest((SELECT $1::text[]), (SELECT $2::uuid[]), (SELECT $3::timestamptz[]))
-         WITH ORDINALITY AS r(number, group_id, at, place)
+    "SELECT r.place, a.* FROM unnest((SELECT $1::text[]), (SELECT $2::uuid[]), (SELECT $3::timestamptz[]),
+                                     (SELECT $4::text[]))
+         WITH ORDINALITY AS r(number, group_id, at, fallbacks, place)
      CROSS JOIN LATERAL (
     SELECT n.id AS number_id, n.number, n.campaign_id, n.educator_id, ",
     educator_name!(),
@@ -227,14 +233,21 @@ const APPLYING: &str = concat!(
                      WHERE o.program_id = g.program_id AND o.id <> g.id AND ",
     crate::seats::open_alternatives!(),
     ")
-           END AS alternatives
+           END AS alternatives,
+           CASE WHEN r.fallbacks <> '' AND NOT (g.status = 'published' AND g.roster = 'open' AND g.taken < g.capacity) THEN
+               ARRAY(SELECT x.id FROM unnest(string_to_array(r.fallbacks, ',')::uuid[]) WITH ORDINALITY AS x(id, o)
+                     WHERE NOT EXISTS (SELECT 1 FROM groups f WHERE f.id = x.id
+                         AND NOT (f.status = 'published' AND f.roster = 'open' AND f.taken < f.capacity))
+                     ORDER BY x.o)
+           END AS fallbacks_open
     FROM unique_numbers n LEFT JOIN groups g ON g.id = r.group_id
     LEFT JOIN known_educators e ON e.id = n.educator_id
     WHERE n.number = r.number LIMIT 1) a"
 );
 
-/// What one apply request reads: its number, group and instant.
-pub(crate) type ApplyingKey = (String, Uuid, DateTime<Utc>);
+/// What one apply request reads: its number, group, instant and fallback
+/// groups (comma-joined ids, empty for none).
+pub(crate) type ApplyingKey = (String, Uuid, DateTime<Utc>, String);
 /// The reads of concurrent apply requests, run as one statement.
 pub(crate) type Readers = Batcher<ApplyingKey, Result<Option<Applying>, AppError>>;
 
@@ -249,20 +262,23 @@ async fn read_applying(
     keys: Vec<ApplyingKey>,
 ) -> Vec<Result<Option<Applying>, AppError>> {
     let n = keys.len();
-    let (mut numbers, mut groups, mut instants) = (
+    let (mut numbers, mut groups, mut instants, mut fallbacks) = (
+        Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
-    for (number, group, at) in keys {
+    for (number, group, at, others) in keys {
         numbers.push(number);
         groups.push(group);
         instants.push(at);
+        fallbacks.push(others);
     }
     let rows = sqlx::query_as(APPLYING)
         .bind(&numbers)
         .bind(&groups)
         .bind(&instants)
+        .bind(&fallbacks)
         .fetch_all(&pool)
         .await
         .map_err(db_error);
@@ -308,6 +324,12 @@ pub(crate) fn filed_by(
 /// per number; the seat (or, when asked, a waitlist place) is taken in the
 /// same transaction as the row and its `application_submitted` event.
 ///
+/// When the group is full, the request's fallback groups are tried in
+/// its order, as the educator ranked them: at window opening a seat is
+/// then taken in one request, instead of a 409 and another request
+/// while the seats run out (the way school enrolment ranks its choices).
+/// With every group full, the waitlist or the 409 is the first group's.
+///
 /// The window's two busiest answers cost one read and one statement: a
 /// free seat is taken with its row, event and recorded answer in one
 /// statement ([`take_seat_at_once`]), and a full group is answered from
@@ -320,18 +342,101 @@ pub(crate) async fn apply(
 ) -> Result<pb::Application, AppError> {
     let p = ctx.principal()?;
     let group = body_id("group_id", &req.group_id)?;
+    let fallbacks = fallbacks(group, &req.fallback_group_ids)?;
     let number = un::parse(&req.unique_number).map_err(number_error)?;
     let educator = applicant(p, &req.educator_id)?;
-    let now = s.clock.now();
-    let mut c: Applying = s
-        .applying
-        .run((number, group, now))
+    let c = read(&s, educator, &number, group, &fallbacks).await?;
+    // The fallbacks that had a seat when the group was read full (all of
+    // them if it had a seat then, and lost it before the write).
+    let open = c.fallbacks_open.clone();
+    let waitlist_now = req.join_waitlist && fallbacks.is_empty();
+    let first_error = match apply_to(&s, &ctx, c, group, waitlist_now).await {
+        Err(e) if passed_over(&e) && !fallbacks.is_empty() => e,
+        answer => return answer,
+    };
+    for fallback in open.unwrap_or(fallbacks) {
+        let tried = match read(&s, educator, &number, fallback, &[]).await {
+            Ok(c) => apply_to(&s, &ctx, c, fallback, false).await,
+            Err(e) => Err(e),
+        };
+        match tried {
+            Err(e) if passed_over(&e) => continue,
+            answer => return answer.map_err(|e| e.with("group_id", fallback.to_string())),
+        }
+    }
+    match req.join_waitlist {
+        true => {
+            let c = read(&s, educator, &number, group, &[]).await?;
+            apply_to(&s, &ctx, c, group, true).await
+        }
+        false => Err(first_error),
+    }
+}
+
+/// The most groups an application may fall back on.
+const MAX_FALLBACKS: usize = 9;
+
+/// The request's fallback groups: ids, at most [`MAX_FALLBACKS`], none
+/// repeated or the group applied to (422 naming the field otherwise).
+fn fallbacks(group: Uuid, ids: &[String]) -> Result<Vec<Uuid>, AppError> {
+    const FIELD: &str = "fallback_group_ids";
+    if ids.len() > MAX_FALLBACKS {
+        return Err(AppError::invalid(FIELD, msg::FALLBACKS_TOO_MANY));
+    }
+    let mut seen = vec![group];
+    for id in ids {
+        let id = body_id(FIELD, id)?;
+        if seen.contains(&id) {
+            return Err(AppError::invalid(FIELD, msg::FALLBACKS_REPEATED));
+        }
+        seen.push(id);
+    }
+    seen.remove(0);
+    Ok(seen)
+}
+
+/// A group an application falls back from: full, cancelled, or its
+/// roster fixed. Any other answer (a seat, a refusal of the number, of the
+/// caller or of the phase, an unknown group) ends the request.
+fn passed_over(e: &AppError) -> bool {
+    e.kind == pd_domain::ErrorKind::Conflict
+        && matches!(
+            e.extensions.get("reason").map(String::as_str),
+            Some("group_full" | "group_cancelled" | "window_closed")
+        )
+}
+
+/// Reads everything applying to `group` checks (batched with other
+/// requests' reads), and which of `fallbacks` have a seat if it is full.
+async fn read(
+    s: &State,
+    educator: Uuid,
+    number: &str,
+    group: Uuid,
+    fallbacks: &[Uuid],
+) -> Result<Applying, AppError> {
+    let fallbacks = fallbacks.iter().map(Uuid::to_string).collect::<Vec<_>>();
+    s.applying
+        .run((number.to_owned(), group, s.clock.now(), fallbacks.join(",")))
         .await
         .ok_or_else(|| {
             pd_bus::rpc::internal("reading an application", "its batch gave no answer")
         })??
         .filter(|c: &Applying| c.educator_id == educator)
-        .ok_or_else(|| AppError::invalid("unique_number", msg::NUMBER_UNKNOWN))?;
+        .ok_or_else(|| AppError::invalid("unique_number", msg::NUMBER_UNKNOWN))
+}
+
+/// Applies to one group, as read (see [`apply`]).
+async fn apply_to(
+    s: &State,
+    ctx: &RpcContext,
+    mut c: Applying,
+    group: Uuid,
+    join_waitlist: bool,
+) -> Result<pb::Application, AppError> {
+    let p = ctx.principal()?;
+    let now = s.clock.now();
+    let educator = c.educator_id;
     let (region, program) = match (c.region_id, c.program_id) {
         (Some(r), Some(program)) if p.in_region(r) => (r, program),
         _ => return Err(AppError::not_found(msg::GROUP_NOT_FOUND)),
@@ -343,7 +448,7 @@ pub(crate) async fn apply(
     };
     let filed_by = filed_by(p, educator, &unit)?;
     check_can_apply(&s.pool, &c, now).await?;
-    if let (Some(others), false, false) = (&c.alternatives, c.voucher, req.join_waitlist) {
+    if let (Some(others), false, false) = (&c.alternatives, c.voucher, join_waitlist) {
         return Err(seats::full(others));
     }
     // One connection for the writes.
@@ -379,7 +484,7 @@ pub(crate) async fn apply(
     };
     if !voucher
         && c.seat_free == Some(true)
-        && let Some(answer) = take_seat_at_once(&s, &ctx, &mut conn, &row).await?
+        && let Some(answer) = take_seat_at_once(s, ctx, &mut conn, &row).await?
     {
         return Ok(answer);
     }
@@ -390,7 +495,7 @@ pub(crate) async fn apply(
     if voucher {
         row.voucher_blocks = voucher_blocks(&mut tx, &c).await?;
     }
-    let (seat, position) = seats::take(&mut tx, group, req.join_waitlist).await?;
+    let (seat, position) = seats::take(&mut tx, group, join_waitlist).await?;
     if voucher {
         spend(&mut tx, c.number_id, row.id, &row.voucher_blocks).await?;
     }
@@ -399,7 +504,7 @@ pub(crate) async fn apply(
     insert(&mut tx, &NewApplication::of(&row, seat, p.user_id))
         .await
         .map_err(|e| number_taken(e, voucher))?;
-    acknowledge(&s, &ctx, tx, row, seat).await
+    acknowledge(s, ctx, tx, row, seat).await
 }
 
 /// Names a unique violation of a new application's row: another request

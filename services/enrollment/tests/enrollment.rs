@@ -905,8 +905,15 @@ async fn a_seat_lost_between_the_read_and_the_write_answers_as_a_full_group() {
     w.until_count("SELECT count(*) FROM groups", 5).await;
     w.until_count("SELECT count(*) FROM unique_numbers", 5)
         .await;
+    // One sign-in each: a key is the caller's, so a replay needs the same.
+    let signed_in: Vec<CallContext> = people
+        .iter()
+        .map(|p| w.educator(&p.educator_id, ""))
+        .collect();
     let apply = |i: usize, group: Uuid, key: &str, waitlist: bool| {
-        let (bus, ctx) = (w.bus.clone(), w.educator(&people[i].educator_id, key));
+        let mut ctx = signed_in[i].clone();
+        ctx.idempotency_key = Some(key.to_owned());
+        let bus = w.bus.clone();
         let req = pb::ApplyRequest {
             group_id: group.to_string(),
             unique_number: people[i].number.clone(),
@@ -1010,6 +1017,125 @@ async fn a_seat_lost_between_the_read_and_the_write_answers_as_a_full_group() {
             .await
             .unwrap();
     assert_eq!((taken, waitlisted), (2, 1));
+
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(10), service)
+        .await
+        .unwrap()
+        .unwrap();
+    w.pool.close().await;
+    w.env.cleanup().await;
+}
+
+/// An educator ranks groups: a full first group is followed by the first
+/// fallback with a seat, passing over full and cancelled ones, in one
+/// request; with every group full the answer is the first group's (its
+/// 409 or its waitlist); a fallback the request gets wrong is named.
+#[tokio::test]
+async fn fallback_groups_are_tried_in_the_educators_order() {
+    let w = Window::open().await;
+    let wanted = w.group(1, ("ordinary", 36, &[])).await;
+    let also_full = w.group(1, ("ordinary", 36, &[])).await;
+    let mut cancelled = w.snapshot(5, ("ordinary", 36, &[]));
+    cancelled.group.as_mut().unwrap().status = "cancelled".into();
+    let cancelled = w.publish(cancelled).await;
+    let free = w.group(5, ("ordinary", 72, &[])).await;
+    let later = w.group(5, ("ordinary", 36, &[])).await;
+    let people = w.assigned(7).await;
+    let shutdown = Shutdown::new();
+    let running = pd_enrollment::start(w.env.settings.clone(), shutdown.clone())
+        .await
+        .unwrap();
+    let service = tokio::spawn(running.wait());
+    w.until_count("SELECT count(*) FROM groups", 5).await;
+    w.until_count("SELECT count(*) FROM unique_numbers", 7)
+        .await;
+    // One sign-in each: a key is the caller's.
+    let signed_in: Vec<CallContext> = people
+        .iter()
+        .map(|p| w.educator(&p.educator_id, ""))
+        .collect();
+    let apply = |i: usize, key: &str, fallbacks: &[Uuid], waitlist: bool| {
+        let mut ctx = signed_in[i].clone();
+        ctx.idempotency_key = Some(key.to_owned());
+        let bus = w.bus.clone();
+        let req = pb::ApplyRequest {
+            group_id: wanted.to_string(),
+            unique_number: people[i].number.clone(),
+            join_waitlist: waitlist,
+            fallback_group_ids: fallbacks.iter().map(Uuid::to_string).collect(),
+            ..Default::default()
+        };
+        async move { bus.call::<ops::Apply>(&req, &ctx).await }
+    };
+    // The first group's seat, then the other full group's.
+    assert_eq!(
+        apply(0, "a0", &[free], false).await.unwrap().group_id,
+        wanted.to_string()
+    );
+    let req = pb::ApplyRequest {
+        group_id: also_full.to_string(),
+        unique_number: people[1].number.clone(),
+        ..Default::default()
+    };
+    let ctx = w.educator(&people[1].educator_id, "a1");
+    w.bus.call::<ops::Apply>(&req, &ctx).await.unwrap();
+
+    // Full, full, cancelled: the seat is the next group's, not the last's.
+    let order = [also_full, cancelled, free, later];
+    let got = apply(2, "a2", &order, false).await.unwrap();
+    assert_eq!(
+        (got.group_id.as_str(), got.status.as_str()),
+        (free.to_string().as_str(), "enrolled")
+    );
+    // The same key and body: the same application, no second one.
+    assert_eq!(apply(2, "a2", &order, false).await.unwrap().id, got.id);
+
+    // Every group full: the first group's 409 and its alternatives...
+    let (kind, reason) = refusal(apply(3, "a3", &[also_full, cancelled], false).await);
+    assert_eq!((kind, reason.as_str()), (ErrorKind::Conflict, "group_full"));
+    // ... or, asked for, the first group's waitlist.
+    let queued = apply(4, "a4", &[also_full, cancelled], true).await.unwrap();
+    assert_eq!(
+        (
+            queued.group_id.as_str(),
+            queued.status.as_str(),
+            queued.waitlist_position
+        ),
+        (wanted.to_string().as_str(), "waitlisted", 1)
+    );
+
+    // A fallback that is no group of the region is named in the answer.
+    let unknown = Uuid::now_v7();
+    let e = apply(5, "a5", &[also_full, unknown, free], false)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    assert_eq!(e.extensions.get("group_id"), Some(&unknown.to_string()));
+    // More than nine, or a group twice: 422 on the field, nothing tried.
+    let ten: Vec<Uuid> = (0..10).map(|_| Uuid::now_v7()).collect();
+    assert_eq!(
+        refusal(apply(5, "a6", &ten, false).await),
+        (ErrorKind::Invalid, "fallback_group_ids".into())
+    );
+    assert_eq!(
+        refusal(apply(5, "a7", &[free, wanted], false).await),
+        (ErrorKind::Invalid, "fallback_group_ids".into())
+    );
+    let counts: Vec<(Uuid, i32, i32)> =
+        sqlx::query_as("SELECT id, taken, waitlisted FROM groups WHERE id = ANY($1) ORDER BY id")
+            .bind([wanted, also_full, free, later])
+            .fetch_all(&w.pool)
+            .await
+            .unwrap();
+    let mut expected = vec![
+        (wanted, 1, 1),
+        (also_full, 1, 0),
+        (free, 1, 0),
+        (later, 0, 0),
+    ];
+    expected.sort();
+    assert_eq!(counts, expected);
 
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(10), service)

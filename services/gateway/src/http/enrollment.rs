@@ -47,14 +47,21 @@ struct ApplyBody {
     join_waitlist: bool,
     /// Operators only: the educator (of their scope) to apply for.
     educator_id: String,
+    /// When `group_id` is full: groups (of any program) to take a seat in
+    /// instead, in this order, at most 9. Full, cancelled and formed groups
+    /// are passed over; when every group is, the answer is `group_id`'s.
+    fallback_group_ids: Vec<String>,
 }
 
 /// Apply to a group with a unique number, in the application phase. The
 /// seat is taken with the application; a full group answers 409
 /// (`reason=group_full`, `alternative_groups` naming the program's groups
 /// with seats) unless `join_waitlist`, which answers the waitlist position.
-/// Send an `Idempotency-Key`: a retry with the same key and body gets the
-/// same answer and never a second application.
+/// With `fallback_group_ids`, a full group is followed by the first of them
+/// with a seat (the application names the group it got); an error about a
+/// fallback group names it in `group_id`. Send an `Idempotency-Key`: a
+/// retry with the same key and body gets the same answer and never a
+/// second application.
 #[utoipa::path(post, path = "/api/v1/applications", tag = "enrollment", security(("bearer" = [])),
     request_body = ApplyBody,
     responses(
@@ -62,7 +69,7 @@ struct ApplyBody {
         (status = 403, description = "Not an operator of the educator's scope", body = Problem),
         (status = 404, description = "Unknown group", body = Problem),
         (status = 409, description = "Outside the application phase, group full (reason=group_full) or cancelled, number released or already used", body = Problem),
-        (status = 422, description = "Malformed or unknown unique number, group of another campaign, the same key with another body", body = Problem),
+        (status = 422, description = "Malformed or unknown unique number, group of another campaign, more than 9 or repeated fallback groups, the same key with another body", body = Problem),
         (status = 429, description = "Too many requests from this client", body = Problem),
         (status = 503, description = "Overloaded: retry after the Retry-After seconds", body = Problem),
     ))]
@@ -76,6 +83,7 @@ async fn apply(
         unique_number: body.unique_number,
         join_waitlist: body.join_waitlist,
         educator_id: body.educator_id,
+        fallback_group_ids: body.fallback_group_ids,
     };
     let a = s.send::<ops::Apply>(&caller.ctx, &req).await?;
     Ok((StatusCode::CREATED, Json(a)))

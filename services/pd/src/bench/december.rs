@@ -68,6 +68,22 @@ pub struct Args {
     /// Database connections of each service process (its pool's size).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
     connections: u32,
+    /// What one apply request names: `group` (one group; a full group's
+    /// 409 sends the client to the group it names; the model of every
+    /// figure before 2026-11-25's ranking), `program` (the group
+    /// and its program's other groups as fallbacks, as the portal's
+    /// "another group of this program" sends), or `choices` (the three
+    /// choices' groups ranked in one request, as the API allows).
+    #[arg(long, value_enum, default_value_t = Ranking::Group)]
+    ranking: Ranking,
+}
+
+/// See [`Args::ranking`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+enum Ranking {
+    Group,
+    Program,
+    Choices,
 }
 
 /// A group as seeded: its program and seats.
@@ -438,13 +454,52 @@ fn any_group(draw: u64, by_program: &HashMap<usize, Vec<usize>>, programs: usize
     candidates[(h >> 32) as usize % candidates.len()]
 }
 
-/// The groups one educator tries, in order.
+/// The groups one educator tries, in order (indices of the seeded groups).
 struct Picks {
     /// Three programs' groups, drawn by popularity.
-    choices: [Uuid; 3],
+    choices: [usize; 3],
     /// When all of those are full and the educator does not wait: groups
     /// of programs drawn with equal weights.
-    fallbacks: [Uuid; 6],
+    fallbacks: [usize; 6],
+}
+
+/// What one apply request asks for.
+#[derive(Clone)]
+struct Ask {
+    group: Uuid,
+    /// The groups to take a seat in when `group` is full, in order.
+    fallbacks: Vec<Uuid>,
+    join_waitlist: bool,
+}
+
+/// The seeded groups as the clients see them in the catalog.
+struct Catalog {
+    ids: Vec<Uuid>,
+    programs: Vec<usize>,
+    by_program: HashMap<usize, Vec<usize>>,
+}
+
+/// The request for the groups `gs` in this order, each followed by its
+/// program's other groups unless `alone`; the first is applied to, the
+/// others (at most nine, as the service takes) are its fallbacks.
+fn ask(c: &Catalog, gs: &[usize], alone: bool) -> Ask {
+    let mut ranked: Vec<Uuid> = Vec::new();
+    for &g in gs {
+        let siblings = c.by_program[&c.programs[g]].iter().filter(|&&o| o != g);
+        let wanted = std::iter::once(&g).chain(siblings.take(if alone { 0 } else { usize::MAX }));
+        for &o in wanted {
+            // Two choices may be one program: each group once.
+            if !ranked.contains(&c.ids[o]) {
+                ranked.push(c.ids[o]);
+            }
+        }
+    }
+    ranked.truncate(10);
+    Ask {
+        group: ranked[0],
+        fallbacks: ranked.split_off(1),
+        join_waitlist: false,
+    }
 }
 
 /// The same seat take + insert, directly in PostgreSQL, `baseline_clients`
@@ -616,74 +671,202 @@ impl Window {
     }
 }
 
-/// One apply request; the answer's status (with the 409's reason) and body.
-async fn apply(
-    http: &reqwest::Client,
-    base: &str,
-    a: &Applicant,
-    key: &str,
-    group: Uuid,
-    waitlist: bool,
-    w: &Mutex<Window>,
-) -> (String, Value) {
-    let body = json!({"group_id": group, "unique_number": a.number, "join_waitlist": waitlist});
-    let mut shed = 0;
-    loop {
-        let started = Instant::now();
-        let r = http
-            .post(format!("{base}/api/v1/applications"))
-            .bearer_auth(&a.token)
-            .header("idempotency-key", key)
-            .json(&body)
-            .send()
-            .await;
-        let took = started.elapsed();
-        let (status, retry_after, v) = match r {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                let retry = r
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<u64>().ok());
-                (
-                    status,
-                    retry,
-                    r.json::<Value>().await.unwrap_or(Value::Null),
-                )
+/// One client of the window: its connection and what it records.
+struct Client<'a> {
+    http: &'a reqwest::Client,
+    base: &'a str,
+    catalog: &'a Catalog,
+    ranking: Ranking,
+    w: &'a Mutex<Window>,
+}
+
+impl Client<'_> {
+    /// One apply request; the answer's status (with the 409's reason) and body.
+    async fn apply(&self, a: &Applicant, key: &str, ask: &Ask) -> (String, Value) {
+        let (http, base, w) = (self.http, self.base, self.w);
+        let mut body = json!({"group_id": ask.group, "unique_number": a.number, "join_waitlist": ask.join_waitlist});
+        if !ask.fallbacks.is_empty() {
+            body["fallback_group_ids"] = json!(ask.fallbacks);
+        }
+        let mut shed = 0;
+        loop {
+            let started = Instant::now();
+            let r = http
+                .post(format!("{base}/api/v1/applications"))
+                .bearer_auth(&a.token)
+                .header("idempotency-key", key)
+                .json(&body)
+                .send()
+                .await;
+            let took = started.elapsed();
+            let (status, retry_after, v) = match r {
+                Ok(r) => {
+                    let status = r.status().as_u16();
+                    let retry = r
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<u64>().ok());
+                    (
+                        status,
+                        retry,
+                        r.json::<Value>().await.unwrap_or(Value::Null),
+                    )
+                }
+                Err(e) => (0, None, json!({"reason": e.to_string()})),
+            };
+            let kind = match status {
+                409 | 422 => format!(
+                    "{status} {}",
+                    v["reason"]
+                        .as_str()
+                        .unwrap_or(v["code"].as_str().unwrap_or(""))
+                ),
+                0 => "transport error".to_owned(),
+                s => s.to_string(),
+            };
+            if let Ok(mut w) = w.lock() {
+                *w.answers.entry(kind.clone()).or_default() += 1;
+                if matches!(status, 503 | 429) {
+                    w.shed_retries += 1;
+                    w.shed_latencies.push(took);
+                } else {
+                    w.latencies.push(took);
+                }
             }
-            Err(e) => (0, None, json!({"reason": e.to_string()})),
-        };
-        let kind = match status {
-            409 | 422 => format!(
-                "{status} {}",
-                v["reason"]
-                    .as_str()
-                    .unwrap_or(v["code"].as_str().unwrap_or(""))
-            ),
-            0 => "transport error".to_owned(),
-            s => s.to_string(),
-        };
-        if let Ok(mut w) = w.lock() {
-            *w.answers.entry(kind.clone()).or_default() += 1;
-            if matches!(status, 503 | 429) {
-                w.shed_retries += 1;
-                w.shed_latencies.push(took);
-            } else {
-                w.latencies.push(took);
+            match (status, retry_after) {
+                // Shed: come back when told, with the same key.
+                (503 | 429, Some(secs)) if shed < 60 => {
+                    shed += 1;
+                    tokio::time::sleep(Duration::from_secs(secs)).await;
+                }
+                _ => return (kind, v),
             }
         }
-        match (status, retry_after) {
-            // Shed: come back when told, with the same key.
-            (503 | 429, Some(secs)) if shed < 60 => {
-                shed += 1;
-                tokio::time::sleep(Duration::from_secs(secs)).await;
+    }
+
+    /// An educator's December: the first choice; when it is full, the other
+    /// groups of its program (ranked in the request, or the one the 409
+    /// names), then up to two more programs; when everything tried is full,
+    /// one in three joins the first choice's waitlist and the others look for
+    /// any program with seats (their number funds them only if they apply).
+    /// Some retry with the same key, some withdraw.
+    async fn one_applicant(&self, a: &Applicant, i: u32, picks: &Picks, retry: u32, withdraw: u32) {
+        let (http, base, w) = (self.http, self.base, self.w);
+        let h = mix(u64::from(i) ^ 0xA11CE);
+        let mut attempt = 0;
+        let mut next_key = || {
+            attempt += 1;
+            format!("apply-{i}-{attempt}")
+        };
+        // (key, request) of the one acknowledged, and its answer.
+        let mut outcome = None;
+        let waits = h.is_multiple_of(3);
+        let extras: &[usize] = if waits { &[] } else { &picks.fallbacks };
+        let c = self.catalog;
+        let plan: Vec<Ask> = match self.ranking {
+            Ranking::Group | Ranking::Program => {
+                let alone = self.ranking == Ranking::Group;
+                let tries = picks.choices.iter().chain(extras);
+                tries.map(|&g| ask(c, &[g], alone)).collect()
             }
-            _ => return (kind, v),
+            Ranking::Choices => std::iter::once(&picks.choices[..])
+                .chain(extras.chunks(3))
+                .map(|gs| ask(c, gs, false))
+                .collect(),
+        };
+        for ask in &plan {
+            let key = next_key();
+            let (kind, body) = self.apply(a, &key, ask).await;
+            if kind == "201" {
+                outcome = Some((key, ask.clone(), body));
+                break;
+            }
+            if kind != "409 group_full" {
+                break;
+            }
+            if !ask.fallbacks.is_empty() {
+                continue;
+            }
+            let alternative = body["alternative_groups"]
+                .as_str()
+                .and_then(|s| s.split(',').next())
+                .and_then(|s| Uuid::parse_str(s).ok());
+            if let Some(group) = alternative {
+                let key = next_key();
+                let ask = Ask {
+                    group,
+                    fallbacks: Vec::new(),
+                    join_waitlist: false,
+                };
+                let (kind, body) = self.apply(a, &key, &ask).await;
+                if kind == "201" {
+                    outcome = Some((key, ask, body));
+                    break;
+                }
+            }
+        }
+        if outcome.is_none() && waits {
+            let key = next_key();
+            let ask = Ask {
+                group: c.ids[picks.choices[0]],
+                fallbacks: Vec::new(),
+                join_waitlist: true,
+            };
+            let (kind, body) = self.apply(a, &key, &ask).await;
+            if kind == "201" {
+                outcome = Some((key, ask, body));
+            }
+        }
+        let Some((key, ask, body)) = outcome else {
+            if let Ok(mut w) = w.lock() {
+                w.without_application += 1;
+            }
+            return;
+        };
+        let Some(id) = body["id"].as_str().and_then(|s| Uuid::parse_str(s).ok()) else {
+            return;
+        };
+        let waitlisted = body["status"] == "waitlisted";
+        if let Ok(mut w) = w.lock() {
+            w.acknowledged.push(id);
+            if waitlisted {
+                w.waitlisted += 1;
+            } else {
+                w.enrolled += 1;
+            }
+        }
+        if (h % 100) < u64::from(retry) {
+            // The very same request again: the same key and body.
+            let (kind, again) = self.apply(a, &key, &ask).await;
+            if let Ok(mut w) = w.lock() {
+                if kind != "201" {
+                    w.retries_not_through += 1;
+                } else if again["id"] != body["id"] {
+                    w.retry_mismatches += 1;
+                }
+            }
+        }
+        if ((h >> 8) % 100) < u64::from(withdraw) {
+            let r = http
+                .post(format!("{base}/api/v1/applications/{id}/withdrawal"))
+                .bearer_auth(&a.token)
+                .json(&json!({"reason": "illness"}))
+                .send()
+                .await;
+            let status = match &r {
+                Ok(r) => r.status().as_u16().to_string(),
+                Err(_) => "no answer".to_owned(),
+            };
+            if let Ok(mut w) = w.lock() {
+                if status == "200" {
+                    w.withdrawn.push(id);
+                }
+                *w.withdrawal_answers.entry(status).or_default() += 1;
+            }
         }
     }
 }
-
 /// K clients, each taking the next applicant until all have applied.
 async fn window(
     http: &reqwest::Client,
@@ -700,12 +883,18 @@ async fn window(
         .map(|i| Picks {
             choices: [0u32, 1, 2].map(|k| {
                 let draw = i.wrapping_add(k.wrapping_mul(0x9E37_79B9));
-                groups[first_choice(draw, &by_program, programs)].id
+                first_choice(draw, &by_program, programs)
             }),
             fallbacks: [0u64, 1, 2, 3, 4, 5]
-                .map(|k| groups[any_group(u64::from(i) << 3 | k, &by_program, programs)].id),
+                .map(|k| any_group(u64::from(i) << 3 | k, &by_program, programs)),
         })
         .collect();
+    let catalog = Arc::new(Catalog {
+        ids: groups.iter().map(|g| g.id).collect(),
+        programs: groups.iter().map(|g| g.program).collect(),
+        by_program: (*by_program).clone(),
+    });
+    let ranking = args.ranking;
     let picks = Arc::new(picks);
     let applicants = Arc::new(applicants);
     let w = Arc::new(Mutex::new(Window::default()));
@@ -721,7 +910,7 @@ async fn window(
                 next.clone(),
                 done.clone(),
             );
-            let (applicants, picks) = (applicants.clone(), picks.clone());
+            let (applicants, picks, catalog) = (applicants.clone(), picks.clone(), catalog.clone());
             let (retry, withdraw) = (args.retry_percent, args.withdraw_percent);
             tokio::spawn(async move {
                 loop {
@@ -729,7 +918,15 @@ async fn window(
                     let Some(a) = applicants.get(i as usize) else {
                         break;
                     };
-                    one_applicant(&http, &base, a, i, &picks[i as usize], retry, withdraw, &w)
+                    let client = Client {
+                        http: &http,
+                        base: &base,
+                        catalog: &catalog,
+                        ranking,
+                        w: &w,
+                    };
+                    client
+                        .one_applicant(a, i, &picks[i as usize], retry, withdraw)
                         .await;
                     done.fetch_add(1, Ordering::Relaxed);
                 }
@@ -745,116 +942,6 @@ async fn window(
         .map_err(|_| anyhow::anyhow!("a client panicked"))?;
     w.elapsed = started.elapsed();
     Ok(w)
-}
-
-/// An educator's December: the first choice; when it is full, the other
-/// group of the program the answer names, then up to two more programs;
-/// when everything tried is full, one in three joins the first choice's
-/// waitlist and the others look for any program with seats (their number
-/// funds them only if they apply). Some retry with the same key, some
-/// withdraw.
-#[allow(clippy::too_many_arguments)]
-async fn one_applicant(
-    http: &reqwest::Client,
-    base: &str,
-    a: &Applicant,
-    i: u32,
-    picks: &Picks,
-    retry: u32,
-    withdraw: u32,
-    w: &Mutex<Window>,
-) {
-    let h = mix(u64::from(i) ^ 0xA11CE);
-    let mut attempt = 0;
-    let mut next_key = || {
-        attempt += 1;
-        format!("apply-{i}-{attempt}")
-    };
-    // (key, group, join_waitlist) of the request acknowledged, and its answer.
-    let mut outcome = None;
-    let waits = h.is_multiple_of(3);
-    let tries = picks
-        .choices
-        .iter()
-        .chain(picks.fallbacks.iter().filter(|_| !waits));
-    for &group in tries {
-        let key = next_key();
-        let (kind, body) = apply(http, base, a, &key, group, false, w).await;
-        if kind == "201" {
-            outcome = Some((key, group, false, body));
-            break;
-        }
-        if kind != "409 group_full" {
-            break;
-        }
-        let alternative = body["alternative_groups"]
-            .as_str()
-            .and_then(|s| s.split(',').next())
-            .and_then(|s| Uuid::parse_str(s).ok());
-        if let Some(g) = alternative {
-            let key = next_key();
-            let (kind, body) = apply(http, base, a, &key, g, false, w).await;
-            if kind == "201" {
-                outcome = Some((key, g, false, body));
-                break;
-            }
-        }
-    }
-    if outcome.is_none() && waits {
-        let key = next_key();
-        let first = picks.choices[0];
-        let (kind, body) = apply(http, base, a, &key, first, true, w).await;
-        if kind == "201" {
-            outcome = Some((key, first, true, body));
-        }
-    }
-    let Some((key, group, asked_waitlist, body)) = outcome else {
-        if let Ok(mut w) = w.lock() {
-            w.without_application += 1;
-        }
-        return;
-    };
-    let Some(id) = body["id"].as_str().and_then(|s| Uuid::parse_str(s).ok()) else {
-        return;
-    };
-    let waitlisted = body["status"] == "waitlisted";
-    if let Ok(mut w) = w.lock() {
-        w.acknowledged.push(id);
-        if waitlisted {
-            w.waitlisted += 1;
-        } else {
-            w.enrolled += 1;
-        }
-    }
-    if (h % 100) < u64::from(retry) {
-        // The very same request again: the same key and body.
-        let (kind, again) = apply(http, base, a, &key, group, asked_waitlist, w).await;
-        if let Ok(mut w) = w.lock() {
-            if kind != "201" {
-                w.retries_not_through += 1;
-            } else if again["id"] != body["id"] {
-                w.retry_mismatches += 1;
-            }
-        }
-    }
-    if ((h >> 8) % 100) < u64::from(withdraw) {
-        let r = http
-            .post(format!("{base}/api/v1/applications/{id}/withdrawal"))
-            .bearer_auth(&a.token)
-            .json(&json!({"reason": "illness"}))
-            .send()
-            .await;
-        let status = match &r {
-            Ok(r) => r.status().as_u16().to_string(),
-            Err(_) => "no answer".to_owned(),
-        };
-        if let Ok(mut w) = w.lock() {
-            if status == "200" {
-                w.withdrawn.push(id);
-            }
-            *w.withdrawal_answers.entry(status).or_default() += 1;
-        }
-    }
 }
 
 /// After the window: the relay's backlog drained, then the checks a region
