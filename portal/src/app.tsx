@@ -24,6 +24,7 @@ import { Expert } from "./screens/expert";
 import { Council } from "./screens/council";
 import { CampaignScreen } from "./screens/calendar";
 import { Apply } from "./screens/apply";
+import { Shortlist } from "./screens/shortlist";
 import { Allocation } from "./screens/allocation";
 import { OperatorApplications } from "./screens/enrollment";
 import { Dashboard } from "./screens/dashboard";
@@ -87,7 +88,9 @@ export function App() {
     if (path === "/enrollment") return <OperatorApplications />;
     if (path === "/dashboard")
       return <Dashboard regional={grants.some((g) => g.role === "regional_operator" || g.role === "ministry")} />;
-    if (path.startsWith("/apply/")) return <Apply program={decodeURIComponent(path.slice("/apply/".length))} />;
+    if (path === "/shortlist") return <Shortlist userId={userId} />;
+    if (path.startsWith("/apply/"))
+      return <Apply program={decodeURIComponent(path.slice("/apply/".length))} userId={userId} />;
     return <Home me={me} />;
   };
 

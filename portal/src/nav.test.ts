@@ -4,7 +4,7 @@ import { navigation } from "./nav";
 describe("navigation", () => {
   it("offers an educator their applications and documents, not the analytics", () => {
     const paths = navigation([{ role: "educator", scope_id: "e" }]).map((i) => i.path);
-    expect(paths).toEqual(["/", "/catalog", "/windows", "/applications", "/documents"]);
+    expect(paths).toEqual(["/", "/catalog", "/windows", "/shortlist", "/applications", "/documents"]);
   });
 
   it("offers the regional operator the analytics, not an educator's screens", () => {

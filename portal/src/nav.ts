@@ -17,6 +17,7 @@ export function navigation(grants: Grant[]): NavItem[] {
   const items: NavItem[] = [{ path: "/", label: t.nav.home }, { path: "/catalog", label: t.nav.catalog }];
   if (has("educator")) {
     items.push({ path: "/windows", label: t.nav.windows });
+    items.push({ path: "/shortlist", label: t.nav.shortlist });
     items.push({ path: "/applications", label: t.nav.applications });
     items.push({ path: "/documents", label: t.nav.documents });
   }

@@ -317,6 +317,33 @@ test("in the window: the last seat is taken, the educator waits, retries safely,
   const enrolled = (await teacher.call("GET", "/api/v1/me/applications")).body.items;
   expect(enrolled.filter((a: { status: string }) => a.status === "enrolled")).toHaveLength(1);
   await shot(page, "educator-enrolled");
+
+  // Next year's way in: groups of any programs ranked on the educator's
+  // own list, sent as one application. The platform's answer is played
+  // here (the educator is enrolled already; the rule is tested in Rust):
+  // what is checked is the request the list makes, in the list's order.
+  const roomy = entry.groups.find((g: { capacity: number }) => g.capacity === 5).id;
+  await full.getByRole("button", { name: "В мой список" }).click();
+  await open.getByRole("button", { name: "В мой список" }).click();
+  await expect(full.getByRole("link", { name: "В списке" })).toBeVisible();
+  await page.getByRole("link", { name: "Мой список групп" }).click();
+  const list = page.getByRole("list", { name: "Мой список групп" });
+  await expect(list.getByRole("listitem")).toHaveCount(2);
+  await list.getByRole("listitem").first().getByRole("button", { name: /^Ниже/ }).click();
+  let sent: { group_id?: string; fallback_group_ids?: string[] } = {};
+  await page.route("**/api/v1/applications", async (route) => {
+    sent = route.request().postDataJSON();
+    const application = { ...enrolled[0], group_id: sent.group_id, status: "enrolled" };
+    await route.fulfill({ status: 201, contentType: "application/json", body: JSON.stringify(application) });
+  });
+  await page.getByRole("button", { name: "Подать заявление по списку" }).click();
+  await expect(page.getByRole("status")).toContainText(`Вы зачислены: ${PROGRAM}`);
+  expect(sent).toMatchObject({ group_id: roomy, fallback_group_ids: [small] });
+  await page.unroute("**/api/v1/applications");
+  await shot(page, "educator-shortlist");
+  // The list stays in this browser for the user until emptied.
+  await page.reload();
+  await expect(list.getByRole("listitem")).toHaveCount(2);
   await signOut(page);
 });
 

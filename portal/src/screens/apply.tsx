@@ -12,6 +12,7 @@ import { countdown, formatDate, startOfDay } from "../dates";
 import { sendOnce } from "../idempotency";
 import { type ProblemBody, ProblemView } from "../problem";
 import { t } from "../i18n";
+import * as shortlist from "../shortlist";
 
 type Entry = components["schemas"]["CatalogEntry"];
 type Seats = components["schemas"]["GroupSeats"];
@@ -31,18 +32,28 @@ async function entry(campaign: string, program: string): Promise<Entry | null> {
   return null;
 }
 
-export function Apply({ program }: { program: string }) {
-  const [campaign] = useCampaign();
-  const [item, setItem] = useState<Entry | null | undefined>(undefined);
+/** The educator's number that funds them in the campaign: `null` when
+ * none does, `undefined` while it is read. */
+export function useFundingNumber(campaign: Campaign | null | undefined): string | null | undefined {
   const [number, setNumber] = useState<string | null | undefined>(undefined);
   useEffect(() => {
     if (!campaign?.id) return;
-    entry(campaign.id, program).then(setItem);
     api
       .GET("/api/v1/campaigns/{id}/allocation/me", { params: { path: { id: campaign.id } } })
       // A number refused or passed on is still shown there: only a funded
       // educator's number applies.
       .then(({ data }) => setNumber((data?.status === "funded" && data.unique_number?.number) || null));
+  }, [campaign]);
+  return number;
+}
+
+export function Apply({ program, userId }: { program: string; userId: string }) {
+  const [campaign] = useCampaign();
+  const [item, setItem] = useState<Entry | null | undefined>(undefined);
+  const number = useFundingNumber(campaign);
+  useEffect(() => {
+    if (!campaign?.id) return;
+    entry(campaign.id, program).then(setItem);
   }, [campaign, program]);
   if (campaign === undefined || (campaign && (item === undefined || number === undefined))) return <p>{t.loading}</p>;
   if (campaign === null) return <p>{t.noCampaign}</p>;
@@ -55,14 +66,14 @@ export function Apply({ program }: { program: string }) {
       </p>
       <p>{item.annotation}</p>
       <Window campaign={campaign}>
-        {number ? <Groups item={item} number={number} /> : <p>{t.apply.noNumber}</p>}
+        {number ? <Groups item={item} number={number} userId={userId} /> : <p>{t.apply.noNumber}</p>}
       </Window>
     </section>
   );
 }
 
 /** The application window's state: a countdown before, a notice after. */
-function Window({ campaign, children }: { campaign: Campaign; children: preact.ComponentChildren }) {
+export function Window({ campaign, children }: { campaign: Campaign; children: preact.ComponentChildren }) {
   const phase = campaign.phases?.find((p) => p.phase === "applications");
   const zone = campaign.time_zone || "Europe/Moscow";
   const opens = phase?.starts_on ? startOfDay(phase.starts_on, zone) : 0;
@@ -92,8 +103,21 @@ function Window({ campaign, children }: { campaign: Campaign; children: preact.C
   );
 }
 
-function Groups({ item, number }: { item: Entry; number: string }) {
+function Groups({ item, number, userId }: { item: Entry; number: string; userId: string }) {
   const [seats, setSeats] = useState<Record<string, Seats>>({});
+  const [picks, setPicks] = useState(() => shortlist.load(userId));
+  const pick = (g: NonNullable<Entry["groups"]>[number]) => {
+    const next = shortlist.add(picks, {
+      group_id: g.id ?? "",
+      program_id: item.program_id ?? "",
+      title: item.title ?? "",
+      starts_on: g.starts_on ?? undefined,
+      ends_on: g.ends_on ?? undefined,
+      place: g.online ? t.programs.online : (g.address ?? undefined),
+    });
+    shortlist.save(userId, next);
+    setPicks(next);
+  };
   const groups = (item.groups ?? []).filter((g) => g.status !== "cancelled");
   const read = async () => {
     const out: Record<string, Seats> = {};
@@ -142,7 +166,14 @@ function Groups({ item, number }: { item: Entry; number: string }) {
                 </>
               )}
             </p>
-            <ApplyButton group={g.id ?? ""} fallbacks={fallbacks(g.id ?? "")} label={label} number={number} onAnswer={read} />
+            <ApplyButton group={g.id ?? ""} fallbacks={fallbacks(g.id ?? "")} label={label} number={number} onAnswer={read} />{" "}
+            {picks.some((p) => p.group_id === g.id) ? (
+              <a href="#/shortlist">{t.shortlist.onList}</a>
+            ) : (
+              <button type="button" class="secondary" disabled={picks.length >= shortlist.MAX_PICKS} onClick={() => pick(g)}>
+                {t.shortlist.add}
+              </button>
+            )}
           </li>
         ))}
       </ul>

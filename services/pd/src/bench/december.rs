@@ -73,7 +73,8 @@ pub struct Args {
     /// figure before 2026-11-25's ranking), `program` (the group
     /// and its program's other groups as fallbacks, as the portal's
     /// "another group of this program" sends), or `choices` (the three
-    /// choices' groups ranked in one request, as the API allows).
+    /// choices' groups and their programs' other groups ranked in one
+    /// request, as the portal's list of groups sends).
     #[arg(long, value_enum, default_value_t = Ranking::Group)]
     ranking: Ranking,
 }

@@ -1,0 +1,111 @@
+// The educator's ranked list of groups (see shortlist.ts): reordered,
+// trimmed, and sent in the window as one application that takes a seat
+// in the first group with one. A lost answer is retried as the same
+// request (its Idempotency-Key), never a second application.
+import { useState } from "preact/hooks";
+import { api } from "../api/client";
+import type { components } from "../api/schema";
+import { useCampaign } from "../campaign";
+import { formatDate } from "../dates";
+import { sendOnce } from "../idempotency";
+import { type ProblemBody, ProblemView } from "../problem";
+import { t } from "../i18n";
+import * as shortlist from "../shortlist";
+import { useFundingNumber, Window } from "./apply";
+
+type Application = components["schemas"]["Application"];
+
+type Outcome =
+  | { kind: "idle" }
+  | { kind: "sending" }
+  | { kind: "done"; application: Application }
+  | { kind: "full" }
+  | { kind: "retry"; after: number }
+  | { kind: "refused"; problem: ProblemBody };
+
+export function Shortlist({ userId }: { userId: string }) {
+  const [campaign] = useCampaign();
+  const number = useFundingNumber(campaign);
+  const [list, setList] = useState(() => shortlist.load(userId));
+  const [outcome, setOutcome] = useState<Outcome>({ kind: "idle" });
+  const change = (next: shortlist.Pick[]) => {
+    shortlist.save(userId, next);
+    setList(next);
+  };
+  const name = (p: shortlist.Pick) =>
+    `${p.title}: ${t.apply.group(formatDate(p.starts_on), formatDate(p.ends_on))}${p.place ? `, ${p.place}` : ""}`;
+  const send = async () => {
+    if (!number) return;
+    setOutcome({ kind: "sending" });
+    const body = shortlist.request(list, number);
+    const action = `shortlist:${number}:${body.group_id},${body.fallback_group_ids.join(",")}`;
+    const { answer, retryAfter } = await sendOnce(action, (key) =>
+      api.POST("/api/v1/applications", { params: { header: { "Idempotency-Key": key } }, body }),
+    );
+    if (!answer) return setOutcome({ kind: "retry", after: retryAfter });
+    const error = answer.error as (ProblemBody & { reason?: string }) | undefined;
+    if (answer.data) setOutcome({ kind: "done", application: answer.data });
+    else if (error?.reason === "group_full") setOutcome({ kind: "full" });
+    else setOutcome({ kind: "refused", problem: error ?? {} });
+  };
+
+  if (campaign === undefined || (campaign && number === undefined)) return <p>{t.loading}</p>;
+  const got = outcome.kind === "done" ? list.find((p) => p.group_id === outcome.application.group_id) : undefined;
+  return (
+    <section>
+      <h1>{t.shortlist.title}</h1>
+      <p>{t.shortlist.explain}</p>
+      {list.length === 0 ? (
+        <p>{t.shortlist.empty}</p>
+      ) : (
+        <ol aria-label={t.shortlist.title}>
+          {list.map((p, i) => (
+            <li key={p.group_id}>
+              {name(p)}{" "}
+              <button type="button" class="secondary" aria-label={t.shortlist.up(name(p))} disabled={i === 0} onClick={() => change(shortlist.move(list, i, -1))}>
+                ↑
+              </button>{" "}
+              <button
+                type="button"
+                class="secondary"
+                aria-label={t.shortlist.down(name(p))}
+                disabled={i === list.length - 1}
+                onClick={() => change(shortlist.move(list, i, 1))}
+              >
+                ↓
+              </button>{" "}
+              <button type="button" class="secondary" aria-label={t.shortlist.remove(name(p))} onClick={() => change(shortlist.remove(list, p.group_id))}>
+                ✕
+              </button>
+            </li>
+          ))}
+        </ol>
+      )}
+      {campaign && list.length > 0 && (
+        <Window campaign={campaign}>
+          {!number ? (
+            <p>{t.apply.noNumber}</p>
+          ) : outcome.kind === "done" ? (
+            <p role="status">
+              {outcome.application.status === "waitlisted"
+                ? t.apply.waitlisted(outcome.application.waitlist_position ?? 0)
+                : t.shortlist.enrolled(got ? name(got) : "")}{" "}
+              <a href="#/applications">{t.nav.applications}</a>
+            </p>
+          ) : (
+            <>
+              {outcome.kind === "full" && <p role="status">{t.shortlist.allFull}</p>}
+              {outcome.kind === "refused" && <ProblemView problem={outcome.problem} />}
+              {outcome.kind === "retry" && (
+                <p role="alert">{outcome.after > 0 ? t.apply.busy(outcome.after) : t.apply.noAnswer}</p>
+              )}
+              <button type="button" disabled={outcome.kind === "sending"} onClick={send}>
+                {outcome.kind === "sending" ? t.apply.sending : outcome.kind === "retry" ? t.apply.retry : t.shortlist.send}
+              </button>
+            </>
+          )}
+        </Window>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { MAX_PICKS, add, load, move, remove, request, save } from "./shortlist";
+
+const pick = (g: string) => ({ group_id: g, program_id: `p-${g}`, title: `Программа ${g}` });
+
+/** A Storage in memory, as the browser's. */
+function memory(): Storage {
+  const m = new Map<string, string>();
+  return {
+    get length() {
+      return m.size;
+    },
+    clear: () => m.clear(),
+    getItem: (k) => m.get(k) ?? null,
+    key: (i) => [...m.keys()][i] ?? null,
+    removeItem: (k) => void m.delete(k),
+    setItem: (k, v) => void m.set(k, v),
+  };
+}
+
+describe("the shortlist", () => {
+  it("adds a group once, and at most ten", () => {
+    let list = add(add([], pick("a")), pick("a"));
+    expect(list.map((p) => p.group_id)).toEqual(["a"]);
+    for (let i = 0; i < 20; i++) list = add(list, pick(`g${i}`));
+    expect(list).toHaveLength(MAX_PICKS);
+  });
+
+  it("moves a group up and down within the list, and removes it", () => {
+    const list = ["a", "b", "c"].map(pick);
+    expect(move(list, 2, -1).map((p) => p.group_id)).toEqual(["a", "c", "b"]);
+    expect(move(list, 0, -1)).toBe(list);
+    expect(move(list, 2, 1)).toBe(list);
+    expect(remove(list, "b").map((p) => p.group_id)).toEqual(["a", "c"]);
+  });
+
+  it("is sent as the first group and the others as fallbacks, in order", () => {
+    expect(request(["a", "b", "c"].map(pick), "7KQ2-XM4P-0D9R-WT3F")).toEqual({
+      group_id: "a",
+      unique_number: "7KQ2-XM4P-0D9R-WT3F",
+      fallback_group_ids: ["b", "c"],
+    });
+  });
+
+  it("is kept per user, and an unreadable one is empty", () => {
+    const store = memory();
+    save("u1", ["a", "b"].map(pick), store);
+    expect(load("u1", store).map((p) => p.group_id)).toEqual(["a", "b"]);
+    expect(load("u2", store)).toEqual([]);
+    store.setItem("pd.shortlist.u3", "{not json");
+    expect(load("u3", store)).toEqual([]);
+    save("u1", [], store);
+    expect(store.getItem("pd.shortlist.u1")).toBeNull();
+  });
+});
