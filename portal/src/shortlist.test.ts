@@ -42,13 +42,19 @@ describe("the shortlist", () => {
     });
   });
 
+  it("keeps the groups of this year's campaign only", () => {
+    const store = memory();
+    save("u1", [{ ...pick("old"), campaign_id: "2025" }, { ...pick("new"), campaign_id: "2026" }], store);
+    expect(load("u1", "2026", store).map((p) => p.group_id)).toEqual(["new"]);
+  });
+
   it("is kept per user, and an unreadable one is empty", () => {
     const store = memory();
     save("u1", ["a", "b"].map(pick), store);
-    expect(load("u1", store).map((p) => p.group_id)).toEqual(["a", "b"]);
-    expect(load("u2", store)).toEqual([]);
+    expect(load("u1", undefined, store).map((p) => p.group_id)).toEqual(["a", "b"]);
+    expect(load("u2", undefined, store)).toEqual([]);
     store.setItem("pd.shortlist.u3", "{not json");
-    expect(load("u3", store)).toEqual([]);
+    expect(load("u3", undefined, store)).toEqual([]);
     save("u1", [], store);
     expect(store.getItem("pd.shortlist.u1")).toBeNull();
   });

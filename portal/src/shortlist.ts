@@ -14,6 +14,8 @@ export interface Pick {
   ends_on?: string;
   /** Online, or the address of the classes. */
   place?: string;
+  /** The campaign whose window the group is of: a list outlives it. */
+  campaign_id?: string;
 }
 
 /** The group applied to and the API's nine fallbacks. */
@@ -51,11 +53,14 @@ export function request(list: Pick[], number: string): { group_id: string; uniqu
 
 const key = (user: string) => `pd.shortlist.${user}`;
 
-/** The user's list as saved in this browser (empty if none or unreadable). */
-export function load(user: string, store: Storage = localStorage): Pick[] {
+/** The user's list as saved in this browser, of `campaign` only when
+ * given (last year's groups are gone); empty if none or unreadable. */
+export function load(user: string, campaign?: string, store: Storage = localStorage): Pick[] {
   try {
     const parsed = JSON.parse(store.getItem(key(user)) ?? "[]");
-    return Array.isArray(parsed) ? parsed.filter((p) => typeof p?.group_id === "string").slice(0, MAX_PICKS) : [];
+    if (!Array.isArray(parsed)) return [];
+    const picks: Pick[] = parsed.filter((p) => typeof p?.group_id === "string");
+    return picks.filter((p) => !campaign || p.campaign_id === campaign).slice(0, MAX_PICKS);
   } catch {
     return [];
   }

@@ -1260,14 +1260,21 @@ async fn a_refused_number_is_reassigned_by_the_org_then_the_municipality_then_th
             .await;
         assert_eq!(s, status, "{b}");
     }
-    let (s, recorded) = r
-        .send(
-            Method::POST,
-            &r.org_operators[org],
-            &r.path("/refusals"),
-            body,
-        )
-        .await;
+    // Sent under a key, and again when the answer is lost: one refusal.
+    let record = || async {
+        let r =
+            r.p.http
+                .post(r.p.url(&r.path("/refusals")))
+                .bearer_auth(&r.org_operators[org])
+                .header("idempotency-key", "record-refusal-1")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().await.unwrap())
+    };
+    let (s, recorded) = record().await;
     assert_eq!(
         (
             s,
@@ -1277,6 +1284,8 @@ async fn a_refused_number_is_reassigned_by_the_org_then_the_municipality_then_th
         (201, Some("approved"), Some(r.id(&unused[0]))),
         "{recorded}"
     );
+    let (s, again) = record().await;
+    assert_eq!((s, &again["id"]), (201, &recorded["id"]), "{again}");
     let (s, open) = r
         .get(&r.operator, &r.path("/free-places?status=open"))
         .await;
@@ -1291,6 +1300,11 @@ async fn a_refused_number_is_reassigned_by_the_org_then_the_municipality_then_th
         .and_then(|i| i["id"].as_str())
         .expect("the recorded refusal frees its place")
         .to_owned();
+    let freed = open["items"].as_array().map_or(0, |items| {
+        let of_number = |i: &&Value| i["freed_number"] == recorded["number"];
+        items.iter().filter(of_number).count()
+    });
+    assert_eq!(freed, 1, "the retry freed no second place: {open}");
     let token = r.educator(&unused[1]).await;
     let (s, pending) = r
         .send(

@@ -66,7 +66,7 @@ export function Apply({ program, userId }: { program: string; userId: string }) 
       </p>
       <p>{item.annotation}</p>
       <Window campaign={campaign}>
-        {number ? <Groups item={item} number={number} userId={userId} /> : <p>{t.apply.noNumber}</p>}
+        {number ? <Groups item={item} number={number} userId={userId} campaignId={campaign.id ?? ""} /> : <p>{t.apply.noNumber}</p>}
       </Window>
     </section>
   );
@@ -103,9 +103,9 @@ export function Window({ campaign, children }: { campaign: Campaign; children: p
   );
 }
 
-function Groups({ item, number, userId }: { item: Entry; number: string; userId: string }) {
+function Groups({ item, number, userId, campaignId }: { item: Entry; number: string; userId: string; campaignId: string }) {
   const [seats, setSeats] = useState<Record<string, Seats>>({});
-  const [picks, setPicks] = useState(() => shortlist.load(userId));
+  const [picks, setPicks] = useState(() => shortlist.load(userId, campaignId));
   const pick = (g: NonNullable<Entry["groups"]>[number]) => {
     const next = shortlist.add(picks, {
       group_id: g.id ?? "",
@@ -114,6 +114,7 @@ function Groups({ item, number, userId }: { item: Entry; number: string; userId:
       starts_on: g.starts_on ?? undefined,
       ends_on: g.ends_on ?? undefined,
       place: g.online ? t.programs.online : (g.address ?? undefined),
+      campaign_id: campaignId,
     });
     shortlist.save(userId, next);
     setPicks(next);
@@ -170,7 +171,13 @@ function Groups({ item, number, userId }: { item: Entry; number: string; userId:
             {picks.some((p) => p.group_id === g.id) ? (
               <a href="#/shortlist">{t.shortlist.onList}</a>
             ) : (
-              <button type="button" class="secondary" disabled={picks.length >= shortlist.MAX_PICKS} onClick={() => pick(g)}>
+              <button
+                type="button"
+                class="secondary"
+                aria-label={t.shortlist.addGroup(label(g.id ?? ""))}
+                disabled={picks.length >= shortlist.MAX_PICKS}
+                onClick={() => pick(g)}
+              >
                 {t.shortlist.add}
               </button>
             )}
@@ -185,8 +192,9 @@ type Outcome =
   | { kind: "idle" }
   | { kind: "sending" }
   | { kind: "done"; application: Application }
-  | { kind: "full" }
-  | { kind: "retry"; after: number; waitlist: boolean }
+  // `ranked`: the request's fallbacks, sent again as they were.
+  | { kind: "full"; ranked: string[] }
+  | { kind: "retry"; after: number; waitlist: boolean; ranked: string[] }
   | { kind: "refused"; problem: ProblemBody };
 
 type ButtonProps = {
@@ -201,16 +209,18 @@ type ButtonProps = {
 
 function ApplyButton({ group, fallbacks, label, number, onAnswer }: ButtonProps) {
   const [outcome, setOutcome] = useState<Outcome>({ kind: "idle" });
-  const send = async (waitlist: boolean) => {
+  // A retry repeats the very request (its key and its fallbacks), even if
+  // the box was ticked or cleared meanwhile.
+  const send = async (waitlist: boolean, ranked: string[]) => {
     setOutcome({ kind: "sending" });
-    const { answer, retryAfter } = await sendOnce(`apply:${group}:${number}:${waitlist}:${fallbacks.join(",")}`, (key) =>
+    const { answer, retryAfter } = await sendOnce(`apply:${group}:${number}:${waitlist}:${ranked.join(",")}`, (key) =>
       api.POST("/api/v1/applications", {
         params: { header: { "Idempotency-Key": key } },
-        body: { group_id: group, unique_number: number, join_waitlist: waitlist, fallback_group_ids: fallbacks },
+        body: { group_id: group, unique_number: number, join_waitlist: waitlist, fallback_group_ids: ranked },
       }),
     );
     if (!answer) {
-      setOutcome({ kind: "retry", after: retryAfter, waitlist });
+      setOutcome({ kind: "retry", after: retryAfter, waitlist, ranked });
       return;
     }
     onAnswer();
@@ -218,7 +228,7 @@ function ApplyButton({ group, fallbacks, label, number, onAnswer }: ButtonProps)
     const error = answer.error as (ProblemBody & { reason?: string }) | undefined;
     if (data) setOutcome({ kind: "done", application: data });
     // The program's other groups with seats are listed on this screen.
-    else if (error?.reason === "group_full") setOutcome({ kind: "full" });
+    else if (error?.reason === "group_full") setOutcome({ kind: "full", ranked });
     else setOutcome({ kind: "refused", problem: error ?? {} });
   };
 
@@ -239,8 +249,8 @@ function ApplyButton({ group, fallbacks, label, number, onAnswer }: ButtonProps)
     case "full":
       return (
         <div role="status">
-          <p>{fallbacks.length > 0 ? t.apply.allFull : t.apply.full}</p>
-          <button type="button" onClick={() => send(true)}>
+          <p>{outcome.ranked.length > 0 ? t.apply.allFull : t.apply.full}</p>
+          <button type="button" onClick={() => send(true, outcome.ranked)}>
             {t.apply.joinWaitlist}
           </button>
         </div>
@@ -249,7 +259,7 @@ function ApplyButton({ group, fallbacks, label, number, onAnswer }: ButtonProps)
       return (
         <div role="alert">
           <p>{outcome.after > 0 ? t.apply.busy(outcome.after) : t.apply.noAnswer}</p>
-          <button type="button" onClick={() => send(outcome.waitlist)}>
+          <button type="button" onClick={() => send(outcome.waitlist, outcome.ranked)}>
             {t.apply.retry}
           </button>
         </div>
@@ -258,7 +268,7 @@ function ApplyButton({ group, fallbacks, label, number, onAnswer }: ButtonProps)
       return (
         <>
           {outcome.kind === "refused" && <ProblemView problem={outcome.problem} />}
-          <button type="button" disabled={outcome.kind === "sending"} onClick={() => send(false)}>
+          <button type="button" disabled={outcome.kind === "sending"} onClick={() => send(false, fallbacks)}>
             {outcome.kind === "sending" ? t.apply.sending : t.apply.apply}
           </button>
         </>

@@ -2,7 +2,7 @@
 // trimmed, and sent in the window as one application that takes a seat
 // in the first group with one. A lost answer is retried as the same
 // request (its Idempotency-Key), never a second application.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { components } from "../api/schema";
 import { useCampaign } from "../campaign";
@@ -14,35 +14,42 @@ import * as shortlist from "../shortlist";
 import { useFundingNumber, Window } from "./apply";
 
 type Application = components["schemas"]["Application"];
+type Body = ReturnType<typeof shortlist.request>;
 
 type Outcome =
   | { kind: "idle" }
   | { kind: "sending" }
   | { kind: "done"; application: Application }
   | { kind: "full" }
-  | { kind: "retry"; after: number }
+  // The request is kept to be sent again as it was, whatever the list
+  // became meanwhile (the same key).
+  | { kind: "retry"; after: number; body: Body }
   | { kind: "refused"; problem: ProblemBody };
 
 export function Shortlist({ userId }: { userId: string }) {
   const [campaign] = useCampaign();
   const number = useFundingNumber(campaign);
-  const [list, setList] = useState(() => shortlist.load(userId));
+  const [list, setList] = useState<shortlist.Pick[]>([]);
   const [outcome, setOutcome] = useState<Outcome>({ kind: "idle" });
+  // This year's groups only: last year's are gone from the catalog.
+  useEffect(() => {
+    if (campaign?.id) setList(shortlist.load(userId, campaign.id));
+  }, [campaign, userId]);
   const change = (next: shortlist.Pick[]) => {
     shortlist.save(userId, next);
     setList(next);
   };
   const name = (p: shortlist.Pick) =>
     `${p.title}: ${t.apply.group(formatDate(p.starts_on), formatDate(p.ends_on))}${p.place ? `, ${p.place}` : ""}`;
-  const send = async () => {
+  const send = async (again?: Body) => {
     if (!number) return;
     setOutcome({ kind: "sending" });
-    const body = shortlist.request(list, number);
+    const body = again ?? shortlist.request(list, number);
     const action = `shortlist:${number}:${body.group_id},${body.fallback_group_ids.join(",")}`;
     const { answer, retryAfter } = await sendOnce(action, (key) =>
       api.POST("/api/v1/applications", { params: { header: { "Idempotency-Key": key } }, body }),
     );
-    if (!answer) return setOutcome({ kind: "retry", after: retryAfter });
+    if (!answer) return setOutcome({ kind: "retry", after: retryAfter, body });
     const error = answer.error as (ProblemBody & { reason?: string }) | undefined;
     if (answer.data) setOutcome({ kind: "done", application: answer.data });
     else if (error?.reason === "group_full") setOutcome({ kind: "full" });
@@ -99,7 +106,11 @@ export function Shortlist({ userId }: { userId: string }) {
               {outcome.kind === "retry" && (
                 <p role="alert">{outcome.after > 0 ? t.apply.busy(outcome.after) : t.apply.noAnswer}</p>
               )}
-              <button type="button" disabled={outcome.kind === "sending"} onClick={send}>
+              <button
+                type="button"
+                disabled={outcome.kind === "sending"}
+                onClick={() => send(outcome.kind === "retry" ? outcome.body : undefined)}
+              >
                 {outcome.kind === "sending" ? t.apply.sending : outcome.kind === "retry" ? t.apply.retry : t.shortlist.send}
               </button>
             </>

@@ -198,9 +198,10 @@ pub(crate) struct Applying {
     /// free seats, earliest first (as `seats::alternatives` orders them).
     alternatives: Option<Vec<Uuid>>,
     /// The group had no seat when read: the request's fallbacks, in its
-    /// order, without those known to have none (unknown ids stay, to be
-    /// answered as unknown when tried).
+    /// order, without those that had none either.
     fallbacks_open: Option<Vec<Uuid>>,
+    /// The request's fallbacks that are no group of the number's campaign.
+    fallbacks_unknown: Option<Vec<Uuid>>,
 }
 
 /// [`Applying`] of many requests in one statement: `$1` their numbers, `$2`
@@ -239,7 +240,12 @@ const APPLYING: &str = concat!(
                      WHERE NOT EXISTS (SELECT 1 FROM groups f WHERE f.id = x.id
                          AND NOT (f.status = 'published' AND f.roster = 'open' AND f.taken < f.capacity))
                      ORDER BY x.o)
-           END AS fallbacks_open
+           END AS fallbacks_open,
+           CASE WHEN r.fallbacks <> '' THEN
+               ARRAY(SELECT x.id FROM unnest(string_to_array(r.fallbacks, ',')::uuid[]) WITH ORDINALITY AS x(id, o)
+                     WHERE NOT EXISTS (SELECT 1 FROM groups f WHERE f.id = x.id AND f.campaign_id = n.campaign_id)
+                     ORDER BY x.o)
+           END AS fallbacks_unknown
     FROM unique_numbers n LEFT JOIN groups g ON g.id = r.group_id
     LEFT JOIN known_educators e ON e.id = n.educator_id
     WHERE n.number = r.number LIMIT 1) a"
@@ -346,6 +352,12 @@ pub(crate) async fn apply(
     let number = un::parse(&req.unique_number).map_err(number_error)?;
     let educator = applicant(p, &req.educator_id)?;
     let c = read(&s, educator, &number, group, &fallbacks).await?;
+    if let Some(unknown) = c.fallbacks_unknown.as_ref().and_then(|u| u.first()) {
+        return Err(
+            AppError::invalid("fallback_group_ids", msg::FALLBACK_UNKNOWN)
+                .with("group_id", unknown.to_string()),
+        );
+    }
     // The fallbacks that had a seat when the group was read full (all of
     // them if it had a seat then, and lost it before the write).
     let open = c.fallbacks_open.clone();
@@ -360,8 +372,8 @@ pub(crate) async fn apply(
             Err(e) => Err(e),
         };
         match tried {
-            Err(e) if passed_over(&e) => continue,
-            answer => return answer.map_err(|e| e.with("group_id", fallback.to_string())),
+            Err(e) if passed_over(&e) || not_for_this_number(&e) => continue,
+            answer => return answer,
         }
     }
     match req.join_waitlist {
@@ -397,7 +409,7 @@ fn fallbacks(group: Uuid, ids: &[String]) -> Result<Vec<Uuid>, AppError> {
 
 /// A group an application falls back from: full, cancelled, or its
 /// roster fixed. Any other answer (a seat, a refusal of the number, of the
-/// caller or of the phase, an unknown group) ends the request.
+/// caller or of the phase) ends the request.
 fn passed_over(e: &AppError) -> bool {
     e.kind == pd_domain::ErrorKind::Conflict
         && matches!(
@@ -424,6 +436,17 @@ async fn read(
         })??
         .filter(|c: &Applying| c.educator_id == educator)
         .ok_or_else(|| AppError::invalid("unique_number", msg::NUMBER_UNKNOWN))
+}
+
+/// A fallback group the number cannot pay for (a voucher's subject,
+/// internship or hours rules) or is in already (a voucher's): passed over
+/// like a full one. The group applied to first answers these itself.
+fn not_for_this_number(e: &AppError) -> bool {
+    e.kind == pd_domain::ErrorKind::Conflict
+        && matches!(
+            e.extensions.get("reason").map(String::as_str),
+            Some("subject_mismatch" | "internship_only" | "voucher_hours" | "already_applied")
+        )
 }
 
 /// Applies to one group, as read (see [`apply`]).

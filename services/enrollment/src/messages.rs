@@ -16,6 +16,7 @@ pub const GROUP_FULL: &str =
     "мест в группе нет: можно встать в лист ожидания или выбрать другую группу программы";
 pub const FALLBACKS_TOO_MANY: &str = "запасных групп — не больше девяти";
 pub const FALLBACKS_REPEATED: &str = "каждая группа указывается один раз";
+pub const FALLBACK_UNKNOWN: &str = "запасная группа не найдена среди групп кампании";
 pub const EDUCATOR_REQUIRED: &str = "укажите педагога, за которого подаётся заявление";
 pub const NOT_ACTIVE: &str = "заявление уже отозвано или отклонено";
 pub const REASON: &str = "допустимые значения: illness, work, family, schedule, other";

@@ -380,6 +380,7 @@ async fn a_voucher_spends_its_blocks_by_the_subject_and_internship_rules() {
     let history = w.group(5, ("ordinary", 36, &["История"])).await;
     let history2 = w.group(5, ("ordinary", 36, &["История"])).await;
     let internship = w.group(5, ("internship", 54, &[])).await;
+    let internship_full = w.group(0, ("internship", 54, &[])).await;
     // A teacher of mathematics (36 h subject + 36 h free) and a vocational
     // master (36 h free + 54 h internship), as identity and allocation tell.
     let mut people = numbers(w.campaign, 2);
@@ -421,7 +422,7 @@ async fn a_voucher_spends_its_blocks_by_the_subject_and_internship_rules() {
     let running = pd_enrollment::start(w.env.settings.clone(), shutdown.clone())
         .await
         .unwrap();
-    w.until_count("SELECT count(*) FROM groups", 5).await;
+    w.until_count("SELECT count(*) FROM groups", 6).await;
     w.until_count("SELECT count(*) FROM voucher_blocks", 4)
         .await;
     w.until_count("SELECT count(*) FROM known_educators", 2)
@@ -465,9 +466,19 @@ async fn a_voucher_spends_its_blocks_by_the_subject_and_internship_rules() {
     // The master: a course takes the free block, then only an internship fits.
     assert_eq!(apply(1, maths, "m-1").await.unwrap().voucher_blocks, [1]);
     assert_eq!(reason(apply(1, history, "m-2").await), "internship_only");
+    // Ranked after a full internship: the course the voucher cannot pay
+    // for is passed over like a full group, the open internship taken.
+    let ctx = w.educator(&people[1].educator_id, "m-3");
+    let ranked = pb::ApplyRequest {
+        group_id: internship_full.to_string(),
+        unique_number: people[1].number.clone(),
+        fallback_group_ids: vec![history.to_string(), internship.to_string()],
+        ..Default::default()
+    };
+    let got = w.bus.call::<ops::Apply>(&ranked, &ctx).await.unwrap();
     assert_eq!(
-        apply(1, internship, "m-3").await.unwrap().voucher_blocks,
-        [2]
+        (got.group_id, got.voucher_blocks),
+        (internship.to_string(), vec![2])
     );
 
     // Every block spent by exactly the application that says so.
@@ -1041,13 +1052,16 @@ async fn fallback_groups_are_tried_in_the_educators_order() {
     let cancelled = w.publish(cancelled).await;
     let free = w.group(5, ("ordinary", 72, &[])).await;
     let later = w.group(5, ("ordinary", 36, &[])).await;
+    let mut elsewhere = w.snapshot(5, ("ordinary", 36, &[]));
+    elsewhere.campaign_id = Uuid::now_v7().to_string();
+    let elsewhere = w.publish(elsewhere).await;
     let people = w.assigned(7).await;
     let shutdown = Shutdown::new();
     let running = pd_enrollment::start(w.env.settings.clone(), shutdown.clone())
         .await
         .unwrap();
     let service = tokio::spawn(running.wait());
-    w.until_count("SELECT count(*) FROM groups", 5).await;
+    w.until_count("SELECT count(*) FROM groups", 6).await;
     w.until_count("SELECT count(*) FROM unique_numbers", 7)
         .await;
     // One sign-in each: a key is the caller's.
@@ -1092,8 +1106,18 @@ async fn fallback_groups_are_tried_in_the_educators_order() {
     assert_eq!(apply(2, "a2", &order, false).await.unwrap().id, got.id);
 
     // Every group full: the first group's 409 and its alternatives...
-    let (kind, reason) = refusal(apply(3, "a3", &[also_full, cancelled], false).await);
-    assert_eq!((kind, reason.as_str()), (ErrorKind::Conflict, "group_full"));
+    let e = apply(3, "a3", &[also_full, cancelled], false)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.extensions.get("reason").map(String::as_str),
+        Some("group_full")
+    );
+    assert!(e.extensions.contains_key("alternative_groups"), "{e:?}");
+    assert!(
+        !e.extensions.contains_key("group_id"),
+        "the first group's: {e:?}"
+    );
     // ... or, asked for, the first group's waitlist.
     let queued = apply(4, "a4", &[also_full, cancelled], true).await.unwrap();
     assert_eq!(
@@ -1105,17 +1129,29 @@ async fn fallback_groups_are_tried_in_the_educators_order() {
         (wanted.to_string().as_str(), "waitlisted", 1)
     );
 
-    // A fallback that is no group of the region is named in the answer.
-    let unknown = Uuid::now_v7();
-    let e = apply(5, "a5", &[also_full, unknown, free], false)
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::NotFound);
-    assert_eq!(e.extensions.get("group_id"), Some(&unknown.to_string()));
+    // Asked for the waitlist, a fallback's seat still comes first.
+    let seated = apply(6, "a6", &[also_full, later], true).await.unwrap();
+    assert_eq!(
+        (seated.group_id.as_str(), seated.status.as_str()),
+        (later.to_string().as_str(), "enrolled")
+    );
+
+    // A fallback that is no group of the campaign is named, whether or
+    // not the groups before it have seats; nothing is tried.
+    for (key, bad) in [("a5", Uuid::now_v7()), ("a5b", elsewhere)] {
+        let e = apply(5, key, &[also_full, bad, free], false)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.kind, e.fields.first().map(|f| f.field.as_str())),
+            (ErrorKind::Invalid, Some("fallback_group_ids"))
+        );
+        assert_eq!(e.extensions.get("group_id"), Some(&bad.to_string()));
+    }
     // More than nine, or a group twice: 422 on the field, nothing tried.
     let ten: Vec<Uuid> = (0..10).map(|_| Uuid::now_v7()).collect();
     assert_eq!(
-        refusal(apply(5, "a6", &ten, false).await),
+        refusal(apply(5, "a8", &ten, false).await),
         (ErrorKind::Invalid, "fallback_group_ids".into())
     );
     assert_eq!(
@@ -1132,7 +1168,7 @@ async fn fallback_groups_are_tried_in_the_educators_order() {
         (wanted, 1, 1),
         (also_full, 1, 0),
         (free, 1, 0),
-        (later, 0, 0),
+        (later, 1, 0),
     ];
     expected.sort();
     assert_eq!(counts, expected);

@@ -47,9 +47,10 @@ struct ApplyBody {
     join_waitlist: bool,
     /// Operators only: the educator (of their scope) to apply for.
     educator_id: String,
-    /// When `group_id` is full: groups (of any program) to take a seat in
-    /// instead, in this order, at most 9. Full, cancelled and formed groups
-    /// are passed over; when every group is, the answer is `group_id`'s.
+    /// When `group_id` is full: groups (of any program of the campaign) to
+    /// take a seat in instead, in this order, at most 9. Full, cancelled and
+    /// formed groups are passed over, and those a voucher cannot pay for;
+    /// when every group is, the answer is `group_id`'s.
     fallback_group_ids: Vec<String>,
 }
 
@@ -58,8 +59,9 @@ struct ApplyBody {
 /// (`reason=group_full`, `alternative_groups` naming the program's groups
 /// with seats) unless `join_waitlist`, which answers the waitlist position.
 /// With `fallback_group_ids`, a full group is followed by the first of them
-/// with a seat (the application names the group it got); an error about a
-/// fallback group names it in `group_id`. Send an `Idempotency-Key`: a
+/// with a seat (the application names the group it got); a fallback that is
+/// no group of the campaign is a 422 naming it in `group_id`, before
+/// anything is tried. Send an `Idempotency-Key`: a
 /// retry with the same key and body gets the same answer and never a
 /// second application.
 #[utoipa::path(post, path = "/api/v1/applications", tag = "enrollment", security(("bearer" = [])),
@@ -69,7 +71,7 @@ struct ApplyBody {
         (status = 403, description = "Not an operator of the educator's scope", body = Problem),
         (status = 404, description = "Unknown group", body = Problem),
         (status = 409, description = "Outside the application phase, group full (reason=group_full) or cancelled, number released or already used", body = Problem),
-        (status = 422, description = "Malformed or unknown unique number, group of another campaign, more than 9 or repeated fallback groups, the same key with another body", body = Problem),
+        (status = 422, description = "Malformed or unknown unique number, group of another campaign, more than 9, repeated or unknown fallback groups, the same key with another body", body = Problem),
         (status = 429, description = "Too many requests from this client", body = Problem),
         (status = 503, description = "Overloaded: retry after the Retry-After seconds", body = Problem),
     ))]

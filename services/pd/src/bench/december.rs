@@ -74,7 +74,7 @@ pub struct Args {
     /// and its program's other groups as fallbacks, as the portal's
     /// "another group of this program" sends), or `choices` (the three
     /// choices' groups and their programs' other groups ranked in one
-    /// request, as the portal's list of groups sends).
+    /// request: the fullest list the portal's list of groups can send).
     #[arg(long, value_enum, default_value_t = Ranking::Group)]
     ranking: Ranking,
 }
