@@ -37,6 +37,13 @@ fn numbers(campaign: Uuid, n: usize) -> Vec<allocation::UniqueNumber> {
         .collect()
 }
 
+/// A signed-in caller's context for one request under `key`.
+fn with_key(ctx: &CallContext, key: &str) -> CallContext {
+    let mut ctx = ctx.clone();
+    ctx.idempotency_key = Some(key.to_owned());
+    ctx
+}
+
 /// A refusal's kind and its reason (else the field it names).
 fn refusal<T: std::fmt::Debug>(r: Result<T, pd_domain::AppError>) -> (ErrorKind, String) {
     let e = r.expect_err("refused");
@@ -152,6 +159,15 @@ impl Window {
     fn educator(&self, educator: &str, key: &str) -> CallContext {
         let educator = Uuid::parse_str(educator).unwrap();
         self.as_role(Role::Educator, educator, Some(key))
+    }
+
+    /// Each person signed in once: a key is its caller's, so a replay
+    /// must come from the same sign-in.
+    fn signed_in(&self, people: &[allocation::UniqueNumber]) -> Vec<CallContext> {
+        people
+            .iter()
+            .map(|p| self.educator(&p.educator_id, ""))
+            .collect()
     }
 
     /// Announces an educator of `organization` as identity does.
@@ -916,15 +932,9 @@ async fn a_seat_lost_between_the_read_and_the_write_answers_as_a_full_group() {
     w.until_count("SELECT count(*) FROM groups", 5).await;
     w.until_count("SELECT count(*) FROM unique_numbers", 5)
         .await;
-    // One sign-in each: a key is the caller's, so a replay needs the same.
-    let signed_in: Vec<CallContext> = people
-        .iter()
-        .map(|p| w.educator(&p.educator_id, ""))
-        .collect();
+    let signed_in = w.signed_in(&people);
     let apply = |i: usize, group: Uuid, key: &str, waitlist: bool| {
-        let mut ctx = signed_in[i].clone();
-        ctx.idempotency_key = Some(key.to_owned());
-        let bus = w.bus.clone();
+        let (bus, ctx) = (w.bus.clone(), with_key(&signed_in[i], key));
         let req = pb::ApplyRequest {
             group_id: group.to_string(),
             unique_number: people[i].number.clone(),
@@ -1064,15 +1074,9 @@ async fn fallback_groups_are_tried_in_the_educators_order() {
     w.until_count("SELECT count(*) FROM groups", 6).await;
     w.until_count("SELECT count(*) FROM unique_numbers", 7)
         .await;
-    // One sign-in each: a key is the caller's.
-    let signed_in: Vec<CallContext> = people
-        .iter()
-        .map(|p| w.educator(&p.educator_id, ""))
-        .collect();
+    let signed_in = w.signed_in(&people);
     let apply = |i: usize, key: &str, fallbacks: &[Uuid], waitlist: bool| {
-        let mut ctx = signed_in[i].clone();
-        ctx.idempotency_key = Some(key.to_owned());
-        let bus = w.bus.clone();
+        let (bus, ctx) = (w.bus.clone(), with_key(&signed_in[i], key));
         let req = pb::ApplyRequest {
             group_id: wanted.to_string(),
             unique_number: people[i].number.clone(),
