@@ -1,27 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isFinal, keyFor, sendOnce, settle } from "./idempotency";
-
-class Memory implements Storage {
-  private m = new Map<string, string>();
-  get length() {
-    return this.m.size;
-  }
-  clear() {
-    this.m.clear();
-  }
-  getItem(k: string) {
-    return this.m.get(k) ?? null;
-  }
-  key(i: number) {
-    return [...this.m.keys()][i] ?? null;
-  }
-  removeItem(k: string) {
-    this.m.delete(k);
-  }
-  setItem(k: string, v: string) {
-    this.m.set(k, v);
-  }
-}
+import { MemoryStorage as Memory } from "./test_storage";
 
 describe("idempotency keys", () => {
   it("stay the same for an action until it is settled", () => {

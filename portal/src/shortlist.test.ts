@@ -1,22 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { MemoryStorage } from "./test_storage";
 import { MAX_PICKS, add, load, move, remove, request, save } from "./shortlist";
 
 const pick = (g: string) => ({ group_id: g, program_id: `p-${g}`, title: `Программа ${g}` });
 
-/** A Storage in memory, as the browser's. */
-function memory(): Storage {
-  const m = new Map<string, string>();
-  return {
-    get length() {
-      return m.size;
-    },
-    clear: () => m.clear(),
-    getItem: (k) => m.get(k) ?? null,
-    key: (i) => [...m.keys()][i] ?? null,
-    removeItem: (k) => void m.delete(k),
-    setItem: (k, v) => void m.set(k, v),
-  };
-}
+const memory = () => new MemoryStorage();
 
 describe("the shortlist", () => {
   it("adds a group once, and at most ten", () => {

@@ -197,8 +197,8 @@ pub(crate) struct Applying {
     /// The group was full when read: the program's other open groups with
     /// free seats, earliest first (as `seats::alternatives` orders them).
     alternatives: Option<Vec<Uuid>>,
-    /// The group had no seat when read: the request's fallbacks, in its
-    /// order, without those that had none either.
+    /// The request's fallbacks that had a seat when read, in its order
+    /// (one pass over them with the next column; `None`: not one).
     fallbacks_open: Option<Vec<Uuid>>,
     /// The request's fallbacks that are no group of the number's campaign.
     fallbacks_unknown: Option<Vec<Uuid>>,
@@ -235,19 +235,17 @@ const APPLYING: &str = concat!(
     crate::seats::open_alternatives!(),
     ")
            END AS alternatives,
-           CASE WHEN r.fallbacks <> '' AND NOT (g.status = 'published' AND g.roster = 'open' AND g.taken < g.capacity) THEN
-               ARRAY(SELECT x.id FROM unnest(string_to_array(r.fallbacks, ',')::uuid[]) WITH ORDINALITY AS x(id, o)
-                     WHERE NOT EXISTS (SELECT 1 FROM groups f WHERE f.id = x.id
-                         AND NOT (f.status = 'published' AND f.roster = 'open' AND f.taken < f.capacity))
-                     ORDER BY x.o)
-           END AS fallbacks_open,
-           CASE WHEN r.fallbacks <> '' THEN
-               ARRAY(SELECT x.id FROM unnest(string_to_array(r.fallbacks, ',')::uuid[]) WITH ORDINALITY AS x(id, o)
-                     WHERE NOT EXISTS (SELECT 1 FROM groups f WHERE f.id = x.id AND f.campaign_id = n.campaign_id)
-                     ORDER BY x.o)
-           END AS fallbacks_unknown
+           fb.fallbacks_open, fb.fallbacks_unknown
     FROM unique_numbers n LEFT JOIN groups g ON g.id = r.group_id
     LEFT JOIN known_educators e ON e.id = n.educator_id
+    CROSS JOIN LATERAL (
+        SELECT array_agg(x.id ORDER BY x.o)
+                   FILTER (WHERE f.status = 'published' AND f.roster = 'open' AND f.taken < f.capacity)
+                   AS fallbacks_open,
+               array_agg(x.id ORDER BY x.o) FILTER (WHERE f.campaign_id IS DISTINCT FROM n.campaign_id)
+                   AS fallbacks_unknown
+        FROM unnest(string_to_array(r.fallbacks, ',')::uuid[]) WITH ORDINALITY AS x(id, o)
+        LEFT JOIN groups f ON f.id = x.id) fb
     WHERE n.number = r.number LIMIT 1) a"
 );
 
@@ -360,13 +358,16 @@ pub(crate) async fn apply(
     }
     // The fallbacks that had a seat when the group was read full (all of
     // them if it had a seat then, and lost it before the write).
-    let open = c.fallbacks_open.clone();
+    let open = match c.seat_free {
+        Some(true) => fallbacks.clone(),
+        _ => c.fallbacks_open.clone().unwrap_or_default(),
+    };
     let waitlist_now = req.join_waitlist && fallbacks.is_empty();
     let first_error = match apply_to(&s, &ctx, c, group, waitlist_now).await {
         Err(e) if passed_over(&e) && !fallbacks.is_empty() => e,
         answer => return answer,
     };
-    for fallback in open.unwrap_or(fallbacks) {
+    for fallback in open {
         let tried = match read(&s, educator, &number, fallback, &[]).await {
             Ok(c) => apply_to(&s, &ctx, c, fallback, false).await,
             Err(e) => Err(e),
