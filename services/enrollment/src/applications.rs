@@ -239,13 +239,14 @@ const APPLYING: &str = concat!(
     FROM unique_numbers n LEFT JOIN groups g ON g.id = r.group_id
     LEFT JOIN known_educators e ON e.id = n.educator_id
     CROSS JOIN LATERAL (
-        SELECT array_agg(x.id ORDER BY x.o)
-                   FILTER (WHERE f.status = 'published' AND f.roster = 'open' AND f.taken < f.capacity)
-                   AS fallbacks_open,
-               array_agg(x.id ORDER BY x.o) FILTER (WHERE f.campaign_id IS DISTINCT FROM n.campaign_id)
-                   AS fallbacks_unknown
-        FROM unnest(string_to_array(r.fallbacks, ',')::uuid[]) WITH ORDINALITY AS x(id, o)
-        LEFT JOIN groups f ON f.id = x.id) fb
+        SELECT array_agg(x.id ORDER BY x.o) FILTER (WHERE x.seat) AS fallbacks_open,
+               array_agg(x.id ORDER BY x.o) FILTER (WHERE x.seat IS NULL) AS fallbacks_unknown
+        FROM (SELECT u.id, u.o,
+                     -- A probe per fallback (never a join: without fallbacks,
+                     -- as most requests are, nothing of `groups` is read).
+                     (SELECT f.status = 'published' AND f.roster = 'open' AND f.taken < f.capacity
+                      FROM groups f WHERE f.id = u.id AND f.campaign_id = n.campaign_id) AS seat
+              FROM unnest(string_to_array(r.fallbacks, ',')::uuid[]) WITH ORDINALITY AS u(id, o)) x) fb
     WHERE n.number = r.number LIMIT 1) a"
 );
 
