@@ -4,6 +4,7 @@
 
 pub mod bounds;
 pub mod csv_text;
+pub mod dates;
 pub mod error;
 pub mod inn;
 pub mod request;

@@ -144,10 +144,10 @@ fn date(d: Option<NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_default()
 }
 
-/// The latest date accepted as "not in the future" at `now`: tomorrow in
-/// UTC, so that today counts in every Russian time zone (UTC+2 … UTC+12).
+/// The latest date accepted as "not in the future" at `now`: today in
+/// the easternmost Russian time zone.
 pub(crate) fn today(now: DateTime<Utc>) -> NaiveDate {
-    (now + chrono::Duration::hours(14)).date_naive()
+    pd_domain::dates::latest_today(now)
 }
 
 pub(crate) async fn load(

@@ -4,7 +4,7 @@
 //! record and a post-course window; the same completion sent again
 //! records nothing (`unchanged`).
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use pd_bus::RpcContext;
 use pd_bus::outbox::PendingEvent;
 use pd_domain::error::Validator;
@@ -51,7 +51,7 @@ async fn groups(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, G
 
 /// Issue dates may be "today" anywhere in Russia (up to UTC+12).
 fn latest_issue_date(now: DateTime<Utc>) -> NaiveDate {
-    (now + Duration::hours(12)).date_naive()
+    pd_domain::dates::latest_today(now)
 }
 
 pub(crate) async fn push(

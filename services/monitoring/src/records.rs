@@ -149,10 +149,7 @@ pub(crate) async fn declare(
         return Err(AppError::invalid("educator_id", msg::EDUCATOR_NOT_FOUND));
     }
     ensure(own || access::declares_for(p, &e.unit))?;
-    let d = parse(
-        &req,
-        (s.clock.now() + chrono::Duration::hours(12)).date_naive(),
-    )?;
+    let d = parse(&req, pd_domain::dates::latest_today(s.clock.now()))?;
     let id = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO pd_records (id, educator_id, region_id, organization_id, municipality_id, started_on,
