@@ -121,40 +121,85 @@ function List({ campaign }: { campaign: Campaign }) {
   );
 }
 
-/** An application for an educator of the operator's scope. */
+/** The most groups an application falls back on (the API's bound). */
+const MAX_FALLBACKS = 9;
+
+type GroupOption = { id: string; label: string };
+
+/** The groups of the campaign's catalog entries matching `text`, with
+ * their program and dates (the first 200 programs; a search narrows). */
+async function findGroups(campaign: string, text: string): Promise<GroupOption[]> {
+  const { data } = await api.GET("/api/v1/catalog", {
+    params: { query: { campaign_id: campaign, limit: 200, ...(text ? { text } : {}) } },
+  });
+  const out: GroupOption[] = [];
+  for (const e of data?.items ?? []) {
+    for (const g of e.groups ?? []) {
+      out.push({ id: g.id ?? "", label: `${e.title} · ${formatDate(g.starts_on)} — ${formatDate(g.ends_on)}` });
+    }
+  }
+  return out;
+}
+
+/** An application for an educator of the operator's scope, with the
+ * groups they ranked after the first one (a paper application lists
+ * them): the first with a seat is taken in the same request. A region or
+ * municipality has more educators and programs than a list can show, so
+ * the educator is also found by the number on their application and the
+ * groups by a search of the catalog. */
 function OnBehalf({ campaign }: { campaign: Campaign }) {
   const id = campaign.id ?? "";
   const [numbers, setNumbers] = useState<Number_[]>([]);
-  const [groups, setGroups] = useState<{ id: string; label: string }[]>([]);
+  const [typed, setTyped] = useState("");
+  const [found, setFound] = useState<GroupOption[]>([]);
+  // Every group seen, so that a choice keeps its label after another search.
+  const [labels, setLabels] = useState(new Map<string, string>());
+  const [text, setText] = useState("");
   const [who, setWho] = useState("");
   const [group, setGroup] = useState("");
+  const [fallbacks, setFallbacks] = useState<string[]>([]);
   const [waitlist, setWaitlist] = useState(false);
   const [problem, setProblem] = useState<ProblemBody | null>(null);
   const [done, setDone] = useState("");
+  const search = async (query: string) => {
+    const groups = await findGroups(id, query);
+    setFound(groups);
+    setLabels((known) => new Map([...known, ...groups.map((g): [string, string] => [g.id, g.label])]));
+  };
   useEffect(() => {
     api
       .GET("/api/v1/campaigns/{id}/unique-numbers", { params: { path: { id }, query: { status: "assigned", limit: 200 } } })
       .then(({ data }) => setNumbers(data?.items ?? []));
-    api.GET("/api/v1/catalog", { params: { query: { campaign_id: id, limit: 200 } } }).then(({ data }) => {
-      const out: { id: string; label: string }[] = [];
-      for (const e of data?.items ?? []) {
-        for (const g of e.groups ?? []) {
-          out.push({ id: g.id ?? "", label: `${e.title} · ${formatDate(g.starts_on)} — ${formatDate(g.ends_on)}` });
-        }
-      }
-      setGroups(out);
-    });
+    search("");
   }, [id]);
   const number = numbers.find((n) => n.educator_id === who);
+  const label = (g: string) => labels.get(g) ?? g;
+  const lookUp = async () => {
+    setProblem(null);
+    const { data, error } = await api.GET("/api/v1/unique-numbers/{number}", { params: { path: { number: typed.trim() } } });
+    if (error || !data) return setProblem(error ?? {});
+    if (data.campaign_id !== id) return setProblem({ detail: t.operatorApplications.otherCampaign });
+    if (!numbers.some((n) => n.educator_id === data.educator_id)) setNumbers([data, ...numbers]);
+    setWho(data.educator_id ?? "");
+  };
+  // Chosen fallbacks in order; an empty row or the first group is not sent.
+  const ranked = fallbacks.filter((f, i) => f && f !== group && fallbacks.indexOf(f) === i);
+  const setFallback = (i: number, value: string) => setFallbacks(fallbacks.map((f, j) => (j === i ? value : f)));
   const file = async (e: Event) => {
     e.preventDefault();
     if (!number) return;
     setProblem(null);
     setDone("");
-    const { answer } = await sendOnce(`file:${who}:${group}:${waitlist}`, (key) =>
+    const { answer } = await sendOnce(`file:${who}:${group}:${ranked.join(",")}:${waitlist}`, (key) =>
       api.POST("/api/v1/applications", {
         params: { header: { "Idempotency-Key": key } },
-        body: { group_id: group, unique_number: number.number ?? "", educator_id: who, join_waitlist: waitlist },
+        body: {
+          group_id: group,
+          unique_number: number.number ?? "",
+          educator_id: who,
+          join_waitlist: waitlist,
+          fallback_group_ids: ranked,
+        },
       }),
     );
     if (!answer) {
@@ -167,9 +212,21 @@ function OnBehalf({ campaign }: { campaign: Campaign }) {
       setDone(
         data.status === "waitlisted"
           ? t.operatorApplications.filedWaitlisted(data.educator_name ?? "", data.waitlist_position ?? 0)
-          : t.operatorApplications.filed(data.educator_name ?? ""),
+          : t.operatorApplications.filed(data.educator_name ?? "", label(data.group_id ?? "")),
       );
     }
+  };
+  // The search's groups, and the select's own choice whatever was searched
+  // since; a group chosen elsewhere in the form is not offered again.
+  const options = (value: string, taken: string[]) => {
+    const shown = found.some((g) => g.id === value) || !value ? found : [{ id: value, label: label(value) }, ...found];
+    return shown
+      .filter((g) => g.id === value || !taken.includes(g.id))
+      .map((g) => (
+        <option key={g.id} value={g.id}>
+          {g.label}
+        </option>
+      ));
   };
   return (
     <form class="card" onSubmit={file} aria-label={t.operatorApplications.onBehalf}>
@@ -187,17 +244,58 @@ function OnBehalf({ campaign }: { campaign: Campaign }) {
           ))}
         </select>
       </label>
+      <div>
+        <label>
+          {t.operatorApplications.byNumber}
+          <input value={typed} onInput={(e) => setTyped(e.currentTarget.value)} placeholder="XXXX-XXXX-XXXX-XXXX" />
+        </label>{" "}
+        <button type="button" class="secondary" disabled={!typed.trim()} onClick={lookUp}>
+          {t.operatorApplications.findNumber}
+        </button>
+      </div>
+      <div>
+        <label>
+          {t.operatorApplications.programSearch}
+          <input value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        </label>{" "}
+        <button type="button" class="secondary" onClick={() => search(text.trim())}>
+          {t.operatorApplications.findGroups}
+        </button>
+      </div>
       <label>
         {t.operatorApplications.group}
         <select required value={group} onChange={(e) => setGroup(e.currentTarget.value)}>
           <option value="">—</option>
-          {groups.map((g) => (
-            <option key={g.id} value={g.id}>
-              {g.label}
-            </option>
-          ))}
+          {options(group, [])}
         </select>
       </label>
+      <fieldset>
+        <legend>{t.operatorApplications.fallbacks}</legend>
+        {fallbacks.map((f, i) => (
+          <div key={i}>
+            <label>
+              {t.operatorApplications.fallback(i + 1)}
+              <select value={f} onChange={(e) => setFallback(i, e.currentTarget.value)}>
+                <option value="">—</option>
+                {options(f, [group, ...fallbacks])}
+              </select>
+            </label>{" "}
+            <button
+              type="button"
+              class="secondary"
+              aria-label={t.operatorApplications.removeFallback(i + 1)}
+              onClick={() => setFallbacks(fallbacks.filter((_, j) => j !== i))}
+            >
+              ✕
+            </button>
+          </div>
+        ))}
+        {fallbacks.length < MAX_FALLBACKS && (
+          <button type="button" class="secondary" onClick={() => setFallbacks([...fallbacks, ""])}>
+            {t.operatorApplications.addFallback}
+          </button>
+        )}
+      </fieldset>
       <label class="check">
         <input type="checkbox" checked={waitlist} onChange={(e) => setWaitlist(e.currentTarget.checked)} />
         {t.operatorApplications.waitlistIfFull}

@@ -2,7 +2,7 @@
 // trimmed, and sent in the window as one application that takes a seat
 // in the first group with one. A lost answer is retried as the same
 // request (its Idempotency-Key), never a second application.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { components } from "../api/schema";
 import { useCampaign } from "../campaign";
@@ -39,6 +39,34 @@ export function Shortlist({ userId }: { userId: string }) {
     shortlist.save(userId, next);
     setList(next);
   };
+  // The buttons by group and label, so that the focus follows a moved
+  // entry: a button that becomes disabled (↑ at the top) drops it.
+  const buttons = useRef(new Map<string, HTMLButtonElement>());
+  const [focus, setFocus] = useState<string | null>(null);
+  useEffect(() => {
+    if (!focus) return;
+    buttons.current.get(focus)?.focus();
+    setFocus(null);
+  }, [focus, list]);
+  const button = (id: string) => (el: HTMLButtonElement | null) => {
+    if (el) buttons.current.set(id, el);
+    else buttons.current.delete(id);
+  };
+  const moveAt = (i: number, by: number) => {
+    const next = shortlist.move(list, i, by);
+    const to = i + by;
+    // The same arrow while the entry can go on, else the other one.
+    const up = by < 0 ? to > 0 : to === next.length - 1;
+    change(next);
+    setFocus(`${list[i].group_id}:${up ? "up" : "down"}`);
+  };
+  const removeAt = (i: number) => {
+    const next = shortlist.remove(list, list[i].group_id);
+    change(next);
+    // The next entry's ✕ (or the one before), not the page's start.
+    const neighbour = next[Math.min(i, next.length - 1)];
+    setFocus(neighbour ? `${neighbour.group_id}:remove` : null);
+  };
   const name = (p: shortlist.Pick) =>
     `${p.title}: ${t.apply.group(formatDate(p.starts_on), formatDate(p.ends_on))}${p.place ? `, ${p.place}` : ""}`;
   const send = async (again?: Body) => {
@@ -69,19 +97,33 @@ export function Shortlist({ userId }: { userId: string }) {
           {list.map((p, i) => (
             <li key={p.group_id}>
               {name(p)}{" "}
-              <button type="button" class="secondary" aria-label={t.shortlist.up(name(p))} disabled={i === 0} onClick={() => change(shortlist.move(list, i, -1))}>
+              <button
+                type="button"
+                class="secondary"
+                ref={button(`${p.group_id}:up`)}
+                aria-label={t.shortlist.up(name(p))}
+                disabled={i === 0}
+                onClick={() => moveAt(i, -1)}
+              >
                 ↑
               </button>{" "}
               <button
                 type="button"
                 class="secondary"
+                ref={button(`${p.group_id}:down`)}
                 aria-label={t.shortlist.down(name(p))}
                 disabled={i === list.length - 1}
-                onClick={() => change(shortlist.move(list, i, 1))}
+                onClick={() => moveAt(i, 1)}
               >
                 ↓
               </button>{" "}
-              <button type="button" class="secondary" aria-label={t.shortlist.remove(name(p))} onClick={() => change(shortlist.remove(list, p.group_id))}>
+              <button
+                type="button"
+                class="secondary"
+                ref={button(`${p.group_id}:remove`)}
+                aria-label={t.shortlist.remove(name(p))}
+                onClick={() => removeAt(i)}
+              >
                 ✕
               </button>
             </li>
