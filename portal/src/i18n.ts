@@ -1,5 +1,14 @@
 // Every text the portal shows, in one place (Russian), so it can be
 // translated without touching the screens.
+/** A unique number's states, as an operator reads them (allocation's). */
+const numberStatuses: Record<string, string> = {
+  assigned: "выдан",
+  used: "по нему уже подано заявление",
+  refused: "педагог отказался от обучения",
+  reassigned: "передан другому педагогу",
+  expired: "срок действия истёк",
+};
+
 export const t = {
   appTitle: "Повышение квалификации педагогов",
   skipToContent: "Перейти к содержанию",
@@ -545,6 +554,9 @@ export const t = {
     byNumber: "или уникальный номер из заявления",
     findNumber: "Найти педагога",
     otherCampaign: "Этот номер выдан в другой кампании.",
+    numberNotUsable: (name: string, status: string) =>
+      `Номер педагога ${name} не действует для заявления: ${numberStatuses[status] ?? status}.`,
+    chooseEducator: "Выберите педагога или найдите его по номеру.",
     programSearch: "Поиск программы",
     findGroups: "Найти группы",
     fallbacks: "Если в группе нет мест — другие группы, по порядку",

@@ -265,8 +265,13 @@ test("in the window: the last seat is taken, the educator waits, retries safely,
   await form.getByLabel("уникальный номер из заявления").fill(colleague.number);
   await form.getByRole("button", { name: "Найти педагога" }).click();
   await expect(form.getByLabel("Педагог")).toHaveValue(colleague.educator_id);
+  const offered = (g: string) => form.getByLabel(/^Группа/).locator(`option[value="${g}"]`);
+  await expect(offered(small)).toHaveCount(1);
+  await form.getByLabel("Поиск программы").fill("нет такой программы");
+  await form.getByLabel("Поиск программы").press("Enter");
+  await expect(offered(small)).toHaveCount(0);
   await form.getByLabel("Поиск программы").fill(PROGRAM);
-  await form.getByRole("button", { name: "Найти группы" }).click();
+  await form.getByLabel("Поиск программы").press("Enter");
   await form.getByLabel(/^Группа/).selectOption(small);
   // The groups the colleague ranked after it, as a paper application
   // lists them; the first group has its seat, so it is the one taken.
@@ -286,6 +291,17 @@ test("in the window: the last seat is taken, the educator waits, retries safely,
   await page.unroute("**/api/v1/applications");
   expect(filed).toMatchObject({ group_id: small, fallback_group_ids: [roomy] });
   await expect(form.getByRole("status")).toContainText(PROGRAM);
+  // The list above shows what was just filed, and the form is cleared.
+  await expect(page.getByRole("table")).toContainText(colleague.educator_name);
+  await expect(form.getByLabel("Педагог")).toHaveValue("");
+  // The colleague's number is used now: found again, it is refused at once
+  // with its state (once allocation has heard of the application).
+  await form.getByLabel("уникальный номер из заявления").fill(colleague.number);
+  await expect(async () => {
+    await form.getByLabel("уникальный номер из заявления").press("Enter");
+    await expect(form.getByRole("alert")).toContainText("по нему уже подано заявление", { timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  await expect(form.getByLabel("Педагог")).toHaveValue("");
   await shot(page, "operator-on-behalf");
   await signOut(page);
 

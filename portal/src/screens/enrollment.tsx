@@ -1,7 +1,7 @@
 // The operators' applications: by status with the reasons, CSV of the
 // list, and an application filed on behalf of an educator of their scope
 // (retried with the same Idempotency-Key, never twice).
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { components } from "../api/schema";
 import { type Campaign, useCampaign } from "../campaign";
@@ -18,18 +18,20 @@ const PAGE = 50;
 
 export function OperatorApplications() {
   const [campaign] = useCampaign();
+  // Bumped by each application filed here, so that the list shows it.
+  const [filed, setFiled] = useState(0);
   if (campaign === undefined) return <p>{t.loading}</p>;
   if (campaign === null) return <p>{t.noCampaign}</p>;
   return (
     <section>
       <h1>{t.operatorApplications.title}</h1>
-      <List campaign={campaign} />
-      <OnBehalf campaign={campaign} />
+      <List campaign={campaign} version={filed} />
+      <OnBehalf campaign={campaign} onFiled={() => setFiled(filed + 1)} />
     </section>
   );
 }
 
-function List({ campaign }: { campaign: Campaign }) {
+function List({ campaign, version }: { campaign: Campaign; version: number }) {
   const id = campaign.id ?? "";
   const [status, setStatus] = useState("");
   const [page, setPage] = useState(0);
@@ -44,7 +46,7 @@ function List({ campaign }: { campaign: Campaign }) {
         const d = typeof data === "object" ? data : undefined;
         setList({ items: d?.items ?? [], total: d?.total ?? 0 });
       });
-  }, [status, page]);
+  }, [status, page, version]);
   const csv = async () => {
     const q = new URLSearchParams({ format: "csv", ...(status ? { status } : {}) });
     setError((await download(`/api/v1/campaigns/${id}/applications?${q}`, "applications.csv")) ? "" : t.failed);
@@ -134,8 +136,12 @@ async function findGroups(campaign: string, text: string): Promise<GroupOption[]
   });
   const out: GroupOption[] = [];
   for (const e of data?.items ?? []) {
-    for (const g of e.groups ?? []) {
-      out.push({ id: g.id ?? "", label: `${e.title} · ${formatDate(g.starts_on)} — ${formatDate(g.ends_on)}` });
+    // A program's groups may share their dates: the place and size tell
+    // them apart. A cancelled group takes no applications.
+    for (const g of (e.groups ?? []).filter((g) => g.status !== "cancelled")) {
+      const place = g.online ? t.programs.online : g.address;
+      const parts = [e.title, `${formatDate(g.starts_on)} — ${formatDate(g.ends_on)}`, place, t.programs.capacity(g.capacity ?? 0)];
+      out.push({ id: g.id ?? "", label: parts.filter(Boolean).join(" · ") });
     }
   }
   return out;
@@ -147,7 +153,7 @@ async function findGroups(campaign: string, text: string): Promise<GroupOption[]
  * municipality has more educators and programs than a list can show, so
  * the educator is also found by the number on their application and the
  * groups by a search of the catalog. */
-function OnBehalf({ campaign }: { campaign: Campaign }) {
+function OnBehalf({ campaign, onFiled }: { campaign: Campaign; onFiled: () => void }) {
   const id = campaign.id ?? "";
   const [numbers, setNumbers] = useState<Number_[]>([]);
   const [typed, setTyped] = useState("");
@@ -161,35 +167,67 @@ function OnBehalf({ campaign }: { campaign: Campaign }) {
   const [waitlist, setWaitlist] = useState(false);
   const [problem, setProblem] = useState<ProblemBody | null>(null);
   const [done, setDone] = useState("");
+  // Only the latest search's answer is shown (an earlier one may come last).
+  const searches = useRef(0);
   const search = async (query: string) => {
-    const groups = await findGroups(id, query);
-    setFound(groups);
-    setLabels((known) => new Map([...known, ...groups.map((g): [string, string] => [g.id, g.label])]));
+    const mine = ++searches.current;
+    try {
+      const groups = await findGroups(id, query);
+      if (mine !== searches.current) return;
+      setFound(groups);
+      setLabels((known) => new Map([...known, ...groups.map((g): [string, string] => [g.id, g.label])]));
+    } catch {
+      setProblem({ detail: t.failed });
+    }
   };
   useEffect(() => {
     api
       .GET("/api/v1/campaigns/{id}/unique-numbers", { params: { path: { id }, query: { status: "assigned", limit: 200 } } })
-      .then(({ data }) => setNumbers(data?.items ?? []));
+      .then(({ data }) => setNumbers((looked) => [...looked, ...(data?.items ?? []).filter((n) => !looked.some((l) => l.id === n.id))]));
     search("");
   }, [id]);
   const number = numbers.find((n) => n.educator_id === who);
   const label = (g: string) => labels.get(g) ?? g;
   const lookUp = async () => {
     setProblem(null);
+    setDone("");
+    setWho("");
     const { data, error } = await api.GET("/api/v1/unique-numbers/{number}", { params: { path: { number: typed.trim() } } });
     if (error || !data) return setProblem(error ?? {});
     if (data.campaign_id !== id) return setProblem({ detail: t.operatorApplications.otherCampaign });
-    if (!numbers.some((n) => n.educator_id === data.educator_id)) setNumbers([data, ...numbers]);
+    // Only an assigned number applies; the others would be refused on filing.
+    if (data.status !== "assigned") {
+      return setProblem({ detail: t.operatorApplications.numberNotUsable(data.educator_name ?? "", data.status ?? "") });
+    }
+    setNumbers((ns) => (ns.some((n) => n.educator_id === data.educator_id) ? ns : [data, ...ns]));
     setWho(data.educator_id ?? "");
   };
-  // Chosen fallbacks in order; an empty row or the first group is not sent.
-  const ranked = fallbacks.filter((f, i) => f && f !== group && fallbacks.indexOf(f) === i);
+  // Enter in a search box runs its search, not the form's filing.
+  const onEnter = (run: () => void) => (e: KeyboardEvent) => {
+    if (e.key !== "Enter") return;
+    e.preventDefault();
+    run();
+  };
+  // The fallback rows as chosen, empty ones left out (a group is offered
+  // in one row of the form at most, so none repeats).
+  const ranked = fallbacks.filter(Boolean);
   const setFallback = (i: number, value: string) => setFallbacks(fallbacks.map((f, j) => (j === i ? value : f)));
+  const chooseGroup = (value: string) => {
+    setGroup(value);
+    setFallbacks(fallbacks.map((f) => (f === value ? "" : f)));
+  };
+  const reset = () => {
+    setWho("");
+    setTyped("");
+    setGroup("");
+    setFallbacks([]);
+    setWaitlist(false);
+  };
   const file = async (e: Event) => {
     e.preventDefault();
-    if (!number) return;
-    setProblem(null);
     setDone("");
+    if (!number) return setProblem({ detail: t.operatorApplications.chooseEducator });
+    setProblem(null);
     const { answer } = await sendOnce(`file:${who}:${group}:${ranked.join(",")}:${waitlist}`, (key) =>
       api.POST("/api/v1/applications", {
         params: { header: { "Idempotency-Key": key } },
@@ -214,6 +252,8 @@ function OnBehalf({ campaign }: { campaign: Campaign }) {
           ? t.operatorApplications.filedWaitlisted(data.educator_name ?? "", data.waitlist_position ?? 0)
           : t.operatorApplications.filed(data.educator_name ?? "", label(data.group_id ?? "")),
       );
+      onFiled();
+      reset();
     }
   };
   // The search's groups, and the select's own choice whatever was searched
@@ -247,7 +287,12 @@ function OnBehalf({ campaign }: { campaign: Campaign }) {
       <div>
         <label>
           {t.operatorApplications.byNumber}
-          <input value={typed} onInput={(e) => setTyped(e.currentTarget.value)} placeholder="XXXX-XXXX-XXXX-XXXX" />
+          <input
+            value={typed}
+            onInput={(e) => setTyped(e.currentTarget.value)}
+            onKeyDown={onEnter(() => typed.trim() && lookUp())}
+            placeholder="XXXX-XXXX-XXXX-XXXX"
+          />
         </label>{" "}
         <button type="button" class="secondary" disabled={!typed.trim()} onClick={lookUp}>
           {t.operatorApplications.findNumber}
@@ -256,7 +301,7 @@ function OnBehalf({ campaign }: { campaign: Campaign }) {
       <div>
         <label>
           {t.operatorApplications.programSearch}
-          <input value={text} onInput={(e) => setText(e.currentTarget.value)} />
+          <input value={text} onInput={(e) => setText(e.currentTarget.value)} onKeyDown={onEnter(() => search(text.trim()))} />
         </label>{" "}
         <button type="button" class="secondary" onClick={() => search(text.trim())}>
           {t.operatorApplications.findGroups}
@@ -264,7 +309,7 @@ function OnBehalf({ campaign }: { campaign: Campaign }) {
       </div>
       <label>
         {t.operatorApplications.group}
-        <select required value={group} onChange={(e) => setGroup(e.currentTarget.value)}>
+        <select required value={group} onChange={(e) => chooseGroup(e.currentTarget.value)}>
           <option value="">—</option>
           {options(group, [])}
         </select>

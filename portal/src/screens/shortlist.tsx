@@ -26,6 +26,9 @@ type Outcome =
   | { kind: "retry"; after: number; body: Body }
   | { kind: "refused"; problem: ProblemBody };
 
+/** The focus target of an emptied list. */
+const HEADING = "heading";
+
 export function Shortlist({ userId }: { userId: string }) {
   const [campaign] = useCampaign();
   const number = useFundingNumber(campaign);
@@ -42,10 +45,11 @@ export function Shortlist({ userId }: { userId: string }) {
   // The buttons by group and label, so that the focus follows a moved
   // entry: a button that becomes disabled (↑ at the top) drops it.
   const buttons = useRef(new Map<string, HTMLButtonElement>());
+  const heading = useRef<HTMLHeadingElement>(null);
   const [focus, setFocus] = useState<string | null>(null);
   useEffect(() => {
     if (!focus) return;
-    buttons.current.get(focus)?.focus();
+    (focus === HEADING ? heading.current : buttons.current.get(focus))?.focus();
     setFocus(null);
   }, [focus, list]);
   const button = (id: string) => (el: HTMLButtonElement | null) => {
@@ -63,9 +67,10 @@ export function Shortlist({ userId }: { userId: string }) {
   const removeAt = (i: number) => {
     const next = shortlist.remove(list, list[i].group_id);
     change(next);
-    // The next entry's ✕ (or the one before), not the page's start.
+    // The next entry's ✕ (or the one before; the heading when none is
+    // left), not the page's start.
     const neighbour = next[Math.min(i, next.length - 1)];
-    setFocus(neighbour ? `${neighbour.group_id}:remove` : null);
+    setFocus(neighbour ? `${neighbour.group_id}:remove` : HEADING);
   };
   const name = (p: shortlist.Pick) =>
     `${p.title}: ${t.apply.group(formatDate(p.starts_on), formatDate(p.ends_on))}${p.place ? `, ${p.place}` : ""}`;
@@ -88,7 +93,9 @@ export function Shortlist({ userId }: { userId: string }) {
   const got = outcome.kind === "done" ? list.find((p) => p.group_id === outcome.application.group_id) : undefined;
   return (
     <section>
-      <h1>{t.shortlist.title}</h1>
+      <h1 ref={heading} tabIndex={-1}>
+        {t.shortlist.title}
+      </h1>
       <p>{t.shortlist.explain}</p>
       {list.length === 0 ? (
         <p>{t.shortlist.empty}</p>
