@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 mod allocation;
 mod completions;
+mod cpu;
 mod december;
 mod needs_survey;
 

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use super::allocation::{Ack, event, peak_rss_mb, settle};
+use super::cpu;
 
 #[derive(clap::Args, Clone)]
 pub struct Args {
@@ -228,8 +229,14 @@ async fn measure(
     );
 
     let baseline = baseline(baseline_db, &groups, args).await?;
+    let pids: Vec<(String, u32)> = children.iter().map(|(n, c)| (n.clone(), c.id())).collect();
+    let cpu_before = cpu::take(&pids);
     let window = window(&http, &base, &groups, applicants, args).await?;
+    let cpu_after = cpu::take(&pids);
     window.print(baseline);
+    let spent = cpu::per_item(&cpu_before, &cpu_after, window.acknowledged.len());
+    let spent: Vec<String> = spent.iter().map(|(n, ms)| format!("{n} {ms:.3}")).collect();
+    println!("  CPU ms per application: {}", spent.join(", "));
     verify(env, enrollment_db, &window).await?;
     println!("peak RSS (MB):");
     for (name, child) in children.iter() {
