@@ -75,6 +75,29 @@ impl Admission {
         })
     }
 
+    /// A ticket for a request that may wait for a better moment (a screen
+    /// polling seats left), or `None` (counted as shed, `background`):
+    /// it runs only while a quarter of the slots stay free for the
+    /// others, and never queues. Under a storm of such reads the writes
+    /// they would crowd out (applications at the window's opening) keep
+    /// their slots.
+    pub fn admit_background(self: &Arc<Self>) -> Option<Slot> {
+        let reserve = self.max_in_flight.div_ceil(4);
+        if self.slots.available_permits() <= reserve {
+            self.shed("background");
+            return None;
+        }
+        let Ok(permit) = self.slots.clone().try_acquire_owned() else {
+            self.shed("background");
+            return None;
+        };
+        self.report(0);
+        Some(Slot {
+            admission: self.clone(),
+            _permit: permit,
+        })
+    }
+
     /// Counts a request refused here (`full`, or `client` for one
     /// client's excess).
     pub fn shed(&self, reason: &str) {
@@ -122,5 +145,47 @@ impl Ticket {
 impl Drop for Slot {
     fn drop(&mut self) {
         self.admission.report(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bounds(in_flight: usize, queued: usize) -> Arc<Admission> {
+        Admission::new("test", in_flight, queued, Duration::from_millis(10))
+    }
+
+    #[tokio::test]
+    async fn background_requests_leave_a_quarter_of_the_slots_to_the_others() {
+        let a = bounds(8, 4);
+        // Six background reads run (two slots, a quarter, stay free) ...
+        let polls: Vec<Slot> = (0..6).filter_map(|_| a.admit_background()).collect();
+        assert_eq!(polls.len(), 6);
+        assert!(a.admit_background().is_none());
+        // ... and the others still find those two slots at once.
+        let first = a.admit().expect("admitted").wait().await;
+        let second = a.admit().expect("admitted").wait().await;
+        assert!(first.is_some() && second.is_some());
+    }
+
+    #[tokio::test]
+    async fn background_requests_never_queue_behind_a_full_house() {
+        let a = bounds(4, 4);
+        let running = take_slots(&a, 4).await;
+        assert_eq!(running.len(), 4);
+        assert!(a.admit_background().is_none());
+        drop(running);
+        assert!(a.admit_background().is_some());
+    }
+
+    async fn take_slots(a: &Arc<Admission>, n: usize) -> Vec<Slot> {
+        let mut out = Vec::new();
+        for _ in 0..n {
+            if let Some(slot) = a.admit().expect("admitted").wait().await {
+                out.push(slot);
+            }
+        }
+        out
     }
 }

@@ -11,6 +11,7 @@ import { type Campaign, useCampaign } from "../campaign";
 import { countdown, formatDate, startOfDay } from "../dates";
 import { sendOnce } from "../idempotency";
 import { type ProblemBody, ProblemView } from "../problem";
+import { nextPoll, retryAfter } from "../polling";
 import { t } from "../i18n";
 import * as shortlist from "../shortlist";
 
@@ -120,22 +121,39 @@ function Groups({ item, number, userId, campaignId }: { item: Entry; number: str
     setPicks(next);
   };
   const groups = (item.groups ?? []).filter((g) => g.status !== "cancelled");
-  const read = async () => {
+  // The groups' seats left; a group whose read fails keeps its last
+  // figure. Returns the waits the platform asked for (Retry-After).
+  const read = async (): Promise<number[]> => {
     const out: Record<string, Seats> = {};
-    await Promise.all(
+    const asked = await Promise.all(
       groups.map(async (g) => {
-        const { data } = await api.GET("/api/v1/groups/{id}/availability", { params: { path: { id: g.id ?? "" } } });
-        if (data?.group) out[g.id ?? ""] = data.group;
+        try {
+          const { data, response } = await api.GET("/api/v1/groups/{id}/availability", { params: { path: { id: g.id ?? "" } } });
+          if (data?.group) out[g.id ?? ""] = data.group;
+          return retryAfter(response);
+        } catch {
+          return [];
+        }
       }),
     );
-    setSeats(out);
+    setSeats((known) => ({ ...known, ...out }));
+    return asked.flat();
   };
   // Off by default: the groups differ in dates and place.
   const [others, setOthers] = useState(false);
   useEffect(() => {
-    read();
-    const timer = setInterval(read, SEATS_REFRESH_MS);
-    return () => clearInterval(timer);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    const poll = async () => {
+      // A hidden tab does not read: nobody is looking at it.
+      const asked = document.hidden ? [] : await read();
+      if (!stopped) timer = setTimeout(poll, nextPoll(SEATS_REFRESH_MS, asked));
+    };
+    poll();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
   }, [item.program_id]);
   if (groups.length === 0) return <p>{t.apply.noGroups}</p>;
   const label = (id: string) => {

@@ -18,6 +18,7 @@ mod allocation;
 mod completions;
 mod cpu;
 mod december;
+mod december_polls;
 mod needs_survey;
 
 #[derive(clap::Args)]

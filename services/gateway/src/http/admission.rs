@@ -5,7 +5,8 @@
 //! One signed-in client (one bearer token) may send
 //! `client_requests_per_second` on average with `client_burst` at once;
 //! beyond, 429 with Retry-After. Anonymous requests (login, the public
-//! catalog) have their own limits per login and per address.
+//! catalog) have their own limits per login and per address. Reads that
+//! screens poll are refused first (see [`polled`]).
 
 use axum::extract::{Request, State};
 use axum::http::header;
@@ -79,6 +80,12 @@ pub async fn admit(State(a): State<Arc<Admission>>, req: Request, next: Next) ->
         )
         .into_response();
     }
+    if polled(&req) {
+        let Some(_slot) = a.bounds.admit_background() else {
+            return overloaded();
+        };
+        return next.run(req).await;
+    }
     let Some(ticket) = a.bounds.admit() else {
         return overloaded();
     };
@@ -86,4 +93,42 @@ pub async fn admit(State(a): State<Arc<Admission>>, req: Request, next: Next) ->
         return overloaded();
     };
     next.run(req).await
+}
+
+/// A read that open screens repeat on a timer (the seats left of a
+/// program's groups, every few seconds while the window is open): at
+/// the window's opening thousands of them would crowd out the
+/// applications, so they run only with slots to spare
+/// (`Admission::admit_background`) and are refused first.
+fn polled(req: &Request) -> bool {
+    req.method() == axum::http::Method::GET
+        && req.uri().path().starts_with("/api/v1/groups/")
+        && req.uri().path().ends_with("/availability")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    fn request(method: &str, path: &str) -> Request {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .expect("a request")
+    }
+
+    #[test]
+    fn only_the_polled_seat_reads_wait_for_spare_slots() {
+        let id = "0190c3a4-0000-7000-8000-000000000001";
+        assert!(polled(&request(
+            "GET",
+            &format!("/api/v1/groups/{id}/availability")
+        )));
+        // Applying, withdrawing and every other read take their turn.
+        assert!(!polled(&request("POST", "/api/v1/applications")));
+        assert!(!polled(&request("GET", &format!("/api/v1/groups/{id}"))));
+        assert!(!polled(&request("GET", "/api/v1/me/applications")));
+    }
 }

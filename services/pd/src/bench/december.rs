@@ -24,13 +24,13 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::process::Child;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use super::allocation::{Ack, event, peak_rss_mb, settle};
-use super::cpu;
+use super::{cpu, december_polls};
 
 #[derive(clap::Args, Clone)]
 pub struct Args {
@@ -78,6 +78,11 @@ pub struct Args {
     /// request: the fullest list the portal's list of groups can send).
     #[arg(long, value_enum, default_value_t = Ranking::Group)]
     ranking: Ranking,
+    /// Reads of a group's seats left sent each second during the window,
+    /// as the open program screens of waiting educators poll them
+    /// (`GET /groups/{id}/availability`); 0 for none.
+    #[arg(long, default_value_t = 0)]
+    polls_per_second: u32,
 }
 
 /// See [`Args::ranking`].
@@ -230,10 +235,33 @@ async fn measure(
 
     let baseline = baseline(baseline_db, &groups, args).await?;
     let pids: Vec<(String, u32)> = children.iter().map(|(n, c)| (n.clone(), c.id())).collect();
+    let stop_polls = Arc::new(AtomicBool::new(false));
+    let poller = (args.polls_per_second > 0).then(|| {
+        december_polls::start(
+            http.clone(),
+            base.clone(),
+            groups.iter().map(|g| g.id).collect(),
+            applicants
+                .iter()
+                .take(4096)
+                .map(|a| a.token.clone())
+                .collect(),
+            args.polls_per_second,
+            stop_polls.clone(),
+        )
+    });
     let cpu_before = cpu::take(&pids);
     let window = window(&http, &base, &groups, applicants, args).await?;
     let cpu_after = cpu::take(&pids);
+    stop_polls.store(true, Ordering::Relaxed);
+    let polls = match poller {
+        Some(p) => Some(p.await.context("the poller")?),
+        None => None,
+    };
     window.print(baseline);
+    if let Some(p) = polls {
+        p.print(window.elapsed.as_secs_f64());
+    }
     let spent = cpu::per_item(&cpu_before, &cpu_after, window.acknowledged.len());
     let spent: Vec<String> = spent.iter().map(|(n, ms)| format!("{n} {ms:.3}")).collect();
     println!("  CPU ms per application: {}", spent.join(", "));
@@ -610,7 +638,7 @@ struct Window {
 }
 
 /// "201: 5, 409 group_full: 3": counts by answer, in order.
-fn by_status(answers: &HashMap<String, u64>) -> String {
+pub(super) fn by_status(answers: &HashMap<String, u64>) -> String {
     let mut answers: Vec<_> = answers.iter().collect();
     answers.sort();
     let answers: Vec<String> = answers.iter().map(|(k, v)| format!("{k}: {v}")).collect();

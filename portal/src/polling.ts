@@ -1,0 +1,18 @@
+// Screens that read a figure again on a timer (the seats left while the
+// application window is open). At the window's opening thousands of them
+// are open at once, and the gateway refuses their reads first when it is
+// busy (503 with Retry-After): a screen then waits as long as it is asked
+// before reading again, instead of adding to the load.
+
+/** The wait before the next read: the screen's interval, or longer when
+ * an answer asked for it (Retry-After, in seconds). */
+export function nextPoll(intervalMs: number, retryAfterSeconds: number[]): number {
+  const asked = retryAfterSeconds.filter((s) => Number.isFinite(s) && s > 0);
+  return Math.max(intervalMs, ...asked.map((s) => s * 1000));
+}
+
+/** The Retry-After of a refused answer (503, 429), else none. */
+export function retryAfter(response: Response): number[] {
+  if (response.status !== 503 && response.status !== 429) return [];
+  return [Number(response.headers.get("retry-after") ?? "1") || 1];
+}
