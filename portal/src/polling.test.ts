@@ -3,12 +3,21 @@ import { nextPoll, retryAfter } from "./polling";
 
 describe("polling", () => {
   it("reads again after its interval when nothing asked otherwise", () => {
-    expect(nextPoll(5000, [])).toBe(5000);
-    expect(nextPoll(5000, [1, 2])).toBe(5000);
+    expect(nextPoll(5000, [], 0.5)).toBe(5000);
+    expect(nextPoll(5000, [1, 2], 0.5)).toBe(5000);
   });
 
   it("waits as long as the longest Retry-After asked", () => {
-    expect(nextPoll(5000, [1, 30, 7])).toBe(30_000);
+    expect(nextPoll(5000, [1, 30, 7], 0.5)).toBe(30_000);
+  });
+
+  it("spreads the screens' reads by a fifth either way", () => {
+    expect(nextPoll(5000, [], 0)).toBe(4000);
+    expect(nextPoll(5000, [], 0.999)).toBeGreaterThan(5990);
+    expect(nextPoll(5000, [], 0.999)).toBeLessThan(6000);
+    const waits = Array.from({ length: 100 }, () => nextPoll(5000, []));
+    expect(Math.min(...waits)).toBeGreaterThanOrEqual(4000);
+    expect(Math.max(...waits)).toBeLessThan(6000);
   });
 
   it("takes Retry-After only from refused answers, one second when unsaid", () => {

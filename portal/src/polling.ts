@@ -5,10 +5,13 @@
 // before reading again, instead of adding to the load.
 
 /** The wait before the next read: the screen's interval, or longer when
- * an answer asked for it (Retry-After, in seconds). */
-export function nextPoll(intervalMs: number, retryAfterSeconds: number[]): number {
+ * an answer asked for it (Retry-After, in seconds), spread by ±20 %
+ * (`draw` in [0, 1)) so that the screens opened at the same second do not
+ * all read again at the same second. */
+export function nextPoll(intervalMs: number, retryAfterSeconds: number[], draw: number = Math.random()): number {
   const asked = retryAfterSeconds.filter((s) => Number.isFinite(s) && s > 0);
-  return Math.max(intervalMs, ...asked.map((s) => s * 1000));
+  const wait = Math.max(intervalMs, ...asked.map((s) => s * 1000));
+  return Math.floor(wait * (0.8 + 0.4 * draw));
 }
 
 /** The Retry-After of a refused answer (503, 429), else none. */

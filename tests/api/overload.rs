@@ -92,3 +92,62 @@ async fn a_full_gateway_answers_503_at_once_and_a_hasty_client_429() {
     );
     p.stop().await;
 }
+
+/// The seats-left reads that program screens poll give way: with three
+/// of the gateway's four slots taken they are refused at once (Retry-After
+/// 5 s), while a request of any other kind still gets the last slot.
+#[tokio::test]
+async fn polled_seat_reads_leave_the_last_slots_to_other_requests() {
+    let p = Platform::start_with(true, |s| {
+        s.gateway.max_in_flight = 4;
+        s.gateway.max_queued = 4;
+    })
+    .await
+    .unwrap();
+    let admin = p.user_token("root", "admin", None).await.unwrap();
+    let addr = p.url("").trim_start_matches("http://").to_owned();
+    // Three clients send their headers and nothing of their bodies: each
+    // holds a slot.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /api/v1/regions HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {admin}\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n"
+        );
+        slow.write_all(head.as_bytes()).await.unwrap();
+        held.push(slow);
+    }
+    let poll = format!("/api/v1/groups/{}/availability", uuid::Uuid::now_v7());
+    let mut refused = None;
+    for _ in 0..100 {
+        let r = p
+            .http
+            .get(p.url(&poll))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 503 {
+            refused = Some(r);
+            break;
+        }
+        // Not all three held slots have reached the gateway yet (the read
+        // itself was let in: an unknown group is a 404).
+        assert_eq!(r.status(), 404);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let r = refused.expect("a 503 for the poll once three slots are held");
+    assert_eq!(r.headers()["retry-after"], "5");
+    // Any other request takes the fourth slot.
+    let (s, body) = call(&p, Method::GET, "/api/v1/regions", Some(&admin), None).await;
+    assert_eq!(s, 200, "{body}");
+    assert!(
+        pd_runtime::metrics::render()
+            .contains("pd_requests_shed_total{at=\"gateway\",reason=\"background\"}"),
+        "the refused poll is counted"
+    );
+    for mut slow in held {
+        slow.write_all(b"{}").await.unwrap();
+    }
+    p.stop().await;
+}

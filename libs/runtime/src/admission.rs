@@ -82,12 +82,13 @@ impl Admission {
     /// they would crowd out (applications at the window's opening) keep
     /// their slots.
     pub fn admit_background(self: &Arc<Self>) -> Option<Slot> {
-        let reserve = self.max_in_flight.div_ceil(4);
-        if self.slots.available_permits() <= reserve {
-            self.shed("background");
-            return None;
-        }
-        let Ok(permit) = self.slots.clone().try_acquire_owned() else {
+        // A quarter, rounded down: with one to three slots nothing is kept
+        // back, so a small deployment still answers these reads when idle.
+        let reserve = self.max_in_flight / 4;
+        // The slot first, then the check: concurrent calls that each saw
+        // enough free slots could together take the reserve otherwise.
+        let permit = self.slots.clone().try_acquire_owned().ok();
+        let Some(permit) = permit.filter(|_| self.slots.available_permits() >= reserve) else {
             self.shed("background");
             return None;
         };
@@ -98,8 +99,8 @@ impl Admission {
         })
     }
 
-    /// Counts a request refused here (`full`, or `client` for one
-    /// client's excess).
+    /// Counts a request refused here (`full`, `background` for a read that
+    /// waits for spare slots, or `client` for one client's excess).
     pub fn shed(&self, reason: &str) {
         let labels = ShedLabels {
             at: self.labels.service.clone(),
@@ -167,6 +168,19 @@ mod tests {
         let first = a.admit().expect("admitted").wait().await;
         let second = a.admit().expect("admitted").wait().await;
         assert!(first.is_some() && second.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_small_gateway_keeps_nothing_back() {
+        let a = bounds(1, 0);
+        let poll = a.admit_background();
+        assert!(
+            poll.is_some(),
+            "an idle single slot serves a background read"
+        );
+        assert!(a.admit_background().is_none(), "and only one");
+        drop(poll);
+        assert!(a.admit().is_some());
     }
 
     #[tokio::test]

@@ -57,6 +57,23 @@ fn client_key(req: &Request) -> Option<String> {
     Some(auth.chars().rev().take(48).collect())
 }
 
+/// A polled read refused: asked to come back later than a request the
+/// user sent, so that the screens open at the window's opening do not all
+/// return at the next second.
+fn busy_for_polls() -> Response {
+    ApiError(
+        AppError::new(
+            ErrorKind::Unavailable,
+            "платформа занята заявлениями; данные о местах обновятся позже",
+        )
+        .with("retry_after", POLL_RETRY_AFTER_SECONDS),
+    )
+    .into_response()
+}
+
+/// The `Retry-After` of a refused poll, in seconds.
+const POLL_RETRY_AFTER_SECONDS: &str = "5";
+
 fn overloaded() -> Response {
     ApiError(
         AppError::new(
@@ -82,7 +99,7 @@ pub async fn admit(State(a): State<Arc<Admission>>, req: Request, next: Next) ->
     }
     if polled(&req) {
         let Some(_slot) = a.bounds.admit_background() else {
-            return overloaded();
+            return busy_for_polls();
         };
         return next.run(req).await;
     }
@@ -101,8 +118,10 @@ pub async fn admit(State(a): State<Arc<Admission>>, req: Request, next: Next) ->
 /// applications, so they run only with slots to spare
 /// (`Admission::admit_background`) and are refused first.
 fn polled(req: &Request) -> bool {
-    req.method() == axum::http::Method::GET
-        && req.uri().path().starts_with("/api/v1/groups/")
+    matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) && req.uri().path().starts_with("/api/v1/groups/")
         && req.uri().path().ends_with("/availability")
 }
 
