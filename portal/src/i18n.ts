@@ -443,6 +443,7 @@ export const t = {
     noGroups: "У программы пока нет групп",
     group: (from: string, to: string) => `Группа ${from} — ${to}`,
     seatsLeft: (left: number, capacity: number) => `свободно мест: ${left} из ${capacity}`,
+    asOf: (time: string) => `(на ${time}, обновится позже)`,
     apply: "Подать заявление",
     sending: "Отправка…",
     enrolled: "Вы зачислены в группу.",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nextPoll, retryAfter } from "./polling";
+import { nextPoll, retryAfter, stale } from "./polling";
 
 describe("polling", () => {
   it("reads again after its interval when nothing asked otherwise", () => {
@@ -25,5 +25,11 @@ describe("polling", () => {
     expect(retryAfter(busy)).toEqual([12]);
     expect(retryAfter(new Response(null, { status: 429 }))).toEqual([1]);
     expect(retryAfter(new Response(null, { status: 200 }))).toEqual([]);
+  });
+
+  it("calls a figure stale once two reads in a row were missed", () => {
+    expect(stale(undefined, 100_000, 5000)).toBe(false);
+    expect(stale(90_000, 100_000, 5000)).toBe(false);
+    expect(stale(89_999, 100_000, 5000)).toBe(true);
   });
 });

@@ -19,3 +19,10 @@ export function retryAfter(response: Response): number[] {
   if (response.status !== 503 && response.status !== 429) return [];
   return [Number(response.headers.get("retry-after") ?? "1") || 1];
 }
+
+/** Whether a figure read at `readAt` is older than two intervals at
+ * `now` (its reads were refused since): the screen then says when it
+ * was read, so that an educator does not take it for the present. */
+export function stale(readAt: number | undefined, now: number, intervalMs: number): boolean {
+  return readAt !== undefined && now - readAt > 2 * intervalMs;
+}

@@ -346,6 +346,16 @@ test("in the window: the last seat is taken, the educator waits, retries safely,
   await page.goto(`/#/apply/${entry.program_id}`);
   const open = page.getByRole("listitem").filter({ has: page.locator("[data-seats]") }).filter({ hasText: "из 5" });
   await expect(open).toContainText("свободно мест: 5 из 5");
+  // The platform, busy with applications, refuses the screen's reads of
+  // seats left: the last figure stays, saying when it was read, until a
+  // read is answered again.
+  await page.route("**/availability", (route) =>
+    route.fulfill({ status: 503, headers: { "retry-after": "1" }, json: { code: "unavailable" } }),
+  );
+  await expect(open).toContainText("свободно мест: 5 из 5 (на ", { timeout: 25_000 });
+  await expect(open).toContainText("обновится позже");
+  await page.unroute("**/availability");
+  await expect(open).not.toContainText("обновится позже", { timeout: 15_000 });
   await page.getByLabel("записать меня в другую группу этой программы").check();
   await full.getByRole("button", { name: "Подать заявление" }).click();
   await expect(full.getByRole("status")).toContainText("вы зачислены в другую группу программы — Группа");

@@ -11,7 +11,7 @@ import { type Campaign, useCampaign } from "../campaign";
 import { countdown, formatDate, startOfDay } from "../dates";
 import { sendOnce } from "../idempotency";
 import { type ProblemBody, ProblemView } from "../problem";
-import { nextPoll, retryAfter } from "../polling";
+import { nextPoll, retryAfter, stale } from "../polling";
 import { t } from "../i18n";
 import * as shortlist from "../shortlist";
 
@@ -106,6 +106,8 @@ export function Window({ campaign, children }: { campaign: Campaign; children: p
 
 function Groups({ item, number, userId, campaignId }: { item: Entry; number: string; userId: string; campaignId: string }) {
   const [seats, setSeats] = useState<Record<string, Seats>>({});
+  // When each group's figure was read (refused reads keep the older one).
+  const [readAt, setReadAt] = useState<Record<string, number>>({});
   const [picks, setPicks] = useState(() => shortlist.load(userId, campaignId));
   const pick = (g: NonNullable<Entry["groups"]>[number]) => {
     const next = shortlist.add(picks, {
@@ -137,6 +139,8 @@ function Groups({ item, number, userId, campaignId }: { item: Entry; number: str
       }),
     );
     setSeats((known) => ({ ...known, ...out }));
+    const now = Date.now();
+    setReadAt((known) => ({ ...known, ...Object.fromEntries(Object.keys(out).map((id) => [id, now])) }));
     return asked.flat();
   };
   // Off by default: the groups differ in dates and place.
@@ -182,6 +186,9 @@ function Groups({ item, number, userId, campaignId }: { item: Entry; number: str
                   <span data-seats={seats[g.id ?? ""].seats_left}>
                     {t.apply.seatsLeft(seats[g.id ?? ""].seats_left ?? 0, seats[g.id ?? ""].capacity ?? 0)}
                   </span>
+                  {stale(readAt[g.id ?? ""], Date.now(), SEATS_REFRESH_MS) && (
+                    <> {t.apply.asOf(new Date(readAt[g.id ?? ""]).toLocaleTimeString("ru-RU"))}</>
+                  )}
                 </>
               )}
             </p>
