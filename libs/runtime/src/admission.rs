@@ -75,7 +75,7 @@ impl Admission {
         })
     }
 
-    /// A ticket for a request that may wait for a better moment (a screen
+    /// A slot for a request that may wait for a better moment (a screen
     /// polling seats left), or `None` (counted as shed, `background`):
     /// it runs only while a quarter of the slots stay free for the
     /// others, and never queues. Under a storm of such reads the writes

@@ -1,7 +1,7 @@
 // The operators' allocation: quotas and how each was computed, refusals
 // to decide, and freed places to reassign before the cascade's deadline
 // (the organization's, then the municipality's, then the region's).
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { components } from "../api/schema";
 import { type Campaign, useCampaign } from "../campaign";
@@ -10,6 +10,7 @@ import { sendOnce } from "../idempotency";
 import { formatDateTime } from "../dates";
 import { type ProblemBody, ProblemView } from "../problem";
 import { t } from "../i18n";
+import { useLatest } from "../latest";
 
 type Quota = components["schemas"]["Quota"];
 type Refusal = components["schemas"]["Refusal"];
@@ -122,15 +123,17 @@ function Refusals({ campaign, changed, onChange }: { campaign: Campaign; changed
   const [status, setStatus] = useState("requested");
   const [problem, setProblem] = useState<ProblemBody | null>(null);
   const [notes, setNotes] = useState<Record<string, string>>({});
-  // Only the latest read is shown: the answer for the status chosen
-  // before may come after the one for the status chosen now.
-  const reads = useRef(0);
+  // The answer for the status chosen before may come after the one for
+  // the status chosen now: only the latest is shown.
+  const latest = useLatest();
   const load = async () => {
-    const mine = ++reads.current;
-    const { data, error } = await api.GET("/api/v1/campaigns/{id}/refusals", {
-      params: { path: { id: campaign.id ?? "" }, query: { status, limit: 200 } },
-    });
-    if (mine !== reads.current) return;
+    const answer = await latest(
+      api.GET("/api/v1/campaigns/{id}/refusals", {
+        params: { path: { id: campaign.id ?? "" }, query: { status, limit: 200 } },
+      }),
+    );
+    if (!answer) return;
+    const { data, error } = answer;
     if (error) setProblem(error);
     setItems(data?.items ?? []);
   };

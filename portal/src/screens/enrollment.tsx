@@ -1,7 +1,7 @@
 // The operators' applications: by status with the reasons, CSV of the
 // list, and an application filed on behalf of an educator of their scope
 // (retried with the same Idempotency-Key, never twice).
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { components } from "../api/schema";
 import { type Campaign, useCampaign } from "../campaign";
@@ -10,6 +10,7 @@ import { download } from "../download";
 import { sendOnce } from "../idempotency";
 import { type ProblemBody, ProblemView } from "../problem";
 import { t } from "../i18n";
+import { useLatest } from "../latest";
 
 type Application = components["schemas"]["Application"];
 type Number_ = components["schemas"]["UniqueNumber"];
@@ -167,13 +168,11 @@ function OnBehalf({ campaign, onFiled }: { campaign: Campaign; onFiled: () => vo
   const [waitlist, setWaitlist] = useState(false);
   const [problem, setProblem] = useState<ProblemBody | null>(null);
   const [done, setDone] = useState("");
-  // Only the latest search's answer is shown (an earlier one may come last).
-  const searches = useRef(0);
+  const latest = useLatest();
   const search = async (query: string) => {
-    const mine = ++searches.current;
     try {
-      const groups = await findGroups(id, query);
-      if (mine !== searches.current) return;
+      const groups = await latest(findGroups(id, query));
+      if (!groups) return;
       setFound(groups);
       setLabels((known) => new Map([...known, ...groups.map((g): [string, string] => [g.id, g.label])]));
     } catch {

@@ -52,10 +52,22 @@ export function Shortlist({ userId }: { userId: string }) {
     (focus === HEADING ? heading.current : buttons.current.get(focus))?.focus();
     setFocus(null);
   }, [focus, list]);
-  const button = (id: string) => (el: HTMLButtonElement | null) => {
-    if (el) buttons.current.set(id, el);
-    else buttons.current.delete(id);
-  };
+  // An entry's button, kept by `id` (group and action) for the focus.
+  const control = (id: string, label: string, symbol: string, onClick: () => void, disabled: boolean) => (
+    <button
+      type="button"
+      class="secondary"
+      ref={(el: HTMLButtonElement | null) => {
+        if (el) buttons.current.set(id, el);
+        else buttons.current.delete(id);
+      }}
+      aria-label={label}
+      disabled={disabled}
+      onClick={onClick}
+    >
+      {symbol}
+    </button>
+  );
   const moveAt = (i: number, by: number) => {
     const next = shortlist.move(list, i, by);
     const to = i + by;
@@ -104,35 +116,9 @@ export function Shortlist({ userId }: { userId: string }) {
           {list.map((p, i) => (
             <li key={p.group_id}>
               {name(p)}{" "}
-              <button
-                type="button"
-                class="secondary"
-                ref={button(`${p.group_id}:up`)}
-                aria-label={t.shortlist.up(name(p))}
-                disabled={i === 0}
-                onClick={() => moveAt(i, -1)}
-              >
-                ↑
-              </button>{" "}
-              <button
-                type="button"
-                class="secondary"
-                ref={button(`${p.group_id}:down`)}
-                aria-label={t.shortlist.down(name(p))}
-                disabled={i === list.length - 1}
-                onClick={() => moveAt(i, 1)}
-              >
-                ↓
-              </button>{" "}
-              <button
-                type="button"
-                class="secondary"
-                ref={button(`${p.group_id}:remove`)}
-                aria-label={t.shortlist.remove(name(p))}
-                onClick={() => removeAt(i)}
-              >
-                ✕
-              </button>
+              {control(`${p.group_id}:up`, t.shortlist.up(name(p)), "↑", () => moveAt(i, -1), i === 0)}{" "}
+              {control(`${p.group_id}:down`, t.shortlist.down(name(p)), "↓", () => moveAt(i, 1), i === list.length - 1)}{" "}
+              {control(`${p.group_id}:remove`, t.shortlist.remove(name(p)), "✕", () => removeAt(i), false)}
             </li>
           ))}
         </ol>

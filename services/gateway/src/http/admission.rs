@@ -57,45 +57,38 @@ fn client_key(req: &Request) -> Option<String> {
     Some(auth.chars().rev().take(48).collect())
 }
 
+/// A request refused before it runs, with when to come back (seconds).
+fn refused(kind: ErrorKind, detail: &str, retry_after: &str) -> Response {
+    ApiError(AppError::new(kind, detail).with("retry_after", retry_after)).into_response()
+}
+
+fn overloaded() -> Response {
+    refused(
+        ErrorKind::Unavailable,
+        "платформа перегружена; повторите запрос через секунду",
+        "1",
+    )
+}
+
 /// A polled read refused: asked to come back later than a request the
 /// user sent, so that the screens open at the window's opening do not all
 /// return at the next second.
 fn busy_for_polls() -> Response {
-    ApiError(
-        AppError::new(
-            ErrorKind::Unavailable,
-            "платформа занята заявлениями; данные о местах обновятся позже",
-        )
-        .with("retry_after", POLL_RETRY_AFTER_SECONDS),
+    refused(
+        ErrorKind::Unavailable,
+        "платформа занята заявлениями; данные о местах обновятся позже",
+        "5",
     )
-    .into_response()
-}
-
-/// The `Retry-After` of a refused poll, in seconds.
-const POLL_RETRY_AFTER_SECONDS: &str = "5";
-
-fn overloaded() -> Response {
-    ApiError(
-        AppError::new(
-            ErrorKind::Unavailable,
-            "платформа перегружена; повторите запрос через секунду",
-        )
-        .with("retry_after", "1"),
-    )
-    .into_response()
 }
 
 pub async fn admit(State(a): State<Arc<Admission>>, req: Request, next: Next) -> Response {
     if client_key(&req).is_some_and(|k| a.per_client.check_key(&k).is_err()) {
         a.bounds.shed("client");
-        return ApiError(
-            AppError::new(
-                ErrorKind::RateLimited,
-                "слишком много запросов; повторите через секунду",
-            )
-            .with("retry_after", "1"),
-        )
-        .into_response();
+        return refused(
+            ErrorKind::RateLimited,
+            "слишком много запросов; повторите через секунду",
+            "1",
+        );
     }
     if polled(&req) {
         let Some(_slot) = a.bounds.admit_background() else {
