@@ -340,6 +340,15 @@ impl Bus {
     }
 }
 
+/// The operation a request names: `<prefix><operation>.v1` (empty for
+/// anything else, which no handler answers).
+fn operation_of<'a>(subject: &'a str, prefix: &str) -> &'a str {
+    subject
+        .strip_prefix(prefix)
+        .and_then(|s| s.strip_suffix(".v1"))
+        .unwrap_or("")
+}
+
 type Handler<S> = Arc<
     dyn Fn(S, RpcContext, Bytes) -> BoxFuture<'static, Result<Vec<u8>, AppError>> + Send + Sync,
 >;
@@ -355,6 +364,8 @@ pub struct RpcServer<S> {
     keys: Option<idempotency::Keys>,
     /// The operations that honour it (`Operation::CREATES`).
     creates: HashSet<&'static str>,
+    /// The operations run only with slots to spare (`Operation::BACKGROUND`).
+    background: HashSet<&'static str>,
     #[doc(hidden)]
     pub crash_after_handler: bool,
 }
@@ -368,6 +379,7 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
             idempotency: None,
             keys: None,
             creates: HashSet::new(),
+            background: HashSet::new(),
             crash_after_handler: false,
         }
     }
@@ -399,6 +411,9 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
         );
         if O::CREATES {
             self.creates.insert(O::NAME);
+        }
+        if O::BACKGROUND {
+            self.background.insert(O::NAME);
         }
         self.route(O::NAME, f)
     }
@@ -487,8 +502,11 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
                     }
                 };
                 let Some(msg) = msg else { break };
-                let Some(ticket) = admission.admit() else {
-                    this.shed(&bus, msg).await;
+                let background = this
+                    .background
+                    .contains(operation_of(&msg.subject, &prefix));
+                let Some(ticket) = admission.admit_as(background) else {
+                    this.shed(&bus, msg, background).await;
                     continue;
                 };
                 let this = this.clone();
@@ -510,14 +528,23 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
     }
 
     /// Answers at once that the service is full: the caller retries after
-    /// the Retry-After seconds instead of waiting for its deadline.
-    async fn shed(&self, bus: &Bus, msg: async_nats::Message) {
+    /// the Retry-After seconds instead of waiting for its deadline (a
+    /// background read later, so that the polls refused do not return
+    /// together while the service is still busy).
+    async fn shed(&self, bus: &Bus, msg: async_nats::Message, background: bool) {
         let Some(reply_to) = msg.reply else { return };
-        let e = AppError::new(
-            ErrorKind::Unavailable,
-            "сервис перегружен; повторите запрос через секунду",
-        )
-        .with("retry_after", "1");
+        let e = match background {
+            false => AppError::new(
+                ErrorKind::Unavailable,
+                "сервис перегружен; повторите запрос через секунду",
+            )
+            .with("retry_after", "1"),
+            true => AppError::new(
+                ErrorKind::Unavailable,
+                "сервис занят заявлениями; данные обновятся позже",
+            )
+            .with("retry_after", "5"),
+        };
         let mut h = HeaderMap::new();
         h.insert(headers::STATUS, "error");
         let body = Bytes::from(error_to_proto(&e).encode_to_vec());
@@ -530,12 +557,7 @@ impl<S: Clone + Send + Sync + 'static> RpcServer<S> {
         let Some(reply_to) = msg.reply.clone() else {
             return;
         };
-        let operation = msg
-            .subject
-            .strip_prefix(prefix)
-            .and_then(|s| s.strip_suffix(".v1"))
-            .unwrap_or("")
-            .to_owned();
+        let operation = operation_of(&msg.subject, prefix).to_owned();
         let header = |name: &str| {
             msg.headers
                 .as_ref()

@@ -1382,6 +1382,96 @@ async fn a_batch_with_a_bad_event_keeps_the_others_and_snapshots_end_newest() {
     env.cleanup().await;
 }
 
+/// Operations of a test service: one a user sends, one a screen polls.
+mod polled_ops {
+    use pd_proto::common::v1::IdRequest;
+    pd_proto::operations! {
+        service "polled";
+        Hold = "hold": IdRequest => IdRequest;
+        Poll = "poll": IdRequest => IdRequest, background;
+    }
+}
+
+#[tokio::test]
+async fn polled_reads_leave_a_quarter_of_the_service_to_other_requests() {
+    use polled_ops::{Hold, Poll};
+    let env = TestEnv::new().unwrap();
+    let verifier = TokenVerifier::new(&env.settings.auth).unwrap();
+    let mut nats = env.settings.nats.clone();
+    nats.max_in_flight = 4;
+    nats.max_queued = 0;
+    let bus = Bus::connect(&nats, verifier).await.unwrap();
+    let shutdown = Shutdown::new();
+    let release = Arc::new(tokio::sync::Semaphore::new(0));
+    let gate = release.clone();
+    let server = RpcServer::new("polled", ())
+        .op(Hold, move |_, _, req: IdRequest| {
+            let gate = gate.clone();
+            async move {
+                gate.acquire()
+                    .await
+                    .map_err(|e| AppError::internal(e.to_string()))?
+                    .forget();
+                Ok(req)
+            }
+        })
+        .op(Poll, |_, _, req: IdRequest| async move { Ok(req) });
+    let task = server.serve(bus.clone(), shutdown.clone()).await.unwrap();
+    let ctx = CallContext::default();
+    let poll = || async {
+        bus.call::<Poll>(&IdRequest { id: "poll".into() }, &ctx)
+            .await
+    };
+    // Idle, a poll is answered.
+    assert_eq!(poll().await.unwrap().id, "poll");
+    let hold = |id: &str| {
+        let (bus, ctx, req) = (bus.clone(), ctx.clone(), IdRequest { id: id.into() });
+        tokio::spawn(async move { bus.call::<Hold>(&req, &ctx).await })
+    };
+    let held: Vec<_> = ["a", "b", "c"].into_iter().map(hold).collect();
+    let in_flight = |n: usize| format!("pd_requests_in_flight{{service=\"polled\"}} {n}");
+    wait_for_metric(&in_flight(3)).await;
+    // Three of four slots busy: the last is kept for what users send, so
+    // a poll is refused at once, asked to come back in 5 s, and counted.
+    let started = Instant::now();
+    let err = poll().await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Unavailable, "{err:?}");
+    assert_eq!(
+        err.extensions.get("retry_after").map(String::as_str),
+        Some("5")
+    );
+    assert!(started.elapsed() < Duration::from_millis(500), "at once");
+    assert!(
+        pd_runtime::metrics::render()
+            .contains("pd_requests_shed_total{at=\"polled\",reason=\"background\"} 1")
+    );
+    // A request a user sent still gets the last slot.
+    let fourth = hold("d");
+    wait_for_metric(&in_flight(4)).await;
+    release.add_permits(4);
+    assert_eq!(fourth.await.unwrap().unwrap().id, "d");
+    for (h, id) in held.into_iter().zip(["a", "b", "c"]) {
+        assert_eq!(h.await.unwrap().unwrap().id, id);
+    }
+    assert_eq!(poll().await.unwrap().id, "poll", "answered again once idle");
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+/// Waits until the metrics page shows `line` (requests arrive in their own time).
+async fn wait_for_metric(line: &str) {
+    for _ in 0..200 {
+        if pd_runtime::metrics::render().contains(line) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("never saw {line}");
+}
+
 #[tokio::test]
 async fn a_full_service_sheds_requests_at_once_and_keeps_serving_the_admitted() {
     let env = TestEnv::new().unwrap();
@@ -1409,23 +1499,11 @@ async fn a_full_service_sheds_requests_at_once_and_keeps_serving_the_admitted() 
                 .await
         })
     };
-    // The service's gauges, once they read `want` (the requests arrive
-    // in their own time).
-    let gauges_reach = |want: &'static str| async move {
-        for _ in 0..200 {
-            if pd_runtime::metrics::render().contains(want) {
-                return;
-            }
-            tokio::task::yield_now().await;
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("never saw {want}");
-    };
     // One runs, one waits for its slot: both are admitted.
     let running = call("running");
-    gauges_reach("pd_requests_in_flight{service=\"busy\"} 1").await;
+    wait_for_metric("pd_requests_in_flight{service=\"busy\"} 1").await;
     let queued = call("queued");
-    gauges_reach("pd_requests_queued{service=\"busy\"} 1").await;
+    wait_for_metric("pd_requests_queued{service=\"busy\"} 1").await;
     // The third finds both bounds reached: refused at once, with a retry hint.
     let started = Instant::now();
     let err = bus

@@ -82,21 +82,41 @@ impl Admission {
     /// they would crowd out (applications at the window's opening) keep
     /// their slots.
     pub fn admit_background(self: &Arc<Self>) -> Option<Slot> {
+        let permit = self.background_permit()?;
+        self.report(0);
+        Some(Slot {
+            admission: self.clone(),
+            _permit: permit,
+        })
+    }
+
+    /// [`Admission::admit`], or for a `background` request
+    /// [`Admission::admit_background`], as a ticket (whose slot, for a
+    /// background request, is already held).
+    pub fn admit_as(self: &Arc<Self>, background: bool) -> Option<Ticket> {
+        if !background {
+            return self.admit();
+        }
+        let permit = self.background_permit()?;
+        self.report(0);
+        Some(Ticket {
+            admission: self.clone(),
+            slot: Some(permit),
+        })
+    }
+
+    fn background_permit(&self) -> Option<OwnedSemaphorePermit> {
         // A quarter, rounded down: with one to three slots nothing is kept
         // back, so a small deployment still answers these reads when idle.
         let reserve = self.max_in_flight / 4;
         // The slot first, then the check: concurrent calls that each saw
         // enough free slots could together take the reserve otherwise.
         let permit = self.slots.clone().try_acquire_owned().ok();
-        let Some(permit) = permit.filter(|_| self.slots.available_permits() >= reserve) else {
+        let permit = permit.filter(|_| self.slots.available_permits() >= reserve);
+        if permit.is_none() {
             self.shed("background");
-            return None;
-        };
-        self.report(0);
-        Some(Slot {
-            admission: self.clone(),
-            _permit: permit,
-        })
+        }
+        permit
     }
 
     /// Counts a request refused here (`full`, `background` for a read that

@@ -10,7 +10,7 @@ crate::operations! {
     MyApplications = "my_applications": pb::MyApplicationsRequest => pb::ApplicationList;
     ListApplications = "list_applications": pb::ListApplicationsRequest => pb::ApplicationList;
     Summary = "summary": pb::SummaryRequest => pb::Summary;
-    Availability = "availability": pb::GroupRequest => pb::Availability;
+    Availability = "availability": pb::GroupRequest => pb::Availability, background;
     FormGroups = "form_groups": pb::FormationRequest => pb::Formation;
     GetFormation = "get_formation": pb::FormationRequest => pb::Formation;
     ListRosters = "list_rosters": pb::ListRostersRequest => pb::RosterList;

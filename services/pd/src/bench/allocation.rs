@@ -370,7 +370,12 @@ async fn confirm_all(bus: &Bus, region: &Region, ctx: &CallContext) -> anyhow::R
 
 /// The most resident memory this process had (every service of the bench runs in it).
 pub(super) fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+    peak_rss_of("self")
+}
+
+/// The most resident memory (`VmHWM`) of a process: `self` or a pid.
+pub(super) fn peak_rss_of(process: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
         .ok()
         .and_then(|s| {
             s.lines()

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-use super::allocation::{Ack, event, peak_rss_mb, settle};
+use super::allocation::{Ack, event, peak_rss_mb, peak_rss_of, settle};
 use super::{cpu, december_polls};
 
 #[derive(clap::Args, Clone)]
@@ -1041,15 +1041,5 @@ async fn verify(env: &TestEnv, db: &PgPool, w: &Window) -> anyhow::Result<()> {
 }
 
 pub(super) fn child_peak_rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))?
-                .split_whitespace()
-                .nth(1)?
-                .parse::<f64>()
-                .ok()
-        })
-        .map_or(0.0, |kb| kb / 1e3)
+    peak_rss_of(&pid.to_string())
 }
