@@ -343,9 +343,18 @@ test("in the window: the last seat is taken, the educator waits, retries safely,
 
   // The full group again, with the program's other groups accepted after
   // it: the one request takes a seat in the group that has one.
+  // The screen reads the seats of all the program's groups in one request.
+  const seatReads: string[] = [];
+  const onRequest = (r: { url: () => string }) => {
+    if (r.url().endsWith("/availability")) seatReads.push(new URL(r.url()).pathname);
+  };
+  page.on("request", onRequest);
   await page.goto(`/#/apply/${entry.program_id}`);
   const open = page.getByRole("listitem").filter({ has: page.locator("[data-seats]") }).filter({ hasText: "из 5" });
   await expect(open).toContainText("свободно мест: 5 из 5");
+  expect(seatReads.length).toBeGreaterThan(0);
+  expect(new Set(seatReads)).toEqual(new Set([`/api/v1/programs/${entry.program_id}/availability`]));
+  page.off("request", onRequest);
   // The platform, busy with applications, refuses the screen's reads of
   // seats left: the last figure stays, saying when it was read, until a
   // read is answered again.

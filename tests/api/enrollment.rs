@@ -379,6 +379,49 @@ async fn seats_are_taken_in_the_window_a_full_group_waitlists_and_a_withdrawal_p
         ),
         (Some(0), Some(2))
     );
+    // A program screen reads all the program's groups at once, earliest first.
+    let program = seats["group"]["program_id"].as_str().unwrap().to_owned();
+    let (s, all) = w
+        .get(
+            &andreeva,
+            &format!("/api/v1/programs/{program}/availability"),
+        )
+        .await;
+    assert_eq!(s, 200, "{all}");
+    let groups = all["groups"].as_array().unwrap();
+    let mut ids: Vec<&str> = groups
+        .iter()
+        .filter_map(|g| g["group_id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), w.groups.len(), "{all}");
+    let g1 = groups
+        .iter()
+        .find(|g| g["group_id"] == w.g1.as_str())
+        .unwrap();
+    assert_eq!(
+        (&g1["seats_left"], &g1["waitlisted"]),
+        (&json!(0), &json!(2)),
+        "{all}"
+    );
+    let starts: Vec<&str> = groups
+        .iter()
+        .filter_map(|g| g["starts_on"].as_str())
+        .collect();
+    assert!(
+        starts.windows(2).all(|d| d[0] <= d[1]),
+        "earliest first: {all}"
+    );
+    ids.sort_unstable();
+    let mut known: Vec<&str> = w.groups.iter().map(String::as_str).collect();
+    known.sort_unstable();
+    assert_eq!(ids, known);
+    let (s, b) = w
+        .get(
+            &andreeva,
+            &format!("/api/v1/programs/{}/availability", uuid::Uuid::now_v7()),
+        )
+        .await;
+    assert_eq!((s, b["status"].as_i64()), (404, Some(404)), "{b}");
 
     // Withdrawal needs a known reason; it frees the seat for the head of the waitlist.
     let withdraw = format!(

@@ -123,25 +123,21 @@ function Groups({ item, number, userId, campaignId }: { item: Entry; number: str
     setPicks(next);
   };
   const groups = (item.groups ?? []).filter((g) => g.status !== "cancelled");
-  // The groups' seats left; a group whose read fails keeps its last
-  // figure. Returns the waits the platform asked for (Retry-After).
+  // The groups' seats left, all of the program's in one read; when it
+  // fails the groups keep their last figures. Returns the waits the
+  // platform asked for (Retry-After).
   const read = async (): Promise<number[]> => {
-    const out: Record<string, Seats> = {};
-    const asked = await Promise.all(
-      groups.map(async (g) => {
-        try {
-          const { data, response } = await api.GET("/api/v1/groups/{id}/availability", { params: { path: { id: g.id ?? "" } } });
-          if (data?.group) out[g.id ?? ""] = data.group;
-          return retryAfter(response);
-        } catch {
-          return [];
-        }
-      }),
-    );
+    let answer;
+    try {
+      answer = await api.GET("/api/v1/programs/{id}/availability", { params: { path: { id: item.program_id ?? "" } } });
+    } catch {
+      return [];
+    }
+    const out: Record<string, Seats> = Object.fromEntries((answer.data?.groups ?? []).map((g) => [g.group_id ?? "", g]));
     setSeats((known) => ({ ...known, ...out }));
     const now = Date.now();
     setReadAt((known) => ({ ...known, ...Object.fromEntries(Object.keys(out).map((id) => [id, now])) }));
-    return asked.flat();
+    return retryAfter(answer.response);
   };
   // Off by default: the groups differ in dates and place.
   const [others, setOthers] = useState(false);

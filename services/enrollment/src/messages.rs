@@ -2,6 +2,7 @@
 
 pub const APPLICATION_NOT_FOUND: &str = "заявление не найдено";
 pub const GROUP_NOT_FOUND: &str = "группа не найдена";
+pub const PROGRAM_NOT_FOUND: &str = "программа не найдена или у неё нет групп";
 pub const CAMPAIGN_NOT_FOUND: &str = "кампания не найдена";
 pub const NUMBER_MALFORMED: &str =
     "уникальный номер — 16 знаков: цифры и латинские буквы, например 7KQ2-XM4P-0D9R-WT3F";

@@ -14,6 +14,7 @@ pub(crate) fn server(state: State) -> RpcServer<State> {
         .op(ops::ListApplications, reports::list)
         .op(ops::Summary, reports::summary)
         .op(ops::Availability, seats::availability)
+        .op(ops::ProgramAvailability, seats::program_availability)
         .op(ops::FormGroups, rosters::form_now)
         .op(ops::GetFormation, rosters::get_formation)
         .op(ops::ListRosters, rosters::list)

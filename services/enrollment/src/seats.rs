@@ -243,6 +243,32 @@ async fn alternatives(tx: &mut PgConnection, group: Uuid) -> Result<Vec<pb::Grou
     Ok(rows.into_iter().map(SeatsRow::into_proto).collect())
 }
 
+/// A program's groups and their seats, earliest first (anyone signed in of
+/// the program's region): what a program screen polls while the window is
+/// open, one read for all its groups instead of one a group.
+pub(crate) async fn program_availability(
+    s: State,
+    ctx: RpcContext,
+    req: pb::ProgramRequest,
+) -> Result<pb::ProgramSeats, AppError> {
+    let p = ctx.principal()?;
+    let id = path_id(&req.id, msg::PROGRAM_NOT_FOUND)?;
+    let sql = format!("{SEATS} WHERE program_id = $1 ORDER BY starts_on NULLS LAST, id");
+    let rows: Vec<SeatsRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_all(&s.pool)
+        .await
+        .map_err(db_error)?;
+    // A program's groups are of one region: none seen, or another
+    // region's, is the same 404.
+    if rows.is_empty() || !rows.iter().all(|g| p.in_region(g.region_id)) {
+        return Err(AppError::not_found(msg::PROGRAM_NOT_FOUND));
+    }
+    Ok(pb::ProgramSeats {
+        groups: rows.into_iter().map(SeatsRow::into_proto).collect(),
+    })
+}
+
 /// A group's seats and waitlist, with the program's other groups that
 /// still have seats (anyone signed in of the group's region: the catalog
 /// is public anyway).

@@ -11,6 +11,7 @@ crate::operations! {
     ListApplications = "list_applications": pb::ListApplicationsRequest => pb::ApplicationList;
     Summary = "summary": pb::SummaryRequest => pb::Summary;
     Availability = "availability": pb::GroupRequest => pb::Availability, background;
+    ProgramAvailability = "program_availability": pb::ProgramRequest => pb::ProgramSeats, background;
     FormGroups = "form_groups": pb::FormationRequest => pb::Formation;
     GetFormation = "get_formation": pb::FormationRequest => pb::Formation;
     ListRosters = "list_rosters": pb::ListRostersRequest => pb::RosterList;

@@ -106,7 +106,8 @@ pub async fn admit(State(a): State<Arc<Admission>>, req: Request, next: Next) ->
 }
 
 /// A read that open screens repeat on a timer (the seats left of a
-/// program's groups, every few seconds while the window is open): at
+/// program's groups, or of one group, every few seconds while the window
+/// is open; the services declare these operations `background`): at
 /// the window's opening thousands of them would crowd out the
 /// applications, so they run only with slots to spare
 /// (`Admission::admit_background`) and are refused first.
@@ -114,7 +115,9 @@ fn polled(req: &Request) -> bool {
     matches!(
         *req.method(),
         axum::http::Method::GET | axum::http::Method::HEAD
-    ) && req.uri().path().starts_with("/api/v1/groups/")
+    ) && ["/api/v1/groups/", "/api/v1/programs/"]
+        .iter()
+        .any(|p| req.uri().path().starts_with(p))
         && req.uri().path().ends_with("/availability")
 }
 
@@ -138,9 +141,14 @@ mod tests {
             "GET",
             &format!("/api/v1/groups/{id}/availability")
         )));
+        assert!(polled(&request(
+            "HEAD",
+            &format!("/api/v1/programs/{id}/availability")
+        )));
         // Applying, withdrawing and every other read take their turn.
         assert!(!polled(&request("POST", "/api/v1/applications")));
         assert!(!polled(&request("GET", &format!("/api/v1/groups/{id}"))));
         assert!(!polled(&request("GET", "/api/v1/me/applications")));
+        assert!(!polled(&request("GET", &format!("/api/v1/programs/{id}"))));
     }
 }

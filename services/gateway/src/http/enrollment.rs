@@ -26,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_applications))
         .routes(routes!(summary))
         .routes(routes!(availability))
+        .routes(routes!(program_availability))
         .routes(routes!(form_groups, get_formation))
         .routes(routes!(list_rosters))
         .routes(routes!(get_roster))
@@ -355,6 +356,30 @@ async fn availability(
 ) -> Result<Json<pb::Availability>, ApiError> {
     let req = pb::GroupRequest { id };
     Ok(Json(s.send::<ops::Availability>(&caller.ctx, &req).await?))
+}
+
+/// A program's groups with their seats left and waitlist lengths, earliest
+/// first: what a program screen reads every few seconds while the window
+/// is open, one read for all its groups. Like the group's, this read runs
+/// only with slots to spare (503 with `Retry-After: 5` at the window's
+/// peak: keep the last figure and come back then).
+#[utoipa::path(get, path = "/api/v1/programs/{id}/availability", tag = "enrollment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Program id")),
+    responses(
+        (status = 200, description = "The program's groups and their seats", body = pb::ProgramSeats),
+        (status = 404, description = "Unknown program, or one without groups", body = Problem),
+        (status = 503, description = "Busy with applications: retry after the Retry-After seconds", body = Problem),
+    ))]
+async fn program_availability(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pb::ProgramSeats>, ApiError> {
+    let req = pb::ProgramRequest { id };
+    Ok(Json(
+        s.send::<ops::ProgramAvailability>(&caller.ctx, &req)
+            .await?,
+    ))
 }
 
 /// Form the campaign's groups now that its application phase has closed

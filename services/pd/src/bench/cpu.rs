@@ -13,6 +13,9 @@ const TICKS_PER_SECOND: f64 = 100.0;
 pub(super) struct Snapshot {
     ticks: BTreeMap<String, u64>,
     machine: u64,
+    /// Of the machine's busy ticks, those its hypervisor ran something
+    /// else in: a virtual machine slowed by its neighbours shows it here.
+    steal: u64,
 }
 
 /// The platform's own processes by name and pid, this process (the
@@ -29,14 +32,17 @@ pub(super) fn take(children: &[(String, u32)]) -> Snapshot {
     for comm in ["postgres", "nats-server"] {
         ticks.insert(comm.to_owned(), ticks_of_command(comm));
     }
+    let (machine, steal) = machine_busy().unwrap_or((0, 0));
     Snapshot {
         ticks,
-        machine: machine_busy().unwrap_or(0),
+        machine,
+        steal,
     }
 }
 
 /// CPU milliseconds per item between two snapshots, by process, the
-/// rest of the machine (the kernel's own threads) and the total.
+/// time stolen by the hypervisor, the rest of the machine (the kernel's
+/// own threads) and the total (steal included).
 pub(super) fn per_item(before: &Snapshot, after: &Snapshot, items: usize) -> Vec<(String, f64)> {
     let ms = |ticks: u64| ticks as f64 / TICKS_PER_SECOND * 1e3 / items.max(1) as f64;
     let mut out = Vec::new();
@@ -48,7 +54,12 @@ pub(super) fn per_item(before: &Snapshot, after: &Snapshot, items: usize) -> Vec
     }
     out.sort_by(|a, b| b.1.total_cmp(&a.1));
     let machine = after.machine.saturating_sub(before.machine);
-    out.push(("other".to_owned(), ms(machine.saturating_sub(listed))));
+    let steal = after.steal.saturating_sub(before.steal);
+    out.push(("steal".to_owned(), ms(steal)));
+    out.push((
+        "other".to_owned(),
+        ms(machine.saturating_sub(listed).saturating_sub(steal)),
+    ));
     out.push(("whole machine".to_owned(), ms(machine)));
     out
 }
@@ -81,8 +92,9 @@ fn ticks_of_command(comm: &str) -> u64 {
         .sum()
 }
 
-/// The machine's busy ticks, all cores: everything but idle and iowait.
-fn machine_busy() -> Option<u64> {
+/// The machine's busy ticks, all cores (everything but idle and iowait),
+/// and the steal among them.
+fn machine_busy() -> Option<(u64, u64)> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
     let cpu = stat.lines().find(|l| l.starts_with("cpu "))?;
     let v: Vec<u64> = cpu
@@ -92,7 +104,7 @@ fn machine_busy() -> Option<u64> {
         .collect();
     // user nice system idle iowait irq softirq steal (guest time is in user).
     let all: u64 = v.iter().take(8).sum();
-    Some(all - v.get(3)? - v.get(4)?)
+    Some((all - v.get(3)? - v.get(4)?, *v.get(7)?))
 }
 
 #[cfg(test)]
@@ -116,5 +128,6 @@ mod tests {
             spent["whole machine"] + 20.0 >= spent["bench clients"],
             "{spent:?}"
         );
+        assert!(spent["steal"] <= spent["whole machine"], "{spent:?}");
     }
 }

@@ -78,9 +78,10 @@ pub struct Args {
     /// request: the fullest list the portal's list of groups can send).
     #[arg(long, value_enum, default_value_t = Ranking::Group)]
     ranking: Ranking,
-    /// Reads of a group's seats left sent each second during the window,
-    /// as the open program screens of waiting educators poll them
-    /// (`GET /groups/{id}/availability`); 0 for none.
+    /// Reads of a program's seats left sent each second during the window,
+    /// as the open program screens of waiting educators poll them (one
+    /// `GET /programs/{id}/availability` per screen every 5 s: 1,000 a
+    /// second are 5,000 open screens); 0 for none.
     #[arg(long, default_value_t = 0)]
     polls_per_second: u32,
 }
@@ -93,10 +94,19 @@ enum Ranking {
     Choices,
 }
 
+/// The programs of `groups`, each once.
+fn programs_of(groups: &[Group]) -> Vec<Uuid> {
+    let mut programs: Vec<Uuid> = groups.iter().map(|g| g.program_id).collect();
+    programs.sort_unstable();
+    programs.dedup();
+    programs
+}
+
 /// A group as seeded: its program and seats.
 struct Group {
     id: Uuid,
     program: usize,
+    program_id: Uuid,
     capacity: i32,
 }
 
@@ -240,7 +250,7 @@ async fn measure(
         december_polls::start(
             http.clone(),
             base.clone(),
-            groups.iter().map(|g| g.id).collect(),
+            programs_of(&groups),
             applicants
                 .iter()
                 .take(4096)
@@ -321,6 +331,7 @@ async fn publish_groups(
         groups.push(Group {
             id,
             program,
+            program_id: programs[program],
             capacity,
         });
     }

@@ -1,9 +1,10 @@
 //! `pd bench december --polls-per-second R`: the open program screens of
-//! the window's opening. Each asks for its groups' seats left every few
-//! seconds (the portal's apply screen), so thousands of educators waiting
-//! on a popular program send thousands of reads a second beside their
-//! applications. The poller sends R such reads a second, as signed-in
-//! educators, until the window ends, and records what they were answered.
+//! the window's opening. Each asks for its program's seats left every 5
+//! seconds (the portal's apply screen, one read for all the program's
+//! groups), so thousands of educators waiting on a popular program send
+//! a thousand reads a second beside their applications. The poller sends
+//! R such reads a second, as signed-in educators, until the window ends,
+//! and records what they were answered.
 
 use rand::Rng;
 use std::collections::HashMap;
@@ -50,7 +51,7 @@ const MAX_IN_FLIGHT: usize = 2048;
 pub(super) fn start(
     http: reqwest::Client,
     base: String,
-    groups: Vec<Uuid>,
+    programs: Vec<Uuid>,
     tokens: Vec<String>,
     rate: u32,
     stop: Arc<AtomicBool>,
@@ -63,7 +64,7 @@ pub(super) fn start(
         // Polls in flight at most: beyond, a poll is counted as not sent
         // rather than piling up tasks while the gateway is slow.
         let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
-        while !stop.load(Ordering::Relaxed) && !groups.is_empty() && !tokens.is_empty() {
+        while !stop.load(Ordering::Relaxed) && !programs.is_empty() && !tokens.is_empty() {
             tick.tick().await;
             owed += f64::from(rate) / 100.0;
             while owed >= 1.0 {
@@ -76,16 +77,16 @@ pub(super) fn start(
                     }
                     continue;
                 };
-                let (group, token) = {
+                let (program, token) = {
                     let mut rng = rand::thread_rng();
                     (
-                        groups[rng.gen_range(0..groups.len())],
+                        programs[rng.gen_range(0..programs.len())],
                         tokens[rng.gen_range(0..tokens.len())].clone(),
                     )
                 };
                 let (http, url, polls) = (
                     http.clone(),
-                    format!("{base}/api/v1/groups/{group}/availability"),
+                    format!("{base}/api/v1/programs/{program}/availability"),
                     polls.clone(),
                 );
                 running.push(tokio::spawn(async move {
