@@ -1441,9 +1441,10 @@ async fn polled_reads_leave_a_quarter_of_the_service_to_other_requests() {
         Some("5")
     );
     assert!(started.elapsed() < Duration::from_millis(500), "at once");
+    let page = pd_runtime::metrics::render();
     assert!(
-        pd_runtime::metrics::render()
-            .contains("pd_requests_shed_total{at=\"polled\",reason=\"background\"} 1")
+        page.contains("pd_requests_shed_total{at=\"polled\",reason=\"background\"} 1"),
+        "{page}"
     );
     // A request a user sent still gets the last slot.
     let fourth = hold("d");

@@ -127,9 +127,11 @@ function Groups({ item, number, userId, campaignId }: { item: Entry; number: str
   // fails the groups keep their last figures. Returns the waits the
   // platform asked for (Retry-After).
   const read = async (): Promise<number[]> => {
+    // Nothing to show, nothing to ask.
+    if (groups.length === 0 || !item.program_id) return [];
     let answer;
     try {
-      answer = await api.GET("/api/v1/programs/{id}/availability", { params: { path: { id: item.program_id ?? "" } } });
+      answer = await api.GET("/api/v1/programs/{id}/availability", { params: { path: { id: item.program_id } } });
     } catch {
       return [];
     }

@@ -202,7 +202,12 @@ impl SeatsRow {
             starts_on: date(self.starts_on),
             ends_on: date(self.ends_on),
             capacity: self.capacity,
-            seats_left: (self.capacity - self.taken).max(0),
+            // A cancelled group's applications are ended, so its seats
+            // would all look free: it has none to offer.
+            seats_left: match self.status.as_str() {
+                "cancelled" => 0,
+                _ => (self.capacity - self.taken).max(0),
+            },
             waitlisted: self.waitlisted,
             status: self.status,
             online: self.online,

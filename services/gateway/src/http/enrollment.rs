@@ -342,12 +342,14 @@ async fn summary(
 }
 
 /// A group's seats left and waitlist length, with the program's other
-/// groups that still have seats.
+/// groups that still have seats. Polled by screens, it runs only with
+/// slots to spare (503 with `Retry-After: 5` at the window's peak).
 #[utoipa::path(get, path = "/api/v1/groups/{id}/availability", tag = "enrollment", security(("bearer" = [])),
     params(("id" = String, Path, description = "Group id")),
     responses(
         (status = 200, description = "Seats and alternatives", body = pb::Availability),
         (status = 404, description = "Unknown group", body = Problem),
+        (status = 503, description = "Busy with applications: retry after the Retry-After seconds", body = Problem),
     ))]
 async fn availability(
     State(s): State<AppState>,

@@ -128,6 +128,5 @@ mod tests {
             spent["whole machine"] + 20.0 >= spent["bench clients"],
             "{spent:?}"
         );
-        assert!(spent["steal"] <= spent["whole machine"], "{spent:?}");
     }
 }
