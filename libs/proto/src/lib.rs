@@ -84,6 +84,10 @@ macro_rules! operations {
         )*
         /// Every operation of the service, by name.
         pub const ALL: &[&str] = &[$($name),*];
+        /// Every operation of the service by name, with whether it is
+        /// `background` (the gateway classes their routes the same way).
+        pub const BACKGROUND: &[(&str, bool)] =
+            &[$(($name, $crate::operations!(@has background; $($flag)*))),*];
     };
     // Whether a flag is among an operation's (an unknown flag fails to compile).
     (@has $want:ident;) => { false };
@@ -121,5 +125,6 @@ mod tests {
         const { assert!(!Withdraw::CREATES && !Withdraw::BACKGROUND) };
         const { assert!(Both::CREATES && Both::BACKGROUND) };
         assert_eq!(ALL, &["both"]);
+        assert_eq!(BACKGROUND, &[("both", true)]);
     }
 }

@@ -14,6 +14,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use pd_domain::{AppError, ErrorKind};
+use pd_proto::Operation;
+use pd_proto::ops::enrollment as ops;
 use pd_runtime::Settings;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -112,14 +114,25 @@ pub async fn admit(State(a): State<Arc<Admission>>, req: Request, next: Next) ->
 /// applications, so they run only with slots to spare
 /// (`Admission::admit_background`) and are refused first.
 fn polled(req: &Request) -> bool {
+    let path = req.uri().path();
     matches!(
         *req.method(),
         axum::http::Method::GET | axum::http::Method::HEAD
-    ) && ["/api/v1/groups/", "/api/v1/programs/"]
+    ) && POLLED
         .iter()
-        .any(|p| req.uri().path().starts_with(p))
-        && req.uri().path().ends_with("/availability")
+        .any(|(start, end, _)| path.starts_with(start) && path.ends_with(end))
 }
+
+/// The polled reads: where a path starts and ends, and the operation it
+/// calls (declared `background`, so the service gives way to others too).
+const POLLED: &[(&str, &str, &str)] = &[
+    ("/api/v1/groups/", "/availability", ops::Availability::NAME),
+    (
+        "/api/v1/programs/",
+        "/availability",
+        ops::ProgramAvailability::NAME,
+    ),
+];
 
 #[cfg(test)]
 mod tests {
@@ -150,5 +163,30 @@ mod tests {
         assert!(!polled(&request("GET", &format!("/api/v1/groups/{id}"))));
         assert!(!polled(&request("GET", "/api/v1/me/applications")));
         assert!(!polled(&request("GET", &format!("/api/v1/programs/{id}"))));
+    }
+
+    /// The gateway and the services class the same reads as polled: every
+    /// operation declared `background` has its route here, and no other.
+    /// (Every background operation is enrollment's today; another
+    /// service's would need its routes here and its list below.)
+    #[test]
+    fn the_polled_routes_are_the_background_operations() {
+        use pd_proto::ops;
+        let background: Vec<&str> = ops::enrollment::BACKGROUND
+            .iter()
+            .filter(|(_, b)| *b)
+            .map(|(name, _)| *name)
+            .collect();
+        let routed: Vec<&str> = POLLED.iter().map(|(_, _, op)| *op).collect();
+        assert_eq!(routed, background);
+        for others in [
+            ops::allocation::BACKGROUND,
+            ops::identity::BACKGROUND,
+            ops::monitoring::BACKGROUND,
+            ops::registry::BACKGROUND,
+            ops::surveys::BACKGROUND,
+        ] {
+            assert!(others.iter().all(|(_, b)| !b), "{others:?}");
+        }
     }
 }
