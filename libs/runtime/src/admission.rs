@@ -75,24 +75,12 @@ impl Admission {
         })
     }
 
-    /// A slot for a request that may wait for a better moment (a screen
-    /// polling seats left), or `None` (counted as shed, `background`):
-    /// it runs only while a quarter of the slots stay free for the
-    /// others, and never queues. Under a storm of such reads the writes
-    /// they would crowd out (applications at the window's opening) keep
-    /// their slots.
-    pub fn admit_background(self: &Arc<Self>) -> Option<Slot> {
-        let permit = self.background_permit()?;
-        self.report(0);
-        Some(Slot {
-            admission: self.clone(),
-            _permit: permit,
-        })
-    }
-
-    /// [`Admission::admit`], or for a `background` request
-    /// [`Admission::admit_background`], as a ticket (whose slot, for a
-    /// background request, is already held).
+    /// [`Admission::admit`], or for a `background` request (a screen
+    /// polling seats left) a ticket whose slot is already held, or `None`
+    /// (counted as shed, `background`): such a request runs only while a
+    /// quarter of the slots stay free for the others, and never queues.
+    /// Under a storm of such reads the writes they would crowd out
+    /// (applications at the window's opening) keep their slots.
     pub fn admit_as(self: &Arc<Self>, background: bool) -> Option<Ticket> {
         if !background {
             return self.admit();
@@ -181,9 +169,9 @@ mod tests {
     async fn background_requests_leave_a_quarter_of_the_slots_to_the_others() {
         let a = bounds(8, 4);
         // Six background reads run (two slots, a quarter, stay free) ...
-        let polls: Vec<Slot> = (0..6).filter_map(|_| a.admit_background()).collect();
+        let polls: Vec<Ticket> = (0..6).filter_map(|_| a.admit_as(true)).collect();
         assert_eq!(polls.len(), 6);
-        assert!(a.admit_background().is_none());
+        assert!(a.admit_as(true).is_none());
         // ... and the others still find those two slots at once.
         let first = a.admit().expect("admitted").wait().await;
         let second = a.admit().expect("admitted").wait().await;
@@ -193,12 +181,12 @@ mod tests {
     #[tokio::test]
     async fn a_small_gateway_keeps_nothing_back() {
         let a = bounds(1, 0);
-        let poll = a.admit_background();
+        let poll = a.admit_as(true);
         assert!(
             poll.is_some(),
             "an idle single slot serves a background read"
         );
-        assert!(a.admit_background().is_none(), "and only one");
+        assert!(a.admit_as(true).is_none(), "and only one");
         drop(poll);
         assert!(a.admit().is_some());
     }
@@ -208,9 +196,9 @@ mod tests {
         let a = bounds(4, 4);
         let running = take_slots(&a, 4).await;
         assert_eq!(running.len(), 4);
-        assert!(a.admit_background().is_none());
+        assert!(a.admit_as(true).is_none());
         drop(running);
-        assert!(a.admit_background().is_some());
+        assert!(a.admit_as(true).is_some());
     }
 
     async fn take_slots(a: &Arc<Admission>, n: usize) -> Vec<Slot> {

@@ -92,14 +92,12 @@ pub async fn admit(State(a): State<Arc<Admission>>, req: Request, next: Next) ->
             "1",
         );
     }
-    if polled(&req) {
-        let Some(_slot) = a.bounds.admit_background() else {
-            return busy_for_polls();
+    let polled = polled(&req);
+    let Some(ticket) = a.bounds.admit_as(polled) else {
+        return match polled {
+            true => busy_for_polls(),
+            false => overloaded(),
         };
-        return next.run(req).await;
-    }
-    let Some(ticket) = a.bounds.admit() else {
-        return overloaded();
     };
     let Some(_slot) = ticket.wait().await else {
         return overloaded();
@@ -112,7 +110,7 @@ pub async fn admit(State(a): State<Arc<Admission>>, req: Request, next: Next) ->
 /// is open; the services declare these operations `background`): at
 /// the window's opening thousands of them would crowd out the
 /// applications, so they run only with slots to spare
-/// (`Admission::admit_background`) and are refused first.
+/// (`Admission::admit_as`) and are refused first.
 fn polled(req: &Request) -> bool {
     let path = req.uri().path();
     matches!(
